@@ -1,0 +1,145 @@
+"""Run one function over many items, serially, on local processes or on a dask cluster.
+
+``map_tasks`` is the single entry point: the report runner, benchmarks and Monte Carlo code
+call it and choose where the work happens with one keyword, so every executor returns the
+same results in the same (input) order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
+
+from tqdm.auto import tqdm
+
+EXECUTORS = ("serial", "local", "dask")
+
+#: Environment variables read by the BLAS / OpenMP runtimes at start-up. One thread per
+#: worker process: N processes x N BLAS threads would oversubscribe the cores.
+THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                   "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+#: Seconds to wait for a dask scheduler before declaring it unreachable.
+DASK_CONNECT_TIMEOUT_S = 5
+
+
+class ExecutorError(RuntimeError):
+    """The execution infrastructure (not a task) failed: e.g. a scheduler is unreachable."""
+
+
+def pin_threads(n: int = 1) -> None:
+    """Limit BLAS/OpenMP threads of this process to ``n`` (worker initializer).
+
+    Environment variables only affect libraries loaded afterwards; threadpoolctl, when
+    installed, also limits the ones already loaded (e.g. numpy imported by the parent).
+    """
+    for var in THREAD_ENV_VARS:
+        os.environ[var] = str(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=n)
+
+
+def default_workers() -> int:
+    """Worker count when none is given: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def map_tasks(fn: Callable[[Any], Any], items: Iterable[Any], *, executor: str = "serial",
+              scheduler: str | None = None, workers: int | None = None,
+              progress: bool = True, desc: str | None = None) -> list:
+    """Apply ``fn`` to every item and return the results in input order.
+
+    Parameters
+    ----------
+    fn : a picklable callable (a module-level function for ``local``).
+    items : the inputs; consumed into a list.
+    executor : ``"serial"`` (this process), ``"local"`` (a process pool, one BLAS thread per
+        worker) or ``"dask"`` (dask.distributed: ``scheduler`` address, or a LocalCluster).
+    scheduler : ``tcp://host:port`` of a running dask scheduler (``dask`` only).
+    workers : processes for ``local`` / a LocalCluster; default: usable CPUs (capped by items).
+    progress : show a tqdm progress bar (stderr).
+    desc : label of the progress bar.
+
+    An exception raised by ``fn`` propagates (the caller wraps ``fn`` when it wants per-item
+    outcomes); an unreachable scheduler raises ``ExecutorError`` naming the address.
+    """
+    items = list(items)
+    if executor not in EXECUTORS:
+        from toolkit.errors import ParameterError
+        raise ParameterError("executor", executor, " or ".join(repr(e) for e in EXECUTORS))
+    if scheduler is not None and executor != "dask":
+        from toolkit.errors import ParameterError
+        raise ParameterError("scheduler", scheduler, "no scheduler unless executor='dask'")
+    if not items:
+        return []
+    n_workers = max(1, min(workers or default_workers(), len(items)))
+    bar = tqdm(total=len(items), desc=desc, disable=not progress, leave=False)
+    try:
+        if executor == "serial":
+            results = []
+            for item in items:
+                results.append(fn(item))
+                bar.update(1)
+            return results
+        if executor == "local":
+            return _map_local(fn, items, n_workers, bar)
+        return _map_dask(fn, items, scheduler, n_workers, bar)
+    finally:
+        bar.close()
+
+
+def _map_local(fn, items, n_workers, bar) -> list:
+    results: list = [None] * len(items)
+    with ProcessPoolExecutor(max_workers=n_workers, initializer=pin_threads) as pool:
+        futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            bar.update(1)
+    return results
+
+
+def _map_dask(fn, items, scheduler, n_workers, bar) -> list:
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_as_completed
+    except ImportError as exc:  # optional dependency
+        raise ExecutorError("executor='dask' needs dask.distributed: "
+                            "pip install 'cc-sourcing-toolkit[dask]'") from exc
+    cluster = None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            raise ExecutorError(
+                f"dask scheduler {scheduler} is unreachable (no answer within "
+                f"{DASK_CONNECT_TIMEOUT_S} s): start it with `dask scheduler` and workers "
+                f"with `dask worker {scheduler}`, or use --executor local") from exc
+    else:
+        # Processes, one thread each: notebooks and numeric code are not GIL-friendly.
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None,
+                               env={var: "1" for var in THREAD_ENV_VARS})
+        client = Client(cluster)
+    try:
+        if scheduler:
+            client.run(pin_threads)
+        # pure=False: the same item submitted twice (e.g. a forced re-run) runs twice.
+        futures = client.map(fn, items, pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: list = [None] * len(items)
+        for future in dask_as_completed(futures):
+            results[index[future.key]] = future.result()
+            bar.update(1)
+        return results
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
