@@ -1,0 +1,566 @@
+"""Seeded, realistic synthetic data for the fictional French energy retailer "Helio Energie".
+
+The toolkit's embedded default: every notebook runs on these files when the user has none.
+``generate(out_dir)`` writes ``interval_stats.csv``, ``sites.csv`` and ``provider_reports.csv``
+(the SAMPLE DATA CONTRACT, see ``data/raw/README.md``) and copies
+``toolkit/reference/contract_sample.yml`` to ``contract.yml`` when that file exists.
+
+How the numbers are made (each knob is documented in :class:`SampleParameters`):
+
+* calendar: 30-minute intervals Mon-Sat 08:00-20:00 Europe/Paris; Sundays and French public
+  holidays (``holidays.France``) closed, so those intervals are simply absent;
+* expected calls per interval and queue = level x trend x annual seasonality (winter heating
+  peak, August dip) x weekday shape x intraday shape x day-of-month (bill) effect x marketing
+  campaigns (sales only), then gamma-Poisson (negative binomial) noise with a day-level shock
+  shared by all intervals of a day, so days are over-dispersed as real ones are;
+* traffic is split between sites by binomial draws; providers take traffic from 2024-06 on a
+  linear ramp, the in-house site keeps part of every queue;
+* service: each site has a monthly staffing ratio (staffed / required agents) near 1.01 with a
+  few documented under-staffed months; a small Erlang-A-like response curve turns the ratio
+  into the share answered within 20 s and the abandonment rate, so bad months show low service
+  level and high abandonment together; waits are drawn consistently with the service level;
+* handle time: lognormal around a queue mean (4-8 min), longer at a newly opened site;
+* provider monthly reports: quality KPIs around the FACTS.md section 4 benchmarks with
+  documented bad months; ``contacts_handled`` and ``billed_hours`` are computed from the
+  interval data, ``invoice_eur`` = billed hours x hourly rate by location.
+
+Output is byte-identical for the same seed and period: one ``numpy`` Generator drawn in a fixed
+order, sorted rows, fixed number formatting, ``\\n`` line endings, atomic writes. The small
+variant uses the same generator on a shorter period, so it is *not* a slice of the full data.
+
+CLI: ``python -m toolkit.sample --out data/raw [--small] [--seed N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import holidays
+import numpy as np
+import pandas as pd
+
+from toolkit import config
+
+DEFAULT_SEED = 20261031
+QUEUES = ("sales", "care", "retention")
+INTERVAL_MINUTES = 30
+
+
+@dataclass(frozen=True)
+class Site:
+    """One contact-centre site as written to ``sites.csv``."""
+
+    site: str
+    site_name: str
+    provider: str
+    location: str
+    engagement_form: str
+    timezone: str
+    queues: tuple[str, ...]
+    opened: str
+    """First day the site takes traffic (ISO date)."""
+    closed: str = ""
+    """Last day of traffic, empty while the site is open."""
+
+
+SITES: tuple[Site, ...] = (
+    Site("INHOUSE-LIL", "Lille (in-house)", "Helio Energie", "FR-REG", "INHOUSE",
+         "Europe/Paris", ("sales", "care", "retention"), "2015-03-02"),
+    Site("NORDCALL-AMI", "Nordcall Amiens", "Nordcall", "FR-REG", "FULL",
+         "Europe/Paris", ("sales", "retention"), "2024-06-03"),
+    Site("ATLAS-CAS", "Atlas Relation Client Casablanca", "Atlas Relation Client", "MA", "FULL",
+         "Africa/Casablanca", ("sales", "care"), "2024-07-01"),
+    Site("ILECONTACT-EBN", "Ile Contact Ebene", "Ile Contact", "MU", "HOSTED",
+         "Indian/Mauritius", ("care", "retention"), "2024-09-02"),
+)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A marketing campaign lifting sales calls: ``uplift`` on day one, fading linearly."""
+
+    name: str
+    start: str
+    days: int
+    uplift: float
+
+
+@dataclass(frozen=True)
+class SampleParameters:
+    """Every knob of the generator, with its meaning. Change a copy, not the defaults."""
+
+    full_period: tuple[str, str] = ("2023-01-02", "2026-10-31")
+    """First and last day (inclusive) of the full sample."""
+    small_period: tuple[str, str] = ("2025-05-01", "2026-10-31")
+    """First and last day (inclusive) of the small sample (notebook defaults, tests)."""
+    open_hour: int = 8
+    """Opening time, local Europe/Paris (first interval starts at 08:00)."""
+    close_hour: int = 20
+    """Closing time, local (last interval starts at 19:30)."""
+    open_weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+    """Open days, Monday = 0; Sunday closed. French public holidays are closed too."""
+
+    daily_calls: dict[str, float] = field(default_factory=lambda: {
+        "sales": 1400.0, "care": 3600.0, "retention": 700.0})
+    """Average offered calls per open day at 2023-01 level, by queue."""
+    annual_trend: dict[str, float] = field(default_factory=lambda: {
+        "sales": 0.06, "care": 0.03, "retention": 0.05})
+    """Compound growth of volume per year (customer base growth), by queue."""
+    winter_amplitude: dict[str, float] = field(default_factory=lambda: {
+        "sales": 0.10, "care": 0.25, "retention": 0.18})
+    """Relative swing of the annual cycle, peaking mid-January (heating season bills)."""
+    august_dip: float = 0.15
+    """Relative drop of every queue in the first three weeks of August (summer holidays)."""
+    weekday_shape: dict[str, tuple[float, ...]] = field(default_factory=lambda: {
+        "sales": (1.00, 1.00, 1.00, 1.05, 1.10, 0.75),
+        "care": (1.30, 1.08, 1.00, 0.97, 0.92, 0.55),
+        "retention": (1.15, 1.05, 1.00, 1.00, 0.95, 0.50)})
+    """Multiplier per weekday Mon..Sat (normalised to mean 1): care is Monday-heavy."""
+    intraday_peaks: dict[str, tuple[tuple[float, float, float], ...]] = field(
+        default_factory=lambda: {
+            "sales": ((12.75, 0.9, 1.0), (18.25, 1.0, 1.5)),
+            "care": ((10.0, 1.4, 2.2), (14.5, 1.6, 0.8)),
+            "retention": ((11.25, 1.3, 1.2), (16.0, 1.8, 1.0))})
+    """Intraday shape as Gaussian bumps (centre hour, width h, weight) on a flat floor:
+    sales peaks at lunchtime and in the evening, care in the morning, retention late morning."""
+    intraday_floor: float = 0.35
+    """Flat part of the intraday shape, relative to the bumps (calls outside peaks)."""
+    bill_effect: dict[str, float] = field(default_factory=lambda: {
+        "sales": 0.0, "care": 0.15, "retention": 0.60})
+    """Extra volume just after the start-of-month bill run (day 1-2), fading over ~4 days;
+    half as large after the mid-month bill run (day 15-16)."""
+    campaigns: tuple[Campaign, ...] = (
+        Campaign("Offre Hiver 2023 (TV + web)", "2023-10-02", 21, 0.70),
+        Campaign("Printemps solaire 2024", "2024-03-11", 14, 0.45),
+        Campaign("Rentree 2024 prix fixe", "2024-09-02", 21, 0.55),
+        Campaign("Offre Hiver 2025", "2025-01-13", 14, 0.50),
+        Campaign("Black Friday 2025", "2025-11-24", 8, 0.90),
+        Campaign("Printemps solaire 2026", "2026-03-16", 14, 0.40),
+        Campaign("Rentree 2026 prix fixe", "2026-09-07", 21, 0.50),
+    )
+    """Documented marketing campaigns on the sales queue (lift on day one, fading linearly)."""
+    interval_dispersion: float = 25.0
+    """Gamma shape k of the interval-level gamma-Poisson noise: variance = mu + mu^2 / k."""
+    daily_shock_sd: float = 0.08
+    """Log-sd of a day-level multiplier shared by all intervals of a day and queue."""
+
+    provider_ramp_days: int = 84
+    """Days for a provider to ramp from zero to its target share after opening."""
+    target_share: dict[str, dict[str, float]] = field(default_factory=lambda: {
+        "sales": {"INHOUSE-LIL": 0.30, "NORDCALL-AMI": 0.40, "ATLAS-CAS": 0.30},
+        "care": {"INHOUSE-LIL": 0.25, "ATLAS-CAS": 0.45, "ILECONTACT-EBN": 0.30},
+        "retention": {"INHOUSE-LIL": 0.50, "NORDCALL-AMI": 0.30, "ILECONTACT-EBN": 0.20}})
+    """Share of each queue's traffic per site once every provider has ramped up."""
+
+    aht_s: dict[str, float] = field(default_factory=lambda: {
+        "sales": 430.0, "care": 330.0, "retention": 400.0})
+    """Mean handle time per queue at a mature site, seconds (4-8 minutes)."""
+    aht_site_factor: dict[str, float] = field(default_factory=lambda: {
+        "INHOUSE-LIL": 1.00, "NORDCALL-AMI": 1.03, "ATLAS-CAS": 1.08, "ILECONTACT-EBN": 1.06})
+    """Steady-state handle-time factor by site (offshore slightly longer)."""
+    new_site_aht_uplift: float = 0.15
+    """Extra handle time when a site opens, fading out over ``new_site_learning_days``."""
+    new_site_learning_days: int = 120
+    """Learning curve length for a new site (FACTS.md 2: ramp 60-90 days + training)."""
+    aht_daily_sd: float = 0.05
+    """Log-sd of a day-level handle-time multiplier per site and queue."""
+    aht_call_cv: float = 0.6
+    """Coefficient of variation of one call's handle time (lognormal): noise of interval sums."""
+
+    staffing_ratio_mean: float = 1.01
+    """Typical monthly ratio of staffed to required agents per site (about on target)."""
+    staffing_ratio_sd: float = 0.025
+    """Month-to-month sd of the staffing ratio."""
+    understaffed_months: dict[str, tuple[tuple[str, float], ...]] = field(
+        default_factory=lambda: {
+            "INHOUSE-LIL": (("2023-01", 0.90), ("2024-01", 0.91), ("2024-06", 0.89),
+                            ("2025-12", 0.92)),
+            "NORDCALL-AMI": (("2024-06", 0.88), ("2025-09", 0.90), ("2026-06", 0.91)),
+            "ATLAS-CAS": (("2024-07", 0.87), ("2025-12", 0.89), ("2026-01", 0.90)),
+            "ILECONTACT-EBN": (("2024-09", 0.88), ("2025-08", 0.89), ("2026-02", 0.91)),
+        })
+    """Documented under-staffed months (staffing ratio): go-lives, winter peaks, attrition
+    waves. These drive service level down and abandonment up in the data."""
+    interval_staffing_sd: float = 0.05
+    """Log-sd of the interval-level staffing ratio around the monthly value."""
+    sl_curve: tuple[float, float] = (0.863, 11.1)
+    """Logistic response of service level to the staffing ratio r:
+    SL = 1 / (1 + exp(-(r - centre) * slope)); ratio 1.0 -> ~0.82, 0.9 -> ~0.60."""
+    abandon_base: float = 0.012
+    """Abandonment rate with perfect service (impatient callers, wrong numbers)."""
+    abandon_per_missed_sl: float = 0.14
+    """Extra abandonment per unit of service level below 100 % (1 - SL)."""
+    short_abandon_share: float = 0.30
+    """Share of abandons within 5 s (short abandons; mostly misdials)."""
+    wait_in_sl_mean_s: float = 5.0
+    """Mean wait of calls answered within the 20 s threshold, seconds."""
+    wait_over_sl_mean_s: float = 25.0
+    """Mean wait above 20 s for calls answered late, at SL = 100 %, seconds."""
+    wait_over_sl_slope_s: float = 180.0
+    """Additional mean late wait per unit of missed SL (1 - SL), seconds."""
+
+    occupancy: dict[str, float] = field(default_factory=lambda: {
+        "NORDCALL-AMI": 0.84, "ATLAS-CAS": 0.82, "ILECONTACT-EBN": 0.80})
+    """Handle time / billed productive time per provider (FACTS.md 4: 0.75-0.85)."""
+    hourly_rate_eur: dict[str, float] = field(default_factory=lambda: {
+        "FR-REG": 27.0, "MA": 17.0, "MU": 15.0})
+    """Price per billed productive hour, EUR 2025 excl. VAT, by location (FACTS.md 1.1,
+    2004 anchors indexed; X). Indexed by ``rate_indexation`` each January from 2026."""
+    rate_indexation: float = 0.02
+    """Yearly price indexation applied from January 2026 (contract clause)."""
+    report_period: tuple[str, str] = ("2025-05", "2026-10")
+    """Months covered by ``provider_reports.csv`` (inclusive)."""
+    provider_kpis: dict[str, dict[str, float]] = field(default_factory=lambda: {
+        "NORDCALL-AMI": {"fcr": 0.72, "csat": 0.82, "nps": 32.0, "qa_score": 0.88,
+                         "conversion_rate": 0.13, "retention_save_rate": 0.36,
+                         "cross_sell_rate": 0.06, "attrition_rate": 0.32,
+                         "absenteeism_rate": 0.06},
+        "ATLAS-CAS": {"fcr": 0.68, "csat": 0.79, "nps": 22.0, "qa_score": 0.85,
+                      "conversion_rate": 0.10, "retention_save_rate": np.nan,
+                      "cross_sell_rate": 0.05, "attrition_rate": 0.45,
+                      "absenteeism_rate": 0.07},
+        "ILECONTACT-EBN": {"fcr": 0.70, "csat": 0.80, "nps": 25.0, "qa_score": 0.86,
+                           "conversion_rate": np.nan, "retention_save_rate": 0.30,
+                           "cross_sell_rate": 0.04, "attrition_rate": 0.38,
+                           "absenteeism_rate": 0.08}})
+    """Steady-state monthly KPI level per provider site (FACTS.md 4 benchmarks); NaN where the
+    site does not serve the queue the KPI belongs to (conversion: sales; save rate: retention)."""
+    kpi_month_sd: float = 0.015
+    """Month-to-month sd of the fraction KPIs (NPS: x 100 / 3 points)."""
+    bad_report_months: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
+        "NORDCALL-AMI": ("2025-09", "2026-06"),
+        "ATLAS-CAS": ("2025-12", "2026-01"),
+        "ILECONTACT-EBN": ("2025-08", "2026-02")})
+    """Months with a quality dip (same months as under-staffing: FCR, CSAT, NPS, QA, sales
+    KPIs down; absenteeism up)."""
+    bad_month_drop: float = 0.06
+    """Size of the quality dip in a bad month (fraction points; NPS: x 150 points)."""
+
+
+PARAMETERS = SampleParameters()
+
+
+# --------------------------------------------------------------------------- calendar
+def open_intervals(start: str, end: str, params: SampleParameters = PARAMETERS) -> pd.DatetimeIndex:
+    """Interval starts (tz-aware Europe/Paris) of every open interval between two dates.
+
+    Opening hours never straddle the 02:00-03:00 DST change, so local wall times map to one
+    instant each.
+    """
+    days = pd.date_range(start, end, freq="D")
+    closed = holidays.France(years=range(days[0].year, days[-1].year + 1))
+    is_open = days.day_of_week.isin(params.open_weekdays) & ~days.normalize().isin(
+        pd.DatetimeIndex(list(closed.keys())))
+    days = days[is_open]
+    slots = pd.timedelta_range(start=f"{params.open_hour}h",
+                               end=f"{params.close_hour}h", freq=f"{INTERVAL_MINUTES}min",
+                               closed="left")
+    local = (days.values[:, None] + slots.values[None, :]).ravel()
+    return pd.DatetimeIndex(local).tz_localize(config.DEFAULT_TIMEZONE).as_unit("s")
+
+
+# --------------------------------------------------------------------------- demand
+def _intraday(params: SampleParameters, queue: str, hour: np.ndarray) -> np.ndarray:
+    """Intraday shape at interval-centre hours, normalised to mean 1 over the open day."""
+    shape = np.full_like(hour, params.intraday_floor, dtype=float)
+    for centre, width, weight in params.intraday_peaks[queue]:
+        shape += weight * np.exp(-0.5 * ((hour - centre) / width) ** 2)
+    return shape
+
+
+def _campaign_lift(params: SampleParameters, day: pd.DatetimeIndex) -> np.ndarray:
+    lift = np.ones(len(day))
+    for c in params.campaigns:
+        age = (day - pd.Timestamp(c.start)).days.to_numpy()
+        active = (age >= 0) & (age < c.days)
+        lift += np.where(active, c.uplift * (1 - age / c.days), 0.0)
+    return lift
+
+
+def _expected_calls(params: SampleParameters, queue: str, ds: pd.DatetimeIndex) -> np.ndarray:
+    """Expected offered calls per interval for one queue (before noise)."""
+    local = ds.tz_localize(None)
+    day = local.normalize()
+    years = (day - pd.Timestamp("2023-01-01")).days.to_numpy() / 365.25
+    doy = day.day_of_year.to_numpy()
+    dom = day.day.to_numpy()
+    hour = local.hour.to_numpy() + local.minute.to_numpy() / 60 + INTERVAL_MINUTES / 120
+
+    slots_per_day = (params.close_hour - params.open_hour) * 60 // INTERVAL_MINUTES
+    grid = params.open_hour + (np.arange(slots_per_day) + 0.5) * INTERVAL_MINUTES / 60
+    intraday = _intraday(params, queue, hour) / _intraday(params, queue, grid).mean()
+    weekday = np.asarray(params.weekday_shape[queue])
+    weekday = weekday / weekday.mean()
+    seasonal = 1 + params.winter_amplitude[queue] * np.cos(2 * np.pi * (doy - 15) / 365.25)
+    seasonal *= np.where((local.month == 8) & (dom <= 21), 1 - params.august_dip, 1.0)
+    bill = params.bill_effect[queue]
+    bill_lift = (1 + bill * np.exp(-np.clip(dom - 2, 0, None) / 2.0) * (dom >= 1)
+                 + 0.5 * bill * np.exp(-np.abs(dom - 15.5) / 1.5))
+    trend = (1 + params.annual_trend[queue]) ** years
+    lift = _campaign_lift(params, day) if queue == "sales" else 1.0
+    return (params.daily_calls[queue] / slots_per_day * trend * seasonal
+            * weekday[local.day_of_week.to_numpy()] * intraday * bill_lift * lift)
+
+
+# --------------------------------------------------------------------------- sites
+def _site_shares(params: SampleParameters, queue: str, day: pd.DatetimeIndex
+                 ) -> dict[str, np.ndarray]:
+    """Share of the queue's traffic per site per day: providers ramp up after opening and the
+    in-house site keeps the rest."""
+    shares: dict[str, np.ndarray] = {}
+    for site in SITES:
+        if site.engagement_form == "INHOUSE" or queue not in site.queues:
+            continue
+        age = (day - pd.Timestamp(site.opened)).days.to_numpy()
+        ramp = np.clip((age + 1) / params.provider_ramp_days, 0.0, 1.0) * (age >= 0)
+        shares[site.site] = params.target_share[queue][site.site] * ramp
+    inhouse = 1.0 - sum(shares.values()) if shares else np.ones(len(day))
+    return {"INHOUSE-LIL": np.broadcast_to(inhouse, (len(day),))} | shares
+
+
+def _monthly_staffing(params: SampleParameters, rng: np.random.Generator,
+                      months: pd.PeriodIndex) -> dict[str, np.ndarray]:
+    ratio = {}
+    for site in SITES:
+        r = rng.normal(params.staffing_ratio_mean, params.staffing_ratio_sd, len(months))
+        for month, value in params.understaffed_months.get(site.site, ()):
+            r = np.where(months == pd.Period(month, "M"), value, r)
+        ratio[site.site] = r
+    return ratio
+
+
+# --------------------------------------------------------------------------- generation
+def generate_interval_stats(start: str, end: str, *, seed: int = DEFAULT_SEED,
+                            params: SampleParameters = PARAMETERS) -> pd.DataFrame:
+    """Interval statistics for every open interval, queue and active site between two dates.
+
+    Returns the columns of ``interval_stats.csv`` with a tz-aware ``ds``; rows sorted by
+    ``ds, queue, site``. Active site = opened and serving the queue (zero-traffic intervals of
+    an active site are kept, so a missing row always means missing data).
+    """
+    rng = np.random.default_rng(seed)
+    ds = open_intervals(start, end, params)
+    local_day = ds.tz_localize(None).normalize()
+    day_codes, unique_days = pd.factorize(local_day)
+    months = pd.PeriodIndex(unique_days, freq="M")
+    month_codes, unique_months = pd.factorize(months)
+    staffing = _monthly_staffing(params, rng, unique_months)
+
+    frames = []
+    for queue in QUEUES:
+        mu = _expected_calls(params, queue, ds)
+        daily_shock = rng.lognormal(-0.5 * params.daily_shock_sd ** 2, params.daily_shock_sd,
+                                    len(unique_days))[day_codes]
+        k = params.interval_dispersion
+        total = rng.poisson(rng.gamma(k, mu * daily_shock / k))
+        shares = _site_shares(params, queue, unique_days)
+        remaining, remaining_share = total, np.ones(len(ds))
+        for site in SITES:
+            if site.site not in shares:
+                continue
+            share = shares[site.site][day_codes]
+            # Sequential binomial split = multinomial split of the interval's calls.
+            p = np.divide(share, remaining_share, out=np.zeros_like(share),
+                          where=remaining_share > 1e-12)
+            offered = rng.binomial(remaining, np.clip(p, 0.0, 1.0))
+            remaining, remaining_share = remaining - offered, remaining_share - share
+            active = share > 0
+            frames.append(_service(params, rng, queue, site, ds[active], offered[active],
+                                   unique_days, day_codes[active],
+                                   staffing[site.site][month_codes[day_codes[active]]]))
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["ds", "queue", "site"], kind="stable").reset_index(drop=True)
+
+
+def _service(params: SampleParameters, rng: np.random.Generator, queue: str, site: Site,
+             ds: pd.DatetimeIndex, offered: np.ndarray, unique_days: pd.DatetimeIndex,
+             day_codes: np.ndarray, month_ratio: np.ndarray) -> pd.DataFrame:
+    """Answer, abandon, wait and handle the offered calls of one site and queue."""
+    n = len(ds)
+    ratio = month_ratio * rng.lognormal(0.0, params.interval_staffing_sd, n)
+    centre, slope = params.sl_curve
+    sl = 1.0 / (1.0 + np.exp(-(ratio - centre) * slope))
+    p_abandon = params.abandon_base + params.abandon_per_missed_sl * (1 - sl)
+    abandoned = rng.binomial(offered, p_abandon)
+    answered = offered - abandoned
+    short = rng.binomial(abandoned, params.short_abandon_share)
+    # SL is answered-in-20s over offered (abandons count as failures), so the share of the
+    # *answered* calls within threshold is SL / (1 - abandon rate).
+    in_sl = rng.binomial(answered, np.clip(sl / (1 - p_abandon), 0.0, 1.0))
+    late = answered - in_sl
+    late_mean = params.wait_over_sl_mean_s + params.wait_over_sl_slope_s * (1 - sl)
+    # Sum of n exponential waits = Gamma(n, mean); late calls wait 20 s plus the excess.
+    wait = (rng.gamma(in_sl, params.wait_in_sl_mean_s) + 20.0 * late
+            + rng.gamma(late, late_mean))
+
+    age = (unique_days - pd.Timestamp(site.opened)).days.to_numpy()[day_codes]
+    learning = 1 + params.new_site_aht_uplift * np.clip(
+        1 - age / params.new_site_learning_days, 0.0, 1.0)
+    day_noise = rng.lognormal(0.0, params.aht_daily_sd, len(unique_days))[day_codes]
+    aht = params.aht_s[queue] * params.aht_site_factor[site.site] * learning * day_noise
+    # Mean of `answered` lognormal call durations: its log-sd shrinks like 1/sqrt(answered).
+    sigma = np.sqrt(np.log1p(params.aht_call_cv ** 2 / np.maximum(answered, 1)))
+    handle = answered * aht * rng.lognormal(-0.5 * sigma ** 2, sigma)
+    return pd.DataFrame({
+        "ds": ds, "queue": queue, "site": site.site, "offered": offered,
+        "answered": answered, "abandoned": abandoned, "short_abandoned": short,
+        "answered_in_sl": in_sl, "handle_time_s": np.rint(handle).astype(np.int64),
+        "wait_time_s": np.rint(wait).astype(np.int64)})
+
+
+def sites_table() -> pd.DataFrame:
+    """The ``sites.csv`` table."""
+    rows = [{"site": s.site, "site_name": s.site_name, "provider": s.provider,
+             "location": s.location, "engagement_form": s.engagement_form,
+             "timezone": s.timezone, "queues": ";".join(s.queues), "opened": s.opened,
+             "closed": s.closed} for s in SITES]
+    return pd.DataFrame(rows).sort_values("site").reset_index(drop=True)
+
+
+def provider_reports(stats: pd.DataFrame, *, seed: int = DEFAULT_SEED,
+                     params: SampleParameters = PARAMETERS) -> pd.DataFrame:
+    """Monthly provider reports consistent with the interval data.
+
+    ``contacts_handled`` = answered calls of the month; ``billed_hours`` = handle hours /
+    occupancy (productive hours billed); ``invoice_eur`` = billed hours x location rate.
+    """
+    # A separate stream so the reports do not shift the interval draws (and vice versa).
+    rng = np.random.default_rng([seed, 1])
+    first, last = (pd.Period(m, "M") for m in params.report_period)
+    month = stats["ds"].dt.tz_localize(None).dt.to_period("M")
+    monthly = (stats.assign(month=month)
+               .groupby(["month", "site"], observed=True)[["answered", "handle_time_s"]].sum())
+    rows = []
+    months = pd.period_range(first, last, freq="M")
+    for site in SITES:
+        if site.engagement_form == "INHOUSE":
+            continue
+        base = params.provider_kpis[site.site]
+        bad = np.isin(months.astype(str), params.bad_report_months.get(site.site, ()))
+        drop = params.bad_month_drop * bad
+        frame = {"month": months.astype(str), "site": site.site, "provider": site.provider}
+        for kpi in ("fcr", "csat", "qa_score", "conversion_rate", "retention_save_rate",
+                    "cross_sell_rate"):
+            scale = 0.3 if kpi in ("conversion_rate", "cross_sell_rate") else 1.0
+            noise = rng.normal(0.0, params.kpi_month_sd * scale, len(months))
+            frame[kpi] = np.clip(base[kpi] + noise - drop * scale * (1.5 if kpi != "fcr"
+                                                                      else 1.0), 0, 1)
+        frame["attrition_rate"] = np.clip(
+            base["attrition_rate"] + rng.normal(0, 0.05, len(months)) + 0.15 * bad, 0.2, 0.6)
+        frame["absenteeism_rate"] = np.clip(
+            base["absenteeism_rate"] + rng.normal(0, 0.006, len(months)) + 0.025 * bad,
+            0.04, 0.10)
+        frame["nps"] = np.clip(np.rint(base["nps"] + rng.normal(0, 100 * params.kpi_month_sd
+                                                                 / 3 * 4, len(months))
+                                       - 150 * drop), -100, 100)
+        key = pd.MultiIndex.from_arrays([months, np.full(len(months), site.site)])
+        agg = monthly.reindex(key, fill_value=0)
+        handled = agg["answered"].to_numpy()
+        hours = agg["handle_time_s"].to_numpy() / 3600 / params.occupancy[site.site]
+        years_after_2025 = np.maximum(months.year.to_numpy() - 2025, 0)
+        rate = params.hourly_rate_eur[site.location] * (1 + params.rate_indexation) ** (
+            years_after_2025)
+        frame["billed_hours"] = np.round(hours, 1)
+        frame["invoice_eur"] = np.round(np.round(hours, 1) * rate, 2)
+        frame["contacts_handled"] = handled
+        rows.append(pd.DataFrame(frame))
+    out = pd.concat(rows, ignore_index=True)
+    return out.sort_values(["month", "site"], kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- writing
+def format_ds(ds: pd.Series) -> pd.Series:
+    """ISO 8601 with the UTC offset as ``+HH:MM`` (e.g. ``2026-10-30T08:00:00+01:00``)."""
+    local = ds.dt.tz_localize(None)
+    offset_min = ((local - ds.dt.tz_convert("UTC").dt.tz_localize(None))
+                  .dt.total_seconds().astype(int) // 60)
+    sign = np.where(offset_min >= 0, "+", "-")
+    hh, mm = np.abs(offset_min) // 60, np.abs(offset_min) % 60
+    text = pd.Series(sign, index=ds.index) + pd.Series(hh, index=ds.index).map("{:02d}".format) \
+        + ":" + pd.Series(mm, index=ds.index).map("{:02d}".format)
+    return local.dt.strftime("%Y-%m-%dT%H:%M:%S") + text
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    """Write atomically: a temp file in the same folder, then ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            df.to_csv(handle, index=False, lineterminator="\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _format_reports(reports: pd.DataFrame) -> pd.DataFrame:
+    """Fixed text formatting so the file is byte-identical across platforms."""
+    out = reports.copy()
+    for col in ("fcr", "csat", "qa_score", "conversion_rate", "retention_save_rate",
+                "cross_sell_rate", "attrition_rate", "absenteeism_rate"):
+        out[col] = [("" if np.isnan(v) else f"{v:.4f}") for v in out[col]]
+    out["nps"] = [f"{v:.0f}" for v in out["nps"]]
+    out["billed_hours"] = [f"{v:.1f}" for v in out["billed_hours"]]
+    out["invoice_eur"] = [f"{v:.2f}" for v in out["invoice_eur"]]
+    return out
+
+
+def generate(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED, small: bool = False,
+             params: SampleParameters = PARAMETERS) -> dict[str, Path]:
+    """Write the sample files to ``out_dir`` and return their paths by name.
+
+    Parameters
+    ----------
+    out_dir : folder to write into (created if missing; relative paths from the project root).
+    seed : random seed; the same seed and variant give byte-identical files.
+    small : the short period (``params.small_period``) instead of the full one.
+    """
+    out = config.project_path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    start, end = params.small_period if small else params.full_period
+    stats = generate_interval_stats(start, end, seed=seed, params=params)
+    reports = provider_reports(stats, seed=seed, params=params)
+
+    paths = {"interval_stats": out / "interval_stats.csv", "sites": out / "sites.csv",
+             "provider_reports": out / "provider_reports.csv"}
+    _write_csv(stats.assign(ds=format_ds(stats["ds"])), paths["interval_stats"])
+    _write_csv(sites_table(), paths["sites"])
+    _write_csv(_format_reports(reports), paths["provider_reports"])
+    contract = config.REFERENCE / "contract_sample.yml"
+    if contract.exists():
+        target = out / "contract.yml"
+        fd, tmp = tempfile.mkstemp(prefix=".contract.yml.", suffix=".tmp", dir=out)
+        os.close(fd)
+        shutil.copyfile(contract, tmp)
+        os.replace(tmp, target)
+        paths["contract"] = target
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point: ``python -m toolkit.sample --out data/raw [--small] [--seed N]``."""
+    parser = argparse.ArgumentParser(prog="python -m toolkit.sample",
+                                     description="Write the Helio Energie sample data.")
+    parser.add_argument("--out", default=str(config.DATA_RAW),
+                        help="output folder (default: data/raw)")
+    parser.add_argument("--small", action="store_true",
+                        help=f"short period {PARAMETERS.small_period[0]}..{PARAMETERS.small_period[1]}")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    paths = generate(args.out, seed=args.seed, small=args.small)
+    elapsed = time.perf_counter() - started
+    for name, path in paths.items():
+        print(f"{name:17s} {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    print(f"generated in {elapsed:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
