@@ -54,7 +54,8 @@ def default_workers() -> int:
 
 def map_tasks(fn: Callable[[Any], Any], items: Iterable[Any], *, executor: str = "serial",
               scheduler: str | None = None, workers: int | None = None,
-              progress: bool = True, desc: str | None = None) -> list:
+              progress: bool = True, desc: str | None = None,
+              on_result: Callable[[int, Any], None] | None = None) -> list:
     """Apply ``fn`` to every item and return the results in input order.
 
     Parameters
@@ -67,6 +68,8 @@ def map_tasks(fn: Callable[[Any], Any], items: Iterable[Any], *, executor: str =
     workers : processes for ``local`` / a LocalCluster; default: usable CPUs (capped by items).
     progress : show a tqdm progress bar (stderr).
     desc : label of the progress bar.
+    on_result : called in this process as ``on_result(index, result)`` as each item finishes
+        (completion order), e.g. to print a status line per item while the rest still run.
 
     An exception raised by ``fn`` propagates (the caller wraps ``fn`` when it wants per-item
     outcomes); an unreachable scheduler raises ``ExecutorError`` naming the address.
@@ -85,28 +88,35 @@ def map_tasks(fn: Callable[[Any], Any], items: Iterable[Any], *, executor: str =
     try:
         if executor == "serial":
             results = []
-            for item in items:
+            for i, item in enumerate(items):
                 results.append(fn(item))
-                bar.update(1)
+                _done(bar, on_result, i, results[-1])
             return results
         if executor == "local":
-            return _map_local(fn, items, n_workers, bar)
-        return _map_dask(fn, items, scheduler, n_workers, bar)
+            return _map_local(fn, items, n_workers, bar, on_result)
+        return _map_dask(fn, items, scheduler, n_workers, bar, on_result)
     finally:
         bar.close()
 
 
-def _map_local(fn, items, n_workers, bar) -> list:
+def _done(bar, on_result, index, result) -> None:
+    bar.update(1)
+    if on_result is not None:
+        on_result(index, result)
+
+
+def _map_local(fn, items, n_workers, bar, on_result) -> list:
     results: list = [None] * len(items)
     with ProcessPoolExecutor(max_workers=n_workers, initializer=pin_threads) as pool:
         futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
         for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            bar.update(1)
+            i = futures[future]
+            results[i] = future.result()
+            _done(bar, on_result, i, results[i])
     return results
 
 
-def _map_dask(fn, items, scheduler, n_workers, bar) -> list:
+def _map_dask(fn, items, scheduler, n_workers, bar, on_result) -> list:
     try:
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_as_completed
@@ -136,8 +146,9 @@ def _map_dask(fn, items, scheduler, n_workers, bar) -> list:
         index = {f.key: i for i, f in enumerate(futures)}
         results: list = [None] * len(items)
         for future in dask_as_completed(futures):
-            results[index[future.key]] = future.result()
-            bar.update(1)
+            i = index[future.key]
+            results[i] = future.result()
+            _done(bar, on_result, i, results[i])
         return results
     finally:
         client.close()
