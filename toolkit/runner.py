@@ -1,0 +1,746 @@
+"""Plans -> papermill runs -> reviewer HTML -> manifest -> index, published atomically.
+
+A plan (``plans/*.yml``) lists runs of parametrised notebooks. ``run_plan`` checks the whole
+plan before anything executes, skips runs whose notebook, parameters and inputs are unchanged
+since their last success, executes the rest through ``toolkit.executors.map_tasks`` (serial,
+local processes or dask) and publishes ``reports/<period>/``: executed ``.ipynb``, a code-free
+``.html`` per run, ``manifest.json`` and ``index.html``. A failed re-run never replaces the last
+good report: that report stays, marked stale.
+
+Exit codes (see docs/scheduling.md): 0 every run ok (or unchanged), 1 some run failed / timed
+out / was killed, 2 plan rejected (nothing executed), 3 infrastructure failure.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import datetime as dt
+import difflib
+import hashlib
+import itertools
+import json
+import math
+import os
+import re
+import shutil
+import subprocess  # noqa: S404 - only to ask git for the revision, fixed argv
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+from toolkit import config
+from toolkit.executors import EXECUTORS, ExecutorError, map_tasks
+
+EXIT_OK, EXIT_RUN_FAILED, EXIT_PLAN_REJECTED, EXIT_INFRASTRUCTURE = 0, 1, 2, 3
+
+STATUSES = ("ok", "failed", "timeout", "killed")
+KERNEL = "cc-toolkit"
+FALLBACK_KERNEL = "python3"
+DEFAULT_TIMEOUT_S = 600.0
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+#: No script may run in a report: pandas/matplotlib output needs only inline styles and
+#: data: images. Inline event handlers (onerror=...) are script, hence blocked too.
+CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
+       "base-uri 'none'; form-action 'none'")
+
+PLAN_KEYS = ("runs", "default_period", "description")
+RUN_KEYS = ("name", "notebook", "parameters", "matrix", "timeout_s")
+PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+#: Versions recorded in the manifest: enough to reproduce a report's numbers.
+MANIFEST_PACKAGES = ("cc-sourcing-toolkit", "pandas", "numpy", "scipy", "statsmodels",
+                     "matplotlib", "pyarrow", "papermill", "nbconvert", "nbclient", "ipykernel",
+                     "dask", "distributed")
+
+
+class PlanError(ValueError):
+    """The plan cannot run as written; ``problems`` lists every reason (not just the first)."""
+
+    def __init__(self, plan, problems: list[str]):
+        self.plan, self.problems = plan, problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"plan {plan} rejected, nothing was executed:\n{lines}")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One notebook execution: a plan entry after matrix expansion and period substitution."""
+
+    name: str
+    notebook: str  # as written in the plan (relative to the project root)
+    parameters: dict = field(default_factory=dict)
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    plan_entry: str = ""  # the plan entry's name before matrix expansion (for --only)
+
+    @property
+    def slug(self) -> str:
+        """File-name-safe form of ``name`` (reports/<period>/<slug>.html)."""
+        return re.sub(r"[^A-Za-z0-9._-]+", "-", self.name).strip("-.") or "run"
+
+
+@dataclass
+class RunSummary:
+    period: str
+    reports_dir: Path
+    results: list[dict]
+    exit_code: int
+    manifest_path: Path
+    index_path: Path
+
+
+# ---------------------------------------------------------------------------------------------
+# Plans
+
+
+def default_period(today: dt.date | None = None) -> str:
+    """The previous calendar month as YYYY-MM: a monthly run reports on the month just closed."""
+    today = today or dt.date.today()
+    first = today.replace(day=1)
+    return (first - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+def check_period(period: str) -> str:
+    if not isinstance(period, str) or not PERIOD_RE.match(period):
+        from toolkit.errors import ParameterError
+        raise ParameterError("period", period, "a month written YYYY-MM, e.g. 2026-10")
+    return period
+
+
+def load_plan(path: str | os.PathLike, period: str | None = None) -> tuple[list[RunSpec], str]:
+    """Read and check a plan: returns the expanded runs and the period they report on.
+
+    Raises ``PlanError`` listing every problem (unknown keys, unknown parameters with the
+    closest valid name, non-JSON values, missing notebooks, duplicate names).
+    """
+    plan_path = config.project_path(path)
+    if not plan_path.is_file():
+        raise PlanError(path, [f"plan file {plan_path} does not exist"])
+    try:
+        plan = yaml.safe_load(plan_path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise PlanError(path, [f"not valid YAML: {exc}"]) from exc
+    if not isinstance(plan, dict) or not isinstance(plan.get("runs"), list) or not plan["runs"]:
+        raise PlanError(path, ["expected a mapping with a non-empty list under 'runs:'"])
+    problems = [f"unknown top-level key {k!r}{_did_you_mean(k, PLAN_KEYS)}"
+                for k in plan if k not in PLAN_KEYS]
+    if period is None:
+        period = plan.get("default_period") or default_period()
+        period = str(period)
+    if not PERIOD_RE.match(period):
+        problems.append(f"period {period!r} is not a month written YYYY-MM (e.g. 2026-10)")
+    runs: list[RunSpec] = []
+    for i, entry in enumerate(plan["runs"], start=1):
+        runs.extend(_expand_entry(entry, i, period, problems))
+    seen: dict[str, str] = {}
+    for run in runs:
+        if run.slug in seen:
+            problems.append(f"run name {run.name!r} is used twice (or maps to the same file "
+                            f"name as {seen[run.slug]!r}); names must be unique")
+        seen[run.slug] = run.name
+    problems.extend(validate_runs(runs))
+    if problems:
+        raise PlanError(path, problems)
+    return runs, period
+
+
+def _expand_entry(entry, position: int, period: str, problems: list[str]) -> list[RunSpec]:
+    where = f"runs[{position}]"
+    if not isinstance(entry, dict):
+        problems.append(f"{where}: expected a mapping with name, notebook, parameters")
+        return []
+    name = entry.get("name")
+    where = f"run {name!r}" if isinstance(name, str) and name else where
+    bad = [k for k in entry if k not in RUN_KEYS]
+    problems.extend(f"{where}: unknown key {k!r}{_did_you_mean(k, RUN_KEYS)}" for k in bad)
+    if not isinstance(name, str) or not name.strip():
+        problems.append(f"{where}: 'name' is required (a non-empty string)")
+        return []
+    notebook = entry.get("notebook")
+    if not isinstance(notebook, str) or not notebook:
+        problems.append(f"{where}: 'notebook' is required (a path relative to the project root)")
+        return []
+    parameters = entry.get("parameters") or {}
+    matrix = entry.get("matrix") or {}
+    if not isinstance(parameters, dict) or not isinstance(matrix, dict):
+        problems.append(f"{where}: 'parameters' and 'matrix' must be mappings")
+        return []
+    timeout_s = entry.get("timeout_s", DEFAULT_TIMEOUT_S)
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or timeout_s <= 0:
+        problems.append(f"{where}: timeout_s = {timeout_s!r}; expected a positive number of s")
+        return []
+    for key, value in list(parameters.items()) + list(matrix.items()):
+        problem = _json_problem(value)
+        if problem:
+            problems.append(f"{where}: parameter {key!r} = {value!r} {problem}")
+    for key, values in matrix.items():
+        if not isinstance(values, list) or not values:
+            problems.append(f"{where}: matrix {key!r} must be a non-empty list of values")
+        if key in parameters:
+            problems.append(f"{where}: {key!r} is given both in parameters and matrix")
+    if any(p.startswith(where) for p in problems):
+        return []
+    parameters = _substitute(parameters, period)
+    notebook = _substitute(notebook, period)
+    if not matrix:
+        return [RunSpec(name, notebook, parameters, float(timeout_s), name)]
+    keys = list(matrix)
+    runs = []
+    for combo in itertools.product(*(_substitute(matrix[k], period) for k in keys)):
+        suffix = "-".join(str(v) for v in combo)
+        runs.append(RunSpec(f"{name}-{suffix}", notebook, {**parameters, **dict(zip(keys, combo, strict=True))},
+                            float(timeout_s), name))
+    return runs
+
+
+def _substitute(value, period: str):
+    """Replace ``{period}`` in every string (str.replace: other braces stay as written)."""
+    if isinstance(value, str):
+        return value.replace("{period}", period)
+    if isinstance(value, list):
+        return [_substitute(v, period) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, period) for k, v in value.items()}
+    return value
+
+
+def _json_problem(value) -> str | None:
+    """Why ``value`` is not plain JSON data (papermill injects it as a Python literal)."""
+    if value is None or isinstance(value, bool | int | str):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "is not finite; use a number"
+    if isinstance(value, list):
+        return next((p for p in map(_json_problem, value) if p), None)
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            return "has a non-string key; mapping keys must be strings"
+        return next((p for p in map(_json_problem, value.values()) if p), None)
+    if isinstance(value, dt.date | dt.datetime):
+        return "was read by YAML as a date; quote it ('2026-10-01') to pass a string"
+    return f"has type {type(value).__name__}; only JSON types (string, number, bool, null, list, mapping)"
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else f" (valid: {', '.join(sorted(choices))})"
+
+
+def notebook_parameters(path: str | os.PathLike) -> list[str]:
+    """Names assigned in the notebook's cell tagged ``parameters`` (parsed, never executed)."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    cells = [c for c in nb.cells
+             if c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        return []
+    names: list[str] = []
+    for cell in cells:
+        tree = ast.parse(cell.source, filename=f"{path} [parameters cell]")
+        for node in tree.body:
+            targets = (node.targets if isinstance(node, ast.Assign)
+                       else [node.target] if isinstance(node, ast.AnnAssign) else [])
+            for target in targets:
+                for sub in ast.walk(target):
+                    if isinstance(sub, ast.Name) and sub.id not in names:
+                        names.append(sub.id)
+    return names
+
+
+def validate_runs(runs: list[RunSpec]) -> list[str]:
+    """Problems with the runs' notebooks and parameter names (empty list when all is well)."""
+    problems: list[str] = []
+    declared_cache: dict[str, list[str] | str] = {}
+    for run in runs:
+        nb_path = config.project_path(run.notebook)
+        if run.notebook not in declared_cache:
+            if not nb_path.is_file():
+                declared_cache[run.notebook] = f"notebook {run.notebook} not found ({nb_path})"
+            else:
+                try:
+                    declared_cache[run.notebook] = notebook_parameters(nb_path)
+                except (SyntaxError, ValueError, OSError) as exc:
+                    declared_cache[run.notebook] = (
+                        f"notebook {run.notebook}: cannot read its parameters cell: {exc}")
+        declared = declared_cache[run.notebook]
+        if isinstance(declared, str):
+            problems.append(f"run {run.name!r}: {declared}")
+            continue
+        for key in run.parameters:
+            if key not in declared:
+                hint = (_did_you_mean(key, declared) if declared
+                        else " (the notebook has no cell tagged 'parameters')")
+                problems.append(f"run {run.name!r}: parameter {key!r} is not declared in the "
+                                f"parameters cell of {run.notebook}{hint}")
+    return list(dict.fromkeys(problems))  # a notebook problem repeats for each matrix run
+
+
+# ---------------------------------------------------------------------------------------------
+# Fingerprints (what makes a run "unchanged")
+
+
+def sha256_file(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def find_inputs(parameters: dict, hasher) -> list[dict]:
+    """Parameter values (or list items) naming an existing file, with their sha256."""
+    inputs = []
+    for key, value in sorted(parameters.items()):
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and item and "\n" not in item:
+                path = config.project_path(item)
+                with contextlib.suppress(OSError):
+                    if path.is_file():
+                        inputs.append({"parameter": key, "path": item, "sha256": hasher(path)})
+    return inputs
+
+
+def fingerprint(notebook_sha256: str, parameters: dict, inputs: list[dict]) -> str:
+    blob = json.dumps({"notebook": notebook_sha256, "parameters": parameters,
+                       "inputs": [[i["parameter"], i["path"], i["sha256"]] for i in inputs]},
+                      sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Execution (runs in a worker: serial, process pool or dask; returns texts, writes nothing shared)
+
+
+def resolve_kernel(preferred: str = KERNEL) -> tuple[str, str | None]:
+    """The kernel to use and a warning when falling back from ``preferred`` to python3."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager().find_kernel_specs()
+    if preferred in specs:
+        return preferred, None
+    return FALLBACK_KERNEL, (f"kernel {preferred!r} is not registered (run `make setup`); "
+                             f"falling back to {FALLBACK_KERNEL!r}, which may lack the toolkit")
+
+
+def classify(exc: BaseException | None) -> str:
+    """ok / failed / timeout / killed from the exception papermill let through.
+
+    papermill raises PapermillExecutionError for a cell that raised; nbclient's
+    CellTimeoutError (a TimeoutError, so tested first) and DeadKernelError pass through
+    papermill unwrapped. Anything else (kernel failed to start, ...) counts as failed.
+    """
+    if exc is None:
+        return "ok"
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    if isinstance(exc, CellTimeoutError | TimeoutError):
+        return "timeout"
+    if isinstance(exc, DeadKernelError):
+        return "killed"
+    return "failed"
+
+
+def _error_text(exc: BaseException) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first_line}".rstrip(": ")
+
+
+def execute_run(job: dict) -> dict:
+    """Execute one notebook with papermill and render its reviewer HTML; never raises.
+
+    ``job`` holds plain data (picklable for process pools and dask). Returns the status,
+    timings and the executed notebook and HTML as text: the parent process publishes them,
+    so workers need the project and data but no shared reports folder.
+    """
+    import nbformat
+    import papermill
+
+    started = dt.datetime.now(dt.UTC)
+    t0 = time.perf_counter()
+    error: BaseException | None = None
+    with tempfile.TemporaryDirectory(prefix="cc-run-") as tmp:
+        out_path = Path(tmp) / "executed.ipynb"
+        try:
+            papermill.execute_notebook(
+                job["notebook_path"], str(out_path), parameters=job["parameters"],
+                kernel_name=job["kernel"], execution_timeout=job["timeout_s"],
+                cwd=job["cwd"], progress_bar=False, log_output=False,
+                request_save_on_cell_execute=False)
+        except Exception as exc:  # classified below; one failure never stops other runs
+            error = exc
+        duration = time.perf_counter() - t0
+        status = classify(error)
+        result = {"name": job["name"], "status": status,
+                  "error": _error_text(error) if error else None,
+                  "duration_s": round(duration, 3),
+                  "started_at": started.isoformat(timespec="seconds"),
+                  "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                  "ipynb": None, "html": None}
+        if not out_path.exists():  # kernel never started: nothing to publish
+            return result
+        result["ipynb"] = out_path.read_text(encoding="utf-8")
+        try:
+            nb = nbformat.reads(result["ipynb"], as_version=4)
+            card = {**job["card"], "status": status, "error": result["error"],
+                    "duration_s": duration, "started_at": result["started_at"]}
+            result["html"] = render_report_html(nb, card)
+        except Exception as exc:  # a report we cannot render is a failed run
+            result["status"] = "failed"
+            result["error"] = f"HTML export failed: {_error_text(exc)}"
+    return result
+
+
+@lru_cache(maxsize=1)
+def _jinja_env():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    # Parameter values shown as JSON text (the autoescape still applies afterwards).
+    env.filters["tojson_text"] = lambda v: json.dumps(v, ensure_ascii=False)
+    return env
+
+
+@lru_cache(maxsize=1)
+def _css() -> str:
+    return (TEMPLATES / "reports.css").read_text(encoding="utf-8")
+
+
+#: Tags allowed in HTML / markdown outputs: prose, tables (pandas, markdown), images. No
+#: script, style, iframe, object, form, and no event-handler attributes (bleach drops them).
+SAFE_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",
+    "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5",
+    "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "small", "span", "strong", "sub",
+    "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul"})
+SAFE_ATTRIBUTES = {"*": ["class", "id", "title", "style", "align"],
+                   "a": ["href", "title", "class", "id"],
+                   "img": ["src", "alt", "width", "height", "class", "style"],
+                   "td": ["colspan", "rowspan", "class", "style"],
+                   "th": ["colspan", "rowspan", "class", "style", "scope"],
+                   "table": ["border", "class", "style"], "ol": ["start"]}
+_STYLE_BLOCK = re.compile(r"<style\b[^>]*>.*?</style\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def clean_html(element) -> str:
+    """Sanitize HTML / markdown-rendered output (replaces nbconvert's narrower clean_html).
+
+    nbconvert's own filter escapes <p>, <thead>, <th>, so DataFrames and prose render as tag
+    soup. Scoped <style> blocks (pandas) are dropped first; bleach then escapes anything
+    not allowed, so a hostile name shows as text. The CSP is the second line of defence.
+    """
+    import bleach
+
+    text = element.decode() if isinstance(element, bytes) else str(element)
+    kwargs = {}
+    with contextlib.suppress(ImportError):  # bleach[css]: keep harmless inline styles
+        from bleach.css_sanitizer import CSSSanitizer
+        kwargs["css_sanitizer"] = CSSSanitizer()
+    return bleach.clean(_STYLE_BLOCK.sub("", text), tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
+                        protocols=["http", "https", "mailto", "data"], **kwargs)
+
+
+@lru_cache(maxsize=1)
+def _html_exporter():
+    from nbconvert import HTMLExporter
+
+    # sanitize_html: markdown / HTML outputs built from data (display(Markdown(f"{name}")))
+    # are cleaned with bleach; pandas escapes DataFrame cells itself (escape=True default,
+    # never pass escape=False). The CSP then blocks any script that slipped through.
+    return HTMLExporter(template_name="lab", template_file="cc_report.html.j2",
+                        extra_template_basedirs=[str(TEMPLATES)], extra_template_paths=[str(TEMPLATES)],
+                        exclude_input=True, exclude_input_prompt=True,
+                        exclude_output_prompt=True, sanitize_html=True,
+                        filters={"clean_html": clean_html})
+
+
+def render_report_html(nb, card: dict) -> str:
+    """Code-free reviewer HTML: run card first, then the notebook's prose and outputs."""
+    card_html = _jinja_env().get_template("run_card.html.j2").render(run=card)
+    body, _ = _html_exporter().from_notebook_node(
+        nb, resources={"run_card_html": card_html, "csp": CSP, "report_css": _css(),
+                       "metadata": {"name": card["name"]}})
+    return body
+
+
+# ---------------------------------------------------------------------------------------------
+# Publication
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; reports are meant to be read
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def git_state() -> dict:
+    """Revision and dirty flag of the project checkout (None when git is unavailable)."""
+    git = shutil.which("git")
+    if not git:
+        return {"revision": None, "dirty": None}
+    try:
+        rev = subprocess.run([git, "rev-parse", "HEAD"], cwd=config.ROOT, capture_output=True,  # noqa: S603
+                             text=True, timeout=10, check=True).stdout.strip()
+        status = subprocess.run([git, "status", "--porcelain", "--untracked-files=no"],  # noqa: S603
+                                cwd=config.ROOT, capture_output=True, text=True, timeout=10,
+                                check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {"revision": None, "dirty": None}
+    return {"revision": rev, "dirty": bool(status.strip())}
+
+
+def package_versions() -> dict:
+    versions = {"python": sys.version.split()[0]}
+    for name in MANIFEST_PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[name] = metadata.version(name)
+    return versions
+
+
+def _read_manifest(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"warning: ignoring unreadable {path} ({exc}); every run will execute",
+              file=sys.stderr)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@contextlib.contextmanager
+def _period_lock(reports_dir: Path, period: str):
+    """One run per period at a time: a second invocation waits rather than interleaving."""
+    import fcntl
+
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    with open(reports_dir / f".{period}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def run_plan(plan: str | os.PathLike, *, period: str | None = None, executor: str = "local",
+             scheduler: str | None = None, only: str | None = None, force: bool = False,
+             workers: int | None = None, reports_dir: str | os.PathLike | None = None,
+             progress: bool = True, out=None) -> RunSummary:
+    """Check, execute and publish a plan. Raises PlanError (exit 2) or ExecutorError (exit 3).
+
+    Parameters
+    ----------
+    plan : path of the plan YAML (relative to the project root or absolute).
+    period : YYYY-MM; default: the plan's ``default_period``, else the previous month.
+    executor, scheduler, workers : where runs execute (see ``toolkit.executors.map_tasks``).
+    only : run only the runs with this name (or this plan entry name, for a matrix).
+    force : re-run even runs unchanged since their last success.
+    reports_dir : root of the published reports (default ``reports/``).
+    out : text stream for the per-run progress lines (default stdout).
+    """
+    out = out or sys.stdout
+    if executor not in EXECUTORS:
+        raise PlanError(plan, [f"executor {executor!r} unknown; use one of {', '.join(EXECUTORS)}"])
+    runs, period = load_plan(plan, period)
+    if only is not None:
+        selected = [r for r in runs if only in (r.name, r.plan_entry)]
+        if not selected:
+            names = sorted({r.name for r in runs} | {r.plan_entry for r in runs})
+            raise PlanError(plan, [f"--only {only!r} matches no run{_did_you_mean(only, names)}"])
+        runs = selected
+    kernel, warning = resolve_kernel()
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    root = Path(reports_dir) if reports_dir else config.REPORTS
+    period_dir = root / period
+    with _period_lock(root, period):
+        return _run_locked(plan, runs, period, period_dir, root, kernel, executor, scheduler,
+                           workers, force, progress, out)
+
+
+def _run_locked(plan, runs, period, period_dir, root, kernel, executor, scheduler, workers,
+                force, progress, out) -> RunSummary:
+    manifest_path = period_dir / "manifest.json"
+    previous = {r["name"]: r for r in _read_manifest(manifest_path).get("runs", [])
+                if isinstance(r, dict) and "name" in r}
+    hashes: dict[Path, str] = {}
+
+    def hasher(path: Path) -> str:  # each file hashed once per invocation
+        if path not in hashes:
+            hashes[path] = sha256_file(path)
+        return hashes[path]
+
+    entries: dict[str, dict] = {}
+    jobs: list[dict] = []
+    for run in runs:
+        nb_sha = hasher(config.project_path(run.notebook))
+        inputs = find_inputs(run.parameters, hasher)
+        fp = fingerprint(nb_sha, run.parameters, inputs)
+        base = {"name": run.name, "notebook": run.notebook, "notebook_sha256": nb_sha,
+                "parameters": run.parameters, "inputs": inputs, "fingerprint": fp,
+                "timeout_s": run.timeout_s, "slug": run.slug}
+        prev = previous.get(run.name) or {}
+        last_good = prev.get("last_good")
+        if (not force and last_good and last_good.get("fingerprint") == fp
+                and all((period_dir / p).is_file() for p in last_good.get("outputs", {}).values())):
+            entries[run.name] = {**base, **{k: last_good.get(k) for k in
+                                            ("duration_s", "started_at", "finished_at")},
+                                 "status": "ok", "error": None, "skipped": True, "stale": False,
+                                 "outputs": last_good["outputs"], "attempt_outputs": None,
+                                 "last_good": last_good}
+            print(f"[skip] {'unchanged':<9} {run.name}", file=out, flush=True)
+            continue
+        entries[run.name] = {**base, "last_good": last_good}
+        card = {"name": run.name, "notebook": run.notebook, "notebook_sha256": nb_sha,
+                "period": period, "parameters": run.parameters, "inputs": inputs,
+                "kernel": kernel}
+        jobs.append({"name": run.name, "notebook_path": str(config.project_path(run.notebook)),
+                     "parameters": run.parameters, "kernel": kernel, "timeout_s": run.timeout_s,
+                     "cwd": str(config.ROOT), "card": card})
+
+    def report(i: int, result: dict) -> None:
+        print(f"[{i + 1:>{len(str(len(jobs)))}}/{len(jobs)}] {result['status']:<9} "
+              f"{result['name']}  ({result['duration_s']:.1f} s)"
+              + (f"  {result['error']}" if result["error"] else ""), file=out, flush=True)
+
+    work_dir = root / ".work" / f"{period}-{os.getpid()}-{time.time_ns()}"
+    try:
+        results = (map_tasks(execute_run, jobs, executor=executor, scheduler=scheduler,
+                             workers=workers, progress=progress, desc=f"reports {period}",
+                             on_result=report) if jobs else [])
+        for result in results:
+            _stage(result, entries[result["name"]], period_dir, work_dir)
+        manifest = _merge_manifest(plan, period, executor, entries, previous)
+        _atomic_write(work_dir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        _atomic_write(work_dir / "index.html", render_period_index(manifest))
+        _publish(work_dir, period_dir, entries)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (root / ".work").rmdir()
+    write_reports_index(root)
+    statuses = [e["status"] for e in entries.values()]
+    exit_code = EXIT_OK if all(s == "ok" for s in statuses) else EXIT_RUN_FAILED
+    print(f"{statuses.count('ok')}/{len(statuses)} ok ({len(jobs)} executed, "
+          f"{len(statuses) - len(jobs)} unchanged) -> {period_dir / 'index.html'}",
+          file=out, flush=True)
+    return RunSummary(period, period_dir, [entries[r.name] for r in runs], exit_code,
+                      period_dir / "manifest.json", period_dir / "index.html")
+
+
+def _stage(result: dict, entry: dict, period_dir: Path, work_dir: Path) -> None:
+    """Write a run's files to the work dir and complete its manifest entry."""
+    ok = result["status"] == "ok"
+    stem = entry["slug"] if ok else f"{entry['slug']}.failed"
+    outputs = {}
+    for kind in ("ipynb", "html"):
+        if result.get(kind) is not None:
+            _atomic_write(work_dir / f"{stem}.{kind}", result[kind])
+            outputs[kind] = f"{stem}.{kind}"
+    entry.update({k: result[k] for k in ("status", "error", "duration_s", "started_at",
+                                         "finished_at")}, skipped=False)
+    if ok:
+        entry["outputs"], entry["attempt_outputs"], entry["stale"] = outputs, None, False
+        entry["last_good"] = {k: entry[k] for k in ("fingerprint", "notebook_sha256", "parameters",
+                                                    "inputs", "duration_s", "started_at",
+                                                    "finished_at")} | {"outputs": outputs}
+    else:
+        last_good = entry.get("last_good")
+        # The last good report stays published, and is marked stale; the failed attempt's
+        # notebook sits next to it for diagnosis.
+        good_present = bool(last_good) and all((period_dir / p).is_file()
+                                               for p in last_good.get("outputs", {}).values())
+        entry["stale"] = good_present
+        entry["outputs"] = last_good["outputs"] if good_present else {}
+        entry["attempt_outputs"] = outputs
+
+
+def _merge_manifest(plan, period, executor, entries: dict, previous: dict) -> dict:
+    runs = dict(previous)  # runs not in this invocation (--only, removed) keep their entry
+    for name, entry in entries.items():
+        runs[name] = {k: v for k, v in entry.items() if k not in ("slug",)}
+    plan_rel = str(plan)
+    with contextlib.suppress(ValueError):
+        plan_rel = str(config.project_path(plan).relative_to(config.ROOT))
+    return {"period": period, "plan": plan_rel,
+            "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "executor": executor, "git": git_state(), "packages": package_versions(),
+            "runs": sorted(runs.values(), key=lambda r: (str(r.get("notebook")), r["name"]))}
+
+
+def _publish(work_dir: Path, period_dir: Path, entries: dict) -> None:
+    """Move staged files into place, each with one os.replace (a reader sees old or new).
+
+    Reports first, then manifest.json, then index.html, so the index never links a report
+    that is not there yet. Attempt files of runs that now succeeded are removed last.
+    """
+    period_dir.mkdir(parents=True, exist_ok=True)
+    staged = sorted(p for p in work_dir.iterdir() if p.is_file())
+    last = ("manifest.json", "index.html")
+    for path in [p for p in staged if p.name not in last] + [work_dir / n for n in last]:
+        os.replace(path, period_dir / path.name)
+    for entry in entries.values():
+        if entry["status"] == "ok":
+            for kind in ("ipynb", "html"):
+                with contextlib.suppress(FileNotFoundError):
+                    (period_dir / f"{entry['slug']}.failed.{kind}").unlink()
+
+
+def render_period_index(manifest: dict) -> str:
+    runs = manifest["runs"]
+    attention = [r for r in runs if r.get("status") != "ok"]
+    groups: dict[str, list] = {}
+    for run in runs:
+        groups.setdefault(run.get("notebook", "?"), []).append(run)
+    return _jinja_env().get_template("period_index.html.j2").render(
+        manifest=manifest, attention=attention, groups=sorted(groups.items()), csp=CSP,
+        css=_css())
+
+
+def write_reports_index(root: Path) -> Path:
+    """reports/index.html: one line per published period, newest first."""
+    periods = []
+    for path in sorted(root.glob("*/manifest.json"), reverse=True):
+        if not PERIOD_RE.match(path.parent.name):
+            continue
+        manifest = _read_manifest(path)
+        runs = manifest.get("runs", [])
+        periods.append({"period": path.parent.name, "runs": len(runs),
+                        "attention": sum(r.get("status") != "ok" for r in runs),
+                        "generated_at": manifest.get("generated_at", "")})
+    target = root / "index.html"
+    _atomic_write(target, _jinja_env().get_template("reports_index.html.j2").render(
+        periods=periods, csp=CSP, css=_css()))
+    return target
+
+
+__all__ = ["CSP", "EXIT_INFRASTRUCTURE", "EXIT_OK", "EXIT_PLAN_REJECTED", "EXIT_RUN_FAILED",
+           "ExecutorError", "PlanError", "RunSpec", "RunSummary", "classify", "default_period",
+           "execute_run", "load_plan", "notebook_parameters", "run_plan", "validate_runs"]
