@@ -1,0 +1,1247 @@
+"""Call-volume forecasting on the *open-interval index*, with backtests and calibrated intervals.
+
+Why the open-interval index: contact centres are closed on Sundays, public holidays and at
+night, and their opening hours change by weekday. A calendar grid would need invented zeros
+(or NaN) for every closed interval; instead each series is held as a matrix of open days x
+time-of-day slots, and every model works on the days and slots that were actually open.
+Closed days and hours are never forecast: they are simply absent from the output.
+
+Methods (``method=``):
+
+- ``"snaive"``: weekly seasonal naive, the same slot on the last open day of the same weekday.
+- ``"same_slot_avg"``: mean of the same slot over the last four open days of the same weekday.
+- ``"dhr"``: dynamic harmonic regression on log(1 + calls): Fourier terms for the daily and
+  weekly cycles, AR(2) errors (two-step least squares, numpy + statsmodels-free for speed).
+- ``"topdown"``: Weinberg-Brown-Stroud / Shen-Huang style. Log daily totals follow a
+  weekday-indexed exponential-smoothing state-space model (local level + weekday effects +
+  day-after-closure and annual calendar effects; smoothing weights chosen by one-step
+  likelihood on the training data), times weekday-specific intraday proportion profiles
+  smoothed by a rank-reduced SVD of the days x slots proportion matrix.
+- ``"auto"``: an inner rolling-origin backtest on the history it is given selects the best
+  method or an inverse-MASE weighted combination of the best two or three.
+
+Intervals: for every method, the residuals of the same inner backtest (training data only)
+are scaled by a fitted variance law ``var = a*yhat + b*yhat**2`` (Poisson noise + level
+error) per horizon bucket (open days ahead), and their empirical quantiles give the bounds:
+backtest-recalibrated residual quantiles. Beyond the inner backtest horizon the level-error
+term grows linearly with the horizon (random-walk level) and a warning says so.
+
+Coherence: intraday values add up to the day's forecast by construction (``aggregate`` sums
+``yhat``); queues add up to the total after ``reconcile`` (diagonal-WLS "MinT-lite").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from toolkit.errors import DataError, ParameterError
+
+METHODS = ("snaive", "same_slot_avg", "dhr", "topdown")
+ALL_METHODS = (*METHODS, "auto")
+#: Queue label given to a single series passed as ``ds, y``.
+SINGLE_SERIES = "series"
+#: Output columns other parts rely on (DESIGN), for the default levels.
+OUTPUT_COLUMNS = ["ds", "queue", "yhat", "yhat_lower_80", "yhat_upper_80",
+                  "yhat_lower_95", "yhat_upper_95"]
+#: Days of history below which weekly seasonality cannot be estimated.
+MIN_DAYS_WEEKLY = 7
+#: Open days of training an inner backtest origin needs (two weeks of every weekday).
+MIN_INNER_TRAIN_DAYS = 10
+#: Inner backtest origins used for model selection and interval calibration.
+DEFAULT_INNER_ORIGINS = 20
+#: Horizon buckets (open days ahead, bucket upper bounds) for interval calibration.
+_BUCKET_EDGES = (1, 2, 3, 5, 8, 13, 21, 34, 55, 10**6)
+
+
+class ForecastWarning(UserWarning):
+    """A documented fallback was taken (short history, gaps, long horizon, all-zero series)."""
+
+
+# ----------------------------------------------------------------------------------------
+# Input: tidy frame -> per-queue panel (open days x slots)
+# ----------------------------------------------------------------------------------------
+
+@dataclass
+class Panel:
+    """One series on the open-interval index: ``values[d, s]`` for open day d, slot s.
+
+    ``values`` is NaN where the slot was closed (or missing); ``open_mask[w]`` says which slots
+    weekday ``w`` (0 = Monday) opens; ``open_weekdays`` which weekdays open at all.
+    """
+
+    dates: pd.DatetimeIndex            # tz-naive local dates of open days
+    slots: pd.TimedeltaIndex           # slot starts since midnight (local wall clock)
+    values: np.ndarray                 # (n_days, n_slots), float, NaN = closed / missing
+    open_mask: np.ndarray              # (7, n_slots) bool
+    open_weekdays: np.ndarray          # (7,) bool
+    freq: pd.Timedelta
+    tz: object = None
+    closed_holidays: bool = True
+    filled: np.ndarray = field(default=None, repr=False)  # values with gaps imputed
+
+    @property
+    def weekdays(self) -> np.ndarray:
+        return self.dates.dayofweek.to_numpy()
+
+    def day_mask(self, dates: pd.DatetimeIndex) -> np.ndarray:
+        """Open-slot mask for each of ``dates`` (by weekday)."""
+        return self.open_mask[dates.dayofweek.to_numpy()]
+
+    def head(self, n_days: int) -> Panel:
+        """The panel truncated to its first ``n_days`` open days (a backtest origin)."""
+        return Panel(self.dates[:n_days], self.slots, self.values[:n_days], self.open_mask,
+                     self.open_weekdays, self.freq, self.tz, self.closed_holidays,
+                     None if self.filled is None else self.filled[:n_days])
+
+    def week_season(self) -> int:
+        """Open intervals in a typical week: the lag of the weekly seasonal naive (MASE)."""
+        return int(self.open_mask[self.open_weekdays].sum())
+
+
+def _as_tidy(history: pd.DataFrame) -> pd.DataFrame:
+    """Validate ``history`` and return ``ds, queue, calls`` (``ds, y`` -> one queue)."""
+    if not isinstance(history, pd.DataFrame):
+        raise ParameterError("history", type(history).__name__,
+                             "a DataFrame with columns ds, queue, calls (or ds, y)")
+    if {"ds", "queue", "calls"} <= set(history.columns):
+        tidy = history[["ds", "queue", "calls"]].copy()
+    elif {"ds", "y"} <= set(history.columns):
+        tidy = history[["ds", "y"]].rename(columns={"y": "calls"})
+        tidy.insert(1, "queue", SINGLE_SERIES)
+    else:
+        raise DataError(f"history has columns {list(history.columns)}", column="ds",
+                        expected="columns ds, queue, calls (tidy, several queues) or ds, y "
+                                 "(one series)")
+    if len(tidy) == 0:
+        raise DataError("history is empty", expected="at least one full open day of intervals")
+    ds = tidy["ds"]
+    if not pd.api.types.is_datetime64_any_dtype(ds):
+        try:
+            ds = pd.to_datetime(ds, format="ISO8601")
+        except (ValueError, TypeError):
+            try:
+                ds = pd.to_datetime(ds, format="ISO8601", utc=True).dt.tz_convert(
+                    _default_tz())
+            except (ValueError, TypeError) as exc:
+                raise DataError(f"ds cannot be read as timestamps ({exc})", column="ds",
+                                expected="ISO 8601 interval starts, e.g. "
+                                         "2026-10-30T08:00:00+01:00") from exc
+    if ds.isna().any():
+        row = int(np.flatnonzero(ds.isna().to_numpy())[0]) + 2
+        raise DataError("missing timestamp", row=row, column="ds",
+                        expected="an interval start on every row")
+    calls = pd.to_numeric(tidy["calls"], errors="coerce").astype(float)
+    bad = (calls < 0).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0]) + 2
+        raise DataError(f"negative call count {calls.iloc[row - 2]}", row=row, column="calls",
+                        expected="counts >= 0 (leave a missing interval empty, not negative)")
+    tidy = tidy.assign(ds=ds, calls=calls, queue=tidy["queue"].astype(str))
+    dup = tidy.duplicated(["ds", "queue"]).to_numpy()
+    if dup.any():
+        row = int(np.flatnonzero(dup)[0]) + 2
+        raise DataError(f"duplicate interval {tidy['ds'].iloc[row - 2]} for queue "
+                        f"{tidy['queue'].iloc[row - 2]!r}", row=row, column="ds",
+                        expected="one row per (ds, queue): sum sites before forecasting")
+    return tidy.sort_values(["queue", "ds"], kind="stable").reset_index(drop=True)
+
+
+def _default_tz():
+    from toolkit.config import DEFAULT_TIMEZONE
+    return DEFAULT_TIMEZONE
+
+
+def infer_freq(ds: pd.Series) -> pd.Timedelta:
+    """The interval length: the commonest step between consecutive stamps of the same day.
+
+    A series with one stamp per day is daily (``1 day``). Weekly or monthly histories are
+    rejected by the caller: forecast at daily or intraday level and ``aggregate`` instead.
+    """
+    wall = _wall(ds)
+    day = wall.dt.floor("D")
+    steps = wall.diff()[day.eq(day.shift())].dropna()
+    if len(steps):
+        return pd.Timedelta(steps.mode().iloc[0])
+    return pd.Timedelta(pd.Series(day.unique()).diff().dropna().mode().iloc[0]) \
+        if day.nunique() > 1 else pd.Timedelta("1D")
+
+
+def _wall(ds: pd.Series) -> pd.Series:
+    """Local wall-clock time (tz dropped after conversion), where opening hours live."""
+    return ds.dt.tz_localize(None) if getattr(ds.dt, "tz", None) is not None else ds
+
+
+def _to_freq(freq) -> pd.Timedelta | None:
+    if freq is None:
+        return None
+    try:
+        return pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+    except (ValueError, TypeError):
+        return None
+
+
+def _resample_tidy(tidy: pd.DataFrame, step: pd.Timedelta) -> pd.DataFrame:
+    """Sum intervals into coarser ones (e.g. 5 -> 15 minutes) on the local wall clock."""
+    wall = _wall(tidy["ds"])
+    start = wall.dt.floor(step) if step < pd.Timedelta("1D") else wall.dt.floor("D")
+    out = (tidy.assign(_start=start).groupby(["queue", "_start"], sort=True)
+           .agg(calls=("calls", lambda s: s.sum(min_count=1)), ds=("ds", "first")))
+    out = out.reset_index()
+    tz = getattr(tidy["ds"].dt, "tz", None)
+    if tz is not None:
+        out["ds"] = out["_start"].dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        out = out.dropna(subset=["ds"])
+    else:
+        out["ds"] = out["_start"]
+    return out[["ds", "queue", "calls"]]
+
+
+def build_panel(series: pd.DataFrame, freq: pd.Timedelta, *, country: str = "FR") -> Panel:
+    """Pivot one queue's ``ds, calls`` into a :class:`Panel` and learn its opening pattern.
+
+    A weekday opens when it appears on at least half of the weeks of the last 8 (or fewer);
+    a slot opens on a weekday when it is present on at least half of that weekday's last 8
+    open days. Missing open slots on open days are gaps (imputed for totals, announced).
+    """
+    wall = _wall(series["ds"])
+    date = wall.dt.floor("D")
+    tod = wall - date
+    if freq < pd.Timedelta("1D"):
+        off = (tod % freq) != pd.Timedelta(0)
+        if off.any():
+            row = int(np.flatnonzero(off.to_numpy())[0]) + 2
+            raise DataError(f"timestamp {series['ds'].iloc[row - 2]} is not on the "
+                            f"{freq} grid", row=row, column="ds",
+                            expected=f"interval starts on multiples of {freq}")
+    table = pd.DataFrame({"date": date.to_numpy(), "tod": tod.to_numpy(),
+                          "calls": series["calls"].to_numpy()})
+    wide = table.pivot_table(index="date", columns="tod", values="calls", aggfunc="sum",
+                             dropna=False)
+    wide = wide.sort_index().sort_index(axis=1)
+    present = table.assign(one=1.0).pivot_table(index="date", columns="tod", values="one",
+                                                aggfunc="sum").reindex_like(wide)
+    values = wide.to_numpy(dtype=float)
+    # A row that exists with an empty count is a gap (NaN); a row that does not exist is closed.
+    seen = present.notna().to_numpy()
+    dates = pd.DatetimeIndex(wide.index)
+    slots = pd.TimedeltaIndex(wide.columns)
+    wd = dates.dayofweek.to_numpy()
+    span_end = dates[-1]
+    recent_start = span_end - pd.Timedelta(days=55)
+    weeks = max(1, min(8, math.ceil(((span_end - dates[0]).days + 1) / 7)))
+    open_weekdays = np.zeros(7, bool)
+    open_mask = np.zeros((7, len(slots)), bool)
+    for w in range(7):
+        rows = np.flatnonzero(wd == w)
+        recent = rows[dates[rows] >= recent_start]
+        if len(recent) >= max(1, weeks / 2) or (len(rows) and len(recent) == len(rows)
+                                                 and weeks <= 2):
+            open_weekdays[w] = True
+            last = rows[-8:]
+            open_mask[w] = seen[last].mean(axis=0) >= 0.5
+    holiday_dates = _holidays(country, dates[0].year, dates[-1].year)
+    closed_holidays = _site_closes_on_holidays(dates, holiday_dates, open_weekdays)
+    return Panel(dates, slots, values, open_mask, open_weekdays, freq,
+                 getattr(series["ds"].dt, "tz", None), closed_holidays)
+
+
+def _holidays(country: str | None, first_year: int, last_year: int) -> set:
+    if not country:
+        return set()
+    import holidays as holidays_pkg
+    try:
+        cal = holidays_pkg.country_holidays(country, years=range(first_year, last_year + 1))
+    except NotImplementedError as exc:
+        raise ParameterError("country", country,
+                             "an ISO 3166 country code known to the holidays package, "
+                             "e.g. 'FR', 'MA', 'MU', 'US', or None for no holidays") from exc
+    return {pd.Timestamp(d) for d in cal}
+
+
+def _site_closes_on_holidays(dates, holiday_dates, open_weekdays) -> bool:
+    """True unless history shows the site open on most public holidays of open weekdays."""
+    in_span = [h for h in holiday_dates
+               if dates[0] <= h <= dates[-1] and open_weekdays[h.dayofweek]]
+    if not in_span:
+        return True
+    opened = np.isin(pd.DatetimeIndex(in_span), dates).mean()
+    return opened < 0.5
+
+
+def _check_panel(panel: Panel, queue: str) -> Panel:
+    """Announce gaps, impute them for the models, and return the panel with ``filled``."""
+    mask = panel.day_mask(panel.dates)
+    missing = mask & np.isnan(panel.values)
+    if missing.any():
+        warnings.warn(f"queue {queue!r}: {int(missing.sum())} open interval(s) have no "
+                      "count; they are treated as missing (imputed from the same slot of "
+                      "recent same-weekday days for daily totals), never as zero calls.",
+                      ForecastWarning, stacklevel=3)
+    # Long runs of absent open weekdays (not holidays) are probably outages or data gaps.
+    all_days = pd.date_range(panel.dates[0], panel.dates[-1], freq="D")
+    expected = all_days[panel.open_weekdays[all_days.dayofweek]]
+    absent = ~expected.isin(panel.dates)
+    run, longest, end_at = 0, 0, None
+    for i, a in enumerate(absent):
+        run = run + 1 if a else 0
+        if run > longest:
+            longest, end_at = run, expected[i]
+    if longest >= 5:
+        warnings.warn(f"queue {queue!r}: {longest} consecutive usual open days absent up to "
+                      f"{end_at.date()}; treated as closed (no demand), the models skip them.",
+                      ForecastWarning, stacklevel=3)
+    values = np.where(mask, panel.values, np.nan)
+    filled = values.copy()
+    if missing.any():
+        wd = panel.weekdays
+        for d, s in zip(*np.nonzero(missing), strict=True):
+            same = np.flatnonzero(wd[:d] == wd[d])[-4:]
+            same_vals = values[same, s]
+            same_vals = same_vals[~np.isnan(same_vals)]
+            if len(same_vals):
+                filled[d, s] = float(np.mean(same_vals))
+            else:
+                col = values[:, s]
+                filled[d, s] = float(np.nanmean(col)) if np.isfinite(col).any() else 0.0
+    panel.values = values
+    panel.filled = np.where(mask, filled, np.nan)
+    return panel
+
+
+# ----------------------------------------------------------------------------------------
+# Future calendar
+# ----------------------------------------------------------------------------------------
+
+def future_open_days(panel: Panel, *, n_days: int | None = None, until=None,
+                     country: str | None = "FR") -> pd.DatetimeIndex:
+    """Open dates after the history: usual open weekdays, minus public holidays if closed.
+
+    Give ``n_days`` (open days) or ``until`` (last calendar date, inclusive).
+    """
+    start = panel.dates[-1] + pd.Timedelta(days=1)
+    if until is None:
+        until = start + pd.Timedelta(days=int(n_days * 7 / max(1, panel.open_weekdays.sum()))
+                                     + 30)
+    cal = pd.date_range(start, pd.Timestamp(until), freq="D")
+    cal = cal[panel.open_weekdays[cal.dayofweek]]
+    if panel.closed_holidays and len(cal):
+        hol = _holidays(country, cal[0].year, cal[-1].year)
+        cal = cal[~cal.isin(list(hol))] if hol else cal
+    return cal[:n_days] if n_days is not None else cal
+
+
+# ----------------------------------------------------------------------------------------
+# Point forecast methods: panel + future dates -> (n_future, n_slots) matrix
+# ----------------------------------------------------------------------------------------
+
+def _same_weekday_rows(panel: Panel, weekday: int, k: int) -> np.ndarray:
+    return np.flatnonzero(panel.weekdays == weekday)[-k:]
+
+
+def _fc_snaive(panel: Panel, future: pd.DatetimeIndex, **_) -> np.ndarray:
+    """Same slot, last open day of the same weekday (all days if the weekday is new)."""
+    return _fc_same_slot(panel, future, k=1)
+
+
+def _fc_same_slot_avg(panel: Panel, future: pd.DatetimeIndex, **_) -> np.ndarray:
+    """Mean of the same slot over the last four open days of the same weekday."""
+    return _fc_same_slot(panel, future, k=4)
+
+
+def _fc_same_slot(panel: Panel, future, k: int) -> np.ndarray:
+    out = np.full((len(future), len(panel.slots)), np.nan)
+    fallback = np.nanmean(panel.filled[-max(k, 5):], axis=0)
+    by_weekday = {}
+    for w in range(7):
+        rows = _same_weekday_rows(panel, w, k)
+        by_weekday[w] = np.nanmean(panel.filled[rows], axis=0) if len(rows) else fallback
+    for i, w in enumerate(future.dayofweek):
+        row = by_weekday[w]
+        out[i] = np.where(np.isnan(row), fallback, row)
+    return np.nan_to_num(out, nan=0.0)
+
+
+def _fourier(phase: np.ndarray, k: int) -> np.ndarray:
+    cols = []
+    for j in range(1, k + 1):
+        cols += [np.sin(2 * np.pi * j * phase), np.cos(2 * np.pi * j * phase)]
+    return np.column_stack(cols) if cols else np.empty((len(phase), 0))
+
+
+def _dhr_design(panel: Panel, dates: pd.DatetimeIndex, mask: np.ndarray):
+    n_slots = len(panel.slots)
+    d_idx, s_idx = np.nonzero(mask)
+    phase_day = (s_idx + 0.5) / n_slots
+    open_days = np.flatnonzero(panel.open_weekdays)
+    rank = {w: r for r, w in enumerate(open_days)}
+    wd = dates.dayofweek.to_numpy()[d_idx]
+    wrank = np.array([rank.get(w, 0) for w in wd], float)
+    phase_week = (wrank + phase_day) / max(1, len(open_days))
+    k_day = min(10, n_slots // 2)
+    k_week = min(5, len(open_days) // 2 + (1 if n_slots > 1 else 0))
+    x = np.column_stack([np.ones(len(d_idx)), _fourier(phase_day, k_day),
+                         _fourier(phase_week, k_week)])
+    return x, d_idx, s_idx
+
+
+def _fc_dhr(panel: Panel, future: pd.DatetimeIndex, **_) -> np.ndarray:
+    """Dynamic harmonic regression: Fourier daily + weekly terms, AR(2) errors, log scale."""
+    mask = ~np.isnan(panel.filled)
+    x, d_idx, s_idx = _dhr_design(panel, panel.dates, mask)
+    y = np.log1p(panel.filled[d_idx, s_idx])
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    resid = y - x @ beta
+    # AR(2) on the residuals in open-interval order (two-step / Cochrane-Orcutt style).
+    phi = np.zeros(2)
+    if len(resid) > 10:
+        lagged = np.column_stack([resid[1:-1], resid[:-2]])
+        phi, *_ = np.linalg.lstsq(lagged, resid[2:], rcond=None)
+        # Keep the AR part stationary (guard against near-unit-root estimates).
+        if np.abs(np.roots([1, -phi[0], -phi[1]])).max() >= 0.98:
+            phi = np.array([min(0.9, max(-0.9, np.corrcoef(resid[1:], resid[:-1])[0, 1])), 0.])
+    innov = resid[2:] - np.column_stack([resid[1:-1], resid[:-2]]) @ phi \
+        if len(resid) > 10 else resid
+    sigma2 = float(np.var(innov)) if len(innov) else 0.0
+    fmask = panel.day_mask(future)
+    xf, fd, fs = _dhr_design(panel, future, fmask)
+    r1, r2 = (resid[-1], resid[-2]) if len(resid) >= 2 else (0.0, 0.0)
+    ar = np.empty(len(fd))
+    for t in range(len(fd)):
+        r1, r2 = phi[0] * r1 + phi[1] * r2, r1
+        ar[t] = r1
+    out = np.zeros((len(future), len(panel.slots)))
+    out[fd, fs] = np.expm1(xf @ beta + ar + sigma2 / 2)
+    return np.clip(out, 0, None)
+
+
+# --- top-down: day level x intraday profile ------------------------------------------------
+
+_ALPHAS = np.array([0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.45, 0.6])
+_GAMMAS = np.array([0.0, 0.03, 0.1, 0.2])
+
+
+def _after_closure(dates: pd.DatetimeIndex, all_dates: pd.DatetimeIndex,
+                   open_weekdays: np.ndarray) -> np.ndarray:
+    """1 on the first open day after a closed usual-open weekday (holiday catch-up effect)."""
+    out = np.zeros(len(dates))
+    known = set(all_dates)
+    for i, d in enumerate(dates):
+        prev = d - pd.Timedelta(days=1)
+        while not open_weekdays[prev.dayofweek] and prev > d - pd.Timedelta(days=7):
+            prev -= pd.Timedelta(days=1)
+        out[i] = float(prev not in known and prev >= all_dates[0])
+    return out
+
+
+def _annual_terms(dates: pd.DatetimeIndex, k: int = 3) -> np.ndarray:
+    return _fourier(dates.dayofyear.to_numpy() / 365.25, k)
+
+
+def _es_weekday(z: np.ndarray, wd: np.ndarray, open_days: np.ndarray):
+    """Weekday-indexed additive exponential smoothing of log daily totals, grid-fitted.
+
+    Level ``l`` and weekday states ``s[w]`` are updated only on open days, so holidays and
+    closed weekdays need no placeholder. All (alpha, gamma) pairs run at once (vectorised);
+    the pair with the smallest one-step squared error after a two-week burn-in wins.
+    """
+    grid_a, grid_g = np.meshgrid(_ALPHAS, _GAMMAS, indexing="ij")
+    a, g = grid_a.ravel(), grid_g.ravel()
+    n0 = min(len(z), 10)
+    level0 = z[:n0].mean()
+    season0 = np.zeros(7)
+    for w in open_days:
+        sel = wd[:n0] == w
+        season0[w] = z[:n0][sel].mean() - level0 if sel.any() else 0.0
+    level = np.full(len(a), level0)
+    season = np.tile(season0, (len(a), 1))
+    sse = np.zeros(len(a))
+    errors = np.zeros((len(z), len(a)))
+    cols = np.arange(len(a))
+    for t in range(len(z)):
+        w = wd[t]
+        err = z[t] - (level + season[cols, w])
+        errors[t] = err
+        if t >= n0:
+            sse += err ** 2
+        level = level + a * err
+        season[cols, w] = season[cols, w] + g * (1 - a) * err
+    best = int(np.argmin(sse)) if len(z) > n0 else int(np.flatnonzero(
+        (a == 0.2) & (g == 0.03))[0])
+    # Centre the weekday states so the level carries the mean (identifiability).
+    s = season[best].copy()
+    centre = s[open_days].mean()
+    return level[best] + centre, s - centre, a[best], errors[n0:, best] if len(z) > n0 \
+        else errors[:, best]
+
+
+def _svd_profiles(panel: Panel, rank: int = 3, half_life_days: float = 40.0,
+                  window: int = 150) -> np.ndarray:
+    """Weekday-specific intraday proportions (7 x slots), SVD-smoothed (Shen & Huang 2008).
+
+    The recent days x slots proportion matrix is reduced to its first ``rank`` singular
+    components (removing slot-level Poisson noise), then averaged by weekday with
+    exponentially decaying weights (recent days count more), and renormalised per weekday.
+    """
+    filled = panel.filled[-window:]
+    wd = panel.weekdays[-window:]
+    totals = np.nansum(filled, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prop = np.where(totals > 0, np.nan_to_num(filled) / totals, np.nan)
+    keep = np.isfinite(prop).all(axis=1)
+    profiles = np.zeros((7, len(panel.slots)))
+    if not keep.any():
+        for w in range(7):
+            m = panel.open_mask[w]
+            profiles[w] = m / max(1, m.sum())
+        return profiles
+    p, wd_k = prop[keep], wd[keep]
+    r = min(rank, *p.shape)
+    u, sv, vt = np.linalg.svd(p, full_matrices=False)
+    smooth = (u[:, :r] * sv[:r]) @ vt[:r]
+    age = np.arange(len(p))[::-1]
+    weights = 0.5 ** (age / half_life_days)
+    pooled = np.average(smooth, axis=0, weights=weights)
+    for w in range(7):
+        sel = wd_k == w
+        prof = np.average(smooth[sel], axis=0, weights=weights[sel]) if sel.any() else pooled
+        prof = np.clip(prof, 0, None) * panel.open_mask[w]
+        total = prof.sum()
+        profiles[w] = prof / total if total > 0 else panel.open_mask[w] / max(
+            1, panel.open_mask[w].sum())
+    return profiles
+
+
+def _day_model(panel: Panel, future: pd.DatetimeIndex):
+    """Forecast log daily totals: ES level + weekday states + closure and annual effects.
+
+    Returns expected daily totals (lognormal mean) for ``future``.
+    """
+    totals = np.nansum(panel.filled, axis=1)
+    z = np.log1p(totals)
+    wd = panel.weekdays
+    open_days = np.flatnonzero(panel.open_weekdays)
+    span_days = (panel.dates[-1] - panel.dates[0]).days
+    # Calendar effects by least squares on the ES one-step errors is circular; instead a
+    # first regression of z on weekday dummies + effects gives the effect sizes, which are
+    # removed before smoothing and added back to the forecast.
+    after = _after_closure(panel.dates, panel.dates, panel.open_weekdays)
+    cal_cols, fut_cols = [], []
+    fut_after = _after_closure(future, panel.dates.append(future), panel.open_weekdays)
+    if after.sum() >= 2:
+        cal_cols.append(after)
+        fut_cols.append(fut_after)
+    if span_days >= 730:
+        cal_cols += list(_annual_terms(panel.dates).T)
+        fut_cols += list(_annual_terms(future).T)
+    effect = np.zeros(len(z))
+    fut_effect = np.zeros(len(future))
+    if cal_cols:
+        dummies = (wd[:, None] == open_days[None, :]).astype(float)
+        t = np.arange(len(z)) / max(1, len(z))
+        # Slow level drift (cubic in time) so the calendar terms do not absorb trend.
+        x = np.column_stack([dummies, t, t ** 2, t ** 3, *cal_cols])
+        beta, *_ = np.linalg.lstsq(x, z, rcond=None)
+        k = dummies.shape[1] + 3
+        effect = np.column_stack(cal_cols) @ beta[k:]
+        fut_effect = np.column_stack(fut_cols) @ beta[k:]
+    level, season, alpha, errors = _es_weekday(z - effect, wd, open_days)
+    sigma2 = float(np.var(errors)) if len(errors) > 1 else 0.0
+    # Forecast: flat level, weekday state; variance grows like a random-walk level.
+    steps = np.arange(1, len(future) + 1)
+    var_h = sigma2 * (1 + (steps - 1) * alpha ** 2)
+    zf = level + season[future.dayofweek.to_numpy()] + fut_effect
+    return np.clip(np.expm1(zf + var_h / 2), 0, None)
+
+
+def _fc_topdown(panel: Panel, future: pd.DatetimeIndex, **_) -> np.ndarray:
+    """Daily totals (ES state space on log scale) x SVD-smoothed weekday intraday profiles."""
+    day_totals = _day_model(panel, future)
+    profiles = _svd_profiles(panel)
+    return day_totals[:, None] * profiles[future.dayofweek.to_numpy()]
+
+
+_POINT_METHODS = {"snaive": _fc_snaive, "same_slot_avg": _fc_same_slot_avg,
+                  "dhr": _fc_dhr, "topdown": _fc_topdown}
+
+
+# ----------------------------------------------------------------------------------------
+# Inner backtest: model choice + interval calibration (training data only)
+# ----------------------------------------------------------------------------------------
+
+def _inner_origins(n_days: int, h_days: int, n_origins: int) -> list[int]:
+    """Origins (training lengths in open days) for the inner backtest, latest first.
+
+    Spaced ``ceil(h/2)`` open days apart so that the test windows overlap by about half:
+    the origins then sample several weeks of day-level errors (not just the last few days),
+    which is what both the model choice and the interval calibration need.
+    """
+    last = n_days - h_days
+    step = max(1, math.ceil(h_days / 2))
+    return [last - k * step for k in range(n_origins) if last - k * step >= MIN_INNER_TRAIN_DAYS]
+
+
+def _bucket(h: np.ndarray) -> np.ndarray:
+    return np.searchsorted(np.array(_BUCKET_EDGES), h, side="left")
+
+
+@dataclass
+class _Calibration:
+    """Scaled-residual quantiles by horizon bucket: bound = yhat + q * sqrt(a*y + b*y^2)."""
+
+    levels: tuple
+    a: dict
+    b: dict
+    q: dict                 # (bucket, level) -> (q_low, q_high)
+    max_h: int
+
+    def bounds(self, yhat: np.ndarray, h: np.ndarray, level: int):
+        lo, hi = np.zeros_like(yhat), np.zeros_like(yhat)
+        buckets = _bucket(np.minimum(h, self.max_h))
+        known = sorted(self.a)
+        for bk in np.unique(buckets):
+            use = bk if bk in self.a else known[np.searchsorted(known, bk).clip(
+                0, len(known) - 1)]
+            sel = buckets == bk
+            hh = h[sel]
+            # Beyond the calibrated range the level variance grows like a random walk.
+            growth = np.maximum(1.0, hh / self.max_h)
+            sd = np.sqrt(self.a[use] * yhat[sel] + self.b[use] * growth * yhat[sel] ** 2)
+            ql, qh = self.q[(use, level)]
+            lo[sel] = yhat[sel] + ql * sd
+            hi[sel] = yhat[sel] + qh * sd
+        return np.clip(lo, 0, None), np.clip(np.maximum(hi, yhat), 0, None)
+
+
+def _calibrate(yhat: np.ndarray, actual: np.ndarray, h: np.ndarray,
+               levels: Sequence[int]) -> _Calibration:
+    """Fit the variance law per bucket and the empirical quantiles of scaled residuals."""
+    err = actual - yhat
+    buckets = _bucket(h)
+    a, b, q = {}, {}, {}
+    pooled = None
+    for bk in np.unique(buckets):
+        sel = buckets == bk
+        if sel.sum() < 60:
+            continue
+        a[bk], b[bk] = _variance_law(yhat[sel], err[sel])
+    if not a:
+        pooled = _variance_law(yhat, err)
+        a[int(buckets.max())], b[int(buckets.max())] = pooled
+    for bk in a:
+        sel = buckets == bk if pooled is None else np.ones(len(err), bool)
+        sd = np.sqrt(a[bk] * yhat[sel] + b[bk] * yhat[sel] ** 2)
+        z = err[sel] / np.where(sd > 0, sd, 1.0)
+        for lv in levels:
+            tail = (1 - lv / 100) / 2
+            q[(bk, lv)] = (float(np.quantile(z, tail)), float(np.quantile(z, 1 - tail)))
+    return _Calibration(tuple(levels), a, b, q, int(h.max()))
+
+
+def _variance_law(yhat: np.ndarray, err: np.ndarray) -> tuple[float, float]:
+    """Least squares fit of ``err**2 ~ a*yhat + b*yhat**2`` with a, b >= 0 (Poisson + level)."""
+    x = np.column_stack([yhat, yhat ** 2])
+    e2 = err ** 2
+    coef, *_ = np.linalg.lstsq(x, e2, rcond=None)
+    if coef[0] < 0 or coef[1] < 0:
+        fits = []
+        for j in (0, 1):
+            denom = float(x[:, j] @ x[:, j])
+            c = max(0.0, float(x[:, j] @ e2) / denom) if denom > 0 else 0.0
+            res = e2 - x[:, j] * c
+            fits.append((float(res @ res), j, c))
+        _, j, c = min(fits)
+        coef = np.array([c, 0.0]) if j == 0 else np.array([0.0, c])
+    a, b = float(coef[0]), float(coef[1])
+    if a == 0 and b == 0:
+        a = 1.0  # all-zero errors: fall back to Poisson-sized intervals
+    return a, b
+
+
+@dataclass
+class FittedForecast:
+    """A queue's forecast matrix with its intervals and what produced them."""
+
+    future: pd.DatetimeIndex
+    yhat: np.ndarray
+    bounds: dict            # level -> (lower, upper) matrices
+    method: str
+    weights: dict
+    inner_mase: dict
+    notes: list
+
+
+def _inner_backtest(panel: Panel, h_days: int, methods: Sequence[str], n_origins: int):
+    """Run each method from the inner origins; return stacked (method -> yhat), actual, h."""
+    origins = _inner_origins(len(panel.dates), h_days, n_origins)
+    preds = {m: [] for m in methods}
+    actual, hs, scale_w = [], [], []
+    season = panel.week_season()
+    for n_train in origins:
+        train = panel.head(n_train)
+        test_dates = panel.dates[n_train:n_train + h_days]
+        mask = panel.day_mask(test_dates) & ~np.isnan(panel.values[n_train:n_train + h_days])
+        y_test = panel.values[n_train:n_train + h_days][mask]
+        h = np.broadcast_to(np.arange(1, len(test_dates) + 1)[:, None], mask.shape)[mask]
+        scale = _naive_scale(train, season)
+        for m in methods:
+            preds[m].append(_POINT_METHODS[m](train, test_dates)[mask])
+        actual.append(y_test)
+        hs.append(h)
+        scale_w.append(np.full(len(y_test), 1.0 / scale if scale > 0 else 1.0))
+    if not origins:
+        return None
+    return ({m: np.concatenate(v) for m, v in preds.items()}, np.concatenate(actual),
+            np.concatenate(hs), np.concatenate(scale_w), len(origins))
+
+
+def _naive_scale(panel: Panel, season: int | None = None) -> float:
+    """In-sample MAE of the weekly seasonal naive on the flat open-interval sequence."""
+    flat = panel.filled[~np.isnan(panel.filled)]
+    season = season or panel.week_season()
+    if len(flat) <= season:
+        return float(np.mean(np.abs(np.diff(flat)))) if len(flat) > 1 else 1.0
+    return float(np.mean(np.abs(flat[season:] - flat[:-season])))
+
+
+def _fit_queue(panel: Panel, future: pd.DatetimeIndex, method: str, levels: Sequence[int],
+               n_inner: int, queue: str) -> FittedForecast:
+    """Point forecast + calibrated intervals for one queue (method or auto-combination)."""
+    notes = []
+    h_days = max(1, len(future))
+    h_inner = min(h_days, max(1, len(panel.dates) - MIN_INNER_TRAIN_DAYS - 1), 60)
+    candidates = list(METHODS) if method == "auto" else [method]
+    span = (panel.dates[-1] - panel.dates[0]).days + 1
+    if span < MIN_DAYS_WEEKLY:
+        notes.append(f"history spans {span} days (< {MIN_DAYS_WEEKLY}): weekly seasonality "
+                     "cannot be estimated; using the same-slot average of all recent days.")
+        candidates = ["same_slot_avg"]
+    inner = _inner_backtest(panel, h_inner, candidates, n_inner) if h_inner >= 1 else None
+    if inner is None:
+        if method == "auto" or len(candidates) == 1 and candidates[0] != method:
+            candidates = ["same_slot_avg"]
+        notes.append(f"history of {len(panel.dates)} open days is too short for an inner "
+                     f"backtest (needs > {MIN_INNER_TRAIN_DAYS + 1}): method "
+                     f"{candidates[0]!r} with Poisson-based intervals widened x1.5.")
+        yhat = _POINT_METHODS[candidates[0]](panel, future)
+        mask = panel.day_mask(future)
+        bounds = {}
+        from scipy.stats import norm
+        for lv in levels:
+            zq = norm.ppf(0.5 + lv / 200)
+            sd = 1.5 * np.sqrt(yhat + 0.1 * yhat ** 2)
+            bounds[lv] = (np.clip(yhat - zq * sd, 0, None) * mask, (yhat + zq * sd) * mask)
+        return FittedForecast(future, yhat * mask, bounds, candidates[0], {candidates[0]: 1.0},
+                              {}, notes)
+    preds, actual, h, scale_w, n_orig = inner
+    inner_mase = {m: float(np.mean(np.abs(p - actual) * scale_w)) for m, p in preds.items()}
+    if method == "auto":
+        weights, chosen_pred = _choose_combination(preds, actual, scale_w, inner_mase)
+        label = "auto: " + " + ".join(f"{m} {w:.2f}" for m, w in weights.items())
+    else:
+        weights, chosen_pred, label = {method: 1.0}, preds[method], method
+    calib = _calibrate(chosen_pred, actual, h, levels)
+    if h_days > h_inner:
+        notes.append(f"horizon of {h_days} open days exceeds the inner backtest horizon "
+                     f"({h_inner} days, limited by the history): interval widths beyond it "
+                     "are extrapolated (random-walk level growth).")
+    if h_days > len(panel.dates):
+        notes.append(f"horizon of {h_days} open days is longer than the history "
+                     f"({len(panel.dates)} open days): trend and annual seasonality cannot be "
+                     "estimated, the forecast holds the current level and weekly pattern.")
+    yhat = sum(w * _POINT_METHODS[m](panel, future) for m, w in weights.items())
+    mask = panel.day_mask(future)
+    yhat = np.where(mask, np.clip(yhat, 0, None), 0.0)
+    hmat = np.broadcast_to(np.arange(1, len(future) + 1)[:, None], mask.shape)
+    bounds = {}
+    for lv in levels:
+        lo = np.zeros_like(yhat)
+        hi = np.zeros_like(yhat)
+        lo[mask], hi[mask] = calib.bounds(yhat[mask], hmat[mask], lv)
+        bounds[lv] = (np.minimum(lo, yhat), hi)
+    return FittedForecast(future, yhat, bounds, label, weights, inner_mase, notes)
+
+
+def _choose_combination(preds: dict, actual, scale_w, inner_mase: dict):
+    """Best single method or inverse-MASE weighted mean of the best 2 or 3 (inner MASE)."""
+    ranked = sorted(inner_mase, key=inner_mase.get)
+    options = []
+    for k in (1, 2, 3):
+        top = ranked[:k]
+        if len(top) < k:
+            break
+        inv = np.array([1.0 / max(inner_mase[m], 1e-9) for m in top])
+        w = inv / inv.sum()
+        pred = sum(wi * preds[m] for wi, m in zip(w, top, strict=True))
+        score = float(np.mean(np.abs(pred - actual) * scale_w))
+        options.append((score, dict(zip(top, w.round(4), strict=True)), pred))
+    score, weights, pred = min(options, key=lambda o: o[0])
+    return {m: float(v) for m, v in weights.items()}, pred
+
+
+# ----------------------------------------------------------------------------------------
+# Public API
+# ----------------------------------------------------------------------------------------
+
+def _check_method(method: str) -> None:
+    if method not in ALL_METHODS:
+        raise ParameterError("method", method, " or ".join(repr(m) for m in ALL_METHODS))
+
+
+def _check_levels(levels) -> tuple[int, ...]:
+    try:
+        out = tuple(int(lv) for lv in levels)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError("levels", levels, "interval levels in percent, e.g. (80, 95)") \
+            from exc
+    if not out or any(not 0 < lv < 100 for lv in out):
+        raise ParameterError("levels", levels, "interval levels strictly between 0 and 100")
+    return out
+
+
+def _prepare(history, freq, country):
+    """Tidy + (optionally) coarsen history; return tidy, model step, output aggregation."""
+    tidy = _as_tidy(history)
+    native = infer_freq(tidy["ds"])
+    if native > pd.Timedelta("1D"):
+        raise DataError(f"history steps by {native}; weekly or monthly histories are not "
+                        "modelled", column="ds",
+                        expected="daily or intraday history; ask for freq='W' or 'ME' to get "
+                                 "weekly or monthly totals (aggregate of the daily forecast)")
+    out_agg = None
+    step = native
+    if freq is not None:
+        f = _to_freq(freq)
+        if f is not None and f < pd.Timedelta("1D"):
+            if f < native or (f % native) != pd.Timedelta(0):
+                raise ParameterError("freq", freq, f"a multiple of the history interval "
+                                                   f"{native} (or 'D', 'W', 'ME')")
+            step = f
+        elif f is not None and f == pd.Timedelta("1D"):
+            step = pd.Timedelta("1D")
+        else:
+            if str(freq) not in ("W", "W-SUN", "W-MON", "ME", "MS", "M", "QE", "YE"):
+                raise ParameterError("freq", freq, "an interval ('15min', '30min', 'h'), "
+                                                   "'D', 'W' or 'ME'")
+            step = pd.Timedelta("1D")
+            out_agg = str(freq)
+    if step != native:
+        tidy = _resample_tidy(tidy, step)
+    return tidy, step, out_agg
+
+
+def _horizon_until(horizon, freq_out, last_date):
+    """(n_intervals, until_date): int -> open intervals; str/Timedelta -> calendar span."""
+    if isinstance(horizon, (bool, np.bool_)):
+        raise ParameterError("horizon", horizon, "a positive int or a span like '28D'")
+    if isinstance(horizon, (int, np.integer)):
+        if horizon < 1:
+            raise ParameterError("horizon", horizon, "a positive number of future intervals")
+        if freq_out is not None:
+            end = last_date + pd.tseries.frequencies.to_offset(freq_out) * int(horizon)
+            return None, end
+        return int(horizon), None
+    try:
+        span = pd.Timedelta(horizon)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError("horizon", horizon, "a positive int (open intervals) or a "
+                                                 "calendar span like '28D'") from exc
+    if span <= pd.Timedelta(0):
+        raise ParameterError("horizon", horizon, "a positive span")
+    return None, last_date + span - pd.Timedelta(days=1)
+
+
+def forecast(history: pd.DataFrame, horizon, *, freq=None, method: str = "auto",
+             levels: Sequence[int] = (80, 95), country: str | None = "FR",
+             future_ds=None, n_inner: int = DEFAULT_INNER_ORIGINS) -> pd.DataFrame:
+    """Forecast each queue ``horizon`` open intervals ahead, with calibrated intervals.
+
+    Parameters
+    ----------
+    history : tidy ``ds, queue, calls`` (one row per open interval) or ``ds, y``.
+        Absent rows are closed intervals; an empty ``calls`` is a gap (missing count).
+    horizon : int = number of future *open* intervals per queue at the output ``freq``
+        (for ``freq='D'|'W'|'ME'``: days, weeks, months); or a calendar span such as
+        ``"28D"`` (every open interval in the next 28 calendar days).
+    freq : output interval; None = the history's. Coarser intraday steps sum the history
+        first; ``'D'``, ``'W'``, ``'ME'`` forecast daily then :func:`aggregate`.
+    method : ``"auto"`` or one of :data:`METHODS`.
+    levels : interval levels in percent.
+    country : holidays calendar of the site (closed on public holidays unless the history
+        shows it opens on them); None = no holidays.
+    future_ds : optional explicit future interval starts (a known opening plan), used
+        instead of the learnt opening pattern.
+
+    Returns ``ds, queue, yhat, yhat_lower_<L>, yhat_upper_<L>`` for each level. Closed
+    intervals are omitted (never invented). ``attrs["models"]`` records per queue the
+    chosen method, combination weights, inner-backtest MASE and any fallback notes.
+    """
+    _check_method(method)
+    levels = _check_levels(levels)
+    tidy, step, out_agg = _prepare(history, freq, country)
+    results, models = [], {}
+    for queue, series in tidy.groupby("queue", sort=True):
+        frame, info = _forecast_one(series, queue, horizon, step, out_agg, method, levels,
+                                    country, future_ds, n_inner)
+        results.append(frame)
+        models[queue] = info
+    out = pd.concat(results, ignore_index=True)
+    if out_agg is not None:
+        out = aggregate(out, out_agg)
+    out.attrs["models"] = models
+    return out
+
+
+def _forecast_one(series, queue, horizon, step, out_agg, method, levels, country, future_ds,
+                  n_inner):
+    panel = build_panel(series, step, country=country)
+    panel = _check_panel(panel, queue)
+    total = np.nansum(panel.filled)
+    n_int, until = _horizon_until(horizon, out_agg or (None if step < pd.Timedelta("1D")
+                                                         else None), panel.dates[-1])
+    if future_ds is not None:
+        fds = pd.DatetimeIndex(pd.to_datetime(pd.Series(future_ds)))
+        fwall = fds.tz_localize(None) if fds.tz is not None else fds
+        future = pd.DatetimeIndex(sorted(set(fwall.floor("D"))))
+        explicit = fwall
+    else:
+        explicit = None
+        if n_int is not None:
+            per_day = max(1, int(panel.open_mask[panel.open_weekdays].sum(axis=1).min()))
+            future = future_open_days(panel, n_days=math.ceil(n_int / per_day) + 1,
+                                      country=country)
+        else:
+            future = future_open_days(panel, until=until, country=country)
+    if len(future) == 0:
+        raise ParameterError("horizon", horizon, "a horizon that contains at least one open "
+                                                 "day of the site")
+    if total <= 0:
+        warnings.warn(f"queue {queue!r}: the history has no calls at all; the forecast is "
+                      "zero with zero-width intervals.", ForecastWarning, stacklevel=3)
+        fitted = FittedForecast(future, np.zeros((len(future), len(panel.slots))),
+                                {lv: (np.zeros((len(future), len(panel.slots))),) * 2
+                                 for lv in levels}, "zero", {}, {}, ["all-zero history"])
+    else:
+        fitted = _fit_queue(panel, future, method, levels, n_inner, queue)
+    for note in fitted.notes:
+        warnings.warn(f"queue {queue!r}: {note}", ForecastWarning, stacklevel=3)
+    frame = _to_frame(panel, fitted, queue, levels, explicit)
+    if n_int is not None and future_ds is None:
+        frame = frame.iloc[:n_int]
+    info = {"method": fitted.method, "weights": fitted.weights,
+            "inner_mase": fitted.inner_mase, "notes": fitted.notes}
+    return frame.reset_index(drop=True), info
+
+
+def _to_frame(panel: Panel, fitted: FittedForecast, queue, levels, explicit=None):
+    mask = panel.day_mask(fitted.future)
+    d_idx, s_idx = np.nonzero(mask)
+    wall = fitted.future[d_idx] + panel.slots[s_idx]
+    data = {"ds": wall, "queue": queue, "yhat": fitted.yhat[d_idx, s_idx]}
+    for lv in levels:
+        lo, hi = fitted.bounds[lv]
+        data[f"yhat_lower_{lv}"] = lo[d_idx, s_idx]
+        data[f"yhat_upper_{lv}"] = hi[d_idx, s_idx]
+    frame = pd.DataFrame(data)
+    if explicit is not None:
+        frame = frame.set_index("ds").reindex(pd.DatetimeIndex(explicit)).rename_axis("ds")
+        frame["queue"] = queue
+        # Explicitly requested intervals outside the learnt opening hours: zero demand.
+        frame = frame.fillna(0.0).reset_index()
+    if panel.tz is not None:
+        frame["ds"] = frame["ds"].dt.tz_localize(panel.tz, ambiguous="NaT",
+                                                 nonexistent="shift_forward")
+        frame = frame.dropna(subset=["ds"])
+    cols = ["yhat"] + [f"yhat_{b}_{lv}" for lv in levels for b in ("lower", "upper")]
+    frame[cols] = frame[cols].astype(float).clip(lower=0)
+    return frame[["ds", "queue", *cols]]
+
+
+# ----------------------------------------------------------------------------------------
+# Backtest and metrics
+# ----------------------------------------------------------------------------------------
+
+def mase(actual, predicted, scale: float) -> float:
+    """Mean absolute error divided by ``scale`` (in-sample MAE of the weekly seasonal naive)."""
+    actual, predicted = np.asarray(actual, float), np.asarray(predicted, float)
+    if not scale > 0:
+        raise ParameterError("scale", scale, "a positive in-sample naive MAE")
+    return float(np.mean(np.abs(actual - predicted)) / scale)
+
+
+def wape(actual, predicted) -> float:
+    """Weighted absolute percentage error: sum |error| / sum actual (a fraction)."""
+    actual, predicted = np.asarray(actual, float), np.asarray(predicted, float)
+    total = np.abs(actual).sum()
+    if total == 0:
+        raise ParameterError("actual", "all zero", "some non-zero actuals for WAPE")
+    return float(np.abs(actual - predicted).sum() / total)
+
+
+def coverage(actual, lower, upper) -> float:
+    """Share of actuals inside [lower, upper] (a fraction)."""
+    actual = np.asarray(actual, float)
+    return float(np.mean((actual >= np.asarray(lower, float))
+                         & (actual <= np.asarray(upper, float))))
+
+
+def naive_scale(history: pd.DataFrame, *, freq=None, country: str | None = "FR") -> dict:
+    """Per queue: in-sample MAE of the weekly seasonal naive (lag = one week of open intervals)."""
+    tidy, step, _ = _prepare(history, freq, country)
+    out = {}
+    for queue, series in tidy.groupby("queue", sort=True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ForecastWarning)
+            panel = _check_panel(build_panel(series, step, country=country), queue)
+        out[queue] = _naive_scale(panel)
+    return out
+
+
+def backtest(history: pd.DataFrame, horizon, *, origins, method="auto", step_days: int = 1,
+             freq=None, levels: Sequence[int] = (80, 95), country: str | None = "FR",
+             n_inner: int = DEFAULT_INNER_ORIGINS) -> pd.DataFrame:
+    """Rolling-origin backtest: forecast from day-end origins, compare with what happened.
+
+    Parameters
+    ----------
+    horizon : int, open intervals after each origin (e.g. 5 open days x 57 slots).
+    origins : int (that many origins ``step_days`` open days apart, the last one leaving
+        ``horizon`` open intervals to test) or a list of origin dates (training = all open
+        days before the date).
+    method : a method name or a list of names (compared on the same origins).
+
+    Returns one row per (method, origin, queue, ds): ``y`` (actual), ``yhat``, bounds,
+    ``h_day`` (open days ahead) and ``scale`` (in-sample weekly naive MAE at that origin).
+    Forecasts use only data before the origin; the future days are the actual open days.
+    """
+    methods = [method] if isinstance(method, str) else list(method)
+    for m in methods:
+        _check_method(m)
+    levels = _check_levels(levels)
+    tidy, step, _ = _prepare(history, freq, country)
+    rows = []
+    for queue, series in tidy.groupby("queue", sort=True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ForecastWarning)
+            full = _check_panel(build_panel(series, step, country=country), queue)
+        per_day = int(np.median(full.day_mask(full.dates).sum(axis=1)))
+        if not isinstance(horizon, (int, np.integer)) or horizon < 1:
+            raise ParameterError("horizon", horizon, "a positive number of open intervals")
+        h_days = math.ceil(horizon / per_day)
+        if isinstance(origins, (int, np.integer)):
+            last = len(full.dates) - h_days
+            starts = [last - k * step_days for k in range(int(origins))][::-1]
+        else:
+            starts = [int(np.searchsorted(full.dates, pd.Timestamp(o).normalize(),
+                                          side="left")) for o in origins]
+        if not starts or min(starts) < MIN_DAYS_WEEKLY:
+            raise ParameterError("origins", origins,
+                                 f"origins leaving at least {MIN_DAYS_WEEKLY} open days of "
+                                 f"training (history has {len(full.dates)} open days)")
+        for n_train in starts:
+            train = full.head(n_train)
+            test_dates = full.dates[n_train:n_train + h_days]
+            mask = full.day_mask(test_dates) & ~np.isnan(full.values[n_train:n_train + h_days])
+            scale = _naive_scale(train)
+            for m in methods:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ForecastWarning)
+                    fitted = _fit_queue(train, test_dates, m, levels, n_inner, queue)
+                d_idx, s_idx = np.nonzero(mask)
+                order = np.arange(len(d_idx)) < horizon
+                d_idx, s_idx = d_idx[order], s_idx[order]
+                part = {"method": m, "origin": full.dates[n_train - 1], "queue": queue,
+                        "ds": test_dates[d_idx] + full.slots[s_idx],
+                        "h_day": d_idx + 1,
+                        "y": full.values[n_train:n_train + h_days][d_idx, s_idx],
+                        "yhat": fitted.yhat[d_idx, s_idx], "scale": scale,
+                        "chosen": fitted.method}
+                for lv in levels:
+                    part[f"yhat_lower_{lv}"] = fitted.bounds[lv][0][d_idx, s_idx]
+                    part[f"yhat_upper_{lv}"] = fitted.bounds[lv][1][d_idx, s_idx]
+                rows.append(pd.DataFrame(part))
+    return pd.concat(rows, ignore_index=True)
+
+
+def backtest_summary(bt: pd.DataFrame, *, horizons_days: Iterable[int] | None = None,
+                     levels: Sequence[int] = (80, 95)) -> pd.DataFrame:
+    """MASE (mean over origins), WAPE (pooled) and coverage per method and horizon.
+
+    ``horizons_days`` evaluates the first n open days of each origin's forecast (e.g. 1, 5);
+    default: the whole backtest horizon.
+    """
+    horizons_days = list(horizons_days or [int(bt["h_day"].max())])
+    out = []
+    for h in horizons_days:
+        part = bt[bt["h_day"] <= h]
+        for m, g in part.groupby("method", sort=False):
+            per_origin = g.groupby(["origin", "queue"]).apply(
+                lambda x: mase(x["y"], x["yhat"], x["scale"].iloc[0]), include_groups=False)
+            row = {"method": m, "horizon_days": h, "mase": float(per_origin.mean()),
+                   "wape": wape(g["y"], g["yhat"])}
+            for lv in levels:
+                row[f"cov{lv}"] = coverage(g["y"], g[f"yhat_lower_{lv}"],
+                                           g[f"yhat_upper_{lv}"])
+            out.append(row)
+    return pd.DataFrame(out)
+
+
+# ----------------------------------------------------------------------------------------
+# Aggregation, reconciliation, batch
+# ----------------------------------------------------------------------------------------
+
+def _level_columns(frame: pd.DataFrame) -> list[int]:
+    return sorted({int(m.group(1)) for c in frame.columns
+                   if (m := re.fullmatch(r"yhat_lower_(\d+)", c))})
+
+
+def aggregate(fc: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Sum a forecast to coarser periods (``'h'``, ``'D'``, ``'W'``, ``'ME'``) per queue.
+
+    ``yhat`` is summed. Intervals: within a day the errors of intraday intervals share the
+    day-level error, so half-widths add (comonotone, conservative); across days they are
+    treated as independent (root of the sum of squared daily half-widths). Lower and upper
+    half-widths are combined separately, so skewed bands stay skewed; lower bounds >= 0.
+    """
+    levels = _level_columns(fc)
+    wall = _wall(fc["ds"])
+    tz = getattr(fc["ds"].dt, "tz", None)
+    frame = fc.assign(_day=wall.dt.floor("D"))
+    for lv in levels:
+        frame[f"_lo{lv}"] = frame["yhat"] - frame[f"yhat_lower_{lv}"]
+        frame[f"_hi{lv}"] = frame[f"yhat_upper_{lv}"] - frame["yhat"]
+    off = pd.tseries.frequencies.to_offset(freq)
+    intraday = pd.Timedelta(off) < pd.Timedelta("1D") if _to_freq(freq) is not None else False
+    aggs = {"yhat": "sum", **{f"_lo{lv}": "sum" for lv in levels},
+            **{f"_hi{lv}": "sum" for lv in levels}}
+    if intraday:
+        frame["_period"] = wall.dt.floor(freq)
+        out = frame.groupby(["queue", "_period"], sort=True).agg(aggs).reset_index()
+    else:
+        daily = frame.groupby(["queue", "_day"], sort=True).agg(aggs).reset_index()
+        if pd.Timedelta(_to_freq(freq) or pd.Timedelta("2D")) == pd.Timedelta("1D"):
+            out = daily.rename(columns={"_day": "_period"})
+        else:
+            daily["_period"] = daily["_day"].dt.to_period(_period_alias(freq)).dt.start_time
+            for lv in levels:
+                daily[f"_lo{lv}"] = daily[f"_lo{lv}"] ** 2
+                daily[f"_hi{lv}"] = daily[f"_hi{lv}"] ** 2
+            out = daily.groupby(["queue", "_period"], sort=True).agg(aggs).reset_index()
+            for lv in levels:
+                out[f"_lo{lv}"] = np.sqrt(out[f"_lo{lv}"])
+                out[f"_hi{lv}"] = np.sqrt(out[f"_hi{lv}"])
+    result = pd.DataFrame({"ds": out["_period"], "queue": out["queue"], "yhat": out["yhat"]})
+    for lv in levels:
+        result[f"yhat_lower_{lv}"] = (out["yhat"] - out[f"_lo{lv}"]).clip(lower=0)
+        result[f"yhat_upper_{lv}"] = out["yhat"] + out[f"_hi{lv}"]
+    if tz is not None:
+        result["ds"] = result["ds"].dt.tz_localize(tz, ambiguous="NaT",
+                                                   nonexistent="shift_forward")
+    return result
+
+
+def _period_alias(freq: str) -> str:
+    f = str(freq).upper()
+    if f.startswith("W"):
+        return "W-SUN"
+    if f in ("ME", "MS", "M"):
+        return "M"
+    if f in ("QE", "QS", "Q"):
+        return "Q"
+    if f in ("YE", "YS", "Y"):
+        return "Y"
+    raise ParameterError("freq", freq, "'h', 'D', 'W', 'ME', 'QE' or 'YE'")
+
+
+def reconcile(fc: pd.DataFrame, *, total: str = "total") -> pd.DataFrame:
+    """Make queues add up to the ``total`` queue at every ``ds`` (diagonal WLS, MinT-lite).
+
+    With base forecasts q_i for the queues and T for the total, the WLS-reconciled queues are
+    ``q_i + v_i / (v_T + sum v) * (T - sum q)`` where v are forecast variances taken from the
+    95 % (or widest) interval width; the total becomes the sum of the reconciled queues.
+    Noisy forecasts absorb more of the incoherence. Interval bounds move with their point
+    forecast (a documented approximation). Without a ``total`` row, the total is added as the
+    bottom-up sum (intervals: root sum of squared half-widths, independence).
+    """
+    levels = _level_columns(fc)
+    widest = max(levels) if levels else None
+    queues = fc[fc["queue"] != total]
+    if queues.empty:
+        raise ParameterError("fc", "no queues", f"queue rows besides {total!r}")
+    wide = queues.pivot_table(index="ds", columns="queue", values="yhat", aggfunc="sum")
+    bottom = wide.sum(axis=1)
+    if widest is not None:
+        width = (queues[f"yhat_upper_{widest}"] - queues[f"yhat_lower_{widest}"]) / 2
+        var = queues.assign(_v=width ** 2).pivot_table(index="ds", columns="queue",
+                                                       values="_v", aggfunc="sum")
+    else:
+        var = wide.clip(lower=1.0)
+    tot = fc[fc["queue"] == total].set_index("ds")
+    out = queues.copy()
+    if len(tot):
+        t_hat = tot["yhat"].reindex(wide.index)
+        t_var = ((tot[f"yhat_upper_{widest}"] - tot[f"yhat_lower_{widest}"]) / 2) ** 2 \
+            if widest is not None else tot["yhat"].clip(lower=1.0)
+        t_var = t_var.reindex(wide.index).fillna(0.0)
+        gap = (t_hat - bottom).fillna(0.0)
+        denom = (t_var + var.sum(axis=1)).replace(0, np.nan)
+        share = var.div(denom, axis=0).fillna(1.0 / wide.shape[1])
+        adjust = share.mul(gap, axis=0).stack().rename("_adj").reset_index()
+        out = out.merge(adjust, on=["ds", "queue"], how="left")
+        out["_adj"] = out["_adj"].fillna(0.0)
+        cols = ["yhat"] + [c for c in out.columns if c.startswith("yhat_")]
+        for c in cols:
+            out[c] = (out[c] + out["_adj"]).clip(lower=0)
+        out = out.drop(columns="_adj")
+    agg = {"yhat": "sum"}
+    total_rows = out.groupby("ds", sort=True).agg(agg).reset_index()
+    for lv in levels:
+        lo = (out["yhat"] - out[f"yhat_lower_{lv}"]) ** 2
+        hi = (out[f"yhat_upper_{lv}"] - out["yhat"]) ** 2
+        s = out.assign(_lo=lo, _hi=hi).groupby("ds", sort=True)[["_lo", "_hi"]].sum()
+        total_rows[f"yhat_lower_{lv}"] = (total_rows["yhat"] - np.sqrt(s["_lo"].to_numpy())
+                                          ).clip(lower=0)
+        total_rows[f"yhat_upper_{lv}"] = total_rows["yhat"] + np.sqrt(s["_hi"].to_numpy())
+    total_rows["queue"] = total
+    return pd.concat([out, total_rows[out.columns]], ignore_index=True)
+
+
+def _forecast_task(item, **kwargs):
+    """One queue through :func:`forecast` (module-level so process executors can pickle it)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ForecastWarning)
+        fc = forecast(item, **kwargs)
+    return fc, fc.attrs.get("models", {}), [str(w.message) for w in caught]
+
+
+def forecast_many(history: pd.DataFrame, horizon, *, executor: str = "serial",
+                  scheduler: str | None = None, progress: bool = True,
+                  workers: int | None = None, **kwargs) -> pd.DataFrame:
+    """:func:`forecast` for many queues, one task per queue, through ``toolkit.executors``.
+
+    ``history`` is tidy ``ds, queue, calls``; ``executor`` is ``"serial"``, ``"local"``
+    (process pool) or ``"dask"`` (``scheduler`` address or a local cluster); a tqdm bar shows
+    progress. Warnings raised in workers are re-issued here; ``attrs["models"]`` is merged.
+    """
+    from toolkit.executors import map_tasks
+
+    tidy = _as_tidy(history)
+    items = [g for _, g in tidy.groupby("queue", sort=True)]
+    task = partial(_forecast_task, horizon=horizon, **kwargs)
+    results = map_tasks(task, items, executor=executor, scheduler=scheduler,
+                        workers=workers, progress=progress, desc="forecast queues")
+    models = {}
+    for _, info, messages in results:
+        models.update(info)
+        for msg in messages:
+            warnings.warn(msg, ForecastWarning, stacklevel=2)
+    out = pd.concat([r[0] for r in results], ignore_index=True)
+    out.attrs["models"] = models
+    return out
