@@ -46,10 +46,9 @@ import numpy as np
 import pandas as pd
 
 from toolkit import config
+from toolkit.schemas import INTERVAL_MINUTES, QUEUES
 
 DEFAULT_SEED = 20261031
-QUEUES = ("sales", "care", "retention")
-INTERVAL_MINUTES = 30
 
 
 @dataclass(frozen=True)

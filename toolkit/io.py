@@ -1,0 +1,593 @@
+"""Read and validate raw files, write processed ones.
+
+Every reader accepts ``.csv`` or ``.parquet`` (by suffix), checks the header (refusing
+personal-data columns), turns text into typed columns, validates the rows against
+``toolkit.schemas`` and raises :class:`DataError` at the FIRST offending row, naming the file,
+the row, the column, the failed check and what would be right. Nothing is written half:
+``write_processed`` writes a temporary file in the target folder, then renames it.
+
+Row numbers are those a spreadsheet shows for the CSV: header = row 1, first data row = row 2
+(blank lines count, they are reported as empty cells). For Parquet, row 1 is the first row.
+
+Time stamps and DST policy
+--------------------------
+* ``ds`` is an interval START with an explicit UTC offset: ``2026-10-30T08:00:00+01:00``
+  (``Z`` means UTC). A naive time stamp is refused: local wall time is ambiguous at the
+  October DST change and does not exist in the March one, so the file must say which instant
+  it means ("add the UTC offset").
+* The offset must be the one the site clock (``tz``, default Europe/Paris) has at that
+  instant: +01:00 in winter, +02:00 in summer. A file mixing in other offsets (UTC stamps, a
+  missed DST switch, another site's clock) is refused at the first such row; read a file kept
+  in another clock with ``tz=`` (e.g. ``tz="UTC"``).
+* Parsed stamps are tz-aware in ``tz``, dtype ``datetime64[us, <tz>]`` (microseconds: the
+  pandas 3 default for parsed text; whole seconds in practice). Interval starts must fall on
+  the ``interval_minutes`` grid of the local clock.
+
+Calendar gaps
+-------------
+Closed hours and days are simply absent. A *gap* is a missing interval inside the opening
+hours the data itself shows: on a day where a queue has intervals at a site, every interval
+between that site's first and last interval of the day (over all its queues) must be there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from toolkit import config, schemas
+from toolkit.errors import DataError
+
+__all__ = ["DataError", "read_interval_stats", "read_volumes", "read_sites",
+           "read_provider_reports", "read_table", "write_processed", "process_raw"]
+
+#: ISO 8601 local date-time, then an optional UTC offset (``Z``, ``+01:00``, ``+0100``).
+_TIMESTAMP = re.compile(
+    r"^\s*(?P<local>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)"
+    r"\s*(?P<offset>Z|[+-]\d{2}(?::?\d{2})?)?\s*$")
+#: The contract's own format, read on a fast path: 2026-10-30T08:00:00+01:00.
+_CANONICAL = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}"
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where rows come from: turns a 0-based table position into the row a user sees."""
+
+    path: Path
+    first_row: int
+
+    def row(self, position: int) -> int:
+        return int(position) + self.first_row
+
+    def error(self, message: str, *, position: int | None = None, **kwargs) -> DataError:
+        row = None if position is None else self.row(position)
+        return DataError(message, file=self.path, row=row, **kwargs)
+
+
+# --------------------------------------------------------------------------- loading
+def _load(path, columns: dict[str, str], optional: tuple[str, ...] = ()
+          ) -> tuple[pd.DataFrame, _Source]:
+    """Read a CSV (all cells as text) or Parquet file and check its header."""
+    path = config.project_path(path)
+    expected_header = ", ".join(columns)
+    if not path.is_file():
+        raise DataError("file not found", file=path, check="file exists",
+                        expected="an existing .csv or .parquet file")
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise DataError(f"unsupported file type '{path.suffix}'", file=path,
+                        check="file type", expected="a .csv or .parquet file")
+    if path.stat().st_size == 0:
+        raise DataError("the file is empty (0 bytes)", file=path, check="non-empty file",
+                        expected=f"a header row ({expected_header}) and at least one data row")
+    if suffix == ".csv":
+        try:
+            # Text first: numbers and time stamps are converted with row-level messages below.
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                             encoding="utf-8-sig")
+        except pd.errors.EmptyDataError as exc:
+            raise DataError("the file has no header row", file=path, check="header",
+                            expected=f"a header row ({expected_header})") from exc
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise DataError(f"the file cannot be read as CSV ({exc})", file=path,
+                            check="CSV format",
+                            expected="UTF-8 comma-separated values, one row per line") from exc
+        source = _Source(path, first_row=2)
+    else:
+        df = pd.read_parquet(path, engine="pyarrow")
+        source = _Source(path, first_row=1)
+    df = df.rename(columns=lambda c: str(c).strip())
+    _check_header(df, columns, optional, source)
+    if df.empty:
+        raise source.error("the file has a header but no data rows", check="non-empty file",
+                           expected="at least one data row under the header")
+    return df.reset_index(drop=True), source
+
+
+def _check_header(df: pd.DataFrame, columns: dict[str, str], optional: tuple[str, ...],
+                  source: _Source) -> None:
+    personal = schemas.personal_data_columns(df.columns)
+    if personal:
+        raise source.error(
+            "personal data is not accepted: column(s) " + ", ".join(repr(c) for c in personal)
+            + " look like data about individual people. Remove them; the toolkit only needs "
+            "aggregated counts", column=personal[0], check="no personal data",
+            expected="only the columns " + ", ".join(columns))
+    missing = [c for c in columns if c not in df.columns and c not in optional]
+    if missing:
+        raise source.error("missing column(s) " + ", ".join(repr(c) for c in missing),
+                           column=missing[0], check="required columns",
+                           expected="a header with " + ", ".join(columns))
+    unexpected = [c for c in df.columns if c not in columns]
+    if unexpected:
+        raise source.error("unexpected column(s) " + ", ".join(repr(c) for c in unexpected),
+                           column=unexpected[0], check="known columns only",
+                           expected="only the columns " + ", ".join(columns)
+                           + " (remove or rename the others)")
+    duplicated = df.columns[df.columns.duplicated()].tolist()
+    if duplicated:
+        raise source.error(f"column '{duplicated[0]}' appears more than once",
+                           column=duplicated[0], check="unique column names",
+                           expected="each column once")
+
+
+# --------------------------------------------------------------------------- typed columns
+def _first(mask) -> int | None:
+    """Position of the first True in a boolean array, or None."""
+    hits = np.flatnonzero(np.asarray(mask, dtype=bool))
+    return int(hits[0]) if hits.size else None
+
+
+def _blank(s: pd.Series) -> np.ndarray:
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        return (s.isna() | (s.astype(str).str.strip() == "")).to_numpy()
+    return s.isna().to_numpy()
+
+
+def _text(df: pd.DataFrame, column: str, source: _Source, *, allow_empty: bool = False
+          ) -> pd.Series:
+    s = df[column]
+    blank = _blank(s)
+    pos = None if allow_empty else _first(blank)
+    if pos is not None:
+        raise source.error("empty cell", position=pos, column=column, check="not empty",
+                           expected=schemas_description(column))
+    return s.astype(str).str.strip().where(~blank, "").astype(str)
+
+
+def _number(df: pd.DataFrame, column: str, source: _Source, *, integer: bool,
+            allow_empty: bool = False) -> pd.Series:
+    """Convert a column to numbers, naming the first empty, non-numeric or fractional cell."""
+    s = df[column]
+    blank = _blank(s)
+    if not blank.any():
+        try:  # Fast path: clean text converts directly; anything odd falls through to messages.
+            return s.astype("int64" if integer else "float64")
+        except (ValueError, TypeError, OverflowError):
+            pass
+    pos = None if allow_empty else _first(blank)
+    if pos is not None:
+        raise source.error("empty cell", position=pos, column=column, check="not empty",
+                           expected=schemas_description(column))
+    values = pd.to_numeric(s.where(~blank, None), errors="coerce").astype("float64")
+    pos = _first(values.isna().to_numpy() & ~blank)
+    if pos is not None:
+        raise source.error(f"'{s.iloc[pos]}' is not a number", position=pos, column=column,
+                           check="numeric", expected=schemas_description(column))
+    if integer:
+        frac = values.notna().to_numpy() & (values.to_numpy() != np.floor(values.to_numpy()))
+        pos = _first(frac)
+        if pos is not None:
+            raise source.error(f"'{s.iloc[pos]}' is not a whole number", position=pos,
+                               column=column, check="integer count",
+                               expected="a non-negative whole number")
+        return values.astype("int64")
+    return values
+
+
+def schemas_description(column: str) -> str:
+    """The contract text for a column (used as the 'Expected' part of messages)."""
+    for table in (schemas.INTERVAL_STATS_COLUMNS, schemas.VOLUMES_COLUMNS,
+                  schemas.SITES_COLUMNS, schemas.PROVIDER_REPORT_COLUMNS):
+        if column in table:
+            return table[column]
+    return "a valid value"
+
+
+def _timestamps(df: pd.DataFrame, column: str, source: _Source, tz: str) -> pd.Series:
+    """Parse interval starts under the DST policy of the module docstring."""
+    s = df[column]
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return s.dt.tz_convert(tz).dt.as_unit(schemas.TIMESTAMP_UNIT)
+    if pd.api.types.is_datetime64_dtype(s.dtype):
+        raise source.error("time stamps have no UTC offset (naive)", position=0, column=column,
+                           check="explicit UTC offset",
+                           expected=f"tz-aware time stamps; add the UTC offset ({tz} clock)")
+    text = s.astype(str)
+    if text.str.fullmatch(_CANONICAL).to_numpy(dtype=bool).all():
+        # Fast path for the contract's own format (vectorised slicing, no regex groups).
+        local_text, offset_text = text.str.slice(0, 19), text.str.slice(19)
+    else:
+        parts = text.str.extract(_TIMESTAMP)
+        pos = _first(parts["local"].isna().to_numpy())
+        if pos is not None:
+            raise source.error(f"cannot read '{text.iloc[pos]}' as a time stamp", position=pos,
+                               column=column, check="ISO 8601 time stamp",
+                               expected="an ISO 8601 time stamp with UTC offset, e.g. "
+                                        "2026-10-30T08:00:00+01:00")
+        pos = _first(parts["offset"].isna().to_numpy())
+        if pos is not None:
+            raise source.error(
+                f"time stamp '{text.iloc[pos]}' has no UTC offset; add the offset, e.g. "
+                f"'{parts['local'].iloc[pos].replace(' ', 'T')}+01:00' in winter or +02:00 in "
+                f"summer for Europe/Paris", position=pos, column=column,
+                check="explicit UTC offset",
+                expected="ISO 8601 with offset, e.g. 2026-10-30T08:00:00+01:00")
+        local_text = parts["local"].str.replace(" ", "T", regex=False)
+        offset_text = parts["offset"]
+    local = pd.to_datetime(local_text, format="ISO8601", errors="coerce")
+    pos = _first(local.isna().to_numpy())
+    if pos is not None:
+        raise source.error(f"'{text.iloc[pos]}' is not a valid date and time", position=pos,
+                           column=column, check="ISO 8601 time stamp",
+                           expected="a real calendar date and time with UTC offset")
+    # Few distinct offsets: parse each once.
+    codes, distinct = pd.factorize(offset_text)
+    offset = np.array([_offset_minutes(o) for o in distinct], dtype=np.int64)[codes]
+    utc = (local - pd.to_timedelta(offset, unit="min")).dt.tz_localize("UTC")
+    clock = utc.dt.tz_convert(tz)
+    clock_offset = ((clock.dt.tz_localize(None) - utc.dt.tz_localize(None))
+                    .dt.total_seconds().to_numpy() // 60).astype(int)
+    pos = _first(clock_offset != offset)
+    if pos is not None:
+        right = _format_offset(clock_offset[pos])
+        as_written = f"{local.iloc[pos].strftime('%Y-%m-%dT%H:%M:%S')}{right}"
+        same_instant = f"{clock.iloc[pos].strftime('%Y-%m-%dT%H:%M:%S')}{right}"
+        raise source.error(
+            f"time stamp '{text.iloc[pos]}' has offset {_format_offset(offset[pos])}, which is "
+            f"not the {tz} offset at that instant ({right}): offsets are mixed or the DST "
+            "switch was missed", position=pos, column=column,
+            check=f"UTC offset valid for {tz}",
+            expected=f"'{as_written}' if the local time is right, or '{same_instant}' for "
+                     f"the same instant; keep every time stamp in the {tz} clock (or read "
+                     "the file with the tz parameter)")
+    return clock.dt.as_unit(schemas.TIMESTAMP_UNIT)
+
+
+def _offset_minutes(text: str) -> int:
+    """Minutes east of UTC for ``Z``, ``+01``, ``+0100`` or ``+01:00``."""
+    if text == "Z":
+        return 0
+    digits = text.replace(":", "")
+    sign = -1 if digits[0] == "-" else 1
+    return sign * (int(digits[1:3]) * 60 + int(digits[3:5] or 0))
+
+
+def _format_offset(minutes: int) -> str:
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(int(minutes)) // 60:02d}:{abs(int(minutes)) % 60:02d}"
+
+
+def _dates(df: pd.DataFrame, column: str, source: _Source, *, allow_empty: bool) -> pd.Series:
+    s = _text(df, column, source, allow_empty=allow_empty)
+    values = pd.to_datetime(s.where(s != "", None), format="%Y-%m-%d", errors="coerce")
+    pos = _first(values.isna().to_numpy() & (s != "").to_numpy())
+    if pos is not None:
+        raise source.error(f"'{s.iloc[pos]}' is not a date", position=pos, column=column,
+                           check="date YYYY-MM-DD", expected=schemas_description(column))
+    return values.astype("datetime64[us]")
+
+
+# --------------------------------------------------------------------------- row rules
+def _validate(schema: pa.DataFrameSchema, df: pd.DataFrame, source: _Source) -> pd.DataFrame:
+    """Run a pandera schema and turn its first failure into a DataError at the first row."""
+    try:
+        return schema.validate(df, lazy=False)
+    except pa.errors.SchemaError as exc:
+        cases = exc.failure_cases if isinstance(exc.failure_cases, pd.DataFrame) else None
+        position = column = value = None
+        if isinstance(exc.schema, pa.Column):
+            column = exc.schema.name
+        if cases is not None and "index" in cases and cases["index"].notna().any():
+            position = int(cases["index"].dropna().min())
+            at = cases[cases["index"] == position]
+            value = at["failure_case"].iloc[0] if column is not None else None
+        check = getattr(exc.check, "name", None) or str(exc.check)
+        statistics = getattr(exc.check, "statistics", None) or {}
+        shown_stats = [str(statistics[k]) for k in ("min_value", "max_value", "allowed_values")
+                       if k in statistics]
+        if shown_stats:  # built-in checks: show their bounds, e.g. greater_than_or_equal_to(0)
+            check += "(" + ", ".join(shown_stats) + ")"
+        expected = getattr(exc.check, "error", None) or schemas_description(column or "")
+        if column is None and position is not None:
+            # Row rule over several columns: show the values involved.
+            named = set(re.findall(r"[a-z_]+", check or ""))
+            shown = {c: df[c].iloc[position] for c in df.columns if c in named}
+            what = "row breaks the rule " + check + (
+                " (" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")" if shown else "")
+        elif position is not None:
+            shown = value.item() if hasattr(value, "item") else value
+            what = f"value {shown!r} fails the check"
+        else:
+            what = f"column fails the check ({exc})"
+        raise source.error(what, position=position, column=column, check=check,
+                           expected=expected) from None
+
+
+def _check_duplicates(df: pd.DataFrame, keys: list[str], source: _Source, what: str) -> None:
+    dup = df.duplicated(keys, keep="first").to_numpy()
+    pos = _first(dup)
+    if pos is None:
+        return
+    same = (df[keys] == df[keys].iloc[pos]).all(axis=1).to_numpy()
+    earlier = _first(same)
+    key_text = ", ".join(f"{k}={_show(df[k].iloc[pos])}" for k in keys)
+    raise source.error(f"duplicate {what} ({key_text}): same as row {source.row(earlier)}",
+                       position=pos, column=keys[0], check=f"unique ({', '.join(keys)})",
+                       expected=f"one row per {', '.join(keys)}")
+
+
+def _show(value) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+def _check_grid(ds: pd.Series, interval_minutes: int, source: _Source) -> pd.Series:
+    """Interval starts on the local ``interval_minutes`` grid; returns minutes since midnight."""
+    local = ds.dt.tz_localize(None)
+    minute_of_day = ((local - local.dt.normalize()).dt.total_seconds() / 60).to_numpy()
+    pos = _first(minute_of_day % interval_minutes != 0)
+    if pos is not None:
+        raise source.error(f"'{ds.iloc[pos].isoformat()}' is not an interval start",
+                           position=pos, column="ds",
+                           check=f"{interval_minutes}-minute interval grid",
+                           expected=f"starts at :00 or :{interval_minutes:02d} past the hour "
+                                    "(or read with interval_minutes=...)"
+                           if interval_minutes == 30 else
+                           f"starts on the {interval_minutes}-minute grid")
+    return pd.Series(minute_of_day.astype(np.int64) // interval_minutes, index=ds.index)
+
+
+def _check_gaps(ds: pd.Series, series: pd.DataFrame, clock: pd.Series, source: _Source,
+                interval_minutes: int) -> None:
+    """Missing intervals inside the opening hours the data shows (see module docstring).
+
+    ``series`` holds the series keys (queue[, site]); ``clock`` the column whose intervals
+    define a day's opening hours (site, or a constant for volumes).
+    """
+    slot = _check_grid(ds, interval_minutes, source)
+    day = ds.dt.tz_localize(None).dt.normalize()
+    frame = series.assign(_day=day.to_numpy(), _slot=slot.to_numpy(), _clock=clock.to_numpy())
+    span = frame.groupby(["_clock", "_day"], sort=False)["_slot"].agg(["min", "max"])
+    keys = [*series.columns, "_day"]
+    counts = frame.groupby(keys, sort=False)["_slot"].agg(["size", "nunique", "first"])
+    counts = counts.join(
+        frame.groupby(keys, sort=False)["_clock"].first().rename("_clock"))
+    expected = span.reindex(pd.MultiIndex.from_arrays(
+        [counts["_clock"].to_numpy(), counts.index.get_level_values("_day")]))
+    short = counts["nunique"].to_numpy() < (expected["max"] - expected["min"] + 1).to_numpy()
+    if not short.any():
+        return
+    # Error path only: find, among the short series-days, the missing slot earliest in the file.
+    best = None
+    for i in np.flatnonzero(short):
+        key = counts.index[i]
+        mask = np.ones(len(frame), dtype=bool)
+        for name, value in zip(keys, key, strict=True):
+            mask &= (frame[name] == value).to_numpy()
+        positions = np.flatnonzero(mask)
+        have = set(frame["_slot"].to_numpy()[positions])
+        lo, hi = int(expected["min"].iloc[i]), int(expected["max"].iloc[i])
+        missing = min(s for s in range(lo, hi + 1) if s not in have)
+        slots = frame["_slot"].to_numpy()[positions]
+        after = positions[slots > missing]
+        anchor = int(after.min()) if after.size else int(positions.max())
+        if best is None or anchor < best[0]:
+            best = (anchor, key, missing, lo, hi)
+    anchor, key, missing, lo, hi = best
+    local_day = key[-1]
+    missing_local = local_day + pd.Timedelta(minutes=missing * interval_minutes)
+    names = ", ".join(f"{k}={v}" for k, v in zip(series.columns, key[:-1], strict=True))
+
+    def hhmm(s: int) -> str:
+        m = s * interval_minutes
+        return f"{m // 60:02d}:{m % 60:02d}"
+
+    raise source.error(
+        f"gap: interval {missing_local:%Y-%m-%d %H:%M} (local) is missing for {names}, although "
+        f"that day has intervals from {hhmm(lo)} to {hhmm(hi)}; this row is the next one of "
+        "that series", position=anchor, column="ds", check="no missing interval in opening hours",
+        expected="every interval between the first and last interval of the day (closed days "
+                 "and hours are simply absent)")
+
+
+# --------------------------------------------------------------------------- readers
+def read_interval_stats(path, *, queues=schemas.QUEUES, tz: str = config.DEFAULT_TIMEZONE,
+                        interval_minutes: int = schemas.INTERVAL_MINUTES) -> pd.DataFrame:
+    """Read and validate ``interval_stats`` (.csv or .parquet): one row per ds, queue, site.
+
+    Returns the contract columns with ``ds`` tz-aware in ``tz`` and int64 counts, sorted by
+    ``ds, queue, site``. ``queues=None`` accepts any queue name (own data).
+    """
+    df, source = _load(path, schemas.INTERVAL_STATS_COLUMNS)
+    typed = pd.DataFrame({
+        "ds": _timestamps(df, "ds", source, tz),
+        "queue": _text(df, "queue", source),
+        "site": _text(df, "site", source),
+    } | {c: _number(df, c, source, integer=True) for c in schemas.INTERVAL_COUNT_COLUMNS})
+    typed = _validate(schemas.interval_stats_schema(queues, tz), typed, source)
+    _check_duplicates(typed, ["ds", "queue", "site"], source, "interval")
+    _check_gaps(typed["ds"], typed[["queue", "site"]], typed["site"], source, interval_minutes)
+    return typed.sort_values(["ds", "queue", "site"], kind="stable").reset_index(drop=True)
+
+
+def volumes_from_stats(stats: pd.DataFrame) -> pd.DataFrame:
+    """Tidy volumes from interval stats: calls = offered over sites, aht_s = handle / answered.
+
+    ``aht_s`` is NaN where no call was answered in the interval (no handle time to average).
+    """
+    agg = stats.groupby(["ds", "queue"], sort=True, observed=True)[
+        ["offered", "answered", "handle_time_s"]].sum().reset_index()
+    answered = agg["answered"].to_numpy(dtype=float)
+    aht = np.divide(agg["handle_time_s"].to_numpy(dtype=float), answered,
+                    out=np.full(len(agg), np.nan), where=answered > 0)
+    return pd.DataFrame({"ds": agg["ds"], "queue": agg["queue"].astype(str),
+                         "calls": agg["offered"].astype("int64"), "aht_s": aht})
+
+
+def read_volumes(path, *, queues=None, tz: str = config.DEFAULT_TIMEZONE,
+                 interval_minutes: int = schemas.INTERVAL_MINUTES) -> pd.DataFrame:
+    """Validated tidy volumes ``ds, queue, calls, aht_s``: one row per open interval and queue.
+
+    ``path`` is either an ``interval_stats`` file (summed over sites) or an own volumes file
+    with columns ``ds, queue, calls`` and optionally ``aht_s``. ``queues=None`` accepts any
+    queue name.
+    """
+    path = config.project_path(path)
+    header = _peek_header(path)
+    if header is not None and "calls" in header:
+        df, source = _load(path, schemas.VOLUMES_COLUMNS, optional=("aht_s",))
+        aht = (_number(df, "aht_s", source, integer=False, allow_empty=True)
+               if "aht_s" in df.columns else pd.Series(np.nan, index=df.index))
+        typed = pd.DataFrame({"ds": _timestamps(df, "ds", source, tz),
+                              "queue": _text(df, "queue", source),
+                              "calls": _number(df, "calls", source, integer=True),
+                              "aht_s": aht})
+        typed = _validate(schemas.volumes_schema(queues, tz), typed, source)
+        _check_duplicates(typed, ["ds", "queue"], source, "interval")
+        _check_gaps(typed["ds"], typed[["queue"]], pd.Series("all", index=typed.index),
+                    source, interval_minutes)
+        return typed.sort_values(["ds", "queue"], kind="stable").reset_index(drop=True)
+    stats = read_interval_stats(path, queues=queues, tz=tz, interval_minutes=interval_minutes)
+    return volumes_from_stats(stats)
+
+
+def _peek_header(path: Path) -> list[str] | None:
+    """Column names without reading the data (None when the file is missing or empty)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    with path.open(encoding="utf-8-sig") as handle:
+        return [c.strip() for c in handle.readline().rstrip("\r\n").split(",")]
+
+
+def read_sites(path) -> pd.DataFrame:
+    """Read and validate ``sites`` (.csv or .parquet): one row per site, unique ids.
+
+    ``opened``/``closed`` become dates (``datetime64[us]``, ``closed`` NaT while open);
+    ``queues`` stays the ``;``-separated text (split it with ``.str.split(';')``).
+    """
+    from zoneinfo import available_timezones
+
+    df, source = _load(path, schemas.SITES_COLUMNS)
+    typed = pd.DataFrame({c: _text(df, c, source) for c in
+                          ("site", "site_name", "provider", "location", "engagement_form",
+                           "timezone", "queues")})
+    typed["queues"] = typed["queues"].str.replace(r"\s*;\s*", ";", regex=True)
+    typed["opened"] = _dates(df, "opened", source, allow_empty=False)
+    typed["closed"] = _dates(df, "closed", source, allow_empty=True)
+    typed = _validate(schemas.sites_schema(), typed, source)
+    _check_duplicates(typed, ["site"], source, "site id")
+    zones = available_timezones()
+    pos = _first(~typed["timezone"].isin(zones).to_numpy())
+    if pos is not None:
+        raise source.error(f"unknown time zone '{typed['timezone'].iloc[pos]}'", position=pos,
+                           column="timezone", check="IANA time zone",
+                           expected="an IANA name such as Europe/Paris or Africa/Casablanca")
+    pos = _first(typed["queues"].str.split(";").map(lambda q: "" in q).to_numpy())
+    if pos is not None:
+        raise source.error(f"queue list '{typed['queues'].iloc[pos]}' has an empty item",
+                           position=pos, column="queues", check="queue list",
+                           expected="queue names separated by ';', e.g. sales;care")
+    return typed.sort_values("site", kind="stable").reset_index(drop=True)
+
+
+def read_provider_reports(path) -> pd.DataFrame:
+    """Read and validate monthly ``provider_reports`` (.csv or .parquet).
+
+    ``month`` becomes a monthly ``Period``; fractions and amounts become floats (NaN where a
+    KPI does not apply); one row per month and site.
+    """
+    df, source = _load(path, schemas.PROVIDER_REPORT_COLUMNS)
+    month_text = _text(df, "month", source)
+    pos = _first(~month_text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").to_numpy())
+    if pos is not None:
+        raise source.error(f"'{month_text.iloc[pos]}' is not a month", position=pos,
+                           column="month", check="month YYYY-MM", expected="YYYY-MM, e.g. 2026-10")
+    typed = pd.DataFrame({"month": pd.PeriodIndex(month_text, freq="M"),
+                          "site": _text(df, "site", source),
+                          "provider": _text(df, "provider", source)})
+    for col in schemas.REPORT_FRACTION_COLUMNS:
+        typed[col] = _number(df, col, source, integer=False,
+                             allow_empty=col in schemas.REPORT_OPTIONAL_FRACTIONS)
+    for col in ("nps", "billed_hours", "invoice_eur"):
+        typed[col] = _number(df, col, source, integer=False)
+    typed["contacts_handled"] = _number(df, "contacts_handled", source, integer=True)
+    typed = _validate(schemas.provider_reports_schema(), typed, source)
+    _check_duplicates(typed, ["month", "site"], source, "report")
+    return typed.sort_values(["month", "site"], kind="stable").reset_index(drop=True)
+
+
+#: Raw file stem -> reader, in the order ``process_raw`` handles them.
+READERS = {"interval_stats": read_interval_stats, "sites": read_sites,
+           "provider_reports": read_provider_reports}
+
+
+def read_table(path, **kwargs) -> pd.DataFrame:
+    """Read any contract file (.csv or .parquet), choosing the reader by its name.
+
+    ``interval_stats.*``, ``volumes.*``, ``sites.*`` or ``provider_reports.*``.
+    """
+    path = config.project_path(path)
+    readers = READERS | {"volumes": read_volumes}
+    if path.stem not in readers:
+        raise DataError(f"no reader for a file named '{path.name}'", file=path,
+                        check="known file name",
+                        expected="one of " + ", ".join(f"{k}.csv / {k}.parquet" for k in readers))
+    return readers[path.stem](path, **kwargs)
+
+
+# --------------------------------------------------------------------------- writing
+def write_processed(df: pd.DataFrame, path) -> Path:
+    """Write ``df`` to Parquet atomically (temp file in the same folder, then rename)."""
+    path = config.project_path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, engine="pyarrow", index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def process_raw(raw_dir=config.DATA_RAW, processed_dir=config.DATA_PROCESSED) -> dict[str, Path]:
+    """Validate every contract CSV in ``raw_dir`` and write one Parquet per file.
+
+    Also writes ``volumes.parquet`` (tidy ``ds, queue, calls, aht_s``) from interval_stats.
+    Everything is read and validated before anything is written, so a bad file leaves
+    ``processed_dir`` untouched.
+    """
+    raw, processed = config.project_path(raw_dir), config.project_path(processed_dir)
+    tables = {stem: reader(raw / f"{stem}.csv") for stem, reader in READERS.items()
+              if (raw / f"{stem}.csv").exists()}
+    if not tables:
+        raise DataError("no raw data file found", file=raw, check="raw files present",
+                        expected="at least one of " + ", ".join(f"{s}.csv" for s in READERS))
+    if "interval_stats" in tables:
+        tables["volumes"] = volumes_from_stats(tables["interval_stats"])
+    return {stem: write_processed(df, processed / f"{stem}.parquet")
+            for stem, df in tables.items()}
