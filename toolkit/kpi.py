@@ -802,26 +802,32 @@ def xmr(values: pd.Series) -> pd.DataFrame:
     mr = np.abs(np.diff(x))
     centre = float(x.mean())
     sigma = float(mr.mean() / 1.128)
-    ucl, lcl = centre + 3 * sigma, centre - 3 * sigma
-    beyond = (x > ucl) | (x < lcl)
+    rules = special_causes(x, centre, sigma)
+    return pd.DataFrame({"value": x, "moving_range": np.r_[np.nan, mr], "centre": centre,
+                         "sigma": sigma, "ucl": centre + 3 * sigma, "lcl": centre - 3 * sigma,
+                         "upper_2s": centre + 2 * sigma, "lower_2s": centre - 2 * sigma,
+                         **rules, "signal": rules["beyond_3s"] | rules["run_8"]
+                         | rules["two_of_three_2s"]}, index=v.index)
+
+
+def special_causes(x, centre: float, sigma: float) -> dict[str, np.ndarray]:
+    """The three special-cause rules of ``xmr`` for values ``x`` around given limits."""
+    x = np.asarray(x, dtype=float)
+    beyond = (x > centre + 3 * sigma) | (x < centre - 3 * sigma)
     side = np.sign(x - centre)
     run8 = np.zeros(len(x), bool)
     start = 0
-    for i in range(1, len(x) + 1):  # split into runs of equal side
+    for i in range(1, len(x) + 1):  # walk runs of equal side; a point on the line is side 0
         if i == len(x) or side[i] != side[start]:
             if side[start] != 0 and i - start >= 8:
                 run8[start:i] = True
             start = i
     two3 = np.zeros(len(x), bool)
-    for high in (x > centre + 2 * sigma, x < centre - 2 * sigma):
+    for beyond_2s in (x > centre + 2 * sigma, x < centre - 2 * sigma):
         for i in range(len(x) - 2):
-            if high[i:i + 3].sum() >= 2:
-                two3[i:i + 3] |= high[i:i + 3]
-    return pd.DataFrame({"value": x, "moving_range": np.r_[np.nan, mr], "centre": centre,
-                         "sigma": sigma, "ucl": ucl, "lcl": lcl,
-                         "upper_2s": centre + 2 * sigma, "lower_2s": centre - 2 * sigma,
-                         "beyond_3s": beyond, "run_8": run8, "two_of_three_2s": two3,
-                         "signal": beyond | run8 | two3}, index=v.index)
+            if beyond_2s[i:i + 3].sum() >= 2:
+                two3[i:i + 3] |= beyond_2s[i:i + 3]
+    return {"beyond_3s": beyond, "run_8": run8, "two_of_three_2s": two3}
 
 
 def kpi_series(history: pd.DataFrame, site: str, kpi_id: str) -> pd.Series:
@@ -847,7 +853,7 @@ def sl_heatmap_table(intervals: pd.DataFrame, site: str, period: str, *,
         return pd.DataFrame()
     d = intervals.loc[mask, list(INTERVAL_COLUMNS)].astype(float)
     d = d.assign(_num=_combine(d, num_terms), _den=_combine(d, den_terms),
-                 weekday=local[mask].dt.dayofweek.to_numpy(),
+                 weekday=local[mask].dt.day_of_week.to_numpy(),
                  time=local[mask].dt.strftime("%H:%M").to_numpy())
     sums = d.groupby(["weekday", "time"])[["_num", "_den"]].sum()
     table = (sums["_num"] / sums["_den"].where(sums["_den"] > 0)).unstack("time")

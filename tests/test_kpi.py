@@ -1,0 +1,431 @@
+"""KPI tracking: formulas, statuses, scorecard, service credits, SPC rules, bad input.
+
+Tiny hand-made tables; every expected value is computed by hand in the comments.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from toolkit import kpi
+from toolkit.errors import DataError, ParameterError
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return kpi.load_catalogue()
+
+
+def interval_rows(rows):
+    cols = ["ds", "queue", "site", "offered", "answered", "abandoned", "short_abandoned",
+            "answered_in_sl", "handle_time_s", "wait_time_s"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["ds"] = pd.to_datetime(df["ds"], utc=True).dt.tz_convert("Europe/Paris")
+    return df
+
+
+@pytest.fixture()
+def intervals():
+    return interval_rows([
+        # September 2026, site A: a busy interval and a quiet one
+        ("2026-09-15T08:00:00+02:00", "care", "A", 100, 90, 10, 4, 72, 27000, 900),
+        ("2026-09-15T08:30:00+02:00", "care", "A", 10, 10, 0, 0, 10, 3000, 0),
+        # 22:30 UTC on 30 September is 00:30 on 1 October in Paris: an October interval
+        ("2026-09-30T22:30:00+00:00", "care", "A", 20, 20, 0, 0, 20, 4000, 100),
+        ("2026-09-15T08:00:00+02:00", "care", "B", 50, 50, 0, 0, 45, 15000, 250),
+    ])
+
+
+def report_rows(rows):
+    cols = ["month", "site", "provider", "fcr", "csat", "qa_score", "conversion_rate",
+            "retention_save_rate", "cross_sell_rate", "attrition_rate", "absenteeism_rate",
+            "nps", "billed_hours", "invoice_eur", "contacts_handled"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def write_contract(tmp_path, body: str, name="contract.yml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+CONTRACT = """
+contract: {name: test, client: Helio, currency: EUR}
+providers:
+  A:
+    provider: Alpha & Co
+    service_credits:
+      at_risk_pct: 0.10
+      pool_pct: 1.5
+      trigger: red
+      monthly_cap_pct: 1.0
+      earn_back: {rule: consecutive_target, months: 2}
+    kpis:
+      SL: {target: 0.80, amber_tolerance: 0.05, red_floor: 0.70, weight: 3, credit_allocation: 0.6}
+      FCR: {target: 0.70, amber_tolerance: 0.05, weight: 1, credit_allocation: 0.5}
+  B:
+    provider: Beta
+    kpis:
+      SL: {target: 0.80, amber_tolerance: 0.05, weight: 1}
+      FCR: {target: 0.70, amber_tolerance: 0.05, weight: 1}
+"""
+
+
+def long_rows(rows):
+    """A long KPI table from (site, month, kpi, value) with weight 1 per month."""
+    df = pd.DataFrame(rows, columns=["site", "month", "kpi", "value"])
+    df["definition"] = np.where(df["kpi"] == "SL", "abandons_as_fail", kpi.STANDARD)
+    df["numerator"], df["denominator"], df["source"] = df["value"], 1.0, "test"
+    return df[kpi._LONG_COLUMNS]
+
+
+# --------------------------------------------------------------------------- catalogue
+
+def test_catalogue_has_every_kpi_of_the_issue_grouped_by_objective(catalogue):
+    table = kpi.catalogue_table(catalogue)
+    expected = {"SL", "ASA", "ABANDON", "AHT", "OCC", "FCR", "CSAT", "NPS", "QA", "ATTR",
+                "ABSENT", "CPC", "CONV", "SAVE", "XSELL"}
+    assert expected <= set(table["kpi"])
+    assert set(catalogue["objectives"]) == {"acquire", "retain", "cross_sell",
+                                            "service_quality", "efficiency", "people"}
+    assert set(catalogue["kpis"]["SL"]["variants"]) == {
+        "abandons_as_fail", "abandons_removed", "short_abandons_as_success"}
+    assert catalogue["kpis"]["SL"]["default_variant"] == "abandons_as_fail"
+    assert table.set_index("kpi").loc["CONV", "objective"] == "acquire"
+    assert table.set_index("kpi").loc["OCC", "direction"] == "band"
+
+
+def test_sample_contract_loads_against_the_catalogue(catalogue):
+    contract = kpi.load_contract(kpi.REFERENCE / "contract_sample.yml", catalogue)
+    assert set(contract["providers"]) == {"NORDCALL-AMI", "ATLAS-CAS", "ILECONTACT-EBN"}
+    for terms in contract["providers"].values():
+        scheme = terms["credits"]
+        assert sum(scheme["allocations"].values()) <= scheme["pool_pct"]
+
+
+# --------------------------------------------------------------------------- formulas
+
+def test_interval_kpis_sum_numerators_and_denominators(intervals):
+    long = kpi.interval_kpis(intervals)
+    got = long[(long["site"] == "A") & (long["month"] == "2026-09")].set_index(
+        ["kpi", "definition"])["value"]
+    # sums: offered 110, answered 100, abandoned 10, short 4, in SL 82, handle 30000, wait 900
+    assert got[("SL", "abandons_as_fail")] == pytest.approx(82 / 110)  # not (0.72 + 1) / 2
+    assert got[("SL", "abandons_removed")] == pytest.approx(82 / 100)
+    assert got[("SL", "short_abandons_as_success")] == pytest.approx(86 / 110)
+    assert got[("ASA", "standard")] == pytest.approx(9.0)
+    assert got[("AHT", "standard")] == pytest.approx(300.0)
+    assert got[("ABANDON", "abandons_all")] == pytest.approx(10 / 110)
+    assert got[("ABANDON", "short_abandons_removed")] == pytest.approx(6 / 106)
+
+
+def test_months_follow_the_site_clock(intervals):
+    long = kpi.interval_kpis(intervals)
+    october = long[(long["site"] == "A") & (long["month"] == "2026-10") & (long["kpi"] == "AHT")]
+    assert october["value"].tolist() == [200.0]  # 4000 s / 20 answered
+
+
+def test_report_kpis_and_cost_per_contact(catalogue):
+    reports = report_rows([
+        ("2026-09", "A", "Alpha", 0.7, 0.8, 0.9, None, 0.3, 0.05, 0.4, 0.06, 25, 1000.0,
+         50000.0, 20000),
+    ])
+    long = kpi.report_kpis(reports, catalogue).set_index("kpi")
+    assert long.loc["CPC", "value"] == pytest.approx(2.5)  # 50 000 EUR / 20 000 contacts
+    assert long.loc["FCR", "value"] == pytest.approx(0.7)
+    assert long.loc["FCR", "source"] == "provider_report"
+    assert np.isnan(long.loc["CONV", "value"])  # the site does not serve sales: no data
+
+
+def test_monthly_kpis_derives_occupancy_and_keeps_gaps_explicit(intervals, catalogue):
+    reports = report_rows([
+        ("2026-09", "A", "Alpha", 0.7, 0.8, 0.9, None, None, 0.05, 0.4, 0.06, 25, 10.0,
+         5000.0, 100),
+    ])
+    long = kpi.monthly_kpis(intervals, reports, catalogue)
+    occ = long[(long["kpi"] == "OCC")].set_index(["site", "month"])["value"]
+    assert occ[("A", "2026-09")] == pytest.approx(30000 / 3600 / 10)  # handle h / billed h
+    # B has intervals but no report in September; A has no report in October: NaN rows
+    fcr = long[long["kpi"] == "FCR"].set_index(["site", "month"])["value"]
+    assert np.isnan(fcr[("B", "2026-09")]) and np.isnan(fcr[("A", "2026-10")])
+
+
+# --------------------------------------------------------------------------- status rules
+
+def test_rag_status_rules_for_each_direction():
+    inf = np.inf
+    # higher: green >= 0.80, amber >= max(0.80 - 0.05, floor 0.70) = 0.75
+    got = kpi.rag_status([0.80, 0.77, 0.75, 0.7499, np.nan], 0.80, inf, 0.75, inf)
+    assert got.tolist() == ["green", "amber", "amber", "red", "no data"]
+    # lower: green <= 0.05, amber <= 0.07
+    assert kpi.rag_status([0.05, 0.06, 0.071], -inf, 0.05, -inf, 0.07).tolist() == [
+        "green", "amber", "red"]
+    # band [300, 420] with 20 s tolerance
+    assert kpi.rag_status([300, 290, 440, 441, 279], 300, 420, 280, 440).tolist() == [
+        "green", "amber", "amber", "red", "red"]
+
+
+def test_floor_is_stricter_than_tolerance_when_higher(tmp_path, catalogue):
+    path = write_contract(tmp_path, """
+        providers:
+          A:
+            kpis:
+              SL: {target: 0.80, amber_tolerance: 0.10, red_floor: 0.75}
+    """)
+    terms = kpi.contract_table(kpi.load_contract(path, catalogue), catalogue).iloc[0]
+    assert terms["amber_low"] == pytest.approx(0.75)  # max(0.80 - 0.10, 0.75)
+
+
+# --------------------------------------------------------------------------- scorecard
+
+def test_scorecard_status_delta_average_and_rank(tmp_path, catalogue):
+    contract = kpi.load_contract(write_contract(tmp_path, CONTRACT), catalogue)
+    long = long_rows([
+        ("A", "2026-08", "SL", 0.70), ("A", "2026-09", "SL", 0.82), ("A", "2026-10", "SL", 0.76),
+        ("B", "2026-08", "SL", 0.90), ("B", "2026-09", "SL", 0.85), ("B", "2026-10", "SL", 0.81),
+        ("A", "2026-10", "FCR", 0.60), ("B", "2026-10", "FCR", 0.72),
+    ])
+    card = kpi.scorecard(long, contract, catalogue, "2026-10").set_index(["site", "kpi"])
+    a_sl = card.loc[("A", "SL")]
+    assert a_sl["status"] == "amber"  # 0.76 in [0.75, 0.80)
+    assert a_sl["mom_delta"] == pytest.approx(0.76 - 0.82)
+    assert a_sl["avg_12m"] == pytest.approx((0.70 + 0.82 + 0.76) / 3)
+    assert (a_sl["rank"], a_sl["n_ranked"]) == (2, 2)
+    assert card.loc[("B", "SL"), "rank"] == 1
+    assert card.loc[("A", "FCR"), "status"] == "red"  # 0.60 < 0.65
+    assert card.loc[("B", "FCR"), "status"] == "green"
+    assert card.loc[("A", "SL"), "source"] == "interval"
+
+
+def test_scorecard_trend_is_direction_aware(tmp_path, catalogue):
+    contract = kpi.load_contract(write_contract(tmp_path, CONTRACT), catalogue)
+    months = kpi.month_range("2025-11", "2026-10")
+    rising = [0.70 + 0.01 * i for i in range(12)]
+    long = long_rows([("A", m, "SL", v) for m, v in zip(months, rising, strict=True)])
+    card = kpi.scorecard(long, contract, catalogue, "2026-10").set_index(["site", "kpi"])
+    assert card.loc[("A", "SL"), "slope_per_month"] == pytest.approx(0.01)
+    assert card.loc[("A", "SL"), "trend"] == "improving"
+
+
+def test_provider_without_data_scores_no_data_never_green(tmp_path, catalogue):
+    contract = kpi.load_contract(write_contract(tmp_path, CONTRACT), catalogue)
+    long = long_rows([("A", "2026-10", "SL", 0.9), ("A", "2026-10", "FCR", 0.9)])
+    card = kpi.scorecard(long, contract, catalogue, "2026-10")
+    b = card[card["site"] == "B"]
+    assert len(b) == 2 and set(b["status"]) == {"no data"}
+    summary = kpi.objective_summary(card).set_index(["site", "objective"])
+    assert summary.loc[("B", "service_quality"), "score"] == 0.0
+
+
+def test_missing_report_month_is_no_data_and_can_be_required(tmp_path, catalogue):
+    contract = kpi.load_contract(write_contract(tmp_path, CONTRACT), catalogue)
+    reports = report_rows([
+        ("2026-08", "A", "Alpha", 0.75, 0.8, 0.9, None, None, 0.05, 0.4, 0.06, 25, 10.0,
+         5000.0, 100),
+        ("2026-10", "A", "Alpha", 0.75, 0.8, 0.9, None, None, 0.05, 0.4, 0.06, 25, 10.0,
+         5000.0, 100),
+    ])
+    long = kpi.monthly_kpis(None, reports, catalogue)
+    card = kpi.scorecard(long, contract, catalogue, "2026-09", sites=["A"])
+    assert card.set_index("kpi").loc["FCR", "status"] == "no data"
+    gaps = kpi.missing_report_months(reports, ["A"], "2026-08", "2026-10")
+    assert gaps.to_dict("records") == [{"site": "A", "month": "2026-09"}]
+    with pytest.raises(DataError, match=r"reports\.csv.*A: 2026-09"):
+        kpi.require_report_months(reports, ["A"], "2026-08", "2026-10", file="reports.csv")
+
+
+def test_scorecard_rejects_unknown_site_and_bad_period(tmp_path, catalogue):
+    contract = kpi.load_contract(write_contract(tmp_path, CONTRACT), catalogue)
+    long = long_rows([("A", "2026-10", "SL", 0.9)])
+    with pytest.raises(ParameterError, match="provider_site.*'C'.*A, B"):
+        kpi.scorecard(long, contract, catalogue, "2026-10", sites=["C"])
+    with pytest.raises(ParameterError, match="period.*YYYY-MM"):
+        kpi.scorecard(long, contract, catalogue, "Oct 2026")
+
+
+# --------------------------------------------------------------------------- credits
+
+def credits_for(tmp_path, catalogue, rows, period, body=CONTRACT, invoice=100000.0):
+    contract = kpi.load_contract(write_contract(tmp_path, body), catalogue)
+    long = long_rows(rows)
+    months = sorted({r[1] for r in rows})
+    inv = pd.DataFrame({"site": "A", "month": months, "invoice_eur": invoice})
+    return kpi.service_credits(long, inv, contract, catalogue, period).set_index(
+        ["month", "kpi"])
+
+
+def test_credits_allocation_and_monthly_cap(tmp_path, catalogue):
+    # at risk 10 % of 100 000 = 10 000; SL red -> 0.6 x 10 000 = 6 000; FCR red -> 5 000;
+    # 11 000 > cap 10 000 -> scaled by 10/11
+    c = credits_for(tmp_path, catalogue, [("A", "2026-10", "SL", 0.60),
+                                          ("A", "2026-10", "FCR", 0.50)], "2026-10")
+    assert c.loc[("2026-10", "SL"), "at_risk_eur"] == pytest.approx(10000)
+    assert c.loc[("2026-10", "SL"), "gross_credit_eur"] == pytest.approx(6000)
+    assert c.loc[("2026-10", "SL"), "capped_credit_eur"] == pytest.approx(6000 * 10 / 11)
+    assert c.loc[("2026-10", "FCR"), "capped_credit_eur"] == pytest.approx(5000 * 10 / 11)
+    assert c.loc[("2026-10", "SL"), "earn_back"] == "pending"  # next 2 months not known yet
+    assert c["capped_credit_eur"].sum() == pytest.approx(10000)
+
+
+def test_amber_does_not_trigger_a_red_credit(tmp_path, catalogue):
+    c = credits_for(tmp_path, catalogue, [("A", "2026-10", "SL", 0.77),
+                                          ("A", "2026-10", "FCR", 0.70)], "2026-10")
+    assert c["credit_eur"].sum() == 0
+    assert set(c["earn_back"]) == {"not failed"}
+
+
+def test_earn_back_consecutive_target(tmp_path, catalogue):
+    rows = [("A", "2026-06", "SL", 0.60), ("A", "2026-07", "SL", 0.81),
+            ("A", "2026-08", "SL", 0.85),  # June credit: two green months -> waived
+            ("A", "2026-09", "SL", 0.60), ("A", "2026-10", "SL", 0.78)]  # Sept: amber -> due
+    rows += [("A", m, "FCR", 0.75) for m in kpi.month_range("2026-06", "2026-10")]
+    c = credits_for(tmp_path, catalogue, rows, "2026-10")
+    assert c.loc[("2026-06", "SL"), "earn_back"] == "waived"
+    assert c.loc[("2026-06", "SL"), "credit_eur"] == 0
+    assert c.loc[("2026-09", "SL"), "earn_back"] == "due"
+    assert c.loc[("2026-09", "SL"), "credit_eur"] == pytest.approx(6000)
+    # as known at the end of July, the June credit was still pending
+    c_july = credits_for(tmp_path, catalogue, rows, "2026-07")
+    assert c_july.loc[("2026-06", "SL"), "earn_back"] == "pending"
+    summary = kpi.credits_by_month(c.reset_index()).set_index("month")
+    assert summary.loc["2026-09", "credit_due_eur"] == pytest.approx(6000)
+    assert summary.loc["2026-06", "waived_eur"] == pytest.approx(6000)
+
+
+HIGHER = CONTRACT.replace("earn_back: {rule: consecutive_target, months: 2}",
+                          "earn_back: {rule: higher_target, months: 2}\n"
+                          "      annual_cap_eur: 8000").replace(
+    "credit_allocation: 0.6}", "credit_allocation: 0.6, earn_back_target: 0.85}").replace(
+    "credit_allocation: 0.5}", "credit_allocation: 0.5, earn_back_target: 0.75}")
+
+
+def test_earn_back_higher_target_and_annual_cap(tmp_path, catalogue):
+    rows = [("A", "2026-06", "SL", 0.60), ("A", "2026-07", "SL", 0.84),
+            ("A", "2026-08", "SL", 0.88),  # pooled 0.86 >= 0.85 -> June SL waived
+            ("A", "2026-09", "SL", 0.60), ("A", "2026-10", "SL", 0.90)]
+    rows += [("A", "2026-06", "FCR", 0.50), ("A", "2026-07", "FCR", 0.74),
+             ("A", "2026-08", "FCR", 0.74)]  # pooled 0.74 < 0.75 -> June FCR due (5 000)
+    rows += [("A", m, "FCR", 0.80) for m in ("2026-09", "2026-10")]
+    c = credits_for(tmp_path, catalogue, rows, "2026-10", body=HIGHER)
+    assert c.loc[("2026-06", "SL"), "earn_back"] == "waived"
+    assert c.loc[("2026-06", "FCR"), "earn_back"] == "due"
+    # June: SL 6 000 + FCR 5 000 -> capped to 10 000, FCR 5 000 x 10/11 = 4 545.45 due
+    assert c.loc[("2026-06", "FCR"), "credit_eur"] == pytest.approx(5000 * 10 / 11)
+    # September SL (6 000, pending) fills the annual cap of 8 000: 8 000 - 4 545.45 left
+    assert c.loc[("2026-09", "SL"), "earn_back"] == "pending"
+    assert c.loc[("2026-09", "SL"), "credit_eur"] == pytest.approx(8000 - 5000 * 10 / 11)
+
+
+def test_missing_month_counts_as_failed_for_credits(tmp_path, catalogue):
+    # FCR not reported in October: no data -> fails (missing_data: fail is the default)
+    c = credits_for(tmp_path, catalogue, [("A", "2026-10", "SL", 0.90)], "2026-10")
+    assert c.loc[("2026-10", "FCR"), "status"] == "no data"
+    assert c.loc[("2026-10", "FCR"), "gross_credit_eur"] == pytest.approx(5000)
+
+
+# --------------------------------------------------------------------------- contract errors
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (("FCR: {target: 0.70", "FXR: {target: 0.70"),
+     r"contract\.yml.*provider 'A', KPI 'FXR' is not in the KPI catalogue.*one of SL, ASA"),
+    (("SL: {target: 0.80, amber_tolerance: 0.05, red_floor",
+      "SL: {definition: abandons_late, target: 0.80, amber_tolerance: 0.05, red_floor"),
+     r"KPI 'SL': definition 'abandons_late' is unknown.*abandons_as_fail, abandons_removed"),
+    (("pool_pct: 1.5", "pool_pct: 1.0"), r"allocations add up to 1\.1.*pool_pct 1"),
+    (("at_risk_pct: 0.10", "at_risk_pct: 10"), r"at_risk_pct 10.*0\.10 for 10 %"),
+    (("red_floor: 0.70", "red_floor: 0.85"), r"red_floor 0\.85 must be at or below the target"),
+    (("target: 0.80, amber_tolerance: 0.05, red_floor", "target: '80 %', amber_tolerance: "
+      "0.05, red_floor"), r"target '80 %' is not a number"),
+    (("months: 2}", "months: 0}"), r"earn_back months 0 is not a positive integer"),
+])
+def test_contract_errors_name_file_provider_kpi_and_valid_values(tmp_path, catalogue, edit,
+                                                                 message):
+    body = CONTRACT.replace(*edit)
+    assert body != CONTRACT
+    with pytest.raises(DataError, match=message):
+        kpi.load_contract(write_contract(tmp_path, body), catalogue)
+
+
+def test_higher_target_earn_back_needs_the_higher_targets(tmp_path, catalogue):
+    body = CONTRACT.replace("rule: consecutive_target", "rule: higher_target")
+    with pytest.raises(DataError, match=r"earn_back_target on credited KPIs \['SL', 'FCR'\]"):
+        kpi.load_contract(write_contract(tmp_path, body), catalogue)
+
+
+# --------------------------------------------------------------------------- SPC
+
+def test_xmr_limits_use_the_average_moving_range():
+    x = [10, 12] * 5 + [40]
+    chart = kpi.xmr(pd.Series(x))
+    # mean 150/11; moving ranges: nine of 2 and one of 28 -> mR-bar 46/10 = 4.6
+    sigma = 4.6 / 1.128
+    assert chart["centre"].iloc[0] == pytest.approx(150 / 11)
+    assert chart["sigma"].iloc[0] == pytest.approx(sigma)
+    assert chart["ucl"].iloc[0] == pytest.approx(150 / 11 + 3 * sigma)
+    assert chart["beyond_3s"].tolist() == [False] * 10 + [True]
+    with pytest.raises(ParameterError, match="at least 2 values"):
+        kpi.xmr(pd.Series([1.0, np.nan]))
+
+
+def test_rule_point_beyond_three_sigma():
+    got = kpi.special_causes([0, 3.1, -3.2, 2.9, 3.0], 0.0, 1.0)["beyond_3s"]
+    assert got.tolist() == [False, True, True, False, False]
+
+
+def test_rule_run_of_eight_on_one_side():
+    x = [1] * 7 + [-1] + [1] * 8 + [0] + [1] * 7
+    got = kpi.special_causes(x, 0.0, 10.0)["run_8"]
+    # 7 above (too short), 1 below, 8 above (a run), a point on the line, 7 above
+    assert got.tolist() == [False] * 8 + [True] * 8 + [False] * 8
+
+
+def test_rule_two_of_three_beyond_two_sigma_same_side():
+    x = [0, 2.5, 0, 2.5, 0, 0, 2.5, -2.5, 0, -2.1, -2.2]
+    got = kpi.special_causes(x, 0.0, 1.0)["two_of_three_2s"]
+    assert got.tolist() == [False, True, False, True, False, False, False, True, False,
+                            True, True]
+
+
+# --------------------------------------------------------------------------- presentation
+
+def test_locale_formatting():
+    nbsp = "\u00a0"
+    assert kpi.format_value(0.8234, "fraction", "fr_FR") == f"82,3{nbsp}%"
+    assert kpi.format_value(0.8234, "fraction", "en_GB") == "82.3%"
+    assert kpi.format_value(-0.012, "fraction", "fr_FR", delta=True) == "-1,2 pp"
+    assert kpi.format_value(2.5, "eur_per_contact", "fr_FR") == f"2,50{nbsp}€"
+    assert kpi.format_money(12345.6, "fr_FR") == f"12\u202f345,60{nbsp}€"
+    assert kpi.format_value(np.nan, "seconds") == "–"
+
+
+def test_summary_and_styled_table_escape_html(tmp_path, catalogue):
+    body = CONTRACT.replace("Alpha & Co", "<b>Alpha</b>")
+    contract = kpi.load_contract(write_contract(tmp_path, body), catalogue)
+    long = long_rows([("A", "2026-10", "SL", 0.60), ("A", "2026-10", "FCR", 0.75)])
+    card = kpi.scorecard(long, contract, catalogue, "2026-10", sites=["A"])
+    inv = pd.DataFrame({"site": ["A"], "month": ["2026-10"], "invoice_eur": [100000.0]})
+    credits = kpi.service_credits(long, inv, contract, catalogue, "2026-10")
+    text = kpi.summary_text(card, credits, "2026-10", "fr_FR")
+    assert "1 KPI red: SL 60,0" in text and "octobre 2026" in text
+    assert "credit due: 0,00\u00a0€ (+ 6\u202f000,00\u00a0€ pending earn-back)" in text
+    assert "&lt;b&gt;Alpha&lt;/b&gt;" in text and "<b>" not in text
+    rendered = kpi.style_scorecard(card, "fr_FR").to_html()
+    assert "&lt;b&gt;Alpha&lt;/b&gt;" in rendered and "<b>Alpha" not in rendered
+
+
+def test_csv_writes_are_atomic(tmp_path):
+    path = kpi.write_scorecard(pd.DataFrame({"a": [1, 2]}), tmp_path / "out" / "card.csv")
+    assert pd.read_csv(path)["a"].tolist() == [1, 2]
+    assert [p.name for p in path.parent.iterdir()] == ["card.csv"]  # no temp file left
+
+
+def test_sl_heatmap_pools_the_month_by_weekday_and_time(intervals):
+    table = kpi.sl_heatmap_table(intervals, "A", "2026-09")
+    # 15 Sept 2026 is a Tuesday: 08:00 -> 72/100, 08:30 -> 10/10
+    assert table.loc["Tue", "08:00"] == pytest.approx(0.72)
+    assert table.loc["Tue", "08:30"] == pytest.approx(1.0)
+    assert kpi.sl_heatmap_table(intervals, "Z", "2026-09").empty
