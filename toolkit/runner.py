@@ -374,7 +374,7 @@ def execute_run(job: dict) -> dict:
                 job["notebook_path"], str(out_path), parameters=job["parameters"],
                 kernel_name=job["kernel"], execution_timeout=job["timeout_s"],
                 cwd=job["cwd"], progress_bar=False, log_output=False,
-                request_save_on_cell_execute=False)
+                request_save_on_cell_execute=True)  # also saves timed-out / killed runs
         except Exception as exc:  # classified below; one failure never stops other runs
             error = exc
         duration = time.perf_counter() - t0

@@ -1,0 +1,81 @@
+"""map_tasks: same results, in input order, whatever the executor; clear infrastructure errors."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from toolkit import executors
+from toolkit.errors import ParameterError
+from toolkit.executors import ExecutorError, map_tasks
+
+
+def slow_square(x: int) -> int:
+    # Earlier items finish last, so completion order differs from input order.
+    time.sleep(0.05 * (3 - x) if x < 3 else 0)
+    return x * x
+
+
+def thread_env(_: int) -> dict:
+    return {var: os.environ.get(var) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                   "MKL_NUM_THREADS")}
+
+
+def fail_on_two(x: int) -> int:
+    if x == 2:
+        raise ValueError("item 2 is bad")
+    return x
+
+
+def test_serial_keeps_order_and_reports_each_result():
+    seen = []
+    out = map_tasks(slow_square, [3, 1, 2], executor="serial", progress=False,
+                    on_result=lambda i, r: seen.append((i, r)))
+    assert out == [9, 1, 4]
+    assert seen == [(0, 9), (1, 1), (2, 4)]
+
+
+def test_local_pool_keeps_input_order_and_pins_blas_threads():
+    seen = []
+    out = map_tasks(slow_square, [0, 1, 2, 3], executor="local", workers=2, progress=False,
+                    on_result=lambda i, r: seen.append(i))
+    assert out == [0, 1, 4, 9]
+    assert sorted(seen) == [0, 1, 2, 3]
+    envs = map_tasks(thread_env, [0, 1], executor="local", workers=2, progress=False)
+    assert envs == [{"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                     "MKL_NUM_THREADS": "1"}] * 2
+
+
+def test_task_exception_propagates():
+    with pytest.raises(ValueError, match="item 2 is bad"):
+        map_tasks(fail_on_two, [1, 2, 3], executor="local", workers=2, progress=False)
+
+
+def test_empty_items_start_nothing():
+    assert map_tasks(slow_square, [], executor="dask", progress=False) == []
+
+
+def test_unknown_executor_and_misplaced_scheduler_are_parameter_errors():
+    with pytest.raises(ParameterError, match="'executor' = 'threads'.*'serial' or 'local' or 'dask'"):
+        map_tasks(slow_square, [1], executor="threads")
+    with pytest.raises(ParameterError, match="scheduler"):
+        map_tasks(slow_square, [1], executor="local", scheduler="tcp://127.0.0.1:8786")
+
+
+def test_dask_local_cluster_matches_serial():
+    items = [3, 0, 2, 1]
+    dask_out = map_tasks(slow_square, items, executor="dask", workers=2, progress=False)
+    assert dask_out == map_tasks(slow_square, items, executor="serial", progress=False)
+    assert map_tasks(thread_env, [0], executor="dask", workers=1, progress=False)[0][
+        "OMP_NUM_THREADS"] == "1"
+
+
+def test_unreachable_scheduler_fails_fast_naming_the_address(monkeypatch):
+    monkeypatch.setattr(executors, "DASK_CONNECT_TIMEOUT_S", 1)
+    t0 = time.perf_counter()
+    with pytest.raises(ExecutorError, match=r"tcp://127\.0\.0\.1:9 is unreachable"):
+        map_tasks(slow_square, [1], executor="dask", scheduler="tcp://127.0.0.1:9",
+                  progress=False)
+    assert time.perf_counter() - t0 < 10

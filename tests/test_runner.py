@@ -1,0 +1,282 @@
+"""Report runner: plan checks, run classification, incremental re-runs, atomic publication.
+
+Fixture notebooks live in tests/notebooks (each papermill run costs ~1 s of kernel start,
+so the executed plans are few and tiny).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from toolkit import cli, executors, runner
+from toolkit.config import ROOT
+from toolkit.runner import PlanError, default_period, load_plan, run_plan
+
+NB = "tests/notebooks"
+DATA = f"{NB}/data.csv"  # calls 3 + 4 = 7
+
+
+def write_plan(tmp_path: Path, text: str, name: str = "plan.yml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def stdout_of(ipynb: Path) -> str:
+    nb = nbformat.read(ipynb, as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []) if o.get("output_type") == "stream")
+
+
+# ---------------------------------------------------------------------------------- plans
+
+
+def test_default_period_is_previous_calendar_month():
+    assert default_period(dt.date(2026, 1, 15)) == "2025-12"
+    assert default_period(dt.date(2026, 11, 1)) == "2026-10"
+
+
+def test_matrix_expands_with_suffixed_names_and_period_substitution(tmp_path):
+    plan = write_plan(tmp_path, f"""
+default_period: "2026-09"
+runs:
+  - name: tiny
+    notebook: {NB}/tiny.ipynb
+    parameters: {{label: "007", data_path: "{DATA}"}}
+    matrix: {{factor: [1, 3]}}
+    timeout_s: 30
+  - name: behave
+    notebook: {NB}/behave.ipynb
+    parameters: {{mode: "ok-{{period}}"}}
+""")
+    runs, period = load_plan(plan)
+    assert period == "2026-09"
+    assert [r.name for r in runs] == ["tiny-1", "tiny-3", "behave"]
+    assert runs[0].parameters == {"label": "007", "data_path": DATA, "factor": 1}
+    assert isinstance(runs[0].parameters["label"], str)  # '007' stays a string
+    assert runs[1].timeout_s == 30.0
+    assert runs[2].parameters == {"mode": "ok-2026-09"}
+    runs, period = load_plan(plan, "2026-10")
+    assert runs[2].parameters == {"mode": "ok-2026-10"}
+
+
+def test_typo_in_parameter_rejected_with_closest_name_and_nothing_runs(tmp_path, capsys):
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: tiny
+    notebook: {NB}/tiny.ipynb
+    parameters: {{lable: "x", data_path: "{DATA}"}}
+  - name: gone
+    notebook: {NB}/missing.ipynb
+  - name: when
+    notebook: {NB}/behave.ipynb
+    parameters: {{mode: 2026-10-01}}
+""")
+    reports = tmp_path / "reports"
+    code = cli.main(["run", str(plan), "--period", "2026-10", "--reports-dir", str(reports)])
+    err = capsys.readouterr().err
+    assert code == runner.EXIT_PLAN_REJECTED == 2
+    assert "parameter 'lable' is not declared in the parameters cell of " \
+           f"{NB}/tiny.ipynb (did you mean 'label'?)" in err
+    assert f"notebook {NB}/missing.ipynb not found" in err
+    assert "'mode' = datetime.date(2026, 10, 1) was read by YAML as a date; quote it" in err
+    assert not reports.exists()  # nothing executed, nothing published
+
+
+def test_unknown_keys_and_bad_period_rejected(tmp_path):
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: tiny
+    notebook: {NB}/tiny.ipynb
+    paramters: {{label: x}}
+""")
+    with pytest.raises(PlanError) as info:
+        load_plan(plan, "2026-13")
+    text = str(info.value)
+    assert "unknown key 'paramters' (did you mean 'parameters'?)" in text
+    assert "period '2026-13' is not a month written YYYY-MM" in text
+
+
+def test_notebook_parameters_are_parsed_not_executed():
+    assert runner.notebook_parameters(ROOT / NB / "tiny.ipynb") == ["label", "factor",
+                                                                    "data_path"]
+
+
+def test_classify_exceptions():
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    assert runner.classify(None) == "ok"
+    assert runner.classify(PapermillExecutionError(1, 1, "x", "ValueError", "v", [])) == "failed"
+    assert runner.classify(CellTimeoutError("slow")) == "timeout"
+    assert runner.classify(DeadKernelError("Kernel died")) == "killed"
+    assert runner.classify(RuntimeError("kernel did not start")) == "failed"
+
+
+# ----------------------------------------------------------------------- one executed plan
+
+
+@pytest.fixture(scope="module")
+def mixed_run(tmp_path_factory):
+    """One plan with every outcome, executed once on the local process pool."""
+    tmp = tmp_path_factory.mktemp("mixed")
+    plan = write_plan(tmp, f"""
+runs:
+  - name: tiny
+    notebook: {NB}/tiny.ipynb
+    parameters: {{label: "007", data_path: "{DATA}"}}
+    matrix: {{factor: [1, 3]}}
+  - name: broken
+    notebook: {NB}/behave.ipynb
+    parameters: {{mode: fail}}
+  - name: slow
+    notebook: {NB}/behave.ipynb
+    parameters: {{mode: sleep, seconds: 30}}
+    timeout_s: 1
+  - name: crash
+    notebook: {NB}/behave.ipynb
+    parameters: {{mode: kill}}
+""")
+    reports = tmp / "reports"
+    summary = run_plan(plan, period="2026-10", executor="local", workers=2,
+                       reports_dir=reports, progress=False)
+    return plan, reports, summary
+
+
+def test_each_run_is_classified_and_one_failure_does_not_stop_others(mixed_run):
+    _, _, summary = mixed_run
+    assert {r["name"]: r["status"] for r in summary.results} == {
+        "tiny-1": "ok", "tiny-3": "ok", "broken": "failed", "slow": "timeout", "crash": "killed"}
+    assert summary.exit_code == runner.EXIT_RUN_FAILED == 1
+    broken = next(r for r in summary.results if r["name"] == "broken")
+    assert broken["error"] == "cell 3: ValueError: fixture failure requested"
+
+
+def test_outputs_manifest_and_html(mixed_run):
+    _, reports, summary = mixed_run
+    period_dir = reports / "2026-10"
+    assert stdout_of(period_dir / "tiny-3.ipynb") == "007: 21\n"  # (3 + 4) * 3
+    manifest = json.loads((period_dir / "manifest.json").read_text())
+    assert re.fullmatch(r"[0-9a-f]{40}", manifest["git"]["revision"])
+    assert isinstance(manifest["git"]["dirty"], bool)
+    assert manifest["packages"]["papermill"] and manifest["packages"]["nbconvert"]
+    tiny = next(r for r in manifest["runs"] if r["name"] == "tiny-1")
+    sha = hashlib.sha256((ROOT / DATA).read_bytes()).hexdigest()
+    assert tiny["inputs"] == [{"parameter": "data_path", "path": DATA, "sha256": sha}]
+    assert tiny["parameters"] == {"label": "007", "data_path": DATA, "factor": 1}
+    assert tiny["outputs"] == {"ipynb": "tiny-1.ipynb", "html": "tiny-1.html"}
+    assert tiny["status"] == "ok" and tiny["duration_s"] > 0
+    html = (period_dir / "tiny-1.html").read_text()
+    assert html.index("Run card") < html.index("007: 7")  # the card opens the report
+    assert sha in html and "data_path" in html
+    assert "DictReader" not in html  # no code in the reviewer report
+    assert 'http-equiv="Content-Security-Policy"' in html and "<script" not in html
+    crash = next(r for r in manifest["runs"] if r["name"] == "crash")
+    assert crash["stale"] is False and crash["outputs"] == {}
+    assert crash["attempt_outputs"]["html"] == "crash.failed.html"
+
+
+def test_index_lists_failures_first_then_groups_by_notebook(mixed_run):
+    _, reports, _ = mixed_run
+    index = (reports / "2026-10" / "index.html").read_text()
+    attention = index.index("Needs attention (3)")
+    assert attention < index.index(f"<h2><code>{NB}/behave.ipynb")
+    assert index.index(f"<h2><code>{NB}/behave.ipynb") < index.index(f"<h2><code>{NB}/tiny.ipynb")
+    assert 'href="broken.failed.html"' in index
+    assert '2026-10/index.html' in (reports / "index.html").read_text()
+
+
+def test_unchanged_runs_are_skipped_and_force_reruns(mixed_run, capsys):
+    plan, reports, _ = mixed_run
+    html = reports / "2026-10" / "tiny-1.html"
+    before = html.stat().st_mtime_ns
+    summary = run_plan(plan, period="2026-10", executor="serial", only="tiny",
+                       reports_dir=reports, progress=False)
+    assert [r["skipped"] for r in summary.results] == [True, True]
+    assert summary.exit_code == 0 and html.stat().st_mtime_ns == before
+    assert "[skip] unchanged tiny-1" in capsys.readouterr().out
+    summary = run_plan(plan, period="2026-10", executor="serial", only="tiny-1", force=True,
+                       reports_dir=reports, progress=False)
+    assert [r["skipped"] for r in summary.results] == [False]
+    assert html.stat().st_mtime_ns != before
+
+
+def test_failed_rerun_keeps_last_good_report_marked_stale(tmp_path):
+    data = tmp_path / "calls.csv"
+    data.write_text("queue,calls\nsales,5\n")
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: tiny
+    notebook: {NB}/tiny.ipynb
+    parameters: {{label: "x", data_path: "{data}"}}
+""")
+    reports = tmp_path / "reports"
+    period_dir = reports / "2026-10"
+    assert run_plan(plan, period="2026-10", executor="serial", reports_dir=reports,
+                    progress=False).exit_code == 0
+    good_html = (period_dir / "tiny.html").read_text()
+    assert "x: 10" in good_html
+
+    data.write_text("queue,calls\nsales,five\n")  # input changed, and now breaks the notebook
+    summary = run_plan(plan, period="2026-10", executor="serial", reports_dir=reports,
+                       progress=False)
+    assert summary.exit_code == 1
+    assert (period_dir / "tiny.html").read_text() == good_html  # last good report in place
+    entry = json.loads((period_dir / "manifest.json").read_text())["runs"][0]
+    assert entry["status"] == "failed" and entry["stale"] is True
+    assert entry["outputs"]["html"] == "tiny.html"
+    assert "invalid literal for int()" in entry["error"]
+    assert (period_dir / "tiny.failed.html").is_file()
+    index = (period_dir / "index.html").read_text()
+    assert "stale" in index and 'href="tiny.failed.html"' in index
+    assert not list(reports.glob(".work*/*"))  # work directory cleaned up
+
+    data.write_text("queue,calls\nsales,6\n")  # fixed: fresh report, stale mark and attempt gone
+    assert run_plan(plan, period="2026-10", executor="serial", reports_dir=reports,
+                    progress=False).exit_code == 0
+    entry = json.loads((period_dir / "manifest.json").read_text())["runs"][0]
+    assert entry["stale"] is False and "x: 12" in (period_dir / "tiny.html").read_text()
+    assert not (period_dir / "tiny.failed.html").exists()
+
+
+def test_executors_give_the_same_results(tmp_path):
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: tiny
+    notebook: {NB}/tiny.ipynb
+    parameters: {{label: "t", factor: 5, data_path: "{DATA}"}}
+  - name: behave
+    notebook: {NB}/behave.ipynb
+""")
+    outcomes = {}
+    for executor in ("serial", "dask"):
+        reports = tmp_path / executor
+        summary = run_plan(plan, period="2026-10", executor=executor, workers=2,
+                           reports_dir=reports, progress=False)
+        outcomes[executor] = ([(r["name"], r["status"]) for r in summary.results],
+                              stdout_of(reports / "2026-10" / "tiny.ipynb"),
+                              stdout_of(reports / "2026-10" / "behave.ipynb"))
+    assert outcomes["serial"] == outcomes["dask"] == (
+        [("tiny", "ok"), ("behave", "ok")], "t: 35\n", "mode ok\n")
+
+
+def test_unreachable_scheduler_is_an_infrastructure_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(executors, "DASK_CONNECT_TIMEOUT_S", 1)
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: behave
+    notebook: {NB}/behave.ipynb
+""")
+    code = cli.main(["run", str(plan), "--period", "2026-10", "--executor", "dask",
+                     "--scheduler", "tcp://127.0.0.1:9", "--reports-dir", str(tmp_path / "r"),
+                     "--no-progress"])
+    assert code == runner.EXIT_INFRASTRUCTURE == 3
+    assert "dask scheduler tcp://127.0.0.1:9 is unreachable" in capsys.readouterr().err
+    assert not (tmp_path / "r" / "2026-10" / "manifest.json").exists()
