@@ -89,11 +89,11 @@ class Panel:
 
     @property
     def weekdays(self) -> np.ndarray:
-        return self.dates.dayofweek.to_numpy()
+        return self.dates.day_of_week.to_numpy()
 
     def day_mask(self, dates: pd.DatetimeIndex) -> np.ndarray:
         """Open-slot mask for each of ``dates`` (by weekday)."""
-        return self.open_mask[dates.dayofweek.to_numpy()]
+        return self.open_mask[dates.day_of_week.to_numpy()]
 
     def head(self, n_days: int) -> Panel:
         """The panel truncated to its first ``n_days`` open days (a backtest origin)."""
@@ -223,17 +223,17 @@ def build_panel(series: pd.DataFrame, freq: pd.Timedelta, *, country: str = "FR"
                             expected=f"interval starts on multiples of {freq}")
     table = pd.DataFrame({"date": date.to_numpy(), "tod": tod.to_numpy(),
                           "calls": series["calls"].to_numpy()})
-    wide = table.pivot_table(index="date", columns="tod", values="calls", aggfunc="sum",
-                             dropna=False)
+    # pivot (not pivot_table): an empty count must stay NaN (a gap), not become 0.
+    wide = table.pivot(index="date", columns="tod", values="calls")
     wide = wide.sort_index().sort_index(axis=1)
-    present = table.assign(one=1.0).pivot_table(index="date", columns="tod", values="one",
-                                                aggfunc="sum").reindex_like(wide)
+    present = table.assign(one=1.0).pivot(index="date", columns="tod",
+                                          values="one").reindex_like(wide)
     values = wide.to_numpy(dtype=float)
     # A row that exists with an empty count is a gap (NaN); a row that does not exist is closed.
     seen = present.notna().to_numpy()
     dates = pd.DatetimeIndex(wide.index)
     slots = pd.TimedeltaIndex(wide.columns)
-    wd = dates.dayofweek.to_numpy()
+    wd = dates.day_of_week.to_numpy()
     span_end = dates[-1]
     recent_start = span_end - pd.Timedelta(days=55)
     weeks = max(1, min(8, math.ceil(((span_end - dates[0]).days + 1) / 7)))
@@ -269,10 +269,10 @@ def _holidays(country: str | None, first_year: int, last_year: int) -> set:
 def _site_closes_on_holidays(dates, holiday_dates, open_weekdays) -> bool:
     """True unless history shows the site open on most public holidays of open weekdays."""
     in_span = [h for h in holiday_dates
-               if dates[0] <= h <= dates[-1] and open_weekdays[h.dayofweek]]
+               if dates[0] <= h <= dates[-1] and open_weekdays[h.day_of_week]]
     if not in_span:
         return True
-    opened = np.isin(pd.DatetimeIndex(in_span), dates).mean()
+    opened = pd.DatetimeIndex(in_span).isin(dates).mean()
     return opened < 0.5
 
 
@@ -287,7 +287,7 @@ def _check_panel(panel: Panel, queue: str) -> Panel:
                       ForecastWarning, stacklevel=3)
     # Long runs of absent open weekdays (not holidays) are probably outages or data gaps.
     all_days = pd.date_range(panel.dates[0], panel.dates[-1], freq="D")
-    expected = all_days[panel.open_weekdays[all_days.dayofweek]]
+    expected = all_days[panel.open_weekdays[all_days.day_of_week]]
     absent = ~expected.isin(panel.dates)
     run, longest, end_at = 0, 0, None
     for i, a in enumerate(absent):
@@ -331,10 +331,10 @@ def future_open_days(panel: Panel, *, n_days: int | None = None, until=None,
         until = start + pd.Timedelta(days=int(n_days * 7 / max(1, panel.open_weekdays.sum()))
                                      + 30)
     cal = pd.date_range(start, pd.Timestamp(until), freq="D")
-    cal = cal[panel.open_weekdays[cal.dayofweek]]
+    cal = cal[panel.open_weekdays[cal.day_of_week]]
     if panel.closed_holidays and len(cal):
         hol = _holidays(country, cal[0].year, cal[-1].year)
-        cal = cal[~cal.isin(list(hol))] if hol else cal
+        cal = cal[~cal.isin(pd.DatetimeIndex(list(hol)))] if hol else cal
     return cal[:n_days] if n_days is not None else cal
 
 
@@ -363,7 +363,7 @@ def _fc_same_slot(panel: Panel, future, k: int) -> np.ndarray:
     for w in range(7):
         rows = _same_weekday_rows(panel, w, k)
         by_weekday[w] = np.nanmean(panel.filled[rows], axis=0) if len(rows) else fallback
-    for i, w in enumerate(future.dayofweek):
+    for i, w in enumerate(future.day_of_week):
         row = by_weekday[w]
         out[i] = np.where(np.isnan(row), fallback, row)
     return np.nan_to_num(out, nan=0.0)
@@ -382,7 +382,7 @@ def _dhr_design(panel: Panel, dates: pd.DatetimeIndex, mask: np.ndarray):
     phase_day = (s_idx + 0.5) / n_slots
     open_days = np.flatnonzero(panel.open_weekdays)
     rank = {w: r for r, w in enumerate(open_days)}
-    wd = dates.dayofweek.to_numpy()[d_idx]
+    wd = dates.day_of_week.to_numpy()[d_idx]
     wrank = np.array([rank.get(w, 0) for w in wd], float)
     phase_week = (wrank + phase_day) / max(1, len(open_days))
     k_day = min(10, n_slots // 2)
@@ -435,14 +435,14 @@ def _after_closure(dates: pd.DatetimeIndex, all_dates: pd.DatetimeIndex,
     known = set(all_dates)
     for i, d in enumerate(dates):
         prev = d - pd.Timedelta(days=1)
-        while not open_weekdays[prev.dayofweek] and prev > d - pd.Timedelta(days=7):
+        while not open_weekdays[prev.day_of_week] and prev > d - pd.Timedelta(days=7):
             prev -= pd.Timedelta(days=1)
         out[i] = float(prev not in known and prev >= all_dates[0])
     return out
 
 
 def _annual_terms(dates: pd.DatetimeIndex, k: int = 3) -> np.ndarray:
-    return _fourier(dates.dayofyear.to_numpy() / 365.25, k)
+    return _fourier(dates.day_of_year.to_numpy() / 365.25, k)
 
 
 def _es_weekday(z: np.ndarray, wd: np.ndarray, open_days: np.ndarray):
@@ -557,7 +557,7 @@ def _day_model(panel: Panel, future: pd.DatetimeIndex):
     # Forecast: flat level, weekday state; variance grows like a random-walk level.
     steps = np.arange(1, len(future) + 1)
     var_h = sigma2 * (1 + (steps - 1) * alpha ** 2)
-    zf = level + season[future.dayofweek.to_numpy()] + fut_effect
+    zf = level + season[future.day_of_week.to_numpy()] + fut_effect
     return np.clip(np.expm1(zf + var_h / 2), 0, None)
 
 
@@ -565,7 +565,7 @@ def _fc_topdown(panel: Panel, future: pd.DatetimeIndex, **_) -> np.ndarray:
     """Daily totals (ES state space on log scale) x SVD-smoothed weekday intraday profiles."""
     day_totals = _day_model(panel, future)
     profiles = _svd_profiles(panel)
-    return day_totals[:, None] * profiles[future.dayofweek.to_numpy()]
+    return day_totals[:, None] * profiles[future.day_of_week.to_numpy()]
 
 
 _POINT_METHODS = {"snaive": _fc_snaive, "same_slot_avg": _fc_same_slot_avg,
@@ -770,14 +770,16 @@ def _fit_queue(panel: Panel, future: pd.DatetimeIndex, method: str, levels: Sequ
 
 
 def _choose_combination(preds: dict, actual, scale_w, inner_mase: dict):
-    """Best single method or inverse-MASE weighted mean of the best 2 or 3 (inner MASE)."""
+    """Best single method or inverse-MSE weighted mean of the best 2 or 3 (by inner MASE)."""
     ranked = sorted(inner_mase, key=inner_mase.get)
     options = []
     for k in (1, 2, 3):
         top = ranked[:k]
         if len(top) < k:
             break
-        inv = np.array([1.0 / max(inner_mase[m], 1e-9) for m in top])
+        # Bates-Granger weights: inverse mean squared (scaled) inner error.
+        inv = np.array([1.0 / max(float(np.mean(((preds[m] - actual) * scale_w) ** 2)), 1e-12)
+                        for m in top])
         w = inv / inv.sum()
         pred = sum(wi * preds[m] for wi, m in zip(w, top, strict=True))
         score = float(np.mean(np.abs(pred - actual) * scale_w))
@@ -855,7 +857,7 @@ def _horizon_until(horizon, freq_out, last_date):
                                                  "calendar span like '28D'") from exc
     if span <= pd.Timedelta(0):
         raise ParameterError("horizon", horizon, "a positive span")
-    return None, last_date + span - pd.Timedelta(days=1)
+    return None, last_date + span
 
 
 def forecast(history: pd.DataFrame, horizon, *, freq=None, method: str = "auto",
@@ -927,7 +929,7 @@ def _forecast_one(series, queue, horizon, step, out_agg, method, levels, country
                       "zero with zero-width intervals.", ForecastWarning, stacklevel=3)
         fitted = FittedForecast(future, np.zeros((len(future), len(panel.slots))),
                                 {lv: (np.zeros((len(future), len(panel.slots))),) * 2
-                                 for lv in levels}, "zero", {}, {}, ["all-zero history"])
+                                 for lv in levels}, "zero", {}, {}, [])
     else:
         fitted = _fit_queue(panel, future, method, levels, n_inner, queue)
     for note in fitted.notes:

@@ -1,0 +1,260 @@
+"""Tests for toolkit.forecast on tiny hand-made tables (open-interval index, methods, API)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from toolkit import config
+from toolkit import forecast as fc
+from toolkit.errors import DataError, ParameterError
+
+SLOTS = ["09:00", "09:30", "10:00", "10:30"]
+PATTERN = np.array([2.0, 4.0, 6.0, 4.0])          # per slot
+WEEKDAY = np.array([1.5, 1.2, 1.0, 1.0, 0.8])     # Mon-Fri multipliers
+
+
+def weekday_history(start="2024-04-01", weeks=4, noise=False, tz=None, seed=0):
+    """Mon-Fri, four half-hours a day; French public holidays (1 Apr, 1 May 2024...) absent."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range(start, periods=7 * weeks, freq="D")
+    days = days[days.day_of_week < 5]
+    days = days[~days.isin(pd.DatetimeIndex(["2024-04-01", "2024-05-01", "2024-05-08",
+                                             "2024-05-09", "2024-05-20"]))]
+    rows = []
+    for d in days:
+        for s, base in zip(SLOTS, PATTERN, strict=True):
+            mean = 10 * base * WEEKDAY[d.day_of_week]
+            rows.append((d + pd.Timedelta(s + ":00"), rng.poisson(mean) if noise else mean))
+    frame = pd.DataFrame(rows, columns=["ds", "calls"])
+    if tz:
+        frame["ds"] = frame["ds"].dt.tz_localize(tz)
+    return frame.assign(queue="care")[["ds", "queue", "calls"]]
+
+
+def quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fc.ForecastWarning)
+        return fn(*args, **kwargs)
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+def test_metrics_hand_computed():
+    actual, pred = [10, 20, 30], [12, 18, 30]
+    assert fc.mase(actual, pred, scale=2.0) == pytest.approx((2 + 2 + 0) / 3 / 2)
+    assert fc.wape(actual, pred) == pytest.approx(4 / 60)
+    assert fc.coverage(actual, [9, 21, 25], [11, 25, 30]) == pytest.approx(2 / 3)
+    with pytest.raises(ParameterError, match="scale"):
+        fc.mase(actual, pred, scale=0)
+
+
+def test_naive_scale_uses_one_week_of_open_intervals():
+    hist = weekday_history(start="2024-04-08", weeks=2)   # deterministic: week 2 repeats week 1 exactly
+    assert fc.naive_scale(hist)["care"] == pytest.approx(0.0)
+    hist.loc[hist.index[-1], "calls"] += 20    # one error of 20 over 20 weekly differences
+    assert fc.naive_scale(hist)["care"] == pytest.approx(20 / 20)
+
+
+# --- forecast shape, calendar, baselines ----------------------------------------------------
+
+def test_forecast_columns_open_intervals_only_and_holiday_closed():
+    hist = weekday_history(start="2024-04-01", weeks=4)   # ends Fri 2024-04-26
+    out = quiet(fc.forecast, hist, 4 * 6, method="snaive")
+    assert list(out.columns) == fc.OUTPUT_COLUMNS
+    assert len(out) == 24 and not out.isna().any().any()
+    days = out["ds"].dt.normalize().unique()
+    # Mon 29 Apr, Tue 30 Apr, (1 May closed: French holiday), Thu 2, Fri 3, Mon 6, Tue 7 May
+    # (history shows the site closed on Easter Monday, 1 Apr: holidays are closures)
+    assert [d.strftime("%m-%d") for d in days] == ["04-29", "04-30", "05-02", "05-03",
+                                                   "05-06", "05-07"]
+    assert set(out["ds"].dt.strftime("%H:%M")) == set(SLOTS)
+    assert (out["yhat_lower_95"] <= out["yhat_lower_80"]).all()
+    assert (out["yhat_lower_80"] <= out["yhat"]).all() and (out["yhat"] <= out["yhat_upper_80"]).all()
+    assert (out["yhat_upper_80"] <= out["yhat_upper_95"]).all()
+
+
+def test_snaive_and_same_slot_average_values():
+    hist = weekday_history(weeks=5)           # Mondays 8, 15, 22, 29 Apr (1 Apr: holiday)
+    # make the last Monday different so the two baselines differ: 4-week mean vs last Monday
+    last_monday = hist["ds"].dt.normalize() == pd.Timestamp("2024-04-29")
+    hist.loc[last_monday, "calls"] = hist.loc[last_monday, "calls"] + 40
+    sn = quiet(fc.forecast, hist, 4, method="snaive")
+    av = quiet(fc.forecast, hist, 4, method="same_slot_avg")
+    monday = 10 * PATTERN * 1.5
+    np.testing.assert_allclose(sn["yhat"], monday + 40)
+    np.testing.assert_allclose(av["yhat"], monday + 10)     # (3 x m + (m + 40)) / 4
+
+
+def test_topdown_recovers_a_regular_pattern_and_profiles_sum_to_one():
+    hist = weekday_history(weeks=6)
+    out = quiet(fc.forecast, hist, 4 * 5, method="topdown")
+    expected = np.concatenate([10 * PATTERN * WEEKDAY[w] for w in range(5)])
+    # 2024-05-13 is a Monday; a flat level and exact profiles reproduce the week
+    np.testing.assert_allclose(out["yhat"], expected, rtol=0.02)
+    tidy, step, _ = fc._prepare(hist, None, "FR")
+    panel = fc._check_panel(fc.build_panel(tidy, step), "care")
+    np.testing.assert_allclose(fc._svd_profiles(panel)[:5].sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("method", ["dhr", "auto"])
+def test_model_methods_are_close_on_noisy_data(method):
+    hist = weekday_history(weeks=8, noise=True)
+    out = quiet(fc.forecast, hist, 4 * 5, method=method)
+    expected = np.concatenate([10 * PATTERN * WEEKDAY[w] for w in range(5)])
+    assert fc.wape(expected, out["yhat"]) < 0.15
+    assert "inner_mase" in out.attrs["models"]["care"]
+
+
+def test_single_series_and_timezone_are_kept():
+    hist = weekday_history(weeks=3, tz="Europe/Paris").drop(columns="queue")
+    out = quiet(fc.forecast, hist.rename(columns={"calls": "y"}), 8, method="same_slot_avg")
+    assert (out["queue"] == fc.SINGLE_SERIES).all()
+    assert str(out["ds"].dt.tz) == "Europe/Paris"
+    assert out["ds"].iloc[0] == pd.Timestamp("2024-04-22 09:00", tz="Europe/Paris")
+
+
+def test_calendar_span_horizon_and_coarser_freq():
+    hist = weekday_history(weeks=3)              # ends Fri 2024-04-19
+    out = quiet(fc.forecast, hist, "7D", method="snaive")
+    assert len(out) == 5 * 4                     # one calendar week: 5 open days x 4 slots
+    hourly = quiet(fc.forecast, hist, 4, freq="h", method="snaive")
+    assert list(hourly["ds"].dt.strftime("%H:%M")[:2]) == ["09:00", "10:00"]
+    assert hourly["yhat"].iloc[0] == pytest.approx(10 * 1.5 * (2 + 4))
+
+
+def test_explicit_future_opening_plan():
+    hist = weekday_history(weeks=3)
+    plan = pd.date_range("2024-04-22 09:00", periods=6, freq="30min")  # 2 slots beyond hours
+    out = quiet(fc.forecast, hist, 6, method="snaive", future_ds=plan)
+    assert len(out) == 6
+    np.testing.assert_allclose(out["yhat"].iloc[:4], 10 * PATTERN * 1.5)
+    assert (out["yhat"].iloc[4:] == 0).all()     # outside learnt hours: no invented demand
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+def test_bad_columns_negative_counts_duplicates_method():
+    with pytest.raises(DataError, match="ds, queue, calls"):
+        fc.forecast(pd.DataFrame({"when": [1], "n": [2]}), 3)
+    hist = weekday_history(weeks=2)
+    bad = hist.copy()
+    bad.loc[5, "calls"] = -3
+    with pytest.raises(DataError, match=r"row 7.*calls"):
+        fc.forecast(bad, 3)
+    with pytest.raises(DataError, match="duplicate"):
+        fc.forecast(pd.concat([hist, hist.iloc[:1]]), 3)
+    with pytest.raises(ParameterError, match="method"):
+        fc.forecast(hist, 3, method="prophet")
+    with pytest.raises(ParameterError, match="horizon"):
+        fc.forecast(hist, 0)
+    with pytest.raises(ParameterError, match="levels"):
+        fc.forecast(hist, 3, levels=(80, 120))
+
+
+def test_too_short_history_falls_back_with_warning():
+    hist = weekday_history(weeks=1).iloc[: 3 * 4]            # three open days
+    with pytest.warns(fc.ForecastWarning, match="weekly seasonality cannot be estimated"):
+        out = fc.forecast(hist, 8)
+    assert not out.isna().any().any() and len(out) == 8
+
+
+def test_all_zero_history_gives_zero_forecast_with_warning():
+    hist = weekday_history(weeks=3).assign(calls=0)
+    with pytest.warns(fc.ForecastWarning, match="no calls at all"):
+        out = fc.forecast(hist, 8)
+    assert (out.drop(columns=["ds", "queue"]).to_numpy() == 0).all()
+
+
+def test_gaps_are_missing_not_zero_and_announced():
+    hist = weekday_history(weeks=4)
+    hist.loc[hist.index[-3:], "calls"] = np.nan          # three empty counts on Friday
+    with pytest.warns(fc.ForecastWarning, match="3 open interval"):
+        out = fc.forecast(hist, 4 * 5, method="same_slot_avg")
+    assert not out.isna().any().any()
+    friday = out[out["ds"].dt.day_of_week == 4]["yhat"].to_numpy()
+    np.testing.assert_allclose(friday, 10 * PATTERN * 0.8)   # not pulled towards zero
+
+
+def test_long_horizon_is_announced():
+    hist = weekday_history(weeks=4, noise=True)
+    with pytest.warns(fc.ForecastWarning, match="longer than the history"):
+        out = fc.forecast(hist, "120D", method="topdown")
+    assert not out.isna().any().any()
+    assert out["ds"].max() <= pd.Timestamp("2024-04-26") + pd.Timedelta(days=120)
+
+
+def test_weekly_history_is_rejected_with_advice():
+    weekly = pd.DataFrame({"ds": pd.date_range("2024-01-07", periods=20, freq="W"),
+                           "y": 100.0})
+    with pytest.raises(DataError, match="aggregate"):
+        fc.forecast(weekly, 4)
+
+
+# --- aggregate, reconcile, backtest, batch ------------------------------------------------
+
+def test_aggregate_sums_and_combines_intervals():
+    ds = pd.to_datetime(["2024-05-06 09:00", "2024-05-06 09:30", "2024-05-07 09:00"])
+    f = pd.DataFrame({"ds": ds, "queue": "q", "yhat": [10.0, 20.0, 30.0],
+                      "yhat_lower_80": [8.0, 17.0, 26.0], "yhat_upper_80": [12.0, 23.0, 34.0]})
+    daily = fc.aggregate(f, "D")
+    np.testing.assert_allclose(daily["yhat"], [30, 30])
+    np.testing.assert_allclose(daily["yhat_lower_80"], [25, 26])   # half-widths add in a day
+    monthly = fc.aggregate(f, "ME")
+    assert monthly["yhat"].iloc[0] == 60
+    # across days: root of summed squares, sqrt(5^2 + 4^2)
+    assert monthly["yhat_upper_80"].iloc[0] == pytest.approx(60 + np.sqrt(41))
+
+
+def test_reconcile_moves_noisier_queue_more():
+    ds = pd.to_datetime(["2024-05-06 09:00"] * 3)
+    f = pd.DataFrame({"ds": ds, "queue": ["a", "b", "total"], "yhat": [10.0, 20.0, 36.0],
+                      "yhat_lower_95": [9.0, 18.0, 35.0], "yhat_upper_95": [11.0, 22.0, 37.0]})
+    out = fc.reconcile(f).set_index("queue")
+    # variances 1, 4, 1: gap 6 shared 1/6 and 4/6
+    assert out.loc["a", "yhat"] == pytest.approx(11.0)
+    assert out.loc["b", "yhat"] == pytest.approx(24.0)
+    assert out.loc["total", "yhat"] == pytest.approx(35.0)
+
+
+def test_backtest_rows_and_summary():
+    hist = weekday_history(weeks=6, noise=True)
+    bt = quiet(fc.backtest, hist, 8, origins=2, step_days=2, method=["snaive", "topdown"])
+    assert set(bt["method"]) == {"snaive", "topdown"}
+    assert len(bt) == 2 * 2 * 8
+    assert bt.groupby(["method", "origin"]).size().eq(8).all()
+    summary = fc.backtest_summary(bt, horizons_days=[1, 2])
+    assert set(summary.columns) >= {"method", "horizon_days", "mase", "wape", "cov80", "cov95"}
+    assert (summary["mase"] > 0).all()
+    with pytest.raises(ParameterError, match="origins"):
+        fc.backtest(hist, 8, origins=40)
+
+
+def test_forecast_many_matches_forecast():
+    a = weekday_history(weeks=4)
+    b = weekday_history(weeks=4).assign(queue="sales", calls=lambda d: d["calls"] * 2)
+    both = pd.concat([a, b], ignore_index=True)
+    many = quiet(fc.forecast_many, both, 8, method="snaive", executor="serial",
+                 progress=False)
+    one = quiet(fc.forecast, both, 8, method="snaive")
+    pd.testing.assert_frame_equal(many.reset_index(drop=True), one.reset_index(drop=True))
+    assert set(many.attrs["models"]) == {"care", "sales"}
+
+
+# --- real data (skipped when the shared folder is absent) -----------------------------------
+
+BANK = Path(config.ROOT).parent / "shared" / "data" / "us_bank_5min" / "data.csv"
+
+
+def test_topdown_beats_weekly_naive_on_bank_data():
+    if not BANK.exists():
+        pytest.skip("shared bank data not available")
+    raw = pd.read_csv(BANK, parse_dates=["ds"])
+    bt = quiet(fc.backtest, raw, 57, origins=2, step_days=3, method=["snaive", "topdown"],
+               freq="15min", country="US", n_inner=4)
+    summary = fc.backtest_summary(bt).set_index("method")
+    assert summary.loc["topdown", "mase"] < summary.loc["snaive", "mase"]
