@@ -567,6 +567,7 @@ def write_processed(df: pd.DataFrame, path) -> Path:
     os.close(fd)
     try:
         df.to_parquet(tmp, engine="pyarrow", index=False)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; processed files are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -191,7 +191,7 @@ class SampleParameters:
     sl_curve: tuple[float, float] = (0.863, 11.1)
     """Logistic response of service level to the staffing ratio r:
     SL = 1 / (1 + exp(-(r - centre) * slope)); ratio 1.0 -> ~0.82, 0.9 -> ~0.60."""
-    abandon_base: float = 0.012
+    abandon_base: float = 0.018
     """Abandonment rate with perfect service (impatient callers, wrong numbers)."""
     abandon_per_missed_sl: float = 0.14
     """Extra abandonment per unit of service level below 100 % (1 - SL)."""
@@ -230,17 +230,26 @@ class SampleParameters:
                            "absenteeism_rate": 0.08}})
     """Steady-state monthly KPI level per provider site (FACTS.md 4 benchmarks); NaN where the
     site does not serve the queue the KPI belongs to (conversion: sales; save rate: retention)."""
-    kpi_month_sd: float = 0.015
-    """Month-to-month sd of the fraction KPIs (NPS: x 100 / 3 points)."""
+    kpi_variation: dict[str, tuple[float, float, tuple[float, float]]] = field(
+        default_factory=lambda: {
+            "fcr": (0.012, -0.05, (0.65, 0.75)),
+            "csat": (0.012, -0.08, (0.75, 0.85)),
+            "qa_score": (0.012, -0.07, (0.80, 0.92)),
+            "conversion_rate": (0.006, -0.03, (0.08, 0.15)),
+            "retention_save_rate": (0.015, -0.08, (0.25, 0.40)),
+            "cross_sell_rate": (0.004, -0.015, (0.03, 0.08)),
+            "attrition_rate": (0.05, 0.15, (0.20, 0.60)),
+            "absenteeism_rate": (0.006, 0.025, (0.04, 0.10)),
+            "nps": (4.0, -15.0, (10.0, 40.0))})
+    """Per KPI: (month-to-month sd, shift in a bad month, normal range). A month's value is
+    the site level plus noise, kept inside the normal range (FACTS.md 4 benchmarks), then
+    shifted in bad months (attrition and absenteeism stay inside their range even then)."""
     bad_report_months: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
         "NORDCALL-AMI": ("2025-09", "2026-06"),
         "ATLAS-CAS": ("2025-12", "2026-01"),
         "ILECONTACT-EBN": ("2025-08", "2026-02")})
-    """Months with a quality dip (same months as under-staffing: FCR, CSAT, NPS, QA, sales
-    KPIs down; absenteeism up)."""
-    bad_month_drop: float = 0.06
-    """Size of the quality dip in a bad month (fraction points; NPS: x 150 points)."""
-
+    """Months with a quality dip (same months as under-staffing: FCR, CSAT, NPS, QA and sales
+    KPIs down; attrition and absenteeism up)."""
 
 PARAMETERS = SampleParameters()
 
@@ -442,22 +451,13 @@ def provider_reports(stats: pd.DataFrame, *, seed: int = DEFAULT_SEED,
             continue
         base = params.provider_kpis[site.site]
         bad = np.isin(months.astype(str), params.bad_report_months.get(site.site, ()))
-        drop = params.bad_month_drop * bad
         frame = {"month": months.astype(str), "site": site.site, "provider": site.provider}
-        for kpi in ("fcr", "csat", "qa_score", "conversion_rate", "retention_save_rate",
-                    "cross_sell_rate"):
-            scale = 0.3 if kpi in ("conversion_rate", "cross_sell_rate") else 1.0
-            noise = rng.normal(0.0, params.kpi_month_sd * scale, len(months))
-            frame[kpi] = np.clip(base[kpi] + noise - drop * scale * (1.5 if kpi != "fcr"
-                                                                      else 1.0), 0, 1)
-        frame["attrition_rate"] = np.clip(
-            base["attrition_rate"] + rng.normal(0, 0.05, len(months)) + 0.15 * bad, 0.2, 0.6)
-        frame["absenteeism_rate"] = np.clip(
-            base["absenteeism_rate"] + rng.normal(0, 0.006, len(months)) + 0.025 * bad,
-            0.04, 0.10)
-        frame["nps"] = np.clip(np.rint(base["nps"] + rng.normal(0, 100 * params.kpi_month_sd
-                                                                 / 3 * 4, len(months))
-                                       - 150 * drop), -100, 100)
+        for kpi, (sd, shift, (lo, hi)) in params.kpi_variation.items():
+            value = np.clip(base[kpi] + rng.normal(0.0, sd, len(months)), lo, hi) + shift * bad
+            if kpi in ("attrition_rate", "absenteeism_rate"):
+                value = np.clip(value, lo, hi)
+            frame[kpi] = (np.clip(np.rint(value), -100, 100) if kpi == "nps"
+                          else np.clip(value, 0.0, 1.0))
         key = pd.MultiIndex.from_arrays([months, np.full(len(months), site.site)])
         agg = monthly.reindex(key, fill_value=0)
         handled = agg["answered"].to_numpy()
@@ -492,6 +492,7 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             df.to_csv(handle, index=False, lineterminator="\n")
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; data files are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -537,6 +538,7 @@ def generate(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED, small: boo
         fd, tmp = tempfile.mkstemp(prefix=".contract.yml.", suffix=".tmp", dir=out)
         os.close(fd)
         shutil.copyfile(contract, tmp)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, target)
         paths["contract"] = target
     return paths
