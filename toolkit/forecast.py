@@ -392,12 +392,19 @@ def _dhr_design(panel: Panel, dates: pd.DatetimeIndex, mask: np.ndarray):
     return x, d_idx, s_idx
 
 
+def _least_squares(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """OLS by normal equations with a tiny ridge: ~10x faster than an SVD solve here."""
+    gram = x.T @ x
+    gram[np.diag_indices_from(gram)] += 1e-8 * max(1.0, float(np.trace(gram)) / len(gram))
+    return np.linalg.solve(gram, x.T @ y)
+
+
 def _fc_dhr(panel: Panel, future: pd.DatetimeIndex, **_) -> np.ndarray:
     """Dynamic harmonic regression: Fourier daily + weekly terms, AR(2) errors, log scale."""
     mask = ~np.isnan(panel.filled)
     x, d_idx, s_idx = _dhr_design(panel, panel.dates, mask)
     y = np.log1p(panel.filled[d_idx, s_idx])
-    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    beta = _least_squares(x, y)
     resid = y - x @ beta
     # AR(2) on the residuals in open-interval order (two-step / Cochrane-Orcutt style).
     phi = np.zeros(2)
@@ -431,14 +438,18 @@ _GAMMAS = np.array([0.0, 0.03, 0.1, 0.2])
 def _after_closure(dates: pd.DatetimeIndex, all_dates: pd.DatetimeIndex,
                    open_weekdays: np.ndarray) -> np.ndarray:
     """1 on the first open day after a closed usual-open weekday (holiday catch-up effect)."""
-    out = np.zeros(len(dates))
-    known = set(all_dates)
-    for i, d in enumerate(dates):
-        prev = d - pd.Timedelta(days=1)
-        while not open_weekdays[prev.day_of_week] and prev > d - pd.Timedelta(days=7):
-            prev -= pd.Timedelta(days=1)
-        out[i] = float(prev not in known and prev >= all_dates[0])
-    return out
+    day = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    known = all_dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    prev = day - 1
+    found = np.zeros(len(day), bool)
+    for k in range(1, 8):
+        # step back from the day before to the previous usual-open weekday (1970-01-01: Thu)
+        cand = day - k
+        hit = ~found & open_weekdays[(cand + 3) % 7]
+        prev = np.where(hit, cand, prev)
+        found |= hit
+    closed = ~np.isin(prev, known) & (prev >= known[0])
+    return (closed & found).astype(float)
 
 
 def _annual_terms(dates: pd.DatetimeIndex, k: int = 3) -> np.ndarray:
