@@ -140,3 +140,140 @@ def percent_axis(ax: plt.Axes, axis: str = "y", decimals: int = 0) -> None:
     """Format an axis holding fractions (0-1) as percentages."""
     fmt = mpl.ticker.PercentFormatter(xmax=1.0, decimals=decimals)
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+# --------------------------------------------------------------------------- KPI report charts
+
+def xmr_chart(chart: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "",
+              ylabel: str | None = None, percent: bool = False, target: float | None = None,
+              target_label: str = "target") -> plt.Axes:
+    """An XmR (individuals) control chart from ``toolkit.kpi.xmr``: values in ink, centre line,
+    the +-3 sigma natural process limits as a light band, special-cause points in red."""
+    ax = new_axes(ax)
+    x = np.arange(len(chart))
+    band(ax, x, chart["lcl"], chart["ucl"], color=MUTED, alpha=0.15, label="±3σ limits")
+    ax.plot(x, chart["centre"], color=MUTED, linewidth=1.0, label="centre (mean)")
+    ax.plot(x, chart["value"], color=ACTUAL, linewidth=1.2, marker="o", markersize=3,
+            label="monthly value")
+    signal = chart["signal"].to_numpy(dtype=bool)
+    if signal.any():
+        ax.scatter(x[signal], chart["value"].to_numpy()[signal], color=RAG["red"], zorder=3,
+                   s=30, label="special cause")
+    if target is not None:
+        target_line(ax, target, target_label)
+    step = max(1, -(-len(chart) // 6))  # at most ~6 month labels: readable in a grid panel
+    ax.set_xticks(x[::step], [str(i) for i in chart.index[::step]], rotation=0)
+    if percent:
+        percent_axis(ax, decimals=0)
+    ax.legend(loc="best")
+    return finish(ax, title, "month", ylabel)
+
+
+def xmr_grid(charts: dict, *, ncols: int = 2, title: str = "") -> plt.Figure:
+    """Several XmR charts side by side: ``charts`` maps a panel title to a dict with keys
+    ``chart`` (``toolkit.kpi.xmr`` output), ``ylabel``, ``percent`` and optional ``target``."""
+    n = max(1, len(charts))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6 * ncols, 3.4 * nrows), squeeze=False)
+    for ax, (panel, spec) in zip(axes.flat, charts.items(), strict=False):
+        xmr_chart(spec["chart"], ax=ax, title=panel, ylabel=spec.get("ylabel"),
+                  percent=spec.get("percent", False), target=spec.get("target"))
+    for ax in list(axes.flat)[len(charts):]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+    return fig
+
+
+def status_bars(counts: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "",
+                xlabel: str = "KPIs (count)") -> plt.Axes:
+    """Horizontal stacked bars of KPI counts per status (columns green, amber, red, no data),
+    one bar per row label (e.g. objective), coloured by RAG."""
+    ax = new_axes(ax, figsize=(9, 0.5 + 0.45 * len(counts)))
+    left = np.zeros(len(counts))
+    labels = [str(i) for i in counts.index]
+    for status in ("green", "amber", "red", "no data"):
+        if status not in counts.columns:
+            continue
+        values = counts[status].to_numpy(dtype=float)
+        ax.barh(labels, values, left=left, color=rag_color(status), label=status)
+        left += values
+    ax.invert_yaxis()
+    ax.grid(axis="y", visible=False)
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return finish(ax, title, xlabel, None)
+
+
+def provider_comparison(card: pd.DataFrame, kpis: Sequence[str], *, ncols: int = 3,
+                        title: str = "") -> plt.Figure:
+    """One panel per KPI: each provider's actual as a bar coloured by its RAG status, and over
+    each bar that provider's own target (a dashed tick, or a light band for a target range:
+    contracts differ per provider). ``card`` is a ``toolkit.kpi.scorecard`` table."""
+    kpis = [k for k in kpis if k in set(card["kpi"])]
+    n = max(1, len(kpis))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), squeeze=False)
+    for ax, kpi_id in zip(axes.flat, kpis, strict=False):
+        rows = card[card["kpi"] == kpi_id]
+        values = rows["actual"].fillna(0).to_numpy(dtype=float)
+        ax.bar(rows["site"], values, color=[rag_color(s) for s in rows["status"]])
+        for i, (v, s) in enumerate(zip(rows["actual"], rows["status"], strict=True)):
+            if s == "no data" or not np.isfinite(v):
+                ax.annotate("no data", (i, 0), ha="center", va="bottom", fontsize=8,
+                            color=MUTED)
+        for i, (lo, hi) in enumerate(zip(rows["target_low"], rows["target_high"],
+                                         strict=True)):
+            if np.isfinite(lo) and np.isfinite(hi):
+                ax.fill_between([i - 0.45, i + 0.45], lo, hi, color=RAG["green"], alpha=0.18,
+                                linewidth=0)
+            else:
+                ax.hlines(lo if np.isfinite(lo) else hi, i - 0.45, i + 0.45, color=INK,
+                          linestyle="--", linewidth=1.2)
+        first = rows.iloc[0]
+        unit = first["unit"]
+        if unit == "fraction":
+            percent_axis(ax, decimals=0)
+        ylabel = {"fraction": "%", "seconds": "seconds", "points": "points",
+                  "eur_per_contact": "EUR per contact"}.get(unit, unit)
+        ax.tick_params(axis="x", labelsize=8)
+        finish(ax, f"{first['name']} ({kpi_id})", None, ylabel)
+    for ax in list(axes.flat)[len(kpis):]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+    return fig
+
+
+def category_lines(table: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "",
+                   xlabel: str | None = None, ylabel: str | None = None,
+                   source: str | None = None) -> plt.Axes:
+    """One line per column of ``table`` against its index (e.g. weekly calls by queue)."""
+    ax = new_axes(ax)
+    for i, col in enumerate(table.columns):
+        ax.plot(table.index, table[col], color=CATEGORY[i % len(CATEGORY)], linewidth=1.3,
+                label=str(col))
+    ax.legend(loc="upper left", ncols=min(len(table.columns), 4))
+    return finish(ax, title, xlabel, ylabel, source)
+
+
+def monthly_lines(table: pd.DataFrame, value: str, by: str, *, month: str = "month",
+                  target: float | None = None, target_label: str = "target",
+                  percent: bool = False, ax: plt.Axes | None = None, title: str = "",
+                  ylabel: str | None = None, source: str | None = None) -> plt.Axes:
+    """A monthly indicator, one line per ``by`` group, with an optional dashed target line.
+
+    ``table`` is tidy (one row per month and group); ``month`` holds Periods or dates.
+    """
+    ax = new_axes(ax)
+    for i, (name, group) in enumerate(table.groupby(by, sort=True)):
+        x = group[month]
+        x = x.dt.to_timestamp() if isinstance(x.dtype, pd.PeriodDtype) else x
+        ax.plot(x, group[value], marker="o", markersize=3, linewidth=1.2,
+                color=CATEGORY[i % len(CATEGORY)], label=str(name))
+    if target is not None:
+        target_line(ax, target, target_label)
+    if percent:
+        percent_axis(ax)
+    ax.legend(loc="lower left", ncols=4)
+    return finish(ax, title, "month", ylabel, source)

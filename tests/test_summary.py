@@ -1,0 +1,93 @@
+"""Data summaries for the overview notebook, on tiny hand-made tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from toolkit import plots, summary
+from toolkit.errors import ParameterError
+
+
+def stamps(*local):
+    return pd.Series(pd.DatetimeIndex(list(local)).tz_localize("Europe/Paris").as_unit("us"))
+
+
+@pytest.fixture
+def volumes():
+    # Monday 2026-10-19 and Monday 2026-10-26 (08:00, 08:30), Saturday 2026-10-24 08:00.
+    ds = stamps("2026-10-19 08:00", "2026-10-19 08:00", "2026-10-19 08:30",
+                "2026-10-24 08:00", "2026-10-26 08:00", "2026-10-26 08:30")
+    return pd.DataFrame({"ds": ds, "queue": ["care", "sales", "care", "care", "care", "care"],
+                         "calls": [10, 4, 6, 3, 20, 8], "aht_s": 300.0})
+
+
+@pytest.fixture
+def stats():
+    ds = stamps("2026-09-30 19:30", "2026-10-01 08:00", "2026-10-01 08:00")
+    return pd.DataFrame({
+        "ds": ds, "queue": ["care", "care", "care"], "site": ["A", "A", "B"],
+        "offered": [10, 20, 0], "answered": [8, 19, 0], "abandoned": [2, 1, 0],
+        "short_abandoned": [1, 0, 0], "answered_in_sl": [6, 17, 0],
+        "handle_time_s": [2400, 5700, 0], "wait_time_s": [160, 95, 0]})
+
+
+def test_weekday_interval_profile_averages_open_days(volumes):
+    table = summary.weekday_interval_profile(volumes)
+    assert list(table.index) == ["Mon", "Sat"]
+    assert list(table.columns) == ["08:00", "08:30"]
+    # Mondays at 08:00: (10 + 4) and 20 -> mean 17; at 08:30: 6 and 8 -> 7.
+    assert table.loc["Mon", "08:00"] == 17 and table.loc["Mon", "08:30"] == 7
+    assert table.loc["Sat", "08:00"] == 3 and np.isnan(table.loc["Sat", "08:30"])
+
+
+def test_weekly_volumes_drop_partial_weeks(volumes):
+    # Data runs Mon 19th to Mon 26th: the week of the 26th is partial.
+    table = summary.weekly_volumes(volumes)
+    assert list(table.index) == [pd.Timestamp("2026-10-19")]
+    assert table.loc["2026-10-19", "care"] == 19 and table.loc["2026-10-19", "sales"] == 4
+
+
+def test_monthly_service_by_site(stats):
+    table = summary.monthly_service(stats)
+    assert [str(m) for m in table["month"]] == ["2026-09", "2026-10", "2026-10"]
+    sep = table.iloc[0]
+    assert sep["service_level"] == pytest.approx(0.6)  # 6 / 10, abandons count as failures
+    assert sep["abandon_rate"] == pytest.approx(0.2)
+    assert sep["asa_s"] == pytest.approx(20.0) and sep["aht_s"] == pytest.approx(300.0)
+    assert np.isnan(table.iloc[2]["service_level"])  # no traffic at B: no ratio, not zero
+    by_queue = summary.monthly_service(stats, by="queue")
+    assert by_queue["offered"].tolist() == [10, 20]
+    with pytest.raises(ParameterError, match="parameter 'by'"):
+        summary.monthly_service(stats, by="provider")
+
+
+def test_filter_period_and_queues(volumes, stats):
+    out = summary.filter_period(volumes, "2026-10-20", "2026-10-26")
+    assert out["calls"].sum() == 3 + 20 + 8
+    assert len(summary.filter_period(stats, None, "2026-09-30")) == 1
+    with pytest.raises(ParameterError, match="period_end"):
+        summary.filter_period(volumes, "2026-10-26", "2026-10-01")
+    with pytest.raises(ParameterError, match="overlapping the data"):
+        summary.filter_period(volumes, "2027-01-01", None)
+    with pytest.raises(ParameterError, match="ISO date"):
+        summary.filter_period(volumes, "last week", None)
+    assert set(summary.select_queues(volumes, ["sales"])["queue"]) == {"sales"}
+    with pytest.raises(ParameterError, match="among care, sales"):
+        summary.select_queues(volumes, ["billing"])
+
+
+def test_data_coverage(stats):
+    table = summary.data_coverage(stats)
+    assert table.loc["A", "open_days"] == 2 and table.loc["A", "offered"] == 30
+    assert table.loc["A", "share_of_calls"] == 1.0 and table.loc["B", "queues"] == "care"
+
+
+def test_plot_helpers_draw_one_line_per_group(volumes, stats):
+    ax = plots.category_lines(summary.weekly_volumes(volumes), title="t", ylabel="calls")
+    assert len(ax.lines) == 2
+    ax = plots.monthly_lines(summary.monthly_service(stats), "service_level", "site",
+                             target=0.8, percent=True, title="t")
+    assert len(ax.lines) == 3  # two sites + target
+    plots.plt.close("all")

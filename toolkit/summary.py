@@ -1,0 +1,134 @@
+"""Data summaries behind the data-overview notebook: period filter, weekly volumes, the
+weekday x interval profile and monthly service by site.
+
+Pure functions on the tables ``toolkit.io`` returns, so the notebook only calls and plots.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from toolkit.errors import ParameterError
+
+#: Labels for weekday numbers (Monday = 0) in profiles and tables.
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _local(ds: pd.Series) -> pd.Series:
+    """Local wall time of the site clock (tz-aware input), or the time itself if naive."""
+    return ds.dt.tz_localize(None) if ds.dt.tz is not None else ds
+
+
+def _day(value, parameter: str) -> pd.Timestamp | None:
+    if value is None or value == "":
+        return None
+    try:
+        return pd.Timestamp(str(value)).normalize()
+    except ValueError as exc:
+        raise ParameterError(parameter, value, "an ISO date such as 2026-01-31, or None") from exc
+
+
+def filter_period(df: pd.DataFrame, start=None, end=None, *, column: str = "ds"
+                  ) -> pd.DataFrame:
+    """Rows whose local date lies between ``start`` and ``end`` (ISO dates, inclusive; None =
+    open-ended)."""
+    first, last = _day(start, "period_start"), _day(end, "period_end")
+    if first is not None and last is not None and last < first:
+        raise ParameterError("period_end", str(end), f"a date on or after period_start ({start})")
+    day = _local(df[column]).dt.normalize()
+    keep = np.ones(len(df), dtype=bool)
+    if first is not None:
+        keep &= (day >= first).to_numpy()
+    if last is not None:
+        keep &= (day <= last).to_numpy()
+    out = df[keep]
+    if out.empty:
+        raise ParameterError("period_start/period_end", f"{start}..{end}",
+                             "a period overlapping the data "
+                             f"({day.min():%Y-%m-%d}..{day.max():%Y-%m-%d})")
+    return out.reset_index(drop=True)
+
+
+def select_queues(df: pd.DataFrame, queues) -> pd.DataFrame:
+    """Rows of the named queues (None = all), refusing names absent from the data."""
+    if queues is None:
+        return df
+    queues = [queues] if isinstance(queues, str) else list(queues)
+    known = sorted(set(df["queue"]))
+    unknown = [q for q in queues if q not in known]
+    if unknown or not queues:
+        raise ParameterError("queues", queues, "a list of queues among " + ", ".join(known))
+    return df[df["queue"].isin(queues)].reset_index(drop=True)
+
+
+def weekly_volumes(volumes: pd.DataFrame) -> pd.DataFrame:
+    """Calls per week (weeks start on Monday, local dates) and queue: index week, one column
+    per queue. Partial first/last weeks are dropped so a chart does not dip at the edges."""
+    local = _local(volumes["ds"])
+    week = (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D"))
+    table = (volumes.assign(week=week.to_numpy())
+             .pivot_table(index="week", columns="queue", values="calls", aggfunc="sum",
+                          fill_value=0, observed=True))
+    table.columns.name = "queue"
+    first_day, last_day = local.min().normalize(), local.max().normalize()
+    # Complete = the data covers the week from its Monday to its Saturday.
+    complete = (table.index >= first_day) & (table.index + pd.Timedelta(days=5) <= last_day)
+    return table[complete] if complete.any() else table
+
+
+def weekday_interval_profile(volumes: pd.DataFrame) -> pd.DataFrame:
+    """Average calls per interval (all selected queues together) by weekday x interval start.
+
+    Rows: weekday labels (Mon..Sat, only days with data); columns: local ``HH:MM``. The
+    average is over the dates on which that weekday was open (closed holidays are absent,
+    not zero).
+    """
+    local = _local(volumes["ds"])
+    per_interval = volumes.groupby(local.to_numpy(), sort=True)["calls"].sum()
+    stamps = pd.DatetimeIndex(per_interval.index)
+    frame = pd.DataFrame({"weekday": stamps.day_of_week, "slot": stamps.strftime("%H:%M"),
+                          "calls": per_interval.to_numpy()})
+    table = frame.pivot_table(index="weekday", columns="slot", values="calls", aggfunc="mean")
+    table.index = [WEEKDAYS[d] for d in table.index]
+    table.index.name, table.columns.name = "weekday", "interval start"
+    return table
+
+
+def monthly_service(stats: pd.DataFrame, by: str = "site") -> pd.DataFrame:
+    """Monthly service per ``by`` (site or queue) from interval stats.
+
+    ``service_level`` = answered within threshold / offered (abandons count as failures, the
+    FACTS.md default); ``abandon_rate`` = abandoned / offered; ``asa_s`` = wait / answered;
+    ``aht_s`` = handle time / answered. Months are local calendar months (``Period``).
+    """
+    if by not in stats.columns:
+        raise ParameterError("by", by, "a column of the interval stats, e.g. site or queue")
+    month = _local(stats["ds"]).dt.to_period("M")
+    sums = (stats.assign(month=month.to_numpy())
+            .groupby(["month", by], sort=True, observed=True)[
+                ["offered", "answered", "abandoned", "answered_in_sl", "wait_time_s",
+                 "handle_time_s"]].sum().reset_index())
+    offered = sums["offered"].to_numpy(dtype=float)
+    answered = sums["answered"].to_numpy(dtype=float)
+
+    def ratio(num, den):
+        return np.divide(num, den, out=np.full(len(sums), np.nan), where=den > 0)
+
+    return sums.assign(service_level=ratio(sums["answered_in_sl"].to_numpy(float), offered),
+                       abandon_rate=ratio(sums["abandoned"].to_numpy(float), offered),
+                       asa_s=ratio(sums["wait_time_s"].to_numpy(float), answered),
+                       aht_s=ratio(sums["handle_time_s"].to_numpy(float), answered))
+
+
+def data_coverage(stats: pd.DataFrame) -> pd.DataFrame:
+    """One row per site: first and last interval, open days, calls offered and share of all
+    calls, and the queues it served — the 'what is in this file' table."""
+    local = _local(stats["ds"])
+    frame = stats.assign(_day=local.dt.normalize().to_numpy())
+    out = frame.groupby("site", sort=True).agg(
+        first_interval=("ds", "min"), last_interval=("ds", "max"),
+        open_days=("_day", "nunique"), offered=("offered", "sum"),
+        queues=("queue", lambda q: ", ".join(sorted(set(q)))))
+    out["share_of_calls"] = out["offered"] / out["offered"].sum()
+    return out
