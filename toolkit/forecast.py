@@ -723,8 +723,12 @@ def _naive_scale(panel: Panel, season: int | None = None) -> float:
 
 
 def _fit_queue(panel: Panel, future: pd.DatetimeIndex, method: str, levels: Sequence[int],
-               n_inner: int, queue: str) -> FittedForecast:
-    """Point forecast + calibrated intervals for one queue (method or auto-combination)."""
+               n_inner: int, queue: str, cache: dict | None = None) -> FittedForecast:
+    """Point forecast + calibrated intervals for one queue (method or auto-combination).
+
+    ``cache`` (a dict) lets several methods compared on the same origin share one inner
+    backtest run of every method.
+    """
     notes = []
     h_days = max(1, len(future))
     h_inner = min(h_days, max(1, len(panel.dates) - MIN_INNER_TRAIN_DAYS - 1), 60)
@@ -734,7 +738,15 @@ def _fit_queue(panel: Panel, future: pd.DatetimeIndex, method: str, levels: Sequ
         notes.append(f"history spans {span} days (< {MIN_DAYS_WEEKLY}): weekly seasonality "
                      "cannot be estimated; using the same-slot average of all recent days.")
         candidates = ["same_slot_avg"]
-    inner = _inner_backtest(panel, h_inner, candidates, n_inner) if h_inner >= 1 else None
+    if cache is not None and len(candidates) > 0 and span >= MIN_DAYS_WEEKLY:
+        key = (len(panel.dates), h_inner, n_inner)
+        if key not in cache:
+            cache[key] = _inner_backtest(panel, h_inner, list(METHODS), n_inner)
+        inner = cache[key]
+        if inner is not None:
+            inner = ({m: inner[0][m] for m in candidates}, *inner[1:])
+    else:
+        inner = _inner_backtest(panel, h_inner, candidates, n_inner)
     if inner is None:
         if method == "auto" or len(candidates) == 1 and candidates[0] != method:
             candidates = ["same_slot_avg"]
@@ -1024,7 +1036,8 @@ def backtest(history: pd.DataFrame, horizon, *, origins, method="auto", step_day
 
     Parameters
     ----------
-    horizon : int, open intervals after each origin (e.g. 5 open days x 57 slots).
+    horizon : int, open intervals after each origin (e.g. 5 open days x 57 slots), or a
+        calendar span (``"28D"``: the open days such a span usually holds).
     origins : int (that many origins ``step_days`` open days apart, the last one leaving
         ``horizon`` open intervals to test) or a list of origin dates (training = all open
         days before the date).
@@ -1045,9 +1058,7 @@ def backtest(history: pd.DataFrame, horizon, *, origins, method="auto", step_day
             warnings.simplefilter("ignore", ForecastWarning)
             full = _check_panel(build_panel(series, step, country=country), queue)
         per_day = int(np.median(full.day_mask(full.dates).sum(axis=1)))
-        if not isinstance(horizon, (int, np.integer)) or horizon < 1:
-            raise ParameterError("horizon", horizon, "a positive number of open intervals")
-        h_days = math.ceil(horizon / per_day)
+        n_intervals, h_days = _backtest_horizon(horizon, per_day, full)
         if isinstance(origins, (int, np.integer)):
             last = len(full.dates) - h_days
             starts = [last - k * step_days for k in range(int(origins))][::-1]
@@ -1063,12 +1074,13 @@ def backtest(history: pd.DataFrame, horizon, *, origins, method="auto", step_day
             test_dates = full.dates[n_train:n_train + h_days]
             mask = full.day_mask(test_dates) & ~np.isnan(full.values[n_train:n_train + h_days])
             scale = _naive_scale(train)
+            cache = {} if len(methods) > 1 else None
             for m in methods:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ForecastWarning)
-                    fitted = _fit_queue(train, test_dates, m, levels, n_inner, queue)
+                    fitted = _fit_queue(train, test_dates, m, levels, n_inner, queue, cache)
                 d_idx, s_idx = np.nonzero(mask)
-                order = np.arange(len(d_idx)) < horizon
+                order = np.arange(len(d_idx)) < n_intervals
                 d_idx, s_idx = d_idx[order], s_idx[order]
                 part = {"method": m, "origin": full.dates[n_train - 1], "queue": queue,
                         "ds": test_dates[d_idx] + full.slots[s_idx],
@@ -1081,6 +1093,27 @@ def backtest(history: pd.DataFrame, horizon, *, origins, method="auto", step_day
                     part[f"yhat_upper_{lv}"] = fitted.bounds[lv][1][d_idx, s_idx]
                 rows.append(pd.DataFrame(part))
     return pd.concat(rows, ignore_index=True)
+
+
+def _backtest_horizon(horizon, per_day: int, panel: Panel) -> tuple[int, int]:
+    """(open intervals, open days) tested after each origin.
+
+    An int counts open intervals; a span such as ``"28D"`` means the open days a typical
+    28-calendar-day window holds (28 x open weekdays / 7), all their intervals.
+    """
+    if isinstance(horizon, (int, np.integer)) and not isinstance(horizon, bool):
+        if horizon < 1:
+            raise ParameterError("horizon", horizon, "a positive number of open intervals")
+        return int(horizon), math.ceil(horizon / per_day)
+    try:
+        span = pd.Timedelta(horizon)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError("horizon", horizon, "a positive int (open intervals) or a "
+                                                 "calendar span like '28D'") from exc
+    if span < pd.Timedelta("1D"):
+        raise ParameterError("horizon", horizon, "a span of at least one day")
+    h_days = max(1, round(span.days * int(panel.open_weekdays.sum()) / 7))
+    return 10**9, h_days
 
 
 def backtest_summary(bt: pd.DataFrame, *, horizons_days: Iterable[int] | None = None,
@@ -1258,3 +1291,69 @@ def forecast_many(history: pd.DataFrame, horizon, *, executor: str = "serial",
     out = pd.concat([r[0] for r in results], ignore_index=True)
     out.attrs["models"] = models
     return out
+
+
+# ----------------------------------------------------------------------------------------
+# Helpers for the notebook: totals, decomposition, model table
+# ----------------------------------------------------------------------------------------
+
+def add_total(history: pd.DataFrame, name: str = "total") -> pd.DataFrame:
+    """History plus a ``name`` queue summing all queues per interval (for reconciliation)."""
+    tidy = _as_tidy(history)
+    total = tidy.groupby("ds", sort=True)["calls"].sum(min_count=1).reset_index()
+    return pd.concat([tidy, total.assign(queue=name)[["ds", "queue", "calls"]]],
+                     ignore_index=True)
+
+
+def totals(history: pd.DataFrame, freq: str = "D") -> pd.DataFrame:
+    """Actual calls summed per queue and period (``'D'``, ``'W'``, ``'ME'``), local calendar."""
+    tidy = _as_tidy(history)
+    wall = _wall(tidy["ds"]).dt.floor("D")
+    if str(freq) != "D":
+        wall = wall.dt.to_period(_period_alias(freq)).dt.start_time
+    out = (tidy.assign(ds=wall).groupby(["queue", "ds"], sort=True)["calls"].sum()
+           .reset_index())
+    return out[["ds", "queue", "calls"]]
+
+
+def decompose(history: pd.DataFrame, queue: str | None = None) -> dict[str, pd.DataFrame]:
+    """The three seasonal patterns the models use, as tables for charts.
+
+    ``intraday``: weekday x time-of-day share of the day's calls (%); ``weekly``: mean calls
+    per open day by weekday; ``annual``: mean calls per open day by calendar month (with the
+    number of open days behind each mean). ``queue`` selects one queue (default: all summed).
+    """
+    tidy = _as_tidy(history)
+    if queue is not None:
+        if queue not in set(tidy["queue"]):
+            raise ParameterError("queue", queue, f"one of {sorted(set(tidy['queue']))}")
+        tidy = tidy[tidy["queue"] == queue]
+    series = tidy.groupby("ds", sort=True)["calls"].sum(min_count=1).reset_index()
+    wall = _wall(series["ds"])
+    day = wall.dt.floor("D")
+    frame = series.assign(day=day, weekday=day.dt.day_name(), weekday_n=day.dt.day_of_week,
+                          time=(wall - day).map(lambda t: f"{t.components.hours:02d}:"
+                                                          f"{t.components.minutes:02d}"))
+    frame["share"] = 100 * frame["calls"] / frame.groupby("day")["calls"].transform("sum")
+    order = frame.drop_duplicates("weekday_n").sort_values("weekday_n")["weekday"].tolist()
+    intraday = frame.pivot_table(index="weekday", columns="time", values="share",
+                                 aggfunc="mean").reindex(order)
+    daily = frame.groupby(["day", "weekday", "weekday_n"])["calls"].sum().reset_index()
+    weekly = (daily.groupby(["weekday_n", "weekday"])["calls"].mean().reset_index()
+              .drop(columns="weekday_n").rename(columns={"calls": "mean_calls_per_day"}))
+    annual = (daily.assign(month=daily["day"].dt.month)
+              .groupby("month")["calls"].agg(["mean", "size"]).reset_index()
+              .rename(columns={"mean": "mean_calls_per_day", "size": "open_days"}))
+    return {"intraday": intraday, "weekly": weekly, "annual": annual}
+
+
+def models_table(fc: pd.DataFrame) -> pd.DataFrame:
+    """One row per queue: chosen method (with weights) and inner-backtest MASE per method."""
+    models = fc.attrs.get("models", {})
+    rows = []
+    for queue, info in models.items():
+        row = {"queue": queue, "chosen": info.get("method")}
+        row.update({f"inner MASE {m}": v for m, v in info.get("inner_mase", {}).items()})
+        row["notes"] = "; ".join(info.get("notes", []))
+        rows.append(row)
+    return pd.DataFrame(rows)
