@@ -429,3 +429,30 @@ def test_sl_heatmap_pools_the_month_by_weekday_and_time(intervals):
     assert table.loc["Tue", "08:00"] == pytest.approx(0.72)
     assert table.loc["Tue", "08:30"] == pytest.approx(1.0)
     assert kpi.sl_heatmap_table(intervals, "Z", "2026-09").empty
+
+
+# --------------------------------------------------------------------------- report helpers
+
+def test_report_parameters_are_checked(tmp_path, catalogue):
+    contract = kpi.load_contract(write_contract(tmp_path, CONTRACT), catalogue)
+    assert kpi.select_sites(contract, None) == ["A", "B"]
+    assert kpi.select_sites(contract, "B") == ["B"]
+    with pytest.raises(ParameterError, match="provider_site.*'ATLAS'.*None.*A, B"):
+        kpi.select_sites(contract, "ATLAS")
+    with pytest.raises(ParameterError, match="locale.*'xx_YY'.*fr_FR"):
+        kpi.check_locale("xx_YY")
+    with pytest.raises(DataError, match=r"contract sites \['B'\].*site ids from sites.csv: A"):
+        kpi.check_contract_sites(contract, pd.DataFrame({"site": ["A"]}))
+    assert kpi.trailing_months("2026-02", 3) == ["2025-12", "2026-01", "2026-02"]
+
+
+def test_control_chart_specs_title_the_finding(tmp_path, catalogue):
+    contract = kpi.load_contract(write_contract(tmp_path, CONTRACT), catalogue)
+    months = kpi.month_range("2025-10", "2026-10")
+    values = [0.75, 0.85] * 6 + [0.20]  # alternating (no run), then far below the limits
+    long = long_rows([("A", m, "SL", v) for m, v in zip(months, values, strict=True)])
+    history = kpi.contracted_kpis(long, contract, catalogue, through="2026-10")
+    specs = kpi.control_chart_specs(history, ["A", "B"], ["SL", "FCR"], catalogue)
+    assert list(specs) == ["A · SL: special cause in 2026-10"]  # no series with < 2 values
+    spec = specs["A · SL: special cause in 2026-10"]
+    assert spec["target"] == 0.80 and spec["percent"] is True

@@ -377,6 +377,12 @@ def month_range(start: str, end: str) -> list[str]:
     return [str(p) for p in pd.period_range(start, end, freq="M")]
 
 
+def trailing_months(period: str, n: int = 12) -> list[str]:
+    """The ``n`` months ending at ``period`` (inclusive), oldest first."""
+    end = pd.Period(parse_period(period), "M")
+    return month_range(str(end - (n - 1)), str(end))
+
+
 def interval_kpis(intervals: pd.DataFrame, *, timezone: str = DEFAULT_TIMEZONE,
                   file: str | None = None) -> pd.DataFrame:
     """Monthly interval KPIs per site, every definition variant, from summed counts.
@@ -862,6 +868,81 @@ def sl_heatmap_table(intervals: pd.DataFrame, site: str, period: str, *,
     return table
 
 
+def control_chart_specs(history: pd.DataFrame, sites: Iterable[str], kpi_ids: Iterable[str],
+                        catalogue: dict) -> dict[str, dict]:
+    """XmR charts for ``plots.xmr_grid``: one panel per (site, KPI) with at least 2 months of
+    data, titled with its finding (special-cause months or "in control")."""
+    specs = {}
+    for site in sites:
+        for kpi_id in kpi_ids:
+            series = kpi_series(history, site, kpi_id).dropna()
+            if len(series) < 2:
+                continue
+            chart = xmr(series)
+            spec = catalogue["kpis"][kpi_id]
+            flagged = list(chart.index[chart["signal"]])
+            finding = (f"special cause in {', '.join(flagged[-3:])}"
+                       + (f" (+{len(flagged) - 3} more)" if len(flagged) > 3 else "")
+                       if flagged else "in statistical control")
+            rows = history[(history["site"] == site) & (history["kpi"] == kpi_id)]
+            lo, hi = rows["target_low"].iloc[0], rows["target_high"].iloc[0]
+            target = lo if spec["direction"] == "higher" else hi if spec["direction"] == "lower" else None
+            specs[f"{site} · {kpi_id}: {finding}"] = {
+                "chart": chart, "percent": spec["unit"] == "fraction", "target": target,
+                "ylabel": {"fraction": "% ", "seconds": "seconds", "points": "points",
+                           "eur_per_contact": "EUR per contact"}[spec["unit"]].strip()}
+    return specs
+
+
+def heatmap_title(table: pd.DataFrame, site: str, period: str, locale: str = "fr_FR", *,
+                  target: float = 0.80) -> str:
+    """A title stating the heatmap's finding: the weakest weekday x half-hour cell and the
+    share of cells below the SL ``target``."""
+    if table.empty or table.isna().all().all():
+        return f"{site}, {period}: no interval data for the month"
+    stacked = table.stack()
+    (day, time), worst = stacked.idxmin(), stacked.min()
+    share_below = float((stacked < target).mean())
+    return (f"{site}, {period}: service level weakest on {day} {time} "
+            f"({format_value(worst, 'fraction', locale)}); "
+            f"{format_value(share_below, 'fraction', locale)} of half-hours below "
+            f"{format_value(target, 'fraction', locale)}")
+
+
+def check_locale(locale: str) -> str:
+    """Return ``locale`` if babel knows it, else ParameterError (e.g. ``fr_FR``, ``en_GB``)."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(locale)
+    except (UnknownLocaleError, ValueError, TypeError) as exc:
+        raise ParameterError("locale", locale, "a locale babel knows, e.g. 'fr_FR', 'en_GB'"
+                             ) from exc
+    return locale
+
+
+def check_contract_sites(contract: dict, sites: pd.DataFrame, *, file: str | None = None
+                         ) -> None:
+    """DataError when the contract names a site that sites.csv does not list."""
+    known = set(sites["site"].astype(str))
+    unknown = [s for s in contract["providers"] if s not in known]
+    if unknown:
+        raise DataError(f"contract sites {unknown} are not in the sites file {file or ''}".strip(),
+                        file=contract["file"], expected="site ids from sites.csv: "
+                        + ", ".join(sorted(known)))
+
+
+def select_sites(contract: dict, provider_site: str | None) -> list[str]:
+    """The sites a report covers: one provider site, or all contract sites for None."""
+    if provider_site is None:
+        return list(contract["providers"])
+    if provider_site not in contract["providers"]:
+        raise ParameterError("provider_site", provider_site,
+                             "None (all providers) or a site in the contract: "
+                             + ", ".join(contract["providers"]))
+    return [provider_site]
+
+
 # --------------------------------------------------------------------------- presentation
 
 def format_value(value, unit: str, locale: str = "fr_FR", *, currency: str = "EUR",
@@ -1002,7 +1083,10 @@ def summary_text(card: pd.DataFrame, credits: pd.DataFrame, period: str,
             pending = m["credit_pending_eur"].sum()
             if pending > 0:
                 text += f" (+ {format_money(pending, locale)} pending earn-back)"
-            parts.append(text)
+            year = by_month[(by_month["site"] == site) & (by_month["month"] <= period)
+                            & (by_month["month"].str[:4] == period[:4])]
+            parts.append(text + f"; year to date {format_money(year['credit_due_eur'].sum(), locale)}"
+                         " due")
         if gaps is not None and not gaps.empty:
             missing = gaps[gaps["site"] == site]["month"].tolist()
             if missing:
