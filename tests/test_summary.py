@@ -91,3 +91,27 @@ def test_plot_helpers_draw_one_line_per_group(volumes, stats):
                              target=0.8, percent=True, title="t")
     assert len(ax.lines) == 3  # two sites + target
     plots.plt.close("all")
+
+
+def test_headlines(volumes, stats):
+    weekly = pd.DataFrame({"care": [30, 10], "sales": [10, 10]},
+                          index=pd.to_datetime(["2026-10-05", "2026-10-12"]))
+    head = summary.describe_weekly(weekly)
+    assert head["top_queue"] == "care" and head["top_share"] == pytest.approx(40 / 60)
+    assert head["peak_week"] == pd.Timestamp("2026-10-05") and head["peak_to_low"] == 2.0
+    prof = summary.describe_profile(summary.weekday_interval_profile(volumes))
+    assert (prof["weekday"], prof["interval"], prof["calls"]) == ("Mon", "08:00", 17.0)
+    assert prof["peak_to_mean"] == pytest.approx(17 / ((17 + 7 + 3) / 3))
+    svc = summary.describe_service(summary.monthly_service(stats), target=0.8)
+    # Sep at A: 6/10 = 0.6; Oct at A: 17/20 = 0.85; B has no traffic (not rated).
+    assert (svc["months"], svc["below_target"]) == (2, 1)
+    assert (svc["worst_group"], svc["worst_month"]) == ("A", "2026-09")
+    assert svc["worst_abandon_rate"] == pytest.approx(0.2)
+
+
+def test_intraday_profile_compares_shapes(volumes):
+    table = summary.intraday_profile(volumes)
+    # care: 08:00 mean of 10, 3, 20 = 11; 08:30 mean of 6, 8 = 7 -> average 9.
+    assert table.loc["08:00", "care"] == pytest.approx(11 / 9)
+    assert table.loc["08:30", "care"] == pytest.approx(7 / 9)
+    assert table.loc["08:00", "sales"] == pytest.approx(1.0)

@@ -132,3 +132,48 @@ def data_coverage(stats: pd.DataFrame) -> pd.DataFrame:
         queues=("queue", lambda q: ", ".join(sorted(set(q)))))
     out["share_of_calls"] = out["offered"] / out["offered"].sum()
     return out
+
+
+def describe_weekly(weekly: pd.DataFrame) -> dict:
+    """Headline figures of a weekly volume table: largest queue and its share, busiest and
+    quietest week (all queues together) and their ratio."""
+    total = weekly.sum(axis=1)
+    shares = weekly.sum() / weekly.to_numpy().sum()
+    return {"top_queue": str(shares.idxmax()), "top_share": float(shares.max()),
+            "peak_week": total.idxmax(), "peak_calls": int(total.max()),
+            "low_week": total.idxmin(), "low_calls": int(total.min()),
+            "peak_to_low": float(total.max() / total.min()) if total.min() > 0 else np.nan}
+
+
+def describe_profile(profile: pd.DataFrame) -> dict:
+    """Busiest weekday and interval of a weekday x interval profile, and how much busier the
+    busiest interval is than the average open interval."""
+    stacked = profile.stack().dropna()
+    (day, slot), peak = stacked.idxmax(), float(stacked.max())
+    return {"weekday": str(day), "interval": str(slot), "calls": peak,
+            "peak_to_mean": peak / float(stacked.mean())}
+
+
+def describe_service(monthly: pd.DataFrame, target: float = 0.8, by: str = "site") -> dict:
+    """Months below the service-level target (per ``by`` group), the worst month, and the
+    abandonment in that month."""
+    rated = monthly.dropna(subset=["service_level"])
+    below = rated[rated["service_level"] < target]
+    worst = rated.loc[rated["service_level"].idxmin()]
+    return {"months": int(len(rated)), "below_target": int(len(below)),
+            "median_service_level": float(rated["service_level"].median()),
+            "worst_group": str(worst[by]), "worst_month": str(worst["month"]),
+            "worst_service_level": float(worst["service_level"]),
+            "worst_abandon_rate": float(worst["abandon_rate"])}
+
+
+def intraday_profile(volumes: pd.DataFrame) -> pd.DataFrame:
+    """Intraday shape per queue: average calls per interval start (local ``HH:MM``) divided by
+    the queue's average open interval, so queues of different size compare (1 = average)."""
+    local = _local(volumes["ds"])
+    slot = local.dt.strftime("%H:%M")
+    table = (volumes.assign(slot=slot.to_numpy())
+             .pivot_table(index="slot", columns="queue", values="calls", aggfunc="mean",
+                          observed=True))
+    table.index.name, table.columns.name = "interval start", "queue"
+    return table / table.mean()
