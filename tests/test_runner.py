@@ -10,6 +10,8 @@ import datetime as dt
 import hashlib
 import json
 import re
+import subprocess  # noqa: S404 - runs `python -m toolkit`, no shell
+import sys
 from pathlib import Path
 
 import nbformat
@@ -280,3 +282,11 @@ runs:
     assert code == runner.EXIT_INFRASTRUCTURE == 3
     assert "dask scheduler tcp://127.0.0.1:9 is unreachable" in capsys.readouterr().err
     assert not (tmp_path / "r" / "2026-10" / "manifest.json").exists()
+
+
+def test_python_dash_m_entry_point_returns_the_exit_code(tmp_path):
+    plan = write_plan(tmp_path, "runs: []\n")
+    proc = subprocess.run([sys.executable, "-m", "toolkit", "run", str(plan)],  # noqa: S603
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 2
+    assert "expected a mapping with a non-empty list under 'runs:'" in proc.stderr
