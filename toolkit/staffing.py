@@ -233,9 +233,25 @@ def _kummer(x: np.ndarray, y: np.ndarray, *, moments: bool = False):
     return log_a, None, None
 
 
-def _erlang_c_arrays(a, aht, n, t):
-    """Erlang C metrics on aligned float arrays."""
-    b = _erlang_b_arrays(n, a)
+def _log_kummer(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """log A(x, y); deep overload (y well above x, where the series would need ~y - x terms)
+    uses A = x e^y y^-x Gamma(x) P(x, y) with a Stirling-corrected prefactor instead."""
+    out = np.empty_like(x)
+    deep = (y > x + 5 * np.sqrt(y) + 10) & (x >= 10)
+    if deep.any():
+        xd, yd = x[deep], y[deep]
+        d = (yd - xd) / xd
+        with np.errstate(divide="ignore"):
+            out[deep] = (-xd * (np.log1p(d) - d) + 0.5 * (_LOG_2PI + np.log(xd))
+                         + _stirling_correction(xd) + np.log(special.gammainc(xd, yd)))
+    if (~deep).any():
+        out[~deep] = _kummer(x[~deep], y[~deep])[0]
+    return out, deep
+
+
+def _erlang_c_arrays(a, aht, n, t, blocking=None):
+    """Erlang C metrics on aligned float arrays (``blocking`` = Erlang B if already known)."""
+    b = _erlang_b_arrays(n, a) if blocking is None else blocking
     stable = n > a
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         c = np.where(stable, n * b / (n - a * (1 - b)), 1.0)
@@ -251,7 +267,7 @@ def _erlang_c_arrays(a, aht, n, t):
             "occupancy": np.where(zero, 0.0, occ)}
 
 
-def _erlang_a_arrays(lam, aht, patience, n, t, *, moments: bool = True):
+def _erlang_a_arrays(lam, aht, patience, n, t, *, need_asa: bool = True):
     """Erlang A (M/M/n+M) metrics on aligned float arrays (rates per second)."""
     a = lam * aht
     size = a.shape[0]
@@ -297,8 +313,14 @@ def _erlang_a_arrays(lam, aht, patience, n, t, *, moments: bool = True):
     y = lam_l / theta
     z = y * np.exp(-theta * t_l)
     e_b = _erlang_b_arrays(n_l, a_l)
-    log_a, mean_k, mean_g = _kummer(x, y, moments=True)
-    log_az, _, _ = _kummer(x, z)
+    log_a, deep = _log_kummer(x, y)
+    log_az, _ = _log_kummer(x, z)
+    mean_k = np.full(x.shape, np.nan)
+    mean_g = np.full(x.shape, np.nan)
+    series_rows = np.flatnonzero(~deep | need_asa)
+    if series_rows.size:
+        _, mk, mg = _kummer(x[series_rows], y[series_rows], moments=True)
+        mean_k[series_rows], mean_g[series_rows] = mk, mg
     inv_a = np.exp(-log_a)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         p_wait = e_b / (e_b + (1.0 - e_b) * inv_a)          # = A E / (1 + (A - 1) E)
@@ -307,7 +329,7 @@ def _erlang_a_arrays(lam, aht, patience, n, t, *, moments: bool = True):
         r_t = np.exp(log_d + log_az - log_a)                 # P(V > t) / P(V > 0)
         p_virtual_gt_t = p_wait * r_t
         # P(abandon | wait) = sum_k k w_k / (y A): a direct series, no cancellation.
-        p_ab = p_wait * mean_k / y
+        p_ab = np.where(deep, p_wait * (1.0 - (x / y) * (1.0 - inv_a)), p_wait * mean_k / y)
         p_ans = 1.0 - p_ab
         ans_wait_le_t = p_wait * (x / y) * ((1.0 - r_t) - (1.0 - d_t) * inv_a)
         sl_aoo = (1.0 - p_wait) + ans_wait_le_t
@@ -494,13 +516,16 @@ def required_agents(calls, aht_s, interval_s, *, sl_target, target_s, patience_s
     erlang_a_mode = patience_s is not None
     lam = b["calls"] / b["interval"]
 
-    def evaluate(rows, n):
+    need_asa = "asa" in b
+
+    def evaluate(rows, n, blocking=None):
         if erlang_a_mode:
-            m = _erlang_a_arrays(lam[rows], b["aht"][rows], b["patience"][rows], n, b["t"][rows])
+            m = _erlang_a_arrays(lam[rows], b["aht"][rows], b["patience"][rows], n, b["t"][rows],
+                                 need_asa=need_asa)
             m["service_level"] = m[f"sl_{sl_definition}"]
             m["asa_s"] = m["asa_answered_s"]
             return m
-        return _erlang_c_arrays(a[rows], b["aht"][rows], n, b["t"][rows])
+        return _erlang_c_arrays(a[rows], b["aht"][rows], n, b["t"][rows], blocking)
 
     def meets(rows, n, m):
         ok = m["service_level"] >= b["sl"][rows]
@@ -524,9 +549,21 @@ def required_agents(calls, aht_s, interval_s, *, sl_target, target_s, patience_s
         else:
             agents[positive] = _search_erlang_c(positive, a, b, meets)
 
-    metrics = evaluate(np.arange(size), agents)
+    all_rows = np.arange(size)
     prev_n = np.maximum(agents - 1, 0)
-    prev = evaluate(np.arange(size), prev_n)
+    if erlang_a_mode:
+        need_asa = True
+        metrics = evaluate(all_rows, agents)
+        prev = evaluate(all_rows, prev_n)
+    else:
+        # One incomplete-gamma call at n; B(n - 1) = n B(n) / (a (1 - B(n))) inverts the
+        # recursion (only used where n - 1 > a, i.e. B(n) well below 1).
+        blocking = _erlang_b_arrays(agents, a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            blocking_prev = np.clip(agents * blocking / (a * (1 - blocking)), 0.0, 1.0)
+        blocking_prev = np.where((a > 0) & (prev_n > a), blocking_prev, 1.0)
+        metrics = evaluate(all_rows, agents, blocking)
+        prev = evaluate(all_rows, prev_n, blocking_prev)
     binding = np.full(size, "zero_traffic", dtype=object)
     fractional = np.zeros(size)
     lower_x = prev_n if erlang_a_mode else np.maximum(prev_n, a)
@@ -593,7 +630,7 @@ def _search_erlang_c(rows, a, b, meets) -> np.ndarray:
     todo = np.arange(rows.size)
     aht, t = b["aht"][rows], b["t"][rows]
     while todo.size:
-        m = _erlang_c_arrays(ar[todo], aht[todo], n[todo], t[todo])
+        m = _erlang_c_arrays(ar[todo], aht[todo], n[todo], t[todo], blocking[todo])
         ok = meets(rows[todo], n[todo], m)
         result[todo[ok]] = n[todo[ok]]
         todo = todo[~ok]
@@ -624,3 +661,472 @@ def _search_bisect(rows, evaluate, meets) -> np.ndarray:
         lo[todo] = np.where(ok, lo[todo], mid)
         todo = todo[hi[todo] - lo[todo] > 1]
     return hi
+
+
+# --------------------------------------------------------------------------------------------
+# From interval requirement to FTE
+# --------------------------------------------------------------------------------------------
+
+def _local_wall_time(ds: pd.Series) -> pd.Series:
+    """Interval starts on the site clock (tz-aware stamps keep their local wall time)."""
+    ds = pd.to_datetime(ds)
+    return ds.dt.tz_localize(None) if ds.dt.tz is not None else ds
+
+
+def _interval_hours(ds: pd.Series, interval_minutes) -> float:
+    if interval_minutes is not None:
+        if not interval_minutes > 0:
+            raise ParameterError("interval_minutes", interval_minutes, "a positive number")
+        return float(interval_minutes) / 60.0
+    steps = np.diff(np.unique(ds.to_numpy(dtype="datetime64[ns]")).astype(np.int64))
+    steps = steps[steps > 0]
+    if steps.size == 0:
+        raise ParameterError("interval_minutes", None,
+                             "the interval length in minutes (cannot infer it from one row)")
+    return float(steps.min()) / 3.6e12
+
+
+def fte_rollup(requirements: pd.DataFrame, *, freq: str = "W", contract_hours_per_week=35.0,
+               shrinkage=0.0, absence_rate=0.0, schedule_efficiency=1.0,
+               agents_column: str = "agents", interval_minutes=None,
+               by: Iterable[str] = ("queue",)) -> pd.DataFrame:
+    """Weekly (``freq="W"``, weeks ending Sunday) or monthly (``"ME"``) FTE from interval
+    requirements: agent-hours, not a sum of interval peaks.
+
+    paid hours = sum(agents x interval hours) / (1 - shrinkage) / schedule_efficiency;
+    FTE = paid hours / (contract_hours_per_week x days / 7 x (1 - absence_rate)).
+    ``shrinkage`` is in-shift loss (breaks, training, coaching, in-day unplanned);
+    ``absence_rate`` is loss of contracted hours outside it (leave, long sickness): do not
+    count the same loss in both. ``schedule_efficiency`` (<= 1) is the share of scheduled
+    hours that land where the requirement is (shift patterns never fit the curve exactly).
+    Rounding happens once, here: ``fte_rounded`` = ceil(FTE) per group and period, the level
+    where people are scheduled; never sum rounded interval values. ``days`` = calendar days of
+    the period, or only those inside the data's date span for a partial edge period
+    (``complete`` False; one missing trailing day counts as a closed Sunday, not a gap).
+    """
+    if freq not in ("W", "ME"):
+        raise ParameterError("freq", freq, '"W" (weeks ending Sunday) or "ME" (calendar months)')
+    if not contract_hours_per_week > 0:
+        raise ParameterError("contract_hours_per_week", contract_hours_per_week, "hours > 0")
+    shrink = float(_as_fraction("shrinkage", shrinkage))
+    absence = float(_as_fraction("absence_rate", absence_rate))
+    if not 0 < schedule_efficiency <= 1:
+        raise ParameterError("schedule_efficiency", schedule_efficiency, "a fraction in (0, 1]")
+    by = [c for c in by if c in requirements.columns]
+    missing = [c for c in ("ds", agents_column) if c not in requirements.columns]
+    if missing:
+        raise DataError(f"requirements lack column(s) {missing}", column=missing[0],
+                        expected=f"columns ds, {agents_column} (and optionally {', '.join(by)})")
+    agents = _as_float(agents_column, requirements[agents_column].reset_index(drop=True))
+    local = _local_wall_time(requirements["ds"]).reset_index(drop=True)
+    hours = _interval_hours(local, interval_minutes)
+    day = local.dt.normalize()
+    if freq == "W":
+        period_end = day + pd.to_timedelta(6 - day.dt.day_of_week, unit="D")
+        period_start = period_end - pd.Timedelta(days=6)
+    else:
+        period_end = day + pd.offsets.MonthEnd(0)
+        period_start = period_end - pd.offsets.MonthBegin(1)
+    frame = pd.DataFrame({"period": period_end, "period_start": period_start,
+                          "agent_hours": agents * hours, "agents": agents})
+    for c in by:
+        frame[c] = requirements[c].to_numpy()
+    keys = [*by, "period"]
+    grouped = frame.groupby(keys, sort=True).agg(period_start=("period_start", "first"),
+                                                 workload_hours=("agent_hours", "sum"),
+                                                 peak_agents=("agents", "max")).reset_index()
+    first_day, last_day = day.min(), day.max()
+    start = grouped["period_start"].where(grouped["period_start"] > first_day, first_day)
+    end = grouped["period"].where(grouped["period"] < last_day, last_day)
+    full_days = (grouped["period"] - grouped["period_start"]).dt.days + 1
+    covered = (end - start).dt.days + 1
+    # One uncovered trailing day is a closed day (Sunday), not a partial period.
+    grouped["complete"] = covered >= full_days - 1
+    grouped["days"] = np.where(grouped["complete"], full_days, covered)
+    grouped["paid_hours"] = grouped["workload_hours"] / (1 - shrink) / schedule_efficiency
+    available = contract_hours_per_week * grouped["days"] / 7.0 * (1 - absence)
+    grouped["fte"] = grouped["paid_hours"] / available
+    # round to 1e-9 first so binary noise (20.000000000000004) does not add a whole FTE
+    grouped["fte_rounded"] = np.ceil(grouped["fte"].round(9)).astype(np.int64)
+    return grouped[[*by, "period", "period_start", "days", "complete", "workload_hours",
+                    "paid_hours", "fte", "fte_rounded", "peak_agents"]]
+
+
+# --------------------------------------------------------------------------------------------
+# AHT profile
+# --------------------------------------------------------------------------------------------
+
+def aht_profile(history: pd.DataFrame, *, recent_weeks: int | None = 13,
+                min_calls: float = 30.0) -> pd.DataFrame:
+    """Call-weighted AHT by queue x weekday x slot (local clock) from ``ds, queue, calls,
+    aht_s`` history (``toolkit.io.read_volumes``).
+
+    Uses the last ``recent_weeks`` weeks (AHT drifts; None = all). A cell with fewer than
+    ``min_calls`` calls borrows the queue x slot value, then the queue value (``level`` says
+    which), so thin early/late slots do not get noisy AHTs. ``aht_queue_s`` is the queue's
+    call-weighted AHT over the window (the fallback for unseen slots).
+    """
+    needed = {"ds", "queue", "calls", "aht_s"}
+    if not needed <= set(history.columns):
+        missing = sorted(needed - set(history.columns))
+        raise DataError(f"history lacks column(s) {missing}", column=missing[0],
+                        expected="ds, queue, calls, aht_s (toolkit.io.read_volumes)")
+    local = _local_wall_time(history["ds"])
+    frame = pd.DataFrame({"queue": history["queue"].astype(str).to_numpy(),
+                          "day": local.dt.normalize().to_numpy(),
+                          "weekday": local.dt.day_of_week.to_numpy(),
+                          "slot": local.dt.strftime("%H:%M").to_numpy(),
+                          "calls": history["calls"].to_numpy(dtype=float),
+                          "aht_s": history["aht_s"].to_numpy(dtype=float)})
+    if recent_weeks is not None:
+        frame = frame[frame["day"] > frame["day"].max() - pd.Timedelta(weeks=recent_weeks)]
+    frame = frame[(frame["calls"] > 0) & np.isfinite(frame["aht_s"])]
+    if frame.empty:
+        raise DataError("history has no interval with calls and an AHT", column="aht_s",
+                        expected="some intervals with calls > 0 and aht_s given")
+    frame = frame.assign(handle=frame["calls"] * frame["aht_s"])
+
+    def level(keys):
+        g = frame.groupby(keys, sort=True)[["calls", "handle"]].sum().reset_index()
+        return g.assign(aht_s=g["handle"] / g["calls"]).drop(columns="handle")
+
+    cell = level(["queue", "weekday", "slot"])
+    by_slot = level(["queue", "slot"]).rename(columns={"aht_s": "aht_slot", "calls": "calls_slot"})
+    by_queue = level(["queue"]).rename(columns={"aht_s": "aht_queue", "calls": "calls_queue"})
+    out = cell.merge(by_slot, on=["queue", "slot"]).merge(by_queue, on="queue")
+    use_cell = out["calls"] >= min_calls
+    use_slot = ~use_cell & (out["calls_slot"] >= min_calls)
+    out["level"] = np.select([use_cell, use_slot], ["queue_weekday_slot", "queue_slot"], "queue")
+    out["aht_s"] = np.select([use_cell, use_slot], [out["aht_s"], out["aht_slot"]],
+                             out["aht_queue"])
+    out["aht_queue_s"] = out["aht_queue"]
+    return out[["queue", "weekday", "slot", "aht_s", "calls", "level", "aht_queue_s"]]
+
+
+def apply_aht_profile(forecast: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
+    """Add ``aht_s`` to a ``ds, queue, ...`` forecast from an ``aht_profile`` table; slots the
+    profile lacks take the queue's call-weighted AHT. A queue the profile lacks is an error."""
+    local = _local_wall_time(forecast["ds"])
+    keys = pd.DataFrame({"queue": forecast["queue"].astype(str).to_numpy(),
+                         "weekday": local.dt.day_of_week.to_numpy(),
+                         "slot": local.dt.strftime("%H:%M").to_numpy()})
+    merged = keys.merge(profile[["queue", "weekday", "slot", "aht_s"]], how="left",
+                        on=["queue", "weekday", "slot"])
+    queue_mean = profile.groupby("queue")["aht_queue_s"].first()
+    fallback = merged["queue"].map(queue_mean)
+    unknown = merged["aht_s"].isna() & fallback.isna()
+    if unknown.any():
+        pos = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise DataError(f"no AHT history for queue {merged['queue'].iloc[pos]!r}", row=pos + 1,
+                        column="queue", expected=f"one of {sorted(queue_mean.index)}")
+    out = forecast.copy()
+    out["aht_s"] = merged["aht_s"].fillna(fallback).to_numpy()
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Forecast uncertainty
+# --------------------------------------------------------------------------------------------
+
+_Z80, _Z95 = stats.norm.ppf(0.9), stats.norm.ppf(0.975)
+FORECAST_COLUMNS = ("yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95")
+
+
+def forecast_distribution(forecast: pd.DataFrame, *, family: str = "lognormal") -> pd.DataFrame:
+    """Per-interval distribution of calls fitted to the forecast's 80/95 % interval columns.
+
+    ``lognormal``: median = yhat, log-scale sigma = mean of the log distances to every
+    positive interval bound divided by its normal quantile (zero lower bounds are skipped).
+    ``gamma``: mean = yhat, standard deviation = mean of (upper - lower) / (2 z) over the two
+    intervals (shape = mean^2 / var). yhat <= 0 or a zero-width interval gives a point mass.
+    Returns ``family, mean, sd, p1, p2`` (lognormal: mu, sigma; gamma: shape, scale).
+    """
+    if family not in ("lognormal", "gamma"):
+        raise ParameterError("family", family, '"lognormal" or "gamma"')
+    missing = [c for c in FORECAST_COLUMNS if c not in forecast.columns]
+    if missing:
+        raise DataError(f"forecast lacks column(s) {missing}", column=missing[0],
+                        expected=", ".join(FORECAST_COLUMNS))
+    cols = {c: _as_float(c, forecast[c].reset_index(drop=True)) for c in FORECAST_COLUMNS}
+    yhat = cols["yhat"]
+    for lo, hi in (("yhat_lower_80", "yhat_upper_80"), ("yhat_lower_95", "yhat_upper_95")):
+        bad = cols[lo] > cols[hi]
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise DataError(f"'{lo}' above '{hi}'", row=pos + 1, column=lo,
+                            expected="lower bound <= upper bound")
+    point = yhat <= 0
+    if family == "lognormal":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = np.log(np.where(point, 1.0, yhat))
+            parts = []
+            for col, z, sign in (("yhat_upper_80", _Z80, 1), ("yhat_upper_95", _Z95, 1),
+                                 ("yhat_lower_80", _Z80, -1), ("yhat_lower_95", _Z95, -1)):
+                v = cols[col]
+                parts.append(np.where(v > 0, sign * (np.log(v) - m) / z, np.nan))
+            stacked = np.vstack(parts)
+            finite = np.isfinite(stacked)
+            count = finite.sum(axis=0)
+            sigma = np.where(count > 0, np.where(finite, stacked, 0.0).sum(axis=0)
+                             / np.maximum(count, 1), 0.0)
+        sigma = np.where(point, 0.0, np.maximum(sigma, 0.0))
+        mean = np.where(point, 0.0, np.exp(m + sigma**2 / 2))
+        sd = mean * np.sqrt(np.expm1(sigma**2))
+        p1, p2 = np.where(point, -np.inf, m), sigma
+    else:
+        sd = ((cols["yhat_upper_80"] - cols["yhat_lower_80"]) / (2 * _Z80)
+              + (cols["yhat_upper_95"] - cols["yhat_lower_95"]) / (2 * _Z95)) / 2
+        mean = np.where(point, 0.0, yhat)
+        sd = np.where(point, 0.0, sd)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p1 = np.where(sd > 0, mean**2 / sd**2, np.inf)
+            p2 = np.where(sd > 0, sd**2 / np.where(mean > 0, mean, 1.0), 0.0)
+    return pd.DataFrame({"family": family, "mean": mean, "sd": sd, "p1": p1, "p2": p2},
+                        index=forecast.index)
+
+
+def calls_quantile(distribution: pd.DataFrame, q) -> np.ndarray:
+    """Calls at probability ``q`` (scalar or array broadcast against the rows) of a
+    ``forecast_distribution`` table; point masses return their value."""
+    q = np.asarray(q, dtype=float)
+    family = distribution["family"].iloc[0] if len(distribution) else "lognormal"
+    p1 = distribution["p1"].to_numpy()
+    p2 = distribution["p2"].to_numpy()
+    mean = distribution["mean"].to_numpy()
+    if q.ndim == 2:
+        p1, p2, mean = p1[None, :], p2[None, :], mean[None, :]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if family == "lognormal":
+            value = np.exp(p1 + p2 * stats.norm.ppf(q))
+        else:
+            value = stats.gamma.ppf(q, np.where(np.isfinite(p1), p1, 1.0),
+                                    scale=np.where(p2 > 0, p2, 1.0))
+    degenerate = (p2 <= 0) | ~np.isfinite(p1) if family == "lognormal" else (p2 <= 0)
+    return np.where(degenerate, mean, value)
+
+
+def staff_to_quantile(forecast: pd.DataFrame, *, quantile: float, aht_s, interval_s,
+                      family: str = "lognormal", **targets) -> pd.DataFrame:
+    """Required agents for the calls at a forecast quantile (e.g. 0.8: staffed for a volume
+    exceeded one interval in five). ``targets`` go to ``required_agents``."""
+    _check_fraction("quantile", quantile)
+    dist = forecast_distribution(forecast, family=family)
+    calls = calls_quantile(dist, quantile)
+    out = required_agents(calls, np.asarray(aht_s, dtype=float), interval_s, **targets)
+    out.index = forecast.index
+    out.insert(0, "calls", calls)
+    return out
+
+
+def _sl_at(calls, aht, interval_s, agents, target_s, patience_s, sl_definition):
+    if patience_s is None:
+        return erlang_c(calls, aht, interval_s, agents, target_s)["service_level"].to_numpy()
+    return erlang_a(calls, aht, interval_s, agents, target_s, patience_s,
+                    sl_definition=sl_definition)["service_level"].to_numpy()
+
+
+def service_level_risk(forecast: pd.DataFrame, agents, *, aht_s, interval_s, target_s,
+                       sl_target: float, patience_s=None,
+                       sl_definition: str = "answered_of_offered", family: str = "lognormal",
+                       within_day_correlation: float = 0.5, n_draws: int = 200,
+                       seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Expected SL and P(SL >= sl_target) for a given staffing over the forecast distribution.
+
+    Per interval (exact, deterministic): E[SL] by a 64-point quantile rule; P(SL >= target)
+    = P(calls <= c*) where c* (bisection) is the most calls the staffing absorbs at target.
+    Per day and queue (Monte Carlo, seeded): daily SL = calls-weighted interval SL; interval
+    draws share a day factor with correlation ``within_day_correlation`` (forecast errors
+    within a day move together; 0 = independent, which understates risk).
+    Returns ``(per_interval, per_day)``.
+    """
+    _check_fraction("sl_target", sl_target)
+    if not 0 <= within_day_correlation <= 1:
+        raise ParameterError("within_day_correlation", within_day_correlation, "a value in [0, 1]")
+    dist = forecast_distribution(forecast, family=family)
+    rows = len(forecast)
+    agents = np.broadcast_to(_as_float("agents", agents, integer=True), (rows,)).copy()
+    aht = np.broadcast_to(_as_float("aht_s", aht_s), (rows,)).copy()
+    grid = (np.arange(64) + 0.5) / 64
+    calls_grid = calls_quantile(dist, grid[:, None])                 # (64, rows)
+    flat = lambda v: np.broadcast_to(v, calls_grid.shape).ravel()  # noqa: E731
+    sl_grid = _sl_at(calls_grid.ravel(), flat(aht), interval_s, flat(agents), target_s,
+                     patience_s, sl_definition).reshape(calls_grid.shape)
+    expected = sl_grid.mean(axis=0)
+    # Largest calls still meeting the target: SL falls with calls, bisect on [0, hi].
+    lo = np.zeros(rows)
+    hi = np.maximum(calls_quantile(dist, 0.99999), 1.0) * 2
+    meets_hi = _sl_at(hi, aht, interval_s, agents, target_s, patience_s, sl_definition) >= sl_target
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        ok = _sl_at(mid, aht, interval_s, agents, target_s, patience_s, sl_definition) >= sl_target
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    threshold = np.where(meets_hi, np.inf, lo)
+    mean = dist["mean"].to_numpy()
+    if dist["family"].iloc[0] == "lognormal":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (np.log(threshold) - dist["p1"].to_numpy()) / np.where(dist["p2"] > 0, dist["p2"], 1)
+        cdf = stats.norm.cdf(z)
+    else:
+        cdf = stats.gamma.cdf(threshold, np.where(np.isfinite(dist["p1"]), dist["p1"], 1.0),
+                              scale=np.where(dist["p2"] > 0, dist["p2"], 1.0))
+    point = dist["p2"].to_numpy() <= 0
+    sl_point = _sl_at(mean, aht, interval_s, agents, target_s, patience_s, sl_definition)
+    p_meet = np.where(point, (sl_point >= sl_target).astype(float), cdf)
+    per_interval = pd.DataFrame({"ds": forecast["ds"].to_numpy(),
+                                 "queue": forecast["queue"].to_numpy() if "queue" in forecast
+                                 else "all",
+                                 "agents": agents.astype(np.int64), "calls_mean": mean,
+                                 "sl_at_mean": sl_point, "expected_sl": expected,
+                                 "calls_at_target": threshold, "p_sl_ge_target": p_meet},
+                                index=forecast.index)
+    # Per day: correlated Monte Carlo draws.
+    rng = np.random.default_rng(seed)
+    local = _local_wall_time(forecast["ds"]).reset_index(drop=True)
+    day_key = pd.DataFrame({"queue": per_interval["queue"].to_numpy(),
+                            "day": local.dt.normalize().to_numpy()})
+    day_codes, day_uniques = pd.factorize(pd.MultiIndex.from_frame(day_key))
+    z_day = rng.standard_normal((n_draws, len(day_uniques)))[:, day_codes]
+    z_own = rng.standard_normal((n_draws, rows))
+    r = within_day_correlation
+    u = stats.norm.cdf(np.sqrt(r) * z_day + np.sqrt(1 - r) * z_own)
+    draws = calls_quantile(dist, np.clip(u, 1e-12, 1 - 1e-12))
+    sl_draw = _sl_at(draws.ravel(), np.broadcast_to(aht, draws.shape).ravel(), interval_s,
+                     np.broadcast_to(agents, draws.shape).ravel(), target_s, patience_s,
+                     sl_definition).reshape(draws.shape)
+    met = np.zeros((n_draws, len(day_uniques)))
+    offered = np.zeros((n_draws, len(day_uniques)))
+    for d in range(n_draws):
+        met[d] = np.bincount(day_codes, weights=draws[d] * sl_draw[d], minlength=len(day_uniques))
+        offered[d] = np.bincount(day_codes, weights=draws[d], minlength=len(day_uniques))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        day_sl = np.where(offered > 0, met / offered, 1.0)
+    per_day = pd.DataFrame({"queue": [k[0] for k in day_uniques],
+                            "day": [k[1] for k in day_uniques],
+                            "calls_mean": np.bincount(day_codes, weights=mean),
+                            "expected_sl": day_sl.mean(axis=0),
+                            "sl_p10": np.quantile(day_sl, 0.1, axis=0),
+                            "p_sl_ge_target": (day_sl >= sl_target).mean(axis=0)})
+    return per_interval, per_day.sort_values(["queue", "day"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Discrete-event simulation check
+# --------------------------------------------------------------------------------------------
+
+def _lognormal(rng, mean, cv, size):
+    sigma2 = math.log1p(cv * cv)
+    return rng.lognormal(math.log(mean) - sigma2 / 2, math.sqrt(sigma2), size)
+
+
+def _draw(rng, kind: str, mean: float, cv: float, size: int, parameter: str) -> np.ndarray:
+    if not np.isfinite(mean):
+        return np.full(size, np.inf)
+    if kind == "exponential":
+        return rng.exponential(mean, size)
+    if kind == "lognormal":
+        return _lognormal(rng, mean, cv, size)
+    if kind == "deterministic":
+        return np.full(size, float(mean))
+    raise ParameterError(parameter, kind, '"exponential", "lognormal" or "deterministic"')
+
+
+def _simulate_one(lam, n, aht, patience, t, *, handle, handle_cv, patience_kind, patience_cv,
+                  n_calls, warmup, batches, rng):
+    """FCFS M/G/n+G in steady state: one long run of ``n_calls`` arrivals after ``warmup``.
+
+    Server free times live in a heap; a caller starts at max(arrival, earliest free time)
+    unless that wait exceeds its patience (then it abandons and takes no server). FCFS makes
+    start times non-decreasing, so this single pass is exact.
+    """
+    total = n_calls + warmup
+    arrivals = np.cumsum(rng.exponential(1.0 / lam, total))
+    service = _draw(rng, handle, aht, handle_cv, total, "handle")
+    pat = _draw(rng, patience_kind, patience, patience_cv, total, "patience")
+    waits = np.empty(total)
+    answered = np.zeros(total, dtype=bool)
+    free = [0.0] * int(n)
+    heapq.heapify(free)
+    for i in range(total):
+        arr = arrivals[i]
+        if n == 0:
+            waits[i] = pat[i]
+            continue
+        start = free[0] if free[0] > arr else arr
+        wait = start - arr
+        if wait > pat[i]:
+            waits[i] = pat[i]
+            continue
+        waits[i] = wait
+        answered[i] = True
+        heapq.heapreplace(free, start + service[i])
+    waits, answered = waits[warmup:], answered[warmup:]
+    sl = answered & (waits <= t)
+    split = np.array_split(np.arange(n_calls), batches)
+    sl_b = np.array([sl[s].mean() for s in split])
+    ab_b = np.array([1 - answered[s].mean() for s in split])
+    n_ans = answered.sum()
+    return (sl.mean(), sl_b.std(ddof=1) / math.sqrt(batches), 1 - answered.mean(),
+            ab_b.std(ddof=1) / math.sqrt(batches),
+            float(waits[answered].mean()) if n_ans else np.nan)
+
+
+def simulate_intervals(calls, aht_s, interval_s, agents, target_s, patience_s=None, *,
+                       handle: str = "exponential", handle_cv: float = 1.0,
+                       patience: str = "exponential", patience_cv: float = 1.0,
+                       n_calls: int = 20_000, warmup_calls: int = 2_000, batches: int = 10,
+                       seed: int = 0) -> pd.DataFrame:
+    """Steady-state discrete-event simulation per row, to check the formulas' assumptions.
+
+    Each row is simulated as a long stationary run at its arrival rate (calls / interval_s)
+    with ``agents`` servers: handle times exponential (Erlang) or lognormal with ``handle_cv``;
+    patience exponential (Erlang A), lognormal or deterministic with mean ``patience_s``
+    (None = infinite, Erlang C). Returns ``sim_sl`` (answered within target_s of offered),
+    ``sim_sl_se`` (batch means), ``sim_abandon``, ``sim_abandon_se``, ``sim_asa_s``
+    (answered calls). Seeded: same inputs, same numbers.
+    """
+    index = _index_of(calls, aht_s, interval_s, agents, target_s)
+    calls_a, aht, interval = _traffic(calls, aht_s, interval_s)
+    pat = np.inf if patience_s is None else _as_float("patience_s", patience_s, allow_inf=True,
+                                                        positive=True)
+    b = _broadcast(calls=calls_a, aht=aht, interval=interval,
+                   n=_as_float("agents", agents, integer=True),
+                   t=_as_float("target_s", target_s), patience=np.atleast_1d(pat))
+    if batches < 2 or n_calls < batches:
+        raise ParameterError("batches", batches, "at least 2 and at most n_calls")
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(b["calls"].shape[0]):
+        lam = b["calls"][i] / b["interval"][i]
+        if lam <= 0:
+            rows.append((1.0, 0.0, 0.0, 0.0, 0.0))
+            continue
+        rows.append(_simulate_one(lam, int(b["n"][i]), b["aht"][i], b["patience"][i], b["t"][i],
+                                  handle=handle, handle_cv=handle_cv, patience_kind=patience,
+                                  patience_cv=patience_cv, n_calls=n_calls, warmup=warmup_calls,
+                                  batches=batches, rng=rng))
+    return pd.DataFrame(rows, columns=["sim_sl", "sim_sl_se", "sim_abandon", "sim_abandon_se",
+                                       "sim_asa_s"], index=index)
+
+
+def flag_formula_vs_simulation(formula: pd.DataFrame, simulated: pd.DataFrame, *,
+                               sl_tolerance: float = 0.03,
+                               abandon_tolerance: float = 0.02) -> pd.DataFrame:
+    """Side by side formula and simulation; ``flag`` where SL or abandonment differ by more
+    than the tolerance (absolute, in fractions) beyond three simulation standard errors —
+    i.e. where the Erlang assumptions, not simulation noise, move the answer."""
+    if len(formula) != len(simulated):
+        raise ParameterError("simulated", f"{len(simulated)} rows",
+                             f"one row per formula row ({len(formula)})")
+    out = pd.DataFrame(index=formula.index)
+    out["sl_formula"] = formula["service_level"].to_numpy()
+    out["sl_sim"] = simulated["sim_sl"].to_numpy()
+    out["sl_gap"] = out["sl_sim"] - out["sl_formula"]
+    ab_formula = formula["p_abandon"].to_numpy() if "p_abandon" in formula else 0.0
+    out["abandon_formula"] = ab_formula
+    out["abandon_sim"] = simulated["sim_abandon"].to_numpy()
+    out["abandon_gap"] = out["abandon_sim"] - out["abandon_formula"]
+    sl_se = simulated["sim_sl_se"].to_numpy()
+    ab_se = simulated["sim_abandon_se"].to_numpy()
+    out["flag"] = ((np.abs(out["sl_gap"]) > sl_tolerance + 3 * sl_se)
+                   | (np.abs(out["abandon_gap"]) > abandon_tolerance + 3 * ab_se))
+    return out
