@@ -456,3 +456,19 @@ def test_control_chart_specs_title_the_finding(tmp_path, catalogue):
     assert list(specs) == ["A · SL: special cause in 2026-10"]  # no series with < 2 values
     spec = specs["A · SL: special cause in 2026-10"]
     assert spec["target"] == 0.80 and spec["percent"] is True
+
+
+def test_interval_input_errors_name_the_problem(intervals):
+    with pytest.raises(DataError, match=r"stats\.csv.*missing column\(s\) \['wait_time_s'\]"):
+        kpi.interval_kpis(intervals.drop(columns="wait_time_s"), file="stats.csv")
+    naive = intervals.assign(ds=intervals["ds"].dt.tz_localize(None))
+    with pytest.raises(DataError, match="'ds' has no time zone"):
+        kpi.interval_kpis(naive)
+
+
+def test_month_without_traffic_is_no_data_not_zero():
+    quiet = interval_rows([("2026-09-15T08:00:00+02:00", "care", "A", 0, 0, 0, 0, 0, 0, 0)])
+    long = kpi.interval_kpis(quiet)
+    assert long["value"].isna().all()  # 0 / 0 offered: no service level, not 0 % or 100 %
+    assert kpi.rag_status(long["value"], 0.8, np.inf, 0.75, np.inf).tolist() == [
+        "no data"] * len(long)
