@@ -148,6 +148,13 @@ def test_bad_timestamps(tmp_path, stamp, fragment):
 
 
 # --------------------------------------------------------------------------- file and header
+def test_ragged_and_blank_rows(tmp_path):
+    message = error_of(write(tmp_path, [*ROWS[:2], ROWS[2] + ",1", *ROWS[3:]]))
+    assert "row 4" in message and "11 values but the header has 10 columns" in message
+    message = error_of(write(tmp_path, [*ROWS[:2], "", *ROWS[2:]]))
+    assert "row 4" in message and "column 'ds'" in message and "empty cell" in message
+
+
 def test_zero_byte_file(tmp_path):
     path = tmp_path / "interval_stats.csv"
     path.write_bytes(b"")

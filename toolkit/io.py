@@ -95,10 +95,21 @@ def _load(path, columns: dict[str, str], optional: tuple[str, ...] = ()
         except pd.errors.EmptyDataError as exc:
             raise DataError("the file has no header row", file=path, check="header",
                             expected=f"a header row ({expected_header})") from exc
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise DataError(f"the file cannot be read as CSV ({exc})", file=path,
+        except pd.errors.ParserError as exc:
+            found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+            if found:
+                want, line, saw = (int(g) for g in found.groups())
+                raise DataError(f"the row has {saw} values but the header has {want} columns",
+                                file=path, row=line, check="same number of values as columns",
+                                expected="one value per header column (quote values that "
+                                         "contain commas)") from exc
+            raise DataError(f"the file cannot be read as CSV ({str(exc).strip()})", file=path,
                             check="CSV format",
                             expected="UTF-8 comma-separated values, one row per line") from exc
+        except UnicodeDecodeError as exc:
+            raise DataError(f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                            file=path, check="UTF-8 encoding",
+                            expected="a CSV saved as UTF-8") from exc
         source = _Source(path, first_row=2)
     else:
         df = pd.read_parquet(path, engine="pyarrow")
@@ -210,6 +221,10 @@ def _timestamps(df: pd.DataFrame, column: str, source: _Source, tz: str) -> pd.S
         raise source.error("time stamps have no UTC offset (naive)", position=0, column=column,
                            check="explicit UTC offset",
                            expected=f"tz-aware time stamps; add the UTC offset ({tz} clock)")
+    pos = _first(_blank(s))
+    if pos is not None:
+        raise source.error("empty cell", position=pos, column=column, check="not empty",
+                           expected=schemas_description(column))
     text = s.astype(str)
     if text.str.fullmatch(_CANONICAL).to_numpy(dtype=bool).all():
         # Fast path for the contract's own format (vectorised slicing, no regex groups).
