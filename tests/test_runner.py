@@ -140,8 +140,8 @@ runs:
     parameters: {{mode: fail}}
   - name: slow
     notebook: {NB}/behave.ipynb
-    parameters: {{mode: sleep, seconds: 30}}
-    timeout_s: 1
+    parameters: {{mode: sleep, seconds: 0.8}}
+    timeout_s: 1.2
   - name: crash
     notebook: {NB}/behave.ipynb
     parameters: {{mode: kill}}
@@ -159,6 +159,9 @@ def test_each_run_is_classified_and_one_failure_does_not_stop_others(mixed_run):
     assert summary.exit_code == runner.EXIT_RUN_FAILED == 1
     broken = next(r for r in summary.results if r["name"] == "broken")
     assert broken["error"] == "cell 3: ValueError: fixture failure requested"
+    # Two cells of 0.8 s each: within a per-cell limit, beyond the run's 1.2 s budget.
+    slow = next(r for r in summary.results if r["name"] == "slow")
+    assert slow["error"].startswith("run exceeded timeout_s = 1.2 s")
 
 
 def test_outputs_manifest_and_html(mixed_run):

@@ -366,21 +366,31 @@ def execute_run(job: dict) -> dict:
 
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
+    deadline = t0 + job["timeout_s"]
+
+    def remaining_budget(cell) -> float:
+        # nbclient's timeout is per cell; asking it for "what is left of the run's budget"
+        # before each cell turns timeout_s into a limit on the whole run.
+        return max(deadline - time.perf_counter(), 0.05)
+
     error: BaseException | None = None
     with tempfile.TemporaryDirectory(prefix="cc-run-") as tmp:
         out_path = Path(tmp) / "executed.ipynb"
         try:
             papermill.execute_notebook(
                 job["notebook_path"], str(out_path), parameters=job["parameters"],
-                kernel_name=job["kernel"], execution_timeout=job["timeout_s"],
-                cwd=job["cwd"], progress_bar=False, log_output=False,
+                kernel_name=job["kernel"], execution_timeout=math.ceil(job["timeout_s"]),
+                timeout_func=remaining_budget, cwd=job["cwd"], progress_bar=False,
+                log_output=False,
                 request_save_on_cell_execute=True)  # also saves timed-out / killed runs
         except Exception as exc:  # classified below; one failure never stops other runs
             error = exc
         duration = time.perf_counter() - t0
         status = classify(error)
-        result = {"name": job["name"], "status": status,
-                  "error": _error_text(error) if error else None,
+        message = _error_text(error) if error else None
+        if status == "timeout":
+            message = f"run exceeded timeout_s = {job['timeout_s']:g} s ({message})"
+        result = {"name": job["name"], "status": status, "error": message,
                   "duration_s": round(duration, 3),
                   "started_at": started.isoformat(timespec="seconds"),
                   "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
