@@ -201,13 +201,27 @@ def test_aggregate_sums_and_combines_intervals():
     ds = pd.to_datetime(["2024-05-06 09:00", "2024-05-06 09:30", "2024-05-07 09:00"])
     f = pd.DataFrame({"ds": ds, "queue": "q", "yhat": [10.0, 20.0, 30.0],
                       "yhat_lower_80": [8.0, 17.0, 26.0], "yhat_upper_80": [12.0, 23.0, 34.0]})
-    daily = fc.aggregate(f, "D")
+    daily = fc.aggregate(f, "D")                  # no estimates: fully dependent (rho = 1)
     np.testing.assert_allclose(daily["yhat"], [30, 30])
-    np.testing.assert_allclose(daily["yhat_lower_80"], [25, 26])   # half-widths add in a day
-    monthly = fc.aggregate(f, "ME")
+    np.testing.assert_allclose(daily["yhat_lower_80"], [25, 26])   # half-widths add
+    indep = fc.aggregate(f, "D", correlation={"intraday": 0.0, "days": 0.0})
+    assert indep["yhat_upper_80"].iloc[0] == pytest.approx(30 + np.sqrt(2 ** 2 + 3 ** 2))
+    monthly = fc.aggregate(f, "ME", correlation={"intraday": 1.0, "days": 0.0})
     assert monthly["yhat"].iloc[0] == 60
     # across days: root of summed squares, sqrt(5^2 + 4^2)
     assert monthly["yhat_upper_80"].iloc[0] == pytest.approx(60 + np.sqrt(41))
+    with pytest.raises(ParameterError, match="correlation"):
+        fc.aggregate(f, "D", correlation=0.5)
+
+
+def test_forecast_stores_error_correlations_for_aggregation():
+    hist = weekday_history(weeks=8, noise=True)
+    out = quiet(fc.forecast, hist, 20, method="topdown")
+    rho = out.attrs["models"]["care"]["correlation"]
+    assert 0 <= rho["intraday"] <= 1 and 0 <= rho["days"] <= 1
+    daily = fc.aggregate(out, "D")
+    assert (daily["yhat_upper_95"] >= daily["yhat"]).all()
+    np.testing.assert_allclose(daily["yhat"].sum(), out["yhat"].sum())
 
 
 def test_reconcile_moves_noisier_queue_more():

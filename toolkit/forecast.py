@@ -613,6 +613,18 @@ class _Calibration:
     q: dict                 # (bucket, level) -> (q_low, q_high)
     max_h: int
 
+    def sd(self, yhat: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """Error standard deviation of each forecast under the fitted variance law."""
+        out = np.zeros_like(yhat, dtype=float)
+        buckets = _bucket(np.minimum(h, self.max_h))
+        known = sorted(self.a)
+        for bk in np.unique(buckets):
+            use = bk if bk in self.a else known[np.searchsorted(known, bk).clip(
+                0, len(known) - 1)]
+            sel = buckets == bk
+            out[sel] = np.sqrt(self.a[use] * yhat[sel] + self.b[use] * yhat[sel] ** 2)
+        return out
+
     def bounds(self, yhat: np.ndarray, h: np.ndarray, level: int):
         lo, hi = np.zeros_like(yhat), np.zeros_like(yhat)
         buckets = _bucket(np.minimum(h, self.max_h))
@@ -687,13 +699,15 @@ class FittedForecast:
     weights: dict
     inner_mase: dict
     notes: list
+    #: error correlation between intervals of a day and between days (for ``aggregate``)
+    correlation: dict = field(default_factory=lambda: {"intraday": 1.0, "days": 1.0})
 
 
 def _inner_backtest(panel: Panel, h_days: int, methods: Sequence[str], n_origins: int):
     """Run each method from the inner origins; return stacked (method -> yhat), actual, h."""
     origins = _inner_origins(len(panel.dates), h_days, n_origins)
     preds = {m: [] for m in methods}
-    actual, hs, scale_w = [], [], []
+    actual, hs, scale_w, org = [], [], [], []
     season = panel.week_season()
     for n_train in origins:
         train = panel.head(n_train)
@@ -707,10 +721,11 @@ def _inner_backtest(panel: Panel, h_days: int, methods: Sequence[str], n_origins
         actual.append(y_test)
         hs.append(h)
         scale_w.append(np.full(len(y_test), 1.0 / scale if scale > 0 else 1.0))
+        org.append(np.full(len(y_test), n_train))
     if not origins:
         return None
     return ({m: np.concatenate(v) for m, v in preds.items()}, np.concatenate(actual),
-            np.concatenate(hs), np.concatenate(scale_w), len(origins))
+            np.concatenate(hs), np.concatenate(scale_w), np.concatenate(org))
 
 
 def _naive_scale(panel: Panel, season: int | None = None) -> float:
@@ -763,7 +778,7 @@ def _fit_queue(panel: Panel, future: pd.DatetimeIndex, method: str, levels: Sequ
             bounds[lv] = (np.clip(yhat - zq * sd, 0, None) * mask, (yhat + zq * sd) * mask)
         return FittedForecast(future, yhat * mask, bounds, candidates[0], {candidates[0]: 1.0},
                               {}, notes)
-    preds, actual, h, scale_w, n_orig = inner
+    preds, actual, h, scale_w, org = inner
     inner_mase = {m: float(np.mean(np.abs(p - actual) * scale_w)) for m, p in preds.items()}
     if method == "auto":
         weights, chosen_pred = _choose_combination(preds, actual, scale_w, inner_mase)
@@ -789,7 +804,34 @@ def _fit_queue(panel: Panel, future: pd.DatetimeIndex, method: str, levels: Sequ
         hi = np.zeros_like(yhat)
         lo[mask], hi[mask] = calib.bounds(yhat[mask], hmat[mask], lv)
         bounds[lv] = (np.minimum(lo, yhat), hi)
-    return FittedForecast(future, yhat, bounds, label, weights, inner_mase, notes)
+    correlation = _error_correlation(chosen_pred, actual, h, org, calib)
+    return FittedForecast(future, yhat, bounds, label, weights, inner_mase, notes, correlation)
+
+
+def _error_correlation(yhat, actual, h, org, calib) -> dict:
+    """Average correlation of inner-backtest errors between intervals of the same day and
+    between days of the same origin's horizon (moment estimate, clipped to [0, 1]).
+
+    ``aggregate`` uses them to widen summed intervals correctly: errors of a day's intervals
+    share the day-level error, and level errors persist from day to day.
+    """
+    err = actual - yhat
+    sd = calib.sd(yhat, h)
+    frame = pd.DataFrame({"o": org, "h": h, "e": err, "e2": err ** 2, "sd": sd,
+                          "sd2": sd ** 2})
+    day = frame.groupby(["o", "h"]).agg(e=("e", "sum"), e2=("e2", "sum"), sd=("sd", "sum"),
+                                        sd2=("sd2", "sum"))
+    num = float((day["e"] ** 2 - day["e2"]).sum())
+    den = float((day["sd"] ** 2 - day["sd2"]).sum())
+    rho_day = float(np.clip(num / den, 0, 1)) if den > 0 else 1.0
+    # daily error sd implied by rho_day, then the same estimate across a horizon's days
+    day_sd = np.sqrt(day["sd2"] + rho_day * (day["sd"] ** 2 - day["sd2"]))
+    days = day.assign(dsd=day_sd, dsd2=day_sd ** 2, de2=day["e"] ** 2).groupby(level="o").agg(
+        e=("e", "sum"), de2=("de2", "sum"), dsd=("dsd", "sum"), dsd2=("dsd2", "sum"))
+    num = float((days["e"] ** 2 - days["de2"]).sum())
+    den = float((days["dsd"] ** 2 - days["dsd2"]).sum())
+    rho_days = float(np.clip(num / den, 0, 1)) if den > 0 else 1.0
+    return {"intraday": round(rho_day, 3), "days": round(rho_days, 3)}
 
 
 def _choose_combination(preds: dict, actual, scale_w, inner_mase: dict):
@@ -961,6 +1003,7 @@ def _forecast_one(series, queue, horizon, step, out_agg, method, levels, country
     if n_int is not None and future_ds is None:
         frame = frame.iloc[:n_int]
     info = {"method": fitted.method, "weights": fitted.weights,
+            "correlation": fitted.correlation,
             "inner_mase": fitted.inner_mase, "notes": fitted.notes}
     return frame.reset_index(drop=True), info
 
@@ -1148,41 +1191,43 @@ def _level_columns(frame: pd.DataFrame) -> list[int]:
                    if (m := re.fullmatch(r"yhat_lower_(\d+)", c))})
 
 
-def aggregate(fc: pd.DataFrame, freq: str) -> pd.DataFrame:
+def aggregate(fc: pd.DataFrame, freq: str, *, correlation=None) -> pd.DataFrame:
     """Sum a forecast to coarser periods (``'h'``, ``'D'``, ``'W'``, ``'ME'``) per queue.
 
-    ``yhat`` is summed. Intervals: within a day the errors of intraday intervals share the
-    day-level error, so half-widths add (comonotone, conservative); across days they are
-    treated as independent (root of the sum of squared daily half-widths). Lower and upper
-    half-widths are combined separately, so skewed bands stay skewed; lower bounds >= 0.
+    ``yhat`` is summed. Interval half-widths w_i (lower and upper separately, so skewed bands
+    stay skewed) combine as sqrt(sum w_i^2 + rho * ((sum w_i)^2 - sum w_i^2)): rho = 1 adds
+    them (fully dependent errors), rho = 0 is the root sum of squares (independent). Two
+    correlations apply: between intervals of the same day (``"intraday"``, the shared
+    day-level error) and between days (``"days"``, persistent level errors).
+
+    ``correlation``: ``{"intraday": r1, "days": r2}`` for all queues, a dict of such dicts by
+    queue, or None to use the estimates :func:`forecast` stores in ``attrs["models"]`` (from
+    its inner backtest); without either, 1.0 (conservative: fully dependent).
     """
     levels = _level_columns(fc)
     wall = _wall(fc["ds"])
     tz = getattr(fc["ds"].dt, "tz", None)
     frame = fc.assign(_day=wall.dt.floor("D"))
+    rho = _correlations(fc, correlation)
+    frame["_r1"] = frame["queue"].map(lambda q: rho(q)["intraday"])
+    frame["_r2"] = frame["queue"].map(lambda q: rho(q)["days"])
+    half = []
     for lv in levels:
         frame[f"_lo{lv}"] = frame["yhat"] - frame[f"yhat_lower_{lv}"]
         frame[f"_hi{lv}"] = frame[f"yhat_upper_{lv}"] - frame["yhat"]
-    off = pd.tseries.frequencies.to_offset(freq)
-    intraday = pd.Timedelta(off) < pd.Timedelta("1D") if _to_freq(freq) is not None else False
-    aggs = {"yhat": "sum", **{f"_lo{lv}": "sum" for lv in levels},
-            **{f"_hi{lv}": "sum" for lv in levels}}
-    if intraday:
+        half += [f"_lo{lv}", f"_hi{lv}"]
+    f = _to_freq(freq)
+    if f is not None and f < pd.Timedelta("1D"):
         frame["_period"] = wall.dt.floor(freq)
-        out = frame.groupby(["queue", "_period"], sort=True).agg(aggs).reset_index()
+        out = _combine(frame, ["queue", "_period"], half, "_r1")
     else:
-        daily = frame.groupby(["queue", "_day"], sort=True).agg(aggs).reset_index()
-        if pd.Timedelta(_to_freq(freq) or pd.Timedelta("2D")) == pd.Timedelta("1D"):
+        daily = _combine(frame, ["queue", "_day"], half, "_r1")
+        daily["_r2"] = daily["queue"].map(lambda q: rho(q)["days"])
+        if f is not None and f == pd.Timedelta("1D"):
             out = daily.rename(columns={"_day": "_period"})
         else:
             daily["_period"] = daily["_day"].dt.to_period(_period_alias(freq)).dt.start_time
-            for lv in levels:
-                daily[f"_lo{lv}"] = daily[f"_lo{lv}"] ** 2
-                daily[f"_hi{lv}"] = daily[f"_hi{lv}"] ** 2
-            out = daily.groupby(["queue", "_period"], sort=True).agg(aggs).reset_index()
-            for lv in levels:
-                out[f"_lo{lv}"] = np.sqrt(out[f"_lo{lv}"])
-                out[f"_hi{lv}"] = np.sqrt(out[f"_hi{lv}"])
+            out = _combine(daily, ["queue", "_period"], half, "_r2")
     result = pd.DataFrame({"ds": out["_period"], "queue": out["queue"], "yhat": out["yhat"]})
     for lv in levels:
         result[f"yhat_lower_{lv}"] = (out["yhat"] - out[f"_lo{lv}"]).clip(lower=0)
@@ -1190,7 +1235,35 @@ def aggregate(fc: pd.DataFrame, freq: str) -> pd.DataFrame:
     if tz is not None:
         result["ds"] = result["ds"].dt.tz_localize(tz, ambiguous="NaT",
                                                    nonexistent="shift_forward")
-    return result
+    result.attrs = dict(fc.attrs)
+    return result.reset_index(drop=True)
+
+
+def _combine(frame: pd.DataFrame, keys: list[str], half: list[str], rho_col: str):
+    """Sum yhat; combine half-widths with correlation ``rho_col`` within each group."""
+    sq = frame[half] ** 2
+    g = frame.assign(**{f"{c}_sq": sq[c] for c in half}).groupby(keys, sort=True)
+    agg = g.agg(yhat=("yhat", "sum"), _rho=(rho_col, "first"),
+                **{c: (c, "sum") for c in half}, **{f"{c}_sq": (f"{c}_sq", "sum") for c in half})
+    out = agg[["yhat"]].copy()
+    for c in half:
+        total, sumsq = agg[c], agg[f"{c}_sq"]
+        out[c] = np.sqrt(sumsq + agg["_rho"] * (total ** 2 - sumsq))
+    return out.reset_index()
+
+
+def _correlations(fc: pd.DataFrame, correlation):
+    default = {"intraday": 1.0, "days": 1.0}
+    if correlation is None:
+        models = fc.attrs.get("models", {})
+        return lambda q: {**default, **models.get(q, {}).get("correlation", {})}
+    if isinstance(correlation, dict) and set(correlation) <= {"intraday", "days"}:
+        return lambda q: {**default, **correlation}
+    if isinstance(correlation, dict):
+        return lambda q: {**default, **correlation.get(q, {})}
+    raise ParameterError("correlation", correlation,
+                         "{'intraday': r1, 'days': r2} with r in [0, 1], a dict of those by "
+                         "queue, or None")
 
 
 def _period_alias(freq: str) -> str:
@@ -1256,7 +1329,9 @@ def reconcile(fc: pd.DataFrame, *, total: str = "total") -> pd.DataFrame:
                                           ).clip(lower=0)
         total_rows[f"yhat_upper_{lv}"] = total_rows["yhat"] + np.sqrt(s["_hi"].to_numpy())
     total_rows["queue"] = total
-    return pd.concat([out, total_rows[out.columns]], ignore_index=True)
+    result = pd.concat([out, total_rows[out.columns]], ignore_index=True)
+    result.attrs = dict(fc.attrs)
+    return result
 
 
 def _forecast_task(item, **kwargs):
