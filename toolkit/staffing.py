@@ -233,20 +233,34 @@ def _kummer(x: np.ndarray, y: np.ndarray, *, moments: bool = False):
     return log_a, None, None
 
 
-def _log_kummer(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """log A(x, y); deep overload (y well above x, where the series would need ~y - x terms)
-    uses A = x e^y y^-x Gamma(x) P(x, y) with a Stirling-corrected prefactor instead."""
+def _log_kummer(x: np.ndarray, y: np.ndarray, *, closed_form: str = "deep"):
+    """log A(x, y) and the mask of rows computed in closed form.
+
+    The closed form A = x e^y y^-x Gamma(x) P(x, y) (Stirling-corrected prefactor, scipy's
+    regularised incomplete gamma) is used in deep overload (y well above x, where the series
+    would need ~y - x terms), or for every row where P(x, y) does not underflow when
+    ``closed_form="all"`` (the fast path of the staffing search); elsewhere the series.
+    """
     out = np.empty_like(x)
-    deep = (y > x + 5 * np.sqrt(y) + 10) & (x >= 10)
-    if deep.any():
-        xd, yd = x[deep], y[deep]
-        d = (yd - xd) / xd
-        with np.errstate(divide="ignore"):
-            out[deep] = (-xd * (np.log1p(d) - d) + 0.5 * (_LOG_2PI + np.log(xd))
-                         + _stirling_correction(xd) + np.log(special.gammainc(xd, yd)))
-    if (~deep).any():
-        out[~deep] = _kummer(x[~deep], y[~deep])[0]
-    return out, deep
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+        if closed_form == "all":
+            p = special.gammainc(x, y)
+            use = (x > 0) & (p > 1e-280)
+        else:
+            use = (y > x + 5 * np.sqrt(y) + 10) & (x >= 10)
+            p = np.where(use, special.gammainc(x, y), 1.0) if use.any() else None
+        if use.any():
+            xd, yd, pd_ = x[use], y[use], p[use]
+            big = xd >= 10
+            xb = np.where(big, xd, 10.0)
+            d = (yd - xb) / xb
+            stirling = (-xb * (np.log1p(d) - d) + 0.5 * (_LOG_2PI + np.log(xb))
+                        + _stirling_correction(xb))
+            direct = np.log(xd) + yd - special.xlogy(xd, yd) + special.gammaln(xd)
+            out[use] = np.where(big, stirling, direct) + np.log(pd_)
+    if (~use).any():
+        out[~use] = _kummer(x[~use], y[~use])[0]
+    return out, use
 
 
 def _erlang_c_arrays(a, aht, n, t, blocking=None):
@@ -267,8 +281,13 @@ def _erlang_c_arrays(a, aht, n, t, blocking=None):
             "occupancy": np.where(zero, 0.0, occ)}
 
 
-def _erlang_a_arrays(lam, aht, patience, n, t, *, need_asa: bool = True):
-    """Erlang A (M/M/n+M) metrics on aligned float arrays (rates per second)."""
+def _erlang_a_arrays(lam, aht, patience, n, t, *, need_asa: bool = True, fast: bool = False):
+    """Erlang A (M/M/n+M) metrics on aligned float arrays (rates per second).
+
+    ``fast`` (used inside searches, whose answers are then re-checked on the exact path) takes
+    the incomplete-gamma closed form wherever it does not underflow and the closed-form
+    abandonment 1 - (x / y)(1 - 1 / A); ``need_asa=False`` skips the ASA-of-answered series.
+    """
     a = lam * aht
     size = a.shape[0]
     out = {k: np.zeros(size) for k in ("p_wait", "p_abandon", "sl_answered_of_offered",
@@ -313,11 +332,12 @@ def _erlang_a_arrays(lam, aht, patience, n, t, *, need_asa: bool = True):
     y = lam_l / theta
     z = y * np.exp(-theta * t_l)
     e_b = _erlang_b_arrays(n_l, a_l)
-    log_a, deep = _log_kummer(x, y)
-    log_az, _ = _log_kummer(x, z)
+    mode = "all" if fast else "deep"
+    log_a, deep = _log_kummer(x, y, closed_form=mode)
+    log_az, _ = _log_kummer(x, z, closed_form=mode)
     mean_k = np.full(x.shape, np.nan)
     mean_g = np.full(x.shape, np.nan)
-    series_rows = np.flatnonzero(~deep | need_asa)
+    series_rows = np.flatnonzero(need_asa | (~deep & (not fast)))
     if series_rows.size:
         _, mk, mg = _kummer(x[series_rows], y[series_rows], moments=True)
         mean_k[series_rows], mean_g[series_rows] = mk, mg
@@ -329,7 +349,8 @@ def _erlang_a_arrays(lam, aht, patience, n, t, *, need_asa: bool = True):
         r_t = np.exp(log_d + log_az - log_a)                 # P(V > t) / P(V > 0)
         p_virtual_gt_t = p_wait * r_t
         # P(abandon | wait) = sum_k k w_k / (y A): a direct series, no cancellation.
-        p_ab = np.where(deep, p_wait * (1.0 - (x / y) * (1.0 - inv_a)), p_wait * mean_k / y)
+        closed_ab = deep if not fast else np.ones(x.shape, dtype=bool)
+        p_ab = np.where(closed_ab, p_wait * (1.0 - (x / y) * (1.0 - inv_a)), p_wait * mean_k / y)
         p_ans = 1.0 - p_ab
         ans_wait_le_t = p_wait * (x / y) * ((1.0 - r_t) - (1.0 - d_t) * inv_a)
         sl_aoo = (1.0 - p_wait) + ans_wait_le_t
@@ -517,11 +538,12 @@ def required_agents(calls, aht_s, interval_s, *, sl_target, target_s, patience_s
     lam = b["calls"] / b["interval"]
 
     need_asa = "asa" in b
+    fast = True
 
     def evaluate(rows, n, blocking=None):
         if erlang_a_mode:
             m = _erlang_a_arrays(lam[rows], b["aht"][rows], b["patience"][rows], n, b["t"][rows],
-                                 need_asa=need_asa)
+                                 need_asa=need_asa, fast=fast)
             m["service_level"] = m[f"sl_{sl_definition}"]
             m["asa_s"] = m["asa_answered_s"]
             return m
@@ -552,9 +574,20 @@ def required_agents(calls, aht_s, interval_s, *, sl_target, target_s, patience_s
     all_rows = np.arange(size)
     prev_n = np.maximum(agents - 1, 0)
     if erlang_a_mode:
-        need_asa = True
+        need_asa, fast = True, False
         metrics = evaluate(all_rows, agents)
         prev = evaluate(all_rows, prev_n)
+        # The search ran on the fast path: re-check n and n - 1 exactly and step where a
+        # near-tie came out differently (rare; keeps the answer exact).
+        for _ in range(50):
+            up = (a > 0) & ~meets(all_rows, agents, metrics)
+            down = (a > 0) & (agents > 1) & meets(all_rows, prev_n, prev)
+            if not (up.any() or down.any()):
+                break
+            agents = agents + up - down
+            prev_n = np.maximum(agents - 1, 0)
+            metrics = evaluate(all_rows, agents)
+            prev = evaluate(all_rows, prev_n)
     else:
         # One incomplete-gamma call at n; B(n - 1) = n B(n) / (a (1 - B(n))) inverts the
         # recursion (only used where n - 1 > a, i.e. B(n) well below 1).
