@@ -309,6 +309,12 @@ def test_parquet_naive_timestamps_refused(tmp_path):
     assert "row 1" in message and "no UTC offset" in message
 
 
+def test_corrupt_parquet(tmp_path):
+    path = tmp_path / "interval_stats.parquet"
+    path.write_bytes(b"not parquet at all")
+    assert "cannot be read as Parquet" in error_of(path)
+
+
 def test_unsupported_suffix(tmp_path):
     path = tmp_path / "interval_stats.xlsx"
     path.write_bytes(b"x")

@@ -112,7 +112,12 @@ def _load(path, columns: dict[str, str], optional: tuple[str, ...] = ()
                             expected="a CSV saved as UTF-8") from exc
         source = _Source(path, first_row=2)
     else:
-        df = pd.read_parquet(path, engine="pyarrow")
+        try:
+            df = pd.read_parquet(path, engine="pyarrow")
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise DataError(f"the file cannot be read as Parquet ({exc})", file=path,
+                            check="Parquet format",
+                            expected="a Parquet file (e.g. written by toolkit.io)") from exc
         source = _Source(path, first_row=1)
     df = df.rename(columns=lambda c: str(c).strip())
     _check_header(df, columns, optional, source)

@@ -16,9 +16,10 @@ How the numbers are made (each knob is documented in :class:`SampleParameters`):
 * traffic is split between sites by binomial draws; providers take traffic from 2024-06 on a
   linear ramp, the in-house site keeps part of every queue;
 * service: each site has a monthly staffing ratio (staffed / required agents) near 1.01 with a
-  few documented under-staffed months; a small Erlang-A-like response curve turns the ratio
-  into the share answered within 20 s and the abandonment rate, so bad months show low service
-  level and high abandonment together; waits are drawn consistently with the service level;
+  few documented under-staffed months; a logistic response curve shaped like Erlang-A results
+  (service collapses quickly once staffing falls below need) turns the ratio into the share
+  answered within 20 s and the abandonment rate, so bad months show low service level and
+  high abandonment together; waits are drawn consistently with the service level;
 * handle time: lognormal around a queue mean (4-8 min), longer at a newly opened site;
 * provider monthly reports: quality KPIs around the FACTS.md section 4 benchmarks with
   documented bad months; ``contacts_handled`` and ``billed_hours`` are computed from the
@@ -209,8 +210,10 @@ class SampleParameters:
     """Handle time / billed productive time per provider (FACTS.md 4: 0.75-0.85)."""
     hourly_rate_eur: dict[str, float] = field(default_factory=lambda: {
         "FR-REG": 27.0, "MA": 17.0, "MU": 15.0})
-    """Price per billed productive hour, EUR 2025 excl. VAT, by location (FACTS.md 1.1,
-    2004 anchors indexed; X). Indexed by ``rate_indexation`` each January from 2026."""
+    """Price per billed productive hour, EUR 2025 excl. VAT, by location. Illustrative
+    estimates (flag E) in line with FACTS.md 1.1: FR-REG 22-24 and MA 14-18 EUR per production
+    hour in 2004 (D), MA/FR about 0.5-0.6, MU below MA. Raised by ``rate_indexation`` each
+    January from 2026."""
     rate_indexation: float = 0.02
     """Yearly price indexation applied from January 2026 (contract clause)."""
     report_period: tuple[str, str] = ("2025-05", "2026-10")
