@@ -612,3 +612,27 @@ def process_raw(raw_dir=config.DATA_RAW, processed_dir=config.DATA_PROCESSED) ->
         tables["volumes"] = volumes_from_stats(tables["interval_stats"])
     return {stem: write_processed(df, processed / f"{stem}.parquet")
             for stem, df in tables.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: ``python -m toolkit.io --raw data/raw --processed data/processed``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m toolkit.io",
+                                     description="Validate raw files and write processed Parquet.")
+    parser.add_argument("--raw", default=str(config.DATA_RAW), help="raw folder (CSV)")
+    parser.add_argument("--processed", default=str(config.DATA_PROCESSED),
+                        help="processed folder (Parquet)")
+    args = parser.parse_args(argv)
+    try:
+        written = process_raw(args.raw, args.processed)
+    except DataError as error:
+        print(f"error: {error}")
+        return 2
+    for name, path in written.items():
+        print(f"{name:17s} {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
