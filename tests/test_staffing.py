@@ -434,3 +434,35 @@ def test_simulation_agrees_with_erlang_a_and_flags_deterministic_patience():
                                   n_calls=20_000, seed=1)
     formula_short = st.erlang_a(2880, 60, 3600, 45, 20, 30)
     assert st.flag_formula_vs_simulation(formula_short, short)["flag"].iloc[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook helpers
+# --------------------------------------------------------------------------------------------
+
+def test_load_forecast_missing_file_says_which_notebook(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run notebooks/10_volume_forecast.ipynb first"):
+        st.load_forecast(tmp_path / "forecast.parquet")
+
+
+def test_plan_requirements_and_gap():
+    fc = _forecast((100.0, 0.0))
+    history = pd.DataFrame({"ds": fc["ds"] - pd.Timedelta(weeks=1), "queue": "care",
+                            "calls": [100, 80], "aht_s": [180.0, 180.0]})
+    plan = st.plan_requirements(fc, history, sl_target=0.8, target_s=20, patience_s=None,
+                                shrinkage_planned=0.2, shrinkage_unplanned=0.1)
+    assert plan["agents"].tolist() == [14, 0]
+    assert plan["scheduled"].tolist() == [20, 0]           # ceil(14 / 0.72) = 20
+    assert plan["shrinkage"].iloc[0] == pytest.approx(0.28)
+    gap = st.model_gap(plan)
+    assert gap["gap_hours"].iloc[0] == 0                    # same model: no gap
+    plan_a = st.plan_requirements(fc, history, sl_target=0.8, target_s=20, patience_s=120)
+    assert plan_a["agents"].iloc[0] <= plan_a["agents_erlang_c"].iloc[0]
+
+
+def test_service_curve_marginal_gain():
+    curve = st.service_curve(100, 180, 1800, target_s=20, patience_s=120, agents=range(10, 17))
+    assert curve["agents"].tolist() == list(range(10, 17))
+    assert curve["sl_erlang_c"].iloc[0] == 0                # 10 agents = 10 Erl: unstable
+    assert (curve["sl_gain_per_agent"].iloc[1:] > 0).all()
+    assert (curve["sl_erlang_a"] >= curve["sl_erlang_c"]).all()

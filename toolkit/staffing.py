@@ -564,12 +564,13 @@ def required_agents(calls, aht_s, interval_s, *, sl_target, target_s, patience_s
         return ok
 
     agents = np.zeros(size)
+    blocking = np.where(a > 0, 1.0, 0.0)      # Erlang B at the answer (zero traffic: 0)
     positive = np.flatnonzero(a > 0)
     if positive.size:
         if erlang_a_mode:
             agents[positive] = _search_bisect(positive, evaluate, meets)
         else:
-            agents[positive] = _search_erlang_c(positive, a, b, meets)
+            agents[positive], blocking[positive] = _search_erlang_c(positive, a, b, meets)
 
     all_rows = np.arange(size)
     prev_n = np.maximum(agents - 1, 0)
@@ -589,9 +590,8 @@ def required_agents(calls, aht_s, interval_s, *, sl_target, target_s, patience_s
             metrics = evaluate(all_rows, agents)
             prev = evaluate(all_rows, prev_n)
     else:
-        # One incomplete-gamma call at n; B(n - 1) = n B(n) / (a (1 - B(n))) inverts the
+        # B(n) comes from the search; B(n - 1) = n B(n) / (a (1 - B(n))) inverts the
         # recursion (only used where n - 1 > a, i.e. B(n) well below 1).
-        blocking = _erlang_b_arrays(agents, a)
         with np.errstate(divide="ignore", invalid="ignore"):
             blocking_prev = np.clip(agents * blocking / (a * (1 - blocking)), 0.0, 1.0)
         blocking_prev = np.where((a > 0) & (prev_n > a), blocking_prev, 1.0)
@@ -645,8 +645,8 @@ def required_agents(calls, aht_s, interval_s, *, sl_target, target_s, patience_s
     return out
 
 
-def _search_erlang_c(rows, a, b, meets) -> np.ndarray:
-    """Step n upwards from max(floor(a) + 1, occupancy floor) with the Erlang B recursion,
+def _search_erlang_c(rows, a, b, meets) -> tuple[np.ndarray, np.ndarray]:
+    """Agents and their Erlang B value. Step n upwards from max(floor(a) + 1, occupancy floor) with the Erlang B recursion,
     all unfinished rows at once; typical rows finish in a handful of steps."""
     ar = a[rows]
     n = np.floor(ar) + 1
@@ -660,18 +660,20 @@ def _search_erlang_c(rows, a, b, meets) -> np.ndarray:
         n = np.maximum(n, n_occ)
     blocking = _erlang_b_arrays(n, ar)
     result = np.zeros(rows.size)
+    result_b = np.zeros(rows.size)
     todo = np.arange(rows.size)
     aht, t = b["aht"][rows], b["t"][rows]
     while todo.size:
         m = _erlang_c_arrays(ar[todo], aht[todo], n[todo], t[todo], blocking[todo])
         ok = meets(rows[todo], n[todo], m)
         result[todo[ok]] = n[todo[ok]]
+        result_b[todo[ok]] = blocking[todo[ok]]
         todo = todo[~ok]
         if todo.size:
             bt, at = blocking[todo], ar[todo]
             n[todo] += 1
             blocking[todo] = at * bt / (n[todo] + at * bt)   # B(n) from B(n - 1)
-    return result
+    return result, result_b
 
 
 def _search_bisect(rows, evaluate, meets) -> np.ndarray:
@@ -1163,3 +1165,100 @@ def flag_formula_vs_simulation(formula: pd.DataFrame, simulated: pd.DataFrame, *
     out["flag"] = ((np.abs(out["sl_gap"]) > sl_tolerance + 3 * sl_se)
                    | (np.abs(out["abandon_gap"]) > abandon_tolerance + 3 * ab_se))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook-level helpers (thin notebooks: the steps live here, tested)
+# --------------------------------------------------------------------------------------------
+
+def load_forecast(path) -> pd.DataFrame:
+    """Read the forecast Parquet written by notebooks/10_volume_forecast.ipynb, checked.
+
+    A missing file stops with a message saying which notebook writes it.
+    """
+    from toolkit import config
+
+    resolved = config.project_path(path)
+    if not resolved.is_file():
+        raise FileNotFoundError(
+            f"forecast file {resolved} not found: run notebooks/10_volume_forecast.ipynb first "
+            "(it writes data/processed/forecast.parquet), or point forecast_path at a forecast "
+            "with columns ds, queue, " + ", ".join(FORECAST_COLUMNS))
+    forecast = pd.read_parquet(resolved)
+    missing = [c for c in ("ds", "queue", *FORECAST_COLUMNS) if c not in forecast.columns]
+    if missing:
+        raise DataError(f"forecast lacks column(s) {missing}", file=resolved, column=missing[0],
+                        expected="ds, queue, " + ", ".join(FORECAST_COLUMNS))
+    for col in FORECAST_COLUMNS:
+        _as_float(col, forecast[col].reset_index(drop=True))
+    return forecast.sort_values(["queue", "ds"], kind="stable").reset_index(drop=True)
+
+
+def plan_requirements(forecast: pd.DataFrame, history: pd.DataFrame, *, interval_minutes=30,
+                      sl_target=0.8, target_s=20, patience_s=None, max_occupancy=None,
+                      shrinkage_planned=0.0, shrinkage_unplanned=0.0, recent_weeks=13,
+                      sl_definition: str = "answered_of_offered") -> pd.DataFrame:
+    """Interval requirements for a forecast: AHT from the history profile (queue x weekday x
+    slot), agents at the point forecast (Erlang A when ``patience_s`` is given, else C),
+    the Erlang C answer alongside for comparison, scheduled agents after combined shrinkage.
+    """
+    profile = aht_profile(history, recent_weeks=recent_weeks)
+    frame = apply_aht_profile(forecast, profile)
+    interval_s = float(interval_minutes) * 60.0
+    shrink = combine_shrinkage(shrinkage_planned, shrinkage_unplanned)
+    targets = {"sl_target": sl_target, "target_s": target_s, "max_occupancy": max_occupancy,
+               "shrinkage": shrink}
+    req = required_agents(frame["yhat"].clip(lower=0), frame["aht_s"], interval_s,
+                          patience_s=patience_s, sl_definition=sl_definition, **targets)
+    erlang_c_req = required_agents(frame["yhat"].clip(lower=0), frame["aht_s"], interval_s,
+                                   **targets)
+    out = frame[["ds", "queue", "yhat"]].rename(columns={"yhat": "calls"})
+    out["aht_s"] = frame["aht_s"]
+    out = pd.concat([out, req.drop(columns=[c for c in req.columns if c.startswith("sl_")])],
+                    axis=1)
+    out["agents_erlang_c"] = erlang_c_req["agents"].to_numpy()
+    out["scheduled_erlang_c"] = erlang_c_req["scheduled"].to_numpy()
+    out["shrinkage"] = shrink
+    return out
+
+
+def service_curve(calls: float, aht_s: float, interval_s: float, *, target_s: float,
+                  patience_s=None, agents: Iterable[int] | None = None,
+                  sl_definition: str = "answered_of_offered") -> pd.DataFrame:
+    """SL, ASA, abandonment and occupancy against agents for one interval, Erlang A (when
+    ``patience_s``) and Erlang C side by side, with the SL each extra agent buys."""
+    a = float(calls) * float(aht_s) / float(interval_s)
+    if agents is None:
+        agents = np.arange(max(1, math.floor(a * 0.8)), math.ceil(a * 1.35) + 4)
+    n = np.asarray(list(agents), dtype=float)
+    c = erlang_c(float(calls), float(aht_s), float(interval_s), n, float(target_s))
+    out = pd.DataFrame({"agents": n.astype(np.int64), "sl_erlang_c": c["service_level"].to_numpy(),
+                        "asa_erlang_c_s": c["asa_s"].to_numpy()})
+    if patience_s is not None:
+        e = erlang_a(float(calls), float(aht_s), float(interval_s), n, float(target_s),
+                     float(patience_s), sl_definition=sl_definition)
+        out["sl_erlang_a"] = e["service_level"].to_numpy()
+        out["asa_erlang_a_s"] = e["asa_s"].to_numpy()
+        out["p_abandon"] = e["p_abandon"].to_numpy()
+        out["occupancy"] = e["occupancy"].to_numpy()
+        main = out["sl_erlang_a"]
+    else:
+        out["occupancy"] = c["occupancy"].to_numpy()
+        main = out["sl_erlang_c"]
+    out["sl_gain_per_agent"] = main.diff()
+    return out
+
+
+def model_gap(requirements: pd.DataFrame, *, interval_minutes=30) -> pd.DataFrame:
+    """Per queue: agent-hours under Erlang A (``agents``) vs Erlang C (``agents_erlang_c``),
+    the gap in hours and percent, and the largest single-interval gap."""
+    hours = float(interval_minutes) / 60.0
+    g = requirements.assign(gap=requirements["agents_erlang_c"] - requirements["agents"])
+    out = g.groupby("queue", sort=True).agg(
+        agent_hours_erlang_a=("agents", lambda s: s.sum() * hours),
+        agent_hours_erlang_c=("agents_erlang_c", lambda s: s.sum() * hours),
+        max_interval_gap_agents=("gap", "max"),
+        mean_p_abandon=("p_abandon", "mean") if "p_abandon" in g else ("agents", "size"))
+    out["gap_hours"] = out["agent_hours_erlang_c"] - out["agent_hours_erlang_a"]
+    out["gap_pct"] = out["gap_hours"] / out["agent_hours_erlang_a"]
+    return out.reset_index()
