@@ -29,6 +29,10 @@ def fail_on_two(x: int) -> int:
     return x
 
 
+def die(_: int) -> None:
+    os.kill(os.getpid(), 9)
+
+
 def test_serial_keeps_order_and_reports_each_result():
     seen = []
     out = map_tasks(slow_square, [3, 1, 2], executor="serial", progress=False,
@@ -79,3 +83,8 @@ def test_unreachable_scheduler_fails_fast_naming_the_address(monkeypatch):
         map_tasks(slow_square, [1], executor="dask", scheduler="tcp://127.0.0.1:9",
                   progress=False)
     assert time.perf_counter() - t0 < 10
+
+
+def test_dead_local_worker_is_an_executor_error():
+    with pytest.raises(ExecutorError, match="a local worker process died abruptly"):
+        map_tasks(die, [1], executor="local", workers=1, progress=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from tqdm.auto import tqdm
@@ -107,18 +108,22 @@ def _done(bar, on_result, index, result) -> None:
 
 def _map_local(fn, items, n_workers, bar, on_result) -> list:
     results: list = [None] * len(items)
-    with ProcessPoolExecutor(max_workers=n_workers, initializer=pin_threads) as pool:
-        futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
-        for future in as_completed(futures):
-            i = futures[future]
-            results[i] = future.result()
-            _done(bar, on_result, i, results[i])
+    try:
+        with ProcessPoolExecutor(max_workers=n_workers, initializer=pin_threads) as pool:
+            futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+            for future in as_completed(futures):
+                i = futures[future]
+                results[i] = future.result()
+                _done(bar, on_result, i, results[i])
+    except BrokenProcessPool as exc:  # a worker died (OOM killer, signal): not the task's fault
+        raise ExecutorError(f"a local worker process died abruptly ({exc}); "
+                            "check memory, or retry with fewer --workers") from exc
     return results
 
 
 def _map_dask(fn, items, scheduler, n_workers, bar, on_result) -> list:
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client, KilledWorker, LocalCluster
         from distributed import as_completed as dask_as_completed
     except ImportError as exc:  # optional dependency
         raise ExecutorError("executor='dask' needs dask.distributed: "
@@ -147,7 +152,11 @@ def _map_dask(fn, items, scheduler, n_workers, bar, on_result) -> list:
         results: list = [None] * len(items)
         for future in dask_as_completed(futures):
             i = index[future.key]
-            results[i] = future.result()
+            try:
+                results[i] = future.result()
+            except KilledWorker as exc:  # workers kept dying on this task: infrastructure
+                raise ExecutorError(f"dask workers died running item {i} ({exc}); "
+                                    "check worker memory and logs") from exc
             _done(bar, on_result, i, results[i])
         return results
     finally:
