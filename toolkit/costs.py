@@ -103,16 +103,26 @@ def _deep_merge(base: dict, override: Mapping, path: str) -> dict:
     return merged
 
 
+#: Parsed reference files, keyed by their modification times (callers get deep copies).
+_REFERENCE_CACHE: dict = {}
+
+
 def load_reference(overrides: str | os.PathLike | Mapping | None = None) -> dict:
     """Reference data (locations, FX, defaults, forms) with the analyst's overrides merged in.
 
     ``overrides`` is a YAML path or a mapping with the same structure as the reference files
     (top-level keys ``fx_to_eur``, ``locations``, ``defaults``, ``risk_weights``, ``forms``).
     """
-    ref = {}
-    ref.update(_read_yaml(REFERENCE / "locations.yaml", "reference"))
-    ref.update(_read_yaml(REFERENCE / "cost_defaults.yaml", "reference"))
-    ref.update(_read_yaml(REFERENCE / "engagement_forms.yaml", "reference"))
+    files = [REFERENCE / name for name in ("locations.yaml", "cost_defaults.yaml",
+                                           "engagement_forms.yaml")]
+    key = tuple((str(f), f.stat().st_mtime_ns) for f in files)
+    if key not in _REFERENCE_CACHE:
+        merged = {}
+        for f in files:
+            merged.update(_read_yaml(f, "reference"))
+        _REFERENCE_CACHE.clear()
+        _REFERENCE_CACHE[key] = merged
+    ref = copy.deepcopy(_REFERENCE_CACHE[key])
     if overrides is not None:
         data = (_read_yaml(overrides, "overrides_path") if not isinstance(overrides, Mapping)
                 else overrides)
@@ -183,6 +193,12 @@ def _check_choice(parameter: str, values, valid: Sequence[str]) -> list[str]:
 # Staffing: volumes -> productive hours per location and month of year
 # --------------------------------------------------------------------------------------------
 
+def _local_clock(ds) -> pd.Series:
+    """Timestamps as the site's wall-clock time (tz dropped after conversion, if any)."""
+    ds = pd.to_datetime(pd.Series(ds))
+    return ds.dt.tz_localize(None) if ds.dt.tz is not None else ds
+
+
 def demand_profile(volumes: pd.DataFrame) -> pd.DataFrame:
     """Average day per (month of year, weekday, time slot, queue) over the last 12 months.
 
@@ -194,7 +210,7 @@ def demand_profile(volumes: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ParameterError("volumes", sorted(missing), "a table with ds, queue, calls, aht_s")
     v = volumes[["ds", "queue", "calls", "aht_s"]].copy()
-    v["ds"] = pd.to_datetime(v["ds"])
+    v["ds"] = _local_clock(v["ds"])
     month = v["ds"].dt.to_period("M")
     last = month.max()
     v = v[month > last - 12]
@@ -204,7 +220,7 @@ def demand_profile(volumes: pd.DataFrame) -> pd.DataFrame:
     aht_fill = v.groupby("queue")["aht_s"].transform("mean")
     v["aht_s"] = v["aht_s"].fillna(aht_fill).fillna(0.0)
     v["month"] = v["ds"].dt.month
-    v["weekday"] = v["ds"].dt.weekday
+    v["weekday"] = v["ds"].dt.day_of_week
     v["slot"] = v["ds"].dt.hour * 60 + v["ds"].dt.minute
     v["date"] = v["ds"].dt.date
     v["work_s"] = v["calls"] * v["aht_s"]
@@ -376,7 +392,7 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
             from toolkit import io
             volumes = io.read_volumes(project_path(volumes))
         profile = staffing_profile(volumes, ref, locations)
-        last_month = pd.to_datetime(volumes["ds"]).max().to_period("M")
+        last_month = _local_clock(volumes["ds"]).max().to_period("M")
     else:
         missing = set(locations) - set(profile["location"])
         if missing:

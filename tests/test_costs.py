@@ -1,0 +1,377 @@
+"""Tests for toolkit.costs: who pays what, labour share, TCO/NPV, risk views, bad input.
+
+Hand-computable cases use a flat staffing profile (1,000 productive hours a month) and
+overrides that make the arithmetic round: 100 paid hours a month at 50 % shrinkage gives
+20 FTE; a 1,000 EUR wage with 50 % charges gives 1,500 EUR loaded, so payroll P = 30,000.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from toolkit import costs
+from toolkit.errors import ParameterError
+
+FLAT = {"wage_inflation": {"value": 0.0}, "paid_hours_per_month": 100.0,
+        "employer_charges": 0.5, "attrition": 0.24}
+OVERRIDES = {
+    "locations": {
+        "FR-REG": {**FLAT, "wage_basis": {"value": 1000.0, "year": 2025},
+                   "premises_per_seat_month": {"value": 100.0, "year": 2025}},
+        "MA": {**FLAT, "wage_basis": {"value": 10000.0, "year": 2025},
+               "premises_per_seat_month": {"value": 40.0, "year": 2025},
+               "price_per_productive_hour": {"value": 20.0, "year": 2025}},
+    },
+    "fx_to_eur": {"MAD": {"value": 0.1, "drift": 0.0}},
+    "defaults": {
+        "shrinkage": 0.5, "non_labour_inflation": 0.0, "agents_per_team_leader": 12.0,
+        "team_leader_wage_multiple": 1.2, "agents_per_manager": 100.0,
+        "manager_wage_multiple": 2.0, "wfm_qa_per_agent": 0.05, "wfm_qa_wage_multiple": 1.0,
+        "overhead_rate": 0.10, "seats_per_fte": 1.0, "it_per_seat_month": {"value": 50.0},
+        "telephony_licences_per_seat_month": {"value": 25.0}, "provider_margin": 0.10,
+        "governance_rate": 0.05, "inhouse_wage_premium": 0.10,
+        "client_infrastructure_factor": 1.2, "recruitment_months": 0.5, "exit_months": 2.0,
+        "volume_growth": 0.0,
+    },
+}
+P = 20 * 1500.0                 # payroll driver: 20 FTE x 1,500 EUR loaded
+ATTR_A = P * 0.24 / 12          # hires driver: 600 EUR a month
+SUP = 1.2 / 12 + 2.0 / 100      # team leaders + managers per agent, in agent wages
+WFM = 0.05
+
+
+def _train() -> float:
+    return 6 / costs._WEEKS_PER_MONTH + 75 / costs._DAYS_PER_MONTH * 0.5
+
+
+def flat_profile(locations=("FR-REG", "MA"), hours=1000.0) -> pd.DataFrame:
+    rows = [{"location": loc, "month": m, "productive_hours": hours, "contacts": 10_000.0,
+             "handled_contacts": 10_000.0, "handled_minutes": 50_000.0}
+            for loc in locations for m in range(1, 13)]
+    return pd.DataFrame(rows)
+
+
+def model(**kwargs) -> costs.SourcingModel:
+    args = dict(profile=flat_profile(), locations=["FR-REG", "MA"],
+                forms=["INHOUSE", "FULL", "HOSTED", "INSOURCE"], contract_years=1,
+                start="2025-01", overrides=OVERRIDES, billing_basis="cost_plus",
+                method="bottom_up", discount_rate=0.0)
+    args.update(kwargs)
+    return costs.build_model(**args)
+
+
+def month_lines(m: costs.SourcingModel, location: str, form: str, month: int = 6) -> pd.Series:
+    mc = costs.monthly_costs(m)
+    label = str(m.start + month)
+    sel = mc[(mc.location == location) & (mc.form == form) & (mc.month == label)]
+    return sel.set_index("line")["cost_eur"]
+
+
+# --- who pays what ----------------------------------------------------------------------------
+
+def test_inhouse_lines_are_all_client_costs_with_company_pay_premium():
+    lines = month_lines(model(), "FR-REG", "INHOUSE")
+    agents = P * 1.10
+    assert lines["agents"] == pytest.approx(agents)
+    assert lines["supervision"] == pytest.approx(agents * SUP)
+    assert lines["wfm_qa"] == pytest.approx(agents * WFM)
+    assert lines["overheads"] == pytest.approx(0.10 * agents * (1 + SUP + WFM))
+    assert lines["recruitment"] == pytest.approx(ATTR_A * 1.10 * 0.5)
+    assert lines["training_attrition"] == pytest.approx(ATTR_A * 1.10 * _train())
+    # 20 seats on the company's own infrastructure (x 1.2: no provider scale)
+    assert lines["premises"] == pytest.approx(20 * 100 * 1.2)
+    assert lines["it"] == pytest.approx(20 * 50 * 1.2)
+    assert lines["telephony_licences"] == pytest.approx(20 * 25 * 1.2)
+    for line in ("provider_margin", "governance", "transition", "exit"):
+        assert lines[line] == 0
+
+
+def test_full_outsourcing_bills_every_production_line_plus_margin_and_governance():
+    lines = month_lines(model(), "FR-REG", "FULL")
+    provider = (P * (1 + SUP + WFM) * 1.10 + ATTR_A * (0.5 + _train())
+                + 20 * (100 + 50 + 25))
+    assert lines["agents"] == pytest.approx(P)          # provider pay: no company premium
+    assert lines["premises"] == pytest.approx(20 * 100)
+    assert lines["provider_margin"] == pytest.approx(0.10 * provider)
+    assert lines["governance"] == pytest.approx(0.05 * 1.10 * provider)
+    assert lines.sum() == pytest.approx(provider * 1.10 * 1.05)
+
+
+def test_hosted_seats_margin_only_on_the_seats():
+    lines = month_lines(model(), "FR-REG", "HOSTED")
+    seats = 20 * (100 + 50 + 25)
+    assert lines["agents"] == pytest.approx(P * 1.10)   # the company's own agents
+    assert lines["premises"] == pytest.approx(20 * 100)  # provider's centre, provider's price
+    assert lines["provider_margin"] == pytest.approx(0.10 * seats)
+    assert lines["governance"] == pytest.approx(0.05 * 1.10 * seats)
+
+
+def test_insource_provider_staff_on_company_infrastructure():
+    lines = month_lines(model(), "FR-REG", "INSOURCE")
+    provider = P * (1 + SUP) + 0.10 * P * (1 + SUP + WFM) + ATTR_A * (0.5 + _train())
+    assert lines["agents"] == pytest.approx(P)
+    assert lines["wfm_qa"] == pytest.approx(P * 1.10 * WFM)      # planning stays with the company
+    assert lines["premises"] == pytest.approx(20 * 100 * 1.2)    # company premises
+    assert lines["provider_margin"] == pytest.approx(0.10 * provider)
+    assert lines["governance"] == pytest.approx(0.05 * 1.10 * provider)
+
+
+def test_rate_card_invoice_replaces_cost_plus_and_implies_the_margin():
+    m = model(method="rate_card", billing_basis="per_productive_hour")
+    lines = month_lines(m, "MA", "FULL")
+    invoice = 1000 * 20.0                                   # 1,000 productive h x 20 EUR
+    assert (lines["provider_margin"] + lines[list(costs.LINES[:9])].sum()) == pytest.approx(invoice)
+    assert lines["governance"] == pytest.approx(0.05 * invoice)
+
+
+def test_billing_bases_give_the_same_base_year_bill():
+    totals = {}
+    for basis in ("per_productive_hour", "per_fte_month", "per_call", "per_minute"):
+        m = model(method="rate_card", billing_basis=basis)
+        totals[basis] = costs.tco(m).set_index(["location", "form"]).loc[("MA", "FULL"),
+                                                                          "total_nominal_eur"]
+    assert max(totals.values()) == pytest.approx(min(totals.values()))
+
+
+def test_transition_and_exit_one_offs():
+    m = model()
+    mc = costs.monthly_costs(m)
+    full = mc[(mc.location == "FR-REG") & (mc.form == "FULL")]
+    tr = full[full.line == "transition"].set_index("month")["cost_eur"]
+    ramp0 = 1 / 0.6 - 1                                  # first month at 60 % productivity
+    expected0 = (P * (0.5 + _train()) + ramp0 * P * (1 + SUP + WFM)
+                 + 20 * 1000 * 0.88 + 150_000)           # set-up 1,000 USD per seat
+    assert tr.iloc[0] == pytest.approx(expected0)
+    assert tr.iloc[3:].sum() == 0
+    last = full[full.month == full.month.max()].set_index("line")["cost_eur"]
+    run = last.drop(["transition", "exit"]).sum()
+    assert last["exit"] == pytest.approx(2.0 * run)
+    inhouse = mc[(mc.location == "FR-REG") & (mc.form == "INHOUSE")]
+    assert inhouse[inhouse.line.isin(["transition", "exit"])]["cost_eur"].sum() == 0
+
+
+def test_feasibility_follows_the_form():
+    m = model()
+    assert m.feasible("FR-REG", "INSOURCE") and not m.feasible("MA", "INSOURCE")
+    assert m.feasible("MA", "HOSTED") and not m.feasible("MA", "INHOUSE")
+
+
+# --- labour share ------------------------------------------------------------------------------
+
+def test_default_onshore_scenarios_land_in_the_labour_share_band():
+    m = costs.build_model(profile=flat_profile(("FR-REG", "FR-PAR")),
+                          locations=["FR-REG", "FR-PAR"], contract_years=3, start="2026-01",
+                          forms=["INHOUSE", "FULL", "HOSTED", "INSOURCE"])
+    check = costs.labour_share_check(costs.scenario_costs(m, methods=costs.METHODS), ref=m.ref)
+    assert len(check) == 16
+    assert check["ok"].all(), check
+    assert check["labour_share"].between(0.60, 0.70).all()
+
+
+def test_labour_share_check_flags_a_scenario_outside_the_band():
+    m = model()
+    scen = costs.scenario_costs(m)
+    check = costs.labour_share_check(scen, ref=m.ref, contract_year=1)
+    # Tiny test figures: payroll ~ 83 % of operating cost, above the 60-70 % band.
+    assert not check["ok"].any()
+    row = scen[(scen.location == "FR-REG") & (scen.form == "INHOUSE")].iloc[0]
+    payroll = row[["agents", "supervision", "wfm_qa"]].sum()
+    operating = row[list(costs.LINES[:9])].sum()
+    assert row["labour_share"] == pytest.approx(payroll / operating)
+    with pytest.raises(ParameterError, match="band"):
+        costs.labour_share_check(scen, band=(0.7, 0.6), ref=m.ref)
+
+
+# --- TCO / NPV ---------------------------------------------------------------------------------
+
+def test_npv_hand_computed():
+    assert costs.npv([100, 100], 0.10, periods_per_year=1) == pytest.approx(100 / 1.1 + 100 / 1.21)
+    assert costs.npv([50] * 12, 0.0) == pytest.approx(600)
+    assert costs.npv([121], 0.10, periods_per_year=1) == pytest.approx(110)
+
+
+def test_break_even_month():
+    assert costs.break_even_month([150, 50, 50], [100, 100, 100]) == 2
+    assert costs.break_even_month([90, 90], [100, 100]) == 1
+    assert math.isnan(costs.break_even_month([200, 200], [100, 100]))
+
+
+def test_tco_npv_of_a_flat_in_house_year():
+    m = model(discount_rate=0.12)
+    t = costs.tco(m).set_index(["location", "form"])
+    monthly = month_lines(m, "FR-REG", "INHOUSE").sum()
+    annuity = sum(1.12 ** (-(k + 1) / 12) for k in range(12))
+    assert t.loc[("FR-REG", "INHOUSE"), "npv_eur"] == pytest.approx(monthly * annuity)
+    assert t.loc[("FR-REG", "INHOUSE"), "total_nominal_eur"] == pytest.approx(12 * monthly)
+    assert t.loc[("FR-REG", "INHOUSE"), "saving_npv_eur"] == pytest.approx(0)
+    ma = t.loc[("MA", "FULL")]
+    assert ma["saving_npv_eur"] == pytest.approx(ma["baseline_npv_eur"] - ma["npv_eur"])
+
+
+def test_wage_inflation_compounds_monthly():
+    ov = {**OVERRIDES, "locations": {**OVERRIDES["locations"],
+                                     "FR-REG": {**OVERRIDES["locations"]["FR-REG"],
+                                                "wage_inflation": {"value": 0.10}}}}
+    m = model(overrides=ov, contract_years=2)
+    mc = costs.monthly_costs(m)
+    agents = mc[(mc.location == "FR-REG") & (mc.form == "INHOUSE") & (mc.line == "agents")]
+    assert agents["cost_eur"].iloc[12] / agents["cost_eur"].iloc[0] == pytest.approx(1.10)
+
+
+# --- Monte Carlo, tornado, decision ------------------------------------------------------------
+
+def test_monte_carlo_without_uncertainty_reproduces_the_deterministic_npv():
+    ov = {**OVERRIDES,
+          "defaults": {**OVERRIDES["defaults"], "volume_cv": 0.0, "aht_cv": 0.0,
+                       "attrition_cv": 0.0, "wage_inflation_sd": 0.0},
+          "fx_to_eur": {"MAD": {"value": 0.1, "drift": -0.05, "volatility": 0.0}}}
+    for basis in ("per_productive_hour", "per_call", "cost_plus"):
+        m = model(overrides=ov, method="rate_card", billing_basis=basis, discount_rate=0.08,
+                  forms=list(costs.FORMS))
+        table = costs.monte_carlo(m, n_draws=100, seed=1)
+        det = costs.tco(m)
+        np.testing.assert_allclose(table["npv_p50_eur"], det["npv_eur"], rtol=1e-10)
+
+
+def test_monte_carlo_is_seeded_and_ordered():
+    m = model(method="rate_card", billing_basis="per_productive_hour")
+    a = costs.monte_carlo(m, n_draws=500, seed=7)
+    b = costs.monte_carlo(m, n_draws=500, seed=7)
+    pd.testing.assert_frame_equal(a, b)
+    assert (a["npv_p10_eur"] < a["npv_p50_eur"]).all() and (a["npv_p50_eur"] < a["npv_p90_eur"]).all()
+    base = a[(a.location == "FR-REG") & (a.form == "INHOUSE")].iloc[0]
+    assert base["prob_beats_baseline"] == 0
+    assert a["prob_beats_baseline"].between(0, 1).all()
+    with pytest.raises(ParameterError, match="n_draws"):
+        costs.monte_carlo(m, n_draws=10)
+
+
+def test_tornado_covers_every_driver_sorted_by_swing():
+    m = model(method="rate_card", billing_basis="per_productive_hour")
+    tor = costs.tornado(m, "MA", "FULL", against=("FR-REG", "INHOUSE"))
+    assert {"volume", "aht", "wage", "wage_inflation", "fx", "attrition", "price", "margin",
+            "governance", "discount_rate", "shrinkage", "exit"} <= set(tor["driver"])
+    assert tor["swing_eur"].is_monotonic_decreasing
+    price = tor.set_index("driver").loc["price"]
+    assert price["high_eur"] > price["base_eur"] > price["low_eur"]
+
+
+def test_decision_matrix_weights_and_robustness():
+    m = model(method="rate_card", billing_basis="per_productive_hour")
+    t = costs.tco(m)
+    table, rob = costs.decision_matrix(m, t, n_perturbations=300)
+    assert set(costs.CRITERIA) <= set(table.columns)
+    assert table["score"].is_monotonic_decreasing
+    assert table["top_share"].sum() == pytest.approx(1)
+    assert 0 <= rob["keeps_top"] <= 1
+    assert table["cost"].max() == pytest.approx(1)
+    # All weight on data transfer: EU options (score 1) beat Morocco (0.3).
+    only = dict.fromkeys(costs.CRITERIA, 0.0) | {"data_transfer": 1.0}
+    table2, _ = costs.decision_matrix(m, t, only, n_perturbations=50)
+    assert table2.iloc[0]["location"] == "FR-REG"
+    text = costs.recommendation(m, t, costs.monte_carlo(m, n_draws=200), table, rob)
+    assert table.iloc[0]["location"] in text and "Recommendation" in text
+
+
+def test_timezone_overlap():
+    assert costs.timezone_overlap("Europe/Paris") == 1.0
+    # Manila is 7 h (summer 6 h) ahead: Paris 08-20 falls at 14/15-02/03 local.
+    assert costs.timezone_overlap("Asia/Manila") < 0.6
+
+
+def test_holiday_calendar_codes_exist():
+    import holidays
+    supported = holidays.list_supported_countries()
+    ref = costs.load_reference()
+    for loc_id, loc in ref["locations"].items():
+        assert loc["holiday_calendar"] in supported, loc_id
+
+
+# --- reference data and overrides --------------------------------------------------------------
+
+def test_every_reference_figure_carries_its_metadata():
+    ref = costs.load_reference()
+    for path, fig in costs._walk_figures(ref, ""):
+        assert {"value", "unit", "year", "currency", "source", "flag"} <= set(fig), path
+        assert fig["flag"] in (None, "D", "E", "G", "X"), path
+    used = {loc["currency"] for loc in ref["locations"].values()}
+    assert used <= set(ref["fx_to_eur"])
+    for cur in used:
+        assert ref["fx_to_eur"][cur]["flag"] in (None, "G", "E")
+
+
+def test_override_replaces_a_value_and_marks_it():
+    ref = costs.load_reference({"locations": {"MA": {"attrition": 0.4}}})
+    assert ref["locations"]["MA"]["attrition"]["value"] == 0.4
+    assert ref["locations"]["MA"]["attrition"]["flag"] == "override"
+    assert ref["locations"]["MA"]["attrition"]["unit"].startswith("leavers")
+
+
+def test_override_from_yaml_file(tmp_path):
+    path = tmp_path / "ov.yaml"
+    path.write_text("defaults:\n  governance_rate: 0.06\n", encoding="utf-8")
+    assert costs.load_reference(path)["defaults"]["governance_rate"]["value"] == 0.06
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+def test_unknown_override_key_lists_the_valid_keys():
+    with pytest.raises(ParameterError, match="wage_basis") as err:
+        costs.load_reference({"locations": {"MA": {"wage": 1}}})
+    assert "locations.MA" in str(err.value)
+
+
+def test_unknown_location_and_form():
+    with pytest.raises(ParameterError, match="locations.*FR-REG"):
+        model(locations=["FR-REG", "ATLANTIS"])
+    with pytest.raises(ParameterError, match="forms.*INHOUSE"):
+        model(forms=["OFFSHORE"])
+    with pytest.raises(ParameterError, match="billing_basis.*per_call"):
+        model(billing_basis="per_hour")
+
+
+def test_currency_without_fx_rate():
+    with pytest.raises(ParameterError, match="fx_to_eur") as err:
+        costs.load_reference({"locations": {"MA": {"currency": "XYZ"}}})
+    assert "MAD" in str(err.value)
+
+
+def test_negative_costs_are_refused():
+    with pytest.raises(ParameterError, match="locations.MA.premises_per_seat_month"):
+        costs.load_reference({"locations": {"MA": {"premises_per_seat_month": -5}}})
+    with pytest.raises(ParameterError, match="governance_rate"):
+        costs.load_reference({"defaults": {"governance_rate": -0.01}})
+
+
+def test_weights_must_sum_to_one_and_use_known_criteria():
+    m = model()
+    t = costs.tco(m)
+    bad = dict(m.ref["risk_weights"]) | {"cost": 0.9}
+    with pytest.raises(ParameterError, match="sum to 1"):
+        costs.decision_matrix(m, t, bad)
+    with pytest.raises(ParameterError, match="language_fit"):
+        costs.decision_matrix(m, t, {"price": 1.0})
+
+
+def test_write_table_is_atomic(tmp_path):
+    out = costs.write_table(pd.DataFrame({"a": [1, 2]}), tmp_path / "x" / "t.parquet")
+    assert pd.read_parquet(out)["a"].tolist() == [1, 2]
+    assert [p.name for p in out.parent.iterdir()] == ["t.parquet"]
+
+
+# --- staffing link -----------------------------------------------------------------------------
+
+def test_staffing_profile_from_interval_volumes():
+    ds = pd.date_range("2026-01-05 08:00", periods=4, freq="30min", tz="Europe/Paris")
+    vol = pd.DataFrame({"ds": ds, "queue": "care", "calls": [0, 60, 60, 30],
+                        "aht_s": [300.0, 300.0, 300.0, 300.0]})
+    prof = costs.staffing_profile(vol, locations=["FR-REG"])
+    row = prof[prof.month == 1].iloc[0]
+    assert row["contacts"] == 150
+    assert row["handled_minutes"] == pytest.approx(150 * 5)
+    # Erlang C at 80/20 needs more agent-hours than the raw workload (12.5 h).
+    assert row["productive_hours"] > 150 * 300 / 3600
