@@ -954,10 +954,16 @@ def staff_to_quantile(forecast: pd.DataFrame, *, quantile: float, aht_s, interva
 
 
 def _sl_at(calls, aht, interval_s, agents, target_s, patience_s, sl_definition):
+    """Service level only (skips the ASA series: the risk functions call this many times)."""
     if patience_s is None:
         return erlang_c(calls, aht, interval_s, agents, target_s)["service_level"].to_numpy()
-    return erlang_a(calls, aht, interval_s, agents, target_s, patience_s,
-                    sl_definition=sl_definition)["service_level"].to_numpy()
+    calls, aht, interval = _traffic(calls, aht, interval_s)
+    b = _broadcast(calls=calls, aht=aht, interval=interval,
+                   n=_as_float("agents", agents, integer=True), t=_as_float("target_s", target_s),
+                   patience=_as_float("patience_s", patience_s, allow_inf=True, positive=True))
+    out = _erlang_a_arrays(b["calls"] / b["interval"], b["aht"], b["patience"], b["n"], b["t"],
+                           need_asa=False)
+    return out[f"sl_{sl_definition}"]
 
 
 def service_level_risk(forecast: pd.DataFrame, agents, *, aht_s, interval_s, target_s,
