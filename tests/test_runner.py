@@ -111,6 +111,19 @@ def test_notebook_parameters_are_parsed_not_executed():
                                                                     "data_path"]
 
 
+def test_missing_project_kernel_falls_back_to_python3_with_a_warning(monkeypatch):
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    monkeypatch.setattr(KernelSpecManager, "find_kernel_specs",
+                        lambda self: {"python3": "/somewhere/python3"})
+    kernel, warning = runner.resolve_kernel()
+    assert kernel == "python3"
+    assert "kernel 'cc-toolkit' is not registered (run `make setup`)" in warning
+    monkeypatch.setattr(KernelSpecManager, "find_kernel_specs",
+                        lambda self: {"cc-toolkit": "/x", "python3": "/y"})
+    assert runner.resolve_kernel() == ("cc-toolkit", None)
+
+
 def test_classify_exceptions():
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError

@@ -107,13 +107,6 @@ def default_period(today: dt.date | None = None) -> str:
     return (first - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
-def check_period(period: str) -> str:
-    if not isinstance(period, str) or not PERIOD_RE.match(period):
-        from toolkit.errors import ParameterError
-        raise ParameterError("period", period, "a month written YYYY-MM, e.g. 2026-10")
-    return period
-
-
 def load_plan(path: str | os.PathLike, period: str | None = None) -> tuple[list[RunSpec], str]:
     """Read and check a plan: returns the expanded runs and the period they report on.
 
