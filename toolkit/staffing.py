@@ -1151,9 +1151,10 @@ def simulate_intervals(calls, aht_s, interval_s, agents, target_s, patience_s=No
 
 def flag_formula_vs_simulation(formula: pd.DataFrame, simulated: pd.DataFrame, *,
                                sl_tolerance: float = 0.03,
-                               abandon_tolerance: float = 0.02) -> pd.DataFrame:
+                               abandon_tolerance: float = 0.02,
+                               n_se: float = 2.0) -> pd.DataFrame:
     """Side by side formula and simulation; ``flag`` where SL or abandonment differ by more
-    than the tolerance (absolute, in fractions) beyond three simulation standard errors —
+    than the tolerance (absolute, in fractions) plus ``n_se`` simulation standard errors —
     i.e. where the Erlang assumptions, not simulation noise, move the answer."""
     if len(formula) != len(simulated):
         raise ParameterError("simulated", f"{len(simulated)} rows",
@@ -1168,8 +1169,8 @@ def flag_formula_vs_simulation(formula: pd.DataFrame, simulated: pd.DataFrame, *
     out["abandon_gap"] = out["abandon_sim"] - out["abandon_formula"]
     sl_se = simulated["sim_sl_se"].to_numpy()
     ab_se = simulated["sim_abandon_se"].to_numpy()
-    out["flag"] = ((np.abs(out["sl_gap"]) > sl_tolerance + 3 * sl_se)
-                   | (np.abs(out["abandon_gap"]) > abandon_tolerance + 3 * ab_se))
+    out["flag"] = ((np.abs(out["sl_gap"]) > sl_tolerance + n_se * sl_se)
+                   | (np.abs(out["abandon_gap"]) > abandon_tolerance + n_se * ab_se))
     return out
 
 
