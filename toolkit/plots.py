@@ -277,3 +277,101 @@ def monthly_lines(table: pd.DataFrame, value: str, by: str, *, month: str = "mon
         percent_axis(ax)
     ax.legend(loc="lower left", ncols=4)
     return finish(ax, title, "month", ylabel, source)
+
+
+# --- Sourcing scenarios (toolkit.costs) ------------------------------------------------------
+
+def cost_bridge(start_value: float, steps: pd.Series, end_value: float, *,
+                start_label: str = "baseline", end_label: str = "option",
+                ax: plt.Axes | None = None, title: str = "", ylabel: str = "EUR",
+                source: str | None = None) -> plt.Axes:
+    """A waterfall (bridge) from a baseline total to an option's total, one bar per cost line.
+
+    Savings are green, increases red: the colour says whether the step helps the option.
+    """
+    ax = new_axes(ax, figsize=(11, 4))
+    labels = [start_label, *map(str, steps.index), end_label]
+    running = start_value
+    ax.bar(0, start_value, color=MUTED, width=0.6)
+    for i, delta in enumerate(steps.to_numpy(dtype=float), start=1):
+        bottom = running + min(delta, 0.0)
+        color = RAG["green"] if delta < 0 else RAG["red"]
+        ax.bar(i, abs(delta), bottom=bottom, color=color, width=0.6)
+        running += delta
+    ax.bar(len(labels) - 1, end_value, color=FORECAST, width=0.6)
+    ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right")
+    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.1f} M"))
+    return finish(ax, title, None, ylabel, source)
+
+
+def stacked_cost_bars(table: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "",
+                      xlabel: str = "EUR per year", source: str | None = None) -> plt.Axes:
+    """Horizontal stacked bars: one bar per option (rows), one segment per cost line (columns)."""
+    ax = new_axes(ax, figsize=(11, max(3.0, 0.32 * len(table) + 1.2)))
+    left = np.zeros(len(table))
+    colors = (CATEGORY * 3)[: len(table.columns)]
+    for col, color in zip(table.columns, colors, strict=True):
+        values = table[col].to_numpy(dtype=float)
+        ax.barh(range(len(table)), values, left=left, color=color, label=str(col), height=0.7)
+        left += values
+    ax.set_yticks(range(len(table)), [str(i) for i in table.index])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.1f} M"))
+    ax.legend(loc="lower right", ncols=3, fontsize=8)
+    return finish(ax, title, xlabel, None, source)
+
+
+def fan_chart(fan: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "",
+              ylabel: str = "cumulative cost, EUR", source: str | None = None) -> plt.Axes:
+    """Cumulative cost by month per option: the median line and its P10-P90 band.
+
+    ``fan`` has ``location, form, month, quantile, cumulative_cost_eur`` (``costs.cumulative_fan``).
+    """
+    ax = new_axes(ax)
+    qs = sorted(fan["quantile"].unique())
+    for i, ((loc, form), g) in enumerate(fan.groupby(["location", "form"], sort=False)):
+        wide = g.pivot_table(index="month", columns="quantile", values="cumulative_cost_eur")
+        color = CATEGORY[i % len(CATEGORY)]
+        band(ax, wide.index, wide[qs[0]], wide[qs[-1]], color=color, alpha=0.18)
+        mid = qs[len(qs) // 2]
+        ax.plot(wide.index, wide[mid], color=color, linewidth=1.6, label=f"{loc} / {form}")
+    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.0f} M"))
+    ax.legend(loc="upper left")
+    return finish(ax, title, "month", ylabel, source)
+
+
+def tornado_chart(tornado: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "",
+                  xlabel: str = "EUR", top: int = 12, source: str | None = None) -> plt.Axes:
+    """One-way sensitivity: bars from the base value to the low and high driver settings."""
+    t = tornado.head(top).iloc[::-1]
+    ax = new_axes(ax, figsize=(10, 0.35 * len(t) + 1.5))
+    base = float(t["base_eur"].iloc[0])
+    y = np.arange(len(t))
+    ax.barh(y, t["low_eur"] - base, left=base, color=FORECAST, alpha=0.8, label="low setting")
+    ax.barh(y, t["high_eur"] - base, left=base, color="#e07b39", alpha=0.8, label="high setting")
+    ax.axvline(base, color=INK, linewidth=1.0)
+    if base * min(t["low_eur"].min(), t["high_eur"].min()) <= 0 or (
+            base * max(t["low_eur"].max(), t["high_eur"].max()) <= 0):
+        ax.axvline(0, color=RAG["red"], linestyle="--", linewidth=1.0)
+    ax.set_yticks(y, t["label"])
+    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.1f} M"))
+    ax.legend(loc="lower right")
+    return finish(ax, title, xlabel, None, source)
+
+
+def risk_cost_matrix(table: pd.DataFrame, *, x: str = "npv_eur", y: str = "risk_score",
+                     label_cols: Sequence[str] = ("location", "form"), highlight: int = 0,
+                     ax: plt.Axes | None = None, title: str = "", xlabel: str = "EUR",
+                     ylabel: str = "risk score (1 = no concern)",
+                     source: str | None = None) -> plt.Axes:
+    """Options on cost (x) against the weighted non-cost score (y); the chosen row in colour."""
+    ax = new_axes(ax, figsize=(10, 5))
+    for i, row in enumerate(table.itertuples(index=False)):
+        r = row._asdict()
+        color = RAG["green"] if i == highlight else MUTED
+        ax.scatter(r[x], r[y], s=60 if i == highlight else 30, color=color, zorder=3)
+        ax.annotate(" / ".join(str(r[c]) for c in label_cols), (r[x], r[y]), fontsize=7,
+                    color=INK if i == highlight else MUTED, xytext=(4, 3),
+                    textcoords="offset points")
+    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.0f} M"))
+    return finish(ax, title, xlabel, ylabel, source)
