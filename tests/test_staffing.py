@@ -466,3 +466,15 @@ def test_service_curve_marginal_gain():
     assert curve["sl_erlang_c"].iloc[0] == 0                # 10 agents = 10 Erl: unstable
     assert (curve["sl_gain_per_agent"].iloc[1:] > 0).all()
     assert (curve["sl_erlang_a"] >= curve["sl_erlang_c"]).all()
+
+
+def test_erlang_a_t_zero_identities_and_n_zero():
+    out = st.erlang_a([100, 10], 180, 1800, [12, 0], 0, 60).iloc[0]
+    assert out["sl_answered_of_offered"] == pytest.approx(1 - out["p_wait"], rel=1e-13)
+    assert out["sl_virtual"] == pytest.approx(out["sl_answered_of_offered"], rel=1e-13)
+    assert out["sl_wait_le_t"] == pytest.approx(out["sl_answered_of_offered"], rel=1e-13)
+    assert out["asa_all_s"] == pytest.approx(out["p_abandon"] * 60, rel=1e-13)
+    nobody = st.erlang_a(10, 300, 1800, 0, 20, 5).iloc[0]
+    assert nobody["p_abandon"] == 1 and nobody["asa_all_s"] == 5
+    assert nobody["sl_wait_le_t"] == pytest.approx(1 - math.exp(-20 / 5))
+    assert math.isnan(nobody["sl_answered_of_answered"])

@@ -333,14 +333,25 @@ def _erlang_a_arrays(lam, aht, patience, n, t, *, need_asa: bool = True, fast: b
     z = y * np.exp(-theta * t_l)
     e_b = _erlang_b_arrays(n_l, a_l)
     mode = "all" if fast else "deep"
-    log_a, deep = _log_kummer(x, y, closed_form=mode)
-    log_az, _ = _log_kummer(x, z, closed_form=mode)
     mean_k = np.full(x.shape, np.nan)
     mean_g = np.full(x.shape, np.nan)
-    series_rows = np.flatnonzero(need_asa | (~deep & (not fast)))
+    if fast:
+        log_a, deep = _log_kummer(x, y, closed_form=mode)
+        series_rows = np.flatnonzero(np.full(x.shape, need_asa))
+    else:
+        # exact path: one series pass gives log A and both moments (deep overload: closed form)
+        deep = (y > x + 5 * np.sqrt(y) + 10) & (x >= 10)
+        log_a = np.empty_like(x)
+        if deep.any():
+            log_a[deep] = _log_kummer(x[deep], y[deep])[0]
+        series_rows = np.flatnonzero(~deep | need_asa)
     if series_rows.size:
-        _, mk, mg = _kummer(x[series_rows], y[series_rows], moments=True)
+        la, mk, mg = _kummer(x[series_rows], y[series_rows], moments=True)
         mean_k[series_rows], mean_g[series_rows] = mk, mg
+        if not fast:
+            shallow = ~deep[series_rows]
+            log_a[series_rows[shallow]] = la[shallow]
+    log_az, _ = _log_kummer(x, z, closed_form=mode)
     inv_a = np.exp(-log_a)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         p_wait = e_b / (e_b + (1.0 - e_b) * inv_a)          # = A E / (1 + (A - 1) E)
