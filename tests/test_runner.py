@@ -306,3 +306,73 @@ def test_python_dash_m_entry_point_returns_the_exit_code(tmp_path):
                           capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert proc.returncode == 2
     assert "expected a mapping with a non-empty list under 'runs:'" in proc.stderr
+
+
+# ------------------------------------------------------------------------- dependencies
+
+
+def test_needs_orders_runs_in_waves_and_rejects_unknown_names_and_cycles(tmp_path):
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: report
+    notebook: {NB}/tiny.ipynb
+    parameters: {{data_path: "{DATA}"}}
+    needs: [forecast]
+  - name: forecast
+    notebook: {NB}/behave.ipynb
+    matrix: {{mode: [ok, also]}}
+  - name: free
+    notebook: {NB}/behave.ipynb
+""")
+    runs, _ = load_plan(plan)
+    waves = runner.dependency_waves(runs)
+    assert [[r.name for r in wave] for wave in waves] == [
+        ["forecast-ok", "forecast-also", "free"], ["report"]]
+
+    bad = write_plan(tmp_path, f"""
+runs:
+  - name: a
+    notebook: {NB}/behave.ipynb
+    needs: [b]
+  - name: b
+    notebook: {NB}/behave.ipynb
+    needs: [a]
+  - name: c
+    notebook: {NB}/behave.ipynb
+    needs: [forcast]
+""", name="bad.yml")
+    with pytest.raises(PlanError) as err:
+        load_plan(bad)
+    text = str(err.value)
+    assert "needs 'forcast', which is no run of this plan" in text
+    with pytest.raises(PlanError, match="need each other in a cycle"):
+        load_plan(write_plan(tmp_path, f"""
+runs:
+  - name: a
+    notebook: {NB}/behave.ipynb
+    needs: [b]
+  - name: b
+    notebook: {NB}/behave.ipynb
+    needs: [a]
+""", name="cycle.yml"))
+
+
+def test_a_run_whose_dependency_failed_is_not_executed(tmp_path):
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: upstream
+    notebook: {NB}/behave.ipynb
+    parameters: {{mode: fail}}
+  - name: downstream
+    notebook: {NB}/tiny.ipynb
+    parameters: {{data_path: "{DATA}"}}
+    needs: [upstream]
+""")
+    summary = run_plan(plan, period="2026-10", executor="serial", reports_dir=tmp_path / "r",
+                       progress=False)
+    assert summary.exit_code == 1
+    by_name = {r["name"]: r for r in summary.results}
+    assert by_name["upstream"]["status"] == "failed"
+    assert by_name["downstream"]["status"] == "failed"
+    assert "not run: it needs upstream" in by_name["downstream"]["error"]
+    assert by_name["downstream"]["duration_s"] == 0.0

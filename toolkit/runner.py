@@ -28,7 +28,7 @@ import subprocess  # noqa: S404 - only to ask git for the revision, fixed argv
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -52,7 +52,7 @@ CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src d
        "base-uri 'none'; form-action 'none'")
 
 PLAN_KEYS = ("runs", "default_period", "description")
-RUN_KEYS = ("name", "notebook", "parameters", "matrix", "timeout_s")
+RUN_KEYS = ("name", "notebook", "parameters", "matrix", "timeout_s", "needs")
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 #: Versions recorded in the manifest: enough to reproduce a report's numbers.
@@ -79,6 +79,7 @@ class RunSpec:
     parameters: dict = field(default_factory=dict)
     timeout_s: float = DEFAULT_TIMEOUT_S
     plan_entry: str = ""  # the plan entry's name before matrix expansion (for --only)
+    needs: tuple[str, ...] = ()  # runs (or plan entries) whose outputs this run reads
 
     @property
     def slug(self) -> str:
@@ -139,9 +140,45 @@ def load_plan(path: str | os.PathLike, period: str | None = None) -> tuple[list[
                             f"name as {seen[run.slug]!r}); names must be unique")
         seen[run.slug] = run.name
     problems.extend(validate_runs(runs))
+    problems.extend(_dependency_problems(runs))
     if problems:
         raise PlanError(path, problems)
     return runs, period
+
+
+def _needed_runs(run: RunSpec, runs: list[RunSpec]) -> list[RunSpec]:
+    """The runs ``run`` needs: ``needs`` names a run, or a plan entry (all its matrix runs)."""
+    return [r for r in runs if r is not run and (r.name in run.needs or r.plan_entry in run.needs)]
+
+
+def _dependency_problems(runs: list[RunSpec]) -> list[str]:
+    """Unknown names in ``needs`` and dependency cycles."""
+    names = {r.name for r in runs} | {r.plan_entry for r in runs}
+    problems = [f"run {run.name!r}: needs {need!r}, which is no run of this plan"
+                f"{_did_you_mean(need, names)}"
+                for run in runs for need in run.needs if need not in names]
+    if not problems:
+        try:
+            dependency_waves(runs)
+        except ValueError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def dependency_waves(runs: list[RunSpec]) -> list[list[RunSpec]]:
+    """Group runs into waves: each wave needs only runs of earlier waves (plan order kept)."""
+    waves, done = [], set()
+    pending = list(runs)
+    while pending:
+        wave = [r for r in pending if all(id(d) in done for d in _needed_runs(r, runs))]
+        if not wave:
+            cycle = ", ".join(r.name for r in pending)
+            raise ValueError(f"runs {cycle} need each other in a cycle; "
+                             "'needs' must only point to runs that can finish first")
+        waves.append(wave)
+        done.update(id(r) for r in wave)
+        pending = [r for r in pending if id(r) not in done]
+    return waves
 
 
 def _expand_entry(entry, position: int, period: str, problems: list[str]) -> list[RunSpec]:
@@ -180,16 +217,22 @@ def _expand_entry(entry, position: int, period: str, problems: list[str]) -> lis
             problems.append(f"{where}: {key!r} is given both in parameters and matrix")
     if any(p.startswith(where) for p in problems):
         return []
+    needs = entry.get("needs") or []
+    needs = [needs] if isinstance(needs, str) else needs
+    if not isinstance(needs, list) or not all(isinstance(n, str) and n for n in needs):
+        problems.append(f"{where}: 'needs' must be a list of run names, got {needs!r}")
+        return []
+    needs = tuple(needs)
     parameters = _substitute(parameters, period)
     notebook = _substitute(notebook, period)
     if not matrix:
-        return [RunSpec(name, notebook, parameters, float(timeout_s), name)]
+        return [RunSpec(name, notebook, parameters, float(timeout_s), name, needs)]
     keys = list(matrix)
     runs = []
     for combo in itertools.product(*(_substitute(matrix[k], period) for k in keys)):
         suffix = "-".join(str(v) for v in combo)
         runs.append(RunSpec(f"{name}-{suffix}", notebook, {**parameters, **dict(zip(keys, combo, strict=True))},
-                            float(timeout_s), name))
+                            float(timeout_s), name, needs))
     return runs
 
 
@@ -577,7 +620,8 @@ def run_plan(plan: str | os.PathLike, *, period: str | None = None, executor: st
         if not selected:
             names = sorted({r.name for r in runs} | {r.plan_entry for r in runs})
             raise PlanError(plan, [f"--only {only!r} matches no run{_did_you_mean(only, names)}"])
-        runs = selected
+        # --only runs the named runs on the outputs their dependencies left last time.
+        runs = [replace(r, needs=()) for r in selected]
     kernel, warning = resolve_kernel()
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
@@ -601,45 +645,36 @@ def _run_locked(plan, runs, period, period_dir, root, kernel, executor, schedule
         return hashes[path]
 
     entries: dict[str, dict] = {}
-    jobs: list[dict] = []
-    for run in runs:
-        nb_sha = hasher(config.project_path(run.notebook))
-        inputs = find_inputs(run.parameters, hasher)
-        fp = fingerprint(nb_sha, run.parameters, inputs)
-        base = {"name": run.name, "notebook": run.notebook, "notebook_sha256": nb_sha,
-                "parameters": run.parameters, "inputs": inputs, "fingerprint": fp,
-                "timeout_s": run.timeout_s, "slug": run.slug}
-        prev = previous.get(run.name) or {}
-        last_good = prev.get("last_good")
-        if (not force and last_good and last_good.get("fingerprint") == fp
-                and all((period_dir / p).is_file() for p in last_good.get("outputs", {}).values())):
-            entries[run.name] = {**base, **{k: last_good.get(k) for k in
-                                            ("duration_s", "started_at", "finished_at")},
-                                 "status": "ok", "error": None, "skipped": True, "stale": False,
-                                 "outputs": last_good["outputs"], "attempt_outputs": None,
-                                 "last_good": last_good}
-            print(f"[skip] {'unchanged':<9} {run.name}", file=out, flush=True)
-            continue
-        entries[run.name] = {**base, "last_good": last_good}
-        card = {"name": run.name, "notebook": run.notebook, "notebook_sha256": nb_sha,
-                "period": period, "parameters": run.parameters, "inputs": inputs,
-                "kernel": kernel}
-        jobs.append({"name": run.name, "notebook_path": str(config.project_path(run.notebook)),
-                     "parameters": run.parameters, "kernel": kernel, "timeout_s": run.timeout_s,
-                     "cwd": str(config.ROOT), "card": card})
+    executed: list[dict] = []
+    work_dir = root / ".work" / f"{period}-{os.getpid()}-{time.time_ns()}"
 
     def report(i: int, result: dict) -> None:
-        print(f"[{i + 1:>{len(str(len(jobs)))}}/{len(jobs)}] {result['status']:<9} "
-              f"{result['name']}  ({result['duration_s']:.1f} s)"
+        executed.append(result)
+        print(f"[{len(executed):>3}] {result['status']:<9} {result['name']}  "
+              f"({result['duration_s']:.1f} s)"
               + (f"  {result['error']}" if result["error"] else ""), file=out, flush=True)
 
-    work_dir = root / ".work" / f"{period}-{os.getpid()}-{time.time_ns()}"
     try:
-        results = (map_tasks(execute_run, jobs, executor=executor, scheduler=scheduler,
-                             workers=workers, progress=progress, desc=f"reports {period}",
-                             on_result=report) if jobs else [])
-        for result in results:
-            _stage(result, entries[result["name"]], period_dir, work_dir)
+        # Runs execute in waves: a run starts once the runs it ``needs`` are done, so it reads
+        # their fresh outputs (inputs are hashed when its wave starts, not before).
+        for wave in dependency_waves(runs):
+            hashes.clear()
+            jobs = []
+            for run in wave:
+                job = _prepare(run, runs, entries, previous, period, period_dir, kernel, hasher,
+                               force, out)
+                if isinstance(job, str):  # a run it needs did not succeed: not executed
+                    blocked = {"name": run.name, "status": "failed", "error": job,
+                               "duration_s": 0.0, "started_at": None, "finished_at": None}
+                    report(0, blocked)
+                    _stage(blocked, entries[run.name], period_dir, work_dir)
+                elif job is not None:
+                    jobs.append(job)
+            results = (map_tasks(execute_run, jobs, executor=executor, scheduler=scheduler,
+                                 workers=workers, progress=progress,
+                                 desc=f"reports {period}", on_result=report) if jobs else [])
+            for result in results:
+                _stage(result, entries[result["name"]], period_dir, work_dir)
         manifest = _merge_manifest(plan, period, executor, entries, previous)
         _atomic_write(work_dir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
         _atomic_write(work_dir / "index.html", render_period_index(manifest))
@@ -651,11 +686,45 @@ def _run_locked(plan, runs, period, period_dir, root, kernel, executor, schedule
     write_reports_index(root)
     statuses = [e["status"] for e in entries.values()]
     exit_code = EXIT_OK if all(s == "ok" for s in statuses) else EXIT_RUN_FAILED
-    print(f"{statuses.count('ok')}/{len(statuses)} ok ({len(jobs)} executed, "
-          f"{len(statuses) - len(jobs)} unchanged) -> {period_dir / 'index.html'}",
+    print(f"{statuses.count('ok')}/{len(statuses)} ok ({len(executed)} executed, "
+          f"{len(statuses) - len(executed)} unchanged) -> {period_dir / 'index.html'}",
           file=out, flush=True)
     return RunSummary(period, period_dir, [entries[r.name] for r in runs], exit_code,
                       period_dir / "manifest.json", period_dir / "index.html")
+
+
+def _prepare(run: RunSpec, runs: list[RunSpec], entries: dict, previous: dict, period: str,
+             period_dir: Path, kernel: str, hasher, force: bool, out) -> dict | str | None:
+    """The job for ``run``; None when it is unchanged since its last success (skipped), or a
+    reason (str) when a run it needs did not succeed. Fills ``entries[run.name]``."""
+    nb_sha = hasher(config.project_path(run.notebook))
+    inputs = find_inputs(run.parameters, hasher)
+    fp = fingerprint(nb_sha, run.parameters, inputs)
+    base = {"name": run.name, "notebook": run.notebook, "notebook_sha256": nb_sha,
+            "parameters": run.parameters, "inputs": inputs, "fingerprint": fp,
+            "timeout_s": run.timeout_s, "slug": run.slug, "needs": list(run.needs)}
+    prev = previous.get(run.name) or {}
+    last_good = prev.get("last_good")
+    needed = [entries[d.name] for d in _needed_runs(run, runs)]
+    failed = [d["name"] for d in needed if d["status"] != "ok"]
+    entries[run.name] = {**base, "last_good": last_good}
+    if failed:
+        return f"not run: it needs {', '.join(failed)}, which did not succeed"
+    fresh_inputs = any(not d.get("skipped") for d in needed)
+    if (not force and not fresh_inputs and last_good and last_good.get("fingerprint") == fp
+            and all((period_dir / p).is_file() for p in last_good.get("outputs", {}).values())):
+        entries[run.name] = {**base, **{k: last_good.get(k) for k in
+                                        ("duration_s", "started_at", "finished_at")},
+                             "status": "ok", "error": None, "skipped": True, "stale": False,
+                             "outputs": last_good["outputs"], "attempt_outputs": None,
+                             "last_good": last_good}
+        print(f"[skip] {'unchanged':<9} {run.name}", file=out, flush=True)
+        return None
+    card = {"name": run.name, "notebook": run.notebook, "notebook_sha256": nb_sha,
+            "period": period, "parameters": run.parameters, "inputs": inputs, "kernel": kernel}
+    return {"name": run.name, "notebook_path": str(config.project_path(run.notebook)),
+            "parameters": run.parameters, "kernel": kernel, "timeout_s": run.timeout_s,
+            "cwd": str(config.ROOT), "card": card}
 
 
 def _stage(result: dict, entry: dict, period_dir: Path, work_dir: Path) -> None:
