@@ -272,3 +272,19 @@ def test_topdown_beats_weekly_naive_on_bank_data():
                freq="15min", country="US", n_inner=4)
     summary = fc.backtest_summary(bt).set_index("method")
     assert summary.loc["topdown", "mase"] < summary.loc["snaive", "mase"]
+
+
+def test_daily_weekly_monthly_outputs():
+    hist = weekday_history(weeks=6, noise=True)           # ends Fri 2024-05-10
+    days = quiet(fc.forecast, hist, 5, freq="D", method="topdown")
+    assert len(days) == 5 and (days["ds"].dt.hour == 0).all()
+    # 13 May (Mon) ... 17 May (Fri); 20 May is Whit Monday (closed) -> not in the first five
+    assert days["ds"].iloc[0] == pd.Timestamp("2024-05-13")
+    weeks = quiet(fc.forecast, hist, 2, freq="W", method="topdown")
+    assert list(weeks["ds"].dt.strftime("%m-%d")) == ["05-13", "05-20"]   # week starts
+    np.testing.assert_allclose(weeks["yhat"].iloc[0], days["yhat"].sum(), rtol=1e-6)
+    months = quiet(fc.forecast, hist, 2, freq="ME", method="topdown")
+    assert list(months["ds"].dt.strftime("%Y-%m")) == ["2024-05", "2024-06"]
+    assert not months.isna().any().any()
+    with pytest.raises(ParameterError, match="freq"):
+        fc.forecast(hist, 3, freq="7min")

@@ -11,7 +11,8 @@ Methods (``method=``):
 - ``"snaive"``: weekly seasonal naive, the same slot on the last open day of the same weekday.
 - ``"same_slot_avg"``: mean of the same slot over the last four open days of the same weekday.
 - ``"dhr"``: dynamic harmonic regression on log(1 + calls): Fourier terms for the daily and
-  weekly cycles, AR(2) errors (two-step least squares, numpy + statsmodels-free for speed).
+  weekly cycles, AR(2) errors (two-step least squares in numpy: a state-space MLE fit would
+  cost seconds per series and the 5 s budget covers the whole auto selection).
 - ``"topdown"``: Weinberg-Brown-Stroud / Shen-Huang style. Log daily totals follow a
   weekday-indexed exponential-smoothing state-space model (local level + weekday effects +
   day-after-closure and annual calendar effects; smoothing weights chosen by one-step
@@ -912,8 +913,9 @@ def _horizon_until(horizon, freq_out, last_date):
         if horizon < 1:
             raise ParameterError("horizon", horizon, "a positive number of future intervals")
         if freq_out is not None:
-            end = last_date + pd.tseries.frequencies.to_offset(freq_out) * int(horizon)
-            return None, end
+            # n whole periods after the one holding the last history day
+            period = pd.Timestamp(last_date).to_period(_period_alias(freq_out))
+            return None, (period + int(horizon)).end_time.normalize()
         return int(horizon), None
     try:
         span = pd.Timedelta(horizon)
@@ -935,7 +937,8 @@ def forecast(history: pd.DataFrame, horizon, *, freq=None, method: str = "auto",
     history : tidy ``ds, queue, calls`` (one row per open interval) or ``ds, y``.
         Absent rows are closed intervals; an empty ``calls`` is a gap (missing count).
     horizon : int = number of future *open* intervals per queue at the output ``freq``
-        (for ``freq='D'|'W'|'ME'``: days, weeks, months); or a calendar span such as
+        (for ``freq='D'``: open days; ``'W'``, ``'ME'``: the first n weeks or months holding
+        forecast days, the first one partial when history ends mid-period); or a span such as
         ``"28D"`` (every open interval in the next 28 calendar days).
     freq : output interval; None = the history's. Coarser intraday steps sum the history
         first; ``'D'``, ``'W'``, ``'ME'`` forecast daily then :func:`aggregate`.
@@ -962,6 +965,9 @@ def forecast(history: pd.DataFrame, horizon, *, freq=None, method: str = "auto",
     out = pd.concat(results, ignore_index=True)
     if out_agg is not None:
         out = aggregate(out, out_agg)
+        if isinstance(horizon, (int, np.integer)):
+            # the first `horizon` periods holding forecast days (the first may be partial)
+            out = out.groupby("queue", sort=False).head(int(horizon)).reset_index(drop=True)
     out.attrs["models"] = models
     return out
 
