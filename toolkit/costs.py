@@ -719,25 +719,32 @@ def _bottom_up_price_eur(model: SourcingModel, la: dict, tw: _Tweaks) -> np.ndar
 
 
 def market_markups(model: SourcingModel, tw: _Tweaks | None = None) -> dict:
-    """Market price / bottom-up price (cost + margin) per tier, over every sourced location.
+    """Market price / bottom-up price (cost + margin) per market group, over sourced locations.
 
     Off-shore market prices sit well above local production cost (2004: Moroccan producer
     cost 7 EUR/h, price to French clients 14-18 EUR/h, FACTS 1.1); this ratio prices the
-    locations without a sourced rate card (flag X). Median per tier, at least 1.0.
+    locations without a sourced rate card (flag X). Groups are tiers split EU / non-EU
+    (``onshore-eu``, ``nearshore``, ...); median per group, at least 1.0.
     """
     tw = tw or _Tweaks()
     every = copy.copy(model)
     every.locations = list(model.ref["locations"])
     la = _location_arrays(every, tw)
     ratio = la["price_local"] * la["fx0"][la["price_cur_idx"]] / _bottom_up_price_eur(every, la, tw)
-    tiers = np.array([model.ref["locations"][k]["tier"] for k in every.locations])
+    groups = np.array([_market_group(model.ref["locations"][k]) for k in every.locations])
     out = {}
-    for tier in ("onshore", "nearshore", "offshore"):
-        r = ratio[(tiers == tier) & np.isfinite(ratio)]
+    for group in dict.fromkeys(groups.tolist()):
+        r = ratio[(groups == group) & np.isfinite(ratio)]
         # Floor at 1: a market price below cost + margin says our cost base is too high
-        # for that tier, not that providers sell at a loss.
-        out[tier] = max(1.0, float(np.median(r))) if len(r) else 1.0
+        # for that group, not that providers sell at a loss.
+        out[group] = max(1.0, float(np.median(r))) if len(r) else 1.0
     return out
+
+
+def _market_group(location: dict) -> str:
+    """Tier, split EU / non-EU: Portugal's market is not priced like Morocco's."""
+    eu = _value(location["eu_data_transfer"]) == "eu_member"
+    return f"{location['tier']}{'-eu' if eu else ''}"
 
 
 def _rate_card_price_eur(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> np.ndarray:
@@ -746,8 +753,8 @@ def _rate_card_price_eur(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -
     missing = ~np.isfinite(price)
     if missing.any():
         markup = market_markups(model, tw)
-        tiers = [model.ref["locations"][k]["tier"] for k in model.locations]
-        derived = _bottom_up_price_eur(model, la, tw) * np.array([markup[t] for t in tiers])
+        groups = [_market_group(model.ref["locations"][k]) for k in model.locations]
+        derived = _bottom_up_price_eur(model, la, tw) * np.array([markup[g] for g in groups])
         price = np.where(missing, derived, price)
     return price
 
@@ -1274,6 +1281,9 @@ def decision_matrix(model: SourcingModel, costs: pd.DataFrame | None = None,
     scores = table[list(crit)].to_numpy()
     wv = np.array([w[c] for c in crit])
     table["score"] = scores @ wv
+    # The non-cost criteria alone, re-weighted to sum to 1: the y axis of the risk matrix.
+    risk_w = np.where(crit == "cost", 0.0, wv)
+    table["risk_score"] = (scores @ risk_w / risk_w.sum()) if risk_w.sum() else np.nan
     table = table.sort_values("score", ascending=False, ignore_index=True)
     table["rank"] = np.arange(1, len(table) + 1)
     rng = np.random.default_rng(seed)
@@ -1356,6 +1366,69 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
                  f"{model.discount_rate:.0%}; billing basis `{model.billing_basis}`, "
                  f"method `{model.method}`.")
     return "\n".join(lines)
+
+
+def cost_bridge_steps(scenarios: pd.DataFrame, option: tuple[str, str],
+                      baseline: tuple[str, str], *, contract_year: int = 2,
+                      method: str | None = None) -> tuple[float, pd.Series, float]:
+    """Baseline total, per-line differences (option - baseline) and option total for a year."""
+    s = scenarios[scenarios["contract_year"] == contract_year]
+    if method is not None:
+        s = s[s["method"] == method]
+    s = s.set_index(["location", "form"])
+    base, opt = s.loc[tuple(baseline)], s.loc[tuple(option)]
+    if isinstance(base, pd.DataFrame):
+        base, opt = base.iloc[0], opt.iloc[0]
+    steps = (opt[list(LINES)] - base[list(LINES)]).astype(float)
+    return float(base["total_eur"]), steps[steps.abs() > 0], float(opt["total_eur"])
+
+
+def what_would_change(model: SourcingModel, decision: pd.DataFrame,
+                      robustness: dict) -> tuple[str, pd.DataFrame]:
+    """Drivers whose plausible range reverses the choice against the runner-up and in-house.
+
+    Returns a markdown summary and the table of one-way tests (option NPV - rival NPV).
+    """
+    top = tuple(decision.iloc[0][["location", "form"]])
+    rivals = []
+    if len(decision) > 1:
+        rivals.append(("runner-up", tuple(decision.iloc[1][["location", "form"]])))
+    if top != tuple(model.baseline):
+        rivals.append(("in-house", tuple(model.baseline)))
+    frames, lines = [], []
+    for name, rival in rivals:
+        t = tornado(model, *top, against=rival).assign(rival=f"{rival[0]} / {rival[1]}",
+                                                        rival_role=name)
+        frames.append(t)
+        flips = t[t["flips"]]
+        gap = -t["base_eur"].iloc[0]
+        if flips.empty:
+            lines.append(f"- Against the {name} ({rival[0]} / {rival[1]}): no single driver "
+                         f"within its range closes the {gap / 1e6:,.1f} M EUR NPV gap on cost.")
+        else:
+            lines.append(f"- Against the {name} ({rival[0]} / {rival[1]}), cost gap "
+                         f"{gap / 1e6:,.1f} M EUR NPV: " + "; ".join(flips["label"]) +
+                         " would reverse the cost ranking.")
+    lines.append(f"- Weights: the top rank survives {robustness['keeps_top']:.0%} of random "
+                 f"re-weightings; a board that weighs risk much more than the default "
+                 f"{robustness['weights']['cost']:.0%} on cost should re-run with its weights.")
+    lines.append("- Reference figures flagged D (dated) or G (unverified) drive the market "
+                 "prices and wages: replace them with quotes from the tender (overrides file).")
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return "\n".join(lines), table
+
+
+def scenarios_table(scenarios: pd.DataFrame, tco_table: pd.DataFrame, mc: pd.DataFrame,
+                    decision: pd.DataFrame) -> pd.DataFrame:
+    """One tidy table for the output file: yearly cost lines with TCO, risk and rank columns."""
+    keys = ["location", "form"]
+    out = scenarios.merge(tco_table.drop(columns=["feasible", "currency", "price_year"]),
+                          on=keys, how="left")
+    out = out.merge(mc[keys + ["npv_p10_eur", "npv_p50_eur", "npv_p90_eur",
+                               "prob_beats_baseline"]], on=keys, how="left")
+    crit = [c for c in (*CRITERIA, "risk_score", "score", "rank", "top_share")
+            if c in decision.columns and c != "cost"]
+    return out.merge(decision[keys + crit], on=keys, how="left")
 
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:

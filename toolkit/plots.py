@@ -283,25 +283,26 @@ def monthly_lines(table: pd.DataFrame, value: str, by: str, *, month: str = "mon
 
 def cost_bridge(start_value: float, steps: pd.Series, end_value: float, *,
                 start_label: str = "baseline", end_label: str = "option",
-                ax: plt.Axes | None = None, title: str = "", ylabel: str = "EUR",
+                ax: plt.Axes | None = None, title: str = "", xlabel: str = "EUR",
                 source: str | None = None) -> plt.Axes:
-    """A waterfall (bridge) from a baseline total to an option's total, one bar per cost line.
+    """A horizontal waterfall (bridge) from a baseline total to an option's total.
 
-    Savings are green, increases red: the colour says whether the step helps the option.
+    One bar per cost line, read top to bottom; savings are green, increases red.
     """
-    ax = new_axes(ax, figsize=(11, 4))
     labels = [start_label, *map(str, steps.index), end_label]
+    ax = new_axes(ax, figsize=(10, 0.38 * len(labels) + 1.4))
     running = start_value
-    ax.bar(0, start_value, color=MUTED, width=0.6)
+    ax.barh(0, start_value, color=MUTED, height=0.6)
     for i, delta in enumerate(steps.to_numpy(dtype=float), start=1):
-        bottom = running + min(delta, 0.0)
-        color = RAG["green"] if delta < 0 else RAG["red"]
-        ax.bar(i, abs(delta), bottom=bottom, color=color, width=0.6)
+        left = running + min(delta, 0.0)
+        ax.barh(i, abs(delta), left=left, color=RAG["green"] if delta < 0 else RAG["red"],
+                height=0.6)
         running += delta
-    ax.bar(len(labels) - 1, end_value, color=FORECAST, width=0.6)
-    ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right")
-    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.1f} M"))
-    return finish(ax, title, None, ylabel, source)
+    ax.barh(len(labels) - 1, end_value, color=FORECAST, height=0.6)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.1f} M"))
+    return finish(ax, title, xlabel, None, source)
 
 
 def stacked_cost_bars(table: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "",
@@ -309,7 +310,9 @@ def stacked_cost_bars(table: pd.DataFrame, *, ax: plt.Axes | None = None, title:
     """Horizontal stacked bars: one bar per option (rows), one segment per cost line (columns)."""
     ax = new_axes(ax, figsize=(11, max(3.0, 0.32 * len(table) + 1.2)))
     left = np.zeros(len(table))
-    colors = (CATEGORY * 3)[: len(table.columns)]
+    # More lines than the category palette: take distinct shades from tab20.
+    colors = (CATEGORY if len(table.columns) <= len(CATEGORY)
+              else [mpl.colormaps["tab20"](i % 20) for i in range(len(table.columns))])
     for col, color in zip(table.columns, colors, strict=True):
         values = table[col].to_numpy(dtype=float)
         ax.barh(range(len(table)), values, left=left, color=color, label=str(col), height=0.7)
@@ -317,7 +320,7 @@ def stacked_cost_bars(table: pd.DataFrame, *, ax: plt.Axes | None = None, title:
     ax.set_yticks(range(len(table)), [str(i) for i in table.index])
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.1f} M"))
-    ax.legend(loc="lower right", ncols=3, fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return finish(ax, title, xlabel, None, source)
 
 
