@@ -375,3 +375,45 @@ def test_staffing_profile_from_interval_volumes():
     assert row["handled_minutes"] == pytest.approx(150 * 5)
     # Erlang C at 80/20 needs more agent-hours than the raw workload (12.5 h).
     assert row["productive_hours"] > 150 * 300 / 3600
+
+
+def test_bot_switches_to_captive_costs_at_transfer():
+    m = model(forms=["INHOUSE", "FULL", "BOT", "CAPTIVE"], contract_years=4)
+    mc = costs.monthly_costs(m)
+    bot = mc[(mc.location == "MA") & (mc.form == "BOT")].pivot_table(
+        index="month", columns="line", values="cost_eur")
+    captive = mc[(mc.location == "MA") & (mc.form == "CAPTIVE")].pivot_table(
+        index="month", columns="line", values="cost_eur")
+    tau = m.ref["forms"]["BOT"]["transfer_month"]
+    before, after = bot.iloc[tau - 2], bot.iloc[tau + 2]
+    assert before["provider_margin"] > 0 and before["governance"] > 0
+    assert after["provider_margin"] == 0 and after["governance"] == 0
+    # After transfer the company employs the staff abroad: captive run costs exactly.
+    run = list(costs.LINES[:9])
+    np.testing.assert_allclose(after[run], captive.iloc[tau + 2][run])
+    # Transfer fee: months of the last invoice, booked at the transfer.
+    assert bot["transition"].iloc[tau - 1] > 0
+    assert m.feasible("MA", "CAPTIVE") and not m.feasible("FR-REG", "CAPTIVE")
+
+
+def test_forecast_sets_volume_path_and_uncertainty():
+    months = pd.period_range("2025-01", periods=12, freq="M")
+    fc = pd.DataFrame({"month": months, "yhat": 12_000.0, "cv": 0.2})
+    m = model(forecast=fc)
+    assert m.volume_index == pytest.approx(np.full(12, 1.2))
+    assert m.volume_cv == pytest.approx(np.full(12, 0.2))
+    base = costs.tco(model()).set_index(["location", "form"])["npv_eur"]
+    grown = costs.tco(m).set_index(["location", "form"])["npv_eur"]
+    assert grown.loc[("FR-REG", "INHOUSE")] == pytest.approx(1.2 * base.loc[("FR-REG", "INHOUSE")])
+
+
+def test_read_monthly_forecast_derives_cv_from_the_80_interval(tmp_path):
+    path = tmp_path / "fc.csv"
+    pd.DataFrame({"ds": ["2025-01-01", "2025-01-01"], "queue": ["care", "sales"],
+                  "yhat": [600.0, 400.0], "yhat_lower_80": [500.0, 300.0],
+                  "yhat_upper_80": [700.0, 500.0]}).to_csv(path, index=False)
+    fc = costs.read_monthly_forecast(path)
+    assert fc["yhat"].iloc[0] == 1000
+    assert fc["cv"].iloc[0] == pytest.approx(400 / (2 * 1.2816 * 1000))
+    with pytest.raises(ParameterError, match="forecast_path"):
+        costs.read_monthly_forecast(tmp_path / "missing.csv")
