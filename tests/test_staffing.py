@@ -480,3 +480,8 @@ def test_erlang_a_t_zero_identities_and_n_zero():
     assert nobody["p_abandon"] == 1 and nobody["asa_all_s"] == 5
     assert nobody["sl_wait_le_t"] == pytest.approx(1 - math.exp(-20 / 5))
     assert math.isnan(nobody["sl_answered_of_answered"])
+
+
+def test_target_array_names_row():
+    with pytest.raises(ParameterError, match=r"sl_target.*1\.5 at row 2"):
+        st.required_agents([100, 100], 180, 1800, sl_target=[0.8, 1.5], target_s=20)

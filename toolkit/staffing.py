@@ -97,8 +97,11 @@ def _check_fraction(name: str, value, *, low_open: bool = True, high_open: bool 
     if bad.any():
         lo = "(0" if low_open else "[0"
         hi = "1)" if high_open else "1]"
-        raise ParameterError(name, arr[bad][0].item() if arr.size > 1 else value,
-                             f"a fraction in {lo}, {hi}")
+        if arr.size > 1:
+            pos = int(np.flatnonzero(bad)[0])
+            raise ParameterError(name, f"{arr[pos]!r} at row {pos + 1}",
+                                 f"a fraction in {lo}, {hi} on every row")
+        raise ParameterError(name, value, f"a fraction in {lo}, {hi}")
     return arr
 
 
