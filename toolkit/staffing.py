@@ -99,7 +99,7 @@ def _check_fraction(name: str, value, *, low_open: bool = True, high_open: bool 
         hi = "1)" if high_open else "1]"
         if arr.size > 1:
             pos = int(np.flatnonzero(bad)[0])
-            raise ParameterError(name, f"{arr[pos]!r} at row {pos + 1}",
+            raise ParameterError(name, f"{float(arr[pos])} at row {pos + 1}",
                                  f"a fraction in {lo}, {hi} on every row")
         raise ParameterError(name, value, f"a fraction in {lo}, {hi}")
     return arr
