@@ -63,7 +63,7 @@ def _as_float(name: str, value, *, allow_inf: bool = False, positive: bool = Fal
     def _fail(mask, what, expected):
         pos = int(np.flatnonzero(mask)[0])
         label = f" (index label {index[pos]!r})" if index is not None else ""
-        raise DataError(f"'{name}' {what} ({arr[pos]!r}) at row {pos + 1} of the input{label}",
+        raise DataError(f"'{name}' {what} ({float(arr[pos])}) at row {pos + 1} of the input{label}.",
                         row=pos + 1, column=name, expected=expected)
 
     if np.isnan(arr).any():
