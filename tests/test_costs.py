@@ -417,3 +417,26 @@ def test_read_monthly_forecast_derives_cv_from_the_80_interval(tmp_path):
     assert fc["cv"].iloc[0] == pytest.approx(400 / (2 * 1.2816 * 1000))
     with pytest.raises(ParameterError, match="forecast_path"):
         costs.read_monthly_forecast(tmp_path / "missing.csv")
+
+
+def test_board_paper_helpers():
+    m = model(method="rate_card", billing_basis="per_productive_hour", contract_years=2)
+    scen = costs.scenario_costs(m)
+    t = costs.tco(m)
+    mc = costs.monte_carlo(m, n_draws=200, seed=3)
+    table, rob = costs.decision_matrix(m, mc, n_perturbations=100)
+    start, steps, end = costs.cost_bridge_steps(scen, ("MA", "FULL"), ("FR-REG", "INHOUSE"))
+    assert start + steps.sum() == pytest.approx(end)
+    text, flips = costs.what_would_change(m, table, rob)
+    assert "re-weightings" in text and set(flips["rival_role"]) <= {"runner-up", "in-house"}
+    out = costs.scenarios_table(scen, t, mc, table)
+    assert len(out) == len(scen) and {"npv_p50_eur", "score", "labour_share"} <= set(out.columns)
+    fan = costs.cumulative_fan(m, [("MA", "FULL")], n_draws=200, seed=3)
+    last = fan[fan.month == fan.month.max()].set_index("quantile")["cumulative_cost_eur"]
+    assert last[0.1] < last[0.5] < last[0.9]
+    # The fan's median end point is close to the nominal TCO (same engine, mean-one shocks).
+    nominal = t.set_index(["location", "form"]).loc[("MA", "FULL"), "total_nominal_eur"]
+    assert last[0.5] == pytest.approx(nominal, rel=0.05)
+    assumptions = costs.assumptions_table(m)
+    assert {"MA", "FX", "defaults"} <= set(assumptions["scope"])
+    assert assumptions["source"].notna().all()
