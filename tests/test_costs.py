@@ -440,3 +440,13 @@ def test_board_paper_helpers():
     assumptions = costs.assumptions_table(m)
     assert {"MA", "FX", "defaults"} <= set(assumptions["scope"])
     assert assumptions["source"].notna().all()
+
+
+def test_volume_cv_widens_the_npv_interval():
+    m = model(method="rate_card", billing_basis="per_productive_hour")
+    narrow = costs.monte_carlo(m, n_draws=400, seed=5, volume_cv=0.0)
+    wide = costs.monte_carlo(m, n_draws=400, seed=5, volume_cv=0.3)
+    spread = lambda t: (t["npv_p90_eur"] - t["npv_p10_eur"]).to_numpy()  # noqa: E731
+    assert (spread(wide) > spread(narrow)).all()
+    with pytest.raises(ParameterError, match="volume_cv"):
+        costs.monte_carlo(m, n_draws=400, volume_cv=-0.1)

@@ -493,7 +493,7 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
         "gross_local": gross * tw.wage, "charges": charges, "infl": infl,
         "paid_hours": np.array([_value(loc["paid_hours_per_month"]) for loc in locs], float),
         "attrition": np.array([_value(loc["attrition"]) for loc in locs], float) * tw.attrition,
-        "price_local": np.array(price, float) * tw.price,
+        "price_local": np.array(price, float),
         "premises": np.array([_escalate(loc["premises_per_seat_month"], nonlab, y0)
                               for loc in locs]) * tw.seat_cost,
         "it": _escalate(d["it_per_seat_month"], nonlab, y0) * tw.seat_cost,
@@ -756,7 +756,7 @@ def _rate_card_price_eur(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -
         groups = [_market_group(model.ref["locations"][k]) for k in model.locations]
         derived = _bottom_up_price_eur(model, la, tw) * np.array([markup[g] for g in groups])
         price = np.where(missing, derived, price)
-    return price
+    return price * tw.price
 
 
 def _drivers(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, shocks: dict | None,
@@ -1068,15 +1068,21 @@ def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = 
 
 
 def monte_carlo(model: SourcingModel, *, n_draws: int = 10_000, seed: int = 42,
-                return_draws: bool = False):
+                volume_cv: float | None = None, return_draws: bool = False):
     """P10/P50/P90 of contract NPV per location x form and the probability of beating the baseline.
 
     Draws (seeded, common to all options): annual wage inflation per location, monthly FX
     random walks per currency, AHT (business-wide and per location), attrition per location,
-    volume level (CV from the forecast interval if given, else ``volume_cv``).
+    volume level (CV from the forecast interval if given, else ``volume_cv``: this argument,
+    or the ``volume_cv`` default). ``return_draws`` also returns the (D, L, F) NPV draws.
     """
     if not isinstance(n_draws, int | np.integer) or n_draws < 100:
         raise ParameterError("n_draws", n_draws, "an integer >= 100 (10,000 recommended)")
+    if volume_cv is not None:
+        if not 0 <= volume_cv < 1:
+            raise ParameterError("volume_cv", volume_cv, "a coefficient of variation in [0, 1)")
+        model = copy.copy(model)
+        model.volume_cv = np.full(model.months, float(volume_cv))
     draws = _mc_npv(model, int(n_draws), int(seed))
     bl = draws[:, model.locations.index(model.baseline[0]), model.forms.index(model.baseline[1])]
     p10, p50, p90 = np.percentile(draws, [10, 50, 90], axis=0)
@@ -1339,6 +1345,13 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
     if (loc, form) == tuple(bl):
         headline = (f"**Recommendation: keep the in-house operation ({name_l}).** No option "
                     f"beats it on the weighted criteria.")
+    elif t["saving_pct"] < 0:
+        headline = (f"**Recommendation: {name_f} in {name_l} ({loc} / {form}).** It costs "
+                    f"{-t['saving_pct']:.0%} more than in-house over {years} years "
+                    f"({meur(t['npv_eur'])} against {meur(t['baseline_npv_eur'])} in present "
+                    f"value; cheaper in {m['prob_beats_baseline']:.0%} of "
+                    f"{int(m['n_draws']):,} simulations) but scores best once risks are "
+                    f"weighed.")
     else:
         headline = (f"**Recommendation: {name_f} in {name_l} ({loc} / {form}).** "
                     f"Over {years} years it costs {meur(t['npv_eur'])} in present value "
