@@ -288,3 +288,14 @@ def test_daily_weekly_monthly_outputs():
     assert not months.isna().any().any()
     with pytest.raises(ParameterError, match="freq"):
         fc.forecast(hist, 3, freq="7min")
+
+
+def test_round_the_clock_site_across_dst_changes():
+    # 24/7 hourly site in Paris around the autumn (27 Oct 2024) DST change
+    ds = pd.date_range("2024-09-30", "2024-10-31 23:00", freq="h", tz="Europe/Paris")
+    hist = pd.DataFrame({"ds": ds, "queue": "night", "calls": 5.0})
+    out = quiet(fc.forecast, hist, "7D", method="snaive", country=None)
+    assert not out.isna().any().any()
+    assert out["ds"].is_unique and str(out["ds"].dt.tz) == "Europe/Paris"
+    assert len(out) == 7 * 24
+    np.testing.assert_allclose(out["yhat"], 5.0)

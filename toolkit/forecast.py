@@ -224,11 +224,11 @@ def build_panel(series: pd.DataFrame, freq: pd.Timedelta, *, country: str = "FR"
                             expected=f"interval starts on multiples of {freq}")
     table = pd.DataFrame({"date": date.to_numpy(), "tod": tod.to_numpy(),
                           "calls": series["calls"].to_numpy()})
-    # pivot (not pivot_table): an empty count must stay NaN (a gap), not become 0.
-    wide = table.pivot(index="date", columns="tod", values="calls")
-    wide = wide.sort_index().sort_index(axis=1)
-    present = table.assign(one=1.0).pivot(index="date", columns="tod",
-                                          values="one").reindex_like(wide)
+    # An empty count must stay NaN (a gap), not become 0. The repeated wall-clock hour of
+    # the autumn DST change is averaged into one slot: a per-interval rate like any other.
+    grouped = table.groupby(["date", "tod"], sort=True)["calls"]
+    wide = grouped.mean().unstack("tod")
+    present = grouped.size().unstack("tod").reindex_like(wide)
     values = wide.to_numpy(dtype=float)
     # A row that exists with an empty count is a gap (NaN); a row that does not exist is closed.
     seen = present.notna().to_numpy()
@@ -1030,8 +1030,11 @@ def _to_frame(panel: Panel, fitted: FittedForecast, queue, levels, explicit=None
         # Explicitly requested intervals outside the learnt opening hours: zero demand.
         frame = frame.fillna(0.0).reset_index()
     if panel.tz is not None:
-        frame["ds"] = frame["ds"].dt.tz_localize(panel.tz, ambiguous="NaT",
-                                                 nonexistent="shift_forward")
+        # Wall-clock slots that do not exist (spring DST gap) are dropped; the repeated
+        # autumn hour is given once (its first occurrence): a documented limit for 24/7 sites.
+        local = frame["ds"]
+        first = np.ones(len(local), bool)
+        frame["ds"] = local.dt.tz_localize(panel.tz, ambiguous=first, nonexistent="NaT")
         frame = frame.dropna(subset=["ds"])
     cols = ["yhat"] + [f"yhat_{b}_{lv}" for lv in levels for b in ("lower", "upper")]
     frame[cols] = frame[cols].astype(float).clip(lower=0)
