@@ -450,3 +450,19 @@ def test_volume_cv_widens_the_npv_interval():
     assert (spread(wide) > spread(narrow)).all()
     with pytest.raises(ParameterError, match="volume_cv"):
         costs.monte_carlo(m, n_draws=400, volume_cv=-0.1)
+
+
+def test_observed_prices_from_provider_invoices():
+    reports = pd.DataFrame({"month": ["2025-01", "2025-02", "2025-02"],
+                            "site": ["A", "A", "B"], "invoice_eur": [1000.0, 3000.0, 500.0],
+                            "billed_hours": [50.0, 150.0, 50.0],
+                            "contacts_handled": [100, 300, 50]})
+    sites = pd.DataFrame({"site": ["A", "B"], "provider": ["P1", "P2"],
+                          "location": ["MA", "FR-REG"], "engagement_form": ["FULL", "HOSTED"]})
+    out = costs.observed_prices(reports, sites, model()).set_index("site")
+    assert out.loc["A", "eur_per_billed_hour"] == pytest.approx(20.0)
+    assert out.loc["A", "eur_per_contact"] == pytest.approx(10.0)
+    assert out.loc["A", "reference_eur_per_productive_hour"] == pytest.approx(20.0)
+    assert out.loc["A", "like_for_like"] and not out.loc["B", "like_for_like"]
+    only_last = costs.observed_prices(reports, sites, months=1).set_index("site")
+    assert only_last.loc["A", "billed_hours"] == 150

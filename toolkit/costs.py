@@ -1381,6 +1381,46 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
     return "\n".join(lines)
 
 
+def observed_prices(reports: pd.DataFrame, sites: pd.DataFrame,
+                    model: SourcingModel | None = None, *, months: int = 12) -> pd.DataFrame:
+    """Price actually paid per billed hour and per contact at current provider sites.
+
+    ``reports`` / ``sites`` as read by ``toolkit.io.read_provider_reports`` / ``read_sites``;
+    the last ``months`` months count. With a model, the reference rate card of the same
+    location (EUR per productive hour at the contract start year) is set beside it: only
+    FULL sites compare like for like (hosted seats bill the seats alone; billed hours may be
+    logged rather than productive hours).
+    """
+    need = {"month", "site", "invoice_eur", "billed_hours", "contacts_handled"}
+    if need - set(reports.columns):
+        raise ParameterError("reports", sorted(need - set(reports.columns)),
+                             "provider reports read by toolkit.io.read_provider_reports")
+    r = reports.merge(sites[["site", "provider", "location", "engagement_form"]]
+                      .rename(columns={"provider": "provider_name"}), on="site", how="left")
+    period = pd.PeriodIndex(r["month"], freq="M")
+    r = r[period > period.max() - months]
+    g = (r.groupby(["site", "provider_name", "location", "engagement_form"], as_index=False)
+         .agg(invoice_eur=("invoice_eur", "sum"), billed_hours=("billed_hours", "sum"),
+              contacts=("contacts_handled", "sum"), first_month=("month", "min"),
+              last_month=("month", "max")))
+    g["eur_per_billed_hour"] = g["invoice_eur"] / g["billed_hours"]
+    g["eur_per_contact"] = g["invoice_eur"] / g["contacts"]
+    g["first_month"], g["last_month"] = g["first_month"].astype(str), g["last_month"].astype(str)
+    if model is not None:
+        known = [loc for loc in g["location"].unique() if loc in model.ref["locations"]]
+        sub = copy.copy(model)
+        sub.locations = known
+        tw = _Tweaks()
+        la = _location_arrays(sub, tw)
+        price = dict(zip(known, _rate_card_price_eur(sub, la, {}, tw), strict=True))
+        g["reference_eur_per_productive_hour"] = g["location"].map(price)
+        g["reference_year"] = model.start_year
+        g["ratio_observed_to_reference"] = (g["eur_per_billed_hour"]
+                                            / g["reference_eur_per_productive_hour"])
+        g["like_for_like"] = g["engagement_form"] == "FULL"
+    return g.rename(columns={"provider_name": "provider"})
+
+
 def cost_bridge_steps(scenarios: pd.DataFrame, option: tuple[str, str],
                       baseline: tuple[str, str], *, contract_year: int = 2,
                       method: str | None = None) -> tuple[float, pd.Series, float]:
