@@ -299,3 +299,18 @@ def test_round_the_clock_site_across_dst_changes():
     assert out["ds"].is_unique and str(out["ds"].dt.tz) == "Europe/Paris"
     assert len(out) == 7 * 24
     np.testing.assert_allclose(out["yhat"], 5.0)
+
+
+def test_irregular_opening_hours_by_weekday():
+    hist = weekday_history(weeks=4)
+    saturdays = pd.date_range("2024-04-06", periods=3, freq="7D")   # Sat 09:00-10:00 only
+    sat = pd.DataFrame({"ds": [d + pd.Timedelta(t) for d in saturdays
+                               for t in ("09:00:00", "09:30:00")],
+                        "queue": "care", "calls": 7.0})
+    hist = pd.concat([hist, sat], ignore_index=True)
+    out = quiet(fc.forecast, hist, "7D", method="snaive")   # Sat 27 Apr .. Fri 3 May
+    sat_out = out[out["ds"].dt.day_of_week == 5]
+    assert list(sat_out["ds"].dt.strftime("%H:%M")) == ["09:00", "09:30"]
+    np.testing.assert_allclose(sat_out["yhat"], 7.0)
+    assert (out["ds"].dt.day_of_week != 6).all()                # Sundays stay closed
+    assert len(out) == 4 * 4 + 2                                 # Mon-Thu (1 May closed) + Sat

@@ -357,13 +357,20 @@ def _fc_same_slot_avg(panel: Panel, future: pd.DatetimeIndex, **_) -> np.ndarray
     return _fc_same_slot(panel, future, k=4)
 
 
+def _nanmean(values: np.ndarray) -> np.ndarray:
+    """Column means ignoring NaN; NaN (without a warning) where a column is all closed."""
+    count = np.sum(~np.isnan(values), axis=0)
+    total = np.nansum(values, axis=0)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
 def _fc_same_slot(panel: Panel, future, k: int) -> np.ndarray:
     out = np.full((len(future), len(panel.slots)), np.nan)
-    fallback = np.nanmean(panel.filled[-max(k, 5):], axis=0)
+    fallback = _nanmean(panel.filled[-max(k, 5):])
     by_weekday = {}
     for w in range(7):
         rows = _same_weekday_rows(panel, w, k)
-        by_weekday[w] = np.nanmean(panel.filled[rows], axis=0) if len(rows) else fallback
+        by_weekday[w] = _nanmean(panel.filled[rows]) if len(rows) else fallback
     for i, w in enumerate(future.day_of_week):
         row = by_weekday[w]
         out[i] = np.where(np.isnan(row), fallback, row)
@@ -1097,7 +1104,9 @@ def backtest(history: pd.DataFrame, horizon, *, origins, method="auto", step_day
 
     Returns one row per (method, origin, queue, ds): ``y`` (actual), ``yhat``, bounds,
     ``h_day`` (open days ahead) and ``scale`` (in-sample weekly naive MAE at that origin).
-    Forecasts use only data before the origin; the future days are the actual open days.
+    Forecasts use only call counts before the origin; the future days are the open days that
+    actually followed and the weekday opening hours are learnt from the whole history (both
+    are a business plan known in advance, not a forecast).
     """
     methods = [method] if isinstance(method, str) else list(method)
     for m in methods:
