@@ -290,8 +290,16 @@ def read_monthly_forecast(path: str | os.PathLike) -> pd.DataFrame:
     if not p.exists():
         raise ParameterError("forecast_path", str(path), "an existing CSV or Parquet file")
     fc = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
+    return monthly_forecast_table(fc, parameter="forecast_path")
+
+
+def monthly_forecast_table(fc: pd.DataFrame, *, parameter: str = "forecast") -> pd.DataFrame:
+    """Sum a forecast (``ds, yhat[, yhat_lower_80, yhat_upper_80]``, any queues) by month.
+
+    Interval-level forecasts are summed too. Returns ``month, yhat, cv``.
+    """
     if not {"ds", "yhat"} <= set(fc.columns):
-        raise ParameterError("forecast_path", str(path), "columns ds and yhat (monthly)")
+        raise ParameterError(parameter, sorted(fc.columns), "columns ds and yhat (monthly)")
     ds = pd.to_datetime(fc["ds"].astype(str).str[:7], format="%Y-%m")
     fc = fc.assign(month=ds.dt.to_period("M"))
     agg = {"yhat": ("yhat", "sum")}
@@ -299,7 +307,8 @@ def read_monthly_forecast(path: str | os.PathLike) -> pd.DataFrame:
     if has_pi:
         agg |= {"lo": ("yhat_lower_80", "sum"), "hi": ("yhat_upper_80", "sum")}
     out = fc.groupby("month").agg(**agg).reset_index()
-    # 80 % two-sided interval = +-1.2816 sd under normality.
+    # 80 % two-sided interval = +-1.2816 sd under normality. Summing bounds over queues and
+    # intervals treats their errors as perfectly correlated: a deliberately wide CV.
     out["cv"] = ((out["hi"] - out["lo"]) / (2 * 1.2816 * out["yhat"])) if has_pi else np.nan
     return out[["month", "yhat", "cv"]]
 
@@ -411,7 +420,12 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
     volume_cv = np.full(months, float(_value(d["volume_cv"])))
     notes = []
     if forecast is not None:
-        fc = forecast if isinstance(forecast, pd.DataFrame) else read_monthly_forecast(forecast)
+        if not isinstance(forecast, pd.DataFrame):
+            fc = read_monthly_forecast(forecast)
+        elif {"month", "yhat", "cv"} <= set(forecast.columns):
+            fc = forecast
+        else:
+            fc = monthly_forecast_table(forecast)
         base = (profile[profile["location"] == locations[0]].set_index("month")["contacts"])
         by_month = fc.set_index("month")
         for i, m in enumerate(contract):
