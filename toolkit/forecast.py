@@ -1148,7 +1148,9 @@ def backtest(history: pd.DataFrame, horizon, *, origins, method="auto", step_day
                         "h_day": d_idx + 1,
                         "y": full.values[n_train:n_train + h_days][d_idx, s_idx],
                         "yhat": fitted.yhat[d_idx, s_idx], "scale": scale,
-                        "chosen": fitted.method}
+                        "chosen": fitted.method,
+                        "rho_intraday": fitted.correlation["intraday"],
+                        "rho_days": fitted.correlation["days"]}
                 for lv in levels:
                     part[f"yhat_lower_{lv}"] = fitted.bounds[lv][0][d_idx, s_idx]
                     part[f"yhat_upper_{lv}"] = fitted.bounds[lv][1][d_idx, s_idx]
