@@ -466,3 +466,17 @@ def test_observed_prices_from_provider_invoices():
     assert out.loc["A", "like_for_like"] and not out.loc["B", "like_for_like"]
     only_last = costs.observed_prices(reports, sites, months=1).set_index("site")
     assert only_last.loc["A", "billed_hours"] == 150
+
+
+def test_cost_weight_switches():
+    decision = pd.DataFrame({"location": ["A", "B"], "form": ["FULL", "INHOUSE"],
+                             "cost": [1.0, 0.2], "data_transfer": [0.0, 1.0],
+                             "labour_law": [0.0, 1.0], "language_fit": [0.0, 1.0],
+                             "timezone_overlap": [0.0, 1.0], "attrition": [0.0, 1.0],
+                             "social_acceptance": [0.0, 1.0]})
+    weights = dict.fromkeys(costs.CRITERIA, 0.1) | {"cost": 0.4}
+    sw = costs.cost_weight_switches(decision, weights, steps=101)
+    # A wins when 1.0 g > 0.2 g + (1 - g): g > 1 / 1.8 = 0.556
+    assert len(sw) == 1
+    assert sw.iloc[0]["cost_weight"] == pytest.approx(0.56)
+    assert (sw.iloc[0]["top_before"], sw.iloc[0]["top_after"]) == ("B / INHOUSE", "A / FULL")

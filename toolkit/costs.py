@@ -1477,12 +1477,42 @@ def what_would_change(model: SourcingModel, decision: pd.DataFrame,
                          f"{gap / 1e6:,.1f} M EUR NPV: " + "; ".join(flips["label"]) +
                          " would reverse the cost ranking.")
     lines.append(f"- Weights: the top rank survives {robustness['keeps_top']:.0%} of random "
-                 f"re-weightings; a board that weighs risk much more than the default "
-                 f"{robustness['weights']['cost']:.0%} on cost should re-run with its weights.")
+                 f"re-weightings of the criteria.")
+    switches = cost_weight_switches(decision, robustness["weights"])
+    here = robustness["weights"]["cost"]
+    below = switches[switches["cost_weight"] < here]
+    above = switches[switches["cost_weight"] > here]
+    if len(below):
+        w, opt = below.iloc[-1]["cost_weight"], below.iloc[-1]["top_before"]
+        lines.append(f"- With cost weighted below {w:.0%} (now {here:.0%}; the other criteria "
+                     f"keep their proportions) {opt} comes first.")
+    if len(above):
+        w, opt = above.iloc[0]["cost_weight"], above.iloc[0]["top_after"]
+        lines.append(f"- With cost weighted above {w:.0%}, {opt} comes first.")
     lines.append("- Reference figures flagged D (dated) or G (unverified) drive the market "
                  "prices and wages: replace them with quotes from the tender (overrides file).")
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return "\n".join(lines), table
+
+
+def cost_weight_switches(decision: pd.DataFrame, weights: Mapping[str, float], *,
+                         steps: int = 201) -> pd.DataFrame:
+    """Cost weights at which the top option changes, the other weights keeping their ratios.
+
+    Returns ``cost_weight`` (first weight of the new leader), ``top_before``, ``top_after``.
+    """
+    crit = list(CRITERIA)
+    w = np.array([float(weights.get(c, 0.0)) for c in crit])
+    others = np.where(np.array(crit) == "cost", 0.0, w)
+    others = others / others.sum() if others.sum() else others
+    grid = np.linspace(0, 1, steps)
+    scores = decision[crit].to_numpy()
+    is_cost = (np.array(crit) == "cost").astype(float)
+    tops = [int(np.argmax(scores @ (g * is_cost + (1 - g) * others))) for g in grid]
+    label = (decision["location"] + " / " + decision["form"]).to_numpy()
+    rows = [{"cost_weight": float(grid[i]), "top_before": label[tops[i - 1]],
+             "top_after": label[tops[i]]} for i in range(1, steps) if tops[i] != tops[i - 1]]
+    return pd.DataFrame(rows, columns=["cost_weight", "top_before", "top_after"])
 
 
 def scenarios_table(scenarios: pd.DataFrame, tco_table: pd.DataFrame, mc: pd.DataFrame,
