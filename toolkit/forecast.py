@@ -54,6 +54,10 @@ OUTPUT_COLUMNS = ["ds", "queue", "yhat", "yhat_lower_80", "yhat_upper_80",
                   "yhat_lower_95", "yhat_upper_95"]
 #: Days of history below which weekly seasonality cannot be estimated.
 MIN_DAYS_WEEKLY = 7
+#: Calendar days of history from which the day model may estimate the annual cycle (for
+#: horizons beyond LONG_HORIZON_DAYS open days; from 730 days it always does).
+MIN_DAYS_ANNUAL = 400
+LONG_HORIZON_DAYS = 60
 #: Open days of training an inner backtest origin needs (two weeks of every weekday).
 MIN_INNER_TRAIN_DAYS = 10
 #: Inner backtest origins used for model selection and interval calibration.
@@ -557,18 +561,27 @@ def _day_model(panel: Panel, future: pd.DatetimeIndex):
     if after.sum() >= 2:
         cal_cols.append(after)
         fut_cols.append(fut_after)
-    if span_days >= 730:
-        cal_cols += list(_annual_terms(panel.dates).T)
-        fut_cols += list(_annual_terms(future).T)
+    # Annual cycle: 3 harmonics from two years of history. With 400-730 days (one cycle and
+    # a bit) its estimate is rough: used, with 2 harmonics, only for long horizons (beyond
+    # LONG_HORIZON_DAYS open days) where a flat level would miss the season entirely; short
+    # horizons rely on the adaptive level. Trend terms stay linear below two years so that
+    # they cannot absorb the annual cycle.
+    annual = span_days >= 730 or (span_days >= MIN_DAYS_ANNUAL
+                                  and len(future) > LONG_HORIZON_DAYS)
+    if annual:
+        k = 3 if span_days >= 730 else 2
+        cal_cols += list(_annual_terms(panel.dates, k).T)
+        fut_cols += list(_annual_terms(future, k).T)
     effect = np.zeros(len(z))
     fut_effect = np.zeros(len(future))
     if cal_cols:
         dummies = (wd[:, None] == open_days[None, :]).astype(float)
         t = np.arange(len(z)) / max(1, len(z))
-        # Slow level drift (cubic in time) so the calendar terms do not absorb trend.
-        x = np.column_stack([dummies, t, t ** 2, t ** 3, *cal_cols])
+        # Slow level drift so the calendar terms do not absorb trend (cubic from two years).
+        drift = [t] if annual and span_days < 730 else [t, t ** 2, t ** 3]
+        x = np.column_stack([dummies, *drift, *cal_cols])
         beta, *_ = np.linalg.lstsq(x, z, rcond=None)
-        k = dummies.shape[1] + 3
+        k = dummies.shape[1] + len(drift)
         effect = np.column_stack(cal_cols) @ beta[k:]
         fut_effect = np.column_stack(fut_cols) @ beta[k:]
     level, season, alpha, errors = _es_weekday(z - effect, wd, open_days)
@@ -796,8 +809,12 @@ def _fit_queue(panel: Panel, future: pd.DatetimeIndex, method: str, levels: Sequ
     calib = _calibrate(chosen_pred, actual, h, levels)
     if h_days > h_inner:
         notes.append(f"horizon of {h_days} open days exceeds the inner backtest horizon "
-                     f"({h_inner} days, limited by the history): interval widths beyond it "
-                     "are extrapolated (random-walk level growth).")
+                     f"({h_inner} open days; it looks at most 60 ahead and needs {MIN_INNER_TRAIN_DAYS} "
+                     "training days): interval "
+                     "widths beyond it are extrapolated (random-walk level growth).")
+    if h_days > LONG_HORIZON_DAYS and span < MIN_DAYS_ANNUAL:
+        notes.append(f"history spans {span} days (< {MIN_DAYS_ANNUAL}): no annual seasonality "
+                     f"is estimated for a horizon of {h_days} open days.")
     if h_days > len(panel.dates):
         notes.append(f"horizon of {h_days} open days is longer than the history "
                      f"({len(panel.dates)} open days): trend and annual seasonality cannot be "
