@@ -314,3 +314,16 @@ def test_irregular_opening_hours_by_weekday():
     np.testing.assert_allclose(sat_out["yhat"], 7.0)
     assert (out["ds"].dt.day_of_week != 6).all()                # Sundays stay closed
     assert len(out) == 4 * 4 + 2                                 # Mon-Thu (1 May closed) + Sat
+
+
+def test_long_horizon_follows_the_annual_cycle_after_400_days():
+    days = pd.date_range("2023-01-02", "2024-04-30", freq="D")        # 485 days, Mon-Fri
+    days = days[days.day_of_week < 5]
+    level = 1000 * (1 + 0.3 * np.cos(2 * np.pi * (days.day_of_year.to_numpy() - 15) / 365.25))
+    hist = pd.DataFrame({"ds": days, "y": level})
+    daily = quiet(fc.forecast, hist, 200, freq="D", method="topdown", country=None)
+    per_day = daily.groupby(daily["ds"].dt.month)["yhat"].mean()
+    # truth: ~880 in May, ~700 in July, ~1290 in January; a flat level would miss both turns
+    assert per_day.loc[7] < 0.9 * per_day.loc[5]
+    assert per_day.loc[1] > 1.3 * per_day.loc[7]
+    assert per_day.loc[7] == pytest.approx(700, rel=0.08)
