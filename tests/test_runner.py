@@ -369,3 +369,15 @@ runs:
     assert by_name["downstream"]["status"] == "failed"
     assert "not run: it needs upstream" in by_name["downstream"]["error"]
     assert by_name["downstream"]["duration_s"] == 0.0
+
+
+def test_inputs_are_files_read_not_written_and_folders_stand_for_their_files(tmp_path):
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "a.csv").write_text("x\n1\n")
+    (tmp_path / "raw" / "sub").mkdir()
+    (tmp_path / "out.parquet").write_text("old output")
+    inputs = runner.find_inputs({"data_dir": str(tmp_path / "raw"),
+                                 "output_path": str(tmp_path / "out.parquet"),
+                                 "label": "not a file"}, runner.sha256_file)
+    assert [(i["parameter"], Path(i["path"]).name) for i in inputs] == [("data_dir", "a.csv")]
+    assert inputs[0]["sha256"] == hashlib.sha256(b"x\n1\n").hexdigest()

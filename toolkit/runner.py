@@ -329,15 +329,25 @@ def sha256_file(path: Path) -> str:
 
 
 def find_inputs(parameters: dict, hasher) -> list[dict]:
-    """Parameter values (or list items) naming an existing file, with their sha256."""
+    """Parameter values (or list items) naming an existing file, with their sha256.
+
+    A folder (e.g. ``data_dir``) stands for the files directly inside it. Parameters named
+    ``output*`` are where a notebook writes, not what it reads, and are left out.
+    """
     inputs = []
     for key, value in sorted(parameters.items()):
+        if key.startswith("output"):
+            continue
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and item and "\n" not in item:
                 path = config.project_path(item)
                 with contextlib.suppress(OSError):
                     if path.is_file():
                         inputs.append({"parameter": key, "path": item, "sha256": hasher(path)})
+                    elif path.is_dir():
+                        inputs.extend({"parameter": key, "path": f"{item.rstrip('/')}/{f.name}",
+                                       "sha256": hasher(f)}
+                                      for f in sorted(path.iterdir()) if f.is_file())
     return inputs
 
 
