@@ -40,8 +40,12 @@ from toolkit.errors import ParameterError
 LINES = ("agents", "supervision", "wfm_qa", "overheads", "recruitment", "training_attrition",
          "premises", "it", "telephony_licences", "provider_margin", "governance", "transition",
          "exit")
-#: Payroll of the people doing and steering the work: the numerator of the labour share.
-LABOUR_LINES = ("agents", "supervision", "wfm_qa")
+#: The labour share's numerator, as in FACTS section 2's bottom-up formula
+#: (``price = gross x (1 + charges) / labour_share / (1 - shrinkage) x (1 + margin)``):
+#: agents' loaded pay. ``PAYROLL_LINES`` adds the people steering them (``payroll_share``;
+#: ~0.80 for French outsourcers, FACTS section 2).
+LABOUR_LINES = ("agents",)
+PAYROLL_LINES = ("agents", "supervision", "wfm_qa")
 #: One-off lines, left out of run-rate views. The labour share is payroll over operating cost
 #: (run cost without one-offs, provider margin and governance), as in FACTS section 2.
 ONE_OFF_LINES = ("transition", "exit")
@@ -239,10 +243,11 @@ def staffing_profile(volumes: pd.DataFrame, ref: dict | None = None,
                      locations: Sequence[str] | None = None) -> pd.DataFrame:
     """Productive hours, contacts and handled minutes per location and month of year.
 
-    Each location's AHT uplift and FCR gap (repeat contacts) change the traffic before the
-    Erlang requirement (``toolkit.staffing.required_agents``) is computed per interval.
-    Returns ``location, month, productive_hours, contacts, handled_contacts, handled_minutes``
-    (contacts = customer demand; handled = demand + repeats).
+    The Erlang requirement (``toolkit.staffing.required_agents``) is computed once per
+    interval on the company's own traffic; each location's quality gap (AHT uplift, FCR gap
+    -> repeat contacts) is applied by the cost engine as a workload factor, so the same
+    profile serves the deterministic views, the tornado and the Monte Carlo draws.
+    Returns ``location, month, productive_hours, contacts, handled_contacts, handled_minutes``.
     """
     from toolkit import staffing  # imported here: the cost model also runs on a given profile
 
@@ -251,31 +256,22 @@ def staffing_profile(volumes: pd.DataFrame, ref: dict | None = None,
                               list(ref["locations"]))
     d = ref["defaults"]
     prof = demand_profile(volumes)
-    rows, cache = [], {}
-    for loc in locations:
-        tier = ref["locations"][loc]["tier"]
-        uplift = float(_value(d["aht_uplift"][tier]))
-        gap = float(_value(d["fcr_gap"][tier]))
-        if (uplift, gap) not in cache:
-            calls = prof["calls"].to_numpy() * (1 + gap)
-            aht = prof["aht_s"].to_numpy() * (1 + uplift)
-            agents = np.zeros(len(prof))
-            busy = calls > 0
-            if busy.any():
-                req = staffing.required_agents(
-                    calls[busy], aht[busy], float(prof["interval_s"].iloc[0]),
-                    sl_target=float(_value(d["sl_target"])), target_s=float(_value(d["target_s"])),
-                    max_occupancy=float(_value(d["max_occupancy"])), shrinkage=0.0)
-                agents[busy] = np.asarray(req["agents"], dtype=float)
-            t = prof.assign(agent_h=agents * prof["interval_s"] / 3600 * prof["days"],
-                            demand=prof["calls"] * prof["days"],
-                            handled=calls * prof["days"],
-                            minutes=calls * aht / 60 * prof["days"])
-            cache[(uplift, gap)] = t.groupby("month").agg(
-                productive_hours=("agent_h", "sum"), contacts=("demand", "sum"),
-                handled_contacts=("handled", "sum"), handled_minutes=("minutes", "sum"))
-        rows.append(cache[(uplift, gap)].reset_index().assign(location=loc))
-    out = pd.concat(rows, ignore_index=True)
+    calls, aht = prof["calls"].to_numpy(), prof["aht_s"].to_numpy()
+    agents = np.zeros(len(prof))
+    busy = calls > 0
+    if busy.any():
+        req = staffing.required_agents(
+            calls[busy], aht[busy], float(prof["interval_s"].iloc[0]),
+            sl_target=float(_value(d["sl_target"])), target_s=float(_value(d["target_s"])),
+            max_occupancy=float(_value(d["max_occupancy"])), shrinkage=0.0)
+        agents[busy] = np.asarray(req["agents"], dtype=float)
+    t = prof.assign(agent_h=agents * prof["interval_s"] / 3600 * prof["days"],
+                    demand=prof["calls"] * prof["days"],
+                    minutes=calls * aht / 60 * prof["days"])
+    by_month = t.groupby("month").agg(
+        productive_hours=("agent_h", "sum"), contacts=("demand", "sum"),
+        handled_contacts=("demand", "sum"), handled_minutes=("minutes", "sum")).reset_index()
+    out = pd.concat([by_month.assign(location=loc) for loc in locations], ignore_index=True)
     return out[["location", "month", "productive_hours", "contacts", "handled_contacts",
                 "handled_minutes"]]
 
@@ -461,7 +457,8 @@ class _Tweaks:
     charges: float = 1.0
     price: float = 1.0
     seat_cost: float = 1.0
-    margin: float | None = None
+    margin: str | None = None         # "low" / "high": every market's margin at that end
+    quality: str | None = None        # "high": every tier's AHT uplift and FCR gap at range high
     governance: float | None = None
     shrinkage: float | None = None
     overhead: float | None = None
@@ -499,6 +496,10 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
         price.append(_escalate(fig, rate, y0) if fig else np.nan)
     shrink = float(tw.shrinkage if tw.shrinkage is not None else _value(d["shrinkage"]))
     tiers = [loc["tier"] for loc in locs]
+    home_ok = np.array([loc["country"] == _value(d["home_country"]) for loc in locs])
+    margin_key = tw.margin or "value"
+    margins = [_margin(d, _margin_market(loc), margin_key) for loc in locs]
+    aht_up, repeat = _quality_factors(ref, model.locations, "high" if tw.quality else "value")
     return {
         "currencies": currencies,
         "cur_idx": np.array([currencies.index(c) for c in cur]),
@@ -513,15 +514,76 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
         "it": _escalate(d["it_per_seat_month"], nonlab, y0) * tw.seat_cost,
         "tel": _escalate(d["telephony_licences_per_seat_month"], nonlab, y0) * tw.seat_cost,
         "nonlab": nonlab, "shrinkage": shrink,
-        "home": np.array([loc["country"] == _value(d["home_country"]) for loc in locs]),
+        "home": home_ok, "margin": np.array(margins, float),
+        "aht_quality": aht_up, "repeat": repeat,
+        "home_loaded_eur": _home_loaded_wage_eur(model, tw),
         "stab": np.array([_value(d["stabilisation_months"][t]) for t in tiers], float),
         "wage_sd": np.array([_value(d["wage_inflation_sd"]) * (1 if loc["currency"] == "EUR"
                                                                else 2) for loc in locs]),
     }
 
 
+def _margin_market(location: dict) -> str:
+    """``eu`` (on-shore and EU near-shore providers) or ``non_eu`` (off-shore markets)."""
+    return "eu" if _value(location["eu_data_transfer"]) == "eu_member" else "non_eu"
+
+
+def _margin(defaults: dict, market: str, key: str = "value") -> float:
+    """Provider margin of a market (``eu`` / ``non_eu``); a single figure serves both."""
+    fig = defaults["provider_margin"]
+    if isinstance(fig, dict) and not _is_figure(fig):
+        fig = fig[market]
+    if not _is_figure(fig):
+        return float(fig)
+    return float(fig.get(key, fig["value"]))
+
+
+def _repeat_factor(fcr_base: float, gap) -> np.ndarray:
+    """Contacts handled per customer contact when FCR falls from ``fcr_base`` by ``gap``.
+
+    An unresolved contact comes back until resolved (geometric): contacts per issue are
+    ``1 / FCR``, so relative to the baseline ``fcr_base / (fcr_base - gap)``
+    (FCR 67 % -> 50 %: x1.34, FACTS section 2's "34 % more likely to resolve").
+    """
+    gap = np.asarray(gap, float)
+    if np.any(gap >= fcr_base) or np.any(gap < 0):
+        raise ParameterError("fcr_gap", gap.tolist(), f"points in [0, fcr_baseline = {fcr_base})")
+    return fcr_base / (fcr_base - gap)
+
+
+def _quality_factors(ref: dict, locations: Sequence[str], key: str = "value"):
+    """AHT factor and repeat-contact factor per location from its tier's quality gap."""
+    d = ref["defaults"]
+    tiers = [ref["locations"][k]["tier"] for k in locations]
+    uplift = np.array([float(d["aht_uplift"][t].get(key, _value(d["aht_uplift"][t])))
+                       for t in tiers])
+    gap = np.array([float(d["fcr_gap"][t].get(key, _value(d["fcr_gap"][t]))) for t in tiers])
+    return 1 + uplift, _repeat_factor(float(_value(d["fcr_baseline"])), gap)
+
+
+def _home_loaded_wage_eur(model: SourcingModel, tw: _Tweaks) -> float:
+    """Loaded monthly agent wage in the home country at the start year (EUR).
+
+    Prices the expatriate managers a company sends to run its own staff abroad: their pay
+    follows the home labour market, not the local one. Taken from the baseline location
+    when it is at home, else from the first home-country location of the reference.
+    """
+    ref, d = model.ref, model.ref["defaults"]
+    home = _value(d["home_country"])
+    ids = [model.baseline[0], *ref["locations"]]
+    loc = next(ref["locations"][k] for k in ids if ref["locations"][k]["country"] == home)
+    infl = float(_value(loc["wage_inflation"])) + tw.wage_inflation
+    fx = 1.0 if loc["currency"] == "EUR" else ref["fx_to_eur"][loc["currency"]]["value"]
+    return (_escalate(loc["wage_basis"], infl, model.start_year) * tw.wage
+            * (1 + float(_value(loc["employer_charges"]))) * fx)
+
+
 def _base_quantities(model: SourcingModel, la: dict, tw: _Tweaks) -> dict:
-    """Monthly workload (productive hours), FTE, contacts, handled contacts/minutes (L, T)."""
+    """Monthly workload (productive hours), FTE, contacts, handled contacts/minutes (L, T).
+
+    Quality gaps scale the workload linearly: AHT uplift x repeat contacts (Erlang
+    economies of scale over a 10-30 % traffic change are a few % at this size).
+    """
     prof = model.profile.set_index(["location", "month"]).sort_index()
     moy = np.array([(model.start.month - 1 + t) % 12 + 1 for t in range(model.months)])
     vidx = model.volume_index * tw.volume
@@ -534,10 +596,12 @@ def _base_quantities(model: SourcingModel, la: dict, tw: _Tweaks) -> dict:
             out[i] = filled.fillna(s.mean()).to_numpy()
         return out[:, moy - 1] * vidx
 
-    hours = grid("productive_hours") * tw.aht
+    quality = (la["aht_quality"] * la["repeat"])[:, None]
+    hours = grid("productive_hours") * tw.aht * quality
     fte = hours / ((1 - la["shrinkage"]) * la["paid_hours"][:, None])
     return {"hours": hours, "fte": fte, "contacts": grid("contacts"),
-            "handled": grid("handled_contacts"), "minutes": grid("handled_minutes") * tw.aht}
+            "handled": grid("handled_contacts") * la["repeat"][:, None],
+            "minutes": grid("handled_minutes") * tw.aht * quality}
 
 
 def _form_payers(model: SourcingModel, form: str, phase: int) -> dict:
@@ -560,14 +624,19 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
     d, forms_ref = model.ref["defaults"], model.ref["forms"]
     L, F, T = len(model.locations), len(model.forms), model.months
     li = {name: i for i, name in enumerate(LINES)}
-    margin = float(tw.margin if tw.margin is not None else _value(d["provider_margin"]))
+    margin = la["margin"]
     gov = float(tw.governance if tw.governance is not None else _value(d["governance_rate"]))
     premium = float(_value(d["inhouse_wage_premium"]))
     premium_abroad = float(_value(d["abroad_employer_premium"]))
     overhead_abroad = float(_value(d["abroad_overhead_rate"]))
     infra_factor = float(_value(d["client_infrastructure_factor"]))
-    sup = (_value(d["team_leader_wage_multiple"]) / _value(d["agents_per_team_leader"])
-           + _value(d["manager_wage_multiple"]) / _value(d["agents_per_manager"]))
+    team_leaders = _value(d["team_leader_wage_multiple"]) / _value(d["agents_per_team_leader"])
+    managers = _value(d["manager_wage_multiple"]) / _value(d["agents_per_manager"])
+    sup = team_leaders + managers
+    # A company running its own staff abroad sends managers paid on the home market
+    # (plus an expatriate package): EUR per agent FTE-month, not a multiple of local pay.
+    expat = (managers * la["home_loaded_eur"]
+             * (1 + float(_value(d["expatriate_premium"]))))
     wfm = _value(d["wfm_qa_per_agent"]) * _value(d["wfm_qa_wage_multiple"])
     overhead = float(tw.overhead if tw.overhead is not None else _value(d["overhead_rate"]))
     rec = float(_value(d["recruitment_months"]))
@@ -582,6 +651,7 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
     tau = min(int(forms_ref.get("BOT", {}).get("transfer_month", T)), T)
     fee_m = float(forms_ref.get("BOT", {}).get("transfer_fee_months", 0.0))
 
+    home_price = _home_price_eur(model, la, q, tw)
     t = np.arange(T)
     W = {"all": np.ones((L, T)), "pre": np.broadcast_to(t < tau, (L, T)).astype(float),
          "post": np.broadcast_to(t >= tau, (L, T)).astype(float),
@@ -612,7 +682,10 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
             if line == "agents":
                 c = {"P": prem}
             elif line == "supervision":
-                c = {"P": prem * sup}
+                abroad = client & ~la["home"]
+                c = {"P": prem * np.where(abroad, team_leaders, sup)}
+                if abroad.any():
+                    c["S"] = np.where(abroad, expat, 0.0)
             elif line == "wfm_qa":
                 c = {"P": prem * wfm}
             elif line == "overheads":
@@ -671,9 +744,16 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
                     coef[:, fi] = v
                     terms.items.append((li["provider_margin"], k, wname, coef))
                 if payer["governance"] == "client":
-                    for k, v in invoice.items():
+                    gov_terms = {k: gov * v for k, v in invoice.items()}
+                    if payer["agents"] == "provider" and home_price is not None:
+                        # The client's vendor-management team is sized by the work, not by
+                        # the supplier's wages: abroad, governance is a share of what the
+                        # same hours cost on the home market (FACTS 2's 3-6 % are measured
+                        # on on-shore contracts).
+                        gov_terms = _governance_home(gov_terms, gov, home_price, la)
+                    for k, v in gov_terms.items():
                         coef = np.zeros((L, F))
-                        coef[:, fi] = gov * v
+                        coef[:, fi] = v
                         terms.items.append((li["governance"], k, wname, coef))
             # One-offs --------------------------------------------------------------------
             if phase != 0:
@@ -715,6 +795,36 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
     return terms
 
 
+def _home_price_eur(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> float | None:
+    """Provider price per productive hour (EUR, start) in the home location, or None.
+
+    The home location is the baseline's when at home, else the first home-country location
+    of the model. Rate card unless the model prices bottom-up or cost-plus.
+    """
+    home = _value(model.ref["defaults"]["home_country"])
+    ids = [model.baseline[0], *model.locations]
+    loc = next((k for k in ids if model.ref["locations"][k]["country"] == home), None)
+    if loc is None:
+        return None
+    i = model.locations.index(loc)
+    if model.method == "rate_card" and model.billing_basis != "cost_plus":
+        return float(_rate_card_price_eur(model, la, q, tw)[i])
+    return float(_bottom_up_price_eur(model, la, tw)[i])
+
+
+def _governance_home(own: dict, gov: float, home_price: float, la: dict) -> dict:
+    """Governance terms: own invoice at home; home-market value of the hours abroad.
+
+    Abroad, the share-of-invoice terms in ``own`` give way to a seat-month (S) term worth
+    ``gov x home price x productive hours per FTE-month``.
+    """
+    abroad = ~la["home"]
+    per_fte = gov * home_price * (1 - la["shrinkage"]) * la["paid_hours"]
+    out = {k: np.where(abroad, 0.0, v) for k, v in own.items()}
+    out["S"] = out.get("S", 0.0) + np.where(abroad, per_fte, 0.0)
+    return out
+
+
 def _bottom_up_price_eur(model: SourcingModel, la: dict, tw: _Tweaks) -> np.ndarray:
     """Provider cost + margin per productive hour (FULL form, EUR at start), per location."""
     d = model.ref["defaults"]
@@ -728,8 +838,7 @@ def _bottom_up_price_eur(model: SourcingModel, la: dict, tw: _Tweaks) -> np.ndar
     per_fte = loaded * ((1 + sup + wfm) * (1 + overhead)
                         + la["attrition"] / 12 * (_value(d["recruitment_months"]) + train))
     per_fte = per_fte + _value(d["seats_per_fte"]) * (la["premises"] + la["it"] + la["tel"])
-    margin = float(tw.margin if tw.margin is not None else _value(d["provider_margin"]))
-    return per_fte * (1 + margin) / ((1 - la["shrinkage"]) * la["paid_hours"])
+    return per_fte * (1 + la["margin"]) / ((1 - la["shrinkage"]) * la["paid_hours"])
 
 
 def market_markups(model: SourcingModel, tw: _Tweaks | None = None) -> dict:
@@ -787,13 +896,15 @@ def _drivers(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, shocks: dict 
         fx_path = la["fx0"][None, :, None] * np.exp(np.log1p(la["fx_drift"])[None, :, None]
                                                     * years)              # (1, C, T)
         vf = np.ones((1, 1, 1))
-        af = np.ones((1, len(model.locations), 1))
+        af = rf = np.ones((1, len(model.locations), 1))
         attr = la["attrition"][None, :, None]
     else:
         f = _shock_factors(model, la, shocks)
         wage_idx = np.exp(f["log_w"])
         fx_path = la["fx0"][None, :, None] * np.exp(f["log_fx"])
-        vf, af, attr = f["vf"][:, None, :], f["af"][:, :, None], f["attr"][:, :, None]
+        vf, attr = f["vf"][:, None, :], f["attr"][:, :, None]
+        af = (f["af"] * f["qf"])[:, :, None]
+        rf = f["rf"][:, :, None]
     fx_loc = fx_path[:, la["cur_idx"], :]
     wf = vf * af                                                          # workload factor
     loaded = (la["gross_local"] * (1 + la["charges"]))[None, :, None]
@@ -809,7 +920,7 @@ def _drivers(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, shocks: dict 
         units = q["fte"][None] * wf
         unit_price = price_pph_eur * hours_y / q["fte"][:, :12].sum(axis=1)
     elif basis == "per_call":
-        units = q["handled"][None] * vf
+        units = q["handled"][None] * vf * rf
         unit_price = price_pph_eur * hours_y / q["handled"][:, :12].sum(axis=1)
     else:
         units = q["minutes"][None] * vf * af
@@ -916,6 +1027,7 @@ def scenario_costs(model: SourcingModel, *, methods: Sequence[str] | None = None
                     row.update(total_eur=total, contacts=float(contacts[li_]),
                                cost_per_contact_eur=total / contacts[li_] if contacts[li_] else np.nan,
                                labour_share=sum(row[k] for k in LABOUR_LINES) / run if run else np.nan,
+                               payroll_share=sum(row[k] for k in PAYROLL_LINES) / run if run else np.nan,
                                fte=float(fte[li_]), productive_hours=float(hours[li_]),
                                price_per_productive_hour_eur=float(price[li_]),
                                currency="EUR", price_year=model.start_year,
@@ -947,6 +1059,151 @@ def labour_share_check(scenarios: pd.DataFrame, *, band: tuple[float, float] | N
     return out.reset_index(drop=True)
 
 
+def wage_floor_check(model: SourcingModel) -> pd.DataFrame:
+    """Each location's agent wage against its statutory minimum, both at the start year.
+
+    Wages come from sector / agent anchors escalated with wage inflation; the legal
+    minimum (FACTS 1.3) is the floor they must clear. ``ok`` is False below the floor.
+    """
+    rows = []
+    for loc in model.locations:
+        L = model.ref["locations"][loc]
+        floor = L.get("minimum_wage")
+        if not _is_figure(floor):
+            continue
+        infl = float(_value(L["wage_inflation"]))
+        wage = _escalate(L["wage_basis"], infl, model.start_year)
+        minimum = _escalate(floor, infl, model.start_year)
+        rows.append({"location": loc, "currency": L["currency"], "year": model.start_year,
+                     "wage_gross_month": wage, "minimum_gross_month": minimum,
+                     "ratio_to_minimum": wage / minimum, "ok": wage >= minimum,
+                     "wage_source": L["wage_basis"].get("source")})
+    return pd.DataFrame(rows)
+
+
+#: Location ids the published ratios refer to (FACTS 1.1).
+_CHECK_LOCATIONS = {"paris": "FR-PAR", "regions": "FR-REG", "morocco": "MA",
+                    "maghreb": ("MA", "TN")}
+
+
+def _with_locations(model: SourcingModel, extra: Sequence[str],
+                    forms: Sequence[str] = ("INHOUSE", "FULL")) -> SourcingModel:
+    """A copy of the model that also covers ``extra`` locations and ``forms``.
+
+    The staffing profile is the company's own traffic, the same for every location (quality
+    gaps are applied by the engine), so a missing location reuses the baseline's rows.
+    """
+    m = copy.copy(model)
+    missing = [loc for loc in extra if loc in model.ref["locations"] and loc not in m.locations]
+    if missing:
+        base = model.profile[model.profile["location"] == model.baseline[0]]
+        m.profile = pd.concat([model.profile, *(base.assign(location=loc) for loc in missing)],
+                              ignore_index=True)
+        m.locations = [*model.locations, *missing]
+    m.forms = list(dict.fromkeys([*model.forms, *forms]))
+    return m
+
+
+def benchmark_checks(model: SourcingModel, *, methods: Sequence[str] = ("rate_card", "bottom_up"),
+                     contract_year: int = 2) -> pd.DataFrame:
+    """Does the model reproduce the published ratios (FACTS 1.1)? One row per check x method.
+
+    Computed from the model's own outputs (each method: market rate card, and bottom-up
+    provider cost + margin):
+
+    - Paris / regions provider price per productive hour (1.35-1.40, 2004, D);
+    - Morocco / France (regions) provider price (~0.5, 2004/2012, D);
+    - offshore Maghreb saving vs France: 1 - NPV(full outsourcing) / NPV(FR-REG in-house)
+      over the contract, for each Maghreb location of the shortlist (MA if none; 30-40 %, D);
+    - UK relative index, year-``contract_year`` cost of full outsourcing / in-house: on-shore
+      BPO (same location) 90-105 %; each near-shore location 55-75 %; each off-shore 35-55 %
+      of FR-REG in-house (E).
+
+    Tolerance reflects the flag: D (dated) and E (estimate) bands get +-0.10 (10 points for
+    shares; 0.10 for ratios), sourced current figures +-0.05. ``passed`` = within the band
+    widened by the tolerance; ``in_band`` = within the band itself.
+    """
+    methods = _check_choice("methods", methods, METHODS)
+    ref = model.ref
+    bands = ref.get("benchmarks", {})
+    need = [_CHECK_LOCATIONS["paris"], _CHECK_LOCATIONS["regions"], _CHECK_LOCATIONS["morocco"]]
+    m0 = _with_locations(model, need)
+    home = _CHECK_LOCATIONS["regions"]
+    tiers = {loc: ref["locations"][loc]["tier"] for loc in m0.locations}
+    rows = []
+
+    def add(key, option, method, value):
+        fig = bands[key]
+        low, high = (float(x) for x in fig["value"])
+        tol = 0.10 if fig.get("flag") in ("D", "E") else 0.05
+        rows.append({"check": key, "location": option.split(" ")[0], "option": option,
+                     "method": method, "model_value": value,
+                     "band_low": low, "band_high": high, "tolerance": tol,
+                     "in_band": bool(low <= value <= high),
+                     "passed": bool(low - tol <= value <= high + tol),
+                     "flag": fig.get("flag"), "year": fig.get("year"),
+                     "source": fig.get("source")})
+
+    for method in methods:
+        m = copy.copy(m0)
+        m.method = method
+        tw = _Tweaks()
+        la = _location_arrays(m, tw)
+        price = (_bottom_up_price_eur(m, la, tw) if method == "bottom_up"
+                 else _rate_card_price_eur(m, la, {}, tw))
+        p = dict(zip(m.locations, price, strict=True))
+        scen = scenario_costs(m)
+        year = min(contract_year, int(scen["contract_year"].max()))
+        total = scen[scen["contract_year"] == year].set_index(["location", "form"])["total_eur"]
+        npv_ = tco(m).set_index(["location", "form"])["npv_eur"]
+        add("paris_regions_price_ratio", f"{_CHECK_LOCATIONS['paris']} / {home} price",
+            method, p[_CHECK_LOCATIONS["paris"]] / p[home])
+        add("morocco_france_price_ratio", f"{_CHECK_LOCATIONS['morocco']} / {home} price",
+            method, p[_CHECK_LOCATIONS["morocco"]] / p[home])
+        for loc in [k for k in _CHECK_LOCATIONS["maghreb"] if k in model.locations] or ["MA"]:
+            add("maghreb_saving_vs_france", f"{loc} / FULL vs {home} / INHOUSE (NPV)", method,
+                1 - npv_[(loc, "FULL")] / npv_[(home, "INHOUSE")])
+        for loc in m.locations:
+            if tiers[loc] == "onshore":
+                add("onshore_bpo_index", f"{loc} / FULL vs {loc} / INHOUSE", method,
+                    total[(loc, "FULL")] / total[(loc, "INHOUSE")])
+        for loc in model.locations:
+            if tiers[loc] in ("nearshore", "offshore"):
+                add(f"{tiers[loc]}_index", f"{loc} / FULL vs {home} / INHOUSE", method,
+                    total[(loc, "FULL")] / total[(home, "INHOUSE")])
+    return pd.DataFrame(rows)
+
+
+def with_quality_gap(model: SourcingModel, *, fcr_home: float = 0.67, fcr_abroad: float = 0.50,
+                     aht_uplift: float | None = None,
+                     tiers: Sequence[str] = ("nearshore", "offshore")) -> SourcingModel:
+    """A copy of the model where sites in ``tiers`` resolve fewer contacts first time.
+
+    Defaults: FCR ~67 % on-shore vs ~50 % off-shore (FACTS 2, D/E): every unresolved
+    contact comes back, so off-shore sites handle 0.67 / 0.50 = 1.34 contacts per customer
+    contact. ``aht_uplift`` (share) optionally lengthens their calls too.
+    """
+    if not 0 < fcr_abroad <= fcr_home <= 1:
+        raise ParameterError("fcr_abroad", (fcr_home, fcr_abroad),
+                             "first-contact resolutions with 0 < fcr_abroad <= fcr_home <= 1")
+    _check_choice("tiers", tiers, ["onshore", "nearshore", "offshore"])
+    m = copy.copy(model)
+    m.ref = copy.deepcopy(model.ref)
+    d = m.ref["defaults"]
+    note = f"quality-gap scenario: FCR {fcr_home:.0%} at home vs {fcr_abroad:.0%} abroad"
+    d["fcr_baseline"].update(value=fcr_home, source=note, flag="override")
+    for tier in tiers:
+        d["fcr_gap"][tier].update(value=fcr_home - fcr_abroad, source=note, flag="override",
+                                  high=max(fcr_home - fcr_abroad,
+                                           float(d["fcr_gap"][tier].get("high", 0.0))))
+        if aht_uplift is not None:
+            d["aht_uplift"][tier].update(value=float(aht_uplift), source=note, flag="override",
+                                         high=max(float(aht_uplift),
+                                                  float(d["aht_uplift"][tier].get("high", 0.0))))
+    m.notes = [*model.notes, note]
+    return m
+
+
 def tco(model: SourcingModel) -> pd.DataFrame:
     """Contract TCO per location x form: nominal total, NPV, saving and break-even vs baseline."""
     cost, q, la, _ = _monthly_array(model)
@@ -973,14 +1230,54 @@ def tco(model: SourcingModel) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _draw_shocks(model: SourcingModel, n_draws: int, seed: int, n_currencies: int) -> dict:
+def _draw_shocks(model: SourcingModel, n_draws: int, seed: int, n_currencies: int,
+                 quality: bool = True) -> dict:
+    """Seeded standard-normal shocks, plus uniforms for the quality gaps (None = not drawn)."""
     rng = np.random.default_rng(seed)
     L, T = len(model.locations), model.months
-    return {"wage": rng.standard_normal((n_draws, L)),
-            "fx": rng.standard_normal((n_draws, n_currencies, T)),
-            "aht": rng.standard_normal(n_draws), "aht_loc": rng.standard_normal((n_draws, L)),
-            "attrition": rng.standard_normal((n_draws, L)),
-            "volume": rng.standard_normal(n_draws)}
+    out = {"wage": rng.standard_normal((n_draws, L)),
+           "fx": rng.standard_normal((n_draws, n_currencies, T)),
+           "aht": rng.standard_normal(n_draws), "aht_loc": rng.standard_normal((n_draws, L)),
+           "attrition": rng.standard_normal((n_draws, L)),
+           "volume": rng.standard_normal(n_draws)}
+    # Drawn last so that switching quality draws off leaves the other shocks unchanged.
+    u = rng.random((2, n_draws, L))
+    out["quality_aht"], out["quality_fcr"] = (u[0], u[1]) if quality else (None, None)
+    return out
+
+
+def _triangular(u: np.ndarray, low, mode, high) -> np.ndarray:
+    """Inverse CDF of the triangular distribution (low, mode, high), vectorised over columns."""
+    low, mode, high = (np.broadcast_to(np.asarray(x, float), u.shape[1:]) for x in (low, mode, high))
+    width = np.where(high > low, high - low, 1.0)
+    cut = (mode - low) / width
+    left = low + np.sqrt(u * width * (mode - low))
+    right = high - np.sqrt((1 - u) * width * (high - mode))
+    return np.where(high > low, np.where(u < cut, left, right), mode)
+
+
+def _quality_draws(model: SourcingModel, la: dict, shocks: dict):
+    """Workload factor (AHT x repeats) and repeat factor per draw, relative to the defaults.
+
+    Each location's AHT uplift and FCR gap are drawn from triangular distributions over
+    their reference ranges (mode = the default), independently per location.
+    """
+    n, L = shocks["wage"].shape
+    if shocks.get("quality_aht") is None:
+        return np.ones((n, L)), np.ones((n, L))
+    d = model.ref["defaults"]
+    tiers = [model.ref["locations"][k]["tier"] for k in model.locations]
+
+    def draw(u, key):
+        figs = [d[key][t] for t in tiers]
+        v = [float(_value(f)) for f in figs]
+        return _triangular(u, [float(f.get("low", x)) for f, x in zip(figs, v, strict=True)], v,
+                           [float(f.get("high", x)) for f, x in zip(figs, v, strict=True)])
+
+    aht = (1 + draw(shocks["quality_aht"], "aht_uplift")) / la["aht_quality"]
+    rep = _repeat_factor(float(_value(d["fcr_baseline"])),
+                         draw(shocks["quality_fcr"], "fcr_gap")) / la["repeat"]
+    return aht * rep, rep
 
 
 def _shock_factors(model: SourcingModel, la: dict, shocks: dict) -> dict:
@@ -1008,10 +1305,13 @@ def _shock_factors(model: SourcingModel, la: dict, shocks: dict) -> dict:
                 - 0.5 * acv**2)
     cv = float(_value(d["attrition_cv"]))
     attr = la["attrition"][None, :] * np.exp(cv * shocks["attrition"] - 0.5 * cv**2)
-    return {"vf": vf, "af": af, "attr": attr, "log_w": log_w, "log_fx": log_fx}
+    qf, rf = _quality_draws(model, la, shocks)
+    return {"vf": vf, "af": af, "attr": attr, "log_w": log_w, "log_fx": log_fx,
+            "qf": qf, "rf": rf}
 
 
-def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = None):
+def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = None,
+            quality: bool = True):
     """NPV draws ``(D, L, F)`` from the same cost terms as the deterministic views.
 
     Every driver is (deterministic base[l, t]) x (draw multiplier); the multiplier is volume
@@ -1028,12 +1328,15 @@ def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = 
     years = np.arange(model.months) / 12.0
     det_w = np.log1p(la["infl"])[:, None] * years
     det_fx = np.log1p(la["fx_drift"])[:, None] * years
-    shocks = _draw_shocks(model, n_draws, seed, len(la["currencies"]))
+    shocks = _draw_shocks(model, n_draws, seed, len(la["currencies"]), quality)
     f = _shock_factors(model, la, shocks)
     terms = _terms(model, la, q, tw)
     disc = _discount(model, tw)
-    # Which shock factors each driver carries (volume always; AHT unless billed per call).
-    carries_aht = {"P": True, "A": True, "S": True, "R": model.billing_basis != "per_call"}
+    # Workload factors per driver (volume is in the paths): AHT x quality (AHT uplift and
+    # repeat contacts); an invoice per call follows the repeat contacts only.
+    workload = f["af"] * f["qf"]
+    factor = {"P": workload, "A": workload, "S": workload,
+              "R": f["rf"] if model.billing_basis == "per_call" else workload}
     # Sum the coefficients of terms sharing a (driver, weight): a handful of keys remain.
     coefs: dict = {}
     for _line_i, k, wname, coef in terms.items:
@@ -1070,9 +1373,7 @@ def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = 
             v = np.broadcast_to((terms.weights[w] * disc[None, :]).sum(axis=1),
                                 (n_draws, len(model.locations)))
         else:
-            v = pv[("P" if k == "A" else k, w)]
-            if carries_aht[k]:
-                v = v * f["af"]
+            v = pv[("P" if k == "A" else k, w)] * factor[k]
             if k == "A":
                 # base["A"] = base["P"] x attrition / 12: swap in the drawn attrition.
                 v = v * f["attr"] / 12.0
@@ -1082,13 +1383,16 @@ def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = 
 
 
 def monte_carlo(model: SourcingModel, *, n_draws: int = 10_000, seed: int = 42,
-                volume_cv: float | None = None, return_draws: bool = False):
+                volume_cv: float | None = None, draw_quality: bool = True,
+                return_draws: bool = False):
     """P10/P50/P90 of contract NPV per location x form and the probability of beating the baseline.
 
     Draws (seeded, common to all options): annual wage inflation per location, monthly FX
     random walks per currency, AHT (business-wide and per location), attrition per location,
     volume level (CV from the forecast interval if given, else ``volume_cv``: this argument,
-    or the ``volume_cv`` default). ``return_draws`` also returns the (D, L, F) NPV draws.
+    or the ``volume_cv`` default), and — with ``draw_quality`` — each location's AHT uplift
+    and FCR gap (triangular over their reference ranges, mode = default).
+    ``return_draws`` also returns the (D, L, F) NPV draws.
     """
     if not isinstance(n_draws, int | np.integer) or n_draws < 100:
         raise ParameterError("n_draws", n_draws, "an integer >= 100 (10,000 recommended)")
@@ -1097,7 +1401,7 @@ def monte_carlo(model: SourcingModel, *, n_draws: int = 10_000, seed: int = 42,
             raise ParameterError("volume_cv", volume_cv, "a coefficient of variation in [0, 1)")
         model = copy.copy(model)
         model.volume_cv = np.full(model.months, float(volume_cv))
-    draws = _mc_npv(model, int(n_draws), int(seed))
+    draws = _mc_npv(model, int(n_draws), int(seed), quality=draw_quality)
     bl = draws[:, model.locations.index(model.baseline[0]), model.forms.index(model.baseline[1])]
     p10, p50, p90 = np.percentile(draws, [10, 50, 90], axis=0)
     beats = (draws < bl[:, None, None]).mean(axis=0)
@@ -1115,13 +1419,14 @@ def monte_carlo(model: SourcingModel, *, n_draws: int = 10_000, seed: int = 42,
 
 def cumulative_fan(model: SourcingModel, options: Sequence[tuple[str, str]], *,
                    n_draws: int = 2000, seed: int = 42,
-                   quantiles: Sequence[float] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
+                   quantiles: Sequence[float] = (0.1, 0.5, 0.9),
+                   draw_quality: bool = True) -> pd.DataFrame:
     """Quantiles of cumulative nominal cost by month for a few options (the TCO fan chart)."""
     tw = _Tweaks()
     la = _location_arrays(model, tw)
     q = _base_quantities(model, la, tw)
     price = _rate_card_price_eur(model, la, q, tw)
-    shocks = _draw_shocks(model, n_draws, seed, len(la["currencies"]))
+    shocks = _draw_shocks(model, n_draws, seed, len(la["currencies"]), draw_quality)
     X = _drivers(model, la, q, tw, shocks, price)
     terms = _terms(model, la, q, tw)
     months = pd.period_range(model.start, periods=model.months, freq="M").to_timestamp()
@@ -1150,6 +1455,7 @@ def _tornado_ranges(model: SourcingModel) -> dict:
     d = model.ref["defaults"]
     r = lambda key: (float(d[key].get("low", _value(d[key]))),  # noqa: E731
                      float(d[key].get("high", _value(d[key]))))
+    r_margin = lambda key: (_margin(d, key, "low"), _margin(d, key, "high"))  # noqa: E731
     out = {
         "volume": ("volume level -/+15 %", _Tweaks(volume=0.85), _Tweaks(volume=1.15)),
         "aht": ("AHT -/+10 %", _Tweaks(aht=0.90), _Tweaks(aht=1.10)),
@@ -1163,8 +1469,10 @@ def _tornado_ranges(model: SourcingModel) -> dict:
         "seat_cost": ("seat costs -/+25 %", _Tweaks(seat_cost=0.75), _Tweaks(seat_cost=1.25)),
         "shrinkage": ("shrinkage {:.0%}-{:.0%}".format(*r("shrinkage")),
                       _Tweaks(shrinkage=r("shrinkage")[0]), _Tweaks(shrinkage=r("shrinkage")[1])),
-        "margin": ("provider margin {:.0%}-{:.0%}".format(*r("provider_margin")),
-                   _Tweaks(margin=r("provider_margin")[0]), _Tweaks(margin=r("provider_margin")[1])),
+        "margin": ("provider margins EU {:.0%}-{:.0%}, non-EU {:.0%}-{:.0%}".format(
+            *r_margin("eu"), *r_margin("non_eu")), _Tweaks(margin="low"), _Tweaks(margin="high")),
+        "quality": ("quality gap: AHT uplift and FCR gap at the top of their ranges",
+                    _Tweaks(), _Tweaks(quality="high")),
         "governance": ("governance {:.0%}-{:.0%}".format(*r("governance_rate")),
                        _Tweaks(governance=r("governance_rate")[0]),
                        _Tweaks(governance=r("governance_rate")[1])),
@@ -1341,8 +1649,13 @@ def assumptions_table(model: SourcingModel) -> pd.DataFrame:
 
 
 def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFrame,
-                   decision: pd.DataFrame, robustness: dict) -> str:
-    """The board-paper recommendation, written from the results (markdown)."""
+                   decision: pd.DataFrame, robustness: dict,
+                   checks: pd.DataFrame | None = None) -> str:
+    """The board-paper recommendation, written from the results (markdown).
+
+    With ``checks`` (``benchmark_checks``), says how many published ratios the model
+    reproduces and warns when the recommended location's cost sits outside them.
+    """
     top = decision.iloc[0]
     loc, form = top["location"], top["form"]
     name_l = model.ref["locations"][loc]["name"]
@@ -1386,6 +1699,18 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
     if (cheapest["location"], cheapest["form"]) != (loc, form):
         lines.append(f"- Cheapest on cost alone: {cheapest['location']} / {cheapest['form']} "
                      f"({meur(cheapest['npv_eur'])}), ranked lower on risk.")
+    if checks is not None and len(checks):
+        failed = checks[~checks["passed"]]
+        lines.append(f"- Published-ratio checks: {int(checks['passed'].sum())} of {len(checks)} "
+                     f"reproduced within tolerance"
+                     + ("." if failed.empty else "; outside: " + "; ".join(
+                         f"{r.option} [{r.method}] {r.model_value:.2f} vs {r.band_low:.2f}-"
+                         f"{r.band_high:.2f}" for r in failed.itertuples()) + "."))
+        own = checks[(checks["location"] == loc) & ~checks["in_band"]]
+        if len(own):
+            lines.append(f"- Caution: {loc}'s modelled cost is outside the published bands "
+                         f"({'; '.join(f'{r.check} {r.model_value:.2f} vs {r.band_low:.2f}-{r.band_high:.2f}' for r in own.drop_duplicates('check').itertuples())}): "
+                         f"ask for a local quote before relying on the saving.")
     risks = model.ref["forms"][form].get("risks", [])
     if risks:
         lines.append("- Main risks of this form: " + "; ".join(r["text"] for r in risks[:3]) + ".")
