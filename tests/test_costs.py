@@ -489,3 +489,130 @@ def test_cost_weight_switches():
     assert len(sw) == 1
     assert sw.iloc[0]["cost_weight"] == pytest.approx(0.56)
     assert (sw.iloc[0]["top_before"], sw.iloc[0]["top_after"]) == ("B / INHOUSE", "A / FULL")
+
+
+# --- published ratios, wage floors, quality gaps --------------------------------------------
+
+CHECK_LOCATIONS = ["FR-REG", "FR-PAR", "PT", "MA", "SN", "MU", "MG"]
+
+
+def check_model(locations=CHECK_LOCATIONS, overrides=None) -> costs.SourcingModel:
+    # A centre of ~200 FTE (22,000 productive hours a month): the size of the sample.
+    return costs.build_model(profile=flat_profile(locations, hours=22_000.0),
+                             locations=locations, start="2027-01", overrides=overrides)
+
+
+def test_default_model_reproduces_the_published_ratios():
+    checks = costs.benchmark_checks(check_model())
+    assert set(checks["check"]) == {"paris_regions_price_ratio", "morocco_france_price_ratio",
+                                    "maghreb_saving_vs_france", "onshore_bpo_index",
+                                    "nearshore_index", "offshore_index"}
+    assert set(checks["method"]) == {"rate_card", "bottom_up"}
+    assert checks["passed"].all(), checks[~checks["passed"]]
+    # D / E bands get +-0.10; the row says so.
+    assert (checks["tolerance"] == 0.10).all()
+    onshore = checks[(checks.check == "onshore_bpo_index") & (checks.location == "FR-REG")]
+    assert onshore["in_band"].all()
+
+
+def test_distorted_overrides_fail_the_ratio_checks():
+    # Moroccan providers priced like Paris: the Morocco / France ratio and the saving fail.
+    dear = check_model(overrides={"locations": {"MA": {"price_per_productive_hour": 40.0}}})
+    c = costs.benchmark_checks(dear, methods=["rate_card"]).set_index("check")
+    assert not c.loc["morocco_france_price_ratio", "passed"]
+    assert not c.loc["maghreb_saving_vs_france", "passed"]
+    # Paris costed like the regions: the bottom-up Paris / regions ratio falls to 1.
+    flat = check_model(overrides={"locations": {"FR-PAR": {"wage_basis": {
+        "value": 1541.0, "year": 2012}, "premises_per_seat_month": 290.0,
+        "employer_charges": 0.28}}})
+    c = costs.benchmark_checks(flat, methods=["bottom_up"]).set_index("check")
+    assert c.loc["paris_regions_price_ratio", "model_value"] == pytest.approx(1.0, abs=0.01)
+    assert not c.loc["paris_regions_price_ratio", "passed"]
+
+
+def test_tunisia_is_cheaper_than_the_published_maghreb_range():
+    # Known gap, kept visible: the 2005 APIX anchor in TND lost half its EUR value since,
+    # on a 48 h week; TN full outsourcing saves more than 30-40 % (+-10) vs in-house.
+    checks = costs.benchmark_checks(check_model([*CHECK_LOCATIONS, "TN"]), methods=["rate_card"])
+    tn = checks[checks["location"] == "TN"].set_index("check")
+    assert tn.loc["maghreb_saving_vs_france", "model_value"] > 0.50
+    assert not tn["passed"].any()
+    assert checks[checks["location"] != "TN"]["passed"].all()
+
+
+def test_wages_clear_the_statutory_minimum():
+    m = check_model(list(costs.load_reference()["locations"]))
+    floor = costs.wage_floor_check(m).set_index("location")
+    assert floor["ok"].all()
+    # FR regions: 1,541 EUR (2012) x 1.02^15 against SMIC 1,801.80 (2024) x 1.02^3.
+    assert floor.loc["FR-REG", "wage_gross_month"] == pytest.approx(1541 * 1.02 ** 15)
+    assert floor.loc["FR-REG", "minimum_gross_month"] == pytest.approx(1801.80 * 1.02 ** 3)
+    low = check_model(overrides={"locations": {"MA": {"wage_basis": {"value": 3000.0,
+                                                                     "year": 2025}}}})
+    assert not costs.wage_floor_check(low).set_index("location").loc["MA", "ok"]
+
+
+def test_repeat_factor_from_the_fcr_gap():
+    # FCR 67 % -> 50 %: 1 / 0.50 contacts per issue against 1 / 0.67.
+    assert costs._repeat_factor(0.67, 0.17) == pytest.approx(0.67 / 0.50)
+    assert costs._repeat_factor(0.67, 0.0) == 1.0
+    with pytest.raises(ParameterError, match="fcr_gap"):
+        costs._repeat_factor(0.67, 0.70)
+
+
+def test_quality_gap_scenario_raises_offshore_workload_only():
+    m = model()
+    gap = costs.with_quality_gap(m, fcr_home=0.67, fcr_abroad=0.50)
+    base = month_lines(m, "MA", "FULL")
+    worse = month_lines(gap, "MA", "FULL")
+    assert worse["agents"] == pytest.approx(base["agents"] * 0.67 / 0.50)
+    home = month_lines(gap, "FR-REG", "FULL")
+    assert home["agents"] == pytest.approx(month_lines(m, "FR-REG", "FULL")["agents"])
+    assert m.ref["defaults"]["fcr_gap"]["nearshore"]["value"] == 0.0      # original untouched
+    with pytest.raises(ParameterError, match="fcr_abroad"):
+        costs.with_quality_gap(m, fcr_home=0.5, fcr_abroad=0.6)
+
+
+def test_quality_draws_raise_the_expected_offshore_cost():
+    m = model(method="rate_card", billing_basis="per_productive_hour")
+    with_q = costs.monte_carlo(m, n_draws=2000, seed=4).set_index(["location", "form"])
+    without = costs.monte_carlo(m, n_draws=2000, seed=4, draw_quality=False).set_index(
+        ["location", "form"])
+    # MA is near-shore: AHT uplift 0-10 %, FCR gap 0-8 points, triangular with mode 0.
+    assert with_q.loc[("MA", "FULL"), "npv_mean_eur"] > without.loc[("MA", "FULL"), "npv_mean_eur"]
+    # On-shore ranges are narrower (AHT 0-5 %, FCR 0-2 points): a smaller shift.
+    shift = with_q["npv_mean_eur"] / without["npv_mean_eur"] - 1
+    assert shift[("MA", "FULL")] > shift[("FR-REG", "INHOUSE")] > 0
+    tor = costs.tornado(m, "MA", "FULL").set_index("driver")
+    assert tor.loc["quality", "high_eur"] > tor.loc["quality", "base_eur"]
+
+
+def test_triangular_draws_respect_their_range_and_mode():
+    u = np.linspace(0, 1, 10_001)[:, None]
+    x = costs._triangular(u, 0.0, 0.0, 0.3)
+    assert x.min() == pytest.approx(0.0) and x.max() == pytest.approx(0.3)
+    assert x.mean() == pytest.approx(0.1, abs=1e-3)          # (low + mode + high) / 3
+    assert (costs._triangular(u, 0.2, 0.2, 0.2) == 0.2).all()
+
+
+def test_company_staff_abroad_carry_expatriate_managers_in_eur():
+    m = model()
+    lines = month_lines(m, "MA", "HOSTED")
+    # Team leaders local (1.2 / 12 of local pay, +20 % abroad premium); 1 manager per 100
+    # agents at 2.0 x the home loaded wage (1,500 EUR) x 1.5 expatriate package.
+    local_payroll = 20 * 10_000 * 0.1 * 1.5 * 1.20
+    expat = 20 * 2.0 / 100 * 1500.0 * 1.5
+    assert lines["supervision"] == pytest.approx(local_payroll * 1.2 / 12 + expat)
+
+
+def test_recommendation_reports_the_ratio_checks():
+    m = model(method="rate_card", billing_basis="per_productive_hour")
+    t = costs.tco(m)
+    mc = costs.monte_carlo(m, n_draws=200)
+    table, rob = costs.decision_matrix(m, t, n_perturbations=50)
+    checks = pd.DataFrame([{"check": "nearshore_index", "location": "MA",
+                            "option": "MA / FULL vs FR-REG / INHOUSE", "method": "rate_card",
+                            "model_value": 0.2, "band_low": 0.55, "band_high": 0.75,
+                            "in_band": False, "passed": False}])
+    text = costs.recommendation(m, t, mc, table, rob, checks)
+    assert "0 of 1 reproduced" in text and "0.20 vs 0.55-0.75" in text
