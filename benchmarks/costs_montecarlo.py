@@ -9,7 +9,9 @@ Compares, in the same run and on the same draws:
 - per-draw loop — the deterministic engine called once per draw (timed on a few hundred
   draws and scaled to the full count: it is far too slow to run in full).
 
-The staffing profile is synthetic and flat (timing does not depend on it). Prints a markdown
+Every method draws the same shocks: wages, FX paths, AHT, attrition, volume and each
+location's quality gap (AHT uplift, FCR gap -> repeat contacts). The staffing profile is
+synthetic and flat (timing does not depend on it). Prints a markdown
 table of median wall-clock seconds over repeats. ``--quick``: fewer repeats.
 
 Run: ``.venv/bin/python benchmarks/costs_montecarlo.py [--quick] [--draws N]``
