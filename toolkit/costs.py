@@ -6,11 +6,17 @@ TCO / NPV / break-even against in-house -> tornado, Monte Carlo, weighted decisi
 
 One engine serves every view. Each month's cost of a (location, form) is a linear combination
 of four cost drivers per location — payroll ``P`` (agent FTE x loaded wage, EUR), hires ``A``
-(``P`` x attrition / 12), seats ``S`` (seat-months) and the rate-card invoice ``R`` — with
-coefficients set by the who-pays matrix. The deterministic views evaluate the drivers once;
-the Monte Carlo draws them (wages, FX, AHT, attrition, volume) as ``(draws, locations,
-months)`` arrays and contracts them with discount weights, so 10,000 draws of every
-location x form over 60 months take well under two seconds.
+(``P`` x attrition / 12), FTE-months at EUR prices ``S`` (seats, and the EUR costs that do
+not follow local wages: expatriate managers, governance abroad) and the rate-card invoice
+``R`` — with coefficients set by the who-pays matrix. The deterministic views evaluate the
+drivers once; the Monte Carlo draws them (wages, FX, AHT, attrition, volume, quality gaps)
+as ``(draws, locations, months)`` arrays and contracts them with discount weights, so
+10,000 draws of every location x form over 60 months take well under two seconds.
+
+Calibration: agent wages are sector / agent anchors (FACTS 1.2) escalated with wage
+inflation, the legal minimum a floor (``wage_floor_check``); the labour share is agents'
+loaded pay over operating cost, as in FACTS 2's bottom-up formula; ``benchmark_checks``
+sets the model's outputs against the published price ratios and savings (FACTS 1.1).
 
 Money is in EUR, nominal, with figures escalated from their stated year to the contract start
 year (each output states that year). Reference figures live in ``toolkit/reference/*.yaml``;
