@@ -18,7 +18,7 @@ SAMPLE_DEPS := toolkit/sample.py $(wildcard toolkit/reference/contract_sample.ym
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data data-small reports test test-unit test-notebooks browser lab lint bench lock clean
+.PHONY: help setup data data-small reports test test-unit test-notebooks key-figures browser lab lint bench lock clean
 
 help: ## List the targets
 	@echo "Contact-centre sourcing toolkit — make targets:"
@@ -61,6 +61,9 @@ test-unit: setup data-small ## Unit tests only (no notebooks, no browser)
 
 test-notebooks: setup data-small ## Every notebook under nbval on the small sample
 	$(BIN)/pytest --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider -q $(NOTEBOOKS)
+
+key-figures: setup data-small ## Re-store the key figures nbval checks (after a deliberate change)
+	$(PY) scripts/refresh_key_figures.py
 
 # Headless Chromium checks the reviewer HTML for script injection (tests/test_report_browser.py).
 browser: ## Install Debian's chromium for the HTML safety test when missing (needs root)

@@ -28,3 +28,17 @@ def test_notebook_is_clean_and_parametrised(path):
             assert cell.get("execution_count") is None, f"{path.name}: cell {i} has a count"
     assert nb["metadata"]["kernelspec"]["name"] == "cc-toolkit"
     assert cells[0]["cell_type"] == "markdown", f"{path.name}: should open with its story"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_key_figures_are_stored_for_nbval(path):
+    """Each notebook keeps one cell of key figures whose stored output nbval compares."""
+    cells = [c for c in json.loads(path.read_text())["cells"]
+             if c["cell_type"] == "code" and c.get("metadata", {}).get("keep_output")]
+    assert len(cells) == 1, f"{path.name}: {len(cells)} keep_output cells, expected 1"
+    source = "".join(cells[0]["source"])
+    # nbval only honours the marker as a whole comment line.
+    assert "# NBVAL_CHECK_OUTPUT" in source.splitlines(), f"{path.name}: marker line missing"
+    text = "".join("".join(o.get("text", "")) for o in cells[0]["outputs"])
+    assert text.strip(), f"{path.name}: key figures not stored (run make key-figures)"
+    assert cells[0]["execution_count"] is not None, "nbval skips cells stored as never run"
