@@ -988,26 +988,24 @@ def format_money(value, locale: str = "fr_FR", currency: str = "EUR") -> str:
     return format_currency(float(value), currency, locale=locale)
 
 
-def target_text(row, locale: str = "fr_FR") -> str:
-    """The target of a scorecard row as a readable rule (``≥ 80,0 %``, ``300–420 s``)."""
+def _rule_text(row, low: str, high: str, locale: str) -> str:
+    """``≥ low``, ``≤ high`` or ``low – high`` by the KPI's direction, in its unit."""
     unit = row["unit"]
     if row["direction"] == "higher":
-        return "≥ " + format_value(row["target_low"], unit, locale)
+        return "≥ " + format_value(row[low], unit, locale)
     if row["direction"] == "lower":
-        return "≤ " + format_value(row["target_high"], unit, locale)
-    return (format_value(row["target_low"], unit, locale) + " – "
-            + format_value(row["target_high"], unit, locale))
+        return "≤ " + format_value(row[high], unit, locale)
+    return format_value(row[low], unit, locale) + " – " + format_value(row[high], unit, locale)
+
+
+def target_text(row, locale: str = "fr_FR") -> str:
+    """The target of a scorecard row as a readable rule (``≥ 80,0 %``, ``300–420 s``)."""
+    return _rule_text(row, "target_low", "target_high", locale)
 
 
 def amber_text(row, locale: str = "fr_FR") -> str:
     """The amber range of a scorecard row as a readable rule (what is still amber)."""
-    unit = row["unit"]
-    if row["direction"] == "higher":
-        return "≥ " + format_value(row["amber_low"], unit, locale)
-    if row["direction"] == "lower":
-        return "≤ " + format_value(row["amber_high"], unit, locale)
-    return (format_value(row["amber_low"], unit, locale) + " – "
-            + format_value(row["amber_high"], unit, locale))
+    return _rule_text(row, "amber_low", "amber_high", locale)
 
 
 def scorecard_display(card: pd.DataFrame, locale: str = "fr_FR") -> pd.DataFrame:

@@ -172,17 +172,27 @@ def xmr_chart(chart: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "
 def xmr_grid(charts: dict, *, ncols: int = 2, title: str = "") -> plt.Figure:
     """Several XmR charts side by side: ``charts`` maps a panel title to a dict with keys
     ``chart`` (``toolkit.kpi.xmr`` output), ``ylabel``, ``percent`` and optional ``target``."""
-    n = max(1, len(charts))
-    nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6 * ncols, 3.4 * nrows), squeeze=False)
-    for ax, (panel, spec) in zip(axes.flat, charts.items(), strict=False):
+    fig, axes = panel_grid(len(charts), ncols, (6, 3.4), title)
+    for ax, (panel, spec) in zip(axes, charts.items(), strict=False):
         xmr_chart(spec["chart"], ax=ax, title=panel, ylabel=spec.get("ylabel"),
                   percent=spec.get("percent", False), target=spec.get("target"))
-    for ax in list(axes.flat)[len(charts):]:
+    return fig
+
+
+def panel_grid(n: int, ncols: int, panel_size: tuple[float, float], title: str = ""):
+    """A figure of ``n`` panels in rows of ``ncols`` (spare panels hidden), with a title.
+
+    Returns the figure and the list of the ``n`` axes to draw in.
+    """
+    nrows = -(-max(1, n) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=(panel_size[0] * ncols, panel_size[1] * nrows))
+    flat = list(axes.flat)
+    for ax in flat[n:]:
         ax.set_visible(False)
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
-    return fig
+    return fig, flat[:n]
 
 
 def status_bars(counts: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "",
@@ -211,10 +221,8 @@ def provider_comparison(card: pd.DataFrame, kpis: Sequence[str], *, ncols: int =
     each bar that provider's own target (a dashed tick, or a light band for a target range:
     contracts differ per provider). ``card`` is a ``toolkit.kpi.scorecard`` table."""
     kpis = [k for k in kpis if k in set(card["kpi"])]
-    n = max(1, len(kpis))
-    nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), squeeze=False)
-    for ax, kpi_id in zip(axes.flat, kpis, strict=False):
+    fig, axes = panel_grid(len(kpis), ncols, (4.2, 3.0), title)
+    for ax, kpi_id in zip(axes, kpis, strict=True):
         rows = card[card["kpi"] == kpi_id]
         values = rows["actual"].fillna(0).to_numpy(dtype=float)
         ax.bar(rows["site"], values, color=[rag_color(s) for s in rows["status"]])
@@ -238,10 +246,6 @@ def provider_comparison(card: pd.DataFrame, kpis: Sequence[str], *, ncols: int =
                   "eur_per_contact": "EUR per contact"}.get(unit, unit)
         ax.tick_params(axis="x", labelsize=8)
         finish(ax, f"{first['name']} ({kpi_id})", None, ylabel)
-    for ax in list(axes.flat)[len(kpis):]:
-        ax.set_visible(False)
-    if title:
-        fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
     return fig
 
 
