@@ -584,23 +584,48 @@ def _home_loaded_wage_eur(model: SourcingModel, tw: _Tweaks) -> float:
             * (1 + float(_value(loc["employer_charges"]))) * fx)
 
 
+#: Last profiles turned into month-of-year grids: (profile, locations, grids). The tornado
+#: and the Monte Carlo rebuild the quantities for every tweak; the profile does not change.
+_GRID_CACHE: list = []
+_GRID_COLUMNS = ("productive_hours", "contacts", "handled_contacts", "handled_minutes")
+
+
+def _profile_grids(profile: pd.DataFrame, locations: Sequence[str]) -> dict:
+    """``column -> [location, month of year 1..12]`` from the staffing profile.
+
+    A month missing from a location's profile takes that location's mean. Cached on the
+    profile object itself (a new profile, e.g. from ``_with_locations``, is a new object).
+    """
+    key = tuple(locations)
+    for cached_profile, cached_key, grids in _GRID_CACHE:
+        if cached_profile is profile and cached_key == key:
+            return grids
+    prof = profile.set_index(["location", "month"]).sort_index()
+    grids = {}
+    for col in _GRID_COLUMNS:
+        out = np.zeros((len(locations), 12))
+        for i, loc in enumerate(locations):
+            s = prof.loc[loc, col]
+            filled = s.reindex(range(1, 13))
+            out[i] = filled.fillna(s.mean()).to_numpy()
+        out.flags.writeable = False  # shared between calls: nobody may edit it in place
+        grids[col] = out
+    _GRID_CACHE[:] = [*_GRID_CACHE[-7:], (profile, key, grids)]
+    return grids
+
+
 def _base_quantities(model: SourcingModel, la: dict, tw: _Tweaks) -> dict:
     """Monthly workload (productive hours), FTE, contacts, handled contacts/minutes (L, T).
 
     Quality gaps scale the workload linearly: AHT uplift x repeat contacts (Erlang
     economies of scale over a 10-30 % traffic change are a few % at this size).
     """
-    prof = model.profile.set_index(["location", "month"]).sort_index()
     moy = np.array([(model.start.month - 1 + t) % 12 + 1 for t in range(model.months)])
     vidx = model.volume_index * tw.volume
+    months_of_year = _profile_grids(model.profile, model.locations)
 
     def grid(col):
-        out = np.zeros((len(model.locations), 12))
-        for i, loc in enumerate(model.locations):
-            s = prof.loc[loc, col]
-            filled = s.reindex(range(1, 13))
-            out[i] = filled.fillna(s.mean()).to_numpy()
-        return out[:, moy - 1] * vidx
+        return months_of_year[col][:, moy - 1] * vidx
 
     quality = (la["aht_quality"] * la["repeat"])[:, None]
     hours = grid("productive_hours") * tw.aht * quality
