@@ -327,3 +327,19 @@ def test_long_horizon_follows_the_annual_cycle_after_400_days():
     assert per_day.loc[7] < 0.9 * per_day.loc[5]
     assert per_day.loc[1] > 1.3 * per_day.loc[7]
     assert per_day.loc[7] == pytest.approx(700, rel=0.08)
+
+
+def test_dhr_mle_fits_by_statsmodels_and_stays_out_of_auto():
+    hist = weekday_history(weeks=8, noise=True)
+    mle = quiet(fc.forecast, hist, 4 * 5, method="dhr_mle", n_inner=3)
+    two_step = quiet(fc.forecast, hist, 4 * 5, method="dhr", n_inner=3)
+    expected = np.concatenate([10 * PATTERN * WEEKDAY[w] for w in range(5)])
+    assert fc.wape(expected, mle["yhat"]) < 0.15
+    # same regression, another estimator of it: the two point forecasts nearly agree
+    assert fc.wape(two_step["yhat"], mle["yhat"]) < 0.05
+    assert mle.attrs["models"]["care"]["method"] == "dhr_mle"
+    auto = quiet(fc.forecast, hist, 4, method="auto", n_inner=3)
+    assert set(auto.attrs["models"]["care"]["inner_mase"]) == set(fc.METHODS)
+    # compared on the same origins as the others (the shared inner-backtest cache skips it)
+    bt = fc.backtest(hist, 4, origins=1, method=["dhr", "dhr_mle"], n_inner=2)
+    assert set(bt["method"]) == {"dhr", "dhr_mle"} and bt["yhat"].notna().all()

@@ -18,6 +18,13 @@ Methods (``method=``):
   day-after-closure and annual calendar effects; smoothing weights chosen by one-step
   likelihood on the training data), times weekday-specific intraday proportion profiles
   smoothed by a rank-reduced SVD of the days x slots proportion matrix.
+- ``"dhr_mle"``: the same regression (same Fourier terms, log scale, AR(2) errors) fitted
+  jointly by exact Gaussian maximum likelihood with statsmodels' state-space ARIMA, on the
+  last ``DHR_MLE_MAX_DAYS`` open days. Slower (about a second per fit, and the inner backtest
+  refits it at every inner origin), so ``auto`` leaves it out: on the US bank benchmark the
+  exact MLE gives the same accuracy as the two-step ``dhr`` (benchmarks/forecast_accuracy.py,
+  statsmodels peer), so it would cost time without earning a place. It is there to check the
+  shortcut on one's own data.
 - ``"auto"``: an inner rolling-origin backtest on the history it is given selects the best
   method or an inverse-MASE weighted combination of the best two or three.
 
@@ -46,7 +53,9 @@ import pandas as pd
 from toolkit.errors import DataError, ParameterError
 
 METHODS = ("snaive", "same_slot_avg", "dhr", "topdown")
-ALL_METHODS = (*METHODS, "auto")
+#: Methods offered on request but not among ``auto``'s candidates (cost, see module doc).
+SLOW_METHODS = ("dhr_mle",)
+ALL_METHODS = (*METHODS, *SLOW_METHODS, "auto")
 #: Queue label given to a single series passed as ``ds, y``.
 SINGLE_SERIES = "series"
 #: Output columns other parts rely on (DESIGN), for the default levels.
@@ -58,6 +67,8 @@ MIN_DAYS_WEEKLY = 7
 #: horizons beyond LONG_HORIZON_DAYS open days; from 730 days it always does).
 MIN_DAYS_ANNUAL = 400
 LONG_HORIZON_DAYS = 60
+#: Open days of history the exact-MLE DHR is fitted on (its cost grows with the length).
+DHR_MLE_MAX_DAYS = 120
 #: Open days of training an inner backtest origin needs (two weeks of every weekday).
 MIN_INNER_TRAIN_DAYS = 10
 #: Inner backtest origins used for model selection and interval calibration.
@@ -441,6 +452,39 @@ def _fc_dhr(panel: Panel, future: pd.DatetimeIndex, **_) -> np.ndarray:
     return np.clip(out, 0, None)
 
 
+def _fc_dhr_mle(panel: Panel, future: pd.DatetimeIndex, **_) -> np.ndarray:
+    """DHR as ``_fc_dhr`` but regression and AR(2) fitted jointly by exact Gaussian MLE.
+
+    statsmodels ``ARIMA(order=(2, 0, 0), trend="c")`` with the Fourier terms as exogenous
+    regressors (Kalman filter likelihood) on the last ``DHR_MLE_MAX_DAYS`` open days; the
+    point forecast is the lognormal mean exp(m + v/2) - 1 with the model's own forecast
+    variance v on the log scale. Intervals, as for every method, come from the inner backtest.
+    """
+    from statsmodels.tsa.arima.model import ARIMA
+
+    recent = panel if len(panel.dates) <= DHR_MLE_MAX_DAYS else Panel(
+        panel.dates[-DHR_MLE_MAX_DAYS:], panel.slots, panel.values[-DHR_MLE_MAX_DAYS:],
+        panel.open_mask, panel.open_weekdays, panel.freq, panel.tz, panel.closed_holidays,
+        panel.filled[-DHR_MLE_MAX_DAYS:])
+    mask = ~np.isnan(recent.filled)
+    x, d_idx, s_idx = _dhr_design(recent, recent.dates, mask)
+    y = np.log1p(recent.filled[d_idx, s_idx])
+    fmask = panel.day_mask(future)
+    xf, fd, fs = _dhr_design(panel, future, fmask)
+    out = np.zeros((len(future), len(panel.slots)))
+    if len(y) < 3 * x.shape[1] or np.ptp(y) == 0:
+        return _fc_dhr(panel, future)   # too few intervals (or constant): the two-step fit
+    with warnings.catch_warnings():
+        # statsmodels' optimiser and frequency chatter; the fit is checked through its result
+        warnings.simplefilter("ignore")
+        res = ARIMA(y, exog=x[:, 1:], order=(2, 0, 0), trend="c",
+                    enforce_stationarity=True).fit(cov_type="none")
+        pred = res.get_forecast(len(fd), exog=xf[:, 1:])
+    mean, var = np.asarray(pred.predicted_mean), np.asarray(pred.var_pred_mean)
+    out[fd, fs] = np.expm1(mean + np.nan_to_num(var) / 2)
+    return np.clip(out, 0, None)
+
+
 # --- top-down: day level x intraday profile ------------------------------------------------
 
 _ALPHAS = np.array([0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.45, 0.6])
@@ -601,7 +645,7 @@ def _fc_topdown(panel: Panel, future: pd.DatetimeIndex, **_) -> np.ndarray:
 
 
 _POINT_METHODS = {"snaive": _fc_snaive, "same_slot_avg": _fc_same_slot_avg,
-                  "dhr": _fc_dhr, "topdown": _fc_topdown}
+                  "dhr": _fc_dhr, "topdown": _fc_topdown, "dhr_mle": _fc_dhr_mle}
 
 
 # ----------------------------------------------------------------------------------------
@@ -774,7 +818,7 @@ def _fit_queue(panel: Panel, future: pd.DatetimeIndex, method: str, levels: Sequ
         notes.append(f"history spans {span} days (< {MIN_DAYS_WEEKLY}): weekly seasonality "
                      "cannot be estimated; using the same-slot average of all recent days.")
         candidates = ["same_slot_avg"]
-    if cache is not None and len(candidates) > 0 and span >= MIN_DAYS_WEEKLY:
+    if cache is not None and set(candidates) <= set(METHODS) and span >= MIN_DAYS_WEEKLY:
         key = (len(panel.dates), h_inner, n_inner)
         if key not in cache:
             cache[key] = _inner_backtest(panel, h_inner, list(METHODS), n_inner)
@@ -966,7 +1010,7 @@ def forecast(history: pd.DataFrame, horizon, *, freq=None, method: str = "auto",
         ``"28D"`` (every open interval in the next 28 calendar days).
     freq : output interval; None = the history's. Coarser intraday steps sum the history
         first; ``'D'``, ``'W'``, ``'ME'`` forecast daily then :func:`aggregate`.
-    method : ``"auto"`` or one of :data:`METHODS`.
+    method : ``"auto"`` or one of :data:`METHODS` or :data:`SLOW_METHODS` (``"dhr_mle"``).
     levels : interval levels in percent.
     country : holidays calendar of the site (closed on public holidays unless the history
         shows it opens on them); None = no holidays.
