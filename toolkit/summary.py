@@ -55,7 +55,7 @@ def select_queues(df: pd.DataFrame, queues) -> pd.DataFrame:
     if queues is None:
         return df
     queues = [queues] if isinstance(queues, str) else list(queues)
-    known = sorted(set(df["queue"]))
+    known = sorted(df["queue"].unique())
     unknown = [q for q in queues if q not in known]
     if unknown or not queues:
         raise ParameterError("queues", queues, "a list of queues among " + ", ".join(known))
@@ -105,7 +105,8 @@ def monthly_service(stats: pd.DataFrame, by: str = "site") -> pd.DataFrame:
     if by not in stats.columns:
         raise ParameterError("by", by, "a column of the interval stats, e.g. site or queue")
     month = _local(stats["ds"]).dt.to_period("M")
-    sums = (stats.assign(month=month.to_numpy())
+    # .array keeps the PeriodArray: .to_numpy() would box every row into a Period object.
+    sums = (stats.assign(month=month.array)
             .groupby(["month", by], sort=True, observed=True)[
                 ["offered", "answered", "abandoned", "answered_in_sl", "wait_time_s",
                  "handle_time_s"]].sum().reset_index())
@@ -128,8 +129,11 @@ def data_coverage(stats: pd.DataFrame) -> pd.DataFrame:
     frame = stats.assign(_day=local.dt.normalize().to_numpy())
     out = frame.groupby("site", sort=True).agg(
         first_interval=("ds", "min"), last_interval=("ds", "max"),
-        open_days=("_day", "nunique"), offered=("offered", "sum"),
-        queues=("queue", lambda q: ", ".join(sorted(set(q)))))
+        open_days=("_day", "nunique"), offered=("offered", "sum"))
+    # Queue lists from the distinct (site, queue) pairs, not a Python set over every row.
+    pairs = stats[["site", "queue"]].drop_duplicates()
+    out["queues"] = pairs.groupby("site", sort=True)["queue"].agg(
+        lambda q: ", ".join(sorted(q)))
     out["share_of_calls"] = out["offered"] / out["offered"].sum()
     return out
 
