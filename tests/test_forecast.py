@@ -343,3 +343,39 @@ def test_dhr_mle_fits_by_statsmodels_and_stays_out_of_auto():
     # compared on the same origins as the others (the shared inner-backtest cache skips it)
     bt = fc.backtest(hist, 4, origins=1, method=["dhr", "dhr_mle"], n_inner=2)
     assert set(bt["method"]) == {"dhr", "dhr_mle"} and bt["yhat"].notna().all()
+
+
+def test_daily_components_by_stl_on_open_weekdays():
+    days = pd.date_range("2024-04-01", periods=42, freq="D")
+    days = days[days.day_of_week < 5]                      # Mon-Fri, 6 weeks
+    level = 100 + np.arange(len(days))                      # linear trend, +1 call a day
+    calls = level + np.array([30.0, 10, 0, -10, -30])[days.day_of_week]
+    keep = days != pd.Timestamp("2024-05-01")               # a holiday (Wednesday) closed
+    parts = fc.daily_components(pd.DataFrame({"ds": days[keep], "calls": calls[keep]}))
+    assert len(parts) == len(days)                          # the holiday is back on the grid
+    hol = parts["ds"] == pd.Timestamp("2024-05-01")
+    assert parts.loc[hol, "imputed"].all() and parts.loc[hol, "calls"].isna().all()
+    assert parts["annual"].isna().all()                     # far less than two years
+    obs = ~parts["imputed"]
+    total = parts[["trend", "weekly", "remainder"]].sum(axis=1)
+    np.testing.assert_allclose(total[obs], parts.loc[obs, "calls"])
+    monday = parts["ds"].dt.day_of_week == 0
+    friday = parts["ds"].dt.day_of_week == 4
+    assert parts.loc[monday, "weekly"].mean() - parts.loc[friday, "weekly"].mean() \
+        == pytest.approx(60, abs=6)
+    with pytest.raises(DataError, match="open days"):
+        fc.daily_components(pd.DataFrame({"ds": days[:8], "calls": calls[:8]}))
+
+
+def test_interval_quantiles_pool_scaled_residuals_with_the_n_plus_1_rule():
+    z = np.array([5.0, 1, 9, 3, 7, 2, 8, 4, 6])          # n = 9
+    assert fc._conformal_pair(z, 0.10) == (1.0, 9.0)     # floor(10 x .1) = 1st, ceil(9) = 9th
+    assert fc._conformal_pair(z, 0.25) == (2.0, 8.0)     # floor(2.5) = 2nd, ceil(7.5) = 8th
+    rng = np.random.default_rng(1)
+    yhat = np.full(400, 50.0)
+    h = np.repeat([1, 2], 200)                            # two horizon buckets
+    actual = yhat + rng.normal(0, np.where(h == 1, 5.0, 10.0))
+    cal = fc._calibrate(yhat, actual, h, (80,))
+    assert cal.q[(0, 80)] == cal.q[(1, 80)]                # one shared shape...
+    sd1, sd2 = cal.sd(np.array([50.0, 50.0]), np.array([1, 2]))
+    assert sd2 / sd1 == pytest.approx(2.0, rel=0.2)       # ...with a horizon-specific scale

@@ -30,8 +30,10 @@ Methods (``method=``):
 
 Intervals: for every method, the residuals of the same inner backtest (training data only)
 are scaled by a fitted variance law ``var = a*yhat + b*yhat**2`` (Poisson noise + level
-error) per horizon bucket (open days ahead), and their empirical quantiles give the bounds:
-backtest-recalibrated residual quantiles. Beyond the inner backtest horizon the level-error
+error) per horizon bucket (open days ahead); the scaled residuals of all buckets are pooled
+and their split-conformal quantiles (finite-sample (n+1) rule) give the bounds: the scale
+depends on the horizon, the shape is shared, so the 1-day tails rest on every inner origin's
+whole horizon rather than on one day per origin. Beyond the inner backtest horizon the level-error
 term grows linearly with the horizon (random-walk level) and a warning says so.
 
 Coherence: intraday values add up to the day's forecast by construction (``aggregate`` sums
@@ -710,7 +712,7 @@ class _Calibration:
 
 def _calibrate(yhat: np.ndarray, actual: np.ndarray, h: np.ndarray,
                levels: Sequence[int]) -> _Calibration:
-    """Fit the variance law per bucket and the empirical quantiles of scaled residuals."""
+    """Fit the variance law per bucket and the quantiles of the pooled scaled residuals."""
     err = actual - yhat
     buckets = _bucket(h)
     a, b, q = {}, {}, {}
@@ -723,14 +725,34 @@ def _calibrate(yhat: np.ndarray, actual: np.ndarray, h: np.ndarray,
     if not a:
         pooled = _variance_law(yhat, err)
         a[int(buckets.max())], b[int(buckets.max())] = pooled
+    # The scale is horizon-specific (one variance law per bucket), the shape is not: the
+    # scaled residuals of all buckets are pooled for the quantiles. The 1-day bucket alone
+    # holds one day per inner origin (about 20 days of level error), too few for stable
+    # 10 % / 90 % tails; pooled, every origin contributes each day of its horizon.
+    scaled = []
     for bk in a:
         sel = buckets == bk if pooled is None else np.ones(len(err), bool)
         sd = np.sqrt(a[bk] * yhat[sel] + b[bk] * yhat[sel] ** 2)
-        z = err[sel] / np.where(sd > 0, sd, 1.0)
-        for lv in levels:
-            tail = (1 - lv / 100) / 2
-            q[(bk, lv)] = (float(np.quantile(z, tail)), float(np.quantile(z, 1 - tail)))
+        scaled.append(err[sel] / np.where(sd > 0, sd, 1.0))
+    z = np.concatenate(scaled)
+    for lv in levels:
+        pair = _conformal_pair(z, (1 - lv / 100) / 2)
+        for bk in a:
+            q[(bk, lv)] = pair
     return _Calibration(tuple(levels), a, b, q, int(h.max()))
+
+
+def _conformal_pair(z: np.ndarray, tail: float) -> tuple[float, float]:
+    """Split-conformal bounds: the floor((n+1)tail)-th and ceil((n+1)(1-tail))-th smallest.
+
+    The (n+1) finite-sample rule keeps coverage at the nominal level for exchangeable
+    residuals; it widens the interval noticeably only when few residuals are available.
+    """
+    z = np.sort(z)
+    n = len(z)
+    k_lo = int(np.clip(math.floor((n + 1) * tail), 1, n))
+    k_hi = int(np.clip(math.ceil((n + 1) * (1 - tail)), 1, n))
+    return float(z[k_lo - 1]), float(z[k_hi - 1])
 
 
 def _variance_law(yhat: np.ndarray, err: np.ndarray) -> tuple[float, float]:
@@ -1477,7 +1499,9 @@ def decompose(history: pd.DataFrame, queue: str | None = None) -> dict[str, pd.D
 
     ``intraday``: weekday x time-of-day share of the day's calls (%); ``weekly``: mean calls
     per open day by weekday; ``annual``: mean calls per open day by calendar month (with the
-    number of open days behind each mean). ``queue`` selects one queue (default: all summed).
+    number of open days behind each mean); ``components``: daily totals split into trend,
+    weekly, annual (from two years of history) and remainder by statsmodels STL / MSTL
+    (:func:`daily_components`). ``queue`` selects one queue (default: all summed).
     """
     tidy = _as_tidy(history)
     if queue is not None:
@@ -1500,7 +1524,62 @@ def decompose(history: pd.DataFrame, queue: str | None = None) -> dict[str, pd.D
     annual = (daily.assign(month=daily["day"].dt.month)
               .groupby("month")["calls"].agg(["mean", "size"]).reset_index()
               .rename(columns={"mean": "mean_calls_per_day", "size": "open_days"}))
-    return {"intraday": intraday, "weekly": weekly, "annual": annual}
+    components = daily_components(daily[["day", "calls"]].rename(columns={"day": "ds"}))
+    return {"intraday": intraday, "weekly": weekly, "annual": annual,
+            "components": components}
+
+
+def daily_components(daily: pd.DataFrame) -> pd.DataFrame:
+    """Daily totals split into trend + weekly + annual + remainder (statsmodels STL / MSTL).
+
+    ``daily`` has ``ds`` (dates) and ``calls``. STL needs a regular grid: the series is laid on
+    the usual open weekdays (a weekday open on at least half of the weeks), so the weekly period
+    is the number of open weekdays and a public holiday does not shift the phase. Holidays
+    and other closed usual-open days are filled, for the decomposition only, with the mean of
+    the same weekday one week before and after (``imputed`` True, ``calls`` NaN there). The
+    annual component (period = open days in 365.25 days) needs two full years (MSTL);
+    otherwise STL with the weekly period only, and the annual swing stays in the trend.
+    Robust fitting keeps outlier days in the remainder. Additive, in calls per day.
+    """
+    from statsmodels.tsa.seasonal import MSTL, STL
+
+    days = pd.DatetimeIndex(pd.to_datetime(daily["ds"])).normalize()
+    calls = pd.Series(daily["calls"].to_numpy(float), index=days).groupby(level=0).sum()
+    weeks = max(1, ((calls.index[-1] - calls.index[0]).days + 1) / 7)
+    open_weekdays = np.flatnonzero(np.bincount(calls.index.day_of_week, minlength=7)
+                                   >= weeks / 2)
+    grid = pd.date_range(calls.index[0], calls.index[-1], freq="D")
+    grid = grid[np.isin(grid.day_of_week, open_weekdays)]
+    period = len(open_weekdays)
+    if period < 2 or len(grid) < 2 * period + 1:
+        raise DataError(f"{len(grid)} open days span too little history for a weekly "
+                        "decomposition", column="ds",
+                        expected=f"at least {2 * max(period, 2) + 1} open days (two weeks "
+                                 "and a day)")
+    on_grid = calls.reindex(grid)
+    imputed = on_grid.isna().to_numpy()
+    values = on_grid.to_numpy(copy=True)
+    for _ in range(4):   # a closure next to another one borrows from two weeks away
+        before = np.concatenate([np.full(period, np.nan), values[:-period]])
+        after = np.concatenate([values[period:], np.full(period, np.nan)])
+        both = np.vstack([before, after])
+        fill = np.where(np.isnan(both).all(axis=0), np.nan,
+                        np.nansum(both, axis=0) / np.maximum(1, (~np.isnan(both)).sum(axis=0)))
+        values = np.where(np.isnan(values), fill, values)
+    values = pd.Series(values).interpolate(limit_direction="both").to_numpy()
+    annual_period = round(period * 365.25 / 7)
+    out = pd.DataFrame({"ds": grid, "calls": on_grid.to_numpy(), "imputed": imputed})
+    if len(values) >= 2 * annual_period + 1:
+        fit = MSTL(values, periods=(period, annual_period),
+                   stl_kwargs={"robust": True}).fit()
+        seasonal = np.asarray(fit.seasonal)
+        out["weekly"], out["annual"] = seasonal[:, 0], seasonal[:, 1]
+    else:
+        fit = STL(values, period=period, robust=True).fit()
+        out["weekly"], out["annual"] = np.asarray(fit.seasonal), np.nan
+    out["trend"] = np.asarray(fit.trend)
+    out["remainder"] = np.asarray(fit.resid)
+    return out[["ds", "calls", "imputed", "trend", "weekly", "annual", "remainder"]]
 
 
 def models_table(fc: pd.DataFrame) -> pd.DataFrame:
