@@ -1554,7 +1554,7 @@ def _tornado_ranges(model: SourcingModel) -> dict:
 
 
 def tornado(model: SourcingModel, location: str, form: str, *,
-            against: tuple[str, str] | None = None) -> pd.DataFrame:
+            against: tuple[str, str] | None = None, _flows: dict | None = None) -> pd.DataFrame:
     """One-way sensitivity of an option's NPV (or its NPV minus ``against``'s) to every driver.
 
     Each driver moves alone to its low and high value (ranges from the reference defaults);
@@ -1567,10 +1567,16 @@ def tornado(model: SourcingModel, location: str, form: str, *,
         _check_choice("against location", against[0], model.locations)
         _check_choice("against form", against[1], model.forms)
 
+    # ``_flows`` (tweak -> monthly flows, discount) lets several tornados of one model share
+    # the cost runs: what_would_change tests the same tweaks against two rivals.
+    cache = {} if _flows is None else _flows
+
     def metric(tw: _Tweaks) -> float:
-        cost, *_ = _monthly_array(model, tw)
-        disc = _discount(model, tw)
-        flows = cost.sum(axis=2)
+        key = repr(tw)
+        if key not in cache:
+            cost, *_ = _monthly_array(model, tw)
+            cache[key] = (cost.sum(axis=2), _discount(model, tw))
+        flows, disc = cache[key]
         v = float((flows[model.locations.index(location), model.forms.index(form)] * disc).sum())
         if against is not None:
             v -= float((flows[model.locations.index(against[0]),
@@ -1852,9 +1858,9 @@ def what_would_change(model: SourcingModel, decision: pd.DataFrame,
         rivals.append(("runner-up", tuple(decision.iloc[1][["location", "form"]])))
     if top != tuple(model.baseline):
         rivals.append(("in-house", tuple(model.baseline)))
-    frames, lines = [], []
+    frames, lines, flows = [], [], {}
     for name, rival in rivals:
-        t = tornado(model, *top, against=rival).assign(rival=f"{rival[0]} / {rival[1]}",
+        t = tornado(model, *top, against=rival, _flows=flows).assign(rival=f"{rival[0]} / {rival[1]}",
                                                         rival_role=name)
         frames.append(t)
         flips = t[t["flips"]]
