@@ -20,8 +20,10 @@ Methods (``method=``):
   smoothed by a rank-reduced SVD of the days x slots proportion matrix.
 - ``"dhr_mle"``: the same regression (same Fourier terms, log scale, AR(2) errors) fitted
   jointly by exact Gaussian maximum likelihood with statsmodels' state-space ARIMA, on the
-  last ``DHR_MLE_MAX_DAYS`` open days. Slower (about a second per fit, and the inner backtest
-  refits it at every inner origin), so ``auto`` leaves it out: on the US bank benchmark the
+  last ``DHR_MLE_MAX_DAYS`` open days. Much slower: one to a few seconds per fit (numerical
+  gradients over ~30 parameters), refitted at every inner origin, so about 80 s for one
+  3-year half-hourly series 28 days ahead (benchmarks/forecast_speed.py) against ~2 s for
+  ``auto``. ``auto`` therefore leaves it out: on the US bank benchmark the
   exact MLE gives the same accuracy as the two-step ``dhr`` (benchmarks/forecast_accuracy.py,
   statsmodels peer), so it would cost time without earning a place. It is there to check the
   shortcut on one's own data.
