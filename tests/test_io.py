@@ -319,3 +319,17 @@ def test_unsupported_suffix(tmp_path):
     path = tmp_path / "interval_stats.xlsx"
     path.write_bytes(b"x")
     assert "unsupported file type '.xlsx'" in error_of(path)
+
+
+def test_process_raw_refuses_sites_missing_from_sites_csv(tmp_path):
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    write(raw)
+    (raw / "sites.csv").write_text(SITES.replace("\nA,Site A", "\nZ,Site Z"), encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        io.process_raw(raw, processed)
+    message = str(info.value)
+    assert "interval_stats.csv" in message and "column 'site'" in message
+    assert "site id(s) 'A'" in message and "not listed in" in message
+    assert "Expected: one of B, Z" in message
+    assert not processed.exists() or not any(processed.iterdir())

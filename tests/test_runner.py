@@ -381,3 +381,11 @@ def test_inputs_are_files_read_not_written_and_folders_stand_for_their_files(tmp
                                  "label": "not a file"}, runner.sha256_file)
     assert [(i["parameter"], Path(i["path"]).name) for i in inputs] == [("data_dir", "a.csv")]
     assert inputs[0]["sha256"] == hashlib.sha256(b"x\n1\n").hexdigest()
+
+
+@pytest.mark.parametrize("plan", sorted((ROOT / "plans").glob("*.yml")), ids=lambda p: p.name)
+def test_shipped_plans_pass_their_checks(plan):
+    """Every plan in plans/ names real notebooks and only parameters they declare."""
+    runs, period = load_plan(plan)
+    assert runs and re.fullmatch(r"\d{4}-\d{2}", period)
+    assert runner.dependency_waves(runs)

@@ -46,7 +46,8 @@ from toolkit import config, schemas
 from toolkit.errors import DataError
 
 __all__ = ["DataError", "read_interval_stats", "read_volumes", "read_sites",
-           "read_provider_reports", "read_table", "write_processed", "process_raw"]
+           "read_provider_reports", "read_table", "write_processed", "process_raw",
+           "check_known_sites"]
 
 #: ISO 8601 local date-time, then an optional UTC offset (``Z``, ``+01:00``, ``+0100``).
 _TIMESTAMP = re.compile(
@@ -595,6 +596,19 @@ def write_processed(df: pd.DataFrame, path) -> Path:
     return path
 
 
+def check_known_sites(table: pd.DataFrame, sites: pd.DataFrame, *, file, sites_file) -> None:
+    """Every site id used in ``table`` must be listed in sites.csv (the two files agree)."""
+    known = set(sites["site"])
+    unknown = sorted(set(table["site"].unique()) - known)
+    if unknown:
+        rows = int(table["site"].isin(unknown).sum())
+        raise DataError(f"site id(s) {', '.join(map(repr, unknown))} ({rows:,} rows) are not "
+                        f"listed in {sites_file}", file=file, column="site",
+                        check="site ids listed in sites.csv",
+                        expected=f"one of {', '.join(sorted(known))}, or add the site to "
+                                 f"{Path(sites_file).name}")
+
+
 def process_raw(raw_dir=config.DATA_RAW, processed_dir=config.DATA_PROCESSED) -> dict[str, Path]:
     """Validate every contract CSV in ``raw_dir`` and write one Parquet per file.
 
@@ -608,6 +622,11 @@ def process_raw(raw_dir=config.DATA_RAW, processed_dir=config.DATA_PROCESSED) ->
     if not tables:
         raise DataError("no raw data file found", file=raw, check="raw files present",
                         expected="at least one of " + ", ".join(f"{s}.csv" for s in READERS))
+    if "sites" in tables:
+        for stem in ("interval_stats", "provider_reports"):
+            if stem in tables:
+                check_known_sites(tables[stem], tables["sites"], file=raw / f"{stem}.csv",
+                                  sites_file=raw / "sites.csv")
     if "interval_stats" in tables:
         tables["volumes"] = volumes_from_stats(tables["interval_stats"])
     return {stem: write_processed(df, processed / f"{stem}.parquet")
