@@ -291,7 +291,7 @@ def test_process_raw_and_parquet_roundtrip(tmp_path):
     raw, processed = tmp_path / "raw", tmp_path / "processed"
     raw.mkdir()
     write(raw)
-    (raw / "sites.csv").write_text(SITES, encoding="utf-8")
+    (raw / "sites.csv").write_text(SITES.replace("\nA,Site A", "\nS1,Site A"), encoding="utf-8")
     paths = io.process_raw(raw, processed)
     assert sorted(paths) == ["interval_stats", "sites", "volumes"]
     assert sorted(p.name for p in processed.iterdir()) == [
@@ -330,6 +330,6 @@ def test_process_raw_refuses_sites_missing_from_sites_csv(tmp_path):
         io.process_raw(raw, processed)
     message = str(info.value)
     assert "interval_stats.csv" in message and "column 'site'" in message
-    assert "site id(s) 'A'" in message and "not listed in" in message
+    assert "site id(s) 'S1' (6 rows)" in message and "not listed in" in message
     assert "Expected: one of B, Z" in message
     assert not processed.exists() or not any(processed.iterdir())
