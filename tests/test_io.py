@@ -177,6 +177,18 @@ def test_missing_column(tmp_path):
     assert "missing column(s) 'wait_time_s'" in message and "column 'wait_time_s'" in message
 
 
+def test_missing_column_names_the_close_typo(tmp_path):
+    message = error_of(write(tmp_path, header=HEADER.replace("answered_in_sl", "answerd_in_sl")))
+    assert "missing column(s) 'answered_in_sl'" in message
+    assert "found 'answerd_in_sl' instead of 'answered_in_sl' (a typo?)" in message
+
+
+def test_semicolon_separated_file_is_named_as_such(tmp_path):
+    path = write(tmp_path, [r.replace(",", ";") for r in ROWS], HEADER.replace(",", ";"))
+    message = error_of(path)
+    assert "separated by semicolons" in message and "save the file as comma-separated" in message
+
+
 def test_unexpected_column(tmp_path):
     rows = [r + ",x" for r in ROWS]
     message = error_of(write(tmp_path, rows, HEADER + ",notes"))

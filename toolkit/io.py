@@ -32,6 +32,7 @@ between that site's first and last interval of the day (over all its queues) mus
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tempfile
@@ -139,7 +140,8 @@ def _check_header(df: pd.DataFrame, columns: dict[str, str], optional: tuple[str
             expected="only the columns " + ", ".join(columns))
     missing = [c for c in columns if c not in df.columns and c not in optional]
     if missing:
-        raise source.error("missing column(s) " + ", ".join(repr(c) for c in missing),
+        raise source.error("missing column(s) " + ", ".join(repr(c) for c in missing)
+                           + _header_hint(df.columns, missing, columns),
                            column=missing[0], check="required columns",
                            expected="a header with " + ", ".join(columns))
     unexpected = [c for c in df.columns if c not in columns]
@@ -153,6 +155,23 @@ def _check_header(df: pd.DataFrame, columns: dict[str, str], optional: tuple[str
         raise source.error(f"column '{duplicated[0]}' appears more than once",
                            column=duplicated[0], check="unique column names",
                            expected="each column once")
+
+
+def _header_hint(found, missing: list[str], columns: dict[str, str]) -> str:
+    """Why the expected columns are not there: wrong separator, or names that are close."""
+    found = [str(c) for c in found]
+    if len(found) == 1:
+        for name, separator in (("semicolons", ";"), ("tabs", "\t"), ("'|'", "|")):
+            if separator in found[0]:
+                return (f"; the header is one single column separated by {name} (as saved by "
+                        "Excel in some languages): save the file as comma-separated CSV")
+    unknown = [c for c in found if c not in columns]
+    close = []
+    for wanted in missing:
+        match = difflib.get_close_matches(wanted, unknown, n=1, cutoff=0.75)
+        if match:
+            close.append(f"'{match[0]}' instead of '{wanted}'")
+    return "; found " + ", ".join(close) + " (a typo?)" if close else ""
 
 
 # --------------------------------------------------------------------------- typed columns
