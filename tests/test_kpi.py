@@ -458,6 +458,18 @@ def test_control_chart_specs_title_the_finding(tmp_path, catalogue):
     assert spec["target"] == 0.80 and spec["percent"] is True
 
 
+def test_control_chart_title_counts_many_special_causes(tmp_path, catalogue):
+    contract = kpi.load_contract(write_contract(tmp_path, CONTRACT), catalogue)
+    months = kpi.month_range("2025-10", "2026-10")
+    # Two months far below pull the centre line (mean 0.70) under the ten alternating values:
+    # that run of ten and the two low months are special causes (12 of 13, all but 2026-09).
+    values = [0.75, 0.85] * 5 + [0.20, 0.85, 0.20]
+    long = long_rows([("A", m, "SL", v) for m, v in zip(months, values, strict=True)])
+    history = kpi.contracted_kpis(long, contract, catalogue, through="2026-10")
+    specs = kpi.control_chart_specs(history, ["A"], ["SL"], catalogue)
+    assert list(specs) == ["A · SL: 12 special-cause months, latest 2026-10"]
+
+
 def test_interval_input_errors_name_the_problem(intervals):
     with pytest.raises(DataError, match=r"stats\.csv.*missing column\(s\) \['wait_time_s'\]"):
         kpi.interval_kpis(intervals.drop(columns="wait_time_s"), file="stats.csv")
@@ -472,3 +484,4 @@ def test_month_without_traffic_is_no_data_not_zero():
     assert long["value"].isna().all()  # 0 / 0 offered: no service level, not 0 % or 100 %
     assert kpi.rag_status(long["value"], 0.8, np.inf, 0.75, np.inf).tolist() == [
         "no data"] * len(long)
+

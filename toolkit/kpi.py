@@ -899,9 +899,14 @@ def control_chart_specs(history: pd.DataFrame, sites: Iterable[str], kpi_ids: It
             chart = xmr(series)
             spec = catalogue["kpis"][kpi_id]
             flagged = list(chart.index[chart["signal"]])
-            finding = (f"special cause in {', '.join(flagged[-3:])}"
-                       + (f" (+{len(flagged) - 3} more)" if len(flagged) > 3 else "")
-                       if flagged else "in statistical control")
+            # Panels sit two to a row: a title listing many months runs into its neighbour's,
+            # so beyond two months the title gives the count and the latest one.
+            if not flagged:
+                finding = "in statistical control"
+            elif len(flagged) <= 2:
+                finding = f"special cause in {', '.join(flagged)}"
+            else:
+                finding = f"{len(flagged)} special-cause months, latest {flagged[-1]}"
             rows = history[(history["site"] == site) & (history["kpi"] == kpi_id)]
             lo, hi = rows["target_low"].iloc[0], rows["target_high"].iloc[0]
             target = lo if spec["direction"] == "higher" else hi if spec["direction"] == "lower" else None
