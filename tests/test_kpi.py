@@ -485,3 +485,11 @@ def test_month_without_traffic_is_no_data_not_zero():
     assert kpi.rag_status(long["value"], 0.8, np.inf, 0.75, np.inf).tolist() == [
         "no data"] * len(long)
 
+
+def test_period_without_any_data_is_refused_with_the_data_span():
+    long = long_rows([("A", "2025-05", "SL", 0.8), ("A", "2026-10", "SL", 0.9),
+                      ("B", "2019-03", "SL", 0.7)])
+    assert kpi.check_period_has_data(long, "2026-10", ["A"]) == "2026-10"
+    with pytest.raises(ParameterError, match=r"'period' = '2019-03'.*for A \(the data cover "
+                                             r"2025-05 to 2026-10\)"):
+        kpi.check_period_has_data(long, "2019-03", ["A"])  # B's row does not count for A

@@ -371,6 +371,23 @@ def parse_period(period: str, parameter: str = "period") -> str:
     return period
 
 
+def check_period_has_data(kpis_long: pd.DataFrame, period: str, sites: Iterable[str]) -> str:
+    """Stop when no site reported has any KPI value for ``period`` (a typo'd or future month).
+
+    A month with *some* data still reports, with "no data" for what is missing; a month with
+    none at all would only render an empty scorecard that reads like a total failure.
+    """
+    sites = list(sites)
+    rows = kpis_long[kpis_long["site"].isin(sites)]
+    if not (rows["month"] == period).any():
+        span = (f"{rows['month'].min()} to {rows['month'].max()}" if len(rows)
+                else "no month at all")
+        raise ParameterError("period", period,
+                             f"a month with interval statistics or provider reports for "
+                             f"{', '.join(sites)} (the data cover {span})")
+    return period
+
+
 def month_range(start: str, end: str) -> list[str]:
     """Months from ``start`` to ``end`` inclusive, as ``YYYY-MM`` strings."""
     return [str(p) for p in pd.period_range(start, end, freq="M")]
