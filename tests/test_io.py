@@ -181,6 +181,10 @@ def test_missing_column_names_the_close_typo(tmp_path):
     message = error_of(write(tmp_path, header=HEADER.replace("answered_in_sl", "answerd_in_sl")))
     assert "missing column(s) 'answered_in_sl'" in message
     assert "found 'answerd_in_sl' instead of 'answered_in_sl' (a typo?)" in message
+    # short names with two letters swapped are typos too
+    header = HEADER.replace("queue", "qeuue")
+    message = error_of(write(tmp_path, header=header, name="swapped.csv"))
+    assert "found 'qeuue' instead of 'queue'" in message
 
 
 def test_semicolon_separated_file_is_named_as_such(tmp_path):

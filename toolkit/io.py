@@ -168,7 +168,7 @@ def _header_hint(found, missing: list[str], columns: dict[str, str]) -> str:
     unknown = [c for c in found if c not in columns]
     close = []
     for wanted in missing:
-        match = difflib.get_close_matches(wanted, unknown, n=1, cutoff=0.75)
+        match = difflib.get_close_matches(wanted, unknown, n=1, cutoff=0.6)
         if match:
             close.append(f"'{match[0]}' instead of '{wanted}'")
     return "; found " + ", ".join(close) + " (a typo?)" if close else ""
