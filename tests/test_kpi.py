@@ -466,8 +466,11 @@ def test_control_chart_title_counts_many_special_causes(tmp_path, catalogue):
     values = [0.75, 0.85] * 5 + [0.20, 0.85, 0.20]
     long = long_rows([("A", m, "SL", v) for m, v in zip(months, values, strict=True)])
     history = kpi.contracted_kpis(long, contract, catalogue, through="2026-10")
-    specs = kpi.control_chart_specs(history, ["A"], ["SL"], catalogue)
+    specs = kpi.control_chart_specs(history, ["A", "B"], ["SL"], catalogue)
     assert list(specs) == ["A · SL: 12 special-cause months, latest 2026-10"]
+    # one site: its id goes to the figure title, not to every panel
+    assert list(kpi.control_chart_specs(history, ["A"], ["SL"], catalogue)) == [
+        "SL: 12 special-cause months, latest 2026-10"]
 
 
 def test_interval_input_errors_name_the_problem(intervals):

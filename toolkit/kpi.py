@@ -906,8 +906,10 @@ def sl_heatmap_table(intervals: pd.DataFrame, site: str, period: str, *,
 def control_chart_specs(history: pd.DataFrame, sites: Iterable[str], kpi_ids: Iterable[str],
                         catalogue: dict) -> dict[str, dict]:
     """XmR charts for ``plots.xmr_grid``: one panel per (site, KPI) with at least 2 months of
-    data, titled with its finding (special-cause months or "in control")."""
+    data, titled with its finding (special-cause months or "in control"). With one site the
+    titles leave out the site id (the figure title carries it): long ids overran the panel."""
     specs = {}
+    sites = list(sites)
     for site in sites:
         for kpi_id in kpi_ids:
             series = kpi_series(history, site, kpi_id).dropna()
@@ -927,7 +929,8 @@ def control_chart_specs(history: pd.DataFrame, sites: Iterable[str], kpi_ids: It
             rows = history[(history["site"] == site) & (history["kpi"] == kpi_id)]
             lo, hi = rows["target_low"].iloc[0], rows["target_high"].iloc[0]
             target = lo if spec["direction"] == "higher" else hi if spec["direction"] == "lower" else None
-            specs[f"{site} · {kpi_id}: {finding}"] = {
+            prefix = f"{site} · " if len(sites) > 1 else ""
+            specs[f"{prefix}{kpi_id}: {finding}"] = {
                 "chart": chart, "percent": spec["unit"] == "fraction", "target": target,
                 "ylabel": {"fraction": "% ", "seconds": "seconds", "points": "points",
                            "eur_per_contact": "EUR per contact"}[spec["unit"]].strip()}
