@@ -1736,6 +1736,7 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
     bl = model.baseline
     years = model.months // 12
     runner = decision.iloc[1] if len(decision) > 1 else None
+    base_p50 = mc.set_index(["location", "form"]).loc[tuple(bl), "npv_p50_eur"]
 
     def meur(x):
         return f"{x / 1e6:,.1f} M EUR"
@@ -1752,11 +1753,13 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
                     f"weighed.")
     else:
         headline = (f"**Recommendation: {name_f} in {name_l} ({loc} / {form}).** "
-                    f"Over {years} years it costs {meur(t['npv_eur'])} in present value "
-                    f"(P10-P90 {meur(m['npv_p10_eur'])} - {meur(m['npv_p90_eur'])}) against "
-                    f"{meur(t['baseline_npv_eur'])} in-house: a saving of "
-                    f"{t['saving_pct']:.0%}, beating in-house in {m['prob_beats_baseline']:.0%} "
-                    f"of {int(m['n_draws']):,} simulations.")
+                    f"Over {years} years it costs {meur(t['npv_eur'])} in present value at "
+                    f"the reference figures, against {meur(t['baseline_npv_eur'])} in-house: "
+                    f"a saving of {t['saving_pct']:.0%}. Over {int(m['n_draws']):,} "
+                    f"simulations of the uncertain drivers its median is "
+                    f"{meur(m['npv_p50_eur'])} (P10-P90 {meur(m['npv_p10_eur'])} - "
+                    f"{meur(m['npv_p90_eur'])}) against a median of {meur(base_p50)} in-house, "
+                    f"and it beats in-house in {m['prob_beats_baseline']:.0%} of them.")
     be = t["break_even_month"]
     lines = [headline,
              "- Break-even against in-house: "
