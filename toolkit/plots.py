@@ -136,8 +136,8 @@ def target_line(ax: plt.Axes, value: float, label: str = "target", color: str = 
                 va="bottom", fontsize=8, color=color)
 
 
-def percent_axis(ax: plt.Axes, axis: str = "y", decimals: int = 0) -> None:
-    """Format an axis holding fractions (0-1) as percentages."""
+def percent_axis(ax: plt.Axes, axis: str = "y", decimals: int | None = None) -> None:
+    """Format an axis holding fractions (0-1) as percentages (decimals: None = as the ticks need)."""
     fmt = mpl.ticker.PercentFormatter(xmax=1.0, decimals=decimals)
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
