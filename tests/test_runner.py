@@ -389,3 +389,16 @@ def test_shipped_plans_pass_their_checks(plan):
     runs, period = load_plan(plan)
     assert runs and re.fullmatch(r"\d{4}-\d{2}", period)
     assert runner.dependency_waves(runs)
+
+
+def test_index_names_every_plan_whose_runs_it_lists():
+    manifest = {"period": "2026-10", "plan": "plans/monthly.yml", "generated_at": "now",
+                "git": {"revision": "abc", "dirty": False},
+                "runs": [{"name": "a", "notebook": "n.ipynb", "status": "ok", "parameters": {},
+                          "plan": "plans/default.yml", "duration_s": 1.0, "stale": False, "finished_at": "t",
+                          "outputs": {"html": "a.html", "ipynb": "a.ipynb"}},
+                         {"name": "b", "notebook": "n.ipynb", "status": "ok", "parameters": {},
+                          "plan": "plans/monthly.yml", "duration_s": 1.0, "stale": False, "finished_at": "t",
+                          "outputs": {"html": "b.html", "ipynb": "b.ipynb"}}]}
+    html = runner.render_period_index(manifest)
+    assert "from plans <code>plans/default.yml</code>, <code>plans/monthly.yml</code>" in html

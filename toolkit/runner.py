@@ -765,12 +765,12 @@ def _stage(result: dict, entry: dict, period_dir: Path, work_dir: Path) -> None:
 
 
 def _merge_manifest(plan, period, executor, entries: dict, previous: dict) -> dict:
-    runs = dict(previous)  # runs not in this invocation (--only, removed) keep their entry
-    for name, entry in entries.items():
-        runs[name] = {k: v for k, v in entry.items() if k not in ("slug",)}
     plan_rel = str(plan)
     with contextlib.suppress(ValueError):
         plan_rel = str(config.project_path(plan).relative_to(config.ROOT))
+    runs = dict(previous)  # runs not in this invocation (--only, other plans) keep their entry
+    for name, entry in entries.items():
+        runs[name] = {k: v for k, v in entry.items() if k not in ("slug",)} | {"plan": plan_rel}
     return {"period": period, "plan": plan_rel,
             "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "executor": executor, "git": git_state(), "packages": package_versions(),
@@ -801,9 +801,11 @@ def render_period_index(manifest: dict) -> str:
     groups: dict[str, list] = {}
     for run in runs:
         groups.setdefault(run.get("notebook", "?"), []).append(run)
+    # A period's reports may come from several plans (default, monthly): name them all.
+    plans = sorted({str(r.get("plan") or manifest["plan"]) for r in runs} or {manifest["plan"]})
     return _jinja_env().get_template("period_index.html.j2").render(
-        manifest=manifest, attention=attention, groups=sorted(groups.items()), csp=CSP,
-        css=_css())
+        manifest=manifest, plans=plans, attention=attention, groups=sorted(groups.items()),
+        csp=CSP, css=_css())
 
 
 def write_reports_index(root: Path) -> Path:
