@@ -402,3 +402,35 @@ def test_index_names_every_plan_whose_runs_it_lists():
                           "outputs": {"html": "b.html", "ipynb": "b.ipynb"}}]}
     html = runner.render_period_index(manifest)
     assert "from plans <code>plans/default.yml</code>, <code>plans/monthly.yml</code>" in html
+
+
+def test_a_toolkit_code_change_reruns_reports(tmp_path, monkeypatch):
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: tiny
+    notebook: {NB}/tiny.ipynb
+    parameters: {{data_path: "{DATA}"}}
+""")
+    reports = tmp_path / "reports"
+
+    def run():
+        return run_plan(plan, period="2026-10", executor="serial", reports_dir=reports,
+                        progress=False).results[0]
+
+    first = run()
+    assert first["skipped"] is False and first["toolkit_sha256"] == runner._code_sha256()
+    assert run()["skipped"] is True
+    monkeypatch.setattr(runner, "_code_sha256", lambda: "0" * 64)  # the models changed
+    assert run()["skipped"] is False
+
+
+def test_code_fingerprint_follows_code_and_reference_files(tmp_path):
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "model.py").write_text("RATE = 1\n")
+    (tmp_path / "reference" / "figures.yaml").write_text("wage: 10\n")
+    (tmp_path / "notes.txt").write_text("not code")
+    before = runner.code_fingerprint(tmp_path)
+    (tmp_path / "notes.txt").write_text("still not code")
+    assert runner.code_fingerprint(tmp_path) == before
+    (tmp_path / "reference" / "figures.yaml").write_text("wage: 11\n")
+    assert runner.code_fingerprint(tmp_path) != before

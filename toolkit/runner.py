@@ -351,11 +351,29 @@ def find_inputs(parameters: dict, hasher) -> list[dict]:
     return inputs
 
 
-def fingerprint(notebook_sha256: str, parameters: dict, inputs: list[dict]) -> str:
+def fingerprint(notebook_sha256: str, parameters: dict, inputs: list[dict],
+                code_sha256: str = "") -> str:
+    """What makes a run "unchanged": notebook, parameters, input files and toolkit code."""
     blob = json.dumps({"notebook": notebook_sha256, "parameters": parameters,
-                       "inputs": [[i["parameter"], i["path"], i["sha256"]] for i in inputs]},
-                      sort_keys=True)
+                       "inputs": [[i["parameter"], i["path"], i["sha256"]] for i in inputs],
+                       "code": code_sha256}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def code_fingerprint(package: Path | None = None) -> str:
+    """sha256 over the toolkit's code and reference data: a model change re-runs reports."""
+    package = package or Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".yaml", ".yml", ".j2", ".css"):
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _code_sha256() -> str:
+    return code_fingerprint()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -709,10 +727,11 @@ def _prepare(run: RunSpec, runs: list[RunSpec], entries: dict, previous: dict, p
     reason (str) when a run it needs did not succeed. Fills ``entries[run.name]``."""
     nb_sha = hasher(config.project_path(run.notebook))
     inputs = find_inputs(run.parameters, hasher)
-    fp = fingerprint(nb_sha, run.parameters, inputs)
+    fp = fingerprint(nb_sha, run.parameters, inputs, _code_sha256())
     base = {"name": run.name, "notebook": run.notebook, "notebook_sha256": nb_sha,
             "parameters": run.parameters, "inputs": inputs, "fingerprint": fp,
-            "timeout_s": run.timeout_s, "slug": run.slug, "needs": list(run.needs)}
+            "timeout_s": run.timeout_s, "slug": run.slug, "needs": list(run.needs),
+            "toolkit_sha256": _code_sha256()}
     prev = previous.get(run.name) or {}
     last_good = prev.get("last_good")
     needed = [entries[d.name] for d in _needed_runs(run, runs)]
