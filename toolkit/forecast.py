@@ -682,26 +682,26 @@ class _Calibration:
     q: dict                 # (bucket, level) -> (q_low, q_high)
     max_h: int
 
-    def sd(self, yhat: np.ndarray, h: np.ndarray) -> np.ndarray:
-        """Error standard deviation of each forecast under the fitted variance law."""
-        out = np.zeros_like(yhat, dtype=float)
+    def _buckets(self, h: np.ndarray):
+        """Yield (calibrated bucket to use, selection) for the horizon buckets of ``h``;
+        a bucket without its own calibration borrows the nearest calibrated one."""
         buckets = _bucket(np.minimum(h, self.max_h))
         known = sorted(self.a)
         for bk in np.unique(buckets):
             use = bk if bk in self.a else known[np.searchsorted(known, bk).clip(
                 0, len(known) - 1)]
-            sel = buckets == bk
+            yield use, buckets == bk
+
+    def sd(self, yhat: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """Error standard deviation of each forecast under the fitted variance law."""
+        out = np.zeros_like(yhat, dtype=float)
+        for use, sel in self._buckets(h):
             out[sel] = np.sqrt(self.a[use] * yhat[sel] + self.b[use] * yhat[sel] ** 2)
         return out
 
     def bounds(self, yhat: np.ndarray, h: np.ndarray, level: int):
         lo, hi = np.zeros_like(yhat), np.zeros_like(yhat)
-        buckets = _bucket(np.minimum(h, self.max_h))
-        known = sorted(self.a)
-        for bk in np.unique(buckets):
-            use = bk if bk in self.a else known[np.searchsorted(known, bk).clip(
-                0, len(known) - 1)]
-            sel = buckets == bk
+        for use, sel in self._buckets(h):
             hh = h[sel]
             # Beyond the calibrated range the level variance grows like a random walk.
             growth = np.maximum(1.0, hh / self.max_h)

@@ -132,6 +132,14 @@ def catalogue_table(catalogue: dict) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- contract
 
+def _reject_unknown_fields(mapping: dict, allowed: set, where: str, path) -> None:
+    """A contract entry may only use the fields the toolkit reads (a typo is not ignored)."""
+    extra = set(mapping) - allowed
+    if extra:
+        raise DataError(f"{where}: unknown field(s) {sorted(extra)}", file=path,
+                        expected=", ".join(sorted(allowed)))
+
+
 def load_contract(path: str | os.PathLike, catalogue: dict) -> dict:
     """Read and validate a contract/objectives file against the KPI catalogue.
 
@@ -183,12 +191,9 @@ def _validate_kpi_terms(path, site, kpi_id, terms, known) -> dict:
                         expected="one of " + ", ".join(known))
     spec = known[kpi_id]
     terms = dict(terms or {})
-    allowed = {"definition", "target", "amber_tolerance", "red_floor", "weight",
-               "credit_allocation", "earn_back_target"}
-    extra = set(terms) - allowed
-    if extra:
-        raise DataError(f"{where}: unknown field(s) {sorted(extra)}", file=path,
-                        expected=", ".join(sorted(allowed)))
+    _reject_unknown_fields(terms, {"definition", "target", "amber_tolerance", "red_floor",
+                                   "weight", "credit_allocation", "earn_back_target"},
+                           where, path)
     definition = terms.get("definition", spec["default_variant"])
     if definition not in spec["variants"]:
         raise DataError(f"{where}: definition '{definition}' is unknown", file=path,
@@ -254,12 +259,8 @@ def _validate_credits(path, site, scheme, kpis, known) -> dict | None:
                             expected="service_credits: {at_risk_pct, pool_pct, ...}")
         return None
     where = f"provider '{site}', service_credits"
-    allowed = {"at_risk_pct", "pool_pct", "trigger", "monthly_cap_pct", "annual_cap_eur",
-               "missing_data", "earn_back"}
-    extra = set(scheme) - allowed
-    if extra:
-        raise DataError(f"{where}: unknown field(s) {sorted(extra)}", file=path,
-                        expected=", ".join(sorted(allowed)))
+    _reject_unknown_fields(scheme, {"at_risk_pct", "pool_pct", "trigger", "monthly_cap_pct",
+                                    "annual_cap_eur", "missing_data", "earn_back"}, where, path)
     at_risk = _number(path, where, "at_risk_pct", scheme.get("at_risk_pct"))
     if not 0 < at_risk <= 1:
         raise DataError(f"{where}: at_risk_pct {at_risk} is not a fraction of the invoice",
