@@ -496,3 +496,16 @@ def test_period_without_any_data_is_refused_with_the_data_span():
     with pytest.raises(ParameterError, match=r"'period' = '2019-03'.*for A \(the data cover "
                                              r"2025-05 to 2026-10\)"):
         kpi.check_period_has_data(long, "2019-03", ["A"])  # B's row does not count for A
+
+
+def test_xmr_limits_from_a_recent_baseline_leave_a_ramp_out():
+    # A go-live ramp (high handle time) then a stable phase: limits from all points put the
+    # whole stable phase below the centre line (a false run of 8); from the last 12 they don't.
+    values = pd.Series([600.0, 520.0, 450.0] + [380.0, 384.0, 378.0, 382.0] * 3)
+    whole = kpi.xmr(values)
+    assert whole["run_8"].iloc[3:].all()
+    recent = kpi.xmr(values, baseline=12)
+    assert recent["centre"].iloc[0] == pytest.approx(381.0)
+    assert recent["sigma"].iloc[0] == pytest.approx(np.abs(np.diff(values.iloc[3:])).mean() / 1.128)
+    assert not recent["signal"].iloc[3:].any()
+    assert recent["beyond_3s"].iloc[:3].all()  # the ramp itself is the special cause

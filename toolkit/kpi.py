@@ -823,12 +823,15 @@ def credits_by_month(credits: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- SPC
 
-def xmr(values: pd.Series) -> pd.DataFrame:
+def xmr(values: pd.Series, baseline: int | None = None) -> pd.DataFrame:
     """XmR (individuals and moving range) chart limits and special-cause signals.
 
     Centre line = mean; sigma = mR-bar / 1.128 (d2 for ranges of 2); limits = centre +- 3
-    sigma. Rules (Western Electric), each a boolean column, True on every point that takes
-    part in the pattern:
+    sigma, computed on the whole series or, with ``baseline = n``, on its last ``n`` points
+    only (the recent, stable phase: a provider's go-live ramp would otherwise inflate the
+    limits and put every later month on one side of the centre line). The rules are then
+    read on every point. Rules (Western Electric), each a boolean column, True on every
+    point that takes part in the pattern:
 
     - ``beyond_3s``: a point beyond a 3-sigma limit;
     - ``run_8``: 8 or more consecutive points on the same side of the centre line (a point
@@ -842,8 +845,9 @@ def xmr(values: pd.Series) -> pd.DataFrame:
         raise ParameterError("values", f"{len(v)} value(s)", "at least 2 values for an XmR chart")
     x = v.to_numpy()
     mr = np.abs(np.diff(x))
-    centre = float(x.mean())
-    sigma = float(mr.mean() / 1.128)
+    base = x if baseline is None or baseline >= len(x) else x[-max(int(baseline), 2):]
+    centre = float(base.mean())
+    sigma = float(np.abs(np.diff(base)).mean() / 1.128)
     rules = special_causes(x, centre, sigma)
     return pd.DataFrame({"value": x, "moving_range": np.r_[np.nan, mr], "centre": centre,
                          "sigma": sigma, "ucl": centre + 3 * sigma, "lcl": centre - 3 * sigma,
@@ -905,10 +909,11 @@ def sl_heatmap_table(intervals: pd.DataFrame, site: str, period: str, *,
 
 
 def control_chart_specs(history: pd.DataFrame, sites: Iterable[str], kpi_ids: Iterable[str],
-                        catalogue: dict) -> dict[str, dict]:
+                        catalogue: dict, baseline_months: int | None = 12) -> dict[str, dict]:
     """XmR charts for ``plots.xmr_grid``: one panel per (site, KPI) with at least 2 months of
-    data, titled with its finding (special-cause months or "in control"). With one site the
-    titles leave out the site id (the figure title carries it): long ids overran the panel."""
+    data, titled with its finding (special-cause months or "in control"). Limits come from the
+    last ``baseline_months`` months (None: all). With one site the titles leave out the site
+    id (the figure title carries it): long ids overran the panel."""
     specs = {}
     sites = list(sites)
     for site in sites:
@@ -916,7 +921,7 @@ def control_chart_specs(history: pd.DataFrame, sites: Iterable[str], kpi_ids: It
             series = kpi_series(history, site, kpi_id).dropna()
             if len(series) < 2:
                 continue
-            chart = xmr(series)
+            chart = xmr(series, baseline=baseline_months)
             spec = catalogue["kpis"][kpi_id]
             flagged = list(chart.index[chart["signal"]])
             # Panels sit two to a row: a title listing many months runs into its neighbour's,
