@@ -488,3 +488,20 @@ def test_erlang_a_t_zero_identities_and_n_zero():
 def test_target_array_names_row():
     with pytest.raises(ParameterError, match=r"sl_target.*1\.5 at row 2"):
         st.required_agents([100, 100], 180, 1800, sl_target=[0.8, 1.5], target_s=20)
+
+
+def test_simulation_checks_pick_each_queues_busiest_intervals_per_scenario():
+    plan = pd.DataFrame({
+        "queue": ["care", "care", "care", "sales"],
+        "ds": pd.date_range("2026-11-02 08:00", periods=4, freq="30min", tz="Europe/Paris"),
+        "calls": [100, 300, 200, 50], "aht_s": [300.0, 300.0, 300.0, 400.0],
+        "agents": [22, 56, 38, 16]})
+    scenarios = {"control": {}, "deterministic patience": {"patience": "deterministic"}}
+    checks = st.simulation_checks(plan, 1800, 20, 120, per_queue=2, scenarios=scenarios,
+                                  n_calls=3_000, seed=0)
+    assert checks["simulation"].tolist() == ["control"] * 3 + ["deterministic patience"] * 3
+    # care's two busiest (300 and 200 calls, in time order), then sales' only interval
+    assert checks["agents"].tolist()[:3] == [56, 38, 16]
+    assert checks["sl_formula"].iloc[0] == pytest.approx(
+        st.erlang_a(300, 300.0, 1800, 56, 20, 120)["service_level"].iloc[0])
+    assert {"sl_sim", "flag"} <= set(checks.columns)

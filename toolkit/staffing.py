@@ -1225,6 +1225,39 @@ def load_forecast(path) -> pd.DataFrame:
     return forecast.sort_values(["queue", "ds"], kind="stable").reset_index(drop=True)
 
 
+#: The distributions the notebook checks the formulas against: the formulas' own assumptions
+#: (the simulation's control), then the realistic departures the call history can reveal.
+SIMULATION_SCENARIOS = {
+    "exponential (formula assumptions)": {},
+    "lognormal handle, CV 0.8": {"handle": "lognormal", "handle_cv": 0.8},
+    "lognormal handle + lognormal patience, CV 0.5": {
+        "handle": "lognormal", "handle_cv": 0.8, "patience": "lognormal", "patience_cv": 0.5},
+}
+
+
+def simulation_checks(plan: pd.DataFrame, interval_s: float, target_s: float,
+                      patience_s: float | None, *, per_queue: int = 2,
+                      scenarios: dict | None = None, n_calls: int = 40_000,
+                      seed: int = 0) -> pd.DataFrame:
+    """Formula vs simulation on each queue's ``per_queue`` busiest intervals of ``plan``
+    (``queue, ds, calls, aht_s, agents``), under each of ``scenarios`` (default
+    ``SIMULATION_SCENARIOS``): one row per (scenario, interval) with the ``flag`` columns of
+    ``flag_formula_vs_simulation`` and the scenario's name in ``simulation``."""
+    busiest = (plan.sort_values("calls", ascending=False).groupby("queue").head(per_queue)
+               .sort_values(["queue", "ds"]).reset_index(drop=True))
+    formula = erlang_a(busiest["calls"], busiest["aht_s"], interval_s, busiest["agents"],
+                       target_s, patience_s if patience_s is not None else float("inf"))
+    checks = []
+    for label, options in (scenarios or SIMULATION_SCENARIOS).items():
+        sim = simulate_intervals(busiest["calls"], busiest["aht_s"], interval_s,
+                                 busiest["agents"], target_s, patience_s, n_calls=n_calls,
+                                 seed=seed, **options)
+        flags = flag_formula_vs_simulation(formula, sim)
+        checks.append(pd.concat([busiest[["queue", "ds", "agents"]], flags], axis=1)
+                      .assign(simulation=label))
+    return pd.concat(checks, ignore_index=True)
+
+
 def plan_requirements(forecast: pd.DataFrame, history: pd.DataFrame, *, interval_minutes=30,
                       sl_target=0.8, target_s=20, patience_s=None, max_occupancy=None,
                       shrinkage_planned=0.0, shrinkage_unplanned=0.0, recent_weeks=13,
