@@ -36,16 +36,20 @@ def flat_profile(locations) -> pd.DataFrame:
                          for loc in locations for m in range(1, 13)])
 
 
-def full_arrays(model: costs.SourcingModel, n_draws: int, seed: int) -> np.ndarray:
-    """Peer: materialise every driver as (D, L, T), then contract term by term."""
+def _inputs(model: costs.SourcingModel, n_draws: int, seed: int):
+    """The reference inputs both peers start from (the same draws as ``monte_carlo``)."""
     tw = costs._Tweaks()
     la = costs._location_arrays(model, tw)
     q = costs._base_quantities(model, la, tw)
     price = costs._rate_card_price_eur(model, la, q, tw)
     shocks = costs._draw_shocks(model, n_draws, seed, len(la["currencies"]))
+    return tw, la, q, price, shocks, costs._terms(model, la, q, tw), costs._discount(model, tw)
+
+
+def full_arrays(model: costs.SourcingModel, n_draws: int, seed: int) -> np.ndarray:
+    """Peer: materialise every driver as (D, L, T), then contract term by term."""
+    tw, la, q, price, shocks, terms, disc = _inputs(model, n_draws, seed)
     X = costs._drivers(model, la, q, tw, shocks, price)
-    terms = costs._terms(model, la, q, tw)
-    disc = costs._discount(model, tw)
     out = np.zeros((n_draws, len(model.locations), len(model.forms)))
     for _line, k, wname, coef in terms.items:
         w = terms.weights[wname] * disc[None, :]
@@ -57,13 +61,7 @@ def full_arrays(model: costs.SourcingModel, n_draws: int, seed: int) -> np.ndarr
 
 def per_draw_loop(model: costs.SourcingModel, n_draws: int, seed: int) -> np.ndarray:
     """Peer: one deterministic evaluation per draw (Python loop)."""
-    tw = costs._Tweaks()
-    la = costs._location_arrays(model, tw)
-    q = costs._base_quantities(model, la, tw)
-    price = costs._rate_card_price_eur(model, la, q, tw)
-    shocks = costs._draw_shocks(model, n_draws, seed, len(la["currencies"]))
-    terms = costs._terms(model, la, q, tw)
-    disc = costs._discount(model, tw)
+    tw, la, q, price, shocks, terms, disc = _inputs(model, n_draws, seed)
     out = np.zeros((n_draws, len(model.locations), len(model.forms)))
     for d in range(n_draws):
         one = {k: v[d:d + 1] for k, v in shocks.items()}
