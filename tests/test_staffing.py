@@ -327,34 +327,76 @@ def _week(agents_per_interval=10, start="2026-11-02"):
     return pd.DataFrame({"ds": ds, "queue": "care", "agents": agents_per_interval})
 
 
+#: 2026 has 313 Mondays-to-Saturdays: 1,878 worked hours a year = 6 h per open day.
+HOURS_6_PER_OPEN_DAY = 313 * 6
+
+
 def test_fte_rollup_weekly_by_hand():
     # 6 days x 24 intervals x 0.5 h x 10 agents = 720 agent-hours; / (1 - 0.28) = 1000 paid
-    # hours; / 35 h per FTE-week = 28.571 FTE -> 29 when rounded once.
-    out = st.fte_rollup(_week(), freq="W", shrinkage=0.28).iloc[0]
+    # hours; one FTE works 6 h on each of the week's 6 open days = 36 h -> 27.78 FTE -> 28.
+    out = st.fte_rollup(_week(), freq="W", shrinkage=0.28,
+                        worked_hours_per_year=HOURS_6_PER_OPEN_DAY).iloc[0]
     assert out["workload_hours"] == pytest.approx(720)
     assert out["paid_hours"] == pytest.approx(1000)
-    assert out["fte"] == pytest.approx(1000 / 35)
-    assert out["fte_rounded"] == 29 and out["complete"] and out["days"] == 7
+    assert out["fte_hours"] == pytest.approx(36)
+    assert out["fte"] == pytest.approx(1000 / 36)
+    assert out["fte_rounded"] == 28 and out["complete"] and out["open_days"] == 6
     assert out["peak_agents"] == 10
 
 
 def test_fte_rollup_absence_efficiency_and_exact_rounding():
-    # 700 agent-hours / 35 h = 20 FTE exactly: must not round up to 21
-    req = _week(agents_per_interval=700 / 72)
-    out = st.fte_rollup(req, freq="W").iloc[0]
+    # 720 agent-hours / 36 h = 20 FTE exactly: must not round up to 21
+    out = st.fte_rollup(_week(), freq="W", worked_hours_per_year=HOURS_6_PER_OPEN_DAY).iloc[0]
     assert out["fte"] == pytest.approx(20) and out["fte_rounded"] == 20
-    out = st.fte_rollup(req, freq="W", absence_rate=0.2, schedule_efficiency=0.8).iloc[0]
-    assert out["fte"] == pytest.approx(700 / 0.8 / (35 * 0.8))
+    out = st.fte_rollup(_week(), freq="W", worked_hours_per_year=HOURS_6_PER_OPEN_DAY,
+                        schedule_efficiency=0.8).iloc[0]
+    assert out["fte"] == pytest.approx(25)
+    # default worked hours: 35 h x 365.2425 / 7 weeks, less absence, over 313 open days
+    out = st.fte_rollup(_week(), freq="W", absence_rate=0.2).iloc[0]
+    per_day = 35 * 365.2425 / 7 * 0.8 / 313
+    assert out["fte"] == pytest.approx(720 / (6 * per_day))
 
 
 def test_fte_rollup_monthly_partial_and_errors():
-    out = st.fte_rollup(_week(), freq="ME")
-    assert len(out) == 1 and not out["complete"].iloc[0] and out["days"].iloc[0] == 6
-    assert out["fte"].iloc[0] == pytest.approx(720 / (35 * 6 / 7))
+    out = st.fte_rollup(_week(), freq="ME", worked_hours_per_year=HOURS_6_PER_OPEN_DAY)
+    assert len(out) == 1 and not out["complete"].iloc[0]
+    # November 2026 has 25 Mondays-to-Saturdays; the week covers 6 of them
+    assert out["open_days"].iloc[0] == 6 and out["open_days_in_period"].iloc[0] == 25
+    assert out["fte"].iloc[0] == pytest.approx(20)
     with pytest.raises(ParameterError, match="freq"):
         st.fte_rollup(_week(), freq="D")
     with pytest.raises(DataError, match="agents"):
         st.fte_rollup(_week().drop(columns="agents"))
+    with pytest.raises(ParameterError, match="holiday_country"):
+        st.fte_rollup(_week(), holiday_country="XX")
+
+
+def _open_days_requirement(first: str, last: str, agents=10.0) -> pd.DataFrame:
+    """Constant agents every 30 min, Mon-Sat 08-20, French public holidays closed."""
+    import holidays
+    closed = holidays.France(years=range(2025, 2028))
+    days = [d for d in pd.date_range(first, last, freq="D")
+            if d.day_of_week < 6 and d.date() not in closed]
+    ds = [d + pd.Timedelta(hours=8) + pd.Timedelta(minutes=30 * k) for d in days for k in range(24)]
+    return pd.DataFrame({"ds": pd.DatetimeIndex(ds).tz_localize("Europe/Paris"),
+                         "queue": "care", "agents": agents})
+
+
+def test_fte_rollup_partial_month_prorated_by_open_days():
+    # The same staff (10 agents every interval) must give the same FTE whatever the window:
+    # Nov 2-28 (23 open days, Nov 11 closed) and Nov 2-30 (24 open days).
+    short = st.fte_rollup(_open_days_requirement("2026-11-02", "2026-11-28"), freq="ME",
+                          holiday_country="FR").iloc[0]
+    full = st.fte_rollup(_open_days_requirement("2026-11-02", "2026-11-30"), freq="ME",
+                         holiday_country="FR").iloc[0]
+    assert not short["complete"] and full["complete"]
+    assert (short["open_days"], full["open_days"]) == (23, 24)
+    assert short["fte"] == pytest.approx(full["fte"], rel=1e-12)
+    # a week with a public holiday (Wed 11 Nov) needs the same staff as a week without
+    weeks = st.fte_rollup(_open_days_requirement("2026-11-02", "2026-11-15"), freq="W",
+                          holiday_country="FR")
+    assert weeks["open_days"].tolist() == [6, 5]
+    assert weeks["fte"].iloc[0] == pytest.approx(weeks["fte"].iloc[1], rel=1e-12)
 
 
 def test_aht_profile_weighted_and_fallback():

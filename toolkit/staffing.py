@@ -738,20 +738,26 @@ def _interval_hours(ds: pd.Series, interval_minutes) -> float:
 def fte_rollup(requirements: pd.DataFrame, *, freq: str = "W", contract_hours_per_week=35.0,
                shrinkage=0.0, absence_rate=0.0, schedule_efficiency=1.0,
                agents_column: str = "agents", interval_minutes=None,
-               by: Iterable[str] = ("queue",)) -> pd.DataFrame:
+               by: Iterable[str] = ("queue",), worked_hours_per_year=None,
+               holiday_country: str | None = None, open_weekdays=None) -> pd.DataFrame:
     """Weekly (``freq="W"``, weeks ending Sunday) or monthly (``"ME"``) FTE from interval
     requirements: agent-hours, not a sum of interval peaks.
 
     paid hours = sum(agents x interval hours) / (1 - shrinkage) / schedule_efficiency;
-    FTE = paid hours / (contract_hours_per_week x days / 7 x (1 - absence_rate)).
-    ``shrinkage`` is in-shift loss (breaks, training, coaching, in-day unplanned);
-    ``absence_rate`` is loss of contracted hours outside it (leave, long sickness): do not
-    count the same loss in both. ``schedule_efficiency`` (<= 1) is the share of scheduled
-    hours that land where the requirement is (shift patterns never fit the curve exactly).
-    Rounding happens once, here: ``fte_rounded`` = ceil(FTE) per group and period, the level
-    where people are scheduled; never sum rounded interval values. ``days`` = calendar days of
-    the period, or only those inside the data's date span for a partial edge period
-    (``complete`` False; one missing trailing day counts as a closed Sunday, not a gap).
+    FTE = paid hours / hours one FTE works on the period's open days.
+
+    One FTE's worked hours of a year (``worked_hours_per_year``: a number or a function of the
+    year; default ``contract_hours_per_week`` x 52.18 x (1 - ``absence_rate``)) are spread over
+    the site's open days of that year. A period's FTE is then the staff level its workload
+    needs, and a partial period (the data start or end inside it) is prorated by the open days
+    it covers (``complete`` False): the same staff gives the same FTE whatever the window.
+    Open days: ``open_weekdays`` (default: the weekdays the requirement shows), less
+    ``holiday_country``'s public holidays, plus any day the requirement shows open.
+    ``shrinkage`` is in-shift loss (breaks, training, coaching, in-day unplanned); leave,
+    public holidays and absence belong in the worked hours: do not count a loss twice.
+    ``schedule_efficiency`` (<= 1) is the share of scheduled hours that land where the
+    requirement is. Rounding happens once, here: ``fte_rounded`` = ceil(FTE) per group and
+    period, the level where people are scheduled; never sum rounded interval values.
     """
     if freq not in ("W", "ME"):
         raise ParameterError("freq", freq, '"W" (weeks ending Sunday) or "ME" (calendar months)')
@@ -784,21 +790,73 @@ def fte_rollup(requirements: pd.DataFrame, *, freq: str = "W", contract_hours_pe
     grouped = frame.groupby(keys, sort=True).agg(period_start=("period_start", "first"),
                                                  workload_hours=("agent_hours", "sum"),
                                                  peak_agents=("agents", "max")).reset_index()
+    per_day = _fte_hours_per_day(day, worked_hours_per_year, contract_hours_per_week, absence,
+                                 holiday_country, open_weekdays)
     first_day, last_day = day.min(), day.max()
+    cum_open = per_day["open"].cumsum()
+    cum_hours = per_day["fte_hours"].cumsum()
+
+    def _between(cum: pd.Series, lo: pd.Series, hi: pd.Series) -> np.ndarray:
+        upper = cum.reindex(hi).to_numpy()
+        lower = cum.reindex(lo - pd.Timedelta(days=1)).fillna(0).to_numpy()
+        return upper - lower
+
     start = grouped["period_start"].where(grouped["period_start"] > first_day, first_day)
     end = grouped["period"].where(grouped["period"] < last_day, last_day)
-    full_days = (grouped["period"] - grouped["period_start"]).dt.days + 1
-    covered = (end - start).dt.days + 1
-    # One uncovered trailing day is a closed day (Sunday), not a partial period.
-    grouped["complete"] = covered >= full_days - 1
-    grouped["days"] = np.where(grouped["complete"], full_days, covered)
+    full_open = _between(cum_open, grouped["period_start"], grouped["period"])
+    covered_open = _between(cum_open, start, end)
+    grouped["complete"] = covered_open >= full_open
+    grouped["days"] = (end - start).dt.days.to_numpy() + 1
+    grouped["open_days"] = covered_open.astype(np.int64)
+    grouped["open_days_in_period"] = full_open.astype(np.int64)
     grouped["paid_hours"] = grouped["workload_hours"] / (1 - shrink) / schedule_efficiency
-    available = contract_hours_per_week * grouped["days"] / 7.0 * (1 - absence)
-    grouped["fte"] = grouped["paid_hours"] / available
+    grouped["fte_hours"] = _between(cum_hours, start, end)
+    grouped["fte"] = grouped["paid_hours"] / grouped["fte_hours"]
     # round to 1e-9 first so binary noise (20.000000000000004) does not add a whole FTE
     grouped["fte_rounded"] = np.ceil(grouped["fte"].round(9)).astype(np.int64)
-    return grouped[[*by, "period", "period_start", "days", "complete", "workload_hours",
-                    "paid_hours", "fte", "fte_rounded", "peak_agents"]]
+    return grouped[[*by, "period", "period_start", "days", "open_days", "open_days_in_period",
+                    "complete", "workload_hours", "paid_hours", "fte_hours", "fte",
+                    "fte_rounded", "peak_agents"]]
+
+
+def _fte_hours_per_day(day: pd.Series, worked_hours_per_year, contract_hours_per_week,
+                       absence: float, holiday_country, open_weekdays) -> pd.DataFrame:
+    """Per calendar day of the years the data touch: open (0/1) and the hours one FTE works
+    on it (the year's worked hours spread evenly over the year's open days)."""
+    seen = pd.DatetimeIndex(day.unique())
+    years = range(int(seen.min().year), int(seen.max().year) + 1)
+    days = pd.date_range(f"{years[0]}-01-01", f"{years[-1]}-12-31", freq="D")
+    weekdays = (sorted(set(seen.day_of_week)) if open_weekdays is None
+                else [int(w) for w in open_weekdays])
+    closed = pd.DatetimeIndex([])
+    if holiday_country:
+        import holidays as holidays_pkg
+        try:
+            cal = holidays_pkg.country_holidays(holiday_country, years=list(years))
+        except NotImplementedError as exc:
+            raise ParameterError("holiday_country", holiday_country,
+                                 "a country code known to the holidays package, e.g. FR, MA, US, "
+                                 "or None") from exc
+        closed = pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in cal))
+    is_open = ((days.day_of_week.isin(weekdays) & ~days.isin(closed)) | days.isin(seen))
+    out = pd.DataFrame({"open": is_open.astype(np.int64)}, index=days)
+    if worked_hours_per_year is None:
+        def worked(_year):
+            return contract_hours_per_week * 365.2425 / 7 * (1 - absence)
+    elif callable(worked_hours_per_year):
+        worked = worked_hours_per_year
+    else:
+        def worked(_year):
+            return float(worked_hours_per_year)
+    per_open = {}
+    for y in years:
+        n_open = int(out.loc[str(y), "open"].sum())
+        hours = float(worked(y))
+        if not hours > 0:
+            raise ParameterError("worked_hours_per_year", hours, "hours > 0 for every year")
+        per_open[y] = hours / n_open if n_open else 0.0
+    out["fte_hours"] = out["open"] * out.index.year.map(per_open).to_numpy()
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -1263,11 +1321,13 @@ def plan_requirements(forecast: pd.DataFrame, history: pd.DataFrame, *, interval
                       shrinkage_planned=0.0, shrinkage_unplanned=0.0, recent_weeks=13,
                       sl_definition: str = "answered_of_offered") -> pd.DataFrame:
     """Interval requirements for a forecast: AHT from the history profile (queue x weekday x
-    slot), agents at the point forecast (Erlang A when ``patience_s`` is given, else C),
+    slot, or the forecast's own ``aht_s`` when no history is given), agents at the point forecast (Erlang A when ``patience_s`` is given, else C),
     the Erlang C answer alongside for comparison, scheduled agents after combined shrinkage.
     """
-    profile = aht_profile(history, recent_weeks=recent_weeks)
-    frame = apply_aht_profile(forecast, profile)
+    if history is None and "aht_s" in forecast.columns:
+        frame = forecast  # handle times given per interval (e.g. the call history itself)
+    else:
+        frame = apply_aht_profile(forecast, aht_profile(history, recent_weeks=recent_weeks))
     interval_s = float(interval_minutes) * 60.0
     shrink = combine_shrinkage(shrinkage_planned, shrinkage_unplanned)
     targets = {"sl_target": sl_target, "target_s": target_s, "max_occupancy": max_occupancy,

@@ -1,0 +1,125 @@
+"""The planning basis: one assumption set, overridable per location and site; FTE and seats."""
+
+import holidays
+import numpy as np
+import pandas as pd
+import pytest
+
+from toolkit import planning, staffing
+from toolkit.errors import ParameterError
+
+
+def test_defaults_and_in_shift_shrinkage():
+    basis = planning.load_basis()
+    assert basis.scope == "default"
+    assert basis.sl_definition in staffing.SL_DEFINITIONS
+    assert basis.shrinkage == pytest.approx(1 - (1 - 0.13) * (1 - 0.03))
+    assert set(basis.targets()) == {"sl_target", "target_s", "max_occupancy", "sl_definition"}
+    table = basis.table()
+    assert {"item", "value", "unit", "year", "flag", "source"} <= set(table.columns)
+    assert table["source"].notna().all() and "paid_time.FR.paid_leave_days" in set(table["item"])
+
+
+def test_french_worked_hours_by_hand():
+    # 35 h x 52.18 weeks, less 25 days leave and the public holidays on Mon-Fri, at 7 h a
+    # day, less 4 % absence.
+    basis = planning.load_basis()
+    weekday_holidays = sum(1 for d in holidays.France(years=2026) if d.weekday() < 5)
+    expected = (35 * 365.2425 / 7 - (25 + weekday_holidays) * 7) * (1 - 0.04)
+    assert basis.worked_hours("FR-REG", 2026) == pytest.approx(expected)
+    assert basis.worked_hours("FR-PAR", 2026) == pytest.approx(expected)
+    # about 1,590 h before absence: the ~1,607 h legal year, not 35 x 52 = 1,820
+    assert 1550 < expected / 0.96 < 1620
+    row = planning.paid_time_table(basis, ["FR-REG", "MA"], 2026).set_index("location")
+    assert row.loc["MA", "country"] == "MA" and row.loc["MA", "worked_hours"] > expected
+
+
+def test_six_day_and_half_day_weeks_count_saturday_holidays():
+    basis = planning.load_basis()
+    ma, mu = basis.paid_time("MA"), basis.paid_time("MU")
+    ma_days = [d.weekday() for d in holidays.Morocco(years=2026)]
+    assert ma.public_holidays(2026) == sum(1 for w in ma_days if w < 6)
+    mu_days = [d.weekday() for d in holidays.Mauritius(years=2026)]
+    assert mu.public_holidays(2026) == sum(1.0 if w < 5 else 0.5 if w == 5 else 0
+                                           for w in mu_days)
+
+
+def test_overrides_location_and_site():
+    over = {"shrinkage": {"planned_in_shift": 0.2},
+            "locations": {"MA": {"paid_time": {"paid_leave_days": 26}}},
+            "sites": {"ATLAS-CAS": {"service": {"patience_s": 300}}}}
+    default = planning.load_basis(over)
+    assert default.shrinkage_planned == 0.2
+    assert default.figures["shrinkage.planned_in_shift"]["flag"] == "override"
+    assert default.paid_time("MA").paid_leave_days == 18  # location block not applied
+    at_ma = planning.load_basis(over, location="MA", site="ATLAS-CAS")
+    assert at_ma.paid_time("MA").paid_leave_days == 26
+    assert at_ma.patience_s == 300 and at_ma.scope == "site ATLAS-CAS"
+    assert at_ma.paid_time("FR-REG").paid_leave_days == 25  # other countries untouched
+
+
+@pytest.mark.parametrize(("over", "match"), [
+    ({"shrinkage": {"planed_in_shift": 0.1}}, "planed_in_shift"),
+    ({"shrinkage": {"planned_in_shift": 1.2}}, r"shrinkage.planned_in_shift.*\[0, 1\)"),
+    ({"service": {"sl_definition": "answered"}}, "answered_of_offered"),
+    ({"paid_time": {"FR": {"contract_hours_per_week": 0}}}, "contract_hours_per_week"),
+    ({"paid_time": {"FR": {"working_days_per_week": 2}}}, "12 hours a day"),
+    ({"shrinkage": {"schedule_efficiency": 0}}, "schedule_efficiency"),
+])
+def test_bad_planning_values_name_the_figure(over, match):
+    with pytest.raises(ParameterError, match=match):
+        planning.load_basis(over)
+
+
+def test_unknown_location_lists_the_valid_ones():
+    with pytest.raises(ParameterError, match="FR-REG"):
+        planning.load_basis().paid_time("ATLANTIS")
+
+
+def _history(days=14, calls=20.0):
+    start = pd.Timestamp("2026-10-05")
+    stamps = [start + pd.Timedelta(days=d, hours=8, minutes=30 * k)
+              for d in range(days) if (start + pd.Timedelta(days=d)).day_of_week < 6
+              for k in range(24)]
+    ds = pd.DatetimeIndex(stamps).tz_localize("Europe/Paris")
+    return pd.DataFrame({"ds": ds, "queue": "care", "calls": calls, "aht_s": 300.0})
+
+
+def test_requirements_use_the_basis_and_patience_per_queue():
+    basis = planning.load_basis()
+    hist = _history()
+    plan = planning.requirements(hist, basis, patience_s={"care": 400.0})
+    assert len(plan) == len(hist) and (plan["patience_s"] == 400).all()
+    direct = staffing.required_agents(hist["calls"], hist["aht_s"], 1800, patience_s=400.0,
+                                      shrinkage=basis.shrinkage, **basis.targets())
+    np.testing.assert_array_equal(plan["agents"].to_numpy(), direct["agents"].to_numpy())
+    np.testing.assert_array_equal(plan["scheduled"].to_numpy(), direct["scheduled"].to_numpy())
+    fallback = planning.requirements(hist, basis, patience_s={"sales": 400.0})
+    assert (fallback["patience_s"] == basis.patience_s).all()
+    # a forecast takes its AHT from the history's profile: same calls, same agents
+    fc = hist[["ds", "queue"]].assign(yhat=hist["calls"])
+    from_fc = planning.requirements(fc, basis, history=hist, patience_s={"care": 400.0})
+    np.testing.assert_array_equal(from_fc["agents"].to_numpy(), plan["agents"].to_numpy())
+    with pytest.raises(ParameterError, match="history"):
+        planning.requirements(fc, basis)
+
+
+def test_fte_and_seats_from_the_same_plan():
+    basis = planning.load_basis()
+    plan = planning.requirements(_history(), basis)
+    monthly = planning.fte(plan, basis, location="FR-REG", freq="ME")
+    worked = basis.worked_hours("FR-REG", 2026)
+    expected_hours = (plan["agents"].sum() * 0.5 / (1 - basis.shrinkage)
+                      / basis.schedule_efficiency)
+    assert monthly["paid_hours"].sum() == pytest.approx(expected_hours)
+    # FTE hours: the year's worked hours over its open days (Mon-Sat less French holidays)
+    closed = {pd.Timestamp(d) for d in holidays.France(years=2026)}
+    open_2026 = sum(1 for d in pd.date_range("2026-01-01", "2026-12-31")
+                    if d.day_of_week < 6 and d not in closed)
+    assert monthly["fte_hours"].iloc[0] == pytest.approx(worked / open_2026 * 12)
+    moroccan = planning.fte(plan, basis, location="MA", freq="ME")
+    assert moroccan["fte"].iloc[0] < monthly["fte"].iloc[0]  # 44 h weeks: fewer FTE
+    s = planning.seats(plan, basis)
+    assert s["peak_scheduled"] == plan.groupby("ds")["scheduled"].sum().max()
+    assert s["seats"] == s["agent_seats"] + s["support_seats"]
+    assert s["support_seats"] == int(np.ceil(s["agent_seats"] * basis.support_positions_per_agent))

@@ -1,0 +1,409 @@
+"""The planning basis: one set of assumptions from calls to agents, FTE and seats.
+
+Forecast, staffing, sourcing and KPI notebooks read their service target, occupancy cap,
+shrinkage, schedule efficiency, paid time per FTE, seat ratios and fallback patience from
+``toolkit/reference/planning.yml`` through :func:`load_basis` — no notebook keeps its own copy.
+The same workload therefore gives the same FTE in every report.
+
+:func:`requirements` turns volumes (a forecast or the call history) into agents per interval
+with the staffing engine; :func:`fte` rolls agent-hours up to FTE with the basis's paid time;
+:func:`seats` sizes seats on the peak of concurrent scheduled agents.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from toolkit import refdata, staffing
+from toolkit.config import REFERENCE
+from toolkit.errors import ParameterError
+
+PLANNING_FILE = REFERENCE / "planning.yml"
+#: Average weeks in a calendar year (365.2425 / 7), for contract hours a year.
+WEEKS_PER_YEAR = 365.2425 / 7
+#: Fields of a paid-time block (per country, location or site).
+PAID_TIME_FIELDS = ("contract_hours_per_week", "working_days_per_week", "paid_leave_days",
+                    "absence_rate")
+_SECTIONS = ("service", "shrinkage", "seats")
+
+
+@dataclass(frozen=True)
+class PaidTime:
+    """What one FTE works in a year in one country: contract hours less leave, public holidays
+    on working days and absence."""
+
+    country: str
+    holiday_calendar: str | None
+    contract_hours_per_week: float
+    working_days_per_week: float
+    paid_leave_days: float
+    absence_rate: float
+
+    @property
+    def hours_per_day(self) -> float:
+        return self.contract_hours_per_week / self.working_days_per_week
+
+    def public_holidays(self, year: int) -> float:
+        """Public holidays falling on working days (Monday first; a half day counts half)."""
+        days = _holiday_weekdays(self.holiday_calendar, year)
+        full = int(self.working_days_per_week)
+        half = self.working_days_per_week - full
+        return float(sum(1.0 if wd < full else half if wd == full else 0.0 for wd in days))
+
+    def worked_hours(self, year: int) -> float:
+        """Hours one FTE works in ``year``: contract hours x weeks, less paid leave and public
+        holidays on working days, less absence."""
+        contract = self.contract_hours_per_week * WEEKS_PER_YEAR
+        off = (self.paid_leave_days + self.public_holidays(year)) * self.hours_per_day
+        return (contract - off) * (1.0 - self.absence_rate)
+
+    def breakdown(self, year: int) -> dict:
+        """The worked-hours arithmetic, for a report table."""
+        contract = self.contract_hours_per_week * WEEKS_PER_YEAR
+        leave = self.paid_leave_days * self.hours_per_day
+        holidays = self.public_holidays(year) * self.hours_per_day
+        absence = (contract - leave - holidays) * self.absence_rate
+        return {"country": self.country, "year": year, "contract_hours": contract,
+                "paid_leave_hours": leave, "public_holiday_hours": holidays,
+                "public_holidays": self.public_holidays(year), "absence_hours": absence,
+                "worked_hours": contract - leave - holidays - absence}
+
+
+def _holiday_weekdays(calendar: str | None, year: int) -> list[int]:
+    if not calendar:
+        return []
+    import holidays as holidays_pkg
+    try:
+        days = holidays_pkg.country_holidays(calendar, years=[year])
+    except NotImplementedError as exc:
+        raise ParameterError("holiday_calendar", calendar,
+                             "a country code known to the holidays package, e.g. FR, MA, MU") from exc
+    return [d.weekday() for d in days]
+
+
+@dataclass(frozen=True)
+class PlanningBasis:
+    """The assumptions, resolved for one scope (default, a location or a site).
+
+    ``figures`` keeps every figure with its unit, year, source and flag, for the report's
+    assumptions table (:meth:`table`).
+    """
+
+    sl_target: float
+    target_s: float
+    sl_definition: str
+    max_occupancy: float
+    patience_s: float
+    shrinkage_planned: float
+    shrinkage_unplanned: float
+    schedule_efficiency: float
+    seats_per_scheduled_agent: float
+    support_positions_per_agent: float
+    paid_time_by_country: Mapping[str, dict] = field(repr=False)
+    figures: Mapping[str, dict] = field(repr=False)
+    scope: str = "default"
+
+    @property
+    def shrinkage(self) -> float:
+        """In-shift shrinkage: planned, then unplanned loss of the time left."""
+        return staffing.combine_shrinkage(self.shrinkage_planned, self.shrinkage_unplanned)
+
+    def targets(self) -> dict:
+        """Keyword arguments for :func:`toolkit.staffing.required_agents`."""
+        return {"sl_target": self.sl_target, "target_s": self.target_s,
+                "max_occupancy": self.max_occupancy, "sl_definition": self.sl_definition}
+
+    def paid_time(self, location: str) -> PaidTime:
+        """Paid time of one FTE at ``location`` (a location id of locations.yaml, or a
+        country code for a country listed under ``paid_time``)."""
+        country, calendar = _location_country(location)
+        block = self.paid_time_by_country.get(country)
+        if block is None:
+            raise ParameterError("location", location,
+                                 f"a location whose country has paid time in planning.yml: "
+                                 f"{sorted(self.paid_time_by_country)}")
+        return PaidTime(country=country, holiday_calendar=calendar,
+                        **{k: float(refdata.value(block[k])) for k in PAID_TIME_FIELDS})
+
+    def worked_hours(self, location: str, year: int) -> float:
+        return self.paid_time(location).worked_hours(year)
+
+    def table(self) -> pd.DataFrame:
+        """Every planning figure with its unit, year, source and flag."""
+        rows = [{"item": path, "value": fig.get("value"), "unit": fig.get("unit"),
+                 "year": fig.get("year"), "flag": fig.get("flag"), "source": fig.get("source")}
+                for path, fig in self.figures.items()]
+        out = pd.DataFrame(rows)
+        out["value"] = out["value"].astype(str)
+        return out
+
+
+def _location_country(location: str) -> tuple[str, str | None]:
+    """(country, holiday calendar) of a location id; a bare country code maps to itself."""
+    locations = _locations()
+    if location in locations:
+        loc = locations[location]
+        return str(loc["country"]), loc.get("holiday_calendar")
+    if isinstance(location, str) and len(location) == 2 and location.isupper():
+        return location, location
+    raise ParameterError("location", location,
+                         f"a location id of toolkit/reference/locations.yaml: {sorted(locations)}"
+                         " (or a two-letter country code)")
+
+
+_LOCATIONS_CACHE: dict = {}
+
+
+def _locations() -> dict:
+    path = REFERENCE / "locations.yaml"
+    key = path.stat().st_mtime_ns
+    if _LOCATIONS_CACHE.get("key") != key:
+        _LOCATIONS_CACHE.update(key=key, value=refdata.read_yaml(path, "reference")["locations"])
+    return _LOCATIONS_CACHE["value"]
+
+
+def _fraction(path: str, v, *, low_open=False, high_open=True) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        f = float("nan")
+    ok = (f > 0 if low_open else f >= 0) and (f < 1 if high_open else f <= 1)
+    if not ok:
+        bounds = f"{'(' if low_open else '['}0, 1{')' if high_open else ']'}"
+        raise ParameterError(f"planning: {path}", v, f"a share in {bounds}")
+    return f
+
+
+def _positive(path: str, v) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        f = float("nan")
+    if not f > 0 or not np.isfinite(f):
+        raise ParameterError(f"planning: {path}", v, "a positive number")
+    return f
+
+
+def _non_negative(path: str, v) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        f = float("nan")
+    if not f >= 0 or not np.isfinite(f):
+        raise ParameterError(f"planning: {path}", v, "a number >= 0")
+    return f
+
+
+def _validate(raw: dict, scope: str) -> PlanningBasis:
+    s, k, seats = raw["service"], raw["shrinkage"], raw["seats"]
+    v = refdata.value
+    definition = v(s["sl_definition"])
+    if definition not in staffing.SL_DEFINITIONS:
+        raise ParameterError("planning: service.sl_definition", definition,
+                             f"one of {list(staffing.SL_DEFINITIONS)}")
+    for country, block in raw["paid_time"].items():
+        missing = [f for f in PAID_TIME_FIELDS if f not in block]
+        if missing:
+            raise ParameterError(f"planning: paid_time.{country}", sorted(block),
+                                 f"the fields {list(PAID_TIME_FIELDS)}")
+        where = f"paid_time.{country}"
+        hours = _positive(f"{where}.contract_hours_per_week", v(block["contract_hours_per_week"]))
+        days = _positive(f"{where}.working_days_per_week", v(block["working_days_per_week"]))
+        if days > 7 or hours / days > 12:
+            raise ParameterError(f"planning: {where}", f"{hours} h over {days} days",
+                                 "at most 7 working days and 12 hours a day")
+        leave = float(v(block["paid_leave_days"]))
+        if not 0 <= leave < 200:
+            raise ParameterError(f"planning: {where}.paid_leave_days", leave,
+                                 "working days of paid leave a year, 0 to 200")
+        _fraction(f"{where}.absence_rate", v(block["absence_rate"]))
+    figures = dict(refdata.walk_figures({sec: raw[sec] for sec in (*_SECTIONS, "paid_time")}))
+    return PlanningBasis(
+        sl_target=_fraction("service.sl_target", v(s["sl_target"]), low_open=True,
+                            high_open=False),
+        target_s=_non_negative("service.target_s", v(s["target_s"])),
+        sl_definition=definition,
+        max_occupancy=_fraction("service.max_occupancy", v(s["max_occupancy"]), low_open=True,
+                                high_open=False),
+        patience_s=_positive("service.patience_s", v(s["patience_s"])),
+        shrinkage_planned=_fraction("shrinkage.planned_in_shift", v(k["planned_in_shift"])),
+        shrinkage_unplanned=_fraction("shrinkage.unplanned_in_shift",
+                                      v(k["unplanned_in_shift"])),
+        schedule_efficiency=_fraction("shrinkage.schedule_efficiency",
+                                      v(k["schedule_efficiency"]), low_open=True,
+                                      high_open=False),
+        seats_per_scheduled_agent=_positive("seats.seats_per_scheduled_agent",
+                                            v(seats["seats_per_scheduled_agent"])),
+        support_positions_per_agent=_fraction("seats.support_positions_per_agent",
+                                              v(seats["support_positions_per_agent"])),
+        paid_time_by_country=raw["paid_time"], figures=figures, scope=scope)
+
+
+def load_basis(overrides: str | os.PathLike | Mapping | None = None, *,
+               location: str | None = None, site: str | None = None) -> PlanningBasis:
+    """The planning basis, with an analyst's overrides, for a location and/or a site.
+
+    Parameters
+    ----------
+    overrides : a YAML path or mapping with the structure of ``planning.yml``; unknown keys
+        are refused with the valid ones.
+    location : a location id (``FR-REG``, ``MA`` ...): its ``locations:`` block applies.
+    site : a site id (as in sites.csv): its ``sites:`` block applies last.
+    """
+    raw = refdata.read_yaml(PLANNING_FILE, "planning reference")
+    if overrides is not None:
+        data = (refdata.read_yaml(overrides, "planning_overrides")
+                if not isinstance(overrides, Mapping) else overrides)
+        extra = {key: data[key] for key in ("locations", "sites") if key in data}
+        raw = refdata.deep_merge(raw, {k: v for k, v in data.items() if k not in extra}, "",
+                                 what="planning overrides")
+        for key, blocks in extra.items():
+            if not isinstance(blocks, Mapping):
+                raise ParameterError(f"planning overrides: {key}", blocks,
+                                     "a mapping of id -> overrides")
+            raw[key] = {**(raw.get(key) or {}), **blocks}
+    scope = "default"
+    for key, ident in (("locations", location), ("sites", site)):
+        block = (raw.get(key) or {}).get(ident) if ident else None
+        if block:
+            body = {k: val for k, val in block.items() if k != "paid_time"}
+            raw = refdata.deep_merge(raw, body, "", what=f"planning {key}.{ident}")
+            if "paid_time" in block:
+                country = _location_country(location)[0] if location else None
+                if country is None:
+                    raise ParameterError(f"planning {key}.{ident}.paid_time", block["paid_time"],
+                                         "a location to apply the paid time to")
+                raw["paid_time"] = refdata.deep_merge(
+                    raw["paid_time"], {country: block["paid_time"]}, "paid_time",
+                    what=f"planning {key}.{ident}")
+            scope = f"{key[:-1]} {ident}"
+    return _validate(raw, scope)
+
+
+# --------------------------------------------------------------------------------------------
+# Volumes -> agents -> FTE -> seats
+# --------------------------------------------------------------------------------------------
+
+def requirements(volumes: pd.DataFrame, basis: PlanningBasis, *, history: pd.DataFrame | None = None,
+                 patience_s=None, interval_minutes: float | None = None,
+                 recent_weeks: int = 13) -> pd.DataFrame:
+    """Agents per interval for ``volumes`` under the basis (Erlang A with patience).
+
+    ``volumes`` is a forecast (``ds, queue, yhat``) or the call history (``ds, queue, calls,
+    aht_s``). A forecast takes its handle time from ``history``'s profile (queue x weekday x
+    slot); the history uses its own AHT (a queue's mean where an interval has none).
+    ``patience_s`` is a number or a mapping queue -> seconds (estimated from data); missing
+    queues take the basis's fallback. Returns the columns of
+    :func:`toolkit.staffing.plan_requirements` (``ds, queue, calls, aht_s, agents, scheduled,
+    binding, ...``) plus ``patience_s``.
+    """
+    frame = _volume_frame(volumes, history, recent_weeks)
+    if interval_minutes is None:
+        interval_minutes = staffing._interval_hours(
+            staffing._local_wall_time(frame["ds"]), None) * 60.0
+    patience = _patience_column(frame["queue"], patience_s, basis)
+    return staffing.plan_requirements(
+        frame.rename(columns={"calls": "yhat"}), None, interval_minutes=interval_minutes,
+        patience_s=patience, shrinkage_planned=basis.shrinkage_planned,
+        shrinkage_unplanned=basis.shrinkage_unplanned, **basis.targets()
+    ).assign(patience_s=patience)
+
+
+def _volume_frame(volumes: pd.DataFrame, history, recent_weeks: int) -> pd.DataFrame:
+    cols = set(volumes.columns)
+    if {"ds", "queue", "yhat"} <= cols:
+        if history is None and "aht_s" not in cols:
+            raise ParameterError("history", None,
+                                 "the call history (ds, queue, calls, aht_s) for the AHT profile "
+                                 "of a forecast")
+        frame = volumes[["ds", "queue", "yhat"]].rename(columns={"yhat": "calls"})
+        if "aht_s" in cols:
+            frame = frame.assign(aht_s=volumes["aht_s"].to_numpy())
+        else:
+            profile = staffing.aht_profile(history, recent_weeks=recent_weeks)
+            frame = staffing.apply_aht_profile(volumes, profile)
+            frame = frame[["ds", "queue", "yhat", "aht_s"]].rename(columns={"yhat": "calls"})
+    elif {"ds", "queue", "calls", "aht_s"} <= cols:
+        frame = volumes[["ds", "queue", "calls", "aht_s"]].copy()
+        fill = frame.groupby("queue")["aht_s"].transform("mean")
+        frame["aht_s"] = frame["aht_s"].fillna(fill).fillna(0.0)
+    else:
+        raise ParameterError("volumes", sorted(cols),
+                             "a forecast (ds, queue, yhat) or call history (ds, queue, calls, aht_s)")
+    frame["calls"] = frame["calls"].astype(float).clip(lower=0)
+    return frame.reset_index(drop=True)
+
+
+def _patience_column(queues: pd.Series, patience_s, basis: PlanningBasis) -> np.ndarray:
+    if patience_s is None:
+        return np.full(len(queues), basis.patience_s)
+    if isinstance(patience_s, Mapping | pd.Series):
+        mapped = queues.map(dict(patience_s)).astype(float)
+        return mapped.fillna(basis.patience_s).to_numpy()
+    return np.full(len(queues), _positive("patience_s", patience_s))
+
+
+def open_days(start, end, *, open_weekdays: Iterable[int], closed: Iterable = (),
+              seen: Iterable = ()) -> pd.DatetimeIndex:
+    """Days from ``start`` to ``end`` (inclusive) on which the site opens: an open weekday not
+    in ``closed`` (public holidays), or any day in ``seen`` (the data show it open)."""
+    days = pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), freq="D")
+    weekdays = set(int(w) for w in open_weekdays)
+    closed_days = pd.DatetimeIndex(pd.to_datetime(list(closed))).normalize()
+    seen_days = pd.DatetimeIndex(pd.to_datetime(list(seen))).normalize()
+    keep = (days.day_of_week.isin(list(weekdays)) & ~days.isin(closed_days)) | days.isin(seen_days)
+    return days[keep]
+
+
+def fte(plan: pd.DataFrame, basis: PlanningBasis, *, location: str, freq: str = "ME",
+        by: Iterable[str] = ("queue",), holiday_country: str | None = "FR",
+        agents_column: str = "agents") -> pd.DataFrame:
+    """FTE per period from interval requirements, with the basis's paid time at ``location``.
+
+    One FTE's worked hours of a year (:meth:`PaidTime.worked_hours`) are spread over the site's
+    open days of that year, so a period's FTE is the staff level its workload needs: a week
+    with a public holiday needs the same staff, and a partial period (the data start or end
+    inside it) is prorated by the open days it covers and flagged ``complete`` False. Open
+    days: the weekdays the requirement shows, less ``holiday_country``'s public holidays
+    (the customers' calendar the site opens on), plus any day the data show open.
+    """
+    paid = basis.paid_time(location)
+    return staffing.fte_rollup(
+        plan, freq=freq, shrinkage=basis.shrinkage,
+        schedule_efficiency=basis.schedule_efficiency, agents_column=agents_column, by=by,
+        worked_hours_per_year=paid.worked_hours, holiday_country=holiday_country)
+
+
+def seats(plan: pd.DataFrame, basis: PlanningBasis, *, scheduled_column: str = "scheduled"
+          ) -> dict:
+    """Seats for the requirement: the peak of concurrent scheduled agents (all queues at the
+    same interval) x seats per scheduled agent, plus support positions (team leaders, WFM, QA).
+
+    Seats are fixed capacity: sized on the peak, not on FTE, so they do not rise and fall with
+    each month's hours. Returns ``peak_scheduled``, ``agent_seats``, ``support_seats``,
+    ``seats`` and the ``peak_ds`` interval.
+    """
+    concurrent = plan.groupby("ds")[scheduled_column].sum()
+    if concurrent.empty:
+        return {"peak_scheduled": 0.0, "agent_seats": 0, "support_seats": 0, "seats": 0,
+                "peak_ds": None}
+    peak = float(concurrent.max())
+    agent_seats = int(np.ceil(round(peak * basis.seats_per_scheduled_agent, 9)))
+    support = int(np.ceil(round(agent_seats * basis.support_positions_per_agent, 9)))
+    return {"peak_scheduled": peak, "agent_seats": agent_seats, "support_seats": support,
+            "seats": agent_seats + support, "peak_ds": concurrent.idxmax()}
+
+
+def paid_time_table(basis: PlanningBasis, locations: Iterable[str], year: int) -> pd.DataFrame:
+    """Worked hours of one FTE per location: contract hours less leave, holidays, absence."""
+    rows = []
+    for loc in locations:
+        row = basis.paid_time(loc).breakdown(year)
+        rows.append({"location": loc, **row})
+    return pd.DataFrame(rows)
+
