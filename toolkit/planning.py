@@ -407,3 +407,81 @@ def paid_time_table(basis: PlanningBasis, locations: Iterable[str], year: int) -
         rows.append({"location": loc, **row})
     return pd.DataFrame(rows)
 
+
+
+# --------------------------------------------------------------------------------------------
+# Report period: which data a report for period P uses
+# --------------------------------------------------------------------------------------------
+
+def report_period(period) -> pd.Period:
+    """``"YYYY-MM"`` as a monthly Period (error names the parameter)."""
+    try:
+        return pd.Period(str(period), freq="M")
+    except (ValueError, TypeError) as exc:
+        raise ParameterError("period", period, 'a month "YYYY-MM", e.g. "2026-10"') from exc
+
+
+def staffing_month(period) -> pd.Period:
+    """The month a report for ``period`` staffs: the month after it (the forecast's first)."""
+    return report_period(period) + 1
+
+
+def workload_months(period, months: int = 12) -> pd.PeriodIndex:
+    """The months whose history sizes the business case: the ``months`` ending with ``period``."""
+    end = report_period(period)
+    return pd.period_range(end - (months - 1), end, freq="M")
+
+
+def _local_day(ds: pd.Series) -> pd.Series:
+    return staffing._local_wall_time(ds).dt.normalize()
+
+
+def until_period(frame: pd.DataFrame, period, *, column: str = "ds",
+                 what: str = "history") -> pd.DataFrame:
+    """Rows up to the end of ``period`` (site clock). A period the data do not reach, or that
+    ends before they start, stops with the data's span — never a silent copy of another month."""
+    p = report_period(period)
+    day = _local_day(frame[column])
+    first, last = day.min(), day.max()
+    if p.start_time > last or p.end_time < first:
+        raise ParameterError("period", str(p),
+                             f"a month the {what} covers ({first:%Y-%m-%d} to {last:%Y-%m-%d})")
+    return frame[(day <= p.end_time).to_numpy()].reset_index(drop=True)
+
+
+def in_month(frame: pd.DataFrame, month, *, column: str = "ds",
+             what: str = "forecast") -> pd.DataFrame:
+    """Rows of one month (site clock); a month the table does not cover stops with its span."""
+    m = report_period(month)
+    day = _local_day(frame[column])
+    keep = ((day >= m.start_time) & (day <= m.end_time)).to_numpy()
+    if not keep.any():
+        raise ParameterError("period", str(m - 1),
+                             f"a period whose next month the {what} covers (it covers "
+                             f"{day.min():%Y-%m-%d} to {day.max():%Y-%m-%d})")
+    return frame[keep].reset_index(drop=True)
+
+
+def window_text(frame: pd.DataFrame, *, column: str = "ds", label: str = "data") -> str:
+    """``"<label> from 2025-11-01 to 2026-10-31"`` for a report's first lines."""
+    day = _local_day(frame[column])
+    return f"{label} from {day.min():%Y-%m-%d} to {day.max():%Y-%m-%d}"
+
+
+def interval_minutes(frame: pd.DataFrame, column: str = "ds") -> float:
+    """The interval length in minutes of a table of interval starts (the smallest step)."""
+    minutes = staffing._interval_hours(staffing._local_wall_time(frame[column]), None) * 60.0
+    return int(minutes) if float(minutes).is_integer() else minutes
+
+
+def month_fte_total(monthly: pd.DataFrame, month) -> dict:
+    """Total FTE across queues for one month of an :func:`fte` table, with its coverage."""
+    m = report_period(month)
+    rows = monthly[monthly["period"].dt.to_period("M") == m]
+    if rows.empty:
+        raise ParameterError("month", str(m), "a month of the FTE table "
+                             f"({', '.join(sorted({str(p) for p in monthly['period'].dt.to_period('M')}))})")
+    return {"month": m, "fte": float(rows["fte"].sum()),
+            "open_days": int(rows["open_days"].max()),
+            "open_days_in_period": int(rows["open_days_in_period"].max()),
+            "complete": bool(rows["complete"].all())}
