@@ -1,8 +1,10 @@
-"""Cost of a contact centre by location x engagement form, over the contract, with its risk.
+"""What does each location x engagement form cost, month by month?
 
-The chain: interval volumes -> Erlang staffing (``toolkit.staffing``) -> productive hours and
-FTE per location -> cost lines per engagement form (who pays what) -> monthly cash flows ->
-TCO / NPV / break-even against in-house -> tornado, Monte Carlo, weighted decision matrix.
+The chain: interval volumes -> Erlang staffing (``workload``) -> productive hours and FTE per
+location -> cost lines per engagement form (who pays what) -> monthly cash flows
+(``monthly_costs``, ``scenario_costs``). ``finance`` turns them into TCO / NPV / break-even
+against in-house, ``uncertainty`` into tornado and Monte Carlo, ``decision`` into the
+weighted decision matrix.
 
 One engine serves every view. Each month's cost of a (location, form) is a linear combination
 of four cost drivers per location — payroll ``P`` (agent FTE x loaded wage, EUR), hires ``A``
@@ -14,9 +16,10 @@ as ``(draws, locations, months)`` arrays and contracts them with discount weight
 10,000 draws of every location x form over 60 months take well under two seconds.
 
 Calibration: agent wages are sector / agent anchors (FACTS 1.2) escalated with wage
-inflation, the legal minimum a floor (``wage_floor_check``); the labour share is agents'
-loaded pay over operating cost, as in FACTS 2's bottom-up formula; ``benchmark_checks``
-sets the model's outputs against the published price ratios and savings (FACTS 1.1).
+inflation, the legal minimum a floor (``checks.wage_floor_check``); the labour share is
+agents' loaded pay over operating cost, as in FACTS 2's bottom-up formula;
+``checks.benchmark_checks`` sets the model's outputs against the published price ratios
+and savings (FACTS 1.1).
 
 Money is in EUR, nominal, with figures escalated from their stated year to the contract start
 year (each output states that year). Reference figures live in ``toolkit/reference/*.yaml``;
@@ -27,300 +30,37 @@ from __future__ import annotations
 
 import copy
 import os
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from toolkit.config import REFERENCE, project_path
+from toolkit.config import project_path
+from toolkit.costs.reference import (
+    LABOUR_LINES,
+    LINES,
+    ONE_OFF_LINES,
+    PAYROLL_LINES,
+    _check_choice,
+    _is_figure,
+    _value,
+    load_reference,
+)
+from toolkit.costs.workload import (
+    _local_clock,
+    monthly_forecast_table,
+    read_monthly_forecast,
+    staffing_profile,
+)
 from toolkit.errors import ParameterError
 
-#: Cost lines, in waterfall order. ``overheads`` (HR, finance, site direction) is the
-#: bottom-up overhead line; ``provider_margin`` is explicit (cost-plus) or implied (rate card).
-LINES = ("agents", "supervision", "wfm_qa", "overheads", "recruitment", "training_attrition",
-         "premises", "it", "telephony_licences", "provider_margin", "governance", "transition",
-         "exit")
-#: The labour share's numerator, as in FACTS section 2's bottom-up formula
-#: (``price = gross x (1 + charges) / labour_share / (1 - shrinkage) x (1 + margin)``):
-#: agents' loaded pay. ``PAYROLL_LINES`` adds the people steering them (``payroll_share``;
-#: ~0.80 for French outsourcers, FACTS section 2).
-LABOUR_LINES = ("agents",)
-PAYROLL_LINES = ("agents", "supervision", "wfm_qa")
-#: One-off lines, left out of run-rate views. The labour share is payroll over operating cost
-#: (run cost without one-offs, provider margin and governance), as in FACTS section 2.
-ONE_OFF_LINES = ("transition", "exit")
-FORMS = ("INHOUSE", "FULL", "HOSTED", "INSOURCE", "BOT", "CAPTIVE")
 BILLING_BASES = ("per_productive_hour", "per_fte_month", "per_call", "per_minute", "cost_plus")
 METHODS = ("rate_card", "bottom_up")
-CRITERIA = ("cost", "data_transfer", "labour_law", "language_fit", "timezone_overlap",
-            "attrition", "social_acceptance")
 #: Drivers of the cost engine (see module docstring) and the constant driver for fixed sums.
 _DRIVERS = ("P", "A", "S", "R")
 _WEEKS_PER_MONTH = 52.1775 / 12
 _DAYS_PER_MONTH = 365.25 / 12
-#: Parameters that may be negative (currency drift, volume decline).
-_SIGNED_KEYS = {"drift", "volume_growth", "low"}
-
-
-# --------------------------------------------------------------------------------------------
-# Reference data: load, override, validate
-# --------------------------------------------------------------------------------------------
-
-def _safe_load(stream):
-    """``yaml.safe_load``, through libyaml's safe loader when built: the same objects,
-    about 10x faster on the reference files."""
-    if yaml.__with_libyaml__:
-        return yaml.load(stream, Loader=yaml.CSafeLoader)
-    return yaml.safe_load(stream)
-
-
-def _read_yaml(path: str | os.PathLike, parameter: str) -> dict:
-    p = project_path(path)
-    if not p.exists():
-        raise ParameterError(parameter, str(path), "an existing YAML file")
-    with open(p, encoding="utf-8") as fh:
-        data = _safe_load(fh) or {}
-    if not isinstance(data, dict):
-        raise ParameterError(parameter, str(path), "a YAML mapping at top level")
-    return data
-
-
-def _is_figure(node) -> bool:
-    return isinstance(node, dict) and "value" in node
-
-
-def _deep_merge(base: dict, override: Mapping, path: str) -> dict:
-    """Merge ``override`` into a copy of ``base``; unknown keys are refused with the valid ones.
-
-    A bare value given where the reference holds a figure replaces the figure's ``value`` and
-    marks it as an analyst override, keeping unit, year and currency.
-    """
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        where = f"{path}.{key}" if path else str(key)
-        if key not in merged:
-            raise ParameterError(f"overrides: {path or 'top level'}", key,
-                                 f"one of {sorted(map(str, merged))}")
-        current = merged[key]
-        if _is_figure(current) and not isinstance(value, Mapping):
-            merged[key] = {**current, "value": value, "source": f"analyst override "
-                           f"(reference: {current.get('value')!r}, {current.get('source')})",
-                           "flag": "override"}
-        elif isinstance(current, dict) and isinstance(value, Mapping):
-            merged[key] = _deep_merge(current, value, where)
-            if _is_figure(current) and "value" in value and "source" not in value:
-                merged[key]["flag"] = "override"
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-#: Parsed reference files, keyed by their modification times (callers get deep copies).
-_REFERENCE_CACHE: dict = {}
-
-
-def load_reference(overrides: str | os.PathLike | Mapping | None = None) -> dict:
-    """Reference data (locations, FX, defaults, forms) with the analyst's overrides merged in.
-
-    ``overrides`` is a YAML path or a mapping with the same structure as the reference files
-    (top-level keys ``fx_to_eur``, ``locations``, ``defaults``, ``risk_weights``, ``forms``).
-    """
-    files = [REFERENCE / name for name in ("locations.yaml", "cost_defaults.yaml",
-                                           "engagement_forms.yaml")]
-    key = tuple((str(f), f.stat().st_mtime_ns) for f in files)
-    if key not in _REFERENCE_CACHE:
-        merged = {}
-        for f in files:
-            merged.update(_read_yaml(f, "reference"))
-        _REFERENCE_CACHE.clear()
-        _REFERENCE_CACHE[key] = merged
-    ref = copy.deepcopy(_REFERENCE_CACHE[key])
-    if overrides is not None:
-        data = (_read_yaml(overrides, "overrides_path") if not isinstance(overrides, Mapping)
-                else overrides)
-        ref = _deep_merge(ref, data, "")
-    validate_reference(ref)
-    return ref
-
-
-def _walk_figures(node, path: str):
-    if _is_figure(node):
-        yield path, node
-        return
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk_figures(value, f"{path}.{key}" if path else str(key))
-
-
-def validate_reference(ref: dict) -> None:
-    """Refuse negative money or rates, currencies without an FX rate, bad payer codes."""
-    fx = ref.get("fx_to_eur", {})
-    for path, fig in _walk_figures(ref, ""):
-        for key in ("value", "low", "high"):
-            v = fig.get(key)
-            if isinstance(v, bool) or not isinstance(v, int | float):
-                continue
-            if v < 0 and key not in _SIGNED_KEYS and not path.endswith(tuple(_SIGNED_KEYS)):
-                raise ParameterError(path + (f".{key}" if key != "value" else ""), v,
-                                     "a value >= 0 (costs, rates and counts cannot be negative)")
-        currency = fig.get("currency")
-        if currency and not path.startswith("fx_to_eur") and currency not in fx:
-            raise ParameterError(f"{path}.currency", currency,
-                                 f"a currency with an FX rate in fx_to_eur: {sorted(fx)}")
-    for cur, fig in fx.items():
-        if not _is_figure(fig) or not fig["value"] or fig["value"] <= 0:
-            raise ParameterError(f"fx_to_eur.{cur}", fig, "a figure with a positive value")
-    for loc_id, loc in ref.get("locations", {}).items():
-        if loc.get("currency") not in fx:
-            raise ParameterError(f"locations.{loc_id}.currency", loc.get("currency"),
-                                 f"a currency with an FX rate in fx_to_eur: {sorted(fx)}")
-        if loc.get("tier") not in ("onshore", "nearshore", "offshore"):
-            raise ParameterError(f"locations.{loc_id}.tier", loc.get("tier"),
-                                 "one of ['nearshore', 'offshore', 'onshore']")
-    for form_id, form in ref.get("forms", {}).items():
-        for line, payer in form["payer"].items():
-            if line not in LINES or payer not in ("client", "provider", "none"):
-                raise ParameterError(f"forms.{form_id}.payer.{line}", payer,
-                                     f"lines {list(LINES)} with payer client, provider or none")
-        if form.get("where") not in ("any", "home_country", "abroad"):
-            raise ParameterError(f"forms.{form_id}.where", form.get("where"),
-                                 "one of ['abroad', 'any', 'home_country']")
-
-
-def _value(fig):
-    return fig["value"] if _is_figure(fig) else fig
-
-
-def _check_choice(parameter: str, values, valid: Sequence[str]) -> list[str]:
-    if isinstance(values, str):
-        values = [values]
-    values = list(values)
-    bad = [v for v in values if v not in valid]
-    if bad or not values:
-        raise ParameterError(parameter, bad[0] if bad else values, f"one or more of {list(valid)}")
-    return values
-
-
-# --------------------------------------------------------------------------------------------
-# Staffing: volumes -> productive hours per location and month of year
-# --------------------------------------------------------------------------------------------
-
-def _local_clock(ds) -> pd.Series:
-    """Timestamps as the site's wall-clock time (tz dropped after conversion, if any)."""
-    ds = pd.to_datetime(pd.Series(ds))
-    return ds.dt.tz_localize(None) if ds.dt.tz is not None else ds
-
-
-def demand_profile(volumes: pd.DataFrame) -> pd.DataFrame:
-    """Average day per (month of year, weekday, time slot, queue) over the last 12 months.
-
-    Staffing an average day per weekday and month (and multiplying by the number of such
-    days) keeps the intraday shape that drives Erlang requirements at ~1/4 of the rows.
-    Returns ``month, weekday, slot, queue, calls, aht_s, days, interval_s``.
-    """
-    missing = {"ds", "queue", "calls", "aht_s"} - set(volumes.columns)
-    if missing:
-        raise ParameterError("volumes", sorted(missing), "a table with ds, queue, calls, aht_s")
-    v = volumes[["ds", "queue", "calls", "aht_s"]].copy()
-    v["ds"] = _local_clock(v["ds"])
-    month = v["ds"].dt.to_period("M")
-    last = month.max()
-    v = v[month > last - 12]
-    deltas = np.diff(np.sort(v["ds"].drop_duplicates().to_numpy())).astype("timedelta64[s]")
-    positive = deltas[deltas > np.timedelta64(0, "s")]
-    interval_s = float(positive.min().astype(float)) if len(positive) else 1800.0
-    aht_fill = v.groupby("queue")["aht_s"].transform("mean")
-    v["aht_s"] = v["aht_s"].fillna(aht_fill).fillna(0.0)
-    v["month"] = v["ds"].dt.month
-    v["weekday"] = v["ds"].dt.day_of_week
-    v["slot"] = v["ds"].dt.hour * 60 + v["ds"].dt.minute
-    v["date"] = v["ds"].dt.date
-    v["work_s"] = v["calls"] * v["aht_s"]
-    keys = ["month", "weekday", "slot", "queue"]
-    g = v.groupby(keys, as_index=False).agg(calls=("calls", "sum"), work_s=("work_s", "sum"))
-    days = (v.drop_duplicates(["date"]).groupby(["month", "weekday"]).size()
-            .rename("days").reset_index())
-    g = g.merge(days, on=["month", "weekday"], how="left")
-    g["aht_s"] = np.where(g["calls"] > 0, g["work_s"] / g["calls"].where(g["calls"] > 0, 1), 0.0)
-    g["calls"] = g["calls"] / g["days"]
-    g["interval_s"] = interval_s
-    return g.drop(columns="work_s")
-
-
-def staffing_profile(volumes: pd.DataFrame, ref: dict | None = None,
-                     locations: Sequence[str] | None = None) -> pd.DataFrame:
-    """Productive hours, contacts and handled minutes per location and month of year.
-
-    The Erlang requirement (``toolkit.staffing.required_agents``) is computed once per
-    interval on the company's own traffic; each location's quality gap (AHT uplift, FCR gap
-    -> repeat contacts) is applied by the cost engine as a workload factor, so the same
-    profile serves the deterministic views, the tornado and the Monte Carlo draws.
-    Returns ``location, month, productive_hours, contacts, handled_contacts, handled_minutes``.
-    """
-    from toolkit import staffing  # imported here: the cost model also runs on a given profile
-
-    ref = ref or load_reference()
-    locations = _check_choice("locations", locations or list(ref["locations"]),
-                              list(ref["locations"]))
-    d = ref["defaults"]
-    prof = demand_profile(volumes)
-    calls, aht = prof["calls"].to_numpy(), prof["aht_s"].to_numpy()
-    agents = np.zeros(len(prof))
-    busy = calls > 0
-    if busy.any():
-        req = staffing.required_agents(
-            calls[busy], aht[busy], float(prof["interval_s"].iloc[0]),
-            sl_target=float(_value(d["sl_target"])), target_s=float(_value(d["target_s"])),
-            max_occupancy=float(_value(d["max_occupancy"])), shrinkage=0.0)
-        agents[busy] = np.asarray(req["agents"], dtype=float)
-    t = prof.assign(agent_h=agents * prof["interval_s"] / 3600 * prof["days"],
-                    demand=prof["calls"] * prof["days"],
-                    minutes=calls * aht / 60 * prof["days"])
-    by_month = t.groupby("month").agg(
-        productive_hours=("agent_h", "sum"), contacts=("demand", "sum"),
-        handled_contacts=("demand", "sum"), handled_minutes=("minutes", "sum")).reset_index()
-    out = pd.concat([by_month.assign(location=loc) for loc in locations], ignore_index=True)
-    return out[["location", "month", "productive_hours", "contacts", "handled_contacts",
-                "handled_minutes"]]
-
-
-def read_monthly_forecast(path: str | os.PathLike) -> pd.DataFrame:
-    """A monthly volume forecast: ``ds`` (month), ``yhat`` and optionally 80 % bounds.
-
-    Queues are summed. Returns ``month`` (Period), ``yhat``, ``cv`` (from the 80 % interval
-    when present, else NaN).
-    """
-    p = project_path(path)
-    if not p.exists():
-        raise ParameterError("forecast_path", str(path), "an existing CSV or Parquet file")
-    fc = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
-    return monthly_forecast_table(fc, parameter="forecast_path")
-
-
-def monthly_forecast_table(fc: pd.DataFrame, *, parameter: str = "forecast") -> pd.DataFrame:
-    """Sum a forecast (``ds, yhat[, yhat_lower_80, yhat_upper_80]``, any queues) by month.
-
-    Interval-level forecasts are summed too. Returns ``month, yhat, cv``.
-    """
-    if not {"ds", "yhat"} <= set(fc.columns):
-        raise ParameterError(parameter, sorted(fc.columns), "columns ds and yhat (monthly)")
-    ds = pd.to_datetime(fc["ds"].astype(str).str[:7], format="%Y-%m")
-    fc = fc.assign(month=ds.dt.to_period("M"))
-    agg = {"yhat": ("yhat", "sum")}
-    has_pi = {"yhat_lower_80", "yhat_upper_80"} <= set(fc.columns)
-    if has_pi:
-        agg |= {"lo": ("yhat_lower_80", "sum"), "hi": ("yhat_upper_80", "sum")}
-    out = fc.groupby("month").agg(**agg).reset_index()
-    # 80 % two-sided interval = +-1.2816 sd under normality. Summing bounds over queues and
-    # intervals treats their errors as perfectly correlated: a deliberately wide CV.
-    out["cv"] = ((out["hi"] - out["lo"]) / (2 * 1.2816 * out["yhat"])) if has_pi else np.nan
-    return out[["month", "yhat", "cv"]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -969,347 +709,9 @@ def _drivers(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, shocks: dict 
     return {"P": P, "A": A, "S": S, "R": R}
 
 
-def _discount(model: SourcingModel, tw: _Tweaks) -> np.ndarray:
-    rate = tw.discount_rate if tw.discount_rate is not None else model.discount_rate
-    return (1 + rate) ** (-(np.arange(model.months) + 1) / 12.0)
-
-
-def _monthly_array(model: SourcingModel, tw: _Tweaks | None = None):
-    """Deterministic monthly cost ``[location, form, line, month]`` in EUR plus quantities."""
-    tw = tw or _Tweaks()
-    la = _location_arrays(model, tw)
-    q = _base_quantities(model, la, tw)
-    price = _rate_card_price_eur(model, la, q, tw)
-    X = _drivers(model, la, q, tw, None, price)
-    X = {k: v[0] for k, v in X.items()}
-    X["one"] = np.ones((len(model.locations), model.months))
-    terms = _terms(model, la, q, tw)
-    L, F, T = len(model.locations), len(model.forms), model.months
-    cost = np.zeros((L, F, len(LINES), T))
-    for line_i, k, wname, coef in terms.items:
-        cost[:, :, line_i, :] += coef[:, :, None] * (terms.weights[wname] * X[k])[:, None, :]
-    return cost, q, la, price
-
-
 # --------------------------------------------------------------------------------------------
-# Public views
+# Engine: drawn shocks -> driver multipliers (the Monte Carlo's draws go through _drivers)
 # --------------------------------------------------------------------------------------------
-
-def npv(cashflows, rate: float, *, periods_per_year: int = 12) -> float:
-    """Net present value of end-of-period cash flows at an annual ``rate``.
-
-    ``npv([100, 100], 0.10, periods_per_year=1) == 100/1.1 + 100/1.21``.
-    """
-    cf = np.asarray(cashflows, dtype=float)
-    if rate <= -1:
-        raise ParameterError("rate", rate, "an annual discount rate above -1 (e.g. 0.08)")
-    return float(np.sum(cf * (1 + rate) ** (-(np.arange(len(cf)) + 1) / periods_per_year)))
-
-
-def break_even_month(option_costs, baseline_costs) -> float:
-    """First month (1-based) from which the cumulative saving against the baseline stays >= 0.
-
-    NaN when the option never pays back within the horizon.
-    """
-    saving = np.cumsum(np.asarray(baseline_costs, float) - np.asarray(option_costs, float))
-    negative = np.flatnonzero(saving < -1e-9)
-    if len(negative) == 0:
-        return 1.0
-    last_neg = negative[-1]
-    return float(last_neg + 2) if last_neg + 1 < len(saving) else float("nan")
-
-
-def monthly_costs(model: SourcingModel) -> pd.DataFrame:
-    """Tidy monthly cash flows: ``location, form, month, line, cost_eur`` (nominal EUR)."""
-    cost, *_ = _monthly_array(model)
-    months = pd.period_range(model.start, periods=model.months, freq="M").astype(str)
-    idx = pd.MultiIndex.from_product([model.locations, model.forms, LINES, months],
-                                     names=["location", "form", "line", "month"])
-    out = pd.DataFrame({"cost_eur": cost.reshape(-1)}, index=idx).reset_index()
-    out["feasible"] = [model.feasible(loc, f) for loc, f in zip(out["location"], out["form"],
-                                                                 strict=True)]
-    return out
-
-
-def scenario_costs(model: SourcingModel, *, methods: Sequence[str] | None = None) -> pd.DataFrame:
-    """Cost lines per location x form x contract year, total, cost per contact, labour share.
-
-    ``methods`` defaults to the model's method; pass ``("bottom_up", "rate_card")`` to get
-    both views. Money is nominal EUR escalated from each figure's year to the start year.
-    """
-    methods = _check_choice("methods", methods or [model.method], METHODS)
-    frames = []
-    for method in methods:
-        m = copy.copy(model)
-        m.method = method
-        cost, q, la, price = _monthly_array(m)
-        T = cost.shape[3]
-        years = np.arange(T) // 12
-        for y in np.unique(years):
-            sel = years == y
-            annual = cost[:, :, :, sel].sum(axis=3)
-            contacts = q["contacts"][:, sel].sum(axis=1)
-            fte = q["fte"][:, sel].mean(axis=1)
-            hours = q["hours"][:, sel].sum(axis=1)
-            for li_, loc in enumerate(model.locations):
-                for fi, form in enumerate(model.forms):
-                    row = {"location": loc, "form": form, "method": method,
-                           "billing_basis": model.billing_basis if method == "rate_card"
-                           else "cost_plus",
-                           "contract_year": int(y) + 1,
-                           "calendar_start": str(model.start + 12 * int(y))}
-                    row.update(dict(zip(LINES, annual[li_, fi], strict=True)))
-                    total = float(annual[li_, fi].sum())
-                    # Operating cost: run cost without one-offs, provider margin, governance.
-                    run = total - sum(row[k] for k in (*ONE_OFF_LINES, "provider_margin",
-                                                       "governance"))
-                    row.update(total_eur=total, contacts=float(contacts[li_]),
-                               cost_per_contact_eur=total / contacts[li_] if contacts[li_] else np.nan,
-                               labour_share=sum(row[k] for k in LABOUR_LINES) / run if run else np.nan,
-                               payroll_share=sum(row[k] for k in PAYROLL_LINES) / run if run else np.nan,
-                               fte=float(fte[li_]), productive_hours=float(hours[li_]),
-                               price_per_productive_hour_eur=float(price[li_]),
-                               currency="EUR", price_year=model.start_year,
-                               feasible=model.feasible(loc, form))
-                    frames.append(row)
-    return pd.DataFrame(frames)
-
-
-def labour_share_check(scenarios: pd.DataFrame, *, band: tuple[float, float] | None = None,
-                       tiers: Sequence[str] = ("onshore",), ref: dict | None = None,
-                       contract_year: int = 2) -> pd.DataFrame:
-    """Labour share (payroll / operating cost) of the feasible scenarios in ``tiers`` against a band.
-
-    The band defaults to ``labour_share_band`` (0.60-0.70: FACTS section 2 puts labour at
-    0.60-0.80 of operating cost). Year 2 is checked by default: a full run-rate year.
-    Returns one row per scenario with ``labour_share``, ``low``, ``high`` and ``ok``.
-    """
-    ref = ref or load_reference()
-    low, high = band or tuple(_value(ref["defaults"]["labour_share_band"]))
-    if not 0 <= low < high <= 1:
-        raise ParameterError("band", (low, high), "two shares 0 <= low < high <= 1")
-    tier = scenarios["location"].map(lambda x: ref["locations"][x]["tier"])
-    year = min(contract_year, int(scenarios["contract_year"].max()))
-    sel = scenarios[tier.isin(list(tiers)) & scenarios["feasible"]
-                    & (scenarios["contract_year"] == year)]
-    out = sel[["location", "form", "method", "contract_year", "labour_share"]].copy()
-    out["low"], out["high"] = low, high
-    out["ok"] = out["labour_share"].between(low, high)
-    return out.reset_index(drop=True)
-
-
-def wage_floor_check(model: SourcingModel) -> pd.DataFrame:
-    """Each location's agent wage against its statutory minimum, both at the start year.
-
-    Wages come from sector / agent anchors escalated with wage inflation; the legal
-    minimum (FACTS 1.3) is the floor they must clear. ``ok`` is False below the floor.
-    """
-    rows = []
-    for loc in model.locations:
-        L = model.ref["locations"][loc]
-        floor = L.get("minimum_wage")
-        if not _is_figure(floor):
-            continue
-        infl = float(_value(L["wage_inflation"]))
-        wage = _escalate(L["wage_basis"], infl, model.start_year)
-        minimum = _escalate(floor, infl, model.start_year)
-        rows.append({"location": loc, "currency": L["currency"], "year": model.start_year,
-                     "wage_gross_month": wage, "minimum_gross_month": minimum,
-                     "ratio_to_minimum": wage / minimum, "ok": wage >= minimum,
-                     "wage_source": L["wage_basis"].get("source")})
-    return pd.DataFrame(rows)
-
-
-#: Location ids the published ratios refer to (FACTS 1.1).
-_CHECK_LOCATIONS = {"paris": "FR-PAR", "regions": "FR-REG", "morocco": "MA",
-                    "maghreb": ("MA", "TN")}
-
-
-def _with_locations(model: SourcingModel, extra: Sequence[str],
-                    forms: Sequence[str] = ("INHOUSE", "FULL")) -> SourcingModel:
-    """A copy of the model that also covers ``extra`` locations and ``forms``.
-
-    The staffing profile is the company's own traffic, the same for every location (quality
-    gaps are applied by the engine), so a missing location reuses the baseline's rows.
-    """
-    m = copy.copy(model)
-    missing = [loc for loc in extra if loc in model.ref["locations"] and loc not in m.locations]
-    if missing:
-        base = model.profile[model.profile["location"] == model.baseline[0]]
-        m.profile = pd.concat([model.profile, *(base.assign(location=loc) for loc in missing)],
-                              ignore_index=True)
-        m.locations = [*model.locations, *missing]
-    m.forms = list(dict.fromkeys([*model.forms, *forms]))
-    return m
-
-
-def benchmark_checks(model: SourcingModel, *, methods: Sequence[str] = ("rate_card", "bottom_up"),
-                     contract_year: int = 2) -> pd.DataFrame:
-    """Does the model reproduce the published ratios (FACTS 1.1)? One row per check x method.
-
-    Computed from the model's own outputs (each method: market rate card, and bottom-up
-    provider cost + margin):
-
-    - Paris / regions provider price per productive hour (1.35-1.40, 2004, D);
-    - Morocco / France (regions) provider price (~0.5, 2004/2012, D);
-    - offshore Maghreb saving vs France: 1 - NPV(full outsourcing) / NPV(FR-REG in-house)
-      over the contract, for each Maghreb location of the shortlist (MA if none; 30-40 %, D);
-    - UK relative index, year-``contract_year`` cost of full outsourcing / in-house: on-shore
-      BPO (same location) 90-105 %; each near-shore location 55-75 %; each off-shore 35-55 %
-      of FR-REG in-house (E).
-
-    Tolerance reflects the flag: D (dated) and E (estimate) bands get +-0.10 (10 points for
-    shares; 0.10 for ratios), sourced current figures +-0.05. ``passed`` = within the band
-    widened by the tolerance; ``in_band`` = within the band itself.
-    """
-    methods = _check_choice("methods", methods, METHODS)
-    ref = model.ref
-    bands = ref.get("benchmarks", {})
-    need = [_CHECK_LOCATIONS["paris"], _CHECK_LOCATIONS["regions"], _CHECK_LOCATIONS["morocco"]]
-    m0 = _with_locations(model, need)
-    home = _CHECK_LOCATIONS["regions"]
-    tiers = {loc: ref["locations"][loc]["tier"] for loc in m0.locations}
-    rows = []
-
-    def add(key, option, method, value):
-        fig = bands[key]
-        low, high = (float(x) for x in fig["value"])
-        tol = 0.10 if fig.get("flag") in ("D", "E") else 0.05
-        rows.append({"check": key, "location": option.split(" ")[0], "option": option,
-                     "method": method, "model_value": value,
-                     "band_low": low, "band_high": high, "tolerance": tol,
-                     "in_band": bool(low <= value <= high),
-                     "passed": bool(low - tol <= value <= high + tol),
-                     "flag": fig.get("flag"), "year": fig.get("year"),
-                     "source": fig.get("source")})
-
-    for method in methods:
-        m = copy.copy(m0)
-        m.method = method
-        tw = _Tweaks()
-        la = _location_arrays(m, tw)
-        price = (_bottom_up_price_eur(m, la, tw) if method == "bottom_up"
-                 else _rate_card_price_eur(m, la, {}, tw))
-        p = dict(zip(m.locations, price, strict=True))
-        scen = scenario_costs(m)
-        year = min(contract_year, int(scen["contract_year"].max()))
-        total = scen[scen["contract_year"] == year].set_index(["location", "form"])["total_eur"]
-        npv_ = tco(m).set_index(["location", "form"])["npv_eur"]
-        add("paris_regions_price_ratio", f"{_CHECK_LOCATIONS['paris']} / {home} price",
-            method, p[_CHECK_LOCATIONS["paris"]] / p[home])
-        add("morocco_france_price_ratio", f"{_CHECK_LOCATIONS['morocco']} / {home} price",
-            method, p[_CHECK_LOCATIONS["morocco"]] / p[home])
-        for loc in [k for k in _CHECK_LOCATIONS["maghreb"] if k in model.locations] or ["MA"]:
-            add("maghreb_saving_vs_france", f"{loc} / FULL vs {home} / INHOUSE (NPV)", method,
-                1 - npv_[(loc, "FULL")] / npv_[(home, "INHOUSE")])
-        for loc in m.locations:
-            if tiers[loc] == "onshore":
-                add("onshore_bpo_index", f"{loc} / FULL vs {loc} / INHOUSE", method,
-                    total[(loc, "FULL")] / total[(loc, "INHOUSE")])
-        for loc in model.locations:
-            if tiers[loc] in ("nearshore", "offshore"):
-                add(f"{tiers[loc]}_index", f"{loc} / FULL vs {home} / INHOUSE", method,
-                    total[(loc, "FULL")] / total[(home, "INHOUSE")])
-    return pd.DataFrame(rows)
-
-
-def with_quality_gap(model: SourcingModel, *, fcr_home: float = 0.67, fcr_abroad: float = 0.50,
-                     aht_uplift: float | None = None,
-                     tiers: Sequence[str] = ("nearshore", "offshore")) -> SourcingModel:
-    """A copy of the model where sites in ``tiers`` resolve fewer contacts first time.
-
-    Defaults: FCR ~67 % on-shore vs ~50 % off-shore (FACTS 2, D/E): every unresolved
-    contact comes back, so off-shore sites handle 0.67 / 0.50 = 1.34 contacts per customer
-    contact. ``aht_uplift`` (share) optionally lengthens their calls too.
-    """
-    if not 0 < fcr_abroad <= fcr_home <= 1:
-        raise ParameterError("fcr_abroad", (fcr_home, fcr_abroad),
-                             "first-contact resolutions with 0 < fcr_abroad <= fcr_home <= 1")
-    _check_choice("tiers", tiers, ["onshore", "nearshore", "offshore"])
-    m = copy.copy(model)
-    m.ref = copy.deepcopy(model.ref)
-    d = m.ref["defaults"]
-    note = f"quality-gap scenario: FCR {fcr_home:.0%} at home vs {fcr_abroad:.0%} abroad"
-    d["fcr_baseline"].update(value=fcr_home, source=note, flag="override")
-    for tier in tiers:
-        d["fcr_gap"][tier].update(value=fcr_home - fcr_abroad, source=note, flag="override",
-                                  high=max(fcr_home - fcr_abroad,
-                                           float(d["fcr_gap"][tier].get("high", 0.0))))
-        if aht_uplift is not None:
-            d["aht_uplift"][tier].update(value=float(aht_uplift), source=note, flag="override",
-                                         high=max(float(aht_uplift),
-                                                  float(d["aht_uplift"][tier].get("high", 0.0))))
-    m.notes = [*model.notes, note]
-    return m
-
-
-def quality_gap_summary(model: SourcingModel, gap_model: SourcingModel,
-                        weights: Mapping[str, float] | None = None) -> tuple[str, pd.DataFrame]:
-    """Each feasible option's NPV and saving with and without a quality gap, and the new leader.
-
-    ``gap_model`` comes from ``with_quality_gap``. Returns a markdown summary (generated
-    from the numbers) and the table ``location, form, npv_eur, saving_pct, npv_gap_eur,
-    saving_gap_pct``.
-    """
-    base, gap = tco(model), tco(gap_model)
-    table = base[base["feasible"]][["location", "form", "npv_eur", "saving_pct"]].merge(
-        gap[["location", "form", "npv_eur", "saving_pct"]].rename(
-            columns={"npv_eur": "npv_gap_eur", "saving_pct": "saving_gap_pct"}),
-        on=["location", "form"]).sort_values("npv_gap_eur", ignore_index=True)
-    top = decision_matrix(model, base, weights, n_perturbations=200)[0].iloc[0]
-    top_gap = decision_matrix(gap_model, gap, weights, n_perturbations=200)[0].iloc[0]
-    row = table.set_index(["location", "form"]).loc[(top["location"], top["form"])]
-    label = f"{top['location']} / {top['form']}"
-    text = (f"With {gap_model.notes[-1].split(': ', 1)[-1]}, {label} saves "
-            f"{row['saving_gap_pct']:.0%} against in-house instead of {row['saving_pct']:.0%} "
-            f"({row['npv_gap_eur'] / 1e6:,.1f} M EUR NPV instead of {row['npv_eur'] / 1e6:,.1f} M). ")
-    new_label = f"{top_gap['location']} / {top_gap['form']}"
-    text += ("It stays first on the weighted criteria." if new_label == label
-             else f"{new_label} comes first on the weighted criteria instead.")
-    return text, table
-
-
-def tco(model: SourcingModel) -> pd.DataFrame:
-    """Contract TCO per location x form: nominal total, NPV, saving and break-even vs baseline."""
-    cost, q, la, _ = _monthly_array(model)
-    disc = _discount(model, _Tweaks())
-    monthly = cost.sum(axis=2)                                    # (L, F, T)
-    bl = (model.locations.index(model.baseline[0]), model.forms.index(model.baseline[1]))
-    base = monthly[bl]
-    base_npv = float((base * disc).sum())
-    rows = []
-    for li_, loc in enumerate(model.locations):
-        for fi, form in enumerate(model.forms):
-            flows = monthly[li_, fi]
-            value = float((flows * disc).sum())
-            rows.append({
-                "location": loc, "form": form, "feasible": model.feasible(loc, form),
-                "total_nominal_eur": float(flows.sum()), "npv_eur": value,
-                "baseline_npv_eur": base_npv, "saving_npv_eur": base_npv - value,
-                "saving_pct": (base_npv - value) / base_npv if base_npv else np.nan,
-                "break_even_month": break_even_month(flows, base),
-                "transition_eur": float(cost[li_, fi, LINES.index("transition")].sum()),
-                "exit_eur": float(cost[li_, fi, LINES.index("exit")].sum()),
-                "discount_rate": model.discount_rate, "months": model.months,
-                "currency": "EUR", "price_year": model.start_year})
-    return pd.DataFrame(rows)
-
-
-def _draw_shocks(model: SourcingModel, n_draws: int, seed: int, n_currencies: int,
-                 quality: bool = True) -> dict:
-    """Seeded standard-normal shocks, plus uniforms for the quality gaps (None = not drawn)."""
-    rng = np.random.default_rng(seed)
-    L, T = len(model.locations), model.months
-    out = {"wage": rng.standard_normal((n_draws, L)),
-           "fx": rng.standard_normal((n_draws, n_currencies, T)),
-           "aht": rng.standard_normal(n_draws), "aht_loc": rng.standard_normal((n_draws, L)),
-           "attrition": rng.standard_normal((n_draws, L)),
-           "volume": rng.standard_normal(n_draws)}
-    # Drawn last so that switching quality draws off leaves the other shocks unchanged.
-    u = rng.random((2, n_draws, L))
-    out["quality_aht"], out["quality_fcr"] = (u[0], u[1]) if quality else (None, None)
-    return out
-
 
 def _triangular(u: np.ndarray, low, mode, high) -> np.ndarray:
     """Inverse CDF of the triangular distribution (low, mode, high), vectorised over columns."""
@@ -1375,568 +777,83 @@ def _shock_factors(model: SourcingModel, la: dict, shocks: dict) -> dict:
             "qf": qf, "rf": rf}
 
 
-def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = None,
-            quality: bool = True):
-    """NPV draws ``(D, L, F)`` from the same cost terms as the deterministic views.
+# --------------------------------------------------------------------------------------------
+# Monthly cost arrays and the cost views
+# --------------------------------------------------------------------------------------------
 
-    Every driver is (deterministic base[l, t]) x (draw multiplier); the multiplier is volume
-    (D, T) x AHT (D, L) x wage-and-FX path (D, L, T) (x attrition (D, L) for hires); the
-    present values of all time weights of a driver come from one batched matrix product.
-    """
+def _discount(model: SourcingModel, tw: _Tweaks) -> np.ndarray:
+    rate = tw.discount_rate if tw.discount_rate is not None else model.discount_rate
+    return (1 + rate) ** (-(np.arange(model.months) + 1) / 12.0)
+
+
+def _monthly_array(model: SourcingModel, tw: _Tweaks | None = None):
+    """Deterministic monthly cost ``[location, form, line, month]`` in EUR plus quantities."""
     tw = tw or _Tweaks()
     la = _location_arrays(model, tw)
     q = _base_quantities(model, la, tw)
     price = _rate_card_price_eur(model, la, q, tw)
-    base = {k: v[0] for k, v in _drivers(model, la, q, tw, None, price).items()}
-    # The deterministic path already holds (1 + inflation)^t and (1 + drift)^t; divide them
-    # out so the draws' own paths replace them.
-    years = np.arange(model.months) / 12.0
-    det_w = np.log1p(la["infl"])[:, None] * years
-    det_fx = np.log1p(la["fx_drift"])[:, None] * years
-    shocks = _draw_shocks(model, n_draws, seed, len(la["currencies"]), quality)
-    f = _shock_factors(model, la, shocks)
+    X = _drivers(model, la, q, tw, None, price)
+    X = {k: v[0] for k, v in X.items()}
+    X["one"] = np.ones((len(model.locations), model.months))
     terms = _terms(model, la, q, tw)
-    disc = _discount(model, tw)
-    # Workload factors per driver (volume is in the paths): AHT x quality (AHT uplift and
-    # repeat contacts); an invoice per call follows the repeat contacts only.
-    workload = f["af"] * f["qf"]
-    factor = {"P": workload, "A": workload, "S": workload,
-              "R": f["rf"] if model.billing_basis == "per_call" else workload}
-    # Sum the coefficients of terms sharing a (driver, weight): a handful of keys remain.
-    coefs: dict = {}
-    for _line_i, k, wname, coef in terms.items:
-        coefs[(k, wname)] = coefs.get((k, wname), 0.0) + coef
-    keys = list(coefs)
-    # Wage x FX path relative to the deterministic one, (D, L, T), times the volume factor.
-    rel_w = f["log_w"] - det_w[None]
-    cur, pcur = la["cur_idx"], la["price_cur_idx"]
-    g_p = np.exp(rel_w + f["log_fx"][:, cur] - det_fx[cur][None])
-    g_p *= f["vf"][:, None, :]
-    g = {"P": g_p, "R": g_p}
-    differs = np.flatnonzero(cur != pcur)
-    if differs.size:
-        g_r = g_p.copy()
-        g_r[:, differs] = np.exp(rel_w[:, differs] + f["log_fx"][:, pcur[differs]]
-                                 - det_fx[pcur[differs]][None]) * f["vf"][:, None, :]
-        g["R"] = g_r
-    pv = {}
-    for src in ("P", "S", "R"):
-        names = sorted({w for k, w in keys if (k if k != "A" else "P") == src})
-        if not names:
-            continue
-        stack = np.stack([base[src] * terms.weights[w] * disc[None, :] for w in names])  # (W,L,T)
-        if src == "S":
-            res = np.einsum("dt,wlt->dlw", f["vf"], stack, optimize=True)
-        else:
-            # Batched over locations: (L, D, T) @ (L, T, W) -> (L, D, W).
-            res = np.matmul(g[src].transpose(1, 0, 2), stack.transpose(1, 2, 0)).transpose(1, 0, 2)
-        for i, w in enumerate(names):
-            pv[(src, w)] = res[:, :, i]
-    rows = []
-    for k, w in keys:
-        if k == "one":
-            v = np.broadcast_to((terms.weights[w] * disc[None, :]).sum(axis=1),
-                                (n_draws, len(model.locations)))
-        else:
-            v = pv[("P" if k == "A" else k, w)] * factor[k]
-            if k == "A":
-                # base["A"] = base["P"] x attrition / 12: swap in the drawn attrition.
-                v = v * f["attr"] / 12.0
-        rows.append(v)
-    return np.einsum("kdl,klf->dlf", np.stack(rows), np.stack([coefs[k] for k in keys]),
-                     optimize=True)
+    L, F, T = len(model.locations), len(model.forms), model.months
+    cost = np.zeros((L, F, len(LINES), T))
+    for line_i, k, wname, coef in terms.items:
+        cost[:, :, line_i, :] += coef[:, :, None] * (terms.weights[wname] * X[k])[:, None, :]
+    return cost, q, la, price
 
 
-def monte_carlo(model: SourcingModel, *, n_draws: int = 10_000, seed: int = 42,
-                volume_cv: float | None = None, draw_quality: bool = True,
-                return_draws: bool = False):
-    """P10/P50/P90 of contract NPV per location x form and the probability of beating the baseline.
-
-    Draws (seeded, common to all options): annual wage inflation per location, monthly FX
-    random walks per currency, AHT (business-wide and per location), attrition per location,
-    volume level (CV from the forecast interval if given, else ``volume_cv``: this argument,
-    or the ``volume_cv`` default), and — with ``draw_quality`` — each location's AHT uplift
-    and FCR gap (triangular over their reference ranges, mode = default).
-    ``return_draws`` also returns the (D, L, F) NPV draws.
-    """
-    if not isinstance(n_draws, int | np.integer) or n_draws < 100:
-        raise ParameterError("n_draws", n_draws, "an integer >= 100 (10,000 recommended)")
-    if volume_cv is not None:
-        if not 0 <= volume_cv < 1:
-            raise ParameterError("volume_cv", volume_cv, "a coefficient of variation in [0, 1)")
-        model = copy.copy(model)
-        model.volume_cv = np.full(model.months, float(volume_cv))
-    draws = _mc_npv(model, int(n_draws), int(seed), quality=draw_quality)
-    bl = draws[:, model.locations.index(model.baseline[0]), model.forms.index(model.baseline[1])]
-    p10, p50, p90 = np.percentile(draws, [10, 50, 90], axis=0)
-    beats = (draws < bl[:, None, None]).mean(axis=0)
-    rows = []
-    for li_, loc in enumerate(model.locations):
-        for fi, form in enumerate(model.forms):
-            rows.append({"location": loc, "form": form, "feasible": model.feasible(loc, form),
-                         "npv_p10_eur": p10[li_, fi], "npv_p50_eur": p50[li_, fi],
-                         "npv_p90_eur": p90[li_, fi], "npv_mean_eur": draws[:, li_, fi].mean(),
-                         "prob_beats_baseline": beats[li_, fi], "n_draws": int(n_draws),
-                         "seed": int(seed), "currency": "EUR", "price_year": model.start_year})
-    table = pd.DataFrame(rows)
-    return (table, draws) if return_draws else table
-
-
-def cumulative_fan(model: SourcingModel, options: Sequence[tuple[str, str]], *,
-                   n_draws: int = 2000, seed: int = 42,
-                   quantiles: Sequence[float] = (0.1, 0.5, 0.9),
-                   draw_quality: bool = True) -> pd.DataFrame:
-    """Quantiles of cumulative nominal cost by month for a few options (the TCO fan chart)."""
-    tw = _Tweaks()
-    la = _location_arrays(model, tw)
-    q = _base_quantities(model, la, tw)
-    price = _rate_card_price_eur(model, la, q, tw)
-    shocks = _draw_shocks(model, n_draws, seed, len(la["currencies"]), draw_quality)
-    X = _drivers(model, la, q, tw, shocks, price)
-    terms = _terms(model, la, q, tw)
-    months = pd.period_range(model.start, periods=model.months, freq="M").to_timestamp()
-    rows = []
-    for loc, form in options:
-        li_, fi = model.locations.index(loc), model.forms.index(form)
-        flows = np.zeros((n_draws, model.months))
-        for _line_i, k, wname, coef in terms.items:
-            if coef[li_, fi]:
-                w = terms.weights[wname][li_]
-                flows += coef[li_, fi] * w * (1.0 if k == "one" else X[k][:, li_, :])
-        cum = np.cumsum(flows, axis=1)
-        qs = np.quantile(cum, quantiles, axis=0)
-        for qi, qq in enumerate(quantiles):
-            rows.append(pd.DataFrame({"location": loc, "form": form, "month": months,
-                                      "quantile": qq, "cumulative_cost_eur": qs[qi]}))
-    return pd.concat(rows, ignore_index=True)
-
-
-# --------------------------------------------------------------------------------------------
-# Sensitivity, scoring, recommendation
-# --------------------------------------------------------------------------------------------
-
-def _tornado_ranges(model: SourcingModel) -> dict:
-    """Driver -> (label, low tweak, high tweak) from the reference ranges."""
-    d = model.ref["defaults"]
-    r = lambda key: (float(d[key].get("low", _value(d[key]))),  # noqa: E731
-                     float(d[key].get("high", _value(d[key]))))
-    r_margin = lambda key: (_margin(d, key, "low"), _margin(d, key, "high"))  # noqa: E731
-    out = {
-        "volume": ("volume level -/+15 %", _Tweaks(volume=0.85), _Tweaks(volume=1.15)),
-        "aht": ("AHT -/+10 %", _Tweaks(aht=0.90), _Tweaks(aht=1.10)),
-        "wage": ("wage level -/+10 %", _Tweaks(wage=0.90), _Tweaks(wage=1.10)),
-        "wage_inflation": ("wage inflation -/+2 pts/yr", _Tweaks(wage_inflation=-0.02),
-                           _Tweaks(wage_inflation=0.02)),
-        "fx": ("non-EUR currencies -/+15 % vs EUR", _Tweaks(fx=0.85), _Tweaks(fx=1.15)),
-        "attrition": ("attrition x0.6 / x1.6", _Tweaks(attrition=0.6), _Tweaks(attrition=1.6)),
-        "charges": ("employer charges -/+15 %", _Tweaks(charges=0.85), _Tweaks(charges=1.15)),
-        "price": ("rate-card price -/+15 %", _Tweaks(price=0.85), _Tweaks(price=1.15)),
-        "seat_cost": ("seat costs -/+25 %", _Tweaks(seat_cost=0.75), _Tweaks(seat_cost=1.25)),
-        "shrinkage": ("shrinkage {:.0%}-{:.0%}".format(*r("shrinkage")),
-                      _Tweaks(shrinkage=r("shrinkage")[0]), _Tweaks(shrinkage=r("shrinkage")[1])),
-        "margin": ("provider margins EU {:.0%}-{:.0%}, non-EU {:.0%}-{:.0%}".format(
-            *r_margin("eu"), *r_margin("non_eu")), _Tweaks(margin="low"), _Tweaks(margin="high")),
-        "quality": ("quality gap: AHT uplift and FCR gap at the top of their ranges",
-                    _Tweaks(), _Tweaks(quality="high")),
-        "governance": ("governance {:.0%}-{:.0%}".format(*r("governance_rate")),
-                       _Tweaks(governance=r("governance_rate")[0]),
-                       _Tweaks(governance=r("governance_rate")[1])),
-        "overheads": ("overheads {:.0%}-{:.0%}".format(*r("overhead_rate")),
-                      _Tweaks(overhead=r("overhead_rate")[0]), _Tweaks(overhead=r("overhead_rate")[1])),
-        "transition": ("transition one-offs -/+50 %", _Tweaks(transition=0.5),
-                       _Tweaks(transition=1.5)),
-        "exit": ("exit {:.0f}-{:.0f} months".format(*r("exit_months")),
-                 _Tweaks(exit_months=r("exit_months")[0]), _Tweaks(exit_months=r("exit_months")[1])),
-        "discount_rate": ("discount rate 4-12 %", _Tweaks(discount_rate=0.04),
-                          _Tweaks(discount_rate=0.12)),
-    }
+def monthly_costs(model: SourcingModel) -> pd.DataFrame:
+    """Tidy monthly cash flows: ``location, form, month, line, cost_eur`` (nominal EUR)."""
+    cost, *_ = _monthly_array(model)
+    months = pd.period_range(model.start, periods=model.months, freq="M").astype(str)
+    idx = pd.MultiIndex.from_product([model.locations, model.forms, LINES, months],
+                                     names=["location", "form", "line", "month"])
+    out = pd.DataFrame({"cost_eur": cost.reshape(-1)}, index=idx).reset_index()
+    out["feasible"] = [model.feasible(loc, f) for loc, f in zip(out["location"], out["form"],
+                                                                 strict=True)]
     return out
 
 
-def tornado(model: SourcingModel, location: str, form: str, *,
-            against: tuple[str, str] | None = None, _flows: dict | None = None) -> pd.DataFrame:
-    """One-way sensitivity of an option's NPV (or its NPV minus ``against``'s) to every driver.
+def scenario_costs(model: SourcingModel, *, methods: Sequence[str] | None = None) -> pd.DataFrame:
+    """Cost lines per location x form x contract year, total, cost per contact, labour share.
 
-    Each driver moves alone to its low and high value (ranges from the reference defaults);
-    rows are sorted by swing. With ``against``, ``flips`` says whether the move reverses
-    which of the two is cheaper.
+    ``methods`` defaults to the model's method; pass ``("bottom_up", "rate_card")`` to get
+    both views. Money is nominal EUR escalated from each figure's year to the start year.
     """
-    _check_choice("location", location, model.locations)
-    _check_choice("form", form, model.forms)
-    if against is not None:
-        _check_choice("against location", against[0], model.locations)
-        _check_choice("against form", against[1], model.forms)
-
-    # ``_flows`` (tweak -> monthly flows, discount) lets several tornados of one model share
-    # the cost runs: what_would_change tests the same tweaks against two rivals.
-    cache = {} if _flows is None else _flows
-
-    def metric(tw: _Tweaks) -> float:
-        key = repr(tw)
-        if key not in cache:
-            cost, *_ = _monthly_array(model, tw)
-            cache[key] = (cost.sum(axis=2), _discount(model, tw))
-        flows, disc = cache[key]
-        v = float((flows[model.locations.index(location), model.forms.index(form)] * disc).sum())
-        if against is not None:
-            v -= float((flows[model.locations.index(against[0]),
-                              model.forms.index(against[1])] * disc).sum())
-        return v
-
-    base = metric(_Tweaks())
-    rows = []
-    for name, (label, lo, hi) in _tornado_ranges(model).items():
-        v_lo, v_hi = metric(lo), metric(hi)
-        rows.append({"driver": name, "label": label, "low_eur": v_lo, "high_eur": v_hi,
-                     "base_eur": base, "swing_eur": abs(v_hi - v_lo),
-                     "flips": bool(against is not None and (np.sign(v_lo) != np.sign(base)
-                                                             or np.sign(v_hi) != np.sign(base)))})
-    out = pd.DataFrame(rows).sort_values("swing_eur", ascending=False, ignore_index=True)
-    out.attrs.update(location=location, form=form, against=against,
-                     metric="NPV difference (EUR)" if against else "NPV (EUR)")
-    return out
-
-
-def timezone_overlap(tz: str, *, opening: tuple[int, int] = (8, 20), site_tz: str = "Europe/Paris",
-                     local_day: tuple[int, int] = (7, 21), year: int = 2026) -> float:
-    """Share of the site's opening hours (Mon-Sat) falling inside the location's working day.
-
-    Averaged over a January and a July week so daylight-saving differences count.
-    """
-    src, dst = ZoneInfo(site_tz), ZoneInfo(tz)
-    inside = total = 0
-    for month in (1, 7):
-        day = datetime(year, month, 5, tzinfo=src)
-        for offset in range(7):
-            dt = day + timedelta(days=offset)
-            if dt.weekday() == 6:
-                continue
-            for half in range(opening[0] * 2, opening[1] * 2):
-                t = dt.replace(hour=half // 2, minute=30 * (half % 2)).astimezone(dst)
-                h = t.hour + t.minute / 60
-                inside += local_day[0] <= h < local_day[1]
-                total += 1
-    return inside / total
-
-
-def _check_weights(weights: Mapping | None, ref: dict) -> dict:
-    w = dict(weights if weights is not None else ref["risk_weights"])
-    bad = [k for k in w if k not in CRITERIA]
-    if bad:
-        raise ParameterError("risk_weights", bad[0], f"keys among {list(CRITERIA)}")
-    if any((not isinstance(v, int | float)) or v < 0 for v in w.values()):
-        raise ParameterError("risk_weights", w, "non-negative numbers")
-    total = sum(w.values())
-    if abs(total - 1) > 1e-6:
-        raise ParameterError("risk_weights", w, f"weights summing to 1 (they sum to {total:.4f}); "
-                             f"criteria: {list(CRITERIA)}")
-    return {k: float(w.get(k, 0.0)) for k in CRITERIA}
-
-
-def risk_scores(model: SourcingModel) -> pd.DataFrame:
-    """Qualitative criteria per feasible option, each scored 0-1 (1 = no concern)."""
-    ref, rows = model.ref, []
-    for loc, form in model.options:
-        if not model.feasible(loc, form):
-            continue
-        L, F = ref["locations"][loc], ref["forms"][form]
-        status = _value(L["eu_data_transfer"])
-        on_client_infra_home = (F["infrastructure"] == "client"
-                                and L["country"] == _value(ref["defaults"]["home_country"]))
-        transfer = 1.0 if status == "eu_member" or on_client_infra_home else (
-            0.7 if status == "adequacy" else 0.3)
-        langs = L["languages"]
-        lang = 1.0 if langs and langs[0] == model.language_market else (
-            0.8 if model.language_market in langs else 0.1)
-        rows.append({"location": loc, "form": form, "data_transfer": transfer,
-                     "labour_law": float(F.get("labour_law_score_abroad", F["labour_law_score"])
-                                         if L["country"] != _value(ref["defaults"]["home_country"])
-                                         else F["labour_law_score"]),
-                     "language_fit": lang,
-                     "timezone_overlap": timezone_overlap(L["timezone"]),
-                     "attrition": 1 - min(float(_value(L["attrition"])) / 0.6, 1.0),
-                     "social_acceptance": float(_value(L["social_acceptance"]))})
-    return pd.DataFrame(rows)
-
-
-def decision_matrix(model: SourcingModel, costs: pd.DataFrame | None = None,
-                    weights: Mapping[str, float] | None = None, *, n_perturbations: int = 2000,
-                    concentration: float = 30.0, seed: int = 0):
-    """Weighted score of every feasible option, and how robust the top rank is to the weights.
-
-    ``costs`` is a ``monte_carlo`` table (uses P50 NPV) or a ``tco`` table (uses NPV); cost
-    scores are cheapest / option (1 = cheapest). Weights (keys in ``CRITERIA``) must sum to 1.
-    Robustness: weights drawn from a Dirichlet centred on the given ones (``concentration``
-    sets the spread); ``top_share`` is the share of draws keeping each option on top.
-    Returns ``(table, robustness)`` where ``robustness`` has ``keeps_top`` (share).
-    """
-    w = _check_weights(weights, model.ref)
-    costs = costs if costs is not None else tco(model)
-    col = "npv_p50_eur" if "npv_p50_eur" in costs.columns else "npv_eur"
-    table = risk_scores(model).merge(costs[["location", "form", col]], on=["location", "form"])
-    table = table.rename(columns={col: "npv_eur"})
-    table["cost"] = table["npv_eur"].min() / table["npv_eur"]
-    crit = np.array(CRITERIA)
-    scores = table[list(crit)].to_numpy()
-    wv = np.array([w[c] for c in crit])
-    table["score"] = scores @ wv
-    # The non-cost criteria alone, re-weighted to sum to 1: the y axis of the risk matrix.
-    risk_w = np.where(crit == "cost", 0.0, wv)
-    table["risk_score"] = (scores @ risk_w / risk_w.sum()) if risk_w.sum() else np.nan
-    table = table.sort_values("score", ascending=False, ignore_index=True)
-    table["rank"] = np.arange(1, len(table) + 1)
-    rng = np.random.default_rng(seed)
-    active = wv > 0
-    draws = np.zeros((n_perturbations, len(wv)))
-    draws[:, active] = rng.dirichlet(wv[active] * concentration, size=n_perturbations)
-    top = np.argmax(table[list(crit)].to_numpy() @ draws.T, axis=0)
-    share = np.bincount(top, minlength=len(table)) / n_perturbations
-    table["top_share"] = share
-    robustness = {"keeps_top": float(share[0]), "n_perturbations": n_perturbations,
-                  "concentration": concentration, "weights": w}
-    return table, robustness
-
-
-def assumptions_table(model: SourcingModel) -> pd.DataFrame:
-    """Every reference figure the model used, with unit, year, currency, source and flag."""
-    rows = []
-    for loc in model.locations:
-        for key, fig in model.ref["locations"][loc].items():
-            if _is_figure(fig):
-                rows.append({"scope": loc, "item": key, **{k: fig.get(k) for k in
-                             ("value", "low", "high", "unit", "year", "currency", "flag",
-                              "source")}})
-    used = {model.ref["locations"][loc]["currency"] for loc in model.locations} | {"USD"}
-    for cur in sorted(used):
-        fig = model.ref["fx_to_eur"][cur]
-        rows.append({"scope": "FX", "item": cur, **{k: fig.get(k) for k in
-                     ("value", "unit", "year", "currency", "flag", "source")}})
-    for path, fig in _walk_figures(model.ref["defaults"], ""):
-        rows.append({"scope": "defaults", "item": path, **{k: fig.get(k) for k in
-                     ("value", "low", "high", "unit", "year", "currency", "flag", "source")}})
-    out = pd.DataFrame(rows)
-    out["value"] = out["value"].astype(str)
-    return out
-
-
-def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFrame,
-                   decision: pd.DataFrame, robustness: dict,
-                   checks: pd.DataFrame | None = None) -> str:
-    """The board-paper recommendation, written from the results (markdown).
-
-    With ``checks`` (``benchmark_checks``), says how many published ratios the model
-    reproduces and warns when the recommended location's cost sits outside them.
-    """
-    top = decision.iloc[0]
-    loc, form = top["location"], top["form"]
-    name_l = model.ref["locations"][loc]["name"]
-    name_f = model.ref["forms"][form]["name"]
-    t = tco_table.set_index(["location", "form"]).loc[(loc, form)]
-    m = mc.set_index(["location", "form"]).loc[(loc, form)]
-    bl = model.baseline
-    years = model.months // 12
-    runner = decision.iloc[1] if len(decision) > 1 else None
-    base_p50 = mc.set_index(["location", "form"]).loc[tuple(bl), "npv_p50_eur"]
-
-    def meur(x):
-        return f"{x / 1e6:,.1f} M EUR"
-
-    if (loc, form) == tuple(bl):
-        headline = (f"**Recommendation: keep the in-house operation ({name_l}).** No option "
-                    f"beats it on the weighted criteria.")
-    elif t["saving_pct"] < 0:
-        headline = (f"**Recommendation: {name_f} in {name_l} ({loc} / {form}).** It costs "
-                    f"{-t['saving_pct']:.0%} more than in-house over {years} years "
-                    f"({meur(t['npv_eur'])} against {meur(t['baseline_npv_eur'])} in present "
-                    f"value; cheaper in {m['prob_beats_baseline']:.0%} of "
-                    f"{int(m['n_draws']):,} simulations) but scores best once risks are "
-                    f"weighed.")
-    else:
-        headline = (f"**Recommendation: {name_f} in {name_l} ({loc} / {form}).** "
-                    f"Over {years} years it costs {meur(t['npv_eur'])} in present value at "
-                    f"the reference figures, against {meur(t['baseline_npv_eur'])} in-house: "
-                    f"a saving of {t['saving_pct']:.0%}. Over {int(m['n_draws']):,} "
-                    f"simulations of the uncertain drivers its median is "
-                    f"{meur(m['npv_p50_eur'])} (P10-P90 {meur(m['npv_p10_eur'])} - "
-                    f"{meur(m['npv_p90_eur'])}) against a median of {meur(base_p50)} in-house, "
-                    f"and it beats in-house in {m['prob_beats_baseline']:.0%} of them.")
-    be = t["break_even_month"]
-    lines = [headline,
-             "- Break-even against in-house: "
-             + (f"month {int(be)}." if np.isfinite(be) else "not within the contract."),
-             f"- Weighted score {top['score']:.2f}; the top rank holds in "
-             f"{robustness['keeps_top']:.0%} of random re-weightings of the criteria."]
-    if runner is not None:
-        lines.append(f"- Runner-up: {runner['location']} / {runner['form']} "
-                     f"(score {runner['score']:.2f}).")
-    cheapest = tco_table[tco_table["feasible"]].sort_values("npv_eur").iloc[0]
-    if (cheapest["location"], cheapest["form"]) != (loc, form):
-        lines.append(f"- Cheapest on cost alone: {cheapest['location']} / {cheapest['form']} "
-                     f"({meur(cheapest['npv_eur'])}), ranked lower on risk.")
-    if checks is not None and len(checks):
-        failed = checks[~checks["passed"]]
-        lines.append(f"- Published-ratio checks: {int(checks['passed'].sum())} of {len(checks)} "
-                     f"reproduced within tolerance"
-                     + ("." if failed.empty else "; outside: " + "; ".join(
-                         f"{r.option} [{r.method}] {r.model_value:.2f} vs {r.band_low:.2f}-"
-                         f"{r.band_high:.2f}" for r in failed.itertuples()) + "."))
-        own = checks[(checks["location"] == loc) & ~checks["in_band"]]
-        if len(own):
-            lines.append(f"- Caution: {loc}'s modelled cost is outside the published bands "
-                         f"({'; '.join(f'{r.check} {r.model_value:.2f} vs {r.band_low:.2f}-{r.band_high:.2f}' for r in own.drop_duplicates('check').itertuples())}): "
-                         f"ask for a local quote before relying on the saving.")
-    risks = model.ref["forms"][form].get("risks", [])
-    if risks:
-        lines.append("- Main risks of this form: " + "; ".join(r["text"] for r in risks[:3]) + ".")
-    lines.append(f"- Money in nominal EUR from {model.start_year}, discounted at "
-                 f"{model.discount_rate:.0%}; billing basis `{model.billing_basis}`, "
-                 f"method `{model.method}`.")
-    return "\n".join(lines)
-
-
-def observed_prices(reports: pd.DataFrame, sites: pd.DataFrame,
-                    model: SourcingModel | None = None, *, months: int = 12) -> pd.DataFrame:
-    """Price actually paid per billed hour and per contact at current provider sites.
-
-    ``reports`` / ``sites`` as read by ``toolkit.io.read_provider_reports`` / ``read_sites``;
-    the last ``months`` months count. With a model, the reference rate card of the same
-    location (EUR per productive hour at the contract start year) is set beside it: only
-    FULL sites compare like for like (hosted seats bill the seats alone; billed hours may be
-    logged rather than productive hours).
-    """
-    need = {"month", "site", "invoice_eur", "billed_hours", "contacts_handled"}
-    if need - set(reports.columns):
-        raise ParameterError("reports", sorted(need - set(reports.columns)),
-                             "provider reports read by toolkit.io.read_provider_reports")
-    r = reports.merge(sites[["site", "provider", "location", "engagement_form"]]
-                      .rename(columns={"provider": "provider_name"}), on="site", how="left")
-    period = pd.PeriodIndex(r["month"], freq="M")
-    r = r[period > period.max() - months]
-    g = (r.groupby(["site", "provider_name", "location", "engagement_form"], as_index=False)
-         .agg(invoice_eur=("invoice_eur", "sum"), billed_hours=("billed_hours", "sum"),
-              contacts=("contacts_handled", "sum"), first_month=("month", "min"),
-              last_month=("month", "max")))
-    g["eur_per_billed_hour"] = g["invoice_eur"] / g["billed_hours"]
-    g["eur_per_contact"] = g["invoice_eur"] / g["contacts"]
-    g["first_month"], g["last_month"] = g["first_month"].astype(str), g["last_month"].astype(str)
-    if model is not None:
-        known = [loc for loc in g["location"].unique() if loc in model.ref["locations"]]
-        sub = copy.copy(model)
-        sub.locations = known
-        tw = _Tweaks()
-        la = _location_arrays(sub, tw)
-        price = dict(zip(known, _rate_card_price_eur(sub, la, {}, tw), strict=True))
-        g["reference_eur_per_productive_hour"] = g["location"].map(price)
-        g["reference_year"] = model.start_year
-        g["ratio_observed_to_reference"] = (g["eur_per_billed_hour"]
-                                            / g["reference_eur_per_productive_hour"])
-        g["like_for_like"] = g["engagement_form"] == "FULL"
-    return g.rename(columns={"provider_name": "provider"})
-
-
-def cost_bridge_steps(scenarios: pd.DataFrame, option: tuple[str, str],
-                      baseline: tuple[str, str], *, contract_year: int = 2,
-                      method: str | None = None) -> tuple[float, pd.Series, float]:
-    """Baseline total, per-line differences (option - baseline) and option total for a year."""
-    s = scenarios[scenarios["contract_year"] == contract_year]
-    if method is not None:
-        s = s[s["method"] == method]
-    s = s.set_index(["location", "form"])
-    base, opt = s.loc[tuple(baseline)], s.loc[tuple(option)]
-    if isinstance(base, pd.DataFrame):
-        base, opt = base.iloc[0], opt.iloc[0]
-    steps = (opt[list(LINES)] - base[list(LINES)]).astype(float)
-    return float(base["total_eur"]), steps[steps.abs() > 0], float(opt["total_eur"])
-
-
-def what_would_change(model: SourcingModel, decision: pd.DataFrame,
-                      robustness: dict) -> tuple[str, pd.DataFrame]:
-    """Drivers whose plausible range reverses the choice against the runner-up and in-house.
-
-    Returns a markdown summary and the table of one-way tests (option NPV - rival NPV).
-    """
-    top = tuple(decision.iloc[0][["location", "form"]])
-    rivals = []
-    if len(decision) > 1:
-        rivals.append(("runner-up", tuple(decision.iloc[1][["location", "form"]])))
-    if top != tuple(model.baseline):
-        rivals.append(("in-house", tuple(model.baseline)))
-    frames, lines, flows = [], [], {}
-    for name, rival in rivals:
-        t = tornado(model, *top, against=rival, _flows=flows).assign(rival=f"{rival[0]} / {rival[1]}",
-                                                        rival_role=name)
-        frames.append(t)
-        flips = t[t["flips"]]
-        gap = -t["base_eur"].iloc[0]
-        if flips.empty:
-            lines.append(f"- Against the {name} ({rival[0]} / {rival[1]}): no single driver "
-                         f"within its range closes the {gap / 1e6:,.1f} M EUR NPV gap on cost.")
-        else:
-            lines.append(f"- Against the {name} ({rival[0]} / {rival[1]}), cost gap "
-                         f"{gap / 1e6:,.1f} M EUR NPV: " + "; ".join(flips["label"]) +
-                         " would reverse the cost ranking.")
-    lines.append(f"- Weights: the top rank survives {robustness['keeps_top']:.0%} of random "
-                 f"re-weightings of the criteria.")
-    switches = cost_weight_switches(decision, robustness["weights"])
-    here = robustness["weights"]["cost"]
-    below = switches[switches["cost_weight"] < here]
-    above = switches[switches["cost_weight"] > here]
-    if len(below):
-        w, opt = below.iloc[-1]["cost_weight"], below.iloc[-1]["top_before"]
-        lines.append(f"- With cost weighted below {w:.0%} (now {here:.0%}; the other criteria "
-                     f"keep their proportions) {opt} comes first.")
-    if len(above):
-        w, opt = above.iloc[0]["cost_weight"], above.iloc[0]["top_after"]
-        lines.append(f"- With cost weighted above {w:.0%}, {opt} comes first.")
-    lines.append("- Reference figures flagged D (dated) or G (unverified) drive the market "
-                 "prices and wages: replace them with quotes from the tender (overrides file).")
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return "\n".join(lines), table
-
-
-def cost_weight_switches(decision: pd.DataFrame, weights: Mapping[str, float], *,
-                         steps: int = 201) -> pd.DataFrame:
-    """Cost weights at which the top option changes, the other weights keeping their ratios.
-
-    Returns ``cost_weight`` (first weight of the new leader), ``top_before``, ``top_after``.
-    """
-    crit = list(CRITERIA)
-    w = np.array([float(weights.get(c, 0.0)) for c in crit])
-    others = np.where(np.array(crit) == "cost", 0.0, w)
-    others = others / others.sum() if others.sum() else others
-    grid = np.linspace(0, 1, steps)
-    scores = decision[crit].to_numpy()
-    is_cost = (np.array(crit) == "cost").astype(float)
-    tops = [int(np.argmax(scores @ (g * is_cost + (1 - g) * others))) for g in grid]
-    label = (decision["location"] + " / " + decision["form"]).to_numpy()
-    rows = [{"cost_weight": float(grid[i]), "top_before": label[tops[i - 1]],
-             "top_after": label[tops[i]]} for i in range(1, steps) if tops[i] != tops[i - 1]]
-    return pd.DataFrame(rows, columns=["cost_weight", "top_before", "top_after"])
-
-
-def scenarios_table(scenarios: pd.DataFrame, tco_table: pd.DataFrame, mc: pd.DataFrame,
-                    decision: pd.DataFrame) -> pd.DataFrame:
-    """One tidy table for the output file: yearly cost lines with TCO, risk and rank columns."""
-    keys = ["location", "form"]
-    out = scenarios.merge(tco_table.drop(columns=["feasible", "currency", "price_year"]),
-                          on=keys, how="left")
-    out = out.merge(mc[keys + ["npv_p10_eur", "npv_p50_eur", "npv_p90_eur",
-                               "prob_beats_baseline"]], on=keys, how="left")
-    crit = [c for c in (*CRITERIA, "risk_score", "score", "rank", "top_share")
-            if c in decision.columns and c != "cost"]
-    return out.merge(decision[keys + crit], on=keys, how="left")
-
-
-def write_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a table to Parquet atomically (temporary file in the same folder, then rename)."""
-    p = project_path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        table.to_parquet(tmp, index=False)
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return p
+    methods = _check_choice("methods", methods or [model.method], METHODS)
+    frames = []
+    for method in methods:
+        m = copy.copy(model)
+        m.method = method
+        cost, q, la, price = _monthly_array(m)
+        T = cost.shape[3]
+        years = np.arange(T) // 12
+        for y in np.unique(years):
+            sel = years == y
+            annual = cost[:, :, :, sel].sum(axis=3)
+            contacts = q["contacts"][:, sel].sum(axis=1)
+            fte = q["fte"][:, sel].mean(axis=1)
+            hours = q["hours"][:, sel].sum(axis=1)
+            for li_, loc in enumerate(model.locations):
+                for fi, form in enumerate(model.forms):
+                    row = {"location": loc, "form": form, "method": method,
+                           "billing_basis": model.billing_basis if method == "rate_card"
+                           else "cost_plus",
+                           "contract_year": int(y) + 1,
+                           "calendar_start": str(model.start + 12 * int(y))}
+                    row.update(dict(zip(LINES, annual[li_, fi], strict=True)))
+                    total = float(annual[li_, fi].sum())
+                    # Operating cost: run cost without one-offs, provider margin, governance.
+                    run = total - sum(row[k] for k in (*ONE_OFF_LINES, "provider_margin",
+                                                       "governance"))
+                    row.update(total_eur=total, contacts=float(contacts[li_]),
+                               cost_per_contact_eur=total / contacts[li_] if contacts[li_] else np.nan,
+                               labour_share=sum(row[k] for k in LABOUR_LINES) / run if run else np.nan,
+                               payroll_share=sum(row[k] for k in PAYROLL_LINES) / run if run else np.nan,
+                               fte=float(fte[li_]), productive_hours=float(hours[li_]),
+                               price_per_productive_hour_eur=float(price[li_]),
+                               currency="EUR", price_year=model.start_year,
+                               feasible=model.feasible(loc, form))
+                    frames.append(row)
+    return pd.DataFrame(frames)
