@@ -27,6 +27,16 @@ import numpy as np
 import pandas as pd
 
 from toolkit import costs
+from toolkit.costs.model import (
+    _base_quantities,
+    _discount,
+    _drivers,
+    _location_arrays,
+    _rate_card_price_eur,
+    _terms,
+    _Tweaks,
+)
+from toolkit.costs.uncertainty import _draw_shocks
 
 
 def flat_profile(locations) -> pd.DataFrame:
@@ -38,18 +48,18 @@ def flat_profile(locations) -> pd.DataFrame:
 
 def _inputs(model: costs.SourcingModel, n_draws: int, seed: int):
     """The reference inputs both peers start from (the same draws as ``monte_carlo``)."""
-    tw = costs._Tweaks()
-    la = costs._location_arrays(model, tw)
-    q = costs._base_quantities(model, la, tw)
-    price = costs._rate_card_price_eur(model, la, q, tw)
-    shocks = costs._draw_shocks(model, n_draws, seed, len(la["currencies"]))
-    return tw, la, q, price, shocks, costs._terms(model, la, q, tw), costs._discount(model, tw)
+    tw = _Tweaks()
+    la = _location_arrays(model, tw)
+    q = _base_quantities(model, la, tw)
+    price = _rate_card_price_eur(model, la, q, tw)
+    shocks = _draw_shocks(model, n_draws, seed, len(la["currencies"]))
+    return tw, la, q, price, shocks, _terms(model, la, q, tw), _discount(model, tw)
 
 
 def full_arrays(model: costs.SourcingModel, n_draws: int, seed: int) -> np.ndarray:
     """Peer: materialise every driver as (D, L, T), then contract term by term."""
     tw, la, q, price, shocks, terms, disc = _inputs(model, n_draws, seed)
-    X = costs._drivers(model, la, q, tw, shocks, price)
+    X = _drivers(model, la, q, tw, shocks, price)
     out = np.zeros((n_draws, len(model.locations), len(model.forms)))
     for _line, k, wname, coef in terms.items:
         w = terms.weights[wname] * disc[None, :]
@@ -65,7 +75,7 @@ def per_draw_loop(model: costs.SourcingModel, n_draws: int, seed: int) -> np.nda
     out = np.zeros((n_draws, len(model.locations), len(model.forms)))
     for d in range(n_draws):
         one = {k: v[d:d + 1] for k, v in shocks.items()}
-        X = {k: v[0] for k, v in costs._drivers(model, la, q, tw, one, price).items()}
+        X = {k: v[0] for k, v in _drivers(model, la, q, tw, one, price).items()}
         X["one"] = np.ones_like(X["P"])
         for _line, k, wname, coef in terms.items:
             out[d] += coef * ((terms.weights[wname] * X[k] * disc[None, :]).sum(axis=1))[:, None]

@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 
 from toolkit import costs
+from toolkit.costs.model import _DAYS_PER_MONTH, _WEEKS_PER_MONTH, _repeat_factor, _triangular
+from toolkit.costs.reference import _walk_figures
 from toolkit.errors import ParameterError
 
 FLAT = {"wage_inflation": {"value": 0.0}, "paid_hours_per_month": 100.0,
@@ -45,7 +47,7 @@ WFM = 0.05
 
 
 def _train() -> float:
-    return 6 / costs._WEEKS_PER_MONTH + 75 / costs._DAYS_PER_MONTH * 0.5
+    return 6 / _WEEKS_PER_MONTH + 75 / _DAYS_PER_MONTH * 0.5
 
 
 def flat_profile(locations=("FR-REG", "MA"), hours=1000.0) -> pd.DataFrame:
@@ -304,7 +306,7 @@ def test_holiday_calendar_codes_exist():
 
 def test_every_reference_figure_carries_its_metadata():
     ref = costs.load_reference()
-    for path, fig in costs._walk_figures(ref, ""):
+    for path, fig in _walk_figures(ref, ""):
         assert {"value", "unit", "year", "currency", "source", "flag"} <= set(fig), path
         assert fig["flag"] in (None, "D", "E", "G", "X"), path
     used = {loc["currency"] for loc in ref["locations"].values()}
@@ -554,10 +556,10 @@ def test_wages_clear_the_statutory_minimum():
 
 def test_repeat_factor_from_the_fcr_gap():
     # FCR 67 % -> 50 %: 1 / 0.50 contacts per issue against 1 / 0.67.
-    assert costs._repeat_factor(0.67, 0.17) == pytest.approx(0.67 / 0.50)
-    assert costs._repeat_factor(0.67, 0.0) == 1.0
+    assert _repeat_factor(0.67, 0.17) == pytest.approx(0.67 / 0.50)
+    assert _repeat_factor(0.67, 0.0) == 1.0
     with pytest.raises(ParameterError, match="fcr_gap"):
-        costs._repeat_factor(0.67, 0.70)
+        _repeat_factor(0.67, 0.70)
 
 
 def test_quality_gap_scenario_raises_offshore_workload_only():
@@ -589,10 +591,10 @@ def test_quality_draws_raise_the_expected_offshore_cost():
 
 def test_triangular_draws_respect_their_range_and_mode():
     u = np.linspace(0, 1, 10_001)[:, None]
-    x = costs._triangular(u, 0.0, 0.0, 0.3)
+    x = _triangular(u, 0.0, 0.0, 0.3)
     assert x.min() == pytest.approx(0.0) and x.max() == pytest.approx(0.3)
     assert x.mean() == pytest.approx(0.1, abs=1e-3)          # (low + mode + high) / 3
-    assert (costs._triangular(u, 0.2, 0.2, 0.2) == 0.2).all()
+    assert (_triangular(u, 0.2, 0.2, 0.2) == 0.2).all()
 
 
 def test_company_staff_abroad_carry_expatriate_managers_in_eur():

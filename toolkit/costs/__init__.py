@@ -1,0 +1,86 @@
+"""Cost of a contact centre by location x engagement form, over the contract, with its risk.
+
+One module per question, each building only on those above it:
+
+- ``reference``   — which figures? Reference YAML, analyst overrides, validation, the
+  assumptions table;
+- ``workload``    — how much work? Volumes -> productive hours, contacts, minutes per month;
+- ``model``       — what does each option cost? ``build_model`` and the cost engine (explained
+  in its docstring): monthly and yearly cost lines;
+- ``finance``     — what is it worth over the contract? NPV, TCO, break-even, cost bridge;
+- ``checks``      — does the model agree with the world? Labour share, wage floors,
+  published ratios, current invoices;
+- ``uncertainty`` — how sure are we? Monte Carlo, cumulative fan, tornado;
+- ``decision``    — which option, and what would change it? Risk scores, decision matrix,
+  recommendation, quality-gap scenario, output table.
+
+Every public name is re-exported here: ``from toolkit import costs; costs.build_model(...)``.
+"""
+
+from toolkit.costs.checks import (
+    benchmark_checks,
+    labour_share_check,
+    observed_prices,
+    wage_floor_check,
+)
+from toolkit.costs.decision import (
+    CRITERIA,
+    cost_weight_switches,
+    decision_matrix,
+    quality_gap_summary,
+    recommendation,
+    risk_scores,
+    scenarios_table,
+    timezone_overlap,
+    what_would_change,
+    with_quality_gap,
+    write_table,
+)
+from toolkit.costs.finance import break_even_month, cost_bridge_steps, npv, tco
+from toolkit.costs.model import (
+    BILLING_BASES,
+    METHODS,
+    SourcingModel,
+    build_model,
+    market_markups,
+    monthly_costs,
+    scenario_costs,
+)
+from toolkit.costs.reference import (
+    FORMS,
+    LABOUR_LINES,
+    LINES,
+    ONE_OFF_LINES,
+    PAYROLL_LINES,
+    assumptions_table,
+    load_reference,
+    validate_reference,
+)
+from toolkit.costs.uncertainty import cumulative_fan, monte_carlo, tornado
+from toolkit.costs.workload import (
+    demand_profile,
+    monthly_forecast_table,
+    read_monthly_forecast,
+    staffing_profile,
+)
+
+__all__ = [
+    # reference
+    "LINES", "LABOUR_LINES", "PAYROLL_LINES", "ONE_OFF_LINES", "FORMS",
+    "load_reference", "validate_reference", "assumptions_table",
+    # workload
+    "demand_profile", "staffing_profile", "read_monthly_forecast", "monthly_forecast_table",
+    # model
+    "BILLING_BASES", "METHODS", "SourcingModel", "build_model", "market_markups",
+    "monthly_costs", "scenario_costs",
+    # finance
+    "npv", "break_even_month", "tco", "cost_bridge_steps",
+    # checks
+    "labour_share_check", "wage_floor_check", "benchmark_checks", "observed_prices",
+    # uncertainty
+    "monte_carlo", "cumulative_fan", "tornado",
+    # decision
+    "CRITERIA", "timezone_overlap", "risk_scores", "decision_matrix", "recommendation",
+    "what_would_change", "cost_weight_switches", "with_quality_gap", "quality_gap_summary",
+    "scenarios_table", "write_table",
+]

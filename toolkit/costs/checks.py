@@ -1,0 +1,204 @@
+"""Does the model agree with the world?
+
+Labour share against its band, wages against the legal minimum, the published price ratios
+and savings (FACTS 1.1), and the prices current providers actually invoice.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import pandas as pd
+
+from toolkit.costs.finance import tco
+from toolkit.costs.model import (
+    METHODS,
+    SourcingModel,
+    _bottom_up_price_eur,
+    _escalate,
+    _location_arrays,
+    _rate_card_price_eur,
+    _Tweaks,
+    scenario_costs,
+)
+from toolkit.costs.reference import _check_choice, _is_figure, _value, load_reference
+from toolkit.errors import ParameterError
+
+
+def labour_share_check(scenarios: pd.DataFrame, *, band: tuple[float, float] | None = None,
+                       tiers: Sequence[str] = ("onshore",), ref: dict | None = None,
+                       contract_year: int = 2) -> pd.DataFrame:
+    """Labour share (payroll / operating cost) of the feasible scenarios in ``tiers`` against a band.
+
+    The band defaults to ``labour_share_band`` (0.60-0.70: FACTS section 2 puts labour at
+    0.60-0.80 of operating cost). Year 2 is checked by default: a full run-rate year.
+    Returns one row per scenario with ``labour_share``, ``low``, ``high`` and ``ok``.
+    """
+    ref = ref or load_reference()
+    low, high = band or tuple(_value(ref["defaults"]["labour_share_band"]))
+    if not 0 <= low < high <= 1:
+        raise ParameterError("band", (low, high), "two shares 0 <= low < high <= 1")
+    tier = scenarios["location"].map(lambda x: ref["locations"][x]["tier"])
+    year = min(contract_year, int(scenarios["contract_year"].max()))
+    sel = scenarios[tier.isin(list(tiers)) & scenarios["feasible"]
+                    & (scenarios["contract_year"] == year)]
+    out = sel[["location", "form", "method", "contract_year", "labour_share"]].copy()
+    out["low"], out["high"] = low, high
+    out["ok"] = out["labour_share"].between(low, high)
+    return out.reset_index(drop=True)
+
+
+def wage_floor_check(model: SourcingModel) -> pd.DataFrame:
+    """Each location's agent wage against its statutory minimum, both at the start year.
+
+    Wages come from sector / agent anchors escalated with wage inflation; the legal
+    minimum (FACTS 1.3) is the floor they must clear. ``ok`` is False below the floor.
+    """
+    rows = []
+    for loc in model.locations:
+        L = model.ref["locations"][loc]
+        floor = L.get("minimum_wage")
+        if not _is_figure(floor):
+            continue
+        infl = float(_value(L["wage_inflation"]))
+        wage = _escalate(L["wage_basis"], infl, model.start_year)
+        minimum = _escalate(floor, infl, model.start_year)
+        rows.append({"location": loc, "currency": L["currency"], "year": model.start_year,
+                     "wage_gross_month": wage, "minimum_gross_month": minimum,
+                     "ratio_to_minimum": wage / minimum, "ok": wage >= minimum,
+                     "wage_source": L["wage_basis"].get("source")})
+    return pd.DataFrame(rows)
+
+
+#: Location ids the published ratios refer to (FACTS 1.1).
+_CHECK_LOCATIONS = {"paris": "FR-PAR", "regions": "FR-REG", "morocco": "MA",
+                    "maghreb": ("MA", "TN")}
+
+
+def _with_locations(model: SourcingModel, extra: Sequence[str],
+                    forms: Sequence[str] = ("INHOUSE", "FULL")) -> SourcingModel:
+    """A copy of the model that also covers ``extra`` locations and ``forms``.
+
+    The staffing profile is the company's own traffic, the same for every location (quality
+    gaps are applied by the engine), so a missing location reuses the baseline's rows.
+    """
+    m = copy.copy(model)
+    missing = [loc for loc in extra if loc in model.ref["locations"] and loc not in m.locations]
+    if missing:
+        base = model.profile[model.profile["location"] == model.baseline[0]]
+        m.profile = pd.concat([model.profile, *(base.assign(location=loc) for loc in missing)],
+                              ignore_index=True)
+        m.locations = [*model.locations, *missing]
+    m.forms = list(dict.fromkeys([*model.forms, *forms]))
+    return m
+
+
+def benchmark_checks(model: SourcingModel, *, methods: Sequence[str] = ("rate_card", "bottom_up"),
+                     contract_year: int = 2) -> pd.DataFrame:
+    """Does the model reproduce the published ratios (FACTS 1.1)? One row per check x method.
+
+    Computed from the model's own outputs (each method: market rate card, and bottom-up
+    provider cost + margin):
+
+    - Paris / regions provider price per productive hour (1.35-1.40, 2004, D);
+    - Morocco / France (regions) provider price (~0.5, 2004/2012, D);
+    - offshore Maghreb saving vs France: 1 - NPV(full outsourcing) / NPV(FR-REG in-house)
+      over the contract, for each Maghreb location of the shortlist (MA if none; 30-40 %, D);
+    - UK relative index, year-``contract_year`` cost of full outsourcing / in-house: on-shore
+      BPO (same location) 90-105 %; each near-shore location 55-75 %; each off-shore 35-55 %
+      of FR-REG in-house (E).
+
+    Tolerance reflects the flag: D (dated) and E (estimate) bands get +-0.10 (10 points for
+    shares; 0.10 for ratios), sourced current figures +-0.05. ``passed`` = within the band
+    widened by the tolerance; ``in_band`` = within the band itself.
+    """
+    methods = _check_choice("methods", methods, METHODS)
+    ref = model.ref
+    bands = ref.get("benchmarks", {})
+    need = [_CHECK_LOCATIONS["paris"], _CHECK_LOCATIONS["regions"], _CHECK_LOCATIONS["morocco"]]
+    m0 = _with_locations(model, need)
+    home = _CHECK_LOCATIONS["regions"]
+    tiers = {loc: ref["locations"][loc]["tier"] for loc in m0.locations}
+    rows = []
+
+    def add(key, option, method, value):
+        fig = bands[key]
+        low, high = (float(x) for x in fig["value"])
+        tol = 0.10 if fig.get("flag") in ("D", "E") else 0.05
+        rows.append({"check": key, "location": option.split(" ")[0], "option": option,
+                     "method": method, "model_value": value,
+                     "band_low": low, "band_high": high, "tolerance": tol,
+                     "in_band": bool(low <= value <= high),
+                     "passed": bool(low - tol <= value <= high + tol),
+                     "flag": fig.get("flag"), "year": fig.get("year"),
+                     "source": fig.get("source")})
+
+    for method in methods:
+        m = copy.copy(m0)
+        m.method = method
+        tw = _Tweaks()
+        la = _location_arrays(m, tw)
+        price = (_bottom_up_price_eur(m, la, tw) if method == "bottom_up"
+                 else _rate_card_price_eur(m, la, {}, tw))
+        p = dict(zip(m.locations, price, strict=True))
+        scen = scenario_costs(m)
+        year = min(contract_year, int(scen["contract_year"].max()))
+        total = scen[scen["contract_year"] == year].set_index(["location", "form"])["total_eur"]
+        npv_ = tco(m).set_index(["location", "form"])["npv_eur"]
+        add("paris_regions_price_ratio", f"{_CHECK_LOCATIONS['paris']} / {home} price",
+            method, p[_CHECK_LOCATIONS["paris"]] / p[home])
+        add("morocco_france_price_ratio", f"{_CHECK_LOCATIONS['morocco']} / {home} price",
+            method, p[_CHECK_LOCATIONS["morocco"]] / p[home])
+        for loc in [k for k in _CHECK_LOCATIONS["maghreb"] if k in model.locations] or ["MA"]:
+            add("maghreb_saving_vs_france", f"{loc} / FULL vs {home} / INHOUSE (NPV)", method,
+                1 - npv_[(loc, "FULL")] / npv_[(home, "INHOUSE")])
+        for loc in m.locations:
+            if tiers[loc] == "onshore":
+                add("onshore_bpo_index", f"{loc} / FULL vs {loc} / INHOUSE", method,
+                    total[(loc, "FULL")] / total[(loc, "INHOUSE")])
+        for loc in model.locations:
+            if tiers[loc] in ("nearshore", "offshore"):
+                add(f"{tiers[loc]}_index", f"{loc} / FULL vs {home} / INHOUSE", method,
+                    total[(loc, "FULL")] / total[(home, "INHOUSE")])
+    return pd.DataFrame(rows)
+
+
+def observed_prices(reports: pd.DataFrame, sites: pd.DataFrame,
+                    model: SourcingModel | None = None, *, months: int = 12) -> pd.DataFrame:
+    """Price actually paid per billed hour and per contact at current provider sites.
+
+    ``reports`` / ``sites`` as read by ``toolkit.io.read_provider_reports`` / ``read_sites``;
+    the last ``months`` months count. With a model, the reference rate card of the same
+    location (EUR per productive hour at the contract start year) is set beside it: only
+    FULL sites compare like for like (hosted seats bill the seats alone; billed hours may be
+    logged rather than productive hours).
+    """
+    need = {"month", "site", "invoice_eur", "billed_hours", "contacts_handled"}
+    if need - set(reports.columns):
+        raise ParameterError("reports", sorted(need - set(reports.columns)),
+                             "provider reports read by toolkit.io.read_provider_reports")
+    r = reports.merge(sites[["site", "provider", "location", "engagement_form"]]
+                      .rename(columns={"provider": "provider_name"}), on="site", how="left")
+    period = pd.PeriodIndex(r["month"], freq="M")
+    r = r[period > period.max() - months]
+    g = (r.groupby(["site", "provider_name", "location", "engagement_form"], as_index=False)
+         .agg(invoice_eur=("invoice_eur", "sum"), billed_hours=("billed_hours", "sum"),
+              contacts=("contacts_handled", "sum"), first_month=("month", "min"),
+              last_month=("month", "max")))
+    g["eur_per_billed_hour"] = g["invoice_eur"] / g["billed_hours"]
+    g["eur_per_contact"] = g["invoice_eur"] / g["contacts"]
+    g["first_month"], g["last_month"] = g["first_month"].astype(str), g["last_month"].astype(str)
+    if model is not None:
+        known = [loc for loc in g["location"].unique() if loc in model.ref["locations"]]
+        sub = copy.copy(model)
+        sub.locations = known
+        tw = _Tweaks()
+        la = _location_arrays(sub, tw)
+        price = dict(zip(known, _rate_card_price_eur(sub, la, {}, tw), strict=True))
+        g["reference_eur_per_productive_hour"] = g["location"].map(price)
+        g["reference_year"] = model.start_year
+        g["ratio_observed_to_reference"] = (g["eur_per_billed_hour"]
+                                            / g["reference_eur_per_productive_hour"])
+        g["like_for_like"] = g["engagement_form"] == "FULL"
+    return g.rename(columns={"provider_name": "provider"})

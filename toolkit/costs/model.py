@@ -1,0 +1,859 @@
+"""What does each location x engagement form cost, month by month?
+
+The chain: interval volumes -> Erlang staffing (``workload``) -> productive hours and FTE per
+location -> cost lines per engagement form (who pays what) -> monthly cash flows
+(``monthly_costs``, ``scenario_costs``). ``finance`` turns them into TCO / NPV / break-even
+against in-house, ``uncertainty`` into tornado and Monte Carlo, ``decision`` into the
+weighted decision matrix.
+
+One engine serves every view. Each month's cost of a (location, form) is a linear combination
+of four cost drivers per location — payroll ``P`` (agent FTE x loaded wage, EUR), hires ``A``
+(``P`` x attrition / 12), FTE-months at EUR prices ``S`` (seats, and the EUR costs that do
+not follow local wages: expatriate managers, governance abroad) and the rate-card invoice
+``R`` — with coefficients set by the who-pays matrix. The deterministic views evaluate the
+drivers once; the Monte Carlo draws them (wages, FX, AHT, attrition, volume, quality gaps)
+as ``(draws, locations, months)`` arrays and contracts them with discount weights, so
+10,000 draws of every location x form over 60 months take well under two seconds.
+
+Calibration: agent wages are sector / agent anchors (FACTS 1.2) escalated with wage
+inflation, the legal minimum a floor (``checks.wage_floor_check``); the labour share is
+agents' loaded pay over operating cost, as in FACTS 2's bottom-up formula;
+``checks.benchmark_checks`` sets the model's outputs against the published price ratios
+and savings (FACTS 1.1).
+
+Money is in EUR, nominal, with figures escalated from their stated year to the contract start
+year (each output states that year). Reference figures live in ``toolkit/reference/*.yaml``;
+analysts override any of them with a YAML file (``overrides``).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from toolkit.config import project_path
+from toolkit.costs.reference import (
+    LABOUR_LINES,
+    LINES,
+    ONE_OFF_LINES,
+    PAYROLL_LINES,
+    _check_choice,
+    _is_figure,
+    _value,
+    load_reference,
+)
+from toolkit.costs.workload import (
+    _local_clock,
+    monthly_forecast_table,
+    read_monthly_forecast,
+    staffing_profile,
+)
+from toolkit.errors import ParameterError
+
+BILLING_BASES = ("per_productive_hour", "per_fte_month", "per_call", "per_minute", "cost_plus")
+METHODS = ("rate_card", "bottom_up")
+#: Drivers of the cost engine (see module docstring) and the constant driver for fixed sums.
+_DRIVERS = ("P", "A", "S", "R")
+_WEEKS_PER_MONTH = 52.1775 / 12
+_DAYS_PER_MONTH = 365.25 / 12
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class SourcingModel:
+    """Everything the cost views need: reference data, staffing profile and contract terms."""
+
+    ref: dict
+    profile: pd.DataFrame
+    locations: list[str]
+    forms: list[str]
+    start: pd.Period
+    months: int
+    billing_basis: str
+    method: str
+    discount_rate: float
+    baseline: tuple[str, str]
+    language_market: str
+    volume_index: np.ndarray
+    volume_cv: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def start_year(self) -> int:
+        return int(self.start.year)
+
+    @property
+    def options(self) -> list[tuple[str, str]]:
+        return [(loc, form) for loc in self.locations for form in self.forms]
+
+    def feasible(self, location: str, form: str) -> bool:
+        """INHOUSE/INSOURCE need the company's own site (home country); CAPTIVE/BOT are abroad."""
+        where = self.ref["forms"][form]["where"]
+        home = self.ref["locations"][location]["country"] == _value(
+            self.ref["defaults"]["home_country"])
+        return where == "any" or (where == "home_country") == home
+
+
+def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
+                profile: pd.DataFrame | None = None,
+                locations: Sequence[str] | None = None,
+                forms: Sequence[str] = ("INHOUSE", "FULL", "HOSTED", "INSOURCE"),
+                contract_years: int = 5, start: str | None = None,
+                billing_basis: str = "per_productive_hour", method: str = "rate_card",
+                discount_rate: float = 0.08, overrides=None,
+                forecast: pd.DataFrame | str | os.PathLike | None = None,
+                baseline: tuple[str, str] = ("FR-REG", "INHOUSE"),
+                language_market: str = "FR") -> SourcingModel:
+    """Assemble a sourcing model from volumes (or a ready staffing profile) and parameters.
+
+    Parameters
+    ----------
+    volumes : tidy ``ds, queue, calls, aht_s`` table or a path read by ``toolkit.io.read_volumes``.
+    profile : a ``staffing_profile`` table, instead of volumes (tests, what-ifs).
+    contract_years : 3 to 5 (months = 12 x years), starting the month after the history
+        unless ``start`` ("YYYY-MM") says otherwise.
+    billing_basis : how the provider bills: per productive hour, FTE month, call, minute, or
+        ``cost_plus`` (bottom-up cost + margin).
+    method : ``rate_card`` (market price per billing unit) or ``bottom_up`` (cost + margin).
+    forecast : monthly forecast (``ds, yhat[, yhat_lower_80, yhat_upper_80]``) setting the
+        volume path and, from its intervals, the volume uncertainty.
+    baseline : the (location, form) every option is compared with.
+    """
+    ref = load_reference(overrides)
+    valid_locs = list(ref["locations"])
+    locations = _check_choice("locations", locations or ["FR-REG", "FR-PAR", "PT", "MA", "TN",
+                                                          "SN", "MU", "MG"], valid_locs)
+    forms = _check_choice("forms", forms, list(ref["forms"]))
+    _check_choice("billing_basis", billing_basis, BILLING_BASES)
+    _check_choice("method", method, METHODS)
+    if not isinstance(contract_years, int | np.integer) or not 1 <= contract_years <= 10:
+        raise ParameterError("contract_years", contract_years, "an integer from 1 to 10 (3-5 usual)")
+    if not 0 <= discount_rate < 1:
+        raise ParameterError("discount_rate", discount_rate, "an annual rate in [0, 1), e.g. 0.08")
+    _check_choice("baseline location", baseline[0], valid_locs)
+    _check_choice("baseline form", baseline[1], list(ref["forms"]))
+    # The baseline is evaluated with every option (common random numbers in Monte Carlo).
+    locations = list(dict.fromkeys([*locations, baseline[0]]))
+    forms = list(dict.fromkeys([*forms, baseline[1]]))
+    last_month = None
+    if profile is None:
+        if volumes is None:
+            raise ParameterError("volumes", None, "a volumes table or path, or a profile table")
+        if not isinstance(volumes, pd.DataFrame):
+            from toolkit import io
+            volumes = io.read_volumes(project_path(volumes))
+        profile = staffing_profile(volumes, ref, locations)
+        last_month = _local_clock(volumes["ds"]).max().to_period("M")
+    else:
+        missing = set(locations) - set(profile["location"])
+        if missing:
+            raise ParameterError("profile", sorted(missing), "a profile row set for every location")
+    if start is not None:
+        start_p = pd.Period(start, freq="M")
+    elif last_month is not None:
+        start_p = pd.Period(last_month.to_timestamp(), freq="M") + 1
+    else:
+        start_p = pd.Period("2027-01", freq="M")
+    months = 12 * int(contract_years)
+    d = ref["defaults"]
+    contract = pd.period_range(start_p, periods=months, freq="M")
+    growth = float(_value(d["volume_growth"]))
+    volume_index = (1 + growth) ** (np.arange(months) / 12.0)
+    volume_cv = np.full(months, float(_value(d["volume_cv"])))
+    notes = []
+    if forecast is not None:
+        if not isinstance(forecast, pd.DataFrame):
+            fc = read_monthly_forecast(forecast)
+        elif {"month", "yhat", "cv"} <= set(forecast.columns):
+            fc = forecast
+        else:
+            fc = monthly_forecast_table(forecast)
+        base = (profile[profile["location"] == locations[0]].set_index("month")["contacts"])
+        by_month = fc.set_index("month")
+        for i, m in enumerate(contract):
+            hits = [m] + [m - 12 * k for k in range(1, 6)]
+            hit = next((h for h in hits if h in by_month.index), None)
+            if hit is not None and base.get(m.month, 0) > 0:
+                volume_index[i] = by_month.loc[hit, "yhat"] / base[m.month]
+                cv = by_month.loc[hit, "cv"]
+                if np.isfinite(cv):
+                    volume_cv[i] = cv
+        notes.append("volumes follow the monthly forecast; months beyond it repeat its last year")
+    return SourcingModel(ref=ref, profile=profile, locations=locations, forms=forms,
+                         start=start_p, months=months, billing_basis=billing_basis,
+                         method=method, discount_rate=float(discount_rate),
+                         baseline=tuple(baseline), language_market=language_market,
+                         volume_index=volume_index, volume_cv=volume_cv, notes=notes)
+
+
+# --------------------------------------------------------------------------------------------
+# Engine: per-location arrays, cost-line coefficients, drivers
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class _Tweaks:
+    """Multipliers / replacements used by the tornado (1.0 / None = reference value)."""
+
+    volume: float = 1.0
+    aht: float = 1.0
+    wage: float = 1.0
+    wage_inflation: float = 0.0       # added to every location's rate
+    fx: float = 1.0                   # applied to non-EUR currencies
+    attrition: float = 1.0
+    charges: float = 1.0
+    price: float = 1.0
+    seat_cost: float = 1.0
+    margin: str | None = None         # "low" / "high": every market's margin at that end
+    quality: str | None = None        # "high": every tier's AHT uplift and FCR gap at range high
+    governance: float | None = None
+    shrinkage: float | None = None
+    overhead: float | None = None
+    discount_rate: float | None = None
+    exit_months: float | None = None
+    transition: float = 1.0
+
+
+def _escalate(fig, rate: float, to_year: int) -> float:
+    return float(fig["value"]) * (1 + rate) ** (to_year - int(fig.get("year") or to_year))
+
+
+def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
+    """Per-location parameters at the contract start year (arrays of length L)."""
+    ref, y0 = model.ref, model.start_year
+    fx, d = ref["fx_to_eur"], ref["defaults"]
+    locs = [ref["locations"][k] for k in model.locations]
+    infl = np.array([_value(loc["wage_inflation"]) for loc in locs], float) + tw.wage_inflation
+    nonlab = float(_value(d["non_labour_inflation"]))
+    cur = [loc["currency"] for loc in locs]
+    currencies = list(dict.fromkeys(["EUR", *cur, "USD"]))
+    fx0 = np.array([fx[c]["value"] for c in currencies], float)
+    fx0 = np.where(np.array(currencies) == "EUR", 1.0, fx0 * tw.fx)
+    drift = np.array([fx[c].get("drift", 0.0) for c in currencies], float)
+    vol = np.array([fx[c].get("volatility", 0.0) for c in currencies], float)
+    gross = np.array([_escalate(loc["wage_basis"], i, y0) for loc, i in zip(locs, infl, strict=True)])
+    charges = np.array([_value(loc["employer_charges"]) for loc in locs], float) * tw.charges
+    price_cur, price = [], []
+    for loc, i in zip(locs, infl, strict=True):
+        fig = loc.get("price_per_productive_hour")
+        price_cur.append(fig["currency"] if fig else "EUR")
+        # Prices quoted in the local currency follow local wages; prices in EUR/USD follow
+        # EUR-zone inflation (a 2012 EUR price is not indexed on MAD wages).
+        rate = i if fig and fig["currency"] == loc["currency"] else nonlab
+        price.append(_escalate(fig, rate, y0) if fig else np.nan)
+    shrink = float(tw.shrinkage if tw.shrinkage is not None else _value(d["shrinkage"]))
+    tiers = [loc["tier"] for loc in locs]
+    home_ok = np.array([loc["country"] == _value(d["home_country"]) for loc in locs])
+    margin_key = tw.margin or "value"
+    margins = [_margin(d, _margin_market(loc), margin_key) for loc in locs]
+    aht_up, repeat = _quality_factors(ref, model.locations, "high" if tw.quality else "value")
+    return {
+        "currencies": currencies,
+        "cur_idx": np.array([currencies.index(c) for c in cur]),
+        "price_cur_idx": np.array([currencies.index(c) for c in price_cur]),
+        "fx0": fx0, "fx_drift": drift, "fx_vol": vol,
+        "gross_local": gross * tw.wage, "charges": charges, "infl": infl,
+        "paid_hours": np.array([_value(loc["paid_hours_per_month"]) for loc in locs], float),
+        "attrition": np.array([_value(loc["attrition"]) for loc in locs], float) * tw.attrition,
+        "price_local": np.array(price, float),
+        "premises": np.array([_escalate(loc["premises_per_seat_month"], nonlab, y0)
+                              for loc in locs]) * tw.seat_cost,
+        "it": _escalate(d["it_per_seat_month"], nonlab, y0) * tw.seat_cost,
+        "tel": _escalate(d["telephony_licences_per_seat_month"], nonlab, y0) * tw.seat_cost,
+        "nonlab": nonlab, "shrinkage": shrink,
+        "home": home_ok, "margin": np.array(margins, float),
+        "aht_quality": aht_up, "repeat": repeat,
+        "home_loaded_eur": _home_loaded_wage_eur(model, tw),
+        "stab": np.array([_value(d["stabilisation_months"][t]) for t in tiers], float),
+        "wage_sd": np.array([_value(d["wage_inflation_sd"]) * (1 if loc["currency"] == "EUR"
+                                                               else 2) for loc in locs]),
+    }
+
+
+def _margin_market(location: dict) -> str:
+    """``eu`` (on-shore and EU near-shore providers) or ``non_eu`` (off-shore markets)."""
+    return "eu" if _value(location["eu_data_transfer"]) == "eu_member" else "non_eu"
+
+
+def _margin(defaults: dict, market: str, key: str = "value") -> float:
+    """Provider margin of a market (``eu`` / ``non_eu``); a single figure serves both."""
+    fig = defaults["provider_margin"]
+    if isinstance(fig, dict) and not _is_figure(fig):
+        fig = fig[market]
+    if not _is_figure(fig):
+        return float(fig)
+    return float(fig.get(key, fig["value"]))
+
+
+def _repeat_factor(fcr_base: float, gap) -> np.ndarray:
+    """Contacts handled per customer contact when FCR falls from ``fcr_base`` by ``gap``.
+
+    An unresolved contact comes back until resolved (geometric): contacts per issue are
+    ``1 / FCR``, so relative to the baseline ``fcr_base / (fcr_base - gap)``
+    (FCR 67 % -> 50 %: x1.34, FACTS section 2's "34 % more likely to resolve").
+    """
+    gap = np.asarray(gap, float)
+    if np.any(gap >= fcr_base) or np.any(gap < 0):
+        raise ParameterError("fcr_gap", gap.tolist(), f"points in [0, fcr_baseline = {fcr_base})")
+    return fcr_base / (fcr_base - gap)
+
+
+def _quality_factors(ref: dict, locations: Sequence[str], key: str = "value"):
+    """AHT factor and repeat-contact factor per location from its tier's quality gap."""
+    d = ref["defaults"]
+    tiers = [ref["locations"][k]["tier"] for k in locations]
+    uplift = np.array([float(d["aht_uplift"][t].get(key, _value(d["aht_uplift"][t])))
+                       for t in tiers])
+    gap = np.array([float(d["fcr_gap"][t].get(key, _value(d["fcr_gap"][t]))) for t in tiers])
+    return 1 + uplift, _repeat_factor(float(_value(d["fcr_baseline"])), gap)
+
+
+def _home_loaded_wage_eur(model: SourcingModel, tw: _Tweaks) -> float:
+    """Loaded monthly agent wage in the home country at the start year (EUR).
+
+    Prices the expatriate managers a company sends to run its own staff abroad: their pay
+    follows the home labour market, not the local one. Taken from the baseline location
+    when it is at home, else from the first home-country location of the reference.
+    """
+    ref, d = model.ref, model.ref["defaults"]
+    home = _value(d["home_country"])
+    ids = [model.baseline[0], *ref["locations"]]
+    loc = next(ref["locations"][k] for k in ids if ref["locations"][k]["country"] == home)
+    infl = float(_value(loc["wage_inflation"])) + tw.wage_inflation
+    fx = 1.0 if loc["currency"] == "EUR" else ref["fx_to_eur"][loc["currency"]]["value"]
+    return (_escalate(loc["wage_basis"], infl, model.start_year) * tw.wage
+            * (1 + float(_value(loc["employer_charges"]))) * fx)
+
+
+#: Last profiles turned into month-of-year grids: (profile, locations, grids). The tornado
+#: and the Monte Carlo rebuild the quantities for every tweak; the profile does not change.
+_GRID_CACHE: list = []
+_GRID_COLUMNS = ("productive_hours", "contacts", "handled_contacts", "handled_minutes")
+
+
+def _profile_grids(profile: pd.DataFrame, locations: Sequence[str]) -> dict:
+    """``column -> [location, month of year 1..12]`` from the staffing profile.
+
+    A month missing from a location's profile takes that location's mean. Cached on the
+    profile object itself (a new profile, e.g. from ``_with_locations``, is a new object).
+    """
+    key = tuple(locations)
+    for cached_profile, cached_key, grids in _GRID_CACHE:
+        if cached_profile is profile and cached_key == key:
+            return grids
+    prof = profile.set_index(["location", "month"]).sort_index()
+    grids = {}
+    for col in _GRID_COLUMNS:
+        out = np.zeros((len(locations), 12))
+        for i, loc in enumerate(locations):
+            s = prof.loc[loc, col]
+            filled = s.reindex(range(1, 13))
+            out[i] = filled.fillna(s.mean()).to_numpy()
+        out.flags.writeable = False  # shared between calls: nobody may edit it in place
+        grids[col] = out
+    _GRID_CACHE[:] = [*_GRID_CACHE[-7:], (profile, key, grids)]
+    return grids
+
+
+def _base_quantities(model: SourcingModel, la: dict, tw: _Tweaks) -> dict:
+    """Monthly workload (productive hours), FTE, contacts, handled contacts/minutes (L, T).
+
+    Quality gaps scale the workload linearly: AHT uplift x repeat contacts (Erlang
+    economies of scale over a 10-30 % traffic change are a few % at this size).
+    """
+    moy = np.array([(model.start.month - 1 + t) % 12 + 1 for t in range(model.months)])
+    vidx = model.volume_index * tw.volume
+    months_of_year = _profile_grids(model.profile, model.locations)
+
+    def grid(col):
+        return months_of_year[col][:, moy - 1] * vidx
+
+    quality = (la["aht_quality"] * la["repeat"])[:, None]
+    hours = grid("productive_hours") * tw.aht * quality
+    fte = hours / ((1 - la["shrinkage"]) * la["paid_hours"][:, None])
+    return {"hours": hours, "fte": fte, "contacts": grid("contacts"),
+            "handled": grid("handled_contacts") * la["repeat"][:, None],
+            "minutes": grid("handled_minutes") * tw.aht * quality}
+
+
+def _form_payers(model: SourcingModel, form: str, phase: int) -> dict:
+    forms = model.ref["forms"]
+    if form == "BOT" and phase == 1:
+        return forms["CAPTIVE"]["payer"] if "CAPTIVE" in forms else forms["BOT"]["payer"]
+    return forms[form]["payer"]
+
+
+@dataclass
+class _Terms:
+    """Cost terms: ``cost[l,f,line,t] += coef[l,f] * weight[name][l,t] * driver_k[l,t]``."""
+
+    items: list = field(default_factory=list)   # (line_index, driver, weight_name, coef[L,F])
+    weights: dict = field(default_factory=dict)  # name -> (L, T)
+
+
+def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
+    """Cost terms for every location x form: who pays which line, margin, governance, one-offs."""
+    d, forms_ref = model.ref["defaults"], model.ref["forms"]
+    L, F, T = len(model.locations), len(model.forms), model.months
+    li = {name: i for i, name in enumerate(LINES)}
+    margin = la["margin"]
+    gov = float(tw.governance if tw.governance is not None else _value(d["governance_rate"]))
+    premium = float(_value(d["inhouse_wage_premium"]))
+    premium_abroad = float(_value(d["abroad_employer_premium"]))
+    overhead_abroad = float(_value(d["abroad_overhead_rate"]))
+    infra_factor = float(_value(d["client_infrastructure_factor"]))
+    team_leaders = _value(d["team_leader_wage_multiple"]) / _value(d["agents_per_team_leader"])
+    managers = _value(d["manager_wage_multiple"]) / _value(d["agents_per_manager"])
+    sup = team_leaders + managers
+    # A company running its own staff abroad sends managers paid on the home market
+    # (plus an expatriate package): EUR per agent FTE-month, not a multiple of local pay.
+    expat = (managers * la["home_loaded_eur"]
+             * (1 + float(_value(d["expatriate_premium"]))))
+    wfm = _value(d["wfm_qa_per_agent"]) * _value(d["wfm_qa_wage_multiple"])
+    overhead = float(tw.overhead if tw.overhead is not None else _value(d["overhead_rate"]))
+    rec = float(_value(d["recruitment_months"]))
+    train = (_value(d["training_weeks"]) / _WEEKS_PER_MONTH
+             + _value(d["ramp_days"]) / _DAYS_PER_MONTH * (1 - _value(d["ramp_productivity"])))
+    seats = float(_value(d["seats_per_fte"]))
+    fx_usd = la["fx0"][la["currencies"].index("USD")]
+    setup = _escalate(d["setup_per_seat"], la["nonlab"], model.start_year) * fx_usd * tw.transition
+    project = _escalate(d["transition_project_cost"], la["nonlab"], model.start_year) * tw.transition
+    entity = _escalate(d["entity_setup_cost"], la["nonlab"], model.start_year) * tw.transition
+    exit_m = float(tw.exit_months if tw.exit_months is not None else _value(d["exit_months"]))
+    tau = min(int(forms_ref.get("BOT", {}).get("transfer_month", T)), T)
+    fee_m = float(forms_ref.get("BOT", {}).get("transfer_fee_months", 0.0))
+
+    home_price = _home_price_eur(model, la, q, tw)
+    t = np.arange(T)
+    W = {"all": np.ones((L, T)), "pre": np.broadcast_to(t < tau, (L, T)).astype(float),
+         "post": np.broadcast_to(t >= tau, (L, T)).astype(float),
+         "t0": np.broadcast_to(t == 0, (L, T)).astype(float),
+         "last": np.broadcast_to(t == T - 1, (L, T)).astype(float),
+         "tau": np.broadcast_to(t == tau - 1, (L, T)).astype(float)}
+    p0 = float(_value(d["ramp_start_productivity"]))
+    prod = np.minimum(1.0, p0 + (1 - p0) * t[None, :] / la["stab"][:, None])
+    W["ramp"] = 1.0 / prod - 1.0
+    terms = _Terms(weights=W)
+
+    # Deterministic driver magnitudes at t = 0 (for the rate-card provider share).
+    P0 = q["fte"][:, 0] * la["gross_local"] * (1 + la["charges"]) * la["fx0"][la["cur_idx"]]
+    ref0 = {"P": P0, "A": P0 * la["attrition"] / 12, "S": q["fte"][:, 0] * seats}
+
+    def run_coefs(form: str, phase: int):
+        """coef[line] -> {driver: array L} for the run-rate lines paid by someone."""
+        payer = _form_payers(model, form, phase)
+        out = {}
+        for line in LINES[:9]:
+            who = payer[line]
+            if who == "none":
+                continue
+            # The company's own staff: company pay at home, above-market pay abroad.
+            client = who == "client"
+            prem = np.where(client & la["home"], 1 + premium,
+                            np.where(client, 1 + premium_abroad, 1.0))
+            if line == "agents":
+                c = {"P": prem}
+            elif line == "supervision":
+                abroad = client & ~la["home"]
+                c = {"P": prem * np.where(abroad, team_leaders, sup)}
+                if abroad.any():
+                    c["S"] = np.where(abroad, expat, 0.0)
+            elif line == "wfm_qa":
+                c = {"P": prem * wfm}
+            elif line == "overheads":
+                # Overheads follow the payroll of whoever employs the agents.
+                rate = np.where(client & ~la["home"], overhead_abroad, overhead)
+                c = {"P": prem * rate * (1 + sup + wfm)}
+            elif line == "recruitment":
+                c = {"A": prem * rec}
+            elif line == "training_attrition":
+                c = {"A": prem * train}
+            else:
+                per_seat = {"premises": la["premises"], "it": np.full(L, la["it"]),
+                            "telephony_licences": np.full(L, la["tel"])}[line]
+                factor = infra_factor if who == "client" else 1.0
+                c = {"S": per_seat * seats * factor}
+            out[line] = (who, c)
+        return out
+
+    for fi, form in enumerate(model.forms):
+        payer0 = forms_ref[form]["payer"]
+        for phase, wname in ((0, "pre"), (1, "post")):
+            if form != "BOT":
+                wname = "all" if phase == 0 else None
+            if wname is None:
+                continue
+            coefs = run_coefs(form, phase)
+            payer = _form_payers(model, form, phase)
+            prov = {k: np.zeros(L) for k in _DRIVERS}
+            total_ref, prov_ref = np.zeros(L), np.zeros(L)
+            for line, (who, c) in coefs.items():
+                for k, v in c.items():
+                    coef = np.zeros((L, F))
+                    coef[:, fi] = v
+                    terms.items.append((li[line], k, wname, coef))
+                    total_ref += v * ref0[k]
+                    if who == "provider":
+                        prov[k] += v
+                        prov_ref += v * ref0[k]
+            has_provider = payer["provider_margin"] == "client" and prov_ref.any()
+            invoice = {}
+            if has_provider:
+                # A rate card prices the provider's people (FULL, INSOURCE, BOT); hosted seats
+                # are billed as seat costs + margin whatever the method.
+                rate_card = (model.method == "rate_card" and model.billing_basis != "cost_plus"
+                             and payer["agents"] == "provider")
+                if rate_card:
+                    share = np.where(total_ref > 0, prov_ref / np.where(total_ref > 0,
+                                                                        total_ref, 1), 0)
+                    invoice = {"R": share}
+                    margin_terms = {"R": share, **{k: -v for k, v in prov.items() if v.any()}}
+                else:
+                    invoice = {k: (1 + margin) * v for k, v in prov.items() if v.any()}
+                    margin_terms = {k: margin * v for k, v in prov.items() if v.any()}
+                for k, v in margin_terms.items():
+                    coef = np.zeros((L, F))
+                    coef[:, fi] = v
+                    terms.items.append((li["provider_margin"], k, wname, coef))
+                if payer["governance"] == "client":
+                    gov_terms = {k: gov * v for k, v in invoice.items()}
+                    if payer["agents"] == "provider" and home_price is not None:
+                        # The client's vendor-management team is sized by the work, not by
+                        # the supplier's wages: abroad, governance is a share of what the
+                        # same hours cost on the home market (FACTS 2's 3-6 % are measured
+                        # on on-shore contracts).
+                        gov_terms = _governance_home(gov_terms, gov, home_price, la)
+                    for k, v in gov_terms.items():
+                        coef = np.zeros((L, F))
+                        coef[:, fi] = v
+                        terms.items.append((li["governance"], k, wname, coef))
+            # One-offs --------------------------------------------------------------------
+            if phase != 0:
+                continue
+            tr = forms_ref[form]["transition"]
+            if payer0["transition"] == "client":
+                agents_c = coefs["agents"][1]["P"]
+                team = agents_c * (1 + sup + wfm)
+
+                def add(line, k, wname_, v, _fi=fi):
+                    coef = np.zeros((L, F))
+                    coef[:, _fi] = v
+                    terms.items.append((li[line], k, wname_, coef))
+
+                if tr.get("workforce"):
+                    add("transition", "P", "t0", agents_c * (rec + train))
+                if tr.get("ramp"):
+                    add("transition", "P", "ramp", team)
+                if tr.get("setup_per_seat"):
+                    add("transition", "S", "t0", np.full(L, setup))
+                ent = tr.get("entity_setup")
+                # entity_setup: true, false or "abroad" (needed only outside the home country)
+                needs_entity = (np.full(L, True) if ent is True else ~la["home"]
+                                if ent == "abroad" else np.full(L, False))
+                fixed = (project if tr.get("project_team") else 0.0) + entity * needs_entity
+                if np.any(fixed):
+                    add("transition", "one", "t0", fixed)
+                if form == "BOT" and tau < T and fee_m:
+                    for k, v in invoice.items():
+                        add("transition", k, "tau", fee_m * v)
+            if payer0["exit"] == "client" and exit_m:
+                # Exit: months of the final run cost (parallel run, knowledge transfer back).
+                for line_i, k, wn, coef in list(terms.items):
+                    if coef[:, fi].any() and wn in ("all", "pre", "post") and \
+                            LINES[line_i] not in ONE_OFF_LINES:
+                        c2 = np.zeros((L, F))
+                        c2[:, fi] = exit_m * coef[:, fi]
+                        terms.items.append((li["exit"], k, "last", c2))
+    return terms
+
+
+def _home_price_eur(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> float | None:
+    """Provider price per productive hour (EUR, start) in the home location, or None.
+
+    The home location is the baseline's when at home, else the first home-country location
+    of the model. Rate card unless the model prices bottom-up or cost-plus.
+    """
+    home = _value(model.ref["defaults"]["home_country"])
+    ids = [model.baseline[0], *model.locations]
+    loc = next((k for k in ids if model.ref["locations"][k]["country"] == home), None)
+    if loc is None:
+        return None
+    i = model.locations.index(loc)
+    if model.method == "rate_card" and model.billing_basis != "cost_plus":
+        return float(_rate_card_price_eur(model, la, q, tw)[i])
+    return float(_bottom_up_price_eur(model, la, tw)[i])
+
+
+def _governance_home(own: dict, gov: float, home_price: float, la: dict) -> dict:
+    """Governance terms: own invoice at home; home-market value of the hours abroad.
+
+    Abroad, the share-of-invoice terms in ``own`` give way to a seat-month (S) term worth
+    ``gov x home price x productive hours per FTE-month``.
+    """
+    abroad = ~la["home"]
+    per_fte = gov * home_price * (1 - la["shrinkage"]) * la["paid_hours"]
+    out = {k: np.where(abroad, 0.0, v) for k, v in own.items()}
+    out["S"] = out.get("S", 0.0) + np.where(abroad, per_fte, 0.0)
+    return out
+
+
+def _bottom_up_price_eur(model: SourcingModel, la: dict, tw: _Tweaks) -> np.ndarray:
+    """Provider cost + margin per productive hour (FULL form, EUR at start), per location."""
+    d = model.ref["defaults"]
+    sup = (_value(d["team_leader_wage_multiple"]) / _value(d["agents_per_team_leader"])
+           + _value(d["manager_wage_multiple"]) / _value(d["agents_per_manager"]))
+    wfm = _value(d["wfm_qa_per_agent"]) * _value(d["wfm_qa_wage_multiple"])
+    overhead = float(tw.overhead if tw.overhead is not None else _value(d["overhead_rate"]))
+    train = (_value(d["training_weeks"]) / _WEEKS_PER_MONTH + _value(d["ramp_days"])
+             / _DAYS_PER_MONTH * (1 - _value(d["ramp_productivity"])))
+    loaded = la["gross_local"] * (1 + la["charges"]) * la["fx0"][la["cur_idx"]]
+    per_fte = loaded * ((1 + sup + wfm) * (1 + overhead)
+                        + la["attrition"] / 12 * (_value(d["recruitment_months"]) + train))
+    per_fte = per_fte + _value(d["seats_per_fte"]) * (la["premises"] + la["it"] + la["tel"])
+    return per_fte * (1 + la["margin"]) / ((1 - la["shrinkage"]) * la["paid_hours"])
+
+
+def market_markups(model: SourcingModel, tw: _Tweaks | None = None) -> dict:
+    """Market price / bottom-up price (cost + margin) per market group, over sourced locations.
+
+    Off-shore market prices sit well above local production cost (2004: Moroccan producer
+    cost 7 EUR/h, price to French clients 14-18 EUR/h, FACTS 1.1); this ratio prices the
+    locations without a sourced rate card (flag X). Groups are tiers split EU / non-EU
+    (``onshore-eu``, ``nearshore``, ...); median per group, at least 1.0.
+    """
+    tw = tw or _Tweaks()
+    every = copy.copy(model)
+    every.locations = list(model.ref["locations"])
+    la = _location_arrays(every, tw)
+    ratio = la["price_local"] * la["fx0"][la["price_cur_idx"]] / _bottom_up_price_eur(every, la, tw)
+    groups = np.array([_market_group(model.ref["locations"][k]) for k in every.locations])
+    out = {}
+    for group in dict.fromkeys(groups.tolist()):
+        r = ratio[(groups == group) & np.isfinite(ratio)]
+        # Floor at 1: a market price below cost + margin says our cost base is too high
+        # for that group, not that providers sell at a loss.
+        out[group] = max(1.0, float(np.median(r))) if len(r) else 1.0
+    return out
+
+
+def _market_group(location: dict) -> str:
+    """Tier, split EU / non-EU: Portugal's market is not priced like Morocco's."""
+    eu = _value(location["eu_data_transfer"]) == "eu_member"
+    return f"{location['tier']}{'-eu' if eu else ''}"
+
+
+def _rate_card_price_eur(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> np.ndarray:
+    """Market price per productive hour in EUR at start; unsourced = bottom-up x tier mark-up."""
+    price = la["price_local"] * la["fx0"][la["price_cur_idx"]]
+    missing = ~np.isfinite(price)
+    if missing.any():
+        markup = market_markups(model, tw)
+        groups = [_market_group(model.ref["locations"][k]) for k in model.locations]
+        derived = _bottom_up_price_eur(model, la, tw) * np.array([markup[g] for g in groups])
+        price = np.where(missing, derived, price)
+    return price * tw.price
+
+
+def _drivers(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, shocks: dict | None,
+             price_pph_eur: np.ndarray) -> dict:
+    """Driver arrays ``(D, L, T)`` in EUR (P, A, R) or seat-months (S).
+
+    ``shocks`` holds standard-normal draws (``wage`` (D,L), ``fx`` (D,C,T), ``aht`` (D,),
+    ``aht_loc`` (D,L), ``attrition`` (D,L), ``volume`` (D,)); None = the expected path.
+    """
+    T = model.months
+    years = np.arange(T) / 12.0
+    if shocks is None:
+        wage_idx = np.exp(np.log1p(la["infl"])[None, :, None] * years)     # (1, L, T)
+        fx_path = la["fx0"][None, :, None] * np.exp(np.log1p(la["fx_drift"])[None, :, None]
+                                                    * years)              # (1, C, T)
+        vf = np.ones((1, 1, 1))
+        af = rf = np.ones((1, len(model.locations), 1))
+        attr = la["attrition"][None, :, None]
+    else:
+        f = _shock_factors(model, la, shocks)
+        wage_idx = np.exp(f["log_w"])
+        fx_path = la["fx0"][None, :, None] * np.exp(f["log_fx"])
+        vf, attr = f["vf"][:, None, :], f["attr"][:, :, None]
+        af = (f["af"] * f["qf"])[:, :, None]
+        rf = f["rf"][:, :, None]
+    fx_loc = fx_path[:, la["cur_idx"], :]
+    wf = vf * af                                                          # workload factor
+    loaded = (la["gross_local"] * (1 + la["charges"]))[None, :, None]
+    P = q["fte"][None] * wf * loaded * wage_idx * fx_loc
+    A = P * attr / 12.0
+    S = q["fte"][None] * wf * np.exp(np.log1p(la["nonlab"]) * years)[None, None, :]
+    basis = model.billing_basis
+    # Unit prices keep the base-year bill equal across bases: only who carries which risk moves.
+    hours_y = q["hours"][:, :12].sum(axis=1)
+    if basis in ("per_productive_hour", "cost_plus"):
+        units, unit_price = q["hours"][None] * wf, price_pph_eur
+    elif basis == "per_fte_month":
+        units = q["fte"][None] * wf
+        unit_price = price_pph_eur * hours_y / q["fte"][:, :12].sum(axis=1)
+    elif basis == "per_call":
+        units = q["handled"][None] * vf * rf
+        unit_price = price_pph_eur * hours_y / q["handled"][:, :12].sum(axis=1)
+    else:
+        units = q["minutes"][None] * vf * af
+        unit_price = price_pph_eur * hours_y / q["minutes"][:, :12].sum(axis=1)
+    fx_price = fx_path[:, la["price_cur_idx"], :] / la["fx0"][la["price_cur_idx"]][None, :, None]
+    R = units * unit_price[None, :, None] * wage_idx * fx_price
+    return {"P": P, "A": A, "S": S, "R": R}
+
+
+# --------------------------------------------------------------------------------------------
+# Engine: drawn shocks -> driver multipliers (the Monte Carlo's draws go through _drivers)
+# --------------------------------------------------------------------------------------------
+
+def _triangular(u: np.ndarray, low, mode, high) -> np.ndarray:
+    """Inverse CDF of the triangular distribution (low, mode, high), vectorised over columns."""
+    low, mode, high = (np.broadcast_to(np.asarray(x, float), u.shape[1:]) for x in (low, mode, high))
+    width = np.where(high > low, high - low, 1.0)
+    cut = (mode - low) / width
+    left = low + np.sqrt(u * width * (mode - low))
+    right = high - np.sqrt((1 - u) * width * (high - mode))
+    return np.where(high > low, np.where(u < cut, left, right), mode)
+
+
+def _quality_draws(model: SourcingModel, la: dict, shocks: dict):
+    """Workload factor (AHT x repeats) and repeat factor per draw, relative to the defaults.
+
+    Each location's AHT uplift and FCR gap are drawn from triangular distributions over
+    their reference ranges (mode = the default), independently per location.
+    """
+    n, L = shocks["wage"].shape
+    if shocks.get("quality_aht") is None:
+        return np.ones((n, L)), np.ones((n, L))
+    d = model.ref["defaults"]
+    tiers = [model.ref["locations"][k]["tier"] for k in model.locations]
+
+    def draw(u, key):
+        figs = [d[key][t] for t in tiers]
+        v = [float(_value(f)) for f in figs]
+        return _triangular(u, [float(f.get("low", x)) for f, x in zip(figs, v, strict=True)], v,
+                           [float(f.get("high", x)) for f, x in zip(figs, v, strict=True)])
+
+    aht = (1 + draw(shocks["quality_aht"], "aht_uplift")) / la["aht_quality"]
+    rep = _repeat_factor(float(_value(d["fcr_baseline"])),
+                         draw(shocks["quality_fcr"], "fcr_gap")) / la["repeat"]
+    return aht * rep, rep
+
+
+def _shock_factors(model: SourcingModel, la: dict, shocks: dict) -> dict:
+    """Stochastic multipliers of the drivers, kept factored to avoid (D, L, T) temporaries.
+
+    ``vf`` volume (D, T); ``af`` AHT (D, L); ``attr`` attrition (D, L); ``log_w`` wage index
+    (D, L, T, log); ``log_fx`` currency paths (D, C, T, log, relative to the start rate).
+    """
+    d = model.ref["defaults"]
+    T = model.months
+    years = np.arange(T) / 12.0
+    rate = la["infl"][None, :] + la["wage_sd"][None, :] * shocks["wage"]
+    log_w = np.log1p(rate)[:, :, None] * years
+    sig = la["fx_vol"][None, :, None]
+    # Geometric random walk with mean (1 + drift)^t; monthly steps, known at t = 0.
+    steps = shocks["fx"] * np.sqrt(1 / 12)
+    steps[:, :, 0] = 0.0
+    walk = np.cumsum(steps, axis=2)
+    log_fx = (np.log1p(la["fx_drift"])[None, :, None] - 0.5 * sig**2) * years + sig * walk
+    vcv = model.volume_cv[None, :]
+    vf = np.exp(vcv * shocks["volume"][:, None] - 0.5 * vcv**2)
+    acv = float(_value(d["aht_cv"]))
+    # Business-wide AHT drift plus a smaller location-specific part; total s.d. = aht_cv.
+    af = np.exp(acv * (shocks["aht"][:, None] + 0.5 * shocks["aht_loc"]) / np.sqrt(1.25)
+                - 0.5 * acv**2)
+    cv = float(_value(d["attrition_cv"]))
+    attr = la["attrition"][None, :] * np.exp(cv * shocks["attrition"] - 0.5 * cv**2)
+    qf, rf = _quality_draws(model, la, shocks)
+    return {"vf": vf, "af": af, "attr": attr, "log_w": log_w, "log_fx": log_fx,
+            "qf": qf, "rf": rf}
+
+
+# --------------------------------------------------------------------------------------------
+# Monthly cost arrays and the cost views
+# --------------------------------------------------------------------------------------------
+
+def _discount(model: SourcingModel, tw: _Tweaks) -> np.ndarray:
+    rate = tw.discount_rate if tw.discount_rate is not None else model.discount_rate
+    return (1 + rate) ** (-(np.arange(model.months) + 1) / 12.0)
+
+
+def _monthly_array(model: SourcingModel, tw: _Tweaks | None = None):
+    """Deterministic monthly cost ``[location, form, line, month]`` in EUR plus quantities."""
+    tw = tw or _Tweaks()
+    la = _location_arrays(model, tw)
+    q = _base_quantities(model, la, tw)
+    price = _rate_card_price_eur(model, la, q, tw)
+    X = _drivers(model, la, q, tw, None, price)
+    X = {k: v[0] for k, v in X.items()}
+    X["one"] = np.ones((len(model.locations), model.months))
+    terms = _terms(model, la, q, tw)
+    L, F, T = len(model.locations), len(model.forms), model.months
+    cost = np.zeros((L, F, len(LINES), T))
+    for line_i, k, wname, coef in terms.items:
+        cost[:, :, line_i, :] += coef[:, :, None] * (terms.weights[wname] * X[k])[:, None, :]
+    return cost, q, la, price
+
+
+def monthly_costs(model: SourcingModel) -> pd.DataFrame:
+    """Tidy monthly cash flows: ``location, form, month, line, cost_eur`` (nominal EUR)."""
+    cost, *_ = _monthly_array(model)
+    months = pd.period_range(model.start, periods=model.months, freq="M").astype(str)
+    idx = pd.MultiIndex.from_product([model.locations, model.forms, LINES, months],
+                                     names=["location", "form", "line", "month"])
+    out = pd.DataFrame({"cost_eur": cost.reshape(-1)}, index=idx).reset_index()
+    out["feasible"] = [model.feasible(loc, f) for loc, f in zip(out["location"], out["form"],
+                                                                 strict=True)]
+    return out
+
+
+def scenario_costs(model: SourcingModel, *, methods: Sequence[str] | None = None) -> pd.DataFrame:
+    """Cost lines per location x form x contract year, total, cost per contact, labour share.
+
+    ``methods`` defaults to the model's method; pass ``("bottom_up", "rate_card")`` to get
+    both views. Money is nominal EUR escalated from each figure's year to the start year.
+    """
+    methods = _check_choice("methods", methods or [model.method], METHODS)
+    frames = []
+    for method in methods:
+        m = copy.copy(model)
+        m.method = method
+        cost, q, la, price = _monthly_array(m)
+        T = cost.shape[3]
+        years = np.arange(T) // 12
+        for y in np.unique(years):
+            sel = years == y
+            annual = cost[:, :, :, sel].sum(axis=3)
+            contacts = q["contacts"][:, sel].sum(axis=1)
+            fte = q["fte"][:, sel].mean(axis=1)
+            hours = q["hours"][:, sel].sum(axis=1)
+            for li_, loc in enumerate(model.locations):
+                for fi, form in enumerate(model.forms):
+                    row = {"location": loc, "form": form, "method": method,
+                           "billing_basis": model.billing_basis if method == "rate_card"
+                           else "cost_plus",
+                           "contract_year": int(y) + 1,
+                           "calendar_start": str(model.start + 12 * int(y))}
+                    row.update(dict(zip(LINES, annual[li_, fi], strict=True)))
+                    total = float(annual[li_, fi].sum())
+                    # Operating cost: run cost without one-offs, provider margin, governance.
+                    run = total - sum(row[k] for k in (*ONE_OFF_LINES, "provider_margin",
+                                                       "governance"))
+                    row.update(total_eur=total, contacts=float(contacts[li_]),
+                               cost_per_contact_eur=total / contacts[li_] if contacts[li_] else np.nan,
+                               labour_share=sum(row[k] for k in LABOUR_LINES) / run if run else np.nan,
+                               payroll_share=sum(row[k] for k in PAYROLL_LINES) / run if run else np.nan,
+                               fte=float(fte[li_]), productive_hours=float(hours[li_]),
+                               price_per_productive_hour_eur=float(price[li_]),
+                               currency="EUR", price_year=model.start_year,
+                               feasible=model.feasible(loc, form))
+                    frames.append(row)
+    return pd.DataFrame(frames)

@@ -1,0 +1,271 @@
+"""How sure are the costs?
+
+Monte Carlo NPV percentiles and the probability of beating the baseline, the cumulative-cost
+fan chart, and the one-way tornado. The draws and tweaks run through the same engine as the
+deterministic views (``model``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from toolkit.costs.model import (
+    SourcingModel,
+    _base_quantities,
+    _discount,
+    _drivers,
+    _location_arrays,
+    _margin,
+    _monthly_array,
+    _rate_card_price_eur,
+    _shock_factors,
+    _terms,
+    _Tweaks,
+)
+from toolkit.costs.reference import _check_choice, _value
+from toolkit.errors import ParameterError
+
+# --------------------------------------------------------------------------------------------
+# Monte Carlo
+# --------------------------------------------------------------------------------------------
+
+def _draw_shocks(model: SourcingModel, n_draws: int, seed: int, n_currencies: int,
+                 quality: bool = True) -> dict:
+    """Seeded standard-normal shocks, plus uniforms for the quality gaps (None = not drawn)."""
+    rng = np.random.default_rng(seed)
+    L, T = len(model.locations), model.months
+    out = {"wage": rng.standard_normal((n_draws, L)),
+           "fx": rng.standard_normal((n_draws, n_currencies, T)),
+           "aht": rng.standard_normal(n_draws), "aht_loc": rng.standard_normal((n_draws, L)),
+           "attrition": rng.standard_normal((n_draws, L)),
+           "volume": rng.standard_normal(n_draws)}
+    # Drawn last so that switching quality draws off leaves the other shocks unchanged.
+    u = rng.random((2, n_draws, L))
+    out["quality_aht"], out["quality_fcr"] = (u[0], u[1]) if quality else (None, None)
+    return out
+
+
+def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = None,
+            quality: bool = True):
+    """NPV draws ``(D, L, F)`` from the same cost terms as the deterministic views.
+
+    Every driver is (deterministic base[l, t]) x (draw multiplier); the multiplier is volume
+    (D, T) x AHT (D, L) x wage-and-FX path (D, L, T) (x attrition (D, L) for hires); the
+    present values of all time weights of a driver come from one batched matrix product.
+    """
+    tw = tw or _Tweaks()
+    la = _location_arrays(model, tw)
+    q = _base_quantities(model, la, tw)
+    price = _rate_card_price_eur(model, la, q, tw)
+    base = {k: v[0] for k, v in _drivers(model, la, q, tw, None, price).items()}
+    # The deterministic path already holds (1 + inflation)^t and (1 + drift)^t; divide them
+    # out so the draws' own paths replace them.
+    years = np.arange(model.months) / 12.0
+    det_w = np.log1p(la["infl"])[:, None] * years
+    det_fx = np.log1p(la["fx_drift"])[:, None] * years
+    shocks = _draw_shocks(model, n_draws, seed, len(la["currencies"]), quality)
+    f = _shock_factors(model, la, shocks)
+    terms = _terms(model, la, q, tw)
+    disc = _discount(model, tw)
+    # Workload factors per driver (volume is in the paths): AHT x quality (AHT uplift and
+    # repeat contacts); an invoice per call follows the repeat contacts only.
+    workload = f["af"] * f["qf"]
+    factor = {"P": workload, "A": workload, "S": workload,
+              "R": f["rf"] if model.billing_basis == "per_call" else workload}
+    # Sum the coefficients of terms sharing a (driver, weight): a handful of keys remain.
+    coefs: dict = {}
+    for _line_i, k, wname, coef in terms.items:
+        coefs[(k, wname)] = coefs.get((k, wname), 0.0) + coef
+    keys = list(coefs)
+    # Wage x FX path relative to the deterministic one, (D, L, T), times the volume factor.
+    rel_w = f["log_w"] - det_w[None]
+    cur, pcur = la["cur_idx"], la["price_cur_idx"]
+    g_p = np.exp(rel_w + f["log_fx"][:, cur] - det_fx[cur][None])
+    g_p *= f["vf"][:, None, :]
+    g = {"P": g_p, "R": g_p}
+    differs = np.flatnonzero(cur != pcur)
+    if differs.size:
+        g_r = g_p.copy()
+        g_r[:, differs] = np.exp(rel_w[:, differs] + f["log_fx"][:, pcur[differs]]
+                                 - det_fx[pcur[differs]][None]) * f["vf"][:, None, :]
+        g["R"] = g_r
+    pv = {}
+    for src in ("P", "S", "R"):
+        names = sorted({w for k, w in keys if (k if k != "A" else "P") == src})
+        if not names:
+            continue
+        stack = np.stack([base[src] * terms.weights[w] * disc[None, :] for w in names])  # (W,L,T)
+        if src == "S":
+            res = np.einsum("dt,wlt->dlw", f["vf"], stack, optimize=True)
+        else:
+            # Batched over locations: (L, D, T) @ (L, T, W) -> (L, D, W).
+            res = np.matmul(g[src].transpose(1, 0, 2), stack.transpose(1, 2, 0)).transpose(1, 0, 2)
+        for i, w in enumerate(names):
+            pv[(src, w)] = res[:, :, i]
+    rows = []
+    for k, w in keys:
+        if k == "one":
+            v = np.broadcast_to((terms.weights[w] * disc[None, :]).sum(axis=1),
+                                (n_draws, len(model.locations)))
+        else:
+            v = pv[("P" if k == "A" else k, w)] * factor[k]
+            if k == "A":
+                # base["A"] = base["P"] x attrition / 12: swap in the drawn attrition.
+                v = v * f["attr"] / 12.0
+        rows.append(v)
+    return np.einsum("kdl,klf->dlf", np.stack(rows), np.stack([coefs[k] for k in keys]),
+                     optimize=True)
+
+
+def monte_carlo(model: SourcingModel, *, n_draws: int = 10_000, seed: int = 42,
+                volume_cv: float | None = None, draw_quality: bool = True,
+                return_draws: bool = False):
+    """P10/P50/P90 of contract NPV per location x form and the probability of beating the baseline.
+
+    Draws (seeded, common to all options): annual wage inflation per location, monthly FX
+    random walks per currency, AHT (business-wide and per location), attrition per location,
+    volume level (CV from the forecast interval if given, else ``volume_cv``: this argument,
+    or the ``volume_cv`` default), and — with ``draw_quality`` — each location's AHT uplift
+    and FCR gap (triangular over their reference ranges, mode = default).
+    ``return_draws`` also returns the (D, L, F) NPV draws.
+    """
+    if not isinstance(n_draws, int | np.integer) or n_draws < 100:
+        raise ParameterError("n_draws", n_draws, "an integer >= 100 (10,000 recommended)")
+    if volume_cv is not None:
+        if not 0 <= volume_cv < 1:
+            raise ParameterError("volume_cv", volume_cv, "a coefficient of variation in [0, 1)")
+        model = copy.copy(model)
+        model.volume_cv = np.full(model.months, float(volume_cv))
+    draws = _mc_npv(model, int(n_draws), int(seed), quality=draw_quality)
+    bl = draws[:, model.locations.index(model.baseline[0]), model.forms.index(model.baseline[1])]
+    p10, p50, p90 = np.percentile(draws, [10, 50, 90], axis=0)
+    beats = (draws < bl[:, None, None]).mean(axis=0)
+    rows = []
+    for li_, loc in enumerate(model.locations):
+        for fi, form in enumerate(model.forms):
+            rows.append({"location": loc, "form": form, "feasible": model.feasible(loc, form),
+                         "npv_p10_eur": p10[li_, fi], "npv_p50_eur": p50[li_, fi],
+                         "npv_p90_eur": p90[li_, fi], "npv_mean_eur": draws[:, li_, fi].mean(),
+                         "prob_beats_baseline": beats[li_, fi], "n_draws": int(n_draws),
+                         "seed": int(seed), "currency": "EUR", "price_year": model.start_year})
+    table = pd.DataFrame(rows)
+    return (table, draws) if return_draws else table
+
+
+def cumulative_fan(model: SourcingModel, options: Sequence[tuple[str, str]], *,
+                   n_draws: int = 2000, seed: int = 42,
+                   quantiles: Sequence[float] = (0.1, 0.5, 0.9),
+                   draw_quality: bool = True) -> pd.DataFrame:
+    """Quantiles of cumulative nominal cost by month for a few options (the TCO fan chart)."""
+    tw = _Tweaks()
+    la = _location_arrays(model, tw)
+    q = _base_quantities(model, la, tw)
+    price = _rate_card_price_eur(model, la, q, tw)
+    shocks = _draw_shocks(model, n_draws, seed, len(la["currencies"]), draw_quality)
+    X = _drivers(model, la, q, tw, shocks, price)
+    terms = _terms(model, la, q, tw)
+    months = pd.period_range(model.start, periods=model.months, freq="M").to_timestamp()
+    rows = []
+    for loc, form in options:
+        li_, fi = model.locations.index(loc), model.forms.index(form)
+        flows = np.zeros((n_draws, model.months))
+        for _line_i, k, wname, coef in terms.items:
+            if coef[li_, fi]:
+                w = terms.weights[wname][li_]
+                flows += coef[li_, fi] * w * (1.0 if k == "one" else X[k][:, li_, :])
+        cum = np.cumsum(flows, axis=1)
+        qs = np.quantile(cum, quantiles, axis=0)
+        for qi, qq in enumerate(quantiles):
+            rows.append(pd.DataFrame({"location": loc, "form": form, "month": months,
+                                      "quantile": qq, "cumulative_cost_eur": qs[qi]}))
+    return pd.concat(rows, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# One-way sensitivity
+# --------------------------------------------------------------------------------------------
+
+def _tornado_ranges(model: SourcingModel) -> dict:
+    """Driver -> (label, low tweak, high tweak) from the reference ranges."""
+    d = model.ref["defaults"]
+    r = lambda key: (float(d[key].get("low", _value(d[key]))),  # noqa: E731
+                     float(d[key].get("high", _value(d[key]))))
+    r_margin = lambda key: (_margin(d, key, "low"), _margin(d, key, "high"))  # noqa: E731
+    out = {
+        "volume": ("volume level -/+15 %", _Tweaks(volume=0.85), _Tweaks(volume=1.15)),
+        "aht": ("AHT -/+10 %", _Tweaks(aht=0.90), _Tweaks(aht=1.10)),
+        "wage": ("wage level -/+10 %", _Tweaks(wage=0.90), _Tweaks(wage=1.10)),
+        "wage_inflation": ("wage inflation -/+2 pts/yr", _Tweaks(wage_inflation=-0.02),
+                           _Tweaks(wage_inflation=0.02)),
+        "fx": ("non-EUR currencies -/+15 % vs EUR", _Tweaks(fx=0.85), _Tweaks(fx=1.15)),
+        "attrition": ("attrition x0.6 / x1.6", _Tweaks(attrition=0.6), _Tweaks(attrition=1.6)),
+        "charges": ("employer charges -/+15 %", _Tweaks(charges=0.85), _Tweaks(charges=1.15)),
+        "price": ("rate-card price -/+15 %", _Tweaks(price=0.85), _Tweaks(price=1.15)),
+        "seat_cost": ("seat costs -/+25 %", _Tweaks(seat_cost=0.75), _Tweaks(seat_cost=1.25)),
+        "shrinkage": ("shrinkage {:.0%}-{:.0%}".format(*r("shrinkage")),
+                      _Tweaks(shrinkage=r("shrinkage")[0]), _Tweaks(shrinkage=r("shrinkage")[1])),
+        "margin": ("provider margins EU {:.0%}-{:.0%}, non-EU {:.0%}-{:.0%}".format(
+            *r_margin("eu"), *r_margin("non_eu")), _Tweaks(margin="low"), _Tweaks(margin="high")),
+        "quality": ("quality gap: AHT uplift and FCR gap at the top of their ranges",
+                    _Tweaks(), _Tweaks(quality="high")),
+        "governance": ("governance {:.0%}-{:.0%}".format(*r("governance_rate")),
+                       _Tweaks(governance=r("governance_rate")[0]),
+                       _Tweaks(governance=r("governance_rate")[1])),
+        "overheads": ("overheads {:.0%}-{:.0%}".format(*r("overhead_rate")),
+                      _Tweaks(overhead=r("overhead_rate")[0]), _Tweaks(overhead=r("overhead_rate")[1])),
+        "transition": ("transition one-offs -/+50 %", _Tweaks(transition=0.5),
+                       _Tweaks(transition=1.5)),
+        "exit": ("exit {:.0f}-{:.0f} months".format(*r("exit_months")),
+                 _Tweaks(exit_months=r("exit_months")[0]), _Tweaks(exit_months=r("exit_months")[1])),
+        "discount_rate": ("discount rate 4-12 %", _Tweaks(discount_rate=0.04),
+                          _Tweaks(discount_rate=0.12)),
+    }
+    return out
+
+
+def tornado(model: SourcingModel, location: str, form: str, *,
+            against: tuple[str, str] | None = None, _flows: dict | None = None) -> pd.DataFrame:
+    """One-way sensitivity of an option's NPV (or its NPV minus ``against``'s) to every driver.
+
+    Each driver moves alone to its low and high value (ranges from the reference defaults);
+    rows are sorted by swing. With ``against``, ``flips`` says whether the move reverses
+    which of the two is cheaper.
+    """
+    _check_choice("location", location, model.locations)
+    _check_choice("form", form, model.forms)
+    if against is not None:
+        _check_choice("against location", against[0], model.locations)
+        _check_choice("against form", against[1], model.forms)
+
+    # ``_flows`` (tweak -> monthly flows, discount) lets several tornados of one model share
+    # the cost runs: what_would_change tests the same tweaks against two rivals.
+    cache = {} if _flows is None else _flows
+
+    def metric(tw: _Tweaks) -> float:
+        key = repr(tw)
+        if key not in cache:
+            cost, *_ = _monthly_array(model, tw)
+            cache[key] = (cost.sum(axis=2), _discount(model, tw))
+        flows, disc = cache[key]
+        v = float((flows[model.locations.index(location), model.forms.index(form)] * disc).sum())
+        if against is not None:
+            v -= float((flows[model.locations.index(against[0]),
+                              model.forms.index(against[1])] * disc).sum())
+        return v
+
+    base = metric(_Tweaks())
+    rows = []
+    for name, (label, lo, hi) in _tornado_ranges(model).items():
+        v_lo, v_hi = metric(lo), metric(hi)
+        rows.append({"driver": name, "label": label, "low_eur": v_lo, "high_eur": v_hi,
+                     "base_eur": base, "swing_eur": abs(v_hi - v_lo),
+                     "flips": bool(against is not None and (np.sign(v_lo) != np.sign(base)
+                                                             or np.sign(v_hi) != np.sign(base)))})
+    out = pd.DataFrame(rows).sort_values("swing_eur", ascending=False, ignore_index=True)
+    out.attrs.update(location=location, form=form, against=against,
+                     metric="NPV difference (EUR)" if against else "NPV (EUR)")
+    return out
