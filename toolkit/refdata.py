@@ -36,7 +36,8 @@ def read_yaml(path: str | os.PathLike, parameter: str) -> dict:
         try:
             data = safe_load(fh) or {}
         except yaml.YAMLError as exc:
-            raise ParameterError(parameter, str(path), f"valid YAML ({exc})".replace("\n", " "))
+            raise ParameterError(parameter, str(path),
+                                 f"valid YAML ({exc})".replace("\n", " ")) from exc
     if not isinstance(data, dict):
         raise ParameterError(parameter, str(path), "a YAML mapping at top level")
     return data

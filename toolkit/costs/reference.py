@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import yaml
 
-from toolkit.config import REFERENCE, project_path
+from toolkit import refdata
+from toolkit.config import REFERENCE
 from toolkit.errors import ParameterError
 
 if TYPE_CHECKING:
@@ -44,53 +44,13 @@ _SIGNED_KEYS = {"drift", "volume_growth", "low"}
 # Load, override, validate
 # --------------------------------------------------------------------------------------------
 
-def _safe_load(stream):
-    """``yaml.safe_load``, through libyaml's safe loader when built: the same objects,
-    about 10x faster on the reference files."""
-    if yaml.__with_libyaml__:
-        return yaml.load(stream, Loader=yaml.CSafeLoader)
-    return yaml.safe_load(stream)
-
-
-def _read_yaml(path: str | os.PathLike, parameter: str) -> dict:
-    p = project_path(path)
-    if not p.exists():
-        raise ParameterError(parameter, str(path), "an existing YAML file")
-    with open(p, encoding="utf-8") as fh:
-        data = _safe_load(fh) or {}
-    if not isinstance(data, dict):
-        raise ParameterError(parameter, str(path), "a YAML mapping at top level")
-    return data
-
-
-def _is_figure(node) -> bool:
-    return isinstance(node, dict) and "value" in node
-
-
-def _deep_merge(base: dict, override: Mapping, path: str) -> dict:
-    """Merge ``override`` into a copy of ``base``; unknown keys are refused with the valid ones.
-
-    A bare value given where the reference holds a figure replaces the figure's ``value`` and
-    marks it as an analyst override, keeping unit, year and currency.
-    """
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        where = f"{path}.{key}" if path else str(key)
-        if key not in merged:
-            raise ParameterError(f"overrides: {path or 'top level'}", key,
-                                 f"one of {sorted(map(str, merged))}")
-        current = merged[key]
-        if _is_figure(current) and not isinstance(value, Mapping):
-            merged[key] = {**current, "value": value, "source": f"analyst override "
-                           f"(reference: {current.get('value')!r}, {current.get('source')})",
-                           "flag": "override"}
-        elif isinstance(current, dict) and isinstance(value, Mapping):
-            merged[key] = _deep_merge(current, value, where)
-            if _is_figure(current) and "value" in value and "source" not in value:
-                merged[key]["flag"] = "override"
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
+# One reader and one merge for every reference file (toolkit.refdata).
+_safe_load = refdata.safe_load
+_read_yaml = refdata.read_yaml
+_is_figure = refdata.is_figure
+_deep_merge = refdata.deep_merge
+_walk_figures = refdata.walk_figures
+_value = refdata.value
 
 
 #: Parsed reference files, keyed by their modification times (callers get deep copies).
@@ -121,13 +81,6 @@ def load_reference(overrides: str | os.PathLike | Mapping | None = None) -> dict
     return ref
 
 
-def _walk_figures(node, path: str):
-    if _is_figure(node):
-        yield path, node
-        return
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk_figures(value, f"{path}.{key}" if path else str(key))
 
 
 def validate_reference(ref: dict) -> None:
@@ -165,8 +118,6 @@ def validate_reference(ref: dict) -> None:
                                  "one of ['abroad', 'any', 'home_country']")
 
 
-def _value(fig):
-    return fig["value"] if _is_figure(fig) else fig
 
 
 def _check_choice(parameter: str, values, valid: Sequence[str]) -> list[str]:
