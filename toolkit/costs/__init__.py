@@ -4,7 +4,8 @@ One module per question, each building only on those above it:
 
 - ``reference``   — which figures? Reference YAML, analyst overrides, validation, the
   assumptions table;
-- ``workload``    — how much work? Volumes -> productive hours, contacts, minutes per month;
+- ``workload``    — how much work? The staffing engine (planning basis) on the history and
+  forecast: agent-hours, paid hours, FTE, peak seats, contacts per month of year;
 - ``model``       — what does each option cost? ``build_model`` and the cost engine (explained
   in its docstring): monthly and yearly cost lines;
 - ``finance``     — what is it worth over the contract? NPV, TCO, break-even, cost bridge;
@@ -58,7 +59,6 @@ from toolkit.costs.reference import (
 )
 from toolkit.costs.uncertainty import cumulative_fan, monte_carlo, tornado
 from toolkit.costs.workload import (
-    demand_profile,
     monthly_forecast_table,
     read_monthly_forecast,
     staffing_profile,
@@ -69,7 +69,7 @@ __all__ = [
     "LINES", "LABOUR_LINES", "PAYROLL_LINES", "ONE_OFF_LINES", "FORMS",
     "load_reference", "validate_reference", "assumptions_table",
     # workload
-    "demand_profile", "staffing_profile", "read_monthly_forecast", "monthly_forecast_table",
+    "staffing_profile", "read_monthly_forecast", "monthly_forecast_table",
     # model
     "BILLING_BASES", "METHODS", "SourcingModel", "build_model", "market_markups",
     "monthly_costs", "scenario_costs",

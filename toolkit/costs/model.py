@@ -7,10 +7,11 @@ against in-house, ``uncertainty`` into tornado and Monte Carlo, ``decision`` int
 weighted decision matrix.
 
 One engine serves every view. Each month's cost of a (location, form) is a linear combination
-of four cost drivers per location — payroll ``P`` (agent FTE x loaded wage, EUR), hires ``A``
-(``P`` x attrition / 12), FTE-months at EUR prices ``S`` (seats, and the EUR costs that do
-not follow local wages: expatriate managers, governance abroad) and the rate-card invoice
-``R`` — with coefficients set by the who-pays matrix. The deterministic views evaluate the
+of five cost drivers per location — payroll ``P`` (agent FTE x loaded wage, EUR), hires ``A``
+(``P`` x attrition / 12), FTE-months at EUR prices ``S`` (the EUR costs that do not follow
+local wages: expatriate managers, governance abroad), seat-months ``N`` (premises, IT,
+telephony: seats are fixed capacity sized on the peak of concurrent scheduled agents, not on
+FTE) and the rate-card invoice ``R`` — with coefficients set by the who-pays matrix. The deterministic views evaluate the
 drivers once; the Monte Carlo draws them (wages, FX, AHT, attrition, volume, quality gaps)
 as ``(draws, locations, months)`` arrays and contracts them with discount weights, so
 10,000 draws of every location x form over 60 months take well under two seconds.
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from toolkit import planning
 from toolkit.config import project_path
 from toolkit.costs.reference import (
     LABOUR_LINES,
@@ -58,7 +60,7 @@ from toolkit.errors import ParameterError
 BILLING_BASES = ("per_productive_hour", "per_fte_month", "per_call", "per_minute", "cost_plus")
 METHODS = ("rate_card", "bottom_up")
 #: Drivers of the cost engine (see module docstring) and the constant driver for fixed sums.
-_DRIVERS = ("P", "A", "S", "R")
+_DRIVERS = ("P", "A", "S", "N", "R")
 _WEEKS_PER_MONTH = 52.1775 / 12
 _DAYS_PER_MONTH = 365.25 / 12
 
@@ -85,6 +87,7 @@ class SourcingModel:
     volume_index: np.ndarray
     volume_cv: np.ndarray
     notes: list[str] = field(default_factory=list)
+    basis: planning.PlanningBasis = field(default_factory=planning.load_basis)
 
     @property
     def start_year(self) -> int:
@@ -111,7 +114,9 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
                 discount_rate: float = 0.08, overrides=None,
                 forecast: pd.DataFrame | str | os.PathLike | None = None,
                 baseline: tuple[str, str] = ("FR-REG", "INHOUSE"),
-                language_market: str = "FR") -> SourcingModel:
+                language_market: str = "FR", basis: planning.PlanningBasis | None = None,
+                period: str | None = None, staffing_forecast: pd.DataFrame | None = None,
+                patience_s=None, holiday_country: str | None = "FR") -> SourcingModel:
     """Assemble a sourcing model from volumes (or a ready staffing profile) and parameters.
 
     Parameters
@@ -126,8 +131,17 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
     forecast : monthly forecast (``ds, yhat[, yhat_lower_80, yhat_upper_80]``) setting the
         volume path and, from its intervals, the volume uncertainty.
     baseline : the (location, form) every option is compared with.
+    basis : the planning basis (``toolkit.planning.load_basis()`` when None): service target,
+        shrinkage, schedule efficiency, paid time per FTE, seats — the staffing notebook's.
+    period : report period "YYYY-MM": the base year is the 12 months ending with it and the
+        contract starts the month after (unless ``start`` says otherwise).
+    staffing_forecast : the interval forecast of the month after ``period`` (notebook 10):
+        that month is sized from it exactly as the staffing notebook does.
+    patience_s : caller patience for Erlang A, a number or queue -> seconds.
+    holiday_country : the calendar the site opens on (open days for FTE and partial months).
     """
     ref = load_reference(overrides)
+    basis = basis or planning.load_basis()
     valid_locs = list(ref["locations"])
     locations = _check_choice("locations", locations or ["FR-REG", "FR-PAR", "PT", "MA", "TN",
                                                           "SN", "MU", "MG"], valid_locs)
@@ -150,8 +164,11 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
         if not isinstance(volumes, pd.DataFrame):
             from toolkit import io
             volumes = io.read_volumes(project_path(volumes))
-        profile = staffing_profile(volumes, ref, locations)
-        last_month = _local_clock(volumes["ds"]).max().to_period("M")
+        profile = staffing_profile(volumes, ref, locations, basis=basis, period=period,
+                                   forecast=staffing_forecast, patience_s=patience_s,
+                                   holiday_country=holiday_country)
+        last_month = (planning.report_period(period) if period is not None
+                      else _local_clock(volumes["ds"]).max().to_period("M"))
     else:
         missing = set(locations) - set(profile["location"])
         if missing:
@@ -191,7 +208,8 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
                          start=start_p, months=months, billing_basis=billing_basis,
                          method=method, discount_rate=float(discount_rate),
                          baseline=tuple(baseline), language_market=language_market,
-                         volume_index=volume_index, volume_cv=volume_cv, notes=notes)
+                         volume_index=volume_index, volume_cv=volume_cv, notes=notes,
+                         basis=basis)
 
 
 # --------------------------------------------------------------------------------------------
@@ -248,7 +266,9 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
         # EUR-zone inflation (a 2012 EUR price is not indexed on MAD wages).
         rate = i if fig and fig["currency"] == loc["currency"] else nonlab
         price.append(_escalate(fig, rate, y0) if fig else np.nan)
-    shrink = float(tw.shrinkage if tw.shrinkage is not None else _value(d["shrinkage"]))
+    basis = model.basis
+    shrink = float(tw.shrinkage if tw.shrinkage is not None else basis.shrinkage)
+    worked = np.array([basis.worked_hours(k, y0) for k in model.locations], float)
     tiers = [loc["tier"] for loc in locs]
     home_ok = np.array([loc["country"] == _value(d["home_country"]) for loc in locs])
     margin_key = tw.margin or "value"
@@ -260,14 +280,17 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
         "price_cur_idx": np.array([currencies.index(c) for c in price_cur]),
         "fx0": fx0, "fx_drift": drift, "fx_vol": vol,
         "gross_local": gross * tw.wage, "charges": charges, "infl": infl,
-        "paid_hours": np.array([_value(loc["paid_hours_per_month"]) for loc in locs], float),
+        # Hours one FTE works a year (planning basis: contract hours less leave, public
+        # holidays and absence) and, of those, the productive ones per FTE-month.
+        "worked_hours": worked,
+        "productive_per_fte": worked / 12.0 * (1 - shrink) * basis.schedule_efficiency,
         "attrition": np.array([_value(loc["attrition"]) for loc in locs], float) * tw.attrition,
         "price_local": np.array(price, float),
         "premises": np.array([_escalate(loc["premises_per_seat_month"], nonlab, y0)
                               for loc in locs]) * tw.seat_cost,
         "it": _escalate(d["it_per_seat_month"], nonlab, y0) * tw.seat_cost,
         "tel": _escalate(d["telephony_licences_per_seat_month"], nonlab, y0) * tw.seat_cost,
-        "nonlab": nonlab, "shrinkage": shrink,
+        "nonlab": nonlab, "shrinkage": shrink, "efficiency": basis.schedule_efficiency,
         "home": home_ok, "margin": np.array(margins, float),
         "aht_quality": aht_up, "repeat": repeat,
         "home_loaded_eur": _home_loaded_wage_eur(model, tw),
@@ -335,7 +358,11 @@ def _home_loaded_wage_eur(model: SourcingModel, tw: _Tweaks) -> float:
 #: Last profiles turned into month-of-year grids: (profile, locations, grids). The tornado
 #: and the Monte Carlo rebuild the quantities for every tweak; the profile does not change.
 _GRID_CACHE: list = []
-_GRID_COLUMNS = ("productive_hours", "contacts", "handled_contacts", "handled_minutes")
+_GRID_COLUMNS = ("productive_hours", "contacts", "handled_contacts", "handled_minutes",
+                 "fte_share", "peak_scheduled")
+#: Value of a column a what-if profile may leave out: an even share of the year's FTE hours
+#: per month, and no interval peak (seats then follow FTE).
+_GRID_DEFAULTS = {"fte_share": 1.0 / 12.0, "peak_scheduled": np.nan}
 
 
 def _profile_grids(profile: pd.DataFrame, locations: Sequence[str]) -> dict:
@@ -352,6 +379,11 @@ def _profile_grids(profile: pd.DataFrame, locations: Sequence[str]) -> dict:
     grids = {}
     for col in _GRID_COLUMNS:
         out = np.zeros((len(locations), 12))
+        if col not in prof.columns:
+            out[:] = _GRID_DEFAULTS[col]
+            out.flags.writeable = False
+            grids[col] = out
+            continue
         for i, loc in enumerate(locations):
             s = prof.loc[loc, col]
             filled = s.reindex(range(1, 13))
@@ -377,8 +409,26 @@ def _base_quantities(model: SourcingModel, la: dict, tw: _Tweaks) -> dict:
 
     quality = (la["aht_quality"] * la["repeat"])[:, None]
     hours = grid("productive_hours") * tw.aht * quality
-    fte = hours / ((1 - la["shrinkage"]) * la["paid_hours"][:, None])
-    return {"hours": hours, "fte": fte, "contacts": grid("contacts"),
+    # FTE as toolkit.staffing.fte_rollup: paid hours over the hours an FTE works on the
+    # month's open days (its share of the year; 1/12 when the profile does not say).
+    share = months_of_year["fte_share"][:, moy - 1]
+    fte = (hours / ((1 - la["shrinkage"]) * la["efficiency"])
+           / (la["worked_hours"][:, None] * share))
+    # Seats are fixed capacity: the base year's peak of concurrent scheduled agents, grown
+    # with the volume path year by year (never down within a year), plus support positions.
+    basis = model.basis
+    years = np.arange(model.months) // 12
+    peak_growth = np.array([vidx[years == y].max() for y in years])
+    peak = months_of_year["peak_scheduled"].max(axis=1, keepdims=True)
+    if np.isfinite(peak).all() and (peak > 0).all():
+        # the profile's peak is at the basis's shrinkage; a tornado tweak rescales it
+        tweak = (1 - basis.shrinkage) / (1 - la["shrinkage"])
+        agent_seats = np.ceil(np.round(peak * peak_growth[None, :] * tw.aht * quality
+                                       * basis.seats_per_scheduled_agent * tweak, 9))
+    else:  # a profile without intervals (what-ifs): one seat per FTE
+        agent_seats = fte
+    seats = agent_seats * (1 + basis.support_positions_per_agent)
+    return {"hours": hours, "fte": fte, "seats": seats, "contacts": grid("contacts"),
             "handled": grid("handled_contacts") * la["repeat"][:, None],
             "minutes": grid("handled_minutes") * tw.aht * quality}
 
@@ -421,7 +471,6 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
     rec = float(_value(d["recruitment_months"]))
     train = (_value(d["training_weeks"]) / _WEEKS_PER_MONTH
              + _value(d["ramp_days"]) / _DAYS_PER_MONTH * (1 - _value(d["ramp_productivity"])))
-    seats = float(_value(d["seats_per_fte"]))
     fx_usd = la["fx0"][la["currencies"].index("USD")]
     setup = _escalate(d["setup_per_seat"], la["nonlab"], model.start_year) * fx_usd * tw.transition
     project = _escalate(d["transition_project_cost"], la["nonlab"], model.start_year) * tw.transition
@@ -444,7 +493,7 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
 
     # Deterministic driver magnitudes at t = 0 (for the rate-card provider share).
     P0 = q["fte"][:, 0] * la["gross_local"] * (1 + la["charges"]) * la["fx0"][la["cur_idx"]]
-    ref0 = {"P": P0, "A": P0 * la["attrition"] / 12, "S": q["fte"][:, 0] * seats}
+    ref0 = {"P": P0, "A": P0 * la["attrition"] / 12, "S": q["fte"][:, 0], "N": q["seats"][:, 0]}
 
     def run_coefs(form: str, phase: int):
         """coef[line] -> {driver: array L} for the run-rate lines paid by someone."""
@@ -479,7 +528,7 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
                 per_seat = {"premises": la["premises"], "it": np.full(L, la["it"]),
                             "telephony_licences": np.full(L, la["tel"])}[line]
                 factor = infra_factor if who == "client" else 1.0
-                c = {"S": per_seat * seats * factor}
+                c = {"N": per_seat * factor}
             out[line] = (who, c)
         return out
 
@@ -552,7 +601,7 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
                 if tr.get("ramp"):
                     add("transition", "P", "ramp", team)
                 if tr.get("setup_per_seat"):
-                    add("transition", "S", "t0", np.full(L, setup))
+                    add("transition", "N", "t0", np.full(L, setup))
                 ent = tr.get("entity_setup")
                 # entity_setup: true, false or "abroad" (needed only outside the home country)
                 needs_entity = (np.full(L, True) if ent is True else ~la["home"]
@@ -598,7 +647,7 @@ def _governance_home(own: dict, gov: float, home_price: float, la: dict) -> dict
     ``gov x home price x productive hours per FTE-month``.
     """
     abroad = ~la["home"]
-    per_fte = gov * home_price * (1 - la["shrinkage"]) * la["paid_hours"]
+    per_fte = gov * home_price * la["productive_per_fte"]
     out = {k: np.where(abroad, 0.0, v) for k, v in own.items()}
     out["S"] = out.get("S", 0.0) + np.where(abroad, per_fte, 0.0)
     return out
@@ -616,8 +665,11 @@ def _bottom_up_price_eur(model: SourcingModel, la: dict, tw: _Tweaks) -> np.ndar
     loaded = la["gross_local"] * (1 + la["charges"]) * la["fx0"][la["cur_idx"]]
     per_fte = loaded * ((1 + sup + wfm) * (1 + overhead)
                         + la["attrition"] / 12 * (_value(d["recruitment_months"]) + train))
-    per_fte = per_fte + _value(d["seats_per_fte"]) * (la["premises"] + la["it"] + la["tel"])
-    return per_fte * (1 + la["margin"]) / ((1 - la["shrinkage"]) * la["paid_hours"])
+    # A price per hour carries the seats behind each FTE: one workstation plus the support
+    # positions' (the planning basis), the usual ratio when shifts share seats over the day.
+    seats = 1 + model.basis.support_positions_per_agent
+    per_fte = per_fte + seats * (la["premises"] + la["it"] + la["tel"])
+    return per_fte * (1 + la["margin"]) / la["productive_per_fte"]
 
 
 def market_markups(model: SourcingModel, tw: _Tweaks | None = None) -> dict:
@@ -689,7 +741,9 @@ def _drivers(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, shocks: dict 
     loaded = (la["gross_local"] * (1 + la["charges"]))[None, :, None]
     P = q["fte"][None] * wf * loaded * wage_idx * fx_loc
     A = P * attr / 12.0
-    S = q["fte"][None] * wf * np.exp(np.log1p(la["nonlab"]) * years)[None, None, :]
+    nonlab_idx = np.exp(np.log1p(la["nonlab"]) * years)[None, None, :]
+    S = q["fte"][None] * wf * nonlab_idx
+    N = q["seats"][None] * nonlab_idx  # fixed capacity: not drawn with the workload
     basis = model.billing_basis
     # Unit prices keep the base-year bill equal across bases: only who carries which risk moves.
     hours_y = q["hours"][:, :12].sum(axis=1)
@@ -706,7 +760,7 @@ def _drivers(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, shocks: dict 
         unit_price = price_pph_eur * hours_y / q["minutes"][:, :12].sum(axis=1)
     fx_price = fx_path[:, la["price_cur_idx"], :] / la["fx0"][la["price_cur_idx"]][None, :, None]
     R = units * unit_price[None, :, None] * wage_idx * fx_price
-    return {"P": P, "A": A, "S": S, "R": R}
+    return {"P": P, "A": A, "S": S, "N": N, "R": R}
 
 
 # --------------------------------------------------------------------------------------------
@@ -834,6 +888,7 @@ def scenario_costs(model: SourcingModel, *, methods: Sequence[str] | None = None
             annual = cost[:, :, :, sel].sum(axis=3)
             contacts = q["contacts"][:, sel].sum(axis=1)
             fte = q["fte"][:, sel].mean(axis=1)
+            seats = q["seats"][:, sel].max(axis=1)
             hours = q["hours"][:, sel].sum(axis=1)
             for li_, loc in enumerate(model.locations):
                 for fi, form in enumerate(model.forms):
@@ -851,7 +906,8 @@ def scenario_costs(model: SourcingModel, *, methods: Sequence[str] | None = None
                                cost_per_contact_eur=total / contacts[li_] if contacts[li_] else np.nan,
                                labour_share=sum(row[k] for k in LABOUR_LINES) / run if run else np.nan,
                                payroll_share=sum(row[k] for k in PAYROLL_LINES) / run if run else np.nan,
-                               fte=float(fte[li_]), productive_hours=float(hours[li_]),
+                               fte=float(fte[li_]), seats=float(seats[li_]),
+                               productive_hours=float(hours[li_]),
                                price_per_productive_hour_eur=float(price[li_]),
                                currency="EUR", price_year=model.start_year,
                                feasible=model.feasible(loc, form))

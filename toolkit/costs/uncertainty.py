@@ -111,6 +111,9 @@ def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = 
         if k == "one":
             v = np.broadcast_to((terms.weights[w] * disc[None, :]).sum(axis=1),
                                 (n_draws, len(model.locations)))
+        elif k == "N":  # seats: fixed capacity, the same in every draw
+            v = np.broadcast_to((base["N"] * terms.weights[w] * disc[None, :]).sum(axis=1),
+                                (n_draws, len(model.locations)))
         else:
             v = pv[("P" if k == "A" else k, w)] * factor[k]
             if k == "A":
@@ -195,6 +198,11 @@ def _tornado_ranges(model: SourcingModel) -> dict:
     r = lambda key: (float(d[key].get("low", _value(d[key]))),  # noqa: E731
                      float(d[key].get("high", _value(d[key]))))
     r_margin = lambda key: (_margin(d, key, "low"), _margin(d, key, "high"))  # noqa: E731
+    # In-shift shrinkage from the planning basis: planned and unplanned at their range ends.
+    fig = model.basis.figures
+    ends = [[float(fig[f"shrinkage.{part}_in_shift"].get(end, _value(fig[f"shrinkage.{part}_in_shift"])))
+             for part in ("planned", "unplanned")] for end in ("low", "high")]
+    shrink = tuple(1 - (1 - p) * (1 - u) for p, u in ends)
     out = {
         "volume": ("volume level -/+15 %", _Tweaks(volume=0.85), _Tweaks(volume=1.15)),
         "aht": ("AHT -/+10 %", _Tweaks(aht=0.90), _Tweaks(aht=1.10)),
@@ -206,8 +214,8 @@ def _tornado_ranges(model: SourcingModel) -> dict:
         "charges": ("employer charges -/+15 %", _Tweaks(charges=0.85), _Tweaks(charges=1.15)),
         "price": ("rate-card price -/+15 %", _Tweaks(price=0.85), _Tweaks(price=1.15)),
         "seat_cost": ("seat costs -/+25 %", _Tweaks(seat_cost=0.75), _Tweaks(seat_cost=1.25)),
-        "shrinkage": ("shrinkage {:.0%}-{:.0%}".format(*r("shrinkage")),
-                      _Tweaks(shrinkage=r("shrinkage")[0]), _Tweaks(shrinkage=r("shrinkage")[1])),
+        "shrinkage": ("in-shift shrinkage {:.0%}-{:.0%}".format(*shrink),
+                      _Tweaks(shrinkage=shrink[0]), _Tweaks(shrinkage=shrink[1])),
         "margin": ("provider margins EU {:.0%}-{:.0%}, non-EU {:.0%}-{:.0%}".format(
             *r_margin("eu"), *r_margin("non_eu")), _Tweaks(margin="low"), _Tweaks(margin="high")),
         "quality": ("quality gap: AHT uplift and FCR gap at the top of their ranges",

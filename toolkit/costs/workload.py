@@ -1,9 +1,11 @@
 """How much work is there to cost?
 
-Interval volumes -> an average day per month of year and weekday -> Erlang agents
-(``toolkit.staffing``) -> productive hours, contacts and handled minutes per location and
-month of year; and monthly volume forecasts summed by month. Self-contained: it needs only
-``reference``.
+The staffing engine's answer, not a second one: the 12 months of call history ending with the
+report period (and, when given, the interval forecast of the month after it) go through
+``toolkit.planning.requirements`` — the same Erlang A, service target, occupancy cap, shrinkage
+and patience as the staffing notebook — and ``toolkit.staffing.fte_rollup``; the result per
+month of year is the profile the cost engine scales along the volume path. Also: monthly
+volume forecasts summed by month.
 """
 
 from __future__ import annotations
@@ -14,9 +16,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from toolkit import planning, staffing
 from toolkit.config import project_path
-from toolkit.costs.reference import _check_choice, _value, load_reference
+from toolkit.costs.reference import _check_choice, load_reference
 from toolkit.errors import ParameterError
+
+#: Profile columns (per location and month of year); see :func:`staffing_profile`.
+PROFILE_COLUMNS = ("location", "month", "productive_hours", "paid_hours", "fte_share", "fte",
+                   "peak_scheduled", "contacts", "handled_contacts", "handled_minutes", "source")
 
 
 def _local_clock(ds) -> pd.Series:
@@ -25,77 +32,88 @@ def _local_clock(ds) -> pd.Series:
     return ds.dt.tz_localize(None) if ds.dt.tz is not None else ds
 
 
-def demand_profile(volumes: pd.DataFrame) -> pd.DataFrame:
-    """Average day per (month of year, weekday, time slot, queue) over the last 12 months.
-
-    Staffing an average day per weekday and month (and multiplying by the number of such
-    days) keeps the intraday shape that drives Erlang requirements at ~1/4 of the rows.
-    Returns ``month, weekday, slot, queue, calls, aht_s, days, interval_s``.
-    """
-    missing = {"ds", "queue", "calls", "aht_s"} - set(volumes.columns)
-    if missing:
-        raise ParameterError("volumes", sorted(missing), "a table with ds, queue, calls, aht_s")
-    v = volumes[["ds", "queue", "calls", "aht_s"]].copy()
-    v["ds"] = _local_clock(v["ds"])
-    month = v["ds"].dt.to_period("M")
-    last = month.max()
-    v = v[month > last - 12]
-    deltas = np.diff(np.sort(v["ds"].drop_duplicates().to_numpy())).astype("timedelta64[s]")
-    positive = deltas[deltas > np.timedelta64(0, "s")]
-    interval_s = float(positive.min().astype(float)) if len(positive) else 1800.0
-    aht_fill = v.groupby("queue")["aht_s"].transform("mean")
-    v["aht_s"] = v["aht_s"].fillna(aht_fill).fillna(0.0)
-    v["month"] = v["ds"].dt.month
-    v["weekday"] = v["ds"].dt.day_of_week
-    v["slot"] = v["ds"].dt.hour * 60 + v["ds"].dt.minute
-    v["date"] = v["ds"].dt.date
-    v["work_s"] = v["calls"] * v["aht_s"]
-    keys = ["month", "weekday", "slot", "queue"]
-    g = v.groupby(keys, as_index=False).agg(calls=("calls", "sum"), work_s=("work_s", "sum"))
-    days = (v.drop_duplicates(["date"]).groupby(["month", "weekday"]).size()
-            .rename("days").reset_index())
-    g = g.merge(days, on=["month", "weekday"], how="left")
-    g["aht_s"] = np.where(g["calls"] > 0, g["work_s"] / g["calls"].where(g["calls"] > 0, 1), 0.0)
-    g["calls"] = g["calls"] / g["days"]
-    g["interval_s"] = interval_s
-    return g.drop(columns="work_s")
+def _monthly_workload(plan: pd.DataFrame, basis, holiday_country) -> pd.DataFrame:
+    """Per calendar month of a requirement plan: agent-hours, paid hours, the month's share of
+    a year's FTE hours (open days), peak concurrent scheduled agents, contacts and minutes —
+    scaled up to the whole month where the plan covers only some of its open days."""
+    roll = staffing.fte_rollup(plan, freq="ME", by=(), shrinkage=basis.shrinkage,
+                               schedule_efficiency=basis.schedule_efficiency,
+                               worked_hours_per_year=1.0, holiday_country=holiday_country)
+    local = _local_clock(plan["ds"])
+    month = local.dt.to_period("M")
+    concurrent = plan.assign(month=month.to_numpy()).groupby(["month", "ds"])["scheduled"].sum()
+    work = plan.assign(month=month.to_numpy(), minutes=plan["calls"] * plan["aht_s"] / 60.0)
+    sums = work.groupby("month").agg(contacts=("calls", "sum"), minutes=("minutes", "sum"))
+    out = []
+    for row in roll.itertuples():
+        m = pd.Period(row.period, freq="M")
+        # fte_hours at 1 worked hour a year = the covered open days' share of the year
+        full = row.open_days_in_period / row.open_days if row.open_days else 1.0
+        share = row.fte_hours * full
+        out.append({"period": m, "month": m.month, "productive_hours": row.workload_hours * full,
+                    "paid_hours": row.paid_hours * full, "fte_share": share,
+                    "peak_scheduled": float(concurrent.loc[m].max()),
+                    "contacts": float(sums.loc[m, "contacts"]) * full,
+                    "handled_contacts": float(sums.loc[m, "contacts"]) * full,
+                    "handled_minutes": float(sums.loc[m, "minutes"]) * full,
+                    "covered": f"{row.open_days} of {row.open_days_in_period} open days"})
+    return pd.DataFrame(out)
 
 
 def staffing_profile(volumes: pd.DataFrame, ref: dict | None = None,
-                     locations: Sequence[str] | None = None) -> pd.DataFrame:
-    """Productive hours, contacts and handled minutes per location and month of year.
+                     locations: Sequence[str] | None = None, *, basis=None, period=None,
+                     forecast: pd.DataFrame | None = None, patience_s=None,
+                     holiday_country: str | None = "FR") -> pd.DataFrame:
+    """Agent-hours, paid hours, FTE, peak seats, contacts and minutes per location and month
+    of year, from the staffing engine on the company's own traffic.
 
-    The Erlang requirement (``toolkit.staffing.required_agents``) is computed once per
-    interval on the company's own traffic; each location's quality gap (AHT uplift, FCR gap
-    -> repeat contacts) is applied by the cost engine as a workload factor, so the same
-    profile serves the deterministic views, the tornado and the Monte Carlo draws.
-    Returns ``location, month, productive_hours, contacts, handled_contacts, handled_minutes``.
+    Parameters
+    ----------
+    volumes : call history ``ds, queue, calls, aht_s`` (interval level).
+    basis : the planning basis (``toolkit.planning.load_basis()`` when None).
+    period : report period "YYYY-MM": the 12 months ending with it are the base year (default:
+        the 12 months ending with the last month of data).
+    forecast : the interval forecast (``ds, queue, yhat``) of the month after ``period``: that
+        month's row comes from it, with the history's AHT profile — exactly as the staffing
+        notebook sizes it.
+    patience_s : caller patience, a number or queue -> seconds (default: the basis's).
+
+    Each location's FTE = paid hours / (its worked hours per FTE x the month's open-day share
+    of the year), as in ``toolkit.staffing.fte_rollup``; quality gaps are applied by the cost
+    engine. Months the data cover only in part are scaled to the whole month by open days.
+    Returns the columns of ``PROFILE_COLUMNS``.
     """
-    from toolkit import staffing  # imported here: the cost model also runs on a given profile
-
     ref = ref or load_reference()
+    basis = basis or planning.load_basis()
     locations = _check_choice("locations", locations or list(ref["locations"]),
                               list(ref["locations"]))
-    d = ref["defaults"]
-    prof = demand_profile(volumes)
-    calls, aht = prof["calls"].to_numpy(), prof["aht_s"].to_numpy()
-    agents = np.zeros(len(prof))
-    busy = calls > 0
-    if busy.any():
-        req = staffing.required_agents(
-            calls[busy], aht[busy], float(prof["interval_s"].iloc[0]),
-            sl_target=float(_value(d["sl_target"])), target_s=float(_value(d["target_s"])),
-            max_occupancy=float(_value(d["max_occupancy"])), shrinkage=0.0)
-        agents[busy] = np.asarray(req["agents"], dtype=float)
-    t = prof.assign(agent_h=agents * prof["interval_s"] / 3600 * prof["days"],
-                    demand=prof["calls"] * prof["days"],
-                    minutes=calls * aht / 60 * prof["days"])
-    by_month = t.groupby("month").agg(
-        productive_hours=("agent_h", "sum"), contacts=("demand", "sum"),
-        handled_contacts=("demand", "sum"), handled_minutes=("minutes", "sum")).reset_index()
-    out = pd.concat([by_month.assign(location=loc) for loc in locations], ignore_index=True)
-    return out[["location", "month", "productive_hours", "contacts", "handled_contacts",
-                "handled_minutes"]]
+    missing = {"ds", "queue", "calls", "aht_s"} - set(volumes.columns)
+    if missing:
+        raise ParameterError("volumes", sorted(missing), "a table with ds, queue, calls, aht_s")
+    history = volumes[["ds", "queue", "calls", "aht_s"]]
+    if period is None:
+        period = str(_local_clock(history["ds"]).max().to_period("M"))
+    history = planning.until_period(history, period)
+    months = planning.workload_months(period)
+    in_window = _local_clock(history["ds"]).dt.to_period("M").isin(months).to_numpy()
+    window = history[in_window].reset_index(drop=True)
+    plan = planning.requirements(window, basis, patience_s=patience_s)
+    by_month = _monthly_workload(plan, basis, holiday_country).assign(source="history")
+    if forecast is not None:
+        month = planning.staffing_month(period)
+        fc = planning.in_month(forecast, month)
+        fc_plan = planning.requirements(fc, basis, history=history, patience_s=patience_s)
+        fc_row = _monthly_workload(fc_plan, basis, holiday_country).assign(source="forecast")
+        by_month = pd.concat([by_month[by_month["month"] != month.month], fc_row],
+                             ignore_index=True)
+    frames = []
+    for loc in locations:
+        worked = by_month["period"].map(lambda m, loc=loc: basis.worked_hours(loc, m.year))
+        frames.append(by_month.assign(location=loc,
+                                      fte=by_month["paid_hours"] / (worked * by_month["fte_share"])))
+    out = pd.concat(frames, ignore_index=True)
+    out["source"] = out["source"] + " " + out["period"].astype(str) + " (" + out["covered"] + ")"
+    return out.sort_values(["location", "month"], ignore_index=True)[list(PROFILE_COLUMNS)]
 
 
 def read_monthly_forecast(path: str | os.PathLike) -> pd.DataFrame:
