@@ -27,8 +27,9 @@ How the numbers are made (each knob is documented in :class:`SampleParameters`):
   documented bad months; ``contacts_handled`` and ``billed_hours`` are computed from the
   interval data, ``invoice_eur`` = billed hours x hourly rate by location.
 
-Output is byte-identical for the same seed and period: one ``numpy`` Generator drawn in a fixed
-order, sorted rows, fixed number formatting, ``\\n`` line endings, atomic writes. The small
+Output is byte-identical for the same seed and period: ``numpy`` Generators drawn in a fixed
+order (demand and handle times, service, provider reports: one stream each, seeded from the
+seed), sorted rows, fixed number formatting, ``\\n`` line endings, atomic writes. The small
 variant uses the same generator on a shorter period, so it is *not* a slice of the full data.
 
 CLI: ``python -m toolkit.sample --out data/raw [--small] [--seed N]``.
@@ -362,8 +363,9 @@ def generate_interval_stats(start: str, end: str, *, seed: int = DEFAULT_SEED,
     an active site are kept, so a missing row always means missing data).
     """
     rng = np.random.default_rng(seed)
-    # Own stream for the abandoned calls' waits: adding that column moved no other draw.
-    abandon_rng = np.random.default_rng([seed, 2])
+    # Service (staffing noise, abandons, service level, waits) has its own stream, so tuning
+    # the service model never moves the demand or handle-time draws.
+    service_rng = np.random.default_rng([seed, 2])
     ds = open_intervals(start, end, params)
     local_day = ds.tz_localize(None).normalize()
     day_codes, unique_days = pd.factorize(local_day)
@@ -390,7 +392,7 @@ def generate_interval_stats(start: str, end: str, *, seed: int = DEFAULT_SEED,
             offered = rng.binomial(remaining, np.clip(p, 0.0, 1.0))
             remaining, remaining_share = remaining - offered, remaining_share - share
             active = share > 0
-            frames.append(_service(params, rng, abandon_rng, queue, site, ds[active],
+            frames.append(_service(params, rng, service_rng, queue, site, ds[active],
                                    offered[active], unique_days, day_codes[active],
                                    staffing[site.site][month_codes[day_codes[active]]]))
     out = pd.concat(frames, ignore_index=True)
@@ -398,7 +400,7 @@ def generate_interval_stats(start: str, end: str, *, seed: int = DEFAULT_SEED,
 
 
 def _service(params: SampleParameters, rng: np.random.Generator,
-             abandon_rng: np.random.Generator, queue: str, site: Site,
+             service_rng: np.random.Generator, queue: str, site: Site,
              ds: pd.DatetimeIndex, offered: np.ndarray, unique_days: pd.DatetimeIndex,
              day_codes: np.ndarray, month_ratio: np.ndarray) -> pd.DataFrame:
     """Answer, abandon, wait and handle the offered calls of one site and queue.
@@ -414,7 +416,7 @@ def _service(params: SampleParameters, rng: np.random.Generator,
     mean, exponential spread). Short abandons stay a fixed share of abandons.
     """
     n = len(ds)
-    ratio = month_ratio * rng.lognormal(0.0, params.interval_staffing_sd, n)
+    ratio = month_ratio * service_rng.lognormal(0.0, params.interval_staffing_sd, n)
     centre, slope = params.sl_curve
     sl = 1.0 / (1.0 + np.exp(-(ratio - centre) * slope))
     # Virtual wait V (what a caller would wait with infinite patience): with probability pi
@@ -430,22 +432,23 @@ def _service(params: SampleParameters, rng: np.random.Generator,
     pi = np.clip(sl / keep_fast, 0.0, 1.0)
     p_fast, p_late = pi * keep_fast, (1.0 - pi) * keep_late
     p_abandon = 1.0 - p_fast - p_late
-    abandoned = rng.binomial(offered, p_abandon)
+    abandoned = service_rng.binomial(offered, p_abandon)
     answered = offered - abandoned
-    short = rng.binomial(abandoned, params.short_abandon_share)
-    in_sl = rng.binomial(answered, np.clip(p_fast / (1 - p_abandon), 0.0, 1.0))
+    short = service_rng.binomial(abandoned, params.short_abandon_share)
+    in_sl = service_rng.binomial(answered, np.clip(p_fast / (1 - p_abandon), 0.0, 1.0))
     late = answered - in_sl
     # An answered caller's wait is V given tau >= V: Exp(m) tilted by exp(-theta v) is
     # Exp(m / (1 + m theta)), likewise the late excess. Sum of n such waits = Gamma(n, mean).
     fast_wait, late_wait = m * keep_fast, late_mean / (1.0 + late_mean * theta)
-    wait = rng.gamma(in_sl, fast_wait) + 20.0 * late + rng.gamma(late, late_wait)
+    wait = (service_rng.gamma(in_sl, fast_wait) + 20.0 * late
+            + service_rng.gamma(late, late_wait))
     # Abandoned callers wait tau given tau < V. Exponential patience gives, per offered call,
     # E[min(tau, V)] = P(abandon) / theta, so the expected wait per abandon is exact:
     ans_wait = p_fast * fast_wait + p_late * (20.0 + late_wait)
     abandon_mean = np.maximum(p_abandon / theta - ans_wait, 0.0) / np.maximum(p_abandon, 1e-12)
-    # Their sum is drawn as Gamma(abandoned, mean) from a separate stream (approximation: the
-    # right mean, exponential-like spread), so the other columns do not depend on it.
-    abandon_wait = abandon_rng.gamma(abandoned, abandon_mean)
+    # Their sum is drawn as Gamma(abandoned, mean) (approximation: the right mean, the spread
+    # of exponential waits).
+    abandon_wait = service_rng.gamma(abandoned, abandon_mean)
 
     age = (unique_days - pd.Timestamp(site.opened)).days.to_numpy()[day_codes]
     learning = 1 + params.new_site_aht_uplift * np.clip(
