@@ -205,7 +205,10 @@ def _number(df: pd.DataFrame, column: str, source: _Source, *, integer: bool,
     blank = _blank(s)
     if not blank.any():
         try:  # Fast path: clean text converts directly; anything odd falls through to messages.
-            return s.astype("int64" if integer else "float64")
+            converted = s.astype("int64" if integer else "float64")
+            # Text such as 'nan' converts to NaN here; the slow path names it as not a number.
+            if integer or not converted.isna().any():
+                return converted
         except (ValueError, TypeError, OverflowError):
             pass
     pos = None if allow_empty else _first(blank)
@@ -347,9 +350,11 @@ def _validate(schema: pa.DataFrameSchema, df: pd.DataFrame, source: _Source) -> 
             check += "(" + ", ".join(shown_stats) + ")"
         expected = getattr(exc.check, "error", None) or schemas_description(column or "")
         if column is None and position is not None:
-            # Row rule over several columns: show the values involved.
-            named = set(re.findall(r"[a-z_]+", check or ""))
-            shown = {c: df[c].iloc[position] for c in df.columns if c in named}
+            # Row rule over several columns: show the values involved, and name the first
+            # column of the rule (the one the rule is about, e.g. abandon_wait_s).
+            named = re.findall(r"[a-z_]+", check or "")
+            shown = {c: df[c].iloc[position] for c in df.columns if c in set(named)}
+            column = next((c for c in named if c in df.columns), None)
             what = "row breaks the rule " + check + (
                 " (" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")" if shown else "")
         elif position is not None:
@@ -455,14 +460,20 @@ def read_interval_stats(path, *, queues=schemas.QUEUES, tz: str = config.DEFAULT
     """Read and validate ``interval_stats`` (.csv or .parquet): one row per ds, queue, site.
 
     Returns the contract columns with ``ds`` tz-aware in ``tz`` and int64 counts, sorted by
-    ``ds, queue, site``. ``queues=None`` accepts any queue name (own data).
+    ``ds, queue, site``. ``queues=None`` accepts any queue name (own data). The optional
+    ``abandon_wait_s`` comes back as float64 seconds (NaN where a cell was empty) when the file
+    has it, and is absent otherwise.
     """
-    df, source = _load(path, schemas.INTERVAL_STATS_COLUMNS)
+    df, source = _load(path, schemas.INTERVAL_STATS_COLUMNS,
+                       optional=schemas.INTERVAL_OPTIONAL_COLUMNS)
     typed = pd.DataFrame({
         "ds": _timestamps(df, "ds", source, tz),
         "queue": _text(df, "queue", source),
         "site": _text(df, "site", source),
     } | {c: _number(df, c, source, integer=True) for c in schemas.INTERVAL_COUNT_COLUMNS})
+    if "abandon_wait_s" in df.columns:  # optional: a file without it reads as before
+        typed["abandon_wait_s"] = _number(df, "abandon_wait_s", source, integer=False,
+                                          allow_empty=True)
     typed = _validate(schemas.interval_stats_schema(queues, tz), typed, source)
     _check_duplicates(typed, ["ds", "queue", "site"], source, "interval")
     _check_gaps(typed["ds"], typed[["queue", "site"]], typed["site"], source, interval_minutes)

@@ -18,15 +18,18 @@ How the numbers are made (each knob is documented in :class:`SampleParameters`):
 * service: each site has a monthly staffing ratio (staffed / required agents) near 1.01 with a
   few documented under-staffed months; a logistic response curve shaped like Erlang-A results
   (service collapses quickly once staffing falls below need) turns the ratio into the share
-  answered within 20 s and the abandonment rate, so bad months show low service level and
-  high abandonment together; waits are drawn consistently with the service level;
+  answered within 20 s and the length of the queue; callers have exponential patience with a
+  documented mean per site (``patience_s``) and hang up when it runs out first, so bad months
+  show low service level, long waits and high abandonment together, and ``abandoned``,
+  ``wait_time_s`` and ``abandon_wait_s`` agree with that patience (see ``_service``);
 * handle time: lognormal around a queue mean (4-8 min), longer at a newly opened site;
 * provider monthly reports: quality KPIs around the FACTS.md section 4 benchmarks with
   documented bad months; ``contacts_handled`` and ``billed_hours`` are computed from the
   interval data, ``invoice_eur`` = billed hours x hourly rate by location.
 
-Output is byte-identical for the same seed and period: one ``numpy`` Generator drawn in a fixed
-order, sorted rows, fixed number formatting, ``\\n`` line endings, atomic writes. The small
+Output is byte-identical for the same seed and period: ``numpy`` Generators drawn in a fixed
+order (demand and handle times, service, provider reports: one stream each, seeded from the
+seed), sorted rows, fixed number formatting, ``\\n`` line endings, atomic writes. The small
 variant uses the same generator on a shorter period, so it is *not* a slice of the full data.
 
 CLI: ``python -m toolkit.sample --out data/raw [--small] [--seed N]``.
@@ -192,18 +195,22 @@ class SampleParameters:
     sl_curve: tuple[float, float] = (0.863, 11.1)
     """Logistic response of service level to the staffing ratio r:
     SL = 1 / (1 + exp(-(r - centre) * slope)); ratio 1.0 -> ~0.82, 0.9 -> ~0.60."""
-    abandon_base: float = 0.018
-    """Abandonment rate with perfect service (impatient callers, wrong numbers)."""
-    abandon_per_missed_sl: float = 0.14
-    """Extra abandonment per unit of service level below 100 % (1 - SL)."""
+    patience_s: dict[str, float] = field(default_factory=lambda: {
+        "INHOUSE-LIL": 420.0, "NORDCALL-AMI": 440.0, "ATLAS-CAS": 470.0,
+        "ILECONTACT-EBN": 500.0})
+    """TRUE mean caller patience per site, seconds (exponential patience, as Erlang A assumes).
+    Every abandon in the data comes from it: a caller hangs up when their patience runs out
+    before the wait they would have had (see :func:`_service`), so
+    ``abandoned / (wait_time_s + abandon_wait_s)`` estimates 1 / patience without bias
+    (``toolkit.staffing.patience_estimates``)."""
     short_abandon_share: float = 0.30
     """Share of abandons within 5 s (short abandons; mostly misdials)."""
-    wait_in_sl_mean_s: float = 5.0
-    """Mean wait of calls answered within the 20 s threshold, seconds."""
-    wait_over_sl_mean_s: float = 25.0
-    """Mean wait above 20 s for calls answered late, at SL = 100 %, seconds."""
-    wait_over_sl_slope_s: float = 180.0
-    """Additional mean late wait per unit of missed SL (1 - SL), seconds."""
+    wait_in_sl_mean_s: float = 10.0
+    """Mean *virtual* wait (before any hang-up) of callers reached within the 20 s threshold."""
+    wait_over_sl_mean_s: float = 45.0
+    """Mean virtual wait above 20 s of callers not reached within 20 s, at SL = 100 %, s."""
+    wait_over_sl_slope_s: float = 50.0
+    """Additional mean virtual late wait per unit of missed SL (1 - SL), seconds."""
 
     occupancy: dict[str, float] = field(default_factory=lambda: {
         "NORDCALL-AMI": 0.84, "ATLAS-CAS": 0.82, "ILECONTACT-EBN": 0.80})
@@ -356,6 +363,9 @@ def generate_interval_stats(start: str, end: str, *, seed: int = DEFAULT_SEED,
     an active site are kept, so a missing row always means missing data).
     """
     rng = np.random.default_rng(seed)
+    # Service (staffing noise, abandons, service level, waits) has its own stream, so tuning
+    # the service model never moves the demand or handle-time draws.
+    service_rng = np.random.default_rng([seed, 2])
     ds = open_intervals(start, end, params)
     local_day = ds.tz_localize(None).normalize()
     day_codes, unique_days = pd.factorize(local_day)
@@ -382,33 +392,63 @@ def generate_interval_stats(start: str, end: str, *, seed: int = DEFAULT_SEED,
             offered = rng.binomial(remaining, np.clip(p, 0.0, 1.0))
             remaining, remaining_share = remaining - offered, remaining_share - share
             active = share > 0
-            frames.append(_service(params, rng, queue, site, ds[active], offered[active],
-                                   unique_days, day_codes[active],
+            frames.append(_service(params, rng, service_rng, queue, site, ds[active],
+                                   offered[active], unique_days, day_codes[active],
                                    staffing[site.site][month_codes[day_codes[active]]]))
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["ds", "queue", "site"], kind="stable").reset_index(drop=True)
 
 
-def _service(params: SampleParameters, rng: np.random.Generator, queue: str, site: Site,
+def _service(params: SampleParameters, rng: np.random.Generator,
+             service_rng: np.random.Generator, queue: str, site: Site,
              ds: pd.DatetimeIndex, offered: np.ndarray, unique_days: pd.DatetimeIndex,
              day_codes: np.ndarray, month_ratio: np.ndarray) -> pd.DataFrame:
-    """Answer, abandon, wait and handle the offered calls of one site and queue."""
+    """Answer, abandon, wait and handle the offered calls of one site and queue.
+
+    Queueing model (an approximation of M/M/n+M, in closed form per interval): each caller has
+    a virtual wait V, Exp(``wait_in_sl_mean_s``) when an agent frees up within 20 s and
+    20 s + Exp(late mean) otherwise, and an exponential patience with the site's mean
+    ``patience_s``; whoever's patience runs out first abandons. Answer and abandon
+    probabilities, the answered waits and the expected abandon wait are exact for this model
+    (``E[min(patience, V)] = P(abandon) * patience_s``); the approximations are that V does
+    not react to the abandons (no feedback on the queue), that "reached within 20 s" stands for
+    "answered within 20 s", and that an interval's waits are summed as Gamma draws (right
+    mean, exponential spread). Short abandons stay a fixed share of abandons.
+    """
     n = len(ds)
-    ratio = month_ratio * rng.lognormal(0.0, params.interval_staffing_sd, n)
+    ratio = month_ratio * service_rng.lognormal(0.0, params.interval_staffing_sd, n)
     centre, slope = params.sl_curve
     sl = 1.0 / (1.0 + np.exp(-(ratio - centre) * slope))
-    p_abandon = params.abandon_base + params.abandon_per_missed_sl * (1 - sl)
-    abandoned = rng.binomial(offered, p_abandon)
-    answered = offered - abandoned
-    short = rng.binomial(abandoned, params.short_abandon_share)
-    # SL is answered-in-20s over offered (abandons count as failures), so the share of the
-    # *answered* calls within threshold is SL / (1 - abandon rate).
-    in_sl = rng.binomial(answered, np.clip(sl / (1 - p_abandon), 0.0, 1.0))
-    late = answered - in_sl
+    # Virtual wait V (what a caller would wait with infinite patience): with probability pi
+    # an agent is free within the threshold, V ~ Exp(m); otherwise V = 20 s + Exp(late_mean).
+    # Patience tau ~ Exp(mean patience_s); the caller is answered iff tau >= V, else abandons
+    # after tau. Each branch's answer probability is E[exp(-theta V)] in closed form.
+    theta = 1.0 / params.patience_s[site.site]
+    m = params.wait_in_sl_mean_s
     late_mean = params.wait_over_sl_mean_s + params.wait_over_sl_slope_s * (1 - sl)
-    # Sum of n exponential waits = Gamma(n, mean); late calls wait 20 s plus the excess.
-    wait = (rng.gamma(in_sl, params.wait_in_sl_mean_s) + 20.0 * late
-            + rng.gamma(late, late_mean))
+    keep_fast = 1.0 / (1.0 + m * theta)
+    keep_late = np.exp(-20.0 * theta) / (1.0 + late_mean * theta)
+    # pi is set so that the share answered within 20 s of offered is the curve's SL.
+    pi = np.clip(sl / keep_fast, 0.0, 1.0)
+    p_fast, p_late = pi * keep_fast, (1.0 - pi) * keep_late
+    p_abandon = 1.0 - p_fast - p_late
+    abandoned = service_rng.binomial(offered, p_abandon)
+    answered = offered - abandoned
+    short = service_rng.binomial(abandoned, params.short_abandon_share)
+    in_sl = service_rng.binomial(answered, np.clip(p_fast / (1 - p_abandon), 0.0, 1.0))
+    late = answered - in_sl
+    # An answered caller's wait is V given tau >= V: Exp(m) tilted by exp(-theta v) is
+    # Exp(m / (1 + m theta)), likewise the late excess. Sum of n such waits = Gamma(n, mean).
+    fast_wait, late_wait = m * keep_fast, late_mean / (1.0 + late_mean * theta)
+    wait = (service_rng.gamma(in_sl, fast_wait) + 20.0 * late
+            + service_rng.gamma(late, late_wait))
+    # Abandoned callers wait tau given tau < V. Exponential patience gives, per offered call,
+    # E[min(tau, V)] = P(abandon) / theta, so the expected wait per abandon is exact:
+    ans_wait = p_fast * fast_wait + p_late * (20.0 + late_wait)
+    abandon_mean = np.maximum(p_abandon / theta - ans_wait, 0.0) / np.maximum(p_abandon, 1e-12)
+    # Their sum is drawn as Gamma(abandoned, mean) (approximation: the right mean, the spread
+    # of exponential waits).
+    abandon_wait = service_rng.gamma(abandoned, abandon_mean)
 
     age = (unique_days - pd.Timestamp(site.opened)).days.to_numpy()[day_codes]
     learning = 1 + params.new_site_aht_uplift * np.clip(
@@ -422,7 +462,8 @@ def _service(params: SampleParameters, rng: np.random.Generator, queue: str, sit
         "ds": ds, "queue": queue, "site": site.site, "offered": offered,
         "answered": answered, "abandoned": abandoned, "short_abandoned": short,
         "answered_in_sl": in_sl, "handle_time_s": np.rint(handle).astype(np.int64),
-        "wait_time_s": np.rint(wait).astype(np.int64)})
+        "wait_time_s": np.rint(wait).astype(np.int64),
+        "abandon_wait_s": np.rint(abandon_wait).astype(np.int64)})
 
 
 def sites_table() -> pd.DataFrame:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -49,9 +50,14 @@ INTERVAL_STATS_COLUMNS: dict[str, str] = {
     "answered_in_sl": f"calls answered within {SL_THRESHOLD_S} s (count, part of answered)",
     "handle_time_s": "total handle time of the answered calls (seconds)",
     "wait_time_s": "total waiting time of the answered calls (seconds)",
+    "abandon_wait_s": "total waiting time of the abandoned calls, until they hung up (seconds; "
+                      "optional column, an empty cell = unknown; 0 when nothing was abandoned)",
 }
 INTERVAL_COUNT_COLUMNS = ("offered", "answered", "abandoned", "short_abandoned",
                           "answered_in_sl", "handle_time_s", "wait_time_s")
+#: Columns a file may leave out (they are then absent from the table read). ``abandon_wait_s``
+#: is what patience estimation needs (``toolkit.staffing.patience_estimates``).
+INTERVAL_OPTIONAL_COLUMNS = ("abandon_wait_s",)
 
 VOLUMES_COLUMNS: dict[str, str] = {
     "ds": INTERVAL_STATS_COLUMNS["ds"],
@@ -139,6 +145,12 @@ def _queue_column(queues) -> pa.Column:
     return pa.Column(str, pa.Check.isin(allowed, error="one of " + ", ".join(allowed)))
 
 
+def _no_abandon_wait_without_abandons(d: pd.DataFrame) -> pd.Series:
+    if "abandon_wait_s" not in d:
+        return pd.Series(True, index=d.index)
+    return (d["abandoned"] > 0) | (d["abandon_wait_s"] == 0) | d["abandon_wait_s"].isna()
+
+
 def interval_stats_schema(queues=QUEUES, tz: str = config.DEFAULT_TIMEZONE) -> pa.DataFrameSchema:
     """Typed ``interval_stats`` rows: counts non-negative, known queues, consistent counts."""
     columns = {"ds": pa.Column(timestamp_dtype(tz), nullable=False),
@@ -146,6 +158,11 @@ def interval_stats_schema(queues=QUEUES, tz: str = config.DEFAULT_TIMEZONE) -> p
                "site": pa.Column(str, pa.Check.str_length(min_value=1,
                                                           error="a non-empty site id"))}
     columns |= {c: _count(c) for c in INTERVAL_COUNT_COLUMNS}
+    columns["abandon_wait_s"] = pa.Column(
+        "float64", [pa.Check.ge(0, error="a non-negative number of seconds (empty if unknown)"),
+                    pa.Check(np.isfinite, element_wise=False, name="finite",
+                             error="a finite number of seconds (empty if unknown)")],
+        nullable=True, required=False)
     checks = [
         pa.Check(lambda d: d["answered"] + d["abandoned"] == d["offered"],
                  name="answered + abandoned == offered",
@@ -164,6 +181,9 @@ def interval_stats_schema(queues=QUEUES, tz: str = config.DEFAULT_TIMEZONE) -> p
         pa.Check(lambda d: (d["answered"] > 0) | (d["wait_time_s"] == 0),
                  name="wait_time_s == 0 when answered == 0",
                  error="wait_time_s = 0 when no call was answered"),
+        pa.Check(_no_abandon_wait_without_abandons,
+                 name="abandon_wait_s == 0 when abandoned == 0",
+                 error="abandon_wait_s = 0 (or empty if unknown) when no call was abandoned"),
     ]
     # The invariants are checked in this order, so the first message is the most basic one.
     checks.sort(key=lambda c: c.name != "answered <= offered")
