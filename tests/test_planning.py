@@ -1,5 +1,7 @@
 """The planning basis: one assumption set, overridable per location and site; FTE and seats."""
 
+import dataclasses
+
 import holidays
 import numpy as np
 import pandas as pd
@@ -120,6 +122,26 @@ def test_fte_and_seats_from_the_same_plan():
     moroccan = planning.fte(plan, basis, location="MA", freq="ME")
     assert moroccan["fte"].iloc[0] < monthly["fte"].iloc[0]  # 44 h weeks: fewer FTE
     s = planning.seats(plan, basis)
-    assert s["peak_scheduled"] == plan.groupby("ds")["scheduled"].sum().max()
+    concurrent = plan.groupby("ds")["scheduled"].sum()
+    assert s["peak_scheduled"] == np.quantile(concurrent, basis.peak_quantile, method="higher")
+    busiest = planning.seats(plan, dataclasses.replace(basis, peak_quantile=1.0))
+    assert busiest["peak_scheduled"] == concurrent.max() >= s["peak_scheduled"]
     assert s["seats"] == s["agent_seats"] + s["support_seats"]
     assert s["support_seats"] == int(np.ceil(s["agent_seats"] * basis.support_positions_per_agent))
+
+
+def test_patience_from_data_with_announced_fallback():
+    basis = planning.load_basis()
+    ds = pd.date_range("2026-10-05 08:00", periods=4, freq="30min", tz="Europe/Paris")
+    stats = pd.DataFrame({"ds": ds.repeat(2), "queue": ["care", "sales"] * 4, "site": "S1",
+                          "offered": 100, "answered": [90, 99] * 4, "abandoned": [10, 1] * 4,
+                          "wait_time_s": [9_000.0, 500.0] * 4,
+                          "abandon_wait_s": [1_000.0, 10.0] * 4})
+    values, table = planning.patience(stats, basis, period="2026-10")
+    # care: 40 abandons over 4 x (9,000 + 1,000) s of queue time -> 1,000 s
+    assert values["care"] == pytest.approx(1000.0)
+    sales = table.set_index("queue").loc["sales"]
+    assert sales["basis"] == "fallback" and values["sales"] == basis.patience_s
+    assert "planning figure" in sales["note"]
+    with pytest.raises(ParameterError, match="period"):
+        planning.patience(stats, basis, period="2027-01")

@@ -104,6 +104,7 @@ class PlanningBasis:
     schedule_efficiency: float
     seats_per_scheduled_agent: float
     support_positions_per_agent: float
+    peak_quantile: float
     paid_time_by_country: Mapping[str, dict] = field(repr=False)
     figures: Mapping[str, dict] = field(repr=False)
     scope: str = "default"
@@ -241,6 +242,8 @@ def _validate(raw: dict, scope: str) -> PlanningBasis:
                                             v(seats["seats_per_scheduled_agent"])),
         support_positions_per_agent=_fraction("seats.support_positions_per_agent",
                                               v(seats["support_positions_per_agent"])),
+        peak_quantile=_fraction("seats.peak_quantile", v(seats["peak_quantile"]),
+                                low_open=True, high_open=False),
         paid_time_by_country=raw["paid_time"], figures=figures, scope=scope)
 
 
@@ -382,21 +385,28 @@ def fte(plan: pd.DataFrame, basis: PlanningBasis, *, location: str, freq: str = 
 def seats(plan: pd.DataFrame, basis: PlanningBasis, *, scheduled_column: str = "scheduled"
           ) -> dict:
     """Seats for the requirement: the peak of concurrent scheduled agents (all queues at the
-    same interval) x seats per scheduled agent, plus support positions (team leaders, WFM, QA).
+    same interval; the basis's ``peak_quantile`` of the intervals, 1.0 = the busiest) x seats
+    per scheduled agent, plus support positions (team leaders, WFM, QA).
 
     Seats are fixed capacity: sized on the peak, not on FTE, so they do not rise and fall with
     each month's hours. Returns ``peak_scheduled``, ``agent_seats``, ``support_seats``,
-    ``seats`` and the ``peak_ds`` interval.
+    ``seats`` and the busiest interval ``peak_ds``.
     """
     concurrent = plan.groupby("ds")[scheduled_column].sum()
     if concurrent.empty:
         return {"peak_scheduled": 0.0, "agent_seats": 0, "support_seats": 0, "seats": 0,
                 "peak_ds": None}
-    peak = float(concurrent.max())
+    peak = peak_concurrent(concurrent, basis)
     agent_seats = int(np.ceil(round(peak * basis.seats_per_scheduled_agent, 9)))
     support = int(np.ceil(round(agent_seats * basis.support_positions_per_agent, 9)))
     return {"peak_scheduled": peak, "agent_seats": agent_seats, "support_seats": support,
             "seats": agent_seats + support, "peak_ds": concurrent.idxmax()}
+
+
+def peak_concurrent(concurrent: pd.Series, basis: PlanningBasis) -> float:
+    """The seat-sizing peak of a series of concurrent scheduled agents per interval."""
+    return float(np.quantile(concurrent.to_numpy(dtype=float), basis.peak_quantile,
+                             method="higher"))
 
 
 def paid_time_table(basis: PlanningBasis, locations: Iterable[str], year: int) -> pd.DataFrame:
@@ -485,3 +495,34 @@ def month_fte_total(monthly: pd.DataFrame, month) -> dict:
             "open_days": int(rows["open_days"].max()),
             "open_days_in_period": int(rows["open_days_in_period"].max()),
             "complete": bool(rows["complete"].all())}
+
+
+def patience(stats: pd.DataFrame, basis: PlanningBasis, *, period=None,
+             months: int = 12) -> tuple[dict, pd.DataFrame]:
+    """Mean caller patience per queue for Erlang A, estimated from the interval statistics of
+    the ``months`` ending with ``period`` (abandons / total time in queue of all offered
+    calls); a queue with too few abandons takes the basis's figure, announced in its note.
+
+    Returns ``(queue -> patience_s, table)``; the table (``queue, offered, abandoned,
+    patience_s, basis, note``) is what a report shows.
+    """
+    if period is not None:
+        stats = until_period(stats, period, what="interval statistics")
+        month = staffing._local_wall_time(stats["ds"]).dt.to_period("M")
+        stats = stats[month.isin(workload_months(period, months)).to_numpy()]
+    table = staffing.patience_by_queue(stats, fallback_s=basis.patience_s, details=True)
+    return table.set_index("queue")["patience_s"].to_dict(), table.reset_index(drop=True)
+
+
+def load_history(path, period) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Call history up to the end of ``period``: tidy volumes (``ds, queue, calls, aht_s``)
+    and, when the file is interval statistics, the statistics themselves (for patience);
+    a volumes-only file gives ``None`` for them."""
+    from toolkit import config, io
+    path = config.project_path(path)
+    header = io._peek_header(path) if path.suffix == ".csv" else None
+    if header is not None and "calls" in header:
+        return until_period(io.read_volumes(path), period), None
+    stats = until_period(io.read_interval_stats(path, queues=None), period,
+                         what="interval statistics")
+    return io.volumes_from_stats(stats), stats

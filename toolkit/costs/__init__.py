@@ -45,6 +45,7 @@ from toolkit.costs.model import (
     build_model,
     market_markups,
     monthly_costs,
+    monthly_workload,
     scenario_costs,
 )
 from toolkit.costs.reference import (
@@ -72,7 +73,7 @@ __all__ = [
     "staffing_profile", "read_monthly_forecast", "monthly_forecast_table",
     # model
     "BILLING_BASES", "METHODS", "SourcingModel", "build_model", "market_markups",
-    "monthly_costs", "scenario_costs",
+    "monthly_costs", "monthly_workload", "scenario_costs",
     # finance
     "npv", "break_even_month", "tco", "cost_bridge_steps",
     # checks

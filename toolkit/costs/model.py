@@ -869,6 +869,24 @@ def monthly_costs(model: SourcingModel) -> pd.DataFrame:
     return out
 
 
+def monthly_workload(model: SourcingModel) -> pd.DataFrame:
+    """The workload every option is costed on, per location and contract month: contacts,
+    productive (agent) hours, FTE and seats (quality gaps included), with the volume index.
+
+    Month 1 is the month after the report period: with an interval forecast its FTE at a home
+    location is the staffing notebook's figure for that month.
+    """
+    la = _location_arrays(model, _Tweaks())
+    q = _base_quantities(model, la, _Tweaks())
+    months = pd.period_range(model.start, periods=model.months, freq="M").astype(str)
+    frames = [pd.DataFrame({"location": loc, "month": months,
+                            "volume_index": model.volume_index, "contacts": q["contacts"][i],
+                            "productive_hours": q["hours"][i], "fte": q["fte"][i],
+                            "seats": q["seats"][i]})
+              for i, loc in enumerate(model.locations)]
+    return pd.concat(frames, ignore_index=True)
+
+
 def scenario_costs(model: SourcingModel, *, methods: Sequence[str] | None = None) -> pd.DataFrame:
     """Cost lines per location x form x contract year, total, cost per contact, labour share.
 

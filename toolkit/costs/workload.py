@@ -52,7 +52,7 @@ def _monthly_workload(plan: pd.DataFrame, basis, holiday_country) -> pd.DataFram
         share = row.fte_hours * full
         out.append({"period": m, "month": m.month, "productive_hours": row.workload_hours * full,
                     "paid_hours": row.paid_hours * full, "fte_share": share,
-                    "peak_scheduled": float(concurrent.loc[m].max()),
+                    "peak_scheduled": planning.peak_concurrent(concurrent.loc[m], basis),
                     "contacts": float(sums.loc[m, "contacts"]) * full,
                     "handled_contacts": float(sums.loc[m, "contacts"]) * full,
                     "handled_minutes": float(sums.loc[m, "minutes"]) * full,
