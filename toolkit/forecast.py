@@ -1594,3 +1594,8 @@ def models_table(fc: pd.DataFrame) -> pd.DataFrame:
         row["notes"] = "; ".join(info.get("notes", []))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# The long-horizon monthly outlook lives in its own module (one concept per screen);
+# re-exported here because the business case asks the forecast module for volumes.
+from toolkit.outlook import monthly_outlook, outlook_volume_path  # noqa: E402, F401
