@@ -274,16 +274,10 @@ def build_panel(series: pd.DataFrame, freq: pd.Timedelta, *, country: str = "FR"
 
 
 def _holidays(country: str | None, first_year: int, last_year: int) -> set:
-    if not country:
-        return set()
-    import holidays as holidays_pkg
-    try:
-        cal = holidays_pkg.country_holidays(country, years=range(first_year, last_year + 1))
-    except NotImplementedError as exc:
-        raise ParameterError("country", country,
-                             "an ISO 3166 country code known to the holidays package, "
-                             "e.g. 'FR', 'MA', 'MU', 'US', or None for no holidays") from exc
-    return {pd.Timestamp(d) for d in cal}
+    """Public holiday dates of the site's calendar (read through toolkit.calendars only)."""
+    from toolkit.calendars import holiday_dates
+
+    return set(holiday_dates(country, first_year, last_year))
 
 
 def _site_closes_on_holidays(dates, holiday_dates, open_weekdays) -> bool:
