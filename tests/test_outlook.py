@@ -216,3 +216,28 @@ def test_volume_path_for_monte_carlo_reproduces_the_band():
     assert len(fc.outlook_volume_path(out, "digital deflection")) == 60
     with pytest.raises(ParameterError, match="low and high are paths"):
         fc.outlook_volume_path(out, "low")
+
+
+def test_history_window_truncates_to_the_period_and_names_the_span():
+    hist = daily_history(start="2025-01-02", end="2026-10-20")
+    kept, window = fc.history_window(hist, "2026-09")
+    assert kept["ds"].max().date() == pd.Timestamp("2026-09-30").date()
+    assert (window["period"], str(window["origin"]), window["partial"]) == (
+        "2026-09", "2026-09-30", False)
+    _, window = fc.history_window(hist)            # October is not complete: September
+    assert window["period"] == "2026-09"
+    _, window = fc.history_window(hist, "2026-10")
+    assert window["partial"] and str(window["history_to"]) == "2026-10-20"
+    with pytest.raises(ParameterError, match="2025-01-02 to 2026-10-20"):
+        fc.history_window(hist, "2026-11")
+    with pytest.raises(ParameterError, match="period"):
+        fc.history_window(hist, "Sept 2026x")
+
+
+def test_month_coverage_labels_partial_months():
+    # a forecast for 2 to 28 November 2026 (Mon-Sat, 11 Nov closed): 23 of 24 open days
+    days = calendars.day_table("FR", "2026-11-02", "2026-11-28", patterns=[])
+    fcast = pd.DataFrame({"ds": days.loc[days["open"], "date"].dt.tz_localize("Europe/Paris"),
+                          "queue": "care", "yhat": 1.0})
+    cover = fc.month_coverage(fcast)
+    assert cover.loc[0, "label"] == "2026-11 (partial: 23 of 24 open days)"

@@ -1592,4 +1592,10 @@ def models_table(fc: pd.DataFrame) -> pd.DataFrame:
 
 # The long-horizon monthly outlook lives in its own module (one concept per screen);
 # re-exported here because the business case asks the forecast module for volumes.
-from toolkit.outlook import monthly_outlook, outlook_volume_path  # noqa: E402, F401
+from toolkit.outlook import (  # noqa: E402, F401
+    history_window,
+    month_coverage,
+    monthly_outlook,
+    outlook_summary,
+    outlook_volume_path,
+)

@@ -469,3 +469,95 @@ def outlook_volume_path(outlook: pd.DataFrame, scenario: str = "base", *,
         median = np.where((lo > 0) & (hi > 0), np.sqrt(lo * hi), rows["yhat"].to_numpy(float))
     return pd.DataFrame({"month": rows["month"].to_numpy(), "yhat": rows["yhat"].to_numpy(float),
                          "median": median, "log_sd": log_sd})
+
+
+# ----------------------------------------------------------------------------- report helpers
+def history_window(history: pd.DataFrame, period=None, *, country: str | None = "FR"
+                   ) -> tuple[pd.DataFrame, dict]:
+    """History truncated to the end of report ``period`` ("YYYY-MM"), and the window used.
+
+    A report for period P uses data up to the end of P: the forecast origin is the end of P.
+    ``period=None`` takes the last complete month of the data. A period without any data
+    raises :class:`ParameterError` naming the data's span. Returns ``(history up to P,
+    window)``; the history comes back tidy (``ds, queue, calls``), with window keys ``period``, ``history_from``, ``history_to`` (dates),
+    ``origin`` (end of P), ``partial`` (P not covered to its last open day) and ``data_to``.
+    """
+    from toolkit.forecast import _as_tidy, _wall
+
+    tidy = _as_tidy(history)
+    day = _wall(tidy["ds"]).dt.floor("D")
+    first, last = day.min(), day.max()
+    dates = pd.DatetimeIndex(day.unique())
+    weekdays = _open_weekdays(dates)
+    last_month = last.to_period("M")
+    month_days = calendars.day_table(country, last_month.start_time, last_month.end_time,
+                                     open_weekdays=weekdays, patterns=[])
+    last_open = month_days.loc[month_days["open"], "date"].max()
+    complete_last = pd.isna(last_open) or last >= last_open
+    if period is None or (isinstance(period, str) and not period.strip()):
+        p = last_month if complete_last else last_month - 1
+    else:
+        p = _parse_month(period, "period")
+    span = f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    in_p = (day.dt.to_period("M") == p).to_numpy()
+    if not in_p.any():
+        raise ParameterError("period", str(p) if period is not None else period,
+                             f"a month with data: the history covers {span} "
+                             f"({first:%Y-%m} to {last:%Y-%m})")
+    keep = (day <= p.end_time.normalize()).to_numpy()
+    kept = tidy.loc[keep]
+    window = {"period": str(p), "history_from": first.date(),
+              "history_to": day[keep].max().date(), "origin": p.end_time.normalize().date(),
+              "partial": bool(p == last_month and not complete_last), "data_to": last.date()}
+    return kept.reset_index(drop=True), window
+
+
+def month_coverage(fc: pd.DataFrame, *, country: str | None = "FR",
+                   open_weekdays: Sequence[int] | None = None) -> pd.DataFrame:
+    """Per forecast month: open days forecast vs open days of the whole month (site calendar).
+
+    Columns ``month`` ("YYYY-MM"), ``open_days_forecast``, ``open_days``, ``partial`` and
+    ``label`` ("2026-11 (partial: 23 of 24 open days)"), so a monthly table never passes a
+    part-month off as a month.
+    """
+    from toolkit.forecast import _wall
+
+    day = _wall(fc["ds"]).dt.floor("D")
+    dates = pd.DatetimeIndex(day.unique()).sort_values()
+    weekdays = (calendars._check_weekdays(open_weekdays) if open_weekdays is not None
+                else _open_weekdays(dates) if len(dates) >= 7 else tuple(range(6)))
+    months = dates.to_period("M").unique()
+    table = calendars.day_table(country, months[0].start_time, months[-1].end_time,
+                                open_weekdays=weekdays, patterns=[])
+    full = table.groupby(table["date"].dt.to_period("M"))["open"].sum()
+    got = pd.Series(dates.to_period("M")).value_counts()
+    out = pd.DataFrame({"month": [str(m) for m in months],
+                        "open_days_forecast": [int(got.get(m, 0)) for m in months],
+                        "open_days": [int(full.get(m, 0)) for m in months]})
+    out["partial"] = out["open_days_forecast"] < out["open_days"]
+    out["label"] = np.where(out["partial"], out["month"] + " (partial: "
+                            + out["open_days_forecast"].astype(str) + " of "
+                            + out["open_days"].astype(str) + " open days)", out["month"])
+    return out
+
+
+def outlook_summary(outlook: pd.DataFrame, *, queue: str = TOTAL) -> dict:
+    """The figures a sentence about the outlook quotes, computed from the table itself.
+
+    ``last_12`` (actual calls in the 12 months to the origin), ``first_12`` / ``final_12``
+    (base calls in the first and last 12 forecast months), with the 80 % band of the final
+    12 months (monthly bounds summed: months perfectly correlated, as in
+    :func:`outlook_volume_path`), ``growth`` (final_12 / last_12 - 1), ``origin``.
+    """
+    part = outlook[outlook["queue"] == queue]
+    hist = part[part["scenario"] == "history"].sort_values("month")
+    base = part[part["scenario"] == "base"].sort_values("month")
+    last_12, first_12 = float(hist["yhat"].tail(12).sum()), float(base["yhat"].head(12).sum())
+    tail = base.tail(12)
+    return {"origin": str(hist["month"].iloc[-1]), "last_12": last_12, "first_12": first_12,
+            "final_12": float(tail["yhat"].sum()),
+            "final_12_lower_80": float(tail["yhat_lower_80"].sum()),
+            "final_12_upper_80": float(tail["yhat_upper_80"].sum()),
+            "final_from": str(tail["month"].iloc[0]), "final_to": str(tail["month"].iloc[-1]),
+            "growth": float(tail["yhat"].sum()) / last_12 - 1 if last_12 > 0 else float("nan"),
+            "history_months": int(len(hist))}
