@@ -408,3 +408,32 @@ def test_sample_interval_stats_clock_from_its_sites():
     volumes, clock = io.read_volumes_clocked(small / "interval_stats.csv",
                                              sites=small / "sites.csv")
     assert (clock.timezone, clock.holiday_country) == ("Europe/Paris", "FR")
+
+
+def _shared_bank():
+    for root in (config.ROOT.parent, config.ROOT.parent.parent):
+        path = root / "shared" / "data" / "us_bank_5min" / "data.csv"
+        if path.exists():
+            return path
+    return None
+
+
+def test_us_bank_volumes_in_new_york_time(tmp_path):
+    """The real US bank file, as a new user would give it: 30-min, -05:00/-04:00 offsets."""
+    bank = _shared_bank()
+    if bank is None:
+        pytest.skip("shared bank data not available")
+    raw = pd.read_csv(bank, parse_dates=["ds"])
+    raw["ds"] = raw["ds"].dt.floor("30min")
+    half_hours = raw.groupby("ds", as_index=False)["calls"].sum().assign(queue="total")
+    half_hours["ds"] = half_hours["ds"].dt.tz_localize("America/New_York").map(
+        lambda d: d.isoformat())
+    path = tmp_path / "volumes.csv"
+    half_hours[["ds", "queue", "calls"]].to_csv(path, index=False)
+    with pytest.raises(DataError, match="America/New_York"):
+        io.read_volumes(path)
+    volumes, clock = io.read_volumes_clocked(path, timezone="America/New_York",
+                                             holiday_country="US")
+    assert len(volumes) == len(half_hours) and clock.holiday_country == "US"
+    offsets = set(volumes["ds"].map(lambda d: d.strftime("%z")))
+    assert offsets == {"-0500", "-0400"}

@@ -1471,6 +1471,27 @@ def forecast_many(history: pd.DataFrame, horizon, *, executor: str = "serial",
 # Helpers for the notebook: totals, decomposition, model table
 # ----------------------------------------------------------------------------------------
 
+def forecast_reconciled(history: pd.DataFrame, horizon, *, total: str = "total", **kwargs):
+    """Forecast every queue and their ``total``, reconciled; returns ``(base, reconciled, fc)``.
+
+    ``base`` holds the unreconciled forecasts (``attrs["models"]`` for the models table),
+    ``reconciled`` queues plus the total after :func:`reconcile`, ``fc`` the queues only.
+    A history with a single queue is forecast as it is (it is its own total, whatever its
+    name: a file whose one queue is called "total" must not get a second one).
+    """
+    tidy = _as_tidy(history)
+    if tidy["queue"].nunique() == 1:
+        base = forecast(tidy, horizon, **kwargs)
+        return base, base, base
+    if total in set(tidy["queue"]):
+        raise ParameterError("queues", total, f"queue names other than {total!r} (the name "
+                                              "given to the sum of the queues)")
+    base = forecast(add_total(tidy, total), horizon, **kwargs)
+    reconciled = reconcile(base, total=total)
+    fc = reconciled[reconciled["queue"] != total].reset_index(drop=True)
+    return base, reconciled, fc
+
+
 def add_total(history: pd.DataFrame, name: str = "total") -> pd.DataFrame:
     """History plus a ``name`` queue summing all queues per interval (for reconciliation)."""
     tidy = _as_tidy(history)
