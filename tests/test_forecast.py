@@ -379,3 +379,14 @@ def test_interval_quantiles_pool_scaled_residuals_with_the_n_plus_1_rule():
     assert cal.q[(0, 80)] == cal.q[(1, 80)]                # one shared shape...
     sd1, sd2 = cal.sd(np.array([50.0, 50.0]), np.array([1, 2]))
     assert sd2 / sd1 == pytest.approx(2.0, rel=0.2)       # ...with a horizon-specific scale
+
+
+def test_forecast_reconciled_single_queue_named_total_and_several_queues():
+    one = weekday_history(weeks=4).assign(queue="total")
+    base, rec, out = quiet(fc.forecast_reconciled, one, 8, method="snaive")
+    assert set(out["queue"]) == {"total"} and len(out) == 8
+    two = pd.concat([weekday_history(weeks=4), weekday_history(weeks=4).assign(queue="sales")])
+    base, rec, out = quiet(fc.forecast_reconciled, two, 8, method="snaive")
+    assert set(out["queue"]) == {"care", "sales"} and "total" in set(rec["queue"])
+    with pytest.raises(ParameterError, match="total"):
+        quiet(fc.forecast_reconciled, pd.concat([two, one]), 8, method="snaive")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from toolkit import io
+from toolkit import config, io
+from toolkit.errors import ParameterError
 from toolkit.io import DataError
 
 HEADER = ("ds,queue,site,offered,answered,abandoned,short_abandoned,answered_in_sl,"
@@ -349,3 +350,90 @@ def test_process_raw_refuses_sites_missing_from_sites_csv(tmp_path):
     assert "site id(s) 'S1' (6 rows)" in message and "not listed in" in message
     assert "Expected: one of B, Z" in message
     assert not processed.exists() or not any(processed.iterdir())
+
+
+# --- clocks: any time zone, named by parameter or by sites.csv --------------------------------
+
+def _us_volumes(path):
+    """A tiny volumes file kept in New York time (-05:00 in winter, -04:00 after 8 March 2026)."""
+    ds = (pd.date_range("2026-03-06 09:00", periods=4, freq="30min")
+          .append(pd.date_range("2026-03-09 09:00", periods=4, freq="30min"))
+          .tz_localize("America/New_York"))
+    pd.DataFrame({"ds": [d.isoformat() for d in ds], "queue": "total",
+                  "calls": [10, 12, 14, 11, 9, 13, 15, 10]}).to_csv(path, index=False)
+    return path
+
+
+def test_volumes_in_another_clock_are_refused_with_the_zones_that_fit(tmp_path):
+    path = _us_volumes(tmp_path / "volumes.csv")
+    with pytest.raises(DataError, match="not the Europe/Paris offset") as err:
+        io.read_volumes(path)
+    assert "America/New_York" in str(err.value) and "timezone" in str(err.value)
+
+
+def test_volumes_in_new_york_time_read_with_tz_or_sites(tmp_path):
+    path = _us_volumes(tmp_path / "volumes.csv")
+    volumes = io.read_volumes(path, tz="America/New_York")
+    assert str(volumes["ds"].dt.tz) == "America/New_York"
+    assert volumes["ds"].iloc[0].strftime("%H:%M%z") == "09:00-0500"
+    assert volumes["ds"].iloc[-1].strftime("%H:%M%z") == "10:30-0400"
+    volumes, clock = io.read_volumes_clocked(path, timezone="America/New_York",
+                                             holiday_country="US")
+    assert (clock.timezone, clock.holiday_country) == ("America/New_York", "US")
+    with pytest.raises(ParameterError, match="timezone"):
+        io.read_volumes_clocked(path)
+    with pytest.raises(ParameterError, match="holiday_country"):
+        io.read_volumes_clocked(path, timezone="America/New_York")
+
+
+def test_clock_and_holidays_from_sites_csv(tmp_path):
+    path = _us_volumes(tmp_path / "volumes.csv")
+    sites = tmp_path / "sites.csv"
+    sites.write_text("site,site_name,provider,location,engagement_form,timezone,queues,opened,"
+                     "closed\nNYC,New York,Own,FR-REG,INHOUSE,America/New_York,total,"
+                     "2020-01-01,\nCAS,Casablanca,Atlas,MA,FULL,Africa/Casablanca,total,"
+                     "2020-01-01,\n")
+    volumes, clock = io.read_volumes_clocked(path, sites=sites)
+    # the clock is the sites' zone that fits the file; holidays from that site's location
+    assert clock.timezone == "America/New_York" and clock.holiday_country == "FR"
+    assert "sites file" in clock.source
+    _, clock = io.read_volumes_clocked(path, sites=sites, holiday_country="US")
+    assert clock.holiday_country == "US"
+
+
+def test_sample_interval_stats_clock_from_its_sites():
+    small = config.DATA_SAMPLE_SMALL
+    if not (small / "sites.csv").exists():
+        pytest.skip("small sample not generated")
+    volumes, clock = io.read_volumes_clocked(small / "interval_stats.csv",
+                                             sites=small / "sites.csv")
+    assert (clock.timezone, clock.holiday_country) == ("Europe/Paris", "FR")
+
+
+def _shared_bank():
+    for root in (config.ROOT.parent, config.ROOT.parent.parent):
+        path = root / "shared" / "data" / "us_bank_5min" / "data.csv"
+        if path.exists():
+            return path
+    return None
+
+
+def test_us_bank_volumes_in_new_york_time(tmp_path):
+    """The real US bank file, as a new user would give it: 30-min, -05:00/-04:00 offsets."""
+    bank = _shared_bank()
+    if bank is None:
+        pytest.skip("shared bank data not available")
+    raw = pd.read_csv(bank, parse_dates=["ds"])
+    raw["ds"] = raw["ds"].dt.floor("30min")
+    half_hours = raw.groupby("ds", as_index=False)["calls"].sum().assign(queue="total")
+    half_hours["ds"] = half_hours["ds"].dt.tz_localize("America/New_York").map(
+        lambda d: d.isoformat())
+    path = tmp_path / "volumes.csv"
+    half_hours[["ds", "queue", "calls"]].to_csv(path, index=False)
+    with pytest.raises(DataError, match="America/New_York"):
+        io.read_volumes(path)
+    volumes, clock = io.read_volumes_clocked(path, timezone="America/New_York",
+                                             holiday_country="US")
+    assert len(volumes) == len(half_hours) and clock.holiday_country == "US"
+    offsets = set(volumes["ds"].map(lambda d: d.strftime("%z")))
+    assert offsets == {"-0500", "-0400"}

@@ -274,16 +274,10 @@ def build_panel(series: pd.DataFrame, freq: pd.Timedelta, *, country: str = "FR"
 
 
 def _holidays(country: str | None, first_year: int, last_year: int) -> set:
-    if not country:
-        return set()
-    import holidays as holidays_pkg
-    try:
-        cal = holidays_pkg.country_holidays(country, years=range(first_year, last_year + 1))
-    except NotImplementedError as exc:
-        raise ParameterError("country", country,
-                             "an ISO 3166 country code known to the holidays package, "
-                             "e.g. 'FR', 'MA', 'MU', 'US', or None for no holidays") from exc
-    return {pd.Timestamp(d) for d in cal}
+    """Public holiday dates of the site's calendar (read through toolkit.calendars only)."""
+    from toolkit.calendars import holiday_dates
+
+    return set(holiday_dates(country, first_year, last_year))
 
 
 def _site_closes_on_holidays(dates, holiday_dates, open_weekdays) -> bool:
@@ -1477,6 +1471,27 @@ def forecast_many(history: pd.DataFrame, horizon, *, executor: str = "serial",
 # Helpers for the notebook: totals, decomposition, model table
 # ----------------------------------------------------------------------------------------
 
+def forecast_reconciled(history: pd.DataFrame, horizon, *, total: str = "total", **kwargs):
+    """Forecast every queue and their ``total``, reconciled; returns ``(base, reconciled, fc)``.
+
+    ``base`` holds the unreconciled forecasts (``attrs["models"]`` for the models table),
+    ``reconciled`` queues plus the total after :func:`reconcile`, ``fc`` the queues only.
+    A history with a single queue is forecast as it is (it is its own total, whatever its
+    name: a file whose one queue is called "total" must not get a second one).
+    """
+    tidy = _as_tidy(history)
+    if tidy["queue"].nunique() == 1:
+        base = forecast(tidy, horizon, **kwargs)
+        return base, base, base
+    if total in set(tidy["queue"]):
+        raise ParameterError("queues", total, f"queue names other than {total!r} (the name "
+                                              "given to the sum of the queues)")
+    base = forecast(add_total(tidy, total), horizon, **kwargs)
+    reconciled = reconcile(base, total=total)
+    fc = reconciled[reconciled["queue"] != total].reset_index(drop=True)
+    return base, reconciled, fc
+
+
 def add_total(history: pd.DataFrame, name: str = "total") -> pd.DataFrame:
     """History plus a ``name`` queue summing all queues per interval (for reconciliation)."""
     tidy = _as_tidy(history)
@@ -1594,3 +1609,14 @@ def models_table(fc: pd.DataFrame) -> pd.DataFrame:
         row["notes"] = "; ".join(info.get("notes", []))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# The long-horizon monthly outlook lives in its own module (one concept per screen);
+# re-exported here because the business case asks the forecast module for volumes.
+from toolkit.outlook import (  # noqa: E402, F401
+    history_window,
+    month_coverage,
+    monthly_outlook,
+    outlook_summary,
+    outlook_volume_path,
+)

@@ -15,10 +15,12 @@ Time stamps and DST policy
   (``Z`` means UTC). A naive time stamp is refused: local wall time is ambiguous at the
   October DST change and does not exist in the March one, so the file must say which instant
   it means ("add the UTC offset").
-* The offset must be the one the site clock (``tz``, default Europe/Paris) has at that
-  instant: +01:00 in winter, +02:00 in summer. A file mixing in other offsets (UTC stamps, a
-  missed DST switch, another site's clock) is refused at the first such row; read a file kept
-  in another clock with ``tz=`` (e.g. ``tz="UTC"``).
+* The offset must be the one the file's clock has at that instant (Europe/Paris: +01:00 in
+  winter, +02:00 in summer). The clock is ``tz=`` when given (any IANA zone, e.g.
+  ``"America/New_York"`` for -05:00/-04:00 or ``"UTC"``), else the ``timezone`` of the sites
+  in ``sites=`` (sites.csv) that fits the file, else Europe/Paris (the sample's clock) — and
+  then a refusal names the zones that would fit. A file mixing in other offsets (UTC stamps,
+  a missed DST switch, another site's clock) is refused at the first such row.
 * Parsed stamps are tz-aware in ``tz``, dtype ``datetime64[us, <tz>]`` (microseconds: the
   pandas 3 default for parsed text; whole seconds in practice). Interval starts must fall on
   the ``interval_minutes`` grid of the local clock.
@@ -46,7 +48,8 @@ import pandera.pandas as pa
 from toolkit import config, schemas
 from toolkit.errors import DataError
 
-__all__ = ["DataError", "read_interval_stats", "read_volumes", "read_sites",
+__all__ = ["DataError", "Clock", "read_interval_stats", "read_volumes", "read_volumes_clocked",
+           "read_sites",
            "read_provider_reports", "read_table", "write_processed", "process_raw",
            "check_known_sites"]
 
@@ -240,11 +243,23 @@ def schemas_description(column: str) -> str:
     return "a valid value"
 
 
-def _timestamps(df: pd.DataFrame, column: str, source: _Source, tz: str) -> pd.Series:
-    """Parse interval starts under the DST policy of the module docstring."""
+def _timestamps(df: pd.DataFrame, column: str, source: _Source, tz,
+                suggest: bool = False) -> pd.Series:
+    """Parse interval starts under the DST policy of the module docstring.
+
+    ``tz`` is one IANA zone or a list of candidate zones (the sites' clocks): the first whose
+    offsets fit every row is used. ``suggest`` adds the zones that would fit to the error
+    (for a default clock the user did not choose).
+    """
+    candidates = [tz] if isinstance(tz, str) else list(tz)
+    tz = candidates[0]
     s = df[column]
     if isinstance(s.dtype, pd.DatetimeTZDtype):
-        return s.dt.tz_convert(tz).dt.as_unit(schemas.TIMESTAMP_UNIT)
+        # A Parquet column carries its zone: keep it when no clock was asked for or it is one
+        # of the sites' clocks.
+        stored = str(s.dt.tz)
+        keep = stored if (suggest or stored in candidates) else tz
+        return s.dt.tz_convert(keep).dt.as_unit(schemas.TIMESTAMP_UNIT)
     if pd.api.types.is_datetime64_dtype(s.dtype):
         raise source.error("time stamps have no UTC offset (naive)", position=0, column=column,
                            check="explicit UTC offset",
@@ -270,7 +285,8 @@ def _timestamps(df: pd.DataFrame, column: str, source: _Source, tz: str) -> pd.S
             raise source.error(
                 f"time stamp '{text.iloc[pos]}' has no UTC offset; add the offset, e.g. "
                 f"'{parts['local'].iloc[pos].replace(' ', 'T')}+01:00' in winter or +02:00 in "
-                f"summer for Europe/Paris", position=pos, column=column,
+                f"summer for Europe/Paris (the offset of the {tz} clock at that time)",
+                position=pos, column=column,
                 check="explicit UTC offset",
                 expected="ISO 8601 with offset, e.g. 2026-10-30T08:00:00+01:00")
         local_text = parts["local"].str.replace(" ", "T", regex=False)
@@ -285,23 +301,65 @@ def _timestamps(df: pd.DataFrame, column: str, source: _Source, tz: str) -> pd.S
     codes, distinct = pd.factorize(offset_text)
     offset = np.array([_offset_minutes(o) for o in distinct], dtype=np.int64)[codes]
     utc = (local - pd.to_timedelta(offset, unit="min")).dt.tz_localize("UTC")
+    failures = []
+    for zone in candidates:
+        clock, pos, right = _clock_check(utc, offset, zone)
+        if pos is None:
+            return clock.dt.as_unit(schemas.TIMESTAMP_UNIT)
+        failures.append((zone, clock, pos, right))
+    tz, clock, pos, right = failures[0]
+    as_written = f"{local.iloc[pos].strftime('%Y-%m-%dT%H:%M:%S')}{right}"
+    same_instant = f"{clock.iloc[pos].strftime('%Y-%m-%dT%H:%M:%S')}{right}"
+    tried = (f" (nor any other clock of the sites: {', '.join(candidates[1:])})"
+             if len(candidates) > 1 else "")
+    fits = _fitting_zones(utc, offset) if suggest or len(candidates) > 1 else []
+    hint = (f"; the file looks kept in another clock: {', '.join(fits[:6])} fit every time "
+            "stamp — give the file's time zone (tz=..., the notebook parameter 'timezone', or "
+            "the site's timezone in sites.csv)" if fits else "")
+    raise source.error(
+        f"time stamp '{text.iloc[pos]}' has offset {_format_offset(offset[pos])}, which is "
+        f"not the {tz} offset at that instant ({right}){tried}: offsets are mixed, the DST "
+        f"switch was missed, or the file is in another clock{hint}", position=pos,
+        column=column, check=f"UTC offset valid for {tz}",
+        expected=f"'{as_written}' if the local time is right, or '{same_instant}' for "
+                 f"the same instant; keep every time stamp in one clock and name it (tz "
+                 "parameter, or the site's timezone in sites.csv)")
+
+
+def _clock_check(utc: pd.Series, offset: np.ndarray, tz: str):
+    """(local clock, first row whose offset is not ``tz``'s or None, ``tz``'s offset there)."""
     clock = utc.dt.tz_convert(tz)
     clock_offset = ((clock.dt.tz_localize(None) - utc.dt.tz_localize(None))
                     .dt.total_seconds().to_numpy() // 60).astype(int)
     pos = _first(clock_offset != offset)
-    if pos is not None:
-        right = _format_offset(clock_offset[pos])
-        as_written = f"{local.iloc[pos].strftime('%Y-%m-%dT%H:%M:%S')}{right}"
-        same_instant = f"{clock.iloc[pos].strftime('%Y-%m-%dT%H:%M:%S')}{right}"
-        raise source.error(
-            f"time stamp '{text.iloc[pos]}' has offset {_format_offset(offset[pos])}, which is "
-            f"not the {tz} offset at that instant ({right}): offsets are mixed or the DST "
-            "switch was missed", position=pos, column=column,
-            check=f"UTC offset valid for {tz}",
-            expected=f"'{as_written}' if the local time is right, or '{same_instant}' for "
-                     f"the same instant; keep every time stamp in the {tz} clock (or read "
-                     "the file with the tz parameter)")
-    return clock.dt.as_unit(schemas.TIMESTAMP_UNIT)
+    return clock, pos, (None if pos is None else _format_offset(clock_offset[pos]))
+
+
+def _fitting_zones(utc: pd.Series, offset: np.ndarray) -> list[str]:
+    """Representative IANA zones whose offset matches every row (tzdata's zonenow.tab: one
+    zone per region keeping the same time today), checked on the rows around offset changes.
+    """
+    from importlib import resources
+
+    try:
+        text = resources.files("tzdata").joinpath("zoneinfo", "zonenow.tab").read_text()
+        zones = [line.split("\t")[2] for line in text.splitlines()
+                 if line and not line.startswith("#")]
+    except (ModuleNotFoundError, FileNotFoundError, IndexError):
+        from zoneinfo import available_timezones
+        zones = sorted(z for z in available_timezones() if "/" in z)
+    change = np.r_[True, offset[1:] != offset[:-1]]
+    keep = np.flatnonzero(change | np.r_[change[1:], True])
+    keep = keep[:: max(1, len(keep) // 400)]
+    u, o = utc.iloc[keep].reset_index(drop=True), offset[keep]
+    fits = []
+    for zone in zones:
+        try:
+            if _clock_check(u, o, zone)[1] is None:
+                fits.append(zone)
+        except (KeyError, ValueError):
+            continue
+    return fits
 
 
 def _offset_minutes(text: str) -> int:
@@ -455,29 +513,51 @@ def _check_gaps(ds: pd.Series, series: pd.DataFrame, clock: pd.Series, source: _
 
 
 # --------------------------------------------------------------------------- readers
-def read_interval_stats(path, *, queues=schemas.QUEUES, tz: str = config.DEFAULT_TIMEZONE,
+def read_interval_stats(path, *, queues=schemas.QUEUES, tz: str | None = None, sites=None,
                         interval_minutes: int = schemas.INTERVAL_MINUTES) -> pd.DataFrame:
     """Read and validate ``interval_stats`` (.csv or .parquet): one row per ds, queue, site.
 
-    Returns the contract columns with ``ds`` tz-aware in ``tz`` and int64 counts, sorted by
-    ``ds, queue, site``. ``queues=None`` accepts any queue name (own data). The optional
-    ``abandon_wait_s`` comes back as float64 seconds (NaN where a cell was empty) when the file
-    has it, and is absent otherwise.
+    Returns the contract columns with ``ds`` tz-aware in the file's clock and int64 counts,
+    sorted by ``ds, queue, site``. ``queues=None`` accepts any queue name (own data). The
+    optional ``abandon_wait_s`` comes back as float64 seconds (NaN where a cell was empty) when
+    the file has it, and is absent otherwise.
+
+    The clock: ``tz`` when given; else the ``timezone`` of the ``sites`` (a sites table or
+    path) used in the file — with sites in several zones, the one whose offsets fit every row
+    (a file has one clock); else Europe/Paris, the sample's clock, and an error that names
+    the zones fitting the offsets when it is not.
     """
     df, source = _load(path, schemas.INTERVAL_STATS_COLUMNS,
                        optional=schemas.INTERVAL_OPTIONAL_COLUMNS)
+    site_ids = df["site"].astype(str).str.strip().unique() if "site" in df else None
+    candidates, suggest = _clock_candidates(tz, sites, site_ids)
+    ds = _timestamps(df, "ds", source, candidates, suggest)
     typed = pd.DataFrame({
-        "ds": _timestamps(df, "ds", source, tz),
+        "ds": ds,
         "queue": _text(df, "queue", source),
         "site": _text(df, "site", source),
     } | {c: _number(df, c, source, integer=True) for c in schemas.INTERVAL_COUNT_COLUMNS})
     if "abandon_wait_s" in df.columns:  # optional: a file without it reads as before
         typed["abandon_wait_s"] = _number(df, "abandon_wait_s", source, integer=False,
                                           allow_empty=True)
-    typed = _validate(schemas.interval_stats_schema(queues, tz), typed, source)
+    typed = _validate(schemas.interval_stats_schema(queues, str(ds.dt.tz)), typed, source)
     _check_duplicates(typed, ["ds", "queue", "site"], source, "interval")
     _check_gaps(typed["ds"], typed[["queue", "site"]], typed["site"], source, interval_minutes)
     return typed.sort_values(["ds", "queue", "site"], kind="stable").reset_index(drop=True)
+
+
+def _clock_candidates(tz, sites, site_ids=None) -> tuple[list[str], bool]:
+    """The clock(s) a file may be kept in, and whether it was a default (suggest others)."""
+    if tz:
+        return [str(tz)], False
+    if sites is not None:
+        frame = sites if isinstance(sites, pd.DataFrame) else read_sites(sites)
+        if site_ids is not None and frame["site"].isin(site_ids).any():
+            frame = frame[frame["site"].isin(site_ids)]
+        zones = frame["timezone"].value_counts(sort=True)
+        if len(zones):
+            return [str(z) for z in zones.index], False
+    return [config.DEFAULT_TIMEZONE], True
 
 
 def volumes_from_stats(stats: pd.DataFrame) -> pd.DataFrame:
@@ -494,31 +574,91 @@ def volumes_from_stats(stats: pd.DataFrame) -> pd.DataFrame:
                          "calls": agg["offered"].astype("int64"), "aht_s": aht})
 
 
-def read_volumes(path, *, queues=None, tz: str = config.DEFAULT_TIMEZONE,
+def read_volumes(path, *, queues=None, tz: str | None = None, sites=None,
                  interval_minutes: int = schemas.INTERVAL_MINUTES) -> pd.DataFrame:
     """Validated tidy volumes ``ds, queue, calls, aht_s``: one row per open interval and queue.
 
     ``path`` is either an ``interval_stats`` file (summed over sites) or an own volumes file
     with columns ``ds, queue, calls`` and optionally ``aht_s``. ``queues=None`` accepts any
-    queue name.
+    queue name. The clock (``tz``, ``sites``) as in :func:`read_interval_stats`: any time
+    zone is accepted once it is named, e.g. ``tz="America/New_York"`` for -05:00/-04:00.
     """
     path = config.project_path(path)
     header = _peek_header(path)
     if header is not None and "calls" in header:
         df, source = _load(path, schemas.VOLUMES_COLUMNS, optional=("aht_s",))
+        candidates, suggest = _clock_candidates(tz, sites)
         aht = (_number(df, "aht_s", source, integer=False, allow_empty=True)
                if "aht_s" in df.columns else pd.Series(np.nan, index=df.index))
-        typed = pd.DataFrame({"ds": _timestamps(df, "ds", source, tz),
+        ds = _timestamps(df, "ds", source, candidates, suggest)
+        typed = pd.DataFrame({"ds": ds,
                               "queue": _text(df, "queue", source),
                               "calls": _number(df, "calls", source, integer=True),
                               "aht_s": aht})
-        typed = _validate(schemas.volumes_schema(queues, tz), typed, source)
+        typed = _validate(schemas.volumes_schema(queues, str(ds.dt.tz)), typed, source)
         _check_duplicates(typed, ["ds", "queue"], source, "interval")
         _check_gaps(typed["ds"], typed[["queue"]], pd.Series("all", index=typed.index),
                     source, interval_minutes)
         return typed.sort_values(["ds", "queue"], kind="stable").reset_index(drop=True)
-    stats = read_interval_stats(path, queues=queues, tz=tz, interval_minutes=interval_minutes)
+    stats = read_interval_stats(path, queues=queues, tz=tz, sites=sites,
+                                interval_minutes=interval_minutes)
     return volumes_from_stats(stats)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The clock and holiday calendar of a volumes file, and where each came from."""
+
+    timezone: str
+    holiday_country: str | None
+    source: str
+
+
+def read_volumes_clocked(path, *, sites=None, timezone: str | None = None,
+                         holiday_country: str | None = None, queues=None
+                         ) -> tuple[pd.DataFrame, Clock]:
+    """:func:`read_volumes` plus the file's :class:`Clock` (time zone and holiday country).
+
+    The time zone is ``timezone`` when given, else the clock of the ``sites`` (sites.csv)
+    that fits the file; the holiday country is ``holiday_country`` when given, else the
+    ``holiday_calendar`` (locations.yaml) of the sites on that clock. A volumes file without
+    sites must name both (notebook parameters ``timezone`` and ``holiday_country``): nothing
+    falls back to Europe/Paris and French holidays silently.
+    """
+    from toolkit import calendars
+    from toolkit.errors import ParameterError
+
+    site_table = None
+    if sites is not None:
+        site_table = sites if isinstance(sites, pd.DataFrame) else read_sites(sites)
+    if timezone is None and site_table is None:
+        raise ParameterError("timezone", None,
+                             "the IANA time zone of the volumes file (e.g. 'Europe/Paris', "
+                             "'America/New_York'), or a sites file whose sites carry it")
+    volumes = read_volumes(path, queues=queues, tz=timezone, sites=site_table)
+    tz = str(volumes["ds"].dt.tz)
+    tz_source = "parameter timezone" if timezone else "sites file"
+    if holiday_country is not None:
+        country = str(holiday_country).strip().upper() or None
+        country_source = "parameter holiday_country"
+    elif site_table is not None:
+        on_clock = site_table[site_table["timezone"] == tz]
+        countries = sorted({calendars.calendar_for_location(loc)["country"] or ""
+                            for loc in on_clock["location"]})
+        if len(countries) != 1:
+            raise ParameterError("holiday_country", None,
+                                 f"a holiday calendar code: the sites on the {tz} clock use "
+                                 f"{', '.join(countries) or 'none'}; name the one the "
+                                 "callers' demand follows (e.g. 'FR')")
+        country = countries[0] or None
+        country_source = f"holiday_calendar of the {tz} sites (" + ", ".join(
+            on_clock["site"]) + ")"
+    else:
+        raise ParameterError("holiday_country", None,
+                             "the holiday calendar of the volumes file (ISO code such as "
+                             "'FR' or 'US', '' for none), or a sites file")
+    return volumes, Clock(tz, country, f"time zone from {tz_source}; holidays from "
+                                       f"{country_source}")
 
 
 def _peek_header(path: Path) -> list[str] | None:
