@@ -479,7 +479,7 @@ def test_read_monthly_forecast_derives_cv_from_the_80_interval(tmp_path):
     fc = costs.read_monthly_forecast(path)
     assert fc["yhat"].iloc[0] == 1000
     assert fc["cv"].iloc[0] == pytest.approx(400 / (2 * 1.2816 * 1000))
-    with pytest.raises(ParameterError, match="forecast_path"):
+    with pytest.raises(ParameterError, match="outlook_path"):
         costs.read_monthly_forecast(tmp_path / "missing.csv")
 
 
@@ -675,3 +675,25 @@ def test_recommendation_reports_the_ratio_checks():
                             "in_band": False, "passed": False}])
     text = costs.recommendation(m, t, mc, table, rob, checks)
     assert "0 of 1 reproduced" in text and "0.20 vs 0.55-0.75" in text
+
+
+def test_outlook_sets_the_volume_path_scenarios_and_their_spread():
+    months = pd.period_range("2025-01", periods=12, freq="M")
+    rows = []
+    for scen, level in (("base", 12_000.0), ("low", 11_000.0), ("high", 13_000.0),
+                        ("deflection", 10_800.0)):
+        band = scen == "base"
+        rows += [{"month": m, "queue": q, "scenario": scen, "yhat": level * share,
+                  "yhat_lower_80": level * share / 1.2 if band else np.nan,
+                  "yhat_upper_80": level * share * 1.2 if band else np.nan}
+                 for m in months for q, share in (("total", 1.0), ("care", 0.6))]
+    outlook = pd.DataFrame(rows)
+    base = model(forecast=outlook)
+    assert base.volume_index == pytest.approx(np.full(12, 1.2))  # profile: 10,000 contacts
+    # the base path's 80 % band gives the log-scale spread every scenario is drawn with
+    assert base.volume_cv == pytest.approx(np.full(12, np.log(1.44) / (2 * 1.2815515655)))
+    low = model(forecast=outlook, volume_scenario="deflection")
+    assert low.volume_index == pytest.approx(np.full(12, 1.08))
+    assert low.volume_cv == pytest.approx(base.volume_cv)
+    with pytest.raises(ParameterError, match="volume_scenario"):
+        model(forecast=outlook, volume_scenario="boom")

@@ -42,3 +42,17 @@ def test_key_figures_are_stored_for_nbval(path):
     text = "".join("".join(o.get("text", "")) for o in cells[0]["outputs"])
     assert text.strip(), f"{path.name}: key figures not stored (run make key-figures)"
     assert cells[0]["execution_count"] is not None, "nbval skips cells stored as never run"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_papermill_reads_every_parameter(path):
+    """papermill must see every name the parameters cell assigns: a comment it cannot parse
+    (e.g. one holding '=') hides the parameter, and a plan's value is then only 'unknown'."""
+    import papermill
+
+    cell = next(c for c in json.loads(path.read_text())["cells"]
+                if "parameters" in c.get("metadata", {}).get("tags", []))
+    assigned = {t.id for node in ast.parse("".join(cell["source"])).body
+                if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
+    seen = set(papermill.inspect_notebook(str(path)))
+    assert assigned <= seen, f"{path.name}: papermill cannot parse {sorted(assigned - seen)}"

@@ -61,6 +61,7 @@ from toolkit.costs.reference import (
 from toolkit.costs.uncertainty import cumulative_fan, monte_carlo, tornado
 from toolkit.costs.workload import (
     monthly_forecast_table,
+    outlook_table,
     read_monthly_forecast,
     staffing_profile,
 )
@@ -70,7 +71,7 @@ __all__ = [
     "LINES", "LABOUR_LINES", "PAYROLL_LINES", "ONE_OFF_LINES", "FORMS",
     "load_reference", "validate_reference", "assumptions_table",
     # workload
-    "staffing_profile", "read_monthly_forecast", "monthly_forecast_table",
+    "staffing_profile", "read_monthly_forecast", "monthly_forecast_table", "outlook_table",
     # model
     "BILLING_BASES", "METHODS", "SourcingModel", "build_model", "market_markups",
     "monthly_costs", "monthly_workload", "scenario_costs",

@@ -52,6 +52,7 @@ from toolkit.costs.reference import (
 from toolkit.costs.workload import (
     _local_clock,
     monthly_forecast_table,
+    outlook_table,
     read_monthly_forecast,
     staffing_profile,
 )
@@ -116,7 +117,8 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
                 baseline: tuple[str, str] = ("FR-REG", "INHOUSE"),
                 language_market: str = "FR", basis: planning.PlanningBasis | None = None,
                 period: str | None = None, staffing_forecast: pd.DataFrame | None = None,
-                patience_s=None, holiday_country: str | None = "FR") -> SourcingModel:
+                patience_s=None, holiday_country: str | None = "FR",
+                volume_scenario: str = "base") -> SourcingModel:
     """Assemble a sourcing model from volumes (or a ready staffing profile) and parameters.
 
     Parameters
@@ -128,8 +130,10 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
     billing_basis : how the provider bills: per productive hour, FTE month, call, minute, or
         ``cost_plus`` (bottom-up cost + margin).
     method : ``rate_card`` (market price per billing unit) or ``bottom_up`` (cost + margin).
-    forecast : monthly forecast (``ds, yhat[, yhat_lower_80, yhat_upper_80]``) setting the
-        volume path and, from its intervals, the volume uncertainty.
+    forecast : the volume path and its uncertainty: a long-horizon outlook
+        (``toolkit.forecast.monthly_outlook``, table or path; ``volume_scenario`` picks base,
+        low, high or a named scenario) or any monthly forecast (``ds, yhat[, yhat_lower_80,
+        yhat_upper_80]``).
     baseline : the (location, form) every option is compared with.
     basis : the planning basis (``toolkit.planning.load_basis()`` when None): service target,
         shrinkage, schedule efficiency, paid time per FTE, seats — the staffing notebook's.
@@ -188,13 +192,24 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
     notes = []
     if forecast is not None:
         if not isinstance(forecast, pd.DataFrame):
-            fc = read_monthly_forecast(forecast)
+            fc = (read_monthly_forecast(forecast) if volume_scenario == "base"
+                  else outlook_table(pd.read_parquet(project_path(forecast)), volume_scenario))
+        elif {"scenario", "queue", "month"} <= set(forecast.columns):
+            fc = outlook_table(forecast, volume_scenario)
         elif {"month", "yhat", "cv"} <= set(forecast.columns):
             fc = forecast
         else:
             fc = monthly_forecast_table(forecast)
-        base = (profile[profile["location"] == locations[0]].set_index("month")["contacts"])
+        own = profile[profile["location"] == locations[0]].set_index("month")
+        base = own["contacts"].copy()
         by_month = fc.set_index("month")
+        if "source" in own.columns:
+            # A month sized from the interval forecast keeps that forecast's volume in its
+            # own month (the staffing report's workload); later years grow as the outlook does.
+            for moy, row in own[own["source"].str.startswith("forecast")].iterrows():
+                anchor = pd.Period(row["period"], freq="M")
+                if anchor in by_month.index:
+                    base[moy] = by_month.loc[anchor, "yhat"]
         for i, m in enumerate(contract):
             hits = [m] + [m - 12 * k for k in range(1, 6)]
             hit = next((h for h in hits if h in by_month.index), None)
@@ -203,7 +218,8 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
                 cv = by_month.loc[hit, "cv"]
                 if np.isfinite(cv):
                     volume_cv[i] = cv
-        notes.append("volumes follow the monthly forecast; months beyond it repeat its last year")
+        notes.append(f"volumes follow the monthly outlook ({volume_scenario}); months beyond it "
+                     "repeat its last year")
     return SourcingModel(ref=ref, profile=profile, locations=locations, forms=forms,
                          start=start_p, months=months, billing_basis=billing_basis,
                          method=method, discount_rate=float(discount_rate),

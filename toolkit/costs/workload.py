@@ -22,7 +22,7 @@ from toolkit.costs.reference import _check_choice, load_reference
 from toolkit.errors import ParameterError
 
 #: Profile columns (per location and month of year); see :func:`staffing_profile`.
-PROFILE_COLUMNS = ("location", "month", "productive_hours", "paid_hours", "fte_share", "fte",
+PROFILE_COLUMNS = ("location", "month", "period", "productive_hours", "paid_hours", "fte_share", "fte",
                    "peak_scheduled", "contacts", "handled_contacts", "handled_minutes", "source")
 
 
@@ -113,6 +113,7 @@ def staffing_profile(volumes: pd.DataFrame, ref: dict | None = None,
                                       fte=by_month["paid_hours"] / (worked * by_month["fte_share"])))
     out = pd.concat(frames, ignore_index=True)
     out["source"] = out["source"] + " " + out["period"].astype(str) + " (" + out["covered"] + ")"
+    out["period"] = out["period"].astype(str)
     return out.sort_values(["location", "month"], ignore_index=True)[list(PROFILE_COLUMNS)]
 
 
@@ -124,9 +125,28 @@ def read_monthly_forecast(path: str | os.PathLike) -> pd.DataFrame:
     """
     p = project_path(path)
     if not p.exists():
-        raise ParameterError("forecast_path", str(path), "an existing CSV or Parquet file")
+        raise ParameterError("outlook_path", str(path), "an existing CSV or Parquet file")
     fc = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
-    return monthly_forecast_table(fc, parameter="forecast_path")
+    if {"scenario", "queue", "month"} <= set(fc.columns):
+        return outlook_table(fc)
+    return monthly_forecast_table(fc, parameter="outlook_path")
+
+
+def outlook_table(outlook: pd.DataFrame, scenario: str = "base") -> pd.DataFrame:
+    """The contract's volume path from a long-horizon outlook (``toolkit.forecast.
+    monthly_outlook``): all queues, one ``scenario``; ``cv`` is the log-scale spread of the
+    base path's 80 % interval, which the Monte Carlo draws once per path (months perfectly
+    correlated: a slower market stays slower). Returns ``month, yhat, cv``."""
+    from toolkit import forecast
+    frame = outlook.assign(month=pd.PeriodIndex(outlook["month"].astype(str), freq="M"))
+    scenarios = sorted(set(frame["scenario"]) - {"history"})
+    if scenario not in scenarios:
+        raise ParameterError("volume_scenario", scenario, f"one of the outlook's {scenarios}")
+    spread = forecast.outlook_volume_path(frame, "base").set_index("month")["log_sd"]
+    rows = frame[(frame["scenario"] == scenario) & (frame["queue"] == "total")]
+    out = pd.DataFrame({"month": rows["month"].to_numpy(), "yhat": rows["yhat"].to_numpy(float)})
+    out["cv"] = out["month"].map(spread).astype(float).to_numpy()
+    return out.reset_index(drop=True)
 
 
 def monthly_forecast_table(fc: pd.DataFrame, *, parameter: str = "forecast") -> pd.DataFrame:
