@@ -77,13 +77,8 @@ class PaidTime:
 def _holiday_weekdays(calendar: str | None, year: int) -> list[int]:
     if not calendar:
         return []
-    import holidays as holidays_pkg
-    try:
-        days = holidays_pkg.country_holidays(calendar, years=[year])
-    except NotImplementedError as exc:
-        raise ParameterError("holiday_calendar", calendar,
-                             "a country code known to the holidays package, e.g. FR, MA, MU") from exc
-    return [d.weekday() for d in days]
+    from toolkit import calendars
+    return [d.weekday() for d in calendars.public_holidays(calendar, [year])["date"]]
 
 
 @dataclass(frozen=True)

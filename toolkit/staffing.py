@@ -830,14 +830,12 @@ def _fte_hours_per_day(day: pd.Series, worked_hours_per_year, contract_hours_per
                 else [int(w) for w in open_weekdays])
     closed = pd.DatetimeIndex([])
     if holiday_country:
-        import holidays as holidays_pkg
+        from toolkit import calendars
         try:
-            cal = holidays_pkg.country_holidays(holiday_country, years=list(years))
-        except NotImplementedError as exc:
-            raise ParameterError("holiday_country", holiday_country,
-                                 "a country code known to the holidays package, e.g. FR, MA, US, "
-                                 "or None") from exc
-        closed = pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in cal))
+            table = calendars.public_holidays(holiday_country, list(years))
+        except ParameterError as exc:
+            raise ParameterError("holiday_country", holiday_country, exc.expected) from exc
+        closed = pd.DatetimeIndex(table["date"])
     is_open = ((days.day_of_week.isin(weekdays) & ~days.isin(closed)) | days.isin(seen))
     out = pd.DataFrame({"open": is_open.astype(np.int64)}, index=days)
     if worked_hours_per_year is None:
