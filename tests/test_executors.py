@@ -88,3 +88,28 @@ def test_unreachable_scheduler_fails_fast_naming_the_address(monkeypatch):
 def test_dead_local_worker_is_an_executor_error():
     with pytest.raises(ExecutorError, match="a local worker process died abruptly"):
         map_tasks(die, [1], executor="local", workers=1, progress=False)
+
+
+def die_on_two(x: int) -> int:
+    if x == 2:
+        os.kill(os.getpid(), 9)
+    return x
+
+
+def die_first_time(marker: str) -> str:
+    if not os.path.exists(marker):
+        open(marker, "w").close()  # noqa: SIM115 - a marker only
+        os.kill(os.getpid(), 9)
+    return "second attempt"
+
+
+def test_one_dead_worker_keeps_the_finished_items_and_names_the_lost_one():
+    out = map_tasks(die_on_two, [1, 2, 3, 4], executor="local", workers=2, progress=False,
+                    on_lost=lambda item, message: ("lost", item, "died" in message))
+    assert out == [1, ("lost", 2, True), 3, 4]
+
+
+def test_a_worker_death_is_retried_alone(tmp_path):
+    out = map_tasks(die_first_time, [str(tmp_path / "m")], executor="local", workers=1,
+                    progress=False, retries=1)
+    assert out == ["second attempt"]

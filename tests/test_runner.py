@@ -6,12 +6,14 @@ so the executed plans are few and tiny).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import re
 import subprocess  # noqa: S404 - runs `python -m toolkit`, no shell
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -197,6 +199,7 @@ def test_outputs_manifest_and_html(mixed_run):
     assert "DictReader" not in html  # no code in the reviewer report
     assert 'http-equiv="Content-Security-Policy"' in html and "<script" not in html
     crash = next(r for r in manifest["runs"] if r["name"] == "crash")
+    assert crash["attempts"] == 1 + runner.KILLED_RETRIES  # a dead kernel is retried first
     assert crash["stale"] is False and crash["outputs"] == {}
     assert crash["attempt_outputs"]["html"] == "crash.failed.html"
 
@@ -434,3 +437,127 @@ def test_code_fingerprint_follows_code_and_reference_files(tmp_path):
     assert runner.code_fingerprint(tmp_path) == before
     (tmp_path / "reference" / "figures.yaml").write_text("wage: 11\n")
     assert runner.code_fingerprint(tmp_path) != before
+
+
+# ------------------------------------------------------------------ faults: kills and locks
+
+
+def _descendants(pid: int) -> set[int]:
+    """Processes below ``pid`` (from /proc: Linux only)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, pp in parents.items() if pp in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pids) -> set[int]:
+    return {p for p in pids if Path(f"/proc/{p}").exists()
+            and "Z" not in (Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[:1] or [""])}
+
+
+def _cli(plan: Path, reports: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "toolkit", "run", str(plan), "--period", "2026-10",
+            "--reports-dir", str(reports), "--no-progress", *extra]
+
+
+def test_killed_runner_leaves_no_worker_and_no_lock_and_the_next_run_completes(tmp_path):
+    import os
+    import signal
+    import time
+
+    slow = write_plan(tmp_path, f"""
+runs:
+  - name: behave
+    notebook: {NB}/behave.ipynb
+    parameters: {{mode: sleep, seconds: 60}}
+    timeout_s: 120
+""", name="slow.yml")
+    quick = write_plan(tmp_path, f"""
+runs:
+  - name: behave
+    notebook: {NB}/behave.ipynb
+""", name="quick.yml")
+    reports = tmp_path / "reports"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(_cli(slow, reports, "--executor", "local"), env=env,  # noqa: S603
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    below: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # wait until the worker runs a kernel
+            below = _descendants(proc.pid)
+            if any(b"ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes()
+                   for p in _alive(below)):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the runner never started a kernel")
+        # The killed run's temporary notebook folder stays behind; so would its staged files.
+        assert list(Path(tempfile.gettempdir()).glob(f"cc-run-{proc.pid}-*"))
+        (reports / ".work" / f"2026-10-{proc.pid}-1").mkdir(parents=True)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while _alive(below) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(below), "worker or kernel outlived the killed runner"
+        t0 = time.monotonic()
+        done = subprocess.run(_cli(quick, reports, "--executor", "local", "--lock-timeout", "30"),  # noqa: S603
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert time.monotonic() - t0 < 60 and "waiting" not in done.stderr
+        assert not list((reports / ".work").glob("2026-10-*"))  # leftovers cleaned
+        assert not list(Path(tempfile.gettempdir()).glob(f"cc-run-{proc.pid}-*"))
+    finally:
+        for pid in _alive(below | {proc.pid}):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_run_waiting_for_the_lock_says_so_and_gives_up_with_exit_3(tmp_path):
+    import os
+
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: behave
+    notebook: {NB}/behave.ipynb
+""")
+    reports = tmp_path / "reports"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with runner._period_lock(reports, "2026-10"):
+        done = subprocess.run(_cli(plan, reports, "--lock-timeout", "1"), env=env,  # noqa: S603
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == runner.EXIT_INFRASTRUCTURE == 3
+    assert f"waiting: period 2026-10 is locked by pid {os.getpid()}" in done.stderr
+    assert "gave up after waiting 1 s" in done.stderr
+    assert not (reports / "2026-10").exists()
+
+
+def test_one_dead_worker_loses_only_its_own_run_which_is_retried_then_killed(tmp_path):
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: tiny
+    notebook: {NB}/tiny.ipynb
+    parameters: {{label: "w", data_path: "{DATA}"}}
+  - name: killer
+    notebook: {NB}/behave.ipynb
+    parameters: {{mode: kill-worker}}
+""")
+    reports = tmp_path / "reports"
+    summary = run_plan(plan, period="2026-10", executor="local", workers=2,
+                       reports_dir=reports, progress=False)
+    by_name = {r["name"]: r for r in summary.results}
+    assert by_name["tiny"]["status"] == "ok"
+    assert stdout_of(reports / "2026-10" / "tiny.ipynb") == "w: 14\n"  # published (factor 2)
+    assert by_name["killer"]["status"] == "killed"
+    assert by_name["killer"]["attempts"] == 1 + runner.KILLED_RETRIES
+    assert "worker process died" in by_name["killer"]["error"]
+    assert summary.exit_code == runner.EXIT_RUN_FAILED

@@ -27,6 +27,7 @@ import shutil
 import subprocess  # noqa: S404 - only to ask git for the revision, fixed argv
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -44,6 +45,9 @@ STATUSES = ("ok", "failed", "timeout", "killed")
 KERNEL = "cc-toolkit"
 FALLBACK_KERNEL = "python3"
 DEFAULT_TIMEOUT_S = 600.0
+#: A run whose kernel or worker process died is run again this many times before it is
+#: reported ``killed`` (an OOM kill can be a neighbour's fault; a second death is its own).
+KILLED_RETRIES = 1
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 #: No script may run in a report: pandas/matplotlib output needs only inline styles and
@@ -438,7 +442,9 @@ def execute_run(job: dict) -> dict:
         return max(deadline - time.perf_counter(), 0.05)
 
     error: BaseException | None = None
-    with tempfile.TemporaryDirectory(prefix="cc-run-") as tmp:
+    # The runner's pid in the name: a later run removes the folder if the runner was killed.
+    owner = job.get("owner_pid", os.getpid())
+    with tempfile.TemporaryDirectory(prefix=f"cc-run-{owner}-") as tmp:
         out_path = Path(tmp) / "executed.ipynb"
         try:
             papermill.execute_notebook(
@@ -609,24 +615,104 @@ def _read_manifest(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+#: How long a run waits for another run of the same period before giving up (exit 3).
+LOCK_WAIT_S = 900.0
+_LOCK_POLL_S = 0.2
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+
+
+class LockBusyError(ExecutorError):
+    """Another run of the same period still holds its lock after ``LOCK_WAIT_S`` (exit 3)."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
 @contextlib.contextmanager
-def _period_lock(reports_dir: Path, period: str):
-    """One run per period at a time: a second invocation waits rather than interleaving."""
+def _period_lock(reports_dir: Path, period: str, wait_s: float | None = None, out=None):
+    """One run per period at a time: a second invocation waits (saying so), then gives up.
+
+    A POSIX record lock (``lockf``), not ``flock``: it belongs to this process alone, so the
+    pool workers and kernels forked from it never hold it, and the kernel drops it the moment
+    this process dies, SIGKILL included. The file names the holder for the waiting message.
+    """
     import fcntl
 
+    wait_s = LOCK_WAIT_S if wait_s is None else wait_s
     reports_dir.mkdir(parents=True, exist_ok=True)
-    with open(reports_dir / f".{period}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    path = reports_dir / f".{period}.lock"
+    # Record locks do not exclude threads of one process: a process-local lock does that.
+    local = _THREAD_LOCKS.setdefault(str(path.resolve()), threading.Lock())
+    deadline = time.monotonic() + wait_s
+    if not local.acquire(timeout=max(wait_s, 0.0)):
+        raise LockBusyError(f"period {period} is being reported by another run of this process; "
+                            f"gave up after {wait_s:g} s")
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666 & ~_UMASK)
+        with os.fdopen(fd, "r+", encoding="utf-8") as lock:
+            announced = False
+            while True:
+                try:
+                    fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError:
+                    holder = path.read_text(encoding="utf-8", errors="replace").strip()[:200]
+                    holder = holder or "another run"
+                    if time.monotonic() >= deadline:
+                        raise LockBusyError(
+                            f"period {period} is locked by {holder} ({path}); gave up after "
+                            f"waiting {wait_s:g} s. If no run of this period is active, the "
+                            "holder is gone and the next run proceeds") from None
+                    if not announced:
+                        print(f"waiting: period {period} is locked by {holder}; giving up "
+                              f"after {wait_s:g} s", file=out or sys.stderr, flush=True)
+                        announced = True
+                    time.sleep(min(_LOCK_POLL_S, max(deadline - time.monotonic(), 0.01)))
+            lock.seek(0)
+            lock.truncate()
+            lock.write(f"pid {os.getpid()} since "
+                       f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}\n")
+            lock.flush()
+            try:
+                yield
+            finally:
+                with contextlib.suppress(OSError):
+                    lock.seek(0)
+                    lock.truncate()
+                    lock.flush()
+                fcntl.lockf(lock, fcntl.LOCK_UN)
+    finally:
+        local.release()
+
+
+def _remove_leftovers(root: Path, period: str) -> None:
+    """Work folders and temporary notebooks of runs of ``period`` killed before cleaning up.
+
+    Called under the period lock, so any ``.work/<period>-*`` folder is a dead run's; a
+    ``cc-run-<pid>-*`` temporary folder is removed once process ``pid`` is gone.
+    """
+    for stale in (root / ".work").glob(f"{period}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.gettempdir())
+    for stale in tmp.glob("cc-run-*"):
+        found = re.match(r"cc-run-(\d+)-", stale.name)
+        with contextlib.suppress(OSError):
+            if found and stale.is_dir() and stale.stat().st_uid == os.getuid() \
+                    and not _pid_alive(int(found.group(1))):
+                shutil.rmtree(stale, ignore_errors=True)
 
 
 def run_plan(plan: str | os.PathLike, *, period: str | None = None, executor: str = "local",
              scheduler: str | None = None, only: str | None = None, force: bool = False,
              workers: int | None = None, reports_dir: str | os.PathLike | None = None,
-             progress: bool = True, out=None) -> RunSummary:
+             progress: bool = True, out=None, lock_wait_s: float | None = None) -> RunSummary:
     """Check, execute and publish a plan. Raises PlanError (exit 2) or ExecutorError (exit 3).
 
     Parameters
@@ -638,6 +724,8 @@ def run_plan(plan: str | os.PathLike, *, period: str | None = None, executor: st
     force : re-run even runs unchanged since their last success.
     reports_dir : root of the published reports (default ``reports/``).
     out : text stream for the per-run progress lines (default stdout).
+    lock_wait_s : how long to wait for another run of the same period (default
+        ``LOCK_WAIT_S``); then ``LockBusyError`` (exit 3).
     """
     out = out or sys.stdout
     if executor not in EXECUTORS:
@@ -655,7 +743,8 @@ def run_plan(plan: str | os.PathLike, *, period: str | None = None, executor: st
         print(f"warning: {warning}", file=sys.stderr)
     root = Path(reports_dir) if reports_dir else config.REPORTS
     period_dir = root / period
-    with _period_lock(root, period):
+    with _period_lock(root, period, lock_wait_s):
+        _remove_leftovers(root, period)
         return _run_locked(plan, runs, period, period_dir, root, kernel, executor, scheduler,
                            workers, force, progress, out)
 
@@ -698,9 +787,8 @@ def _run_locked(plan, runs, period, period_dir, root, kernel, executor, schedule
                     _stage(blocked, entries[run.name], period_dir, work_dir)
                 elif job is not None:
                     jobs.append(job)
-            results = (map_tasks(execute_run, jobs, executor=executor, scheduler=scheduler,
-                                 workers=workers, progress=progress,
-                                 desc=f"reports {period}", on_result=report) if jobs else [])
+            results = _execute_jobs(jobs, executor, scheduler, workers, progress,
+                                    f"reports {period}", report, out)
             for result in results:
                 _stage(result, entries[result["name"]], period_dir, work_dir)
         manifest = _merge_manifest(plan, period, executor, entries, previous)
@@ -714,11 +802,56 @@ def _run_locked(plan, runs, period, period_dir, root, kernel, executor, schedule
     write_reports_index(root)
     statuses = [e["status"] for e in entries.values()]
     exit_code = EXIT_OK if all(s == "ok" for s in statuses) else EXIT_RUN_FAILED
-    print(f"{statuses.count('ok')}/{len(statuses)} ok ({len(executed)} executed, "
-          f"{len(statuses) - len(executed)} unchanged) -> {period_dir / 'index.html'}",
+    n_executed = len({r["name"] for r in executed})  # a retried run counts once
+    print(f"{statuses.count('ok')}/{len(statuses)} ok ({n_executed} executed, "
+          f"{len(statuses) - n_executed} unchanged) -> {period_dir / 'index.html'}",
           file=out, flush=True)
     return RunSummary(period, period_dir, [entries[r.name] for r in runs], exit_code,
                       period_dir / "manifest.json", period_dir / "index.html")
+
+
+def _lost_run(job: dict, message: str) -> dict:
+    """The result of a run whose worker process died and kept dying when retried alone."""
+    return {"name": job["name"], "status": "killed", "error": message, "duration_s": 0.0,
+            "started_at": None, "finished_at": None, "ipynb": None, "html": None,
+            "worker_lost": True}
+
+
+def _execute_jobs(jobs: list[dict], executor, scheduler, workers, progress, desc, report,
+                  out) -> list[dict]:
+    """Execute ``jobs``; a run whose kernel died is retried ``KILLED_RETRIES`` times.
+
+    Runs that finished before a worker died keep their results (they are published); the
+    executor re-runs the runs a dying worker took down, alone, before calling them killed.
+    """
+    if not jobs:
+        return []
+    by_name = {j["name"]: j for j in jobs}
+    results = {r["name"]: r for r in map_tasks(
+        execute_run, jobs, executor=executor, scheduler=scheduler, workers=workers,
+        progress=progress, desc=desc, on_result=report, retries=KILLED_RETRIES,
+        on_lost=_lost_run)}
+    attempts = dict.fromkeys(results, 1)
+    for name, result in results.items():
+        if result.get("worker_lost"):
+            attempts[name] = 1 + KILLED_RETRIES
+    for _ in range(KILLED_RETRIES):
+        again = [by_name[n] for n, r in results.items()
+                 if r["status"] == "killed" and not r.get("worker_lost")]
+        if not again:
+            break
+        for job in again:
+            attempts[job["name"]] += 1
+            print(f"[retry] {job['name']}: its kernel died; attempt {attempts[job['name']]} "
+                  f"of {1 + KILLED_RETRIES}", file=out, flush=True)
+        for result in map_tasks(execute_run, again, executor=executor, scheduler=scheduler,
+                                workers=workers, progress=progress, desc=desc,
+                                on_result=report, retries=KILLED_RETRIES, on_lost=_lost_run):
+            results[result["name"]] = result
+    for name, result in results.items():
+        result["attempts"] = attempts[name]
+        result.pop("worker_lost", None)
+    return [results[j["name"]] for j in jobs]
 
 
 def _prepare(run: RunSpec, runs: list[RunSpec], entries: dict, previous: dict, period: str,
@@ -753,7 +886,7 @@ def _prepare(run: RunSpec, runs: list[RunSpec], entries: dict, previous: dict, p
             "period": period, "parameters": run.parameters, "inputs": inputs, "kernel": kernel}
     return {"name": run.name, "notebook_path": str(config.project_path(run.notebook)),
             "parameters": run.parameters, "kernel": kernel, "timeout_s": run.timeout_s,
-            "cwd": str(config.ROOT), "card": card}
+            "cwd": str(config.ROOT), "card": card, "owner_pid": os.getpid()}
 
 
 def _stage(result: dict, entry: dict, period_dir: Path, work_dir: Path) -> None:
@@ -766,7 +899,8 @@ def _stage(result: dict, entry: dict, period_dir: Path, work_dir: Path) -> None:
             _atomic_write(work_dir / f"{stem}.{kind}", result[kind])
             outputs[kind] = f"{stem}.{kind}"
     entry.update({k: result[k] for k in ("status", "error", "duration_s", "started_at",
-                                         "finished_at")}, skipped=False)
+                                         "finished_at")}, skipped=False,
+                 attempts=result.get("attempts", 1))
     if ok:
         entry["outputs"], entry["attempt_outputs"], entry["stale"] = outputs, None, False
         entry["last_good"] = {k: entry[k] for k in ("fingerprint", "notebook_sha256", "parameters",
