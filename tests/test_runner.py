@@ -561,3 +561,26 @@ runs:
     assert by_name["killer"]["attempts"] == 1 + runner.KILLED_RETRIES
     assert "worker process died" in by_name["killer"]["error"]
     assert summary.exit_code == runner.EXIT_RUN_FAILED
+
+
+def test_scheduler_address_errors_give_the_documented_exit_codes(tmp_path, capsys):
+    import socket
+
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: behave
+    notebook: {NB}/behave.ipynb
+""")
+    args = ["run", str(plan), "--period", "2026-10", "--executor", "dask",
+            "--reports-dir", str(tmp_path / "r"), "--no-progress", "--scheduler"]
+    assert cli.main([*args, "http://127.0.0.1:8786"]) == runner.EXIT_PLAN_REJECTED
+    assert "tcp://HOST:PORT" in capsys.readouterr().err
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        executors_timeout = executors.DASK_CONNECT_TIMEOUT_S
+        executors.DASK_CONNECT_TIMEOUT_S = 1
+        try:
+            code = cli.main([*args, f"tcp://127.0.0.1:{silent.getsockname()[1]}"])
+        finally:
+            executors.DASK_CONNECT_TIMEOUT_S = executors_timeout
+    assert code == runner.EXIT_INFRASTRUCTURE
+    assert "no answer within 1 s" in capsys.readouterr().err

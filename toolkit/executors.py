@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import signal
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -28,8 +30,21 @@ THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 DASK_CONNECT_TIMEOUT_S = 5
 
 
+#: A dask scheduler address: tcp:// or tls://, a host and a port.
+_SCHEDULER_ADDRESS = re.compile(r"(tcp|tls)://[A-Za-z0-9._\-]+:\d{1,5}|(tcp|tls)://\[[0-9A-Fa-f:]+\]:\d{1,5}")
+
+
 class ExecutorError(RuntimeError):
     """The execution infrastructure (not a task) failed: e.g. a scheduler is unreachable."""
+
+
+def check_scheduler(scheduler: str | None) -> None:
+    """ParameterError unless ``scheduler`` is None or a ``tcp://HOST:PORT`` address."""
+    if scheduler is not None and not (isinstance(scheduler, str)
+                                      and _SCHEDULER_ADDRESS.fullmatch(scheduler)):
+        from toolkit.errors import ParameterError
+        raise ParameterError("scheduler", scheduler, "a dask scheduler address tcp://HOST:PORT "
+                             "(or tls://HOST:PORT), e.g. tcp://127.0.0.1:8786")
 
 
 def pin_threads(n: int = 1) -> None:
@@ -111,6 +126,7 @@ def map_tasks(fn: Callable[[Any], Any], items: Iterable[Any], *, executor: str =
     if scheduler is not None and executor != "dask":
         from toolkit.errors import ParameterError
         raise ParameterError("scheduler", scheduler, "no scheduler unless executor='dask'")
+    check_scheduler(scheduler)
     if not items:
         return []
     n_workers = max(1, min(workers or default_workers(), len(items)))
@@ -189,13 +205,7 @@ def _map_dask(fn, items, scheduler, n_workers, bar, on_result, on_lost=None) -> 
                             "pip install 'cc-sourcing-toolkit[dask]'") from exc
     cluster = None
     if scheduler:
-        try:
-            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT_S)
-        except (OSError, TimeoutError) as exc:
-            raise ExecutorError(
-                f"dask scheduler {scheduler} is unreachable (no answer within "
-                f"{DASK_CONNECT_TIMEOUT_S} s): start it with `dask scheduler` and workers "
-                f"with `dask worker {scheduler}`, or use --executor local") from exc
+        client = _connect(Client, scheduler, DASK_CONNECT_TIMEOUT_S)
     else:
         # Processes, one thread each: notebooks and numeric code are not GIL-friendly.
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
@@ -222,6 +232,33 @@ def _map_dask(fn, items, scheduler, n_workers, bar, on_result, on_lost=None) -> 
             _done(bar, on_result, i, results[i])
         return results
     finally:
-        client.close()
+        client.close(timeout=DASK_CONNECT_TIMEOUT_S)
         if cluster is not None:
             cluster.close()
+
+
+def _connect(client_class, scheduler: str, timeout_s: float):
+    """A dask Client for ``scheduler``, or ExecutorError within ``timeout_s`` (plus 1 s).
+
+    distributed's own ``timeout`` does not bound every step of the handshake: a peer that
+    accepts the connection and never answers hangs it. The connection is therefore made in
+    a daemon thread that this thread stops waiting for at the deadline.
+    """
+    box: dict = {}
+
+    def connect() -> None:
+        try:
+            box["client"] = client_class(scheduler, timeout=timeout_s, set_as_default=False)
+        except BaseException as exc:  # reported below, in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=connect, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout_s + 1)
+    if "client" in box:
+        return box["client"]
+    reason = (f"no answer within {timeout_s:g} s" if thread.is_alive()
+              else f"{type(box['error']).__name__}: {box['error']}")
+    raise ExecutorError(
+        f"dask scheduler {scheduler} is unreachable ({reason}): start it with `dask scheduler` "
+        f"and workers with `dask worker {scheduler}`, or use --executor local") from box.get("error")

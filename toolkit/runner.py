@@ -730,6 +730,13 @@ def run_plan(plan: str | os.PathLike, *, period: str | None = None, executor: st
     out = out or sys.stdout
     if executor not in EXECUTORS:
         raise PlanError(plan, [f"executor {executor!r} unknown; use one of {', '.join(EXECUTORS)}"])
+    from toolkit.errors import ParameterError
+    from toolkit.executors import check_scheduler
+
+    try:
+        check_scheduler(scheduler)
+    except ParameterError as exc:
+        raise PlanError(plan, [str(exc)]) from None
     runs, period = load_plan(plan, period)
     if only is not None:
         selected = [r for r in runs if only in (r.name, r.plan_entry)]
