@@ -349,3 +349,10 @@ def test_process_raw_refuses_sites_missing_from_sites_csv(tmp_path):
     assert "site id(s) 'S1' (6 rows)" in message and "not listed in" in message
     assert "Expected: one of B, Z" in message
     assert not processed.exists() or not any(processed.iterdir())
+
+
+# --------------------------------------------------------------------------- hostile values
+def test_rtl_override_in_a_name_is_refused_naming_row_and_column(tmp_path):
+    message = error_of(write(tmp_path, with_row(3, ROWS[3].replace(",S1,", ",S\u202e1,"))))
+    assert "row 5" in message and "column 'site'" in message
+    assert "U+202E (RIGHT-TO-LEFT OVERRIDE)" in message and "\u202e" not in message

@@ -584,3 +584,42 @@ runs:
             executors.DASK_CONNECT_TIMEOUT_S = executors_timeout
     assert code == runner.EXIT_INFRASTRUCTURE
     assert "no answer within 1 s" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ data shown as text only
+
+HOSTILE_SITE = ("[win](https://evil.example/x) ![t](https://evil.example/t.png) "
+                "<a href='https://evil.example/a'>a</a> | cell | $x^2$ \u202eRTL\u202c "
+                "<img src=https://evil.example/i.png> costs US$5")
+
+
+@pytest.fixture(scope="module")
+def hostile_data_report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hostile-data")
+    plan = tmp / "plan.yml"
+    plan.write_text(json.dumps({"runs": [{"name": "hostile", "parameters": {"site": HOSTILE_SITE},
+                                          "notebook": f"{NB}/hostile_data.ipynb"}]}))
+    summary = run_plan(plan, period="2026-10", executor="serial", reports_dir=tmp / "r",
+                       progress=False)
+    return summary
+
+
+def test_markup_in_data_reaches_reviewers_as_text_only(hostile_data_report):
+    summary = hostile_data_report
+    # A "$" in a site id no longer kills the report in matplotlib's mathtext.
+    assert summary.results[0]["status"] == "ok", summary.results[0]["error"]
+    nb = nbformat.read(summary.reports_dir / "hostile.ipynb", as_version=4)
+    shown = [o["data"].get("text/html", "") for c in nb.cells for o in c.get("outputs", [])
+             if "data" in o]  # what Jupyter renders as markup (streams show as plain text)
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if "text/markdown" in
+                o.get("data", {})]  # Markdown outputs are published as their cleaned HTML
+    assert "\u202e" not in (summary.reports_dir / "hostile.ipynb").read_text()
+    for name, published in (("hostile.html", (summary.reports_dir / "hostile.html").read_text()),
+                            ("hostile.ipynb outputs", "".join(shown))):
+        # No live link or remote image anywhere, whatever path the value took.
+        assert not re.search(r"""<a\b[^>]*href=\\?["']?https?:""", published), name
+        assert not re.search(r"""<img\b[^>]*src=\\?["']?https?:""", published), name
+        assert "\u202e" not in published and "\u202c" not in published, name
+    html = (summary.reports_dir / "hostile.html").read_text()
+    assert "[win](https://evil.example/x)" in html  # escaped Markdown shows the text itself
+    assert "owes 7 540,15 €" in html

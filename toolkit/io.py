@@ -195,7 +195,30 @@ def _text(df: pd.DataFrame, column: str, source: _Source, *, allow_empty: bool =
     if pos is not None:
         raise source.error("empty cell", position=pos, column=column, check="not empty",
                            expected=schemas_description(column))
-    return s.astype(str).str.strip().where(~blank, "").astype(str)
+    text = s.astype(str).str.strip().where(~blank, "").astype(str)
+    _check_invisible(text, column, source)
+    return text
+
+
+def _check_invisible(text: pd.Series, column: str, source: _Source) -> None:
+    """Refuse bidi and other control characters: invisible, they can make a report show
+    something else than the data (U+202E reverses "7 540,15 €" into "51,045 7 €")."""
+    from toolkit.markup import bidi_name
+
+    codes, distinct = pd.factorize(text)  # few distinct names: check each once
+    bad = [i for i, value in enumerate(distinct)
+           if bidi_name(value) or any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value)]
+    if not bad:
+        return
+    pos = _first(np.isin(codes, bad))
+    value = text.iloc[pos]
+    what = bidi_name(value) or next(f"U+{ord(ch):04X} (control character)" for ch in value
+                                    if ord(ch) < 32 or 127 <= ord(ch) < 160)
+    shown = ascii(value)[1:-1]
+    raise source.error(f"'{shown}' contains the invisible character {what}", position=pos,
+                       column=column, check="no control characters in text",
+                       expected="plain text: remove the invisible character (often pasted "
+                                "with a name copied from a web page or a right-to-left text)")
 
 
 def _number(df: pd.DataFrame, column: str, source: _Source, *, integer: bool,

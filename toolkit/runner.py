@@ -432,6 +432,8 @@ def execute_run(job: dict) -> dict:
     import nbformat
     import papermill
 
+    from toolkit.markup import neutralise_bidi
+
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     deadline = t0 + job["timeout_s"]
@@ -467,9 +469,11 @@ def execute_run(job: dict) -> dict:
                   "ipynb": None, "html": None}
         if not out_path.exists():  # kernel never started: nothing to publish
             return result
-        result["ipynb"] = out_path.read_text(encoding="utf-8")
         try:
-            nb = nbformat.reads(result["ipynb"], as_version=4)
+            # Published notebook and HTML come from the same cleaned outputs.
+            nb = clean_notebook(nbformat.read(str(out_path), as_version=4))
+            # Bidi controls cannot be JSON structure: none survives anywhere in the file.
+            result["ipynb"] = neutralise_bidi(nbformat.writes(nb))
             card = {**job["card"], "status": status, "error": result["error"],
                     "duration_s": duration, "started_at": result["started_at"]}
             result["html"] = render_report_html(nb, card)
@@ -483,8 +487,12 @@ def execute_run(job: dict) -> dict:
 def _jinja_env():
     import jinja2
 
+    from toolkit.markup import neutralise_bidi
+
+    # finalize: no bidi control from a parameter or run name reorders the card or the index.
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             finalize=lambda v: neutralise_bidi(v) if isinstance(v, str) else v)
     # Parameter values shown as JSON text (the autoescape still applies afterwards).
     env.filters["tojson_text"] = lambda v: json.dumps(v, ensure_ascii=False)
     return env
@@ -502,6 +510,21 @@ SAFE_TAGS = frozenset({
     "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5",
     "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "small", "span", "strong", "sub",
     "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul"})
+def _safe_attribute(tag: str, name: str, value: str) -> bool:
+    """bleach attribute filter: links only within the page, images only embedded.
+
+    A reviewer page links nowhere outside itself (the CSP cannot stop a click on a link that
+    came from data) and loads nothing: ``<a href>`` keeps ``#anchors`` only, ``<img src>``
+    keeps ``data:image/png|jpeg|gif`` only (charts are embedded as such).
+    """
+    if tag == "a" and name == "href":
+        return value.startswith("#")
+    if tag == "img" and name == "src":
+        return re.match(r"data:image/(png|jpeg|gif);base64,", value) is not None
+    allowed = SAFE_ATTRIBUTES.get(tag, []) + SAFE_ATTRIBUTES["*"]
+    return name in allowed
+
+
 SAFE_ATTRIBUTES = {"*": ["class", "id", "title", "style", "align"],
                    "a": ["href", "title", "class", "id"],
                    "img": ["src", "alt", "width", "height", "class", "style"],
@@ -520,13 +543,55 @@ def clean_html(element) -> str:
     """
     import bleach
 
+    from toolkit.markup import neutralise_bidi
+
     text = element.decode() if isinstance(element, bytes) else str(element)
     kwargs = {}
     with contextlib.suppress(ImportError):  # bleach[css]: keep harmless inline styles
         from bleach.css_sanitizer import CSSSanitizer
         kwargs["css_sanitizer"] = CSSSanitizer()
-    return bleach.clean(_STYLE_BLOCK.sub("", text), tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
-                        protocols=["http", "https", "mailto", "data"], **kwargs)
+    return bleach.clean(neutralise_bidi(_STYLE_BLOCK.sub("", text)), tags=SAFE_TAGS,
+                        attributes=_safe_attribute, protocols=["data"], **kwargs)
+
+
+#: Output types a published notebook keeps (no script, no SVG that could carry one).
+SAFE_MIMETYPES = ("text/plain", "text/html", "text/markdown", "image/png", "image/jpeg")
+
+
+def clean_notebook(nb):
+    """Clean an executed notebook's outputs like the reviewer HTML (in place; returns it).
+
+    HTML outputs go through ``clean_html``; Markdown outputs are rendered and cleaned the same
+    way (published as the HTML they show); every text loses its bidi controls; output types
+    outside ``SAFE_MIMETYPES`` (JavaScript, widgets, SVG) are dropped.
+    """
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    from toolkit.markup import neutralise_bidi
+
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = neutralise_bidi(_joined(output["text"]))
+            data = output.get("data")
+            if not data:
+                continue
+            for mime in [m for m in data if m not in SAFE_MIMETYPES]:
+                del data[mime]
+            if "text/markdown" in data:
+                rendered = clean_html(markdown2html_mistune(_joined(data.pop("text/markdown"))))
+                data.setdefault("text/html", rendered)
+            if "text/html" in data:
+                data["text/html"] = clean_html(_joined(data["text/html"]))
+            if "text/plain" in data:
+                data["text/plain"] = neutralise_bidi(_joined(data["text/plain"]))
+    return nb
+
+
+def _joined(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
 
 
 @lru_cache(maxsize=1)
