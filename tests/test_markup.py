@@ -27,3 +27,15 @@ def test_style_escapes_cells_and_both_labels():
 
 def test_text_escapes_html():
     assert markup.text("<script>\u202e") == "&lt;script&gt;"
+
+
+def test_csv_cells_that_would_run_as_formulas_are_neutralised(tmp_path):
+    from toolkit import kpi
+
+    table = pd.DataFrame({"provider": ['=HYPERLINK("https://e","x")', "+1", "-2", "@SUM(A1)",
+                                      "Nordcall"],
+                          "credit_eur": [-12.5, 1.0, 2.0, 3.0, 4.0]})
+    for write in (kpi.write_scorecard, kpi.write_credits):
+        text = write(table, tmp_path / "out.csv").read_text()
+        assert text.splitlines()[1:] == ["\"'=HYPERLINK(\"\"https://e\"\",\"\"x\"\")\",-12.5",
+                                         "'+1,1.0", "'-2,2.0", "'@SUM(A1),3.0", "Nordcall,4.0"]

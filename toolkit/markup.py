@@ -64,8 +64,28 @@ def style(table: pd.DataFrame, formats=None, **kwargs):
             .format_index(escape="html", axis=1))
 
 
+#: A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``table`` whose text cells cannot run as spreadsheet formulas.
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
+    apostrophe (``=HYPERLINK(...)`` -> ``'=HYPERLINK(...)``), which spreadsheets show as text.
+    Numbers stay numbers (``-12.5`` in a numeric column is untouched).
+    """
+    out = table.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v)
+    return out
+
+
 def _label(value):
     return neutralise_bidi(value) if isinstance(value, str) else value
 
 
-__all__ = ["BIDI_CONTROLS", "bidi_name", "md", "neutralise_bidi", "style", "text"]
+__all__ = ["BIDI_CONTROLS", "FORMULA_START", "bidi_name", "csv_safe", "md", "neutralise_bidi",
+           "style", "text"]
