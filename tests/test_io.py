@@ -356,3 +356,21 @@ def test_rtl_override_in_a_name_is_refused_naming_row_and_column(tmp_path):
     message = error_of(write(tmp_path, with_row(3, ROWS[3].replace(",S1,", ",S\u202e1,"))))
     assert "row 5" in message and "column 'site'" in message
     assert "U+202E (RIGHT-TO-LEFT OVERRIDE)" in message and "\u202e" not in message
+
+
+@pytest.mark.parametrize(("value", "kind"), [
+    ("jean.dupont@example.fr", "e-mail address"), ("+33 6 12 34 56 78", "phone number"),
+    ("06.12.34.56.78", "phone number"), ("FR76 3000 6000 0112 3456 7890 189", "IBAN"),
+    ("CUST-0012345", "customer id")])
+def test_personal_data_in_values_is_refused_masked_with_row_and_column(tmp_path, value, kind):
+    message = error_of(write(tmp_path, with_row(2, ROWS[2].replace(",care,", f",{value},"))))
+    assert "row 4" in message and "column 'queue'" in message and kind in message
+    assert value not in message  # the message does not repeat the personal data
+
+
+def test_ordinary_names_and_numbers_are_not_personal_data():
+    from toolkit.schemas import find_personal_data
+
+    for text in ("NORDCALL-AMI", "2026-10-30T08:00:00+01:00", "+ 12 634,95 €", "+1,5 pp",
+                 "Europe/Paris", "Ebène Contact (ILECONTACT-EBN)", "v2026.8.0", "0.80"):
+        assert find_personal_data(text) is None, text

@@ -623,3 +623,32 @@ def test_markup_in_data_reaches_reviewers_as_text_only(hostile_data_report):
     html = (summary.reports_dir / "hostile.html").read_text()
     assert "[win](https://evil.example/x)" in html  # escaped Markdown shows the text itself
     assert "owes 7 540,15 €" in html
+
+
+def test_a_report_showing_personal_data_is_not_published(tmp_path):
+    data = tmp_path / "calls.csv"
+    data.write_text("queue,calls\njean.dupont@example.fr,5\n")  # a value the notebook shows
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: leak
+    notebook: {NB}/tiny.ipynb
+    parameters: {{data_path: "{data}", show_rows: true}}
+""")
+    summary = run_plan(plan, period="2026-10", executor="serial", reports_dir=tmp_path / "r",
+                       progress=False)
+    result = summary.results[0]
+    assert result["status"] == "failed" and summary.exit_code == 1
+    assert "not published: the report shows a e-mail address (je…***)" in result["error"]
+    published = "".join(p.read_text() for p in (tmp_path / "r").rglob("*") if p.is_file())
+    assert "jean.dupont" not in published
+
+
+def test_personal_data_in_plan_parameters_rejects_the_plan(tmp_path):
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: leak
+    notebook: {NB}/hostile.ipynb
+    parameters: {{provider: "call +33 6 12 34 56 78"}}
+""")
+    with pytest.raises(PlanError, match=r"parameter 'provider' holds a phone number \(\+3…\*\*\*\)"):
+        load_plan(plan)

@@ -197,7 +197,22 @@ def _text(df: pd.DataFrame, column: str, source: _Source, *, allow_empty: bool =
                            expected=schemas_description(column))
     text = s.astype(str).str.strip().where(~blank, "").astype(str)
     _check_invisible(text, column, source)
+    _check_personal_values(text, column, source)
     return text
+
+
+def _check_personal_values(text: pd.Series, column: str, source: _Source) -> None:
+    """Refuse phone numbers, e-mail addresses, IBANs and customer ids in any text cell
+    (columns named for personal data are refused in the header already)."""
+    codes, distinct = pd.factorize(text)
+    for i, value in enumerate(distinct):
+        found = schemas.find_personal_data(value)
+        if found:
+            kind, masked = found
+            raise source.error(
+                f"the value looks like a {kind} ({masked}): personal data is not accepted",
+                position=_first(codes == i), column=column, check="no personal data in values",
+                expected="aggregated data only: replace the value by a neutral id or name")
 
 
 def _check_invisible(text: pd.Series, column: str, source: _Source) -> None:

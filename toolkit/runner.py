@@ -145,9 +145,24 @@ def load_plan(path: str | os.PathLike, period: str | None = None) -> tuple[list[
         seen[run.slug] = run.name
     problems.extend(validate_runs(runs))
     problems.extend(_dependency_problems(runs))
+    problems.extend(_personal_parameters(runs))
     if problems:
         raise PlanError(path, problems)
     return runs, period
+
+
+def _personal_parameters(runs: list[RunSpec]) -> list[str]:
+    """Parameter values holding personal data (they would be shown on the run card)."""
+    from toolkit.schemas import find_personal_data
+
+    problems = []
+    for run in runs:
+        for key, value in run.parameters.items():
+            found = find_personal_data(json.dumps(value, ensure_ascii=False))
+            if found:
+                problems.append(f"run {run.name!r}: parameter {key!r} holds a {found[0]} "
+                                f"({found[1]}); personal data must not reach a report")
+    return list(dict.fromkeys(problems))
 
 
 def _needed_runs(run: RunSpec, runs: list[RunSpec]) -> list[RunSpec]:
@@ -480,7 +495,7 @@ def execute_run(job: dict) -> dict:
         except Exception as exc:  # a report we cannot render is a failed run
             result["status"] = "failed"
             result["error"] = f"HTML export failed: {_error_text(exc)}"
-    return result
+    return _publish_gate(result)
 
 
 @lru_cache(maxsize=1)
@@ -959,6 +974,29 @@ def _prepare(run: RunSpec, runs: list[RunSpec], entries: dict, previous: dict, p
     return {"name": run.name, "notebook_path": str(config.project_path(run.notebook)),
             "parameters": run.parameters, "kernel": kernel, "timeout_s": run.timeout_s,
             "cwd": str(config.ROOT), "card": card, "owner_pid": os.getpid()}
+
+
+_EMBEDDED_IMAGE = re.compile(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=\s\\n]+"
+                             r"|\"image/(?:png|jpeg)\": \"[A-Za-z0-9+/=\\n]+\"")
+
+
+def personal_data_in(text: str) -> tuple[str, str] | None:
+    """The first personal-data value (kind, masked) in a report's text, images left out."""
+    from toolkit.schemas import find_personal_data
+
+    return find_personal_data(_EMBEDDED_IMAGE.sub("", text))
+
+
+def _publish_gate(result: dict) -> dict:
+    """A report showing personal data is not published: the run counts as failed."""
+    for kind in ("html", "ipynb"):
+        found = result.get(kind) and personal_data_in(result[kind])
+        if found:
+            return {**result, "status": "failed", "ipynb": None, "html": None,
+                    "error": f"not published: the report shows a {found[0]} ({found[1]}); "
+                             "personal data must not reach a report — remove it from the "
+                             "input data or the notebook's parameters"}
+    return result
 
 
 def _stage(result: dict, entry: dict, period_dir: Path, work_dir: Path) -> None:
