@@ -374,3 +374,39 @@ def test_ordinary_names_and_numbers_are_not_personal_data():
     for text in ("NORDCALL-AMI", "2026-10-30T08:00:00+01:00", "+ 12 634,95 €", "+1,5 pp",
                  "Europe/Paris", "Ebène Contact (ILECONTACT-EBN)", "v2026.8.0", "0.80"):
         assert find_personal_data(text) is None, text
+
+
+@pytest.mark.parametrize(("value", "fragment"), [
+    ("inf", "'inf' is not a finite number"),
+    ("-Infinity", "'-Infinity' is not a finite number"),
+    ("nan", "'nan' is not a finite number"),
+    ("12345678901234567890", "'12345678901234567890' is too large for a count"),
+    ("1e400", "'1e400' is not a finite number"),
+])
+def test_non_finite_or_huge_counts_are_named_with_the_value_as_written(tmp_path, value, fragment):
+    rows = with_row(2, f"2026-10-30T08:30:00+01:00,care,S1,{value},10,2,1,7,3000,200")
+    message = error_of(write(tmp_path, rows))
+    assert "row 4" in message and "column 'offered'" in message and fragment in message
+
+
+@pytest.mark.parametrize("column_value", [("110.0,1870.00", "inf,1870.00", "billed_hours"),
+                                          ("110.0,1870.00", "110.0,inf", "invoice_eur"),
+                                          ("110.0,1870.00", "110.0,NaN", "invoice_eur")])
+def test_inf_in_invoice_or_billed_hours_is_refused(tmp_path, column_value):
+    old, new, column = column_value
+    path = tmp_path / "provider_reports.csv"
+    path.write_text(REPORT.replace(old, new), encoding="utf-8")
+    message = error_of(path, io.read_provider_reports)
+    assert "row 3" in message and f"column '{column}'" in message
+    assert "is not a finite number" in message
+
+
+def test_inf_in_a_parquet_amount_is_refused(tmp_path):
+    path = tmp_path / "provider_reports.csv"
+    path.write_text(REPORT, encoding="utf-8")
+    table = io.read_provider_reports(path)
+    table["month"] = table["month"].astype(str)
+    table.loc[1, "invoice_eur"] = float("inf")
+    table.to_parquet(tmp_path / "provider_reports.parquet")
+    message = error_of(tmp_path / "provider_reports.parquet", io.read_provider_reports)
+    assert "row 2" in message and "'inf' is not a finite number" in message

@@ -236,27 +236,49 @@ def _check_invisible(text: pd.Series, column: str, source: _Source) -> None:
                                 "with a name copied from a web page or a right-to-left text)")
 
 
+#: Largest count read exactly: beyond 2**53 a float (and most spreadsheets) loses units.
+MAX_COUNT = 2**53
+
+
 def _number(df: pd.DataFrame, column: str, source: _Source, *, integer: bool,
             allow_empty: bool = False) -> pd.Series:
-    """Convert a column to numbers, naming the first empty, non-numeric or fractional cell."""
+    """Convert a column to numbers, naming the first empty, non-numeric, non-finite,
+    fractional or too large cell (quoting the cell as written)."""
     s = df[column]
     blank = _blank(s)
     if not blank.any():
         try:  # Fast path: clean text converts directly; anything odd falls through to messages.
-            return s.astype("int64" if integer else "float64")
+            fast = s.astype("int64" if integer else "float64")
         except (ValueError, TypeError, OverflowError):
             pass
+        else:
+            if integer or np.isfinite(fast.to_numpy()).all():
+                return fast
     pos = None if allow_empty else _first(blank)
     if pos is not None:
         raise source.error("empty cell", position=pos, column=column, check="not empty",
                            expected=schemas_description(column))
     values = pd.to_numeric(s.where(~blank, None), errors="coerce").astype("float64")
-    pos = _first(values.isna().to_numpy() & ~blank)
+    raw = values.to_numpy()
+    text = s.astype(str).str.strip()
+    # 'nan' / 'inf' read as numbers by pandas: they are not values of any column here.
+    named_nan = (text.str.lower().isin(["nan", "+nan", "-nan"]).to_numpy()) & ~blank
+    pos = _first(np.isnan(raw) & ~blank & ~named_nan)
     if pos is not None:
         raise source.error(f"'{s.iloc[pos]}' is not a number", position=pos, column=column,
                            check="numeric", expected=schemas_description(column))
+    pos = _first(~np.isfinite(raw) & ~blank)
+    if pos is not None:
+        raise source.error(f"'{s.iloc[pos]}' is not a finite number", position=pos,
+                           column=column, check="finite number",
+                           expected=schemas_description(column))
     if integer:
-        frac = values.notna().to_numpy() & (values.to_numpy() != np.floor(values.to_numpy()))
+        pos = _first(np.abs(np.nan_to_num(raw)) > MAX_COUNT)
+        if pos is not None:
+            raise source.error(f"'{s.iloc[pos]}' is too large for a count", position=pos,
+                               column=column, check=f"count up to {MAX_COUNT:,}",
+                               expected="a non-negative whole number of realistic size")
+        frac = values.notna().to_numpy() & (raw != np.floor(raw))
         pos = _first(frac)
         if pos is not None:
             raise source.error(f"'{s.iloc[pos]}' is not a whole number", position=pos,
