@@ -652,3 +652,68 @@ runs:
 """)
     with pytest.raises(PlanError, match=r"parameter 'provider' holds a phone number \(\+3…\*\*\*\)"):
         load_plan(plan)
+
+
+# ------------------------------------------------------------------------- plans and paths
+
+
+def test_plan_yaml_alias_bomb_self_reference_and_duplicate_keys_are_refused_quickly(tmp_path):
+    import time
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)) + "runs: *i\n"
+    cases = {"bomb.yml": (bomb, "expands to more than 100,000 values"),
+             "self.yml": ("runs: &r [*r]\n", "alias *r is used inside its own anchor"),
+             "dup.yml": (f"runs:\n  - name: a\n    notebook: {NB}/behave.ipynb\n"
+                         f"    notebook: {NB}/tiny.ipynb\n", "key 'notebook' appears twice")}
+    for name, (text, fragment) in cases.items():
+        t0 = time.perf_counter()
+        with pytest.raises(PlanError, match=re.escape(fragment)):
+            load_plan(write_plan(tmp_path, text, name=name))
+        assert time.perf_counter() - t0 < 2, name
+
+
+def test_a_refused_file_is_never_quoted_in_the_error(tmp_path):
+    secret = tmp_path / "secret.yml"
+    secret.write_text("root:x:0:0:TOPSECRET: [unclosed\n")
+    with pytest.raises(PlanError) as info:
+        load_plan(secret)
+    assert "TOPSECRET" not in str(info.value) and "line 2, column 1" in str(info.value)
+    fake = ROOT / NB / "not_a_notebook.ipynb"  # inside the project, but not JSON
+    fake.write_text("TOPSECRET first line\n")
+    try:
+        plan = write_plan(tmp_path, f"runs:\n  - name: a\n    notebook: {NB}/not_a_notebook.ipynb\n")
+        with pytest.raises(PlanError) as info:
+            load_plan(plan)
+        assert "TOPSECRET" not in str(info.value) and "cannot be read as a notebook" in str(info.value)
+    finally:
+        fake.unlink()
+
+
+def test_notebook_outside_the_project_reserved_names_bad_period_and_skip_tags_are_refused(tmp_path):
+    outside = tmp_path / "evil.ipynb"
+    outside.write_text((ROOT / NB / "behave.ipynb").read_text())
+    skipping = ROOT / NB / "skipping.ipynb"
+    nb = nbformat.read(ROOT / NB / "behave.ipynb", as_version=4)
+    nb.cells[-1].metadata["tags"] = ["skip-execution"]
+    nbformat.write(nb, skipping)
+    try:
+        plan = write_plan(tmp_path, f"""
+runs:
+  - name: evil
+    notebook: {outside}
+  - name: index
+    notebook: {NB}/behave.ipynb
+  - name: skipper
+    notebook: {NB}/skipping.ipynb
+""")
+        with pytest.raises(PlanError) as info:
+            load_plan(plan, "2026-10\n")
+    finally:
+        skipping.unlink()
+    message = str(info.value)
+    assert "notebook " + str(outside) + " is outside the project" in message
+    assert "run name 'index' is reserved" in message
+    assert "period '2026-10\\n' is not a month" in message
+    assert "tagged skip-execution or raises-exception" in message

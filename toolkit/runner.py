@@ -34,9 +34,7 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-import yaml
-
-from toolkit import config
+from toolkit import config, yamlsafe
 from toolkit.executors import EXECUTORS, ExecutorError, map_tasks
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_PLAN_REJECTED, EXIT_INFRASTRUCTURE = 0, 1, 2, 3
@@ -57,7 +55,11 @@ CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src d
 
 PLAN_KEYS = ("runs", "default_period", "description")
 RUN_KEYS = ("name", "notebook", "parameters", "matrix", "timeout_s", "needs")
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+#: Run file names the period folder uses itself (index.html, manifest.json).
+RESERVED_SLUGS = frozenset({"index", "manifest"})
+#: Cell tags that make a notebook report "ok" without running (or despite failing) a cell.
+REFUSED_TAGS = ("skip-execution", "raises-exception")
 
 #: Versions recorded in the manifest: enough to reproduce a report's numbers.
 MANIFEST_PACKAGES = ("cc-sourcing-toolkit", "pandas", "numpy", "scipy", "statsmodels",
@@ -122,23 +124,29 @@ def load_plan(path: str | os.PathLike, period: str | None = None) -> tuple[list[
     if not plan_path.is_file():
         raise PlanError(path, [f"plan file {plan_path} does not exist"])
     try:
-        plan = yaml.safe_load(plan_path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise PlanError(path, [f"not valid YAML: {exc}"]) from exc
+        plan = yamlsafe.load(plan_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise PlanError(path, ["not a text file (UTF-8 YAML expected)"]) from None
+    except yamlsafe.YamlError as exc:  # names line and column, never quotes the file
+        raise PlanError(path, [f"not valid YAML: {exc}"]) from None
     if not isinstance(plan, dict) or not isinstance(plan.get("runs"), list) or not plan["runs"]:
         raise PlanError(path, ["expected a mapping with a non-empty list under 'runs:'"])
     problems = [f"unknown top-level key {k!r}{_did_you_mean(k, PLAN_KEYS)}"
                 for k in plan if k not in PLAN_KEYS]
     if period is None:
         period = plan.get("default_period") or default_period()
-        period = str(period)
-    if not PERIOD_RE.match(period):
+    period = str(period)
+    if not PERIOD_RE.fullmatch(period):  # fullmatch: no trailing newline in folder names
         problems.append(f"period {period!r} is not a month written YYYY-MM (e.g. 2026-10)")
+        period = "0000-00"  # keeps the other checks going; nothing runs
     runs: list[RunSpec] = []
     for i, entry in enumerate(plan["runs"], start=1):
         runs.extend(_expand_entry(entry, i, period, problems))
     seen: dict[str, str] = {}
     for run in runs:
+        if run.slug in RESERVED_SLUGS or run.slug.endswith(".failed"):
+            problems.append(f"run name {run.name!r} is reserved (its file would replace the "
+                            f"period's {run.slug}.html or a failed attempt); rename the run")
         if run.slug in seen:
             problems.append(f"run name {run.name!r} is used twice (or maps to the same file "
                             f"name as {seen[run.slug]!r}); names must be unique")
@@ -310,6 +318,32 @@ def notebook_parameters(path: str | os.PathLike) -> list[str]:
     return names
 
 
+def _notebook_problem(name: str, path: Path) -> str | None:
+    """Why ``path`` is not a notebook a plan may run (None when it is)."""
+    root = config.ROOT.resolve()
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root):
+        return (f"notebook {name} is outside the project ({root}); a plan runs only the "
+                "project's notebooks")
+    if resolved.suffix != ".ipynb":
+        return f"notebook {name} is not an .ipynb file"
+    if not resolved.is_file():
+        return f"notebook {name} not found ({path})"
+    try:
+        import nbformat
+
+        nb = nbformat.read(str(resolved), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - any reader error; its text may quote the file
+        return f"notebook {name} cannot be read as a notebook ({type(exc).__name__})"
+    tagged = [i for i, c in enumerate(nb.cells, start=1)
+              if set(c.get("metadata", {}).get("tags", [])) & set(REFUSED_TAGS)]
+    if tagged:
+        return (f"notebook {name}: cell(s) {', '.join(map(str, tagged))} tagged "
+                f"{' or '.join(REFUSED_TAGS)} would be skipped or fail silently while the "
+                "report says ok; remove the tag")
+    return None
+
+
 def validate_runs(runs: list[RunSpec]) -> list[str]:
     """Problems with the runs' notebooks and parameter names (empty list when all is well)."""
     problems: list[str] = []
@@ -317,14 +351,18 @@ def validate_runs(runs: list[RunSpec]) -> list[str]:
     for run in runs:
         nb_path = config.project_path(run.notebook)
         if run.notebook not in declared_cache:
-            if not nb_path.is_file():
-                declared_cache[run.notebook] = f"notebook {run.notebook} not found ({nb_path})"
-            else:
+            declared_cache[run.notebook] = _notebook_problem(run.notebook, nb_path) or []
+            if not declared_cache[run.notebook]:
                 try:
                     declared_cache[run.notebook] = notebook_parameters(nb_path)
-                except (SyntaxError, ValueError, OSError) as exc:
+                except SyntaxError as exc:
                     declared_cache[run.notebook] = (
-                        f"notebook {run.notebook}: cannot read its parameters cell: {exc}")
+                        f"notebook {run.notebook}: its parameters cell is not valid Python "
+                        f"(line {exc.lineno}: {exc.msg})")
+                except (ValueError, OSError) as exc:  # the message could quote the file
+                    declared_cache[run.notebook] = (
+                        f"notebook {run.notebook} cannot be read as a notebook "
+                        f"({type(exc).__name__})")
         declared = declared_cache[run.notebook]
         if isinstance(declared, str):
             problems.append(f"run {run.name!r}: {declared}")
@@ -1075,7 +1113,7 @@ def write_reports_index(root: Path) -> Path:
     """reports/index.html: one line per published period, newest first."""
     periods = []
     for path in sorted(root.glob("*/manifest.json"), reverse=True):
-        if not PERIOD_RE.match(path.parent.name):
+        if not PERIOD_RE.fullmatch(path.parent.name):
             continue
         manifest = _read_manifest(path)
         runs = manifest.get("runs", [])
