@@ -185,6 +185,7 @@ def test_outputs_manifest_and_html(mixed_run):
     assert stdout_of(period_dir / "tiny-3.ipynb") == "007: 21\n"  # (3 + 4) * 3
     manifest = json.loads((period_dir / "manifest.json").read_text())
     assert re.fullmatch(r"[0-9a-f]{40}", manifest["git"]["revision"])
+    assert manifest["packages"]["holidays"]  # calendars change the forecasts
     assert isinstance(manifest["git"]["dirty"], bool)
     assert manifest["packages"]["papermill"] and manifest["packages"]["nbconvert"]
     tiny = next(r for r in manifest["runs"] if r["name"] == "tiny-1")
@@ -249,12 +250,16 @@ runs:
     summary = run_plan(plan, period="2026-10", executor="serial", reports_dir=reports,
                        progress=False)
     assert summary.exit_code == 1
-    assert (period_dir / "tiny.html").read_text() == good_html  # last good report in place
+    assert "x: 10" in (period_dir / "tiny.html").read_text()  # last good report in place
     entry = json.loads((period_dir / "manifest.json").read_text())["runs"][0]
     assert entry["status"] == "failed" and entry["stale"] is True
     assert entry["outputs"]["html"] == "tiny.html"
     assert "invalid literal for int()" in entry["error"]
     assert (period_dir / "tiny.failed.html").is_file()
+    stale_page = (period_dir / "tiny.html").read_text()  # the page itself says it is stale
+    assert "Stale report: the latest run" in stale_page and "failed" in stale_page
+    assert stale_page.replace(re.search(r"<!-- cc-stale -->.*?<!-- /cc-stale -->", stale_page,
+                                        re.DOTALL).group(), "") == good_html
     index = (period_dir / "index.html").read_text()
     assert "stale" in index and 'href="tiny.failed.html"' in index
     assert not list(reports.glob(".work*/*"))  # work directory cleaned up
@@ -514,6 +519,7 @@ runs:
                               env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         assert time.monotonic() - t0 < 60 and "waiting" not in done.stderr
+        assert "without encryption" not in done.stderr  # no kernel start-up noise
         assert not list((reports / ".work").glob("2026-10-*"))  # leftovers cleaned
         assert not list(Path(tempfile.gettempdir()).glob(f"cc-run-{proc.pid}-*"))
     finally:

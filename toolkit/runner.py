@@ -64,7 +64,7 @@ REFUSED_TAGS = ("skip-execution", "raises-exception")
 #: Versions recorded in the manifest: enough to reproduce a report's numbers.
 MANIFEST_PACKAGES = ("cc-sourcing-toolkit", "pandas", "numpy", "scipy", "statsmodels",
                      "matplotlib", "pyarrow", "papermill", "nbconvert", "nbclient", "ipykernel",
-                     "dask", "distributed")
+                     "dask", "distributed", "holidays", "babel", "pandera", "bleach", "jinja2")
 
 
 class PlanError(ValueError):
@@ -507,6 +507,9 @@ def execute_run(job: dict) -> dict:
                 kernel_name=job["kernel"], execution_timeout=math.ceil(job["timeout_s"]),
                 timeout_func=remaining_budget, cwd=job["cwd"], progress_bar=False,
                 log_output=False,
+                # The kernel's start-up notices ("running over TCP without encryption", on
+                # loopback) are noise in a scheduled run's log; errors still show.
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
                 request_save_on_cell_execute=True)  # also saves timed-out / killed runs
         except Exception as exc:  # classified below; one failure never stops other runs
             error = exc
@@ -1063,6 +1066,34 @@ def _stage(result: dict, entry: dict, period_dir: Path, work_dir: Path) -> None:
         entry["stale"] = good_present
         entry["outputs"] = last_good["outputs"] if good_present else {}
         entry["attempt_outputs"] = outputs
+        if good_present and "html" in last_good["outputs"]:
+            # The page itself says it is stale (a reader may never open the index).
+            page = period_dir / last_good["outputs"]["html"]
+            _atomic_write(work_dir / page.name,
+                          mark_stale(page.read_text(encoding="utf-8"), entry, last_good))
+
+
+_STALE_BANNER = re.compile(r"<!-- cc-stale -->.*?<!-- /cc-stale -->", re.DOTALL)
+
+
+def mark_stale(page: str, entry: dict, last_good: dict) -> str:
+    """``page`` (a published report) with a banner saying it is stale, and why."""
+    import html as html_lib
+
+    error = (entry.get("error") or "").strip().splitlines()[:1]
+    banner = (
+        '<!-- cc-stale --><div class="cc-stale" role="alert" style="background:#ef8f00;'
+        'color:#fff;padding:0.6em 1em;font-weight:bold">Stale report: the latest run '
+        f"({html_lib.escape(str(entry.get('finished_at') or entry.get('started_at') or 'now'))})"
+        f" ended <em>{html_lib.escape(str(entry.get('status')))}</em>"
+        + (f" — {html_lib.escape(error[0])}" if error else "")
+        + f". This is the last good report, from "
+        f"{html_lib.escape(str(last_good.get('finished_at') or 'an earlier run'))}."
+        "</div><!-- /cc-stale -->")
+    page = _STALE_BANNER.sub("", page)
+    found = re.search(r"<body[^>]*>", page)
+    at = found.end() if found else 0
+    return page[:at] + banner + page[at:]
 
 
 def _merge_manifest(plan, period, executor, entries: dict, previous: dict) -> dict:
