@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -410,3 +411,53 @@ def test_inf_in_a_parquet_amount_is_refused(tmp_path):
     table.to_parquet(tmp_path / "provider_reports.parquet")
     message = error_of(tmp_path / "provider_reports.parquet", io.read_provider_reports)
     assert "row 2" in message and "'inf' is not a finite number" in message
+
+
+# --------------------------------------------------------------------------- DST and scale
+def _day_rows(day: str, tz: str, skip: int | None = None) -> list[str]:
+    """A queue open round the clock on ``day`` (every half-hour that exists on the site's
+    clock), optionally without its ``skip``-th interval."""
+    start = pd.Timestamp(day, tz=tz)
+    end = pd.Timestamp(pd.Timestamp(day) + pd.Timedelta(days=1), tz=tz)  # next local midnight
+    stamps = pd.date_range(start, end, freq="30min", inclusive="left")
+    return [f"{t.isoformat()},care,S1,1,1,0,0,1,60,5" for i, t in enumerate(stamps) if i != skip]
+
+
+@pytest.mark.parametrize(("day", "tz", "n", "seventh"), [
+    ("2026-03-29", "Europe/Paris", 46, "04:00"),  # 02:00-02:59 does not exist
+    ("2026-10-25", "Europe/Paris", 50, "02:00"),  # 02:00-02:59 twice: the 7th is the 2nd 02:00
+    ("2026-03-29", "Indian/Mauritius", 48, "03:00")])  # no DST
+def test_dst_days_follow_the_site_clock(tmp_path, day, tz, n, seventh):
+    rows = _day_rows(day, tz)
+    assert len(rows) == n
+    df = io.read_interval_stats(write(tmp_path, rows), tz=tz)
+    assert len(df) == n
+    # A real gap on that day is still found, with its local time and the row after it.
+    message = error_of(write(tmp_path, _day_rows(day, tz, skip=6)), tz=tz)
+    assert "row 8" in message and f"gap: interval {day} {seventh} (local)" in message
+
+
+def test_gap_check_is_linear_in_rows(tmp_path):
+    """Many short series-days (one missing interval each): the error comes in seconds."""
+    import time
+
+    from toolkit.io import _check_gaps, _Source
+
+    days = pd.date_range("2025-01-01", periods=250, freq="D")  # local dates
+    slots = pd.to_timedelta(np.arange(8 * 2, 20 * 2) * 30, unit="min")
+    ds = (days.values[:, None] + slots.values[None, :]).ravel()
+    frames = []
+    for site in range(12):
+        for queue in ("sales", "care", "retention"):
+            keep = np.ones(len(ds), dtype=bool)
+            keep[5 + site::len(slots)] = False  # one interval missing per series-day
+            keep[:len(slots)] = True  # except the first day of each series
+            frames.append(pd.DataFrame({"ds": ds[keep], "queue": queue, "site": f"S{site}"}))
+    table = pd.concat(frames, ignore_index=True)
+    table["ds"] = pd.DatetimeIndex(table["ds"]).tz_localize("Europe/Paris")
+    clock = pd.Series(["all"] * len(table))
+    t0 = time.perf_counter()
+    with pytest.raises(DataError, match="gap: interval 2025-01-02 10:30"):
+        _check_gaps(table["ds"], table[["queue", "site"]], clock,
+                    _Source(tmp_path / "big.csv", 2), 30)
+    assert time.perf_counter() - t0 < 10, f"{len(table):,} rows"
