@@ -110,7 +110,7 @@ runs:
 
 def test_notebook_parameters_are_parsed_not_executed():
     assert runner.notebook_parameters(ROOT / NB / "tiny.ipynb") == ["label", "factor",
-                                                                    "data_path"]
+                                                                    "data_path", "show_rows"]
 
 
 def test_missing_project_kernel_falls_back_to_python3_with_a_warning(monkeypatch):
