@@ -567,6 +567,13 @@ runs:
     assert by_name["killer"]["attempts"] == 1 + runner.KILLED_RETRIES
     assert "worker process died" in by_name["killer"]["error"]
     assert summary.exit_code == runner.EXIT_RUN_FAILED
+    # The killed workers could not remove their temporary folders; the next run of a later
+    # runner would (its owner gone): here the owner is this test process, so clean up now.
+    import os
+    import shutil
+
+    for leftover in Path(tempfile.gettempdir()).glob(f"cc-run-{os.getpid()}-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def test_scheduler_address_errors_give_the_documented_exit_codes(tmp_path, capsys):
