@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 
@@ -88,3 +89,64 @@ def test_unreachable_scheduler_fails_fast_naming_the_address(monkeypatch):
 def test_dead_local_worker_is_an_executor_error():
     with pytest.raises(ExecutorError, match="a local worker process died abruptly"):
         map_tasks(die, [1], executor="local", workers=1, progress=False)
+
+
+def die_on_two(x: int) -> int:
+    if x == 2:
+        os.kill(os.getpid(), 9)
+    return x
+
+
+def die_first_time(marker: str) -> str:
+    if not os.path.exists(marker):
+        open(marker, "w").close()  # noqa: SIM115 - a marker only
+        os.kill(os.getpid(), 9)
+    return "second attempt"
+
+
+def test_one_dead_worker_keeps_the_finished_items_and_names_the_lost_one():
+    out = map_tasks(die_on_two, [1, 2, 3, 4], executor="local", workers=2, progress=False,
+                    on_lost=lambda item, message: ("lost", item, "died" in message))
+    assert out == [1, ("lost", 2, True), 3, 4]
+
+
+def test_a_worker_death_is_retried_alone(tmp_path):
+    out = map_tasks(die_first_time, [str(tmp_path / "m")], executor="local", workers=1,
+                    progress=False, retries=1)
+    assert out == ["second attempt"]
+
+
+@pytest.fixture
+def silent_scheduler():
+    """A loopback port that accepts connections and never answers."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(server.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+    for conn in accepted:
+        conn.close()
+
+
+def test_a_scheduler_that_never_answers_fails_within_the_stated_timeout(monkeypatch,
+                                                                       silent_scheduler):
+    monkeypatch.setattr(executors, "DASK_CONNECT_TIMEOUT_S", 1)
+    t0 = time.perf_counter()
+    with pytest.raises(ExecutorError, match="is unreachable .no answer within 1 s"):
+        map_tasks(slow_square, [1], executor="dask", scheduler=silent_scheduler, progress=False)
+    assert time.perf_counter() - t0 < 5
+
+
+@pytest.mark.parametrize("address", ["http://127.0.0.1:8786", "127.0.0.1", "tcp://host:port"])
+def test_a_malformed_scheduler_address_is_a_parameter_error(address):
+    with pytest.raises(ParameterError, match="tcp://HOST:PORT"):
+        map_tasks(slow_square, [1], executor="dask", scheduler=address, progress=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -437,3 +438,114 @@ def test_us_bank_volumes_in_new_york_time(tmp_path):
     assert len(volumes) == len(half_hours) and clock.holiday_country == "US"
     offsets = set(volumes["ds"].map(lambda d: d.strftime("%z")))
     assert offsets == {"-0500", "-0400"}
+
+
+# --------------------------------------------------------------------------- hostile values
+def test_rtl_override_in_a_name_is_refused_naming_row_and_column(tmp_path):
+    message = error_of(write(tmp_path, with_row(3, ROWS[3].replace(",S1,", ",S\u202e1,"))))
+    assert "row 5" in message and "column 'site'" in message
+    assert "U+202E (RIGHT-TO-LEFT OVERRIDE)" in message and "\u202e" not in message
+
+
+@pytest.mark.parametrize(("value", "kind"), [
+    ("jean.dupont@example.fr", "e-mail address"), ("+33 6 12 34 56 78", "phone number"),
+    ("06.12.34.56.78", "phone number"), ("FR76 3000 6000 0112 3456 7890 189", "IBAN"),
+    ("CUST-0012345", "customer id")])
+def test_personal_data_in_values_is_refused_masked_with_row_and_column(tmp_path, value, kind):
+    message = error_of(write(tmp_path, with_row(2, ROWS[2].replace(",care,", f",{value},"))))
+    assert "row 4" in message and "column 'queue'" in message and kind in message
+    assert value not in message  # the message does not repeat the personal data
+
+
+def test_ordinary_names_and_numbers_are_not_personal_data():
+    from toolkit.schemas import find_personal_data
+
+    for text in ("NORDCALL-AMI", "2026-10-30T08:00:00+01:00", "+ 12 634,95 €", "+1,5 pp",
+                 "Europe/Paris", "Ebène Contact (ILECONTACT-EBN)", "v2026.8.0", "0.80"):
+        assert find_personal_data(text) is None, text
+
+
+@pytest.mark.parametrize(("value", "fragment"), [
+    ("inf", "'inf' is not a finite number"),
+    ("-Infinity", "'-Infinity' is not a finite number"),
+    ("nan", "'nan' is not a finite number"),
+    ("12345678901234567890", "'12345678901234567890' is too large for a count"),
+    ("1e400", "'1e400' is not a finite number"),
+])
+def test_non_finite_or_huge_counts_are_named_with_the_value_as_written(tmp_path, value, fragment):
+    rows = with_row(2, f"2026-10-30T08:30:00+01:00,care,S1,{value},10,2,1,7,3000,200")
+    message = error_of(write(tmp_path, rows))
+    assert "row 4" in message and "column 'offered'" in message and fragment in message
+
+
+@pytest.mark.parametrize("column_value", [("110.0,1870.00", "inf,1870.00", "billed_hours"),
+                                          ("110.0,1870.00", "110.0,inf", "invoice_eur"),
+                                          ("110.0,1870.00", "110.0,NaN", "invoice_eur")])
+def test_inf_in_invoice_or_billed_hours_is_refused(tmp_path, column_value):
+    old, new, column = column_value
+    path = tmp_path / "provider_reports.csv"
+    path.write_text(REPORT.replace(old, new), encoding="utf-8")
+    message = error_of(path, io.read_provider_reports)
+    assert "row 3" in message and f"column '{column}'" in message
+    assert "is not a finite number" in message
+
+
+def test_inf_in_a_parquet_amount_is_refused(tmp_path):
+    path = tmp_path / "provider_reports.csv"
+    path.write_text(REPORT, encoding="utf-8")
+    table = io.read_provider_reports(path)
+    table["month"] = table["month"].astype(str)
+    table.loc[1, "invoice_eur"] = float("inf")
+    table.to_parquet(tmp_path / "provider_reports.parquet")
+    message = error_of(tmp_path / "provider_reports.parquet", io.read_provider_reports)
+    assert "row 2" in message and "'inf' is not a finite number" in message
+
+
+# --------------------------------------------------------------------------- DST and scale
+def _day_rows(day: str, tz: str, skip: int | None = None) -> list[str]:
+    """A queue open round the clock on ``day`` (every half-hour that exists on the site's
+    clock), optionally without its ``skip``-th interval."""
+    start = pd.Timestamp(day, tz=tz)
+    end = pd.Timestamp(pd.Timestamp(day) + pd.Timedelta(days=1), tz=tz)  # next local midnight
+    stamps = pd.date_range(start, end, freq="30min", inclusive="left")
+    return [f"{t.isoformat()},care,S1,1,1,0,0,1,60,5" for i, t in enumerate(stamps) if i != skip]
+
+
+@pytest.mark.parametrize(("day", "tz", "n", "seventh"), [
+    ("2026-03-29", "Europe/Paris", 46, "04:00"),  # 02:00-02:59 does not exist
+    ("2026-10-25", "Europe/Paris", 50, "02:00"),  # 02:00-02:59 twice: the 7th is the 2nd 02:00
+    ("2026-03-29", "Indian/Mauritius", 48, "03:00")])  # no DST
+def test_dst_days_follow_the_site_clock(tmp_path, day, tz, n, seventh):
+    rows = _day_rows(day, tz)
+    assert len(rows) == n
+    df = io.read_interval_stats(write(tmp_path, rows), tz=tz)
+    assert len(df) == n
+    # A real gap on that day is still found, with its local time and the row after it.
+    message = error_of(write(tmp_path, _day_rows(day, tz, skip=6)), tz=tz)
+    assert "row 8" in message and f"gap: interval {day} {seventh} (local)" in message
+
+
+def test_gap_check_is_linear_in_rows(tmp_path):
+    """Many short series-days (one missing interval each): the error comes in seconds."""
+    import time
+
+    from toolkit.io import _check_gaps, _Source
+
+    days = pd.date_range("2025-01-01", periods=250, freq="D")  # local dates
+    slots = pd.to_timedelta(np.arange(8 * 2, 20 * 2) * 30, unit="min")
+    ds = (days.values[:, None] + slots.values[None, :]).ravel()
+    frames = []
+    for site in range(12):
+        for queue in ("sales", "care", "retention"):
+            keep = np.ones(len(ds), dtype=bool)
+            keep[5 + site::len(slots)] = False  # one interval missing per series-day
+            keep[:len(slots)] = True  # except the first day of each series
+            frames.append(pd.DataFrame({"ds": ds[keep], "queue": queue, "site": f"S{site}"}))
+    table = pd.concat(frames, ignore_index=True)
+    table["ds"] = pd.DatetimeIndex(table["ds"]).tz_localize("Europe/Paris")
+    clock = pd.Series(["all"] * len(table))
+    t0 = time.perf_counter()
+    with pytest.raises(DataError, match="gap: interval 2025-01-02 10:30"):
+        _check_gaps(table["ds"], table[["queue", "site"]], clock,
+                    _Source(tmp_path / "big.csv", 2), 30)
+    assert time.perf_counter() - t0 < 10, f"{len(table):,} rows"

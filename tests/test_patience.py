@@ -180,8 +180,8 @@ def test_column_read_empty_cells_unknown_and_carried_into_parquet(tmp_path):
 @pytest.mark.parametrize(("values", "row", "fragment"), [
     (["35", "-4", "0"], 3, "non-negative number of seconds"),
     (["35", "abc", "0"], 3, "'abc' is not a number"),
-    (["35", "nan", "0"], 3, "'nan' is not a number"),  # unknown is an empty cell
-    (["35", "inf", "0"], 3, "finite number of seconds"),
+    (["35", "nan", "0"], 3, "'nan' is not a finite number"),  # unknown is an empty cell
+    (["35", "inf", "0"], 3, "'inf' is not a finite number"),
     (["35", "60", "12"], 4, "abandon_wait_s = 0 (or empty if unknown) when no call was "
                             "abandoned"),
 ])

@@ -6,12 +6,14 @@ so the executed plans are few and tiny).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import re
 import subprocess  # noqa: S404 - runs `python -m toolkit`, no shell
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -108,7 +110,7 @@ runs:
 
 def test_notebook_parameters_are_parsed_not_executed():
     assert runner.notebook_parameters(ROOT / NB / "tiny.ipynb") == ["label", "factor",
-                                                                    "data_path"]
+                                                                    "data_path", "show_rows"]
 
 
 def test_missing_project_kernel_falls_back_to_python3_with_a_warning(monkeypatch):
@@ -183,6 +185,7 @@ def test_outputs_manifest_and_html(mixed_run):
     assert stdout_of(period_dir / "tiny-3.ipynb") == "007: 21\n"  # (3 + 4) * 3
     manifest = json.loads((period_dir / "manifest.json").read_text())
     assert re.fullmatch(r"[0-9a-f]{40}", manifest["git"]["revision"])
+    assert manifest["packages"]["holidays"]  # calendars change the forecasts
     assert isinstance(manifest["git"]["dirty"], bool)
     assert manifest["packages"]["papermill"] and manifest["packages"]["nbconvert"]
     tiny = next(r for r in manifest["runs"] if r["name"] == "tiny-1")
@@ -197,6 +200,7 @@ def test_outputs_manifest_and_html(mixed_run):
     assert "DictReader" not in html  # no code in the reviewer report
     assert 'http-equiv="Content-Security-Policy"' in html and "<script" not in html
     crash = next(r for r in manifest["runs"] if r["name"] == "crash")
+    assert crash["attempts"] == 1 + runner.KILLED_RETRIES  # a dead kernel is retried first
     assert crash["stale"] is False and crash["outputs"] == {}
     assert crash["attempt_outputs"]["html"] == "crash.failed.html"
 
@@ -246,12 +250,16 @@ runs:
     summary = run_plan(plan, period="2026-10", executor="serial", reports_dir=reports,
                        progress=False)
     assert summary.exit_code == 1
-    assert (period_dir / "tiny.html").read_text() == good_html  # last good report in place
+    assert "x: 10" in (period_dir / "tiny.html").read_text()  # last good report in place
     entry = json.loads((period_dir / "manifest.json").read_text())["runs"][0]
     assert entry["status"] == "failed" and entry["stale"] is True
     assert entry["outputs"]["html"] == "tiny.html"
     assert "invalid literal for int()" in entry["error"]
     assert (period_dir / "tiny.failed.html").is_file()
+    stale_page = (period_dir / "tiny.html").read_text()  # the page itself says it is stale
+    assert "Stale report: the latest run" in stale_page and "failed" in stale_page
+    assert stale_page.replace(re.search(r"<!-- cc-stale -->.*?<!-- /cc-stale -->", stale_page,
+                                        re.DOTALL).group(), "") == good_html
     index = (period_dir / "index.html").read_text()
     assert "stale" in index and 'href="tiny.failed.html"' in index
     assert not list(reports.glob(".work*/*"))  # work directory cleaned up
@@ -434,3 +442,291 @@ def test_code_fingerprint_follows_code_and_reference_files(tmp_path):
     assert runner.code_fingerprint(tmp_path) == before
     (tmp_path / "reference" / "figures.yaml").write_text("wage: 11\n")
     assert runner.code_fingerprint(tmp_path) != before
+
+
+# ------------------------------------------------------------------ faults: kills and locks
+
+
+def _descendants(pid: int) -> set[int]:
+    """Processes below ``pid`` (from /proc: Linux only)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, pp in parents.items() if pp in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pids) -> set[int]:
+    return {p for p in pids if Path(f"/proc/{p}").exists()
+            and "Z" not in (Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[:1] or [""])}
+
+
+def _cli(plan: Path, reports: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "toolkit", "run", str(plan), "--period", "2026-10",
+            "--reports-dir", str(reports), "--no-progress", *extra]
+
+
+def test_killed_runner_leaves_no_worker_and_no_lock_and_the_next_run_completes(tmp_path):
+    import os
+    import signal
+    import time
+
+    slow = write_plan(tmp_path, f"""
+runs:
+  - name: behave
+    notebook: {NB}/behave.ipynb
+    parameters: {{mode: sleep, seconds: 60}}
+    timeout_s: 120
+""", name="slow.yml")
+    quick = write_plan(tmp_path, f"""
+runs:
+  - name: behave
+    notebook: {NB}/behave.ipynb
+""", name="quick.yml")
+    reports = tmp_path / "reports"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(_cli(slow, reports, "--executor", "local"), env=env,  # noqa: S603
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    below: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # wait until the worker runs a kernel
+            below = _descendants(proc.pid)
+            if any(b"ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes()
+                   for p in _alive(below)):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the runner never started a kernel")
+        # The killed run's temporary notebook folder stays behind; so would its staged files.
+        assert list(Path(tempfile.gettempdir()).glob(f"cc-run-{proc.pid}-*"))
+        (reports / ".work" / f"2026-10-{proc.pid}-1").mkdir(parents=True)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while _alive(below) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(below), "worker or kernel outlived the killed runner"
+        t0 = time.monotonic()
+        done = subprocess.run(_cli(quick, reports, "--executor", "local", "--lock-timeout", "30"),  # noqa: S603
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert time.monotonic() - t0 < 60 and "waiting" not in done.stderr
+        assert "without encryption" not in done.stderr  # no kernel start-up noise
+        assert not list((reports / ".work").glob("2026-10-*"))  # leftovers cleaned
+        assert not list(Path(tempfile.gettempdir()).glob(f"cc-run-{proc.pid}-*"))
+    finally:
+        for pid in _alive(below | {proc.pid}):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_run_waiting_for_the_lock_says_so_and_gives_up_with_exit_3(tmp_path):
+    import os
+
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: behave
+    notebook: {NB}/behave.ipynb
+""")
+    reports = tmp_path / "reports"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with runner._period_lock(reports, "2026-10"):
+        done = subprocess.run(_cli(plan, reports, "--lock-timeout", "1"), env=env,  # noqa: S603
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == runner.EXIT_INFRASTRUCTURE == 3
+    assert f"waiting: period 2026-10 is locked by pid {os.getpid()}" in done.stderr
+    assert "gave up after waiting 1 s" in done.stderr
+    assert not (reports / "2026-10").exists()
+
+
+def test_one_dead_worker_loses_only_its_own_run_which_is_retried_then_killed(tmp_path):
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: tiny
+    notebook: {NB}/tiny.ipynb
+    parameters: {{label: "w", data_path: "{DATA}"}}
+  - name: killer
+    notebook: {NB}/behave.ipynb
+    parameters: {{mode: kill-worker}}
+""")
+    reports = tmp_path / "reports"
+    summary = run_plan(plan, period="2026-10", executor="local", workers=2,
+                       reports_dir=reports, progress=False)
+    by_name = {r["name"]: r for r in summary.results}
+    assert by_name["tiny"]["status"] == "ok"
+    assert stdout_of(reports / "2026-10" / "tiny.ipynb") == "w: 14\n"  # published (factor 2)
+    assert by_name["killer"]["status"] == "killed"
+    assert by_name["killer"]["attempts"] == 1 + runner.KILLED_RETRIES
+    assert "worker process died" in by_name["killer"]["error"]
+    assert summary.exit_code == runner.EXIT_RUN_FAILED
+    # The killed workers could not remove their temporary folders; the next run of a later
+    # runner would (its owner gone): here the owner is this test process, so clean up now.
+    import os
+    import shutil
+
+    for leftover in Path(tempfile.gettempdir()).glob(f"cc-run-{os.getpid()}-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def test_scheduler_address_errors_give_the_documented_exit_codes(tmp_path, capsys):
+    import socket
+
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: behave
+    notebook: {NB}/behave.ipynb
+""")
+    args = ["run", str(plan), "--period", "2026-10", "--executor", "dask",
+            "--reports-dir", str(tmp_path / "r"), "--no-progress", "--scheduler"]
+    assert cli.main([*args, "http://127.0.0.1:8786"]) == runner.EXIT_PLAN_REJECTED
+    assert "tcp://HOST:PORT" in capsys.readouterr().err
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        executors_timeout = executors.DASK_CONNECT_TIMEOUT_S
+        executors.DASK_CONNECT_TIMEOUT_S = 1
+        try:
+            code = cli.main([*args, f"tcp://127.0.0.1:{silent.getsockname()[1]}"])
+        finally:
+            executors.DASK_CONNECT_TIMEOUT_S = executors_timeout
+    assert code == runner.EXIT_INFRASTRUCTURE
+    assert "no answer within 1 s" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ data shown as text only
+
+HOSTILE_SITE = ("[win](https://evil.example/x) ![t](https://evil.example/t.png) "
+                "<a href='https://evil.example/a'>a</a> | cell | $x^2$ \u202eRTL\u202c "
+                "<img src=https://evil.example/i.png> costs US$5")
+
+
+@pytest.fixture(scope="module")
+def hostile_data_report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hostile-data")
+    plan = tmp / "plan.yml"
+    plan.write_text(json.dumps({"runs": [{"name": "hostile", "parameters": {"site": HOSTILE_SITE},
+                                          "notebook": f"{NB}/hostile_data.ipynb"}]}))
+    summary = run_plan(plan, period="2026-10", executor="serial", reports_dir=tmp / "r",
+                       progress=False)
+    return summary
+
+
+def test_markup_in_data_reaches_reviewers_as_text_only(hostile_data_report):
+    summary = hostile_data_report
+    # A "$" in a site id no longer kills the report in matplotlib's mathtext.
+    assert summary.results[0]["status"] == "ok", summary.results[0]["error"]
+    nb = nbformat.read(summary.reports_dir / "hostile.ipynb", as_version=4)
+    shown = [o["data"].get("text/html", "") for c in nb.cells for o in c.get("outputs", [])
+             if "data" in o]  # what Jupyter renders as markup (streams show as plain text)
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if "text/markdown" in
+                o.get("data", {})]  # Markdown outputs are published as their cleaned HTML
+    assert "\u202e" not in (summary.reports_dir / "hostile.ipynb").read_text()
+    for name, published in (("hostile.html", (summary.reports_dir / "hostile.html").read_text()),
+                            ("hostile.ipynb outputs", "".join(shown))):
+        # No live link or remote image anywhere, whatever path the value took.
+        assert not re.search(r"""<a\b[^>]*href=\\?["']?https?:""", published), name
+        assert not re.search(r"""<img\b[^>]*src=\\?["']?https?:""", published), name
+        assert "\u202e" not in published and "\u202c" not in published, name
+    html = (summary.reports_dir / "hostile.html").read_text()
+    assert "[win](https://evil.example/x)" in html  # escaped Markdown shows the text itself
+    assert "owes 7 540,15 €" in html
+
+
+def test_a_report_showing_personal_data_is_not_published(tmp_path):
+    data = tmp_path / "calls.csv"
+    data.write_text("queue,calls\njean.dupont@example.fr,5\n")  # a value the notebook shows
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: leak
+    notebook: {NB}/tiny.ipynb
+    parameters: {{data_path: "{data}", show_rows: true}}
+""")
+    summary = run_plan(plan, period="2026-10", executor="serial", reports_dir=tmp_path / "r",
+                       progress=False)
+    result = summary.results[0]
+    assert result["status"] == "failed" and summary.exit_code == 1
+    assert "not published: the report shows a e-mail address (je…***)" in result["error"]
+    published = "".join(p.read_text() for p in (tmp_path / "r").rglob("*") if p.is_file())
+    assert "jean.dupont" not in published
+
+
+def test_personal_data_in_plan_parameters_rejects_the_plan(tmp_path):
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: leak
+    notebook: {NB}/hostile.ipynb
+    parameters: {{provider: "call +33 6 12 34 56 78"}}
+""")
+    with pytest.raises(PlanError, match=r"parameter 'provider' holds a phone number \(\+3…\*\*\*\)"):
+        load_plan(plan)
+
+
+# ------------------------------------------------------------------------- plans and paths
+
+
+def test_plan_yaml_alias_bomb_self_reference_and_duplicate_keys_are_refused_quickly(tmp_path):
+    import time
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)) + "runs: *i\n"
+    cases = {"bomb.yml": (bomb, "expands to more than 100,000 values"),
+             "self.yml": ("runs: &r [*r]\n", "alias *r is used inside its own anchor"),
+             "dup.yml": (f"runs:\n  - name: a\n    notebook: {NB}/behave.ipynb\n"
+                         f"    notebook: {NB}/tiny.ipynb\n", "key 'notebook' appears twice")}
+    for name, (text, fragment) in cases.items():
+        t0 = time.perf_counter()
+        with pytest.raises(PlanError, match=re.escape(fragment)):
+            load_plan(write_plan(tmp_path, text, name=name))
+        assert time.perf_counter() - t0 < 2, name
+
+
+def test_a_refused_file_is_never_quoted_in_the_error(tmp_path):
+    secret = tmp_path / "secret.yml"
+    secret.write_text("root:x:0:0:TOPSECRET: [unclosed\n")
+    with pytest.raises(PlanError) as info:
+        load_plan(secret)
+    assert "TOPSECRET" not in str(info.value) and "line 2, column 1" in str(info.value)
+    fake = ROOT / NB / "not_a_notebook.ipynb"  # inside the project, but not JSON
+    fake.write_text("TOPSECRET first line\n")
+    try:
+        plan = write_plan(tmp_path, f"runs:\n  - name: a\n    notebook: {NB}/not_a_notebook.ipynb\n")
+        with pytest.raises(PlanError) as info:
+            load_plan(plan)
+        assert "TOPSECRET" not in str(info.value) and "cannot be read as a notebook" in str(info.value)
+    finally:
+        fake.unlink()
+
+
+def test_notebook_outside_the_project_reserved_names_bad_period_and_skip_tags_are_refused(tmp_path):
+    outside = tmp_path / "evil.ipynb"
+    outside.write_text((ROOT / NB / "behave.ipynb").read_text())
+    skipping = ROOT / NB / "skipping.ipynb"
+    nb = nbformat.read(ROOT / NB / "behave.ipynb", as_version=4)
+    nb.cells[-1].metadata["tags"] = ["skip-execution"]
+    nbformat.write(nb, skipping)
+    try:
+        plan = write_plan(tmp_path, f"""
+runs:
+  - name: evil
+    notebook: {outside}
+  - name: index
+    notebook: {NB}/behave.ipynb
+  - name: skipper
+    notebook: {NB}/skipping.ipynb
+""")
+        with pytest.raises(PlanError) as info:
+            load_plan(plan, "2026-10\n")
+    finally:
+        skipping.unlink()
+    message = str(info.value)
+    assert "notebook " + str(outside) + " is outside the project" in message
+    assert "run name 'index' is reserved" in message
+    assert "period '2026-10\\n' is not a month" in message
+    assert "tagged skip-execution or raises-exception" in message

@@ -115,3 +115,19 @@ def test_intraday_profile_compares_shapes(volumes):
     assert table.loc["08:00", "care"] == pytest.approx(11 / 9)
     assert table.loc["08:30", "care"] == pytest.approx(7 / 9)
     assert table.loc["08:00", "sales"] == pytest.approx(1.0)
+
+
+def test_through_period_keeps_data_up_to_the_end_of_the_month_and_refuses_a_month_without_data():
+    ds = pd.Series(pd.to_datetime(["2026-08-31 19:30", "2026-09-01 08:00", "2026-09-30 19:30",
+                                   "2026-10-01 08:00"]).tz_localize("Europe/Paris"))
+    df = pd.DataFrame({"ds": ds, "calls": [1, 2, 3, 4]})
+    kept = summary.through_period(df, "2026-09")
+    assert kept["calls"].tolist() == [1, 2, 3]
+    first, last = summary.data_window(kept)
+    assert (f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}") == ("2026-08-31", "2026-09-30")
+    for month in ("2026-11", "2026-07"):
+        with pytest.raises(ParameterError, match=r"'period' = '" + month
+                           + r"'.*covers 2026-08-31 to 2026-10-01 \(2026-08..2026-10\)"):
+            summary.through_period(df, month)
+    with pytest.raises(ParameterError, match="YYYY-MM"):
+        summary.through_period(df, "2026-10\n")

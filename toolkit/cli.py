@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="re-run even runs unchanged since their last success")
     run.add_argument("--reports-dir", help="publish under this folder instead of reports/")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--lock-timeout", type=float, metavar="SECONDS", default=None,
+                     help="how long to wait for another run of the same period before giving "
+                          "up with exit 3 (default: 900)")
     return parser
 
 
@@ -52,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         summary = runner.run_plan(args.plan, period=args.period, executor=args.executor,
                                   scheduler=args.scheduler, only=args.only, force=args.force,
                                   workers=args.workers, reports_dir=args.reports_dir,
-                                  progress=not args.no_progress)
+                                  progress=not args.no_progress,
+                                  lock_wait_s=args.lock_timeout)
     except (runner.PlanError, ParameterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return runner.EXIT_PLAN_REJECTED

@@ -198,33 +198,90 @@ def _text(df: pd.DataFrame, column: str, source: _Source, *, allow_empty: bool =
     if pos is not None:
         raise source.error("empty cell", position=pos, column=column, check="not empty",
                            expected=schemas_description(column))
-    return s.astype(str).str.strip().where(~blank, "").astype(str)
+    text = s.astype(str).str.strip().where(~blank, "").astype(str)
+    _check_invisible(text, column, source)
+    _check_personal_values(text, column, source)
+    return text
+
+
+def _check_personal_values(text: pd.Series, column: str, source: _Source) -> None:
+    """Refuse phone numbers, e-mail addresses, IBANs and customer ids in any text cell
+    (columns named for personal data are refused in the header already)."""
+    codes, distinct = pd.factorize(text)
+    for i, value in enumerate(distinct):
+        found = schemas.find_personal_data(value)
+        if found:
+            kind, masked = found
+            raise source.error(
+                f"the value looks like a {kind} ({masked}): personal data is not accepted",
+                position=_first(codes == i), column=column, check="no personal data in values",
+                expected="aggregated data only: replace the value by a neutral id or name")
+
+
+def _check_invisible(text: pd.Series, column: str, source: _Source) -> None:
+    """Refuse bidi and other control characters: invisible, they can make a report show
+    something else than the data (U+202E reverses "7 540,15 €" into "51,045 7 €")."""
+    from toolkit.markup import bidi_name
+
+    codes, distinct = pd.factorize(text)  # few distinct names: check each once
+    bad = [i for i, value in enumerate(distinct)
+           if bidi_name(value) or any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value)]
+    if not bad:
+        return
+    pos = _first(np.isin(codes, bad))
+    value = text.iloc[pos]
+    what = bidi_name(value) or next(f"U+{ord(ch):04X} (control character)" for ch in value
+                                    if ord(ch) < 32 or 127 <= ord(ch) < 160)
+    shown = ascii(value)[1:-1]
+    raise source.error(f"'{shown}' contains the invisible character {what}", position=pos,
+                       column=column, check="no control characters in text",
+                       expected="plain text: remove the invisible character (often pasted "
+                                "with a name copied from a web page or a right-to-left text)")
+
+
+#: Largest count read exactly: beyond 2**53 a float (and most spreadsheets) loses units.
+MAX_COUNT = 2**53
 
 
 def _number(df: pd.DataFrame, column: str, source: _Source, *, integer: bool,
             allow_empty: bool = False) -> pd.Series:
-    """Convert a column to numbers, naming the first empty, non-numeric or fractional cell."""
+    """Convert a column to numbers, naming the first empty, non-numeric, non-finite,
+    fractional or too large cell (quoting the cell as written)."""
     s = df[column]
     blank = _blank(s)
     if not blank.any():
         try:  # Fast path: clean text converts directly; anything odd falls through to messages.
-            converted = s.astype("int64" if integer else "float64")
-            # Text such as 'nan' converts to NaN here; the slow path names it as not a number.
-            if integer or not converted.isna().any():
-                return converted
+            fast = s.astype("int64" if integer else "float64")
         except (ValueError, TypeError, OverflowError):
             pass
+        else:
+            if integer or np.isfinite(fast.to_numpy()).all():
+                return fast
     pos = None if allow_empty else _first(blank)
     if pos is not None:
         raise source.error("empty cell", position=pos, column=column, check="not empty",
                            expected=schemas_description(column))
     values = pd.to_numeric(s.where(~blank, None), errors="coerce").astype("float64")
-    pos = _first(values.isna().to_numpy() & ~blank)
+    raw = values.to_numpy()
+    text = s.astype(str).str.strip()
+    # 'nan' / 'inf' read as numbers by pandas: they are not values of any column here.
+    named_nan = (text.str.lower().isin(["nan", "+nan", "-nan"]).to_numpy()) & ~blank
+    pos = _first(np.isnan(raw) & ~blank & ~named_nan)
     if pos is not None:
         raise source.error(f"'{s.iloc[pos]}' is not a number", position=pos, column=column,
                            check="numeric", expected=schemas_description(column))
+    pos = _first(~np.isfinite(raw) & ~blank)
+    if pos is not None:
+        raise source.error(f"'{s.iloc[pos]}' is not a finite number", position=pos,
+                           column=column, check="finite number",
+                           expected=schemas_description(column))
     if integer:
-        frac = values.notna().to_numpy() & (values.to_numpy() != np.floor(values.to_numpy()))
+        pos = _first(np.abs(np.nan_to_num(raw)) > MAX_COUNT)
+        if pos is not None:
+            raise source.error(f"'{s.iloc[pos]}' is too large for a count", position=pos,
+                               column=column, check=f"count up to {MAX_COUNT:,}",
+                               expected="a non-negative whole number of realistic size")
+        frac = values.notna().to_numpy() & (raw != np.floor(raw))
         pos = _first(frac)
         if pos is not None:
             raise source.error(f"'{s.iloc[pos]}' is not a whole number", position=pos,
@@ -464,50 +521,60 @@ def _check_gaps(ds: pd.Series, series: pd.DataFrame, clock: pd.Series, source: _
     """Missing intervals inside the opening hours the data shows (see module docstring).
 
     ``series`` holds the series keys (queue[, site]); ``clock`` the column whose intervals
-    define a day's opening hours (site, or a constant for volumes).
+    define a day's opening hours (site, or a constant for volumes). Slots count the time
+    elapsed since local midnight, so a DST day follows the site's clock: 46 half-hours on
+    the spring-forward day (02:00-02:59 does not exist), 50 on the fall-back day.
     """
-    slot = _check_grid(ds, interval_minutes, source)
+    _check_grid(ds, interval_minutes, source)
     day = ds.dt.tz_localize(None).dt.normalize()
-    frame = series.assign(_day=day.to_numpy(), _slot=slot.to_numpy(), _clock=clock.to_numpy())
+    # Local midnight as an instant (DST changes never fall on midnight in Europe; where they
+    # do, the first midnight counts and a missing one moves to the first valid instant).
+    midnight = day.dt.tz_localize(ds.dt.tz, ambiguous=np.ones(len(day), dtype=bool),
+                                  nonexistent="shift_forward")
+    elapsed_min = ((ds - midnight).dt.total_seconds() // 60).to_numpy()
+    slot = (elapsed_min // interval_minutes).astype(np.int64)
+    frame = series.assign(_day=day.to_numpy(), _slot=slot, _clock=clock.to_numpy())
     span = frame.groupby(["_clock", "_day"], sort=False)["_slot"].agg(["min", "max"])
     keys = [*series.columns, "_day"]
-    counts = frame.groupby(keys, sort=False)["_slot"].agg(["size", "nunique", "first"])
-    counts = counts.join(
-        frame.groupby(keys, sort=False)["_clock"].first().rename("_clock"))
+    grouped = frame.groupby(keys, sort=False)
+    counts = grouped["_slot"].agg(["size", "nunique"])
+    counts = counts.join(grouped["_clock"].first().rename("_clock"))
     expected = span.reindex(pd.MultiIndex.from_arrays(
         [counts["_clock"].to_numpy(), counts.index.get_level_values("_day")]))
-    short = counts["nunique"].to_numpy() < (expected["max"] - expected["min"] + 1).to_numpy()
+    lo_g, hi_g = expected["min"].to_numpy(), expected["max"].to_numpy()
+    short = counts["nunique"].to_numpy() < (hi_g - lo_g + 1)
     if not short.any():
         return
-    # Error path only: find, among the short series-days, the missing slot earliest in the file.
-    best = None
-    for i in np.flatnonzero(short):
-        key = counts.index[i]
-        mask = np.ones(len(frame), dtype=bool)
-        for name, value in zip(keys, key, strict=True):
-            mask &= (frame[name] == value).to_numpy()
-        positions = np.flatnonzero(mask)
-        have = set(frame["_slot"].to_numpy()[positions])
-        lo, hi = int(expected["min"].iloc[i]), int(expected["max"].iloc[i])
-        missing = min(s for s in range(lo, hi + 1) if s not in have)
-        slots = frame["_slot"].to_numpy()[positions]
-        after = positions[slots > missing]
-        anchor = int(after.min()) if after.size else int(positions.max())
-        if best is None or anchor < best[0]:
-            best = (anchor, key, missing, lo, hi)
-    anchor, key, missing, lo, hi = best
-    local_day = key[-1]
-    missing_local = local_day + pd.Timedelta(minutes=missing * interval_minutes)
+    # Error path, linear in the rows: for each short series-day the first missing slot, then
+    # the row that follows it; the error names the one earliest in the file.
+    gid = grouped.ngroup().to_numpy()  # numbered like ``counts`` rows (order of appearance)
+    rows = np.flatnonzero(short[gid])
+    sub = pd.DataFrame({"g": gid[rows], "slot": slot[rows], "pos": rows})
+    uniq = sub.drop_duplicates(["g", "slot"]).sort_values(["g", "slot"], kind="stable")
+    want = lo_g[uniq["g"].to_numpy()] + uniq.groupby("g", sort=False).cumcount().to_numpy()
+    mismatch = uniq["slot"].to_numpy() != want
+    missing = pd.Series(lo_g + counts["nunique"].to_numpy(), dtype="int64")  # gap at the end
+    first_gap = pd.Series(want[mismatch], index=uniq["g"].to_numpy()[mismatch])
+    first_gap = first_gap[~first_gap.index.duplicated(keep="first")]
+    missing.loc[first_gap.index] = first_gap.to_numpy()
+    after = sub["slot"].to_numpy() > missing.to_numpy()[sub["g"].to_numpy()]
+    anchor = sub.groupby("g")["pos"].max()
+    anchor.update(sub[after].groupby("g")["pos"].min())
+    g = int(anchor.idxmin())
+    position, gap = int(anchor.loc[g]), int(missing.loc[g])
+    key = counts.index[g]
+    day_start = midnight.iloc[position]
+    lo, hi = int(lo_g[g]), int(hi_g[g])
+
+    def local(s: int) -> pd.Timestamp:
+        return day_start + pd.Timedelta(minutes=s * interval_minutes)
+
     names = ", ".join(f"{k}={v}" for k, v in zip(series.columns, key[:-1], strict=True))
-
-    def hhmm(s: int) -> str:
-        m = s * interval_minutes
-        return f"{m // 60:02d}:{m % 60:02d}"
-
     raise source.error(
-        f"gap: interval {missing_local:%Y-%m-%d %H:%M} (local) is missing for {names}, although "
-        f"that day has intervals from {hhmm(lo)} to {hhmm(hi)}; this row is the next one of "
-        "that series", position=anchor, column="ds", check="no missing interval in opening hours",
+        f"gap: interval {local(gap):%Y-%m-%d %H:%M} (local) is missing for {names}, although "
+        f"that day has intervals from {local(lo):%H:%M} to {local(hi):%H:%M}; this row is the "
+        "next one of that series", position=position, column="ds",
+        check="no missing interval in opening hours",
         expected="every interval between the first and last interval of the day (closed days "
                  "and hours are simply absent)")
 

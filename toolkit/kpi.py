@@ -1146,7 +1146,14 @@ def summary_text(card: pd.DataFrame, credits: pd.DataFrame, period: str,
 # --------------------------------------------------------------------------- files
 
 def write_csv(table: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a table as CSV atomically (temporary file in the same folder, then rename)."""
+    """Write a table as CSV atomically (temporary file in the same folder, then rename).
+
+    Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) are
+    written with a leading apostrophe: provider and site names come from data files.
+    """
+    from toolkit.markup import csv_safe
+
+    table = csv_safe(table)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -45,6 +45,9 @@ _STYLE = {
     "xtick.color": INK,
     "ytick.color": INK,
     "font.size": 10,
+    # Text is text: a "$" in a site or queue name must not switch on mathtext (which can
+    # fail on it and kill the report). Charts needing math set it per Text object.
+    "text.parse_math": False,
 }
 
 

@@ -27,15 +27,14 @@ import shutil
 import subprocess  # noqa: S404 - only to ask git for the revision, fixed argv
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-import yaml
-
-from toolkit import config
+from toolkit import config, yamlsafe
 from toolkit.executors import EXECUTORS, ExecutorError, map_tasks
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_PLAN_REJECTED, EXIT_INFRASTRUCTURE = 0, 1, 2, 3
@@ -44,6 +43,9 @@ STATUSES = ("ok", "failed", "timeout", "killed")
 KERNEL = "cc-toolkit"
 FALLBACK_KERNEL = "python3"
 DEFAULT_TIMEOUT_S = 600.0
+#: A run whose kernel or worker process died is run again this many times before it is
+#: reported ``killed`` (an OOM kill can be a neighbour's fault; a second death is its own).
+KILLED_RETRIES = 1
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 #: No script may run in a report: pandas/matplotlib output needs only inline styles and
@@ -53,12 +55,16 @@ CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src d
 
 PLAN_KEYS = ("runs", "default_period", "description")
 RUN_KEYS = ("name", "notebook", "parameters", "matrix", "timeout_s", "needs")
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+#: Run file names the period folder uses itself (index.html, manifest.json).
+RESERVED_SLUGS = frozenset({"index", "manifest"})
+#: Cell tags that make a notebook report "ok" without running (or despite failing) a cell.
+REFUSED_TAGS = ("skip-execution", "raises-exception")
 
 #: Versions recorded in the manifest: enough to reproduce a report's numbers.
 MANIFEST_PACKAGES = ("cc-sourcing-toolkit", "pandas", "numpy", "scipy", "statsmodels",
                      "matplotlib", "pyarrow", "papermill", "nbconvert", "nbclient", "ipykernel",
-                     "dask", "distributed")
+                     "dask", "distributed", "holidays", "babel", "pandera", "bleach", "jinja2")
 
 
 class PlanError(ValueError):
@@ -118,32 +124,53 @@ def load_plan(path: str | os.PathLike, period: str | None = None) -> tuple[list[
     if not plan_path.is_file():
         raise PlanError(path, [f"plan file {plan_path} does not exist"])
     try:
-        plan = yaml.safe_load(plan_path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise PlanError(path, [f"not valid YAML: {exc}"]) from exc
+        plan = yamlsafe.load(plan_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise PlanError(path, ["not a text file (UTF-8 YAML expected)"]) from None
+    except yamlsafe.YamlError as exc:  # names line and column, never quotes the file
+        raise PlanError(path, [f"not valid YAML: {exc}"]) from None
     if not isinstance(plan, dict) or not isinstance(plan.get("runs"), list) or not plan["runs"]:
         raise PlanError(path, ["expected a mapping with a non-empty list under 'runs:'"])
     problems = [f"unknown top-level key {k!r}{_did_you_mean(k, PLAN_KEYS)}"
                 for k in plan if k not in PLAN_KEYS]
     if period is None:
         period = plan.get("default_period") or default_period()
-        period = str(period)
-    if not PERIOD_RE.match(period):
+    period = str(period)
+    if not PERIOD_RE.fullmatch(period):  # fullmatch: no trailing newline in folder names
         problems.append(f"period {period!r} is not a month written YYYY-MM (e.g. 2026-10)")
+        period = "0000-00"  # keeps the other checks going; nothing runs
     runs: list[RunSpec] = []
     for i, entry in enumerate(plan["runs"], start=1):
         runs.extend(_expand_entry(entry, i, period, problems))
     seen: dict[str, str] = {}
     for run in runs:
+        if run.slug in RESERVED_SLUGS or run.slug.endswith(".failed"):
+            problems.append(f"run name {run.name!r} is reserved (its file would replace the "
+                            f"period's {run.slug}.html or a failed attempt); rename the run")
         if run.slug in seen:
             problems.append(f"run name {run.name!r} is used twice (or maps to the same file "
                             f"name as {seen[run.slug]!r}); names must be unique")
         seen[run.slug] = run.name
     problems.extend(validate_runs(runs))
     problems.extend(_dependency_problems(runs))
+    problems.extend(_personal_parameters(runs))
     if problems:
         raise PlanError(path, problems)
     return runs, period
+
+
+def _personal_parameters(runs: list[RunSpec]) -> list[str]:
+    """Parameter values holding personal data (they would be shown on the run card)."""
+    from toolkit.schemas import find_personal_data
+
+    problems = []
+    for run in runs:
+        for key, value in run.parameters.items():
+            found = find_personal_data(json.dumps(value, ensure_ascii=False))
+            if found:
+                problems.append(f"run {run.name!r}: parameter {key!r} holds a {found[0]} "
+                                f"({found[1]}); personal data must not reach a report")
+    return list(dict.fromkeys(problems))
 
 
 def _needed_runs(run: RunSpec, runs: list[RunSpec]) -> list[RunSpec]:
@@ -291,6 +318,32 @@ def notebook_parameters(path: str | os.PathLike) -> list[str]:
     return names
 
 
+def _notebook_problem(name: str, path: Path) -> str | None:
+    """Why ``path`` is not a notebook a plan may run (None when it is)."""
+    root = config.ROOT.resolve()
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root):
+        return (f"notebook {name} is outside the project ({root}); a plan runs only the "
+                "project's notebooks")
+    if resolved.suffix != ".ipynb":
+        return f"notebook {name} is not an .ipynb file"
+    if not resolved.is_file():
+        return f"notebook {name} not found ({path})"
+    try:
+        import nbformat
+
+        nb = nbformat.read(str(resolved), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - any reader error; its text may quote the file
+        return f"notebook {name} cannot be read as a notebook ({type(exc).__name__})"
+    tagged = [i for i, c in enumerate(nb.cells, start=1)
+              if set(c.get("metadata", {}).get("tags", [])) & set(REFUSED_TAGS)]
+    if tagged:
+        return (f"notebook {name}: cell(s) {', '.join(map(str, tagged))} tagged "
+                f"{' or '.join(REFUSED_TAGS)} would be skipped or fail silently while the "
+                "report says ok; remove the tag")
+    return None
+
+
 def validate_runs(runs: list[RunSpec]) -> list[str]:
     """Problems with the runs' notebooks and parameter names (empty list when all is well)."""
     problems: list[str] = []
@@ -298,14 +351,18 @@ def validate_runs(runs: list[RunSpec]) -> list[str]:
     for run in runs:
         nb_path = config.project_path(run.notebook)
         if run.notebook not in declared_cache:
-            if not nb_path.is_file():
-                declared_cache[run.notebook] = f"notebook {run.notebook} not found ({nb_path})"
-            else:
+            declared_cache[run.notebook] = _notebook_problem(run.notebook, nb_path) or []
+            if not declared_cache[run.notebook]:
                 try:
                     declared_cache[run.notebook] = notebook_parameters(nb_path)
-                except (SyntaxError, ValueError, OSError) as exc:
+                except SyntaxError as exc:
                     declared_cache[run.notebook] = (
-                        f"notebook {run.notebook}: cannot read its parameters cell: {exc}")
+                        f"notebook {run.notebook}: its parameters cell is not valid Python "
+                        f"(line {exc.lineno}: {exc.msg})")
+                except (ValueError, OSError) as exc:  # the message could quote the file
+                    declared_cache[run.notebook] = (
+                        f"notebook {run.notebook} cannot be read as a notebook "
+                        f"({type(exc).__name__})")
         declared = declared_cache[run.notebook]
         if isinstance(declared, str):
             problems.append(f"run {run.name!r}: {declared}")
@@ -428,6 +485,8 @@ def execute_run(job: dict) -> dict:
     import nbformat
     import papermill
 
+    from toolkit.markup import neutralise_bidi
+
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     deadline = t0 + job["timeout_s"]
@@ -438,7 +497,9 @@ def execute_run(job: dict) -> dict:
         return max(deadline - time.perf_counter(), 0.05)
 
     error: BaseException | None = None
-    with tempfile.TemporaryDirectory(prefix="cc-run-") as tmp:
+    # The runner's pid in the name: a later run removes the folder if the runner was killed.
+    owner = job.get("owner_pid", os.getpid())
+    with tempfile.TemporaryDirectory(prefix=f"cc-run-{owner}-") as tmp:
         out_path = Path(tmp) / "executed.ipynb"
         try:
             papermill.execute_notebook(
@@ -446,6 +507,9 @@ def execute_run(job: dict) -> dict:
                 kernel_name=job["kernel"], execution_timeout=math.ceil(job["timeout_s"]),
                 timeout_func=remaining_budget, cwd=job["cwd"], progress_bar=False,
                 log_output=False,
+                # The kernel's start-up notices ("running over TCP without encryption", on
+                # loopback) are noise in a scheduled run's log; errors still show.
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
                 request_save_on_cell_execute=True)  # also saves timed-out / killed runs
         except Exception as exc:  # classified below; one failure never stops other runs
             error = exc
@@ -461,24 +525,30 @@ def execute_run(job: dict) -> dict:
                   "ipynb": None, "html": None}
         if not out_path.exists():  # kernel never started: nothing to publish
             return result
-        result["ipynb"] = out_path.read_text(encoding="utf-8")
         try:
-            nb = nbformat.reads(result["ipynb"], as_version=4)
+            # Published notebook and HTML come from the same cleaned outputs.
+            nb = clean_notebook(nbformat.read(str(out_path), as_version=4))
+            # Bidi controls cannot be JSON structure: none survives anywhere in the file.
+            result["ipynb"] = neutralise_bidi(nbformat.writes(nb))
             card = {**job["card"], "status": status, "error": result["error"],
                     "duration_s": duration, "started_at": result["started_at"]}
             result["html"] = render_report_html(nb, card)
         except Exception as exc:  # a report we cannot render is a failed run
             result["status"] = "failed"
             result["error"] = f"HTML export failed: {_error_text(exc)}"
-    return result
+    return _publish_gate(result)
 
 
 @lru_cache(maxsize=1)
 def _jinja_env():
     import jinja2
 
+    from toolkit.markup import neutralise_bidi
+
+    # finalize: no bidi control from a parameter or run name reorders the card or the index.
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             finalize=lambda v: neutralise_bidi(v) if isinstance(v, str) else v)
     # Parameter values shown as JSON text (the autoescape still applies afterwards).
     env.filters["tojson_text"] = lambda v: json.dumps(v, ensure_ascii=False)
     return env
@@ -496,6 +566,21 @@ SAFE_TAGS = frozenset({
     "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5",
     "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "small", "span", "strong", "sub",
     "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul"})
+def _safe_attribute(tag: str, name: str, value: str) -> bool:
+    """bleach attribute filter: links only within the page, images only embedded.
+
+    A reviewer page links nowhere outside itself (the CSP cannot stop a click on a link that
+    came from data) and loads nothing: ``<a href>`` keeps ``#anchors`` only, ``<img src>``
+    keeps ``data:image/png|jpeg|gif`` only (charts are embedded as such).
+    """
+    if tag == "a" and name == "href":
+        return value.startswith("#")
+    if tag == "img" and name == "src":
+        return re.match(r"data:image/(png|jpeg|gif);base64,", value) is not None
+    allowed = SAFE_ATTRIBUTES.get(tag, []) + SAFE_ATTRIBUTES["*"]
+    return name in allowed
+
+
 SAFE_ATTRIBUTES = {"*": ["class", "id", "title", "style", "align"],
                    "a": ["href", "title", "class", "id"],
                    "img": ["src", "alt", "width", "height", "class", "style"],
@@ -514,13 +599,55 @@ def clean_html(element) -> str:
     """
     import bleach
 
+    from toolkit.markup import neutralise_bidi
+
     text = element.decode() if isinstance(element, bytes) else str(element)
     kwargs = {}
     with contextlib.suppress(ImportError):  # bleach[css]: keep harmless inline styles
         from bleach.css_sanitizer import CSSSanitizer
         kwargs["css_sanitizer"] = CSSSanitizer()
-    return bleach.clean(_STYLE_BLOCK.sub("", text), tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
-                        protocols=["http", "https", "mailto", "data"], **kwargs)
+    return bleach.clean(neutralise_bidi(_STYLE_BLOCK.sub("", text)), tags=SAFE_TAGS,
+                        attributes=_safe_attribute, protocols=["data"], **kwargs)
+
+
+#: Output types a published notebook keeps (no script, no SVG that could carry one).
+SAFE_MIMETYPES = ("text/plain", "text/html", "text/markdown", "image/png", "image/jpeg")
+
+
+def clean_notebook(nb):
+    """Clean an executed notebook's outputs like the reviewer HTML (in place; returns it).
+
+    HTML outputs go through ``clean_html``; Markdown outputs are rendered and cleaned the same
+    way (published as the HTML they show); every text loses its bidi controls; output types
+    outside ``SAFE_MIMETYPES`` (JavaScript, widgets, SVG) are dropped.
+    """
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    from toolkit.markup import neutralise_bidi
+
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = neutralise_bidi(_joined(output["text"]))
+            data = output.get("data")
+            if not data:
+                continue
+            for mime in [m for m in data if m not in SAFE_MIMETYPES]:
+                del data[mime]
+            if "text/markdown" in data:
+                rendered = clean_html(markdown2html_mistune(_joined(data.pop("text/markdown"))))
+                data.setdefault("text/html", rendered)
+            if "text/html" in data:
+                data["text/html"] = clean_html(_joined(data["text/html"]))
+            if "text/plain" in data:
+                data["text/plain"] = neutralise_bidi(_joined(data["text/plain"]))
+    return nb
+
+
+def _joined(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
 
 
 @lru_cache(maxsize=1)
@@ -609,24 +736,104 @@ def _read_manifest(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+#: How long a run waits for another run of the same period before giving up (exit 3).
+LOCK_WAIT_S = 900.0
+_LOCK_POLL_S = 0.2
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+
+
+class LockBusyError(ExecutorError):
+    """Another run of the same period still holds its lock after ``LOCK_WAIT_S`` (exit 3)."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
 @contextlib.contextmanager
-def _period_lock(reports_dir: Path, period: str):
-    """One run per period at a time: a second invocation waits rather than interleaving."""
+def _period_lock(reports_dir: Path, period: str, wait_s: float | None = None, out=None):
+    """One run per period at a time: a second invocation waits (saying so), then gives up.
+
+    A POSIX record lock (``lockf``), not ``flock``: it belongs to this process alone, so the
+    pool workers and kernels forked from it never hold it, and the kernel drops it the moment
+    this process dies, SIGKILL included. The file names the holder for the waiting message.
+    """
     import fcntl
 
+    wait_s = LOCK_WAIT_S if wait_s is None else wait_s
     reports_dir.mkdir(parents=True, exist_ok=True)
-    with open(reports_dir / f".{period}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    path = reports_dir / f".{period}.lock"
+    # Record locks do not exclude threads of one process: a process-local lock does that.
+    local = _THREAD_LOCKS.setdefault(str(path.resolve()), threading.Lock())
+    deadline = time.monotonic() + wait_s
+    if not local.acquire(timeout=max(wait_s, 0.0)):
+        raise LockBusyError(f"period {period} is being reported by another run of this process; "
+                            f"gave up after {wait_s:g} s")
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666 & ~_UMASK)
+        with os.fdopen(fd, "r+", encoding="utf-8") as lock:
+            announced = False
+            while True:
+                try:
+                    fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError:
+                    holder = path.read_text(encoding="utf-8", errors="replace").strip()[:200]
+                    holder = holder or "another run"
+                    if time.monotonic() >= deadline:
+                        raise LockBusyError(
+                            f"period {period} is locked by {holder} ({path}); gave up after "
+                            f"waiting {wait_s:g} s. If no run of this period is active, the "
+                            "holder is gone and the next run proceeds") from None
+                    if not announced:
+                        print(f"waiting: period {period} is locked by {holder}; giving up "
+                              f"after {wait_s:g} s", file=out or sys.stderr, flush=True)
+                        announced = True
+                    time.sleep(min(_LOCK_POLL_S, max(deadline - time.monotonic(), 0.01)))
+            lock.seek(0)
+            lock.truncate()
+            lock.write(f"pid {os.getpid()} since "
+                       f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}\n")
+            lock.flush()
+            try:
+                yield
+            finally:
+                with contextlib.suppress(OSError):
+                    lock.seek(0)
+                    lock.truncate()
+                    lock.flush()
+                fcntl.lockf(lock, fcntl.LOCK_UN)
+    finally:
+        local.release()
+
+
+def _remove_leftovers(root: Path, period: str) -> None:
+    """Work folders and temporary notebooks of runs of ``period`` killed before cleaning up.
+
+    Called under the period lock, so any ``.work/<period>-*`` folder is a dead run's; a
+    ``cc-run-<pid>-*`` temporary folder is removed once process ``pid`` is gone.
+    """
+    for stale in (root / ".work").glob(f"{period}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.gettempdir())
+    for stale in tmp.glob("cc-run-*"):
+        found = re.match(r"cc-run-(\d+)-", stale.name)
+        with contextlib.suppress(OSError):
+            if found and stale.is_dir() and stale.stat().st_uid == os.getuid() \
+                    and not _pid_alive(int(found.group(1))):
+                shutil.rmtree(stale, ignore_errors=True)
 
 
 def run_plan(plan: str | os.PathLike, *, period: str | None = None, executor: str = "local",
              scheduler: str | None = None, only: str | None = None, force: bool = False,
              workers: int | None = None, reports_dir: str | os.PathLike | None = None,
-             progress: bool = True, out=None) -> RunSummary:
+             progress: bool = True, out=None, lock_wait_s: float | None = None) -> RunSummary:
     """Check, execute and publish a plan. Raises PlanError (exit 2) or ExecutorError (exit 3).
 
     Parameters
@@ -638,10 +845,19 @@ def run_plan(plan: str | os.PathLike, *, period: str | None = None, executor: st
     force : re-run even runs unchanged since their last success.
     reports_dir : root of the published reports (default ``reports/``).
     out : text stream for the per-run progress lines (default stdout).
+    lock_wait_s : how long to wait for another run of the same period (default
+        ``LOCK_WAIT_S``); then ``LockBusyError`` (exit 3).
     """
     out = out or sys.stdout
     if executor not in EXECUTORS:
         raise PlanError(plan, [f"executor {executor!r} unknown; use one of {', '.join(EXECUTORS)}"])
+    from toolkit.errors import ParameterError
+    from toolkit.executors import check_scheduler
+
+    try:
+        check_scheduler(scheduler)
+    except ParameterError as exc:
+        raise PlanError(plan, [str(exc)]) from None
     runs, period = load_plan(plan, period)
     if only is not None:
         selected = [r for r in runs if only in (r.name, r.plan_entry)]
@@ -655,7 +871,8 @@ def run_plan(plan: str | os.PathLike, *, period: str | None = None, executor: st
         print(f"warning: {warning}", file=sys.stderr)
     root = Path(reports_dir) if reports_dir else config.REPORTS
     period_dir = root / period
-    with _period_lock(root, period):
+    with _period_lock(root, period, lock_wait_s):
+        _remove_leftovers(root, period)
         return _run_locked(plan, runs, period, period_dir, root, kernel, executor, scheduler,
                            workers, force, progress, out)
 
@@ -698,9 +915,8 @@ def _run_locked(plan, runs, period, period_dir, root, kernel, executor, schedule
                     _stage(blocked, entries[run.name], period_dir, work_dir)
                 elif job is not None:
                     jobs.append(job)
-            results = (map_tasks(execute_run, jobs, executor=executor, scheduler=scheduler,
-                                 workers=workers, progress=progress,
-                                 desc=f"reports {period}", on_result=report) if jobs else [])
+            results = _execute_jobs(jobs, executor, scheduler, workers, progress,
+                                    f"reports {period}", report, out)
             for result in results:
                 _stage(result, entries[result["name"]], period_dir, work_dir)
         manifest = _merge_manifest(plan, period, executor, entries, previous)
@@ -714,11 +930,56 @@ def _run_locked(plan, runs, period, period_dir, root, kernel, executor, schedule
     write_reports_index(root)
     statuses = [e["status"] for e in entries.values()]
     exit_code = EXIT_OK if all(s == "ok" for s in statuses) else EXIT_RUN_FAILED
-    print(f"{statuses.count('ok')}/{len(statuses)} ok ({len(executed)} executed, "
-          f"{len(statuses) - len(executed)} unchanged) -> {period_dir / 'index.html'}",
+    n_executed = len({r["name"] for r in executed})  # a retried run counts once
+    print(f"{statuses.count('ok')}/{len(statuses)} ok ({n_executed} executed, "
+          f"{len(statuses) - n_executed} unchanged) -> {period_dir / 'index.html'}",
           file=out, flush=True)
     return RunSummary(period, period_dir, [entries[r.name] for r in runs], exit_code,
                       period_dir / "manifest.json", period_dir / "index.html")
+
+
+def _lost_run(job: dict, message: str) -> dict:
+    """The result of a run whose worker process died and kept dying when retried alone."""
+    return {"name": job["name"], "status": "killed", "error": message, "duration_s": 0.0,
+            "started_at": None, "finished_at": None, "ipynb": None, "html": None,
+            "worker_lost": True}
+
+
+def _execute_jobs(jobs: list[dict], executor, scheduler, workers, progress, desc, report,
+                  out) -> list[dict]:
+    """Execute ``jobs``; a run whose kernel died is retried ``KILLED_RETRIES`` times.
+
+    Runs that finished before a worker died keep their results (they are published); the
+    executor re-runs the runs a dying worker took down, alone, before calling them killed.
+    """
+    if not jobs:
+        return []
+    by_name = {j["name"]: j for j in jobs}
+    results = {r["name"]: r for r in map_tasks(
+        execute_run, jobs, executor=executor, scheduler=scheduler, workers=workers,
+        progress=progress, desc=desc, on_result=report, retries=KILLED_RETRIES,
+        on_lost=_lost_run)}
+    attempts = dict.fromkeys(results, 1)
+    for name, result in results.items():
+        if result.get("worker_lost"):
+            attempts[name] = 1 + KILLED_RETRIES
+    for _ in range(KILLED_RETRIES):
+        again = [by_name[n] for n, r in results.items()
+                 if r["status"] == "killed" and not r.get("worker_lost")]
+        if not again:
+            break
+        for job in again:
+            attempts[job["name"]] += 1
+            print(f"[retry] {job['name']}: its kernel died; attempt {attempts[job['name']]} "
+                  f"of {1 + KILLED_RETRIES}", file=out, flush=True)
+        for result in map_tasks(execute_run, again, executor=executor, scheduler=scheduler,
+                                workers=workers, progress=progress, desc=desc,
+                                on_result=report, retries=KILLED_RETRIES, on_lost=_lost_run):
+            results[result["name"]] = result
+    for name, result in results.items():
+        result["attempts"] = attempts[name]
+        result.pop("worker_lost", None)
+    return [results[j["name"]] for j in jobs]
 
 
 def _prepare(run: RunSpec, runs: list[RunSpec], entries: dict, previous: dict, period: str,
@@ -753,7 +1014,30 @@ def _prepare(run: RunSpec, runs: list[RunSpec], entries: dict, previous: dict, p
             "period": period, "parameters": run.parameters, "inputs": inputs, "kernel": kernel}
     return {"name": run.name, "notebook_path": str(config.project_path(run.notebook)),
             "parameters": run.parameters, "kernel": kernel, "timeout_s": run.timeout_s,
-            "cwd": str(config.ROOT), "card": card}
+            "cwd": str(config.ROOT), "card": card, "owner_pid": os.getpid()}
+
+
+_EMBEDDED_IMAGE = re.compile(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=\s\\n]+"
+                             r"|\"image/(?:png|jpeg)\": \"[A-Za-z0-9+/=\\n]+\"")
+
+
+def personal_data_in(text: str) -> tuple[str, str] | None:
+    """The first personal-data value (kind, masked) in a report's text, images left out."""
+    from toolkit.schemas import find_personal_data
+
+    return find_personal_data(_EMBEDDED_IMAGE.sub("", text))
+
+
+def _publish_gate(result: dict) -> dict:
+    """A report showing personal data is not published: the run counts as failed."""
+    for kind in ("html", "ipynb"):
+        found = result.get(kind) and personal_data_in(result[kind])
+        if found:
+            return {**result, "status": "failed", "ipynb": None, "html": None,
+                    "error": f"not published: the report shows a {found[0]} ({found[1]}); "
+                             "personal data must not reach a report — remove it from the "
+                             "input data or the notebook's parameters"}
+    return result
 
 
 def _stage(result: dict, entry: dict, period_dir: Path, work_dir: Path) -> None:
@@ -766,7 +1050,8 @@ def _stage(result: dict, entry: dict, period_dir: Path, work_dir: Path) -> None:
             _atomic_write(work_dir / f"{stem}.{kind}", result[kind])
             outputs[kind] = f"{stem}.{kind}"
     entry.update({k: result[k] for k in ("status", "error", "duration_s", "started_at",
-                                         "finished_at")}, skipped=False)
+                                         "finished_at")}, skipped=False,
+                 attempts=result.get("attempts", 1))
     if ok:
         entry["outputs"], entry["attempt_outputs"], entry["stale"] = outputs, None, False
         entry["last_good"] = {k: entry[k] for k in ("fingerprint", "notebook_sha256", "parameters",
@@ -781,6 +1066,34 @@ def _stage(result: dict, entry: dict, period_dir: Path, work_dir: Path) -> None:
         entry["stale"] = good_present
         entry["outputs"] = last_good["outputs"] if good_present else {}
         entry["attempt_outputs"] = outputs
+        if good_present and "html" in last_good["outputs"]:
+            # The page itself says it is stale (a reader may never open the index).
+            page = period_dir / last_good["outputs"]["html"]
+            _atomic_write(work_dir / page.name,
+                          mark_stale(page.read_text(encoding="utf-8"), entry, last_good))
+
+
+_STALE_BANNER = re.compile(r"<!-- cc-stale -->.*?<!-- /cc-stale -->", re.DOTALL)
+
+
+def mark_stale(page: str, entry: dict, last_good: dict) -> str:
+    """``page`` (a published report) with a banner saying it is stale, and why."""
+    import html as html_lib
+
+    error = (entry.get("error") or "").strip().splitlines()[:1]
+    banner = (
+        '<!-- cc-stale --><div class="cc-stale" role="alert" style="background:#ef8f00;'
+        'color:#fff;padding:0.6em 1em;font-weight:bold">Stale report: the latest run '
+        f"({html_lib.escape(str(entry.get('finished_at') or entry.get('started_at') or 'now'))})"
+        f" ended <em>{html_lib.escape(str(entry.get('status')))}</em>"
+        + (f" — {html_lib.escape(error[0])}" if error else "")
+        + f". This is the last good report, from "
+        f"{html_lib.escape(str(last_good.get('finished_at') or 'an earlier run'))}."
+        "</div><!-- /cc-stale -->")
+    page = _STALE_BANNER.sub("", page)
+    found = re.search(r"<body[^>]*>", page)
+    at = found.end() if found else 0
+    return page[:at] + banner + page[at:]
 
 
 def _merge_manifest(plan, period, executor, entries: dict, previous: dict) -> dict:
@@ -831,7 +1144,7 @@ def write_reports_index(root: Path) -> Path:
     """reports/index.html: one line per published period, newest first."""
     periods = []
     for path in sorted(root.glob("*/manifest.json"), reverse=True):
-        if not PERIOD_RE.match(path.parent.name):
+        if not PERIOD_RE.fullmatch(path.parent.name):
             continue
         manifest = _read_manifest(path)
         runs = manifest.get("runs", [])

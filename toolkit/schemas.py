@@ -127,6 +127,37 @@ def personal_data_columns(columns) -> list[str]:
     return found
 
 
+#: Values that are personal data whatever their column: the reader refuses them (file, row,
+#: column named, the value masked) and the runner refuses to publish a report showing one.
+PERSONAL_DATA_PATTERNS: dict[str, re.Pattern] = {
+    "IBAN": re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"),
+    "e-mail address": re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
+    "phone number": re.compile(r"(?<![\w.,+])(?:(?:\+|00)[1-9]\d{0,2}(?:[ .\-]?\(?\d{1,4}\)?){2,5}"
+                               r"|0[1-9](?:[ .\-]?\d{2}){4})(?![\w,])"),
+    "customer id": re.compile(r"\b(?:cust(?:omer)?|client|cid|acct|account)[\-_ #:]?(?:no\.?|id)?"
+                              r"[\-_ #:]?\d{5,}\b", re.IGNORECASE),
+}
+
+
+def _iban_valid(text: str) -> bool:
+    code = text.replace(" ", "")
+    digits = "".join(str(int(ch, 36)) for ch in code[4:] + code[:4])
+    return 15 <= len(code) <= 34 and int(digits) % 97 == 1
+
+
+def find_personal_data(text: str) -> tuple[str, str] | None:
+    """``(kind, masked match)`` for the first personal-data value in ``text``, or None."""
+    for kind, pattern in PERSONAL_DATA_PATTERNS.items():
+        for match in pattern.finditer(text):
+            value = match.group()
+            if kind == "phone number" and not 8 <= sum(ch.isdigit() for ch in value) <= 15:
+                continue
+            if kind == "IBAN" and not _iban_valid(value):
+                continue
+            return kind, value[:2] + "…" + ("*" * 3)
+    return None
+
+
 # --------------------------------------------------------------------------- pandera schemas
 def _count(name: str) -> pa.Column:
     return pa.Column("int64", pa.Check.ge(0, error="a non-negative whole number"),
