@@ -35,11 +35,15 @@ from __future__ import annotations
 import copy
 import math
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import yaml
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from toolkit.config import REFERENCE, project_path
 from toolkit.errors import DataError, ParameterError
@@ -358,5 +362,627 @@ def country_rules(country: str | CountryRules, overrides=None) -> CountryRules:
     return rules[country]
 
 
+# --------------------------------------------------------------------------------------------
+# Shift templates (tours)
+# --------------------------------------------------------------------------------------------
+
 def _hhmm(minute: int) -> str:
     return f"{int(minute) // 60 % 24:02d}:{int(minute) % 60:02d}"
+
+
+def _days_label(mask: Sequence[bool]) -> str:
+    return "".join(d[0] if on else "-" for d, on in zip(WEEKDAYS, mask, strict=True))
+
+
+def _block_patterns(days_on: int) -> list[tuple[bool, ...]]:
+    """Every week of ``days_on`` working days with the days off in one (cyclic) block."""
+    if days_on >= 7:
+        return [(True,) * 7]
+    pats = {tuple(not ((d - first) % 7 < 7 - days_on) for d in range(7)) for first in range(7)}
+    return sorted(pats, reverse=True)
+
+
+def _touches_night(start: int, span: int, r: CountryRules) -> bool:
+    """Whether [start, start + span) minutes (may pass midnight) meets the night window."""
+    ns, ne = r.night_start_minute, r.night_end_minute
+    windows = [(ns, ne)] if ns < ne else [(ns, 1440), (0, ne)]
+    for day in (-1440, 0, 1440):
+        for a, b in windows:
+            if max(start, a + day) < min(start + span, b + day):
+                return True
+    return False
+
+
+def shift_templates(rules: str | CountryRules, *, overrides=None,
+                    start_step_minutes: int | None = None,
+                    part_time_shift_hours: Iterable[float] = (4.0, 5.0, 6.0),
+                    part_time_min_days: int = 2) -> pd.DataFrame:
+    """The legal weekly tours of a country: one row per start x length x days-on pattern.
+
+    Full-time tours work ``weekly_hours`` over as many days as the daily maximum and weekly
+    rest allow (daily length rounded down to the rules' ``start_granularity_minutes``);
+    part-time tours use ``part_time_shift_hours`` lengths on at least ``part_time_min_days``
+    days (planning policy: one-day contracts are rare), within the statutory part-time floor
+    and ceiling. Starts move by ``start_step_minutes`` (default: the rules' granularity). Rules that forbid a tour (daily maximum, daily and weekly
+    rest, Sunday, night window and its daily cap, start window) remove it here.
+
+    Returns columns ``template, contract, start, start_minute, paid_hours, break_minutes,
+    break_paid, span_hours, days_on, n_days, weekly_paid_hours`` (``days_on`` reads
+    ``MTWTF--`` for Monday-Friday).
+    """
+    r = country_rules(rules, overrides)
+    step = int(start_step_minutes or r.start_granularity_minutes)
+    if step <= 0 or 1440 % step:
+        raise ParameterError("start_step_minutes", start_step_minutes,
+                             "whole minutes dividing a day (5, 10, 15, 30, 60)")
+    step_h = r.start_granularity_minutes / 60.0          # lengths move by the rules' step
+    lengths: list[tuple[str, float, int]] = []           # (contract, paid hours, days on)
+    for n in range(1, 8):
+        length = math.floor(r.weekly_hours / n / step_h + 1e-9) * step_h
+        if r.min_shift_hours - 1e-9 <= length <= r.max_daily_hours + 1e-9:
+            lengths.append(("full_time", length, n))
+    if r.part_time_max_share > 0:
+        cap = r.part_time_max_weekly_hours or r.weekly_hours
+        for length in sorted(set(float(h) for h in part_time_shift_hours)):
+            if not r.min_shift_hours - 1e-9 <= length <= r.max_daily_hours + 1e-9:
+                continue
+            for n in range(max(1, int(part_time_min_days)), 8):
+                weekly = length * n
+                if (r.part_time_min_weekly_hours - 1e-9 <= weekly <= cap + 1e-9
+                        and weekly < r.weekly_hours - step_h * n + 1e-9):
+                    lengths.append(("part_time", length, n))
+    starts = range(r.earliest_start_minute, r.latest_start_minute + 1, step)
+    rows = []
+    for contract, length, n in lengths:
+        brk = r.break_for(length)
+        brk_min = brk.minutes if brk else 0
+        span_min = int(round(length * 60)) + (0 if (brk is None or brk.paid) else brk_min)
+        if span_min > (24 - r.min_daily_rest_hours) * 60 + 1e-9:
+            continue                                       # daily rest with a fixed start
+        if 24 * (7 - n) + 24 - span_min / 60 < r.min_weekly_rest_hours - 1e-9:
+            continue                                       # weekly rest: days off + gap
+        for s in starts:
+            night = _touches_night(s, span_min, r)
+            if night and (not r.night_work_allowed or (
+                    r.night_max_daily_hours is not None
+                    and length > r.night_max_daily_hours + 1e-9)):
+                continue
+            for mask in _block_patterns(n):
+                spill = s + span_min > 1440
+                if not r.sunday_work_allowed and (mask[6] or (spill and mask[5])):
+                    continue
+                rows.append((contract, s, length, brk_min, bool(brk and brk.paid),
+                             span_min / 60, mask, n))
+    if not rows:
+        raise LabourRulesError(
+            "no legal shift remains after the start window, rest, night and Sunday rules",
+            file=RULES_FILE, country=r.country, field="earliest_start",
+            expected="a start window and rules that leave at least one shift")
+    frame = pd.DataFrame(rows, columns=["contract", "start_minute", "paid_hours",
+                                        "break_minutes", "break_paid", "span_hours", "mask",
+                                        "n_days"])
+    return _finish_templates(frame)
+
+
+def _finish_templates(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["start"] = frame["start_minute"].map(_hhmm)
+    frame["days_on"] = frame["mask"].map(_days_label)
+    frame["weekly_paid_hours"] = frame["paid_hours"] * frame["n_days"]
+    frame["template"] = [f"{c[0].upper()}T {s} {h:g}h {d}" for c, s, h, d in zip(
+        frame["contract"], frame["start"], frame["paid_hours"], frame["days_on"], strict=True)]
+    frame = frame.drop(columns="mask").drop_duplicates("template").reset_index(drop=True)
+    return frame[["template", "contract", "start", "start_minute", "paid_hours",
+                  "break_minutes", "break_paid", "span_hours", "days_on", "n_days",
+                  "weekly_paid_hours"]]
+
+
+def daily_templates(shifts: Mapping[str, tuple], *, days: Iterable[int] = range(7),
+                    break_minutes: int = 0, break_paid: bool = False) -> pd.DataFrame:
+    """Single-day templates: each named shift ``(start "HH:MM" or minute, paid_hours)`` on
+    each of ``days`` (Monday = 0) as its own tour, the day-by-day model of pyworkforce and
+    of a planner who fills days independently (no weekly-hours link)."""
+    rows = []
+    for name, (start, hours) in shifts.items():
+        minute = start if isinstance(start, int) else _minute_of_day(start)
+        if minute is None or not 0 <= minute < 1440:
+            raise ParameterError(f"shifts[{name!r}] start", start, 'a time "HH:MM"')
+        if not 0 < float(hours) <= 24:
+            raise ParameterError(f"shifts[{name!r}] paid_hours", hours, "hours in (0, 24]")
+        for d in days:
+            mask = tuple(i == d for i in range(7))
+            span = float(hours) + (0 if break_paid else break_minutes / 60)
+            rows.append((name, "full_time", minute, float(hours), break_minutes, break_paid,
+                         span, mask, 1))
+    frame = pd.DataFrame(rows, columns=["name", "contract", "start_minute", "paid_hours",
+                                        "break_minutes", "break_paid", "span_hours", "mask",
+                                        "n_days"])
+    out = _finish_templates(frame.drop(columns="name"))
+    out["template"] = [f"{n} {_days_label(m)}" for n, m in zip(frame["name"], frame["mask"],
+                                                               strict=True)]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Requirement grid
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class _Grid:
+    required: np.ndarray            # (7, slots) agents per interval, summed over queues
+    interval_minutes: int
+    week_start: pd.Timestamp        # local date of day 0
+    tz: object
+    column: str
+
+    @property
+    def slots(self) -> int:
+        return self.required.shape[1]
+
+    def label(self, day: int, slot: int) -> tuple[str, str]:
+        date = self.week_start + pd.Timedelta(days=day)
+        return f"{WEEKDAYS[date.day_of_week]} {date.date()}", _hhmm(slot * self.interval_minutes)
+
+
+def _requirement_grid(requirement: pd.DataFrame, agents_column, interval_minutes,
+                      week_start) -> _Grid:
+    if not isinstance(requirement, pd.DataFrame):
+        raise ParameterError("requirement", type(requirement).__name__,
+                             "a DataFrame with columns ds and agents (or scheduled)")
+    if agents_column is None:
+        agents_column = "scheduled" if "scheduled" in requirement.columns else "agents"
+    missing = [c for c in ("ds", agents_column) if c not in requirement.columns]
+    if missing:
+        raise DataError(f"requirement lacks column {missing[0]!r}", column=missing[0],
+                        expected=f"columns ds and {agents_column} (optionally queue)")
+    values = pd.to_numeric(requirement[agents_column], errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+    if bad.size:
+        raise DataError(f"{agents_column} = {requirement[agents_column].iloc[bad[0]]!r} is not "
+                        "a count of agents", row=int(bad[0]) + 1, column=agents_column,
+                        expected="a number >= 0 on every row")
+    ds = pd.to_datetime(requirement["ds"])
+    tz = ds.dt.tz
+    local = ds.dt.tz_localize(None) if tz is not None else ds
+    if interval_minutes is None:
+        steps = np.diff(np.unique(local.to_numpy(dtype="datetime64[ns]")).astype(np.int64))
+        steps = steps[steps > 0]
+        if steps.size == 0:
+            raise ParameterError("interval_minutes", None,
+                                 "the interval length in minutes (one time stamp only)")
+        interval_minutes = steps.min() / 6e10
+    if interval_minutes <= 0 or interval_minutes != int(interval_minutes) \
+            or 1440 % int(interval_minutes):
+        raise ParameterError("interval_minutes", interval_minutes,
+                             "whole minutes dividing a day (15, 30, 60, ...)")
+    step = int(interval_minutes)
+    minute = local.dt.hour * 60 + local.dt.minute
+    off = np.flatnonzero((minute % step).to_numpy() != 0)
+    if off.size:
+        raise DataError(f"ds {requirement['ds'].iloc[off[0]]} is not on a {step}-minute "
+                        "interval boundary", row=int(off[0]) + 1, column="ds",
+                        expected=f"interval starts every {step} minutes from midnight")
+    dates = local.dt.normalize()
+    first = pd.Timestamp(week_start).normalize() if week_start is not None else dates.min()
+    if getattr(first, "tz", None) is not None:
+        first = first.tz_localize(None)
+    day = (dates - first).dt.days.to_numpy()
+    if week_start is None and day.max() > 6:
+        raise ParameterError("week_start", None,
+                             f"a date: the requirement spans {day.max() + 1} days "
+                             f"({first.date()} to {dates.max().date()}); one week is scheduled")
+    keep = (day >= 0) & (day <= 6)
+    if not keep.any():
+        raise ParameterError("week_start", week_start,
+                             f"a date within {dates.min().date()} to {dates.max().date()}")
+    frame = pd.DataFrame({"queue": (requirement["queue"].to_numpy() if "queue" in requirement
+                                    else 0), "day": day, "slot": (minute // step).to_numpy(),
+                          "agents": values})[keep]
+    # a repeated wall-clock interval (autumn DST change) counts once per queue, at its max
+    per_queue = frame.groupby(["queue", "day", "slot"])["agents"].max()
+    total = per_queue.groupby(level=["day", "slot"]).sum()
+    grid = np.zeros((7, 1440 // step))
+    grid[total.index.get_level_values(0), total.index.get_level_values(1)] = total.to_numpy()
+    return _Grid(grid, step, first, tz, agents_column)
+
+
+# --------------------------------------------------------------------------------------------
+# Coverage matrices
+# --------------------------------------------------------------------------------------------
+
+def _segments_profile(segments, step: int, slots: int) -> np.ndarray:
+    """Share of each interval (over two days) covered by the [a, b) minute segments."""
+    prof = np.zeros(2 * slots)
+    edges = np.arange(2 * slots + 1) * step
+    for a, b in segments:
+        overlap = np.clip(np.minimum(edges[1:], b) - np.maximum(edges[:-1], a), 0, None)
+        prof += overlap / step
+    return prof
+
+
+def _coverage(templates: pd.DataFrame, grid: _Grid, breaks_in_requirement: bool):
+    """Sparse (cells x templates) matrices: counted coverage and seat presence, plus, per
+    template, the number of its working days that meet no requirement at all."""
+    step, slots = grid.interval_minutes, grid.slots
+    n_cells = 7 * slots
+    shift0 = grid.week_start.day_of_week
+    cache: dict = {}
+    rows_c, cols_c, vals_c, rows_p, cols_p, vals_p = [], [], [], [], [], []
+    positive = (grid.required > 0).ravel()
+    idle_days = np.zeros(len(templates), dtype=int)
+    for t, tpl in enumerate(templates.itertuples(index=False)):
+        key = (tpl.start_minute, tpl.span_hours, tpl.break_minutes, tpl.break_paid)
+        if key not in cache:
+            s, span = tpl.start_minute, int(round(tpl.span_hours * 60))
+            gap = tpl.break_minutes if (not tpl.break_paid or not breaks_in_requirement) else 0
+            if gap:
+                mid = s + (span - tpl.break_minutes) // 2
+                b0 = mid - mid % 5            # breaks start on a 5-minute mark
+                segs = [(s, b0), (b0 + tpl.break_minutes, s + span)]
+            else:
+                segs = [(s, s + span)]
+            cover = _segments_profile(segs, step, slots)
+            present = _segments_profile([(s, s + span)], step, slots)
+            ic, ip = np.flatnonzero(cover > 1e-12), np.flatnonzero(present > 1e-12)
+            cache[key] = (ic, cover[ic], ip, present[ip])
+        ic, vc, ip, vp = cache[key]
+        for w, ch in enumerate(tpl.days_on):
+            if ch == "-":
+                continue
+            d = (w - shift0) % 7
+            cells = (d * slots + ic) % n_cells
+            if not positive[cells].any():
+                idle_days[t] += 1
+            rows_c.append(cells)
+            vals_c.append(vc)
+            cols_c.append(np.full(cells.size, t))
+            rows_p.append((d * slots + ip) % n_cells)
+            vals_p.append(vp)
+            cols_p.append(np.full(ip.size, t))
+    shape = (n_cells, len(templates))
+    cover = sparse.csc_array((np.concatenate(vals_c), (np.concatenate(rows_c),
+                                                        np.concatenate(cols_c))), shape=shape)
+    present = sparse.csc_array((np.concatenate(vals_p), (np.concatenate(rows_p),
+                                                          np.concatenate(cols_p))), shape=shape)
+    return cover, present, idle_days
+
+
+def _uncoverable_error(cells: np.ndarray, grid: _Grid, rules: CountryRules | None,
+                       n_templates: int) -> InfeasibleScheduleError:
+    """Name the rule that keeps the first uncovered interval from any shift."""
+    d, slot = divmod(int(cells[0]), grid.slots)
+    day, at = grid.label(d, slot)
+    need = grid.required[d, slot]
+    weekday = (grid.week_start + pd.Timedelta(days=d)).day_of_week
+    minute = slot * grid.interval_minutes
+    others = f" ({len(cells) - 1} more intervals likewise)" if len(cells) > 1 else ""
+    where = f"a requirement of {need:g} agents on {day} at {at}{others}"
+    fix = "or pass uncoverable='penalise' to schedule around it"
+    if rules is not None:
+        c = rules.country
+        if weekday == 6 and not rules.sunday_work_allowed:
+            return InfeasibleScheduleError(
+                f"{where} cannot be covered: country {c}, rule 'sunday_work_allowed' is false. "
+                f"Remove Sunday from the requirement, override countries.{c}."
+                f"sunday_work_allowed to true for a site with a derogation, {fix}.",
+                rule="sunday_work_allowed", day=day, interval=at)
+        if not rules.night_work_allowed and _touches_night(minute, grid.interval_minutes,
+                                                           rules):
+            return InfeasibleScheduleError(
+                f"{where} cannot be covered: country {c}, rule 'night_work_allowed' is false "
+                f"(night {_hhmm(rules.night_start_minute)}-{_hhmm(rules.night_end_minute)}). "
+                f"Remove night intervals from the requirement, override countries.{c}."
+                f"night_work_allowed, {fix}.", rule="night_work_allowed", day=day, interval=at)
+        latest_end = rules.latest_start_minute + rules.max_daily_hours * 60 + 60
+        if minute < rules.earliest_start_minute and minute + 1440 >= latest_end:
+            return InfeasibleScheduleError(
+                f"{where} cannot be covered: country {c}, rule 'earliest_start' = "
+                f"{_hhmm(rules.earliest_start_minute)} starts no shift early enough. "
+                f"Override countries.{c}.earliest_start, {fix}.", rule="earliest_start",
+                day=day, interval=at)
+    return InfeasibleScheduleError(
+        f"{where} cannot be covered: none of the {n_templates} shift templates works then "
+        f"(rule 'templates'). Add a template covering {at}, {fix}.", rule="templates",
+        day=day, interval=at)
+
+
+# --------------------------------------------------------------------------------------------
+# Result
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class ScheduleResult:
+    """A week's schedule under one country's rules (statsmodels-style results object).
+
+    Attributes: ``country``, ``rules`` (``CountryRules`` or None), ``templates`` (candidate
+    tours with ``agents`` = how many work each), ``shift_counts`` (day, weekday, template,
+    start, end, paid_hours, contract, shifts), ``coverage`` (ds, day, weekday, time, required,
+    scheduled, seats, under, over), totals ``required_agent_hours``,
+    ``scheduled_agent_hours``, ``paid_hours``, ``under_coverage_agent_hours``,
+    ``efficiency`` (useful ÷ scheduled agent-hours), ``peak_seats``, ``headcount``,
+    ``part_time_share``, ``fte`` (paid hours ÷ weekly_hours), and solver provenance
+    ``status``, ``mip_gap``, ``solve_time_s``, ``objective`` (paid hours + penalty x
+    uncovered agent-hours), ``objective_bound`` (HiGHS's proven lower bound on it: with hard
+    coverage, no legal schedule pays fewer hours), ``params``.
+    """
+    country: str | None
+    rules: CountryRules | None
+    templates: pd.DataFrame
+    shift_counts: pd.DataFrame
+    coverage: pd.DataFrame
+    required_agent_hours: float
+    scheduled_agent_hours: float
+    paid_hours: float
+    under_coverage_agent_hours: float
+    efficiency: float
+    peak_seats: int
+    headcount: int
+    part_time_share: float
+    weekly_hours: float | None
+    fte: float
+    status: str
+    mip_gap: float
+    solve_time_s: float
+    objective: float
+    objective_bound: float
+    params: dict
+
+    def daily(self) -> pd.DataFrame:
+        """Per day: required and scheduled agent-hours, shifts, paid hours, peak seats."""
+        cov = self.coverage.assign(
+            required_h=self.coverage["required"] * self.params["interval_minutes"] / 60,
+            scheduled_h=self.coverage["scheduled"] * self.params["interval_minutes"] / 60)
+        out = cov.groupby(["day", "weekday"], sort=True).agg(
+            required_agent_hours=("required_h", "sum"),
+            scheduled_agent_hours=("scheduled_h", "sum"), peak_seats=("seats", "max"))
+        sc = self.shift_counts.assign(paid=self.shift_counts["shifts"]
+                                      * self.shift_counts["paid_hours"])
+        by_day = sc.groupby("day").agg(shifts=("shifts", "sum"), paid_hours=("paid", "sum"))
+        out = out.reset_index().merge(by_day, on="day", how="left").fillna(
+            {"shifts": 0, "paid_hours": 0.0})
+        out["shifts"] = out["shifts"].astype(int)
+        out["peak_seats"] = np.ceil(out["peak_seats"] - 1e-9).astype(int)
+        return out
+
+    def summary(self) -> str:
+        """A plain-text report: rules, totals, solver status and the week day by day."""
+        who = (f"{self.rules.name} ({self.country})" if self.rules is not None
+               else "custom templates")
+        p = self.params
+        lines = [
+            "Schedule results".center(78), "=" * 78,
+            f"Rules:            {who:<30} Week from:        {p['week_start']}",
+            f"Requirement:      {p['agents_column']:<30} Interval:         "
+            f"{p['interval_minutes']} min",
+            f"Templates:        {p['n_templates']:<30} Penalty:          "
+            f"{p['under_coverage_penalty']} h / uncovered agent-h",
+            f"Status:           {self.status:<30} MIP gap:          {self.mip_gap:.2%}",
+            f"Solve time:       {self.solve_time_s:<30.2f} Objective bound:  "
+            f"{self.objective_bound:,.1f} (objective {self.objective:,.1f})",
+            f"Breaks in req.:   {p['breaks_in_requirement']!s:<30} Agents pooled:    "
+            "queues summed",
+            "-" * 78,
+            f"Paid hours:       {self.paid_hours:<30,.1f} FTE:              "
+            f"{self.fte:,.2f} (at {self.weekly_hours or float('nan'):g} h)",
+            f"Required agent-h: {self.required_agent_hours:<30,.1f} Scheduled agent-h:"
+            f" {self.scheduled_agent_hours:,.1f}",
+            f"Efficiency:       {self.efficiency:<30.3f} Under-coverage:   "
+            f"{self.under_coverage_agent_hours:,.1f} agent-h",
+            f"Peak seats:       {self.peak_seats:<30} Headcount:        {self.headcount}"
+            f" ({self.part_time_share:.0%} of paid hours part-time)",
+            "=" * 78,
+            self.daily().to_string(index=False, float_format=lambda x: f"{x:,.1f}"),
+        ]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<ScheduleResult {self.country or 'custom'}: paid_hours={self.paid_hours:,.1f}"
+                f", efficiency={self.efficiency:.3f}, peak_seats={self.peak_seats}, "
+                f"status={self.status}>")
+
+
+# --------------------------------------------------------------------------------------------
+# Scheduler
+# --------------------------------------------------------------------------------------------
+
+def schedule(requirement: pd.DataFrame, rules: str | CountryRules | None = None, *,
+             templates: pd.DataFrame | None = None, overrides=None,
+             agents_column: str | None = None, interval_minutes: int | None = None,
+             week_start=None, under_coverage_penalty: float | None = 50.0,
+             breaks_in_requirement: bool | None = None, uncoverable: str = "raise",
+             start_step_minutes: int | None = None,
+             part_time_shift_hours: Iterable[float] = (4.0, 5.0, 6.0),
+             part_time_min_days: int = 2, weekly_hours: float | None = None,
+             time_limit_s: float = 30.0, mip_rel_gap: float = 2e-3) -> ScheduleResult:
+    """Cover a week's interval requirement with legal tours at minimum paid hours.
+
+    Parameters
+    ----------
+    requirement : DataFrame
+        Tidy ``ds`` (interval starts, tz-aware on the site clock, or naive local time), the
+        agents column and optionally ``queue`` (summed: agents are pooled). At most 7 days,
+        or pass ``week_start``; intervals missing from the table need no agent (closed).
+    rules : country code or CountryRules
+        The working-time rules (``load_labour_rules``); needed unless ``templates`` is given.
+    templates : DataFrame, optional
+        Own tours (``shift_templates`` / ``daily_templates`` columns) instead of the rules'.
+    agents_column : str, optional
+        ``scheduled`` (paid presence, shrinkage included) when present, else ``agents``.
+    under_coverage_penalty : float or None
+        Paid hours the planner would spend to cover one more required agent-hour. The
+        default 50 covers all but the dearest isolated intervals (a part-time tour costs at
+        least 8 paid hours); lower it to trade peak coverage for paid hours and seats.
+        ``None`` makes coverage a hard constraint (as pyworkforce's ``MinRequiredResources``).
+    breaks_in_requirement : bool, optional
+        Whether paid breaks are already in the requirement (default: True for ``scheduled``).
+    uncoverable : "raise" or "penalise"
+        What to do with a required interval no legal shift can work (Sunday, night...).
+    start_step_minutes : int, optional
+        Step of shift starts; default the coarser of the rules' granularity and the interval
+        (the requirement cannot tell finer starts apart).
+    time_limit_s, mip_rel_gap : float
+        HiGHS limits; on the time limit the best schedule found is returned with its gap
+        (``status="time_limit"``). A 0.2 % gap is well inside the requirement's own error.
+    """
+    if uncoverable not in UNCOVERABLE:
+        raise ParameterError("uncoverable", uncoverable, f"one of {list(UNCOVERABLE)}")
+    if under_coverage_penalty is not None and not under_coverage_penalty > 0:
+        raise ParameterError("under_coverage_penalty", under_coverage_penalty,
+                             "paid hours > 0 per uncovered agent-hour, or None (hard)")
+    grid = _requirement_grid(requirement, agents_column, interval_minutes, week_start)
+    r = country_rules(rules, overrides) if rules is not None else None
+    if templates is None:
+        if r is None:
+            raise ParameterError("rules", None, "a country code (e.g. 'FR') or templates=")
+        step = start_step_minutes or max(r.start_granularity_minutes, grid.interval_minutes)
+        templates = shift_templates(r, start_step_minutes=step,
+                                    part_time_shift_hours=part_time_shift_hours,
+                                    part_time_min_days=part_time_min_days)
+    if breaks_in_requirement is None:
+        breaks_in_requirement = grid.column == "scheduled"
+    step_h = grid.interval_minutes / 60.0
+
+    cover, present, idle = _coverage(templates, grid, breaks_in_requirement)
+    # A tour with a working day that meets no requirement at all is never worth its pay.
+    keep = np.flatnonzero(idle == 0) if (idle == 0).any() else np.arange(len(templates))
+    templates = templates.iloc[keep].reset_index(drop=True)
+    cover, present = cover[:, keep], present[:, keep]
+    req = grid.required.ravel()
+    need = np.flatnonzero(req > 0)
+    reachable = np.asarray(cover[need, :].sum(axis=1)).ravel() > 1e-9
+    if not reachable.all() and (uncoverable == "raise" or under_coverage_penalty is None):
+        raise _uncoverable_error(need[~reachable], grid, r, len(templates))
+
+    n_t, n_u = len(templates), need.size if under_coverage_penalty is not None else 0
+    paid_w = templates["weekly_paid_hours"].to_numpy(dtype=float)
+    cost = np.concatenate([paid_w, np.full(n_u, (under_coverage_penalty or 0) * step_h)])
+    a_cov = cover[need, :]
+    if n_u:
+        a_cov = sparse.hstack([a_cov, sparse.eye_array(n_u, format="csc")], format="csc")
+    constraints = [LinearConstraint(a_cov, req[need], np.inf)]
+    share = r.part_time_max_share if r is not None else 1.0
+    is_pt = (templates["contract"] == "part_time").to_numpy()
+    if is_pt.any() and share < 1:
+        row = np.concatenate([paid_w * (is_pt - share), np.zeros(n_u)])
+        constraints.append(LinearConstraint(row[None, :], -np.inf, 0.0))
+    integrality = np.concatenate([np.ones(n_t), np.zeros(n_u)])
+    t0 = time.perf_counter()
+    res = milp(cost, constraints=constraints, integrality=integrality,
+               bounds=Bounds(0, np.inf),
+               options={"time_limit": float(time_limit_s), "mip_rel_gap": float(mip_rel_gap),
+                        "disp": False})
+    solve_s = time.perf_counter() - t0
+    if res.x is None:
+        if res.status == 1:
+            raise InfeasibleScheduleError(
+                f"no schedule found within time_limit_s={time_limit_s:g} "
+                f"({len(templates)} templates); raise time_limit_s or coarsen "
+                "start_step_minutes", rule="time_limit_s")
+        raise InfeasibleScheduleError(
+            f"the schedule model is infeasible ({res.message}); with "
+            "under_coverage_penalty=None every required interval must be coverable",
+            rule="under_coverage_penalty")
+    agents = np.round(res.x[:n_t]).astype(np.int64)
+    status = {0: "optimal", 1: "time_limit"}.get(res.status, f"status {res.status}")
+    gap = float(getattr(res, "mip_gap", 0.0) or 0.0)
+    bound = getattr(res, "mip_dual_bound", None)
+    bound = float(res.fun) if bound is None or not np.isfinite(bound) else float(bound)
+    return _result(grid, r, templates, agents, cover, present, req, status, gap, solve_s,
+                   (float(res.fun), bound), weekly_hours, {
+                       "under_coverage_penalty": under_coverage_penalty,
+                       "breaks_in_requirement": breaks_in_requirement,
+                       "uncoverable": uncoverable, "time_limit_s": time_limit_s,
+                       "mip_rel_gap": mip_rel_gap})
+
+
+def _result(grid: _Grid, r, templates, agents, cover, present, req, status, gap, solve_s,
+            objectives, weekly_hours, params) -> ScheduleResult:
+    step_h = grid.interval_minutes / 60.0
+    scheduled = cover @ agents.astype(float)
+    seats = present @ agents.astype(float)
+    useful = np.minimum(req, scheduled)
+    under = np.clip(req - scheduled, 0, None)
+    paid_w = templates["weekly_paid_hours"].to_numpy(dtype=float)
+    paid = float(paid_w @ agents)
+    pt = float(paid_w[(templates["contract"] == "part_time").to_numpy()]
+               @ agents[(templates["contract"] == "part_time").to_numpy()])
+    scheduled_h = float(scheduled.sum() * step_h)
+    weekly = weekly_hours if weekly_hours is not None else (r.weekly_hours if r else None)
+
+    slots = grid.slots
+    day = np.repeat(np.arange(7), slots)
+    slot = np.tile(np.arange(slots), 7)
+    local = (grid.week_start + pd.to_timedelta(day, unit="D")
+             + pd.to_timedelta(slot * grid.interval_minutes, unit="min"))
+    ds = pd.DatetimeIndex(local)
+    if grid.tz is not None:
+        ds = ds.tz_localize(grid.tz, ambiguous="NaT", nonexistent="NaT")
+    coverage = pd.DataFrame({
+        "ds": ds, "day": day, "weekday": [WEEKDAYS[w] for w in local.day_of_week],
+        "time": [_hhmm(m) for m in slot * grid.interval_minutes], "required": req,
+        "scheduled": scheduled, "seats": seats, "under": under,
+        "over": np.clip(scheduled - req, 0, None)})
+
+    tpl = templates.assign(agents=agents)
+    rows = []
+    shift0 = grid.week_start.day_of_week
+    for t in np.flatnonzero(agents):
+        row = tpl.iloc[t]
+        end = _hhmm(row["start_minute"] + round(row["span_hours"] * 60))
+        for w, ch in enumerate(row["days_on"]):
+            if ch != "-":
+                rows.append(((w - shift0) % 7, WEEKDAYS[w], row["template"], row["start"], end,
+                             row["paid_hours"], row["contract"], int(agents[t])))
+    shift_counts = pd.DataFrame(rows, columns=["day", "weekday", "template", "start", "end",
+                                               "paid_hours", "contract", "shifts"])
+    shift_counts = shift_counts.sort_values(["day", "start", "template"]).reset_index(drop=True)
+    return ScheduleResult(
+        country=r.country if r else None, rules=r, templates=tpl, shift_counts=shift_counts,
+        coverage=coverage, required_agent_hours=float(req.sum() * step_h),
+        scheduled_agent_hours=scheduled_h, paid_hours=paid,
+        under_coverage_agent_hours=float(under.sum() * step_h),
+        efficiency=float(useful.sum() * step_h / scheduled_h) if scheduled_h else float("nan"),
+        peak_seats=int(math.ceil(seats.max() - 1e-9)) if seats.size else 0,
+        headcount=int(agents.sum()), part_time_share=pt / paid if paid else 0.0,
+        weekly_hours=weekly, fte=paid / weekly if weekly else float("nan"), status=status,
+        mip_gap=gap, solve_time_s=solve_s, objective=objectives[0],
+        objective_bound=objectives[1],
+        params={**params, "agents_column": grid.column,
+                "interval_minutes": grid.interval_minutes,
+                "week_start": str(grid.week_start.date()), "n_templates": len(templates)})
+
+
+def schedule_efficiency_by_country(requirement: pd.DataFrame, countries: Iterable[str], *,
+                                   overrides=None, **kwargs) -> pd.DataFrame:
+    """The same week scheduled under each country's rules, one row per country.
+
+    Columns ``country, weekly_hours, paid_hours, efficiency, peak_seats, fte, headcount,
+    required_agent_hours, scheduled_agent_hours, under_coverage_agent_hours, status,
+    mip_gap``. ``efficiency`` and ``peak_seats`` are what the sourcing model needs instead
+    of an assumed schedule efficiency and seats-per-FTE; other keyword arguments go to
+    ``schedule`` (e.g. ``uncoverable="penalise"`` to compare a country that cannot legally
+    open on Sunday by its uncovered hours rather than stop).
+    """
+    countries = [countries] if isinstance(countries, str) else list(countries)
+    known = load_labour_rules(overrides)
+    bad = [c for c in countries if c not in known]
+    if bad or not countries:
+        raise ParameterError("countries", bad[0] if bad else countries,
+                             f"one or more of {sorted(known)}")
+    rows = []
+    for c in countries:
+        res = schedule(requirement, known[c], **kwargs)
+        rows.append({"country": c, "weekly_hours": res.weekly_hours,
+                     "paid_hours": res.paid_hours, "efficiency": res.efficiency,
+                     "peak_seats": res.peak_seats, "fte": res.fte, "headcount": res.headcount,
+                     "required_agent_hours": res.required_agent_hours,
+                     "scheduled_agent_hours": res.scheduled_agent_hours,
+                     "under_coverage_agent_hours": res.under_coverage_agent_hours,
+                     "status": res.status, "mip_gap": res.mip_gap})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["Break", "CountryRules", "InfeasibleScheduleError", "LabourRulesError",
+           "ScheduleResult", "country_rules", "daily_templates", "load_labour_rules",
+           "schedule", "schedule_efficiency_by_country", "shift_templates", "RULES_FILE"
+           ]
