@@ -1,4 +1,4 @@
-"""Scheduling: labour rules as reference data, tours, the MILP, errors (tiny weeks, known optima)."""
+"""Scheduling: labour rules as reference data, tours, the MILP and its errors, on tiny weeks."""
 
 import numpy as np
 import pandas as pd

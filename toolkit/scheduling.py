@@ -38,6 +38,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -403,8 +404,9 @@ def shift_templates(rules: str | CountryRules, *, overrides=None,
     rest allow (daily length rounded down to the rules' ``start_granularity_minutes``);
     part-time tours use ``part_time_shift_hours`` lengths on at least ``part_time_min_days``
     days (planning policy: one-day contracts are rare), within the statutory part-time floor
-    and ceiling. Starts move by ``start_step_minutes`` (default: the rules' granularity). Rules that forbid a tour (daily maximum, daily and weekly
-    rest, Sunday, night window and its daily cap, start window) remove it here.
+    and ceiling. Starts move by ``start_step_minutes`` (default: the rules' granularity).
+    Rules that forbid a tour (daily maximum, daily and weekly rest, Sunday, night window and
+    its daily cap, start window) remove it here.
 
     Returns columns ``template, contract, start, start_minute, paid_hours, break_minutes,
     break_paid, span_hours, days_on, n_days, weekly_paid_hours`` (``days_on`` reads
@@ -464,6 +466,11 @@ def shift_templates(rules: str | CountryRules, *, overrides=None,
     return _finish_templates(frame)
 
 
+_TEMPLATE_COLUMNS = ["template", "contract", "start", "start_minute", "paid_hours",
+                     "break_minutes", "break_paid", "span_hours", "days_on", "n_days",
+                     "weekly_paid_hours"]
+
+
 def _finish_templates(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame["start"] = frame["start_minute"].map(_hhmm)
@@ -472,9 +479,7 @@ def _finish_templates(frame: pd.DataFrame) -> pd.DataFrame:
     frame["template"] = [f"{c[0].upper()}T {s} {h:g}h {d}" for c, s, h, d in zip(
         frame["contract"], frame["start"], frame["paid_hours"], frame["days_on"], strict=True)]
     frame = frame.drop(columns="mask").drop_duplicates("template").reset_index(drop=True)
-    return frame[["template", "contract", "start", "start_minute", "paid_hours",
-                  "break_minutes", "break_paid", "span_hours", "days_on", "n_days",
-                  "weekly_paid_hours"]]
+    return frame[_TEMPLATE_COLUMNS]
 
 
 def daily_templates(shifts: Mapping[str, tuple], *, days: Iterable[int] = range(7),
@@ -482,25 +487,27 @@ def daily_templates(shifts: Mapping[str, tuple], *, days: Iterable[int] = range(
     """Single-day templates: each named shift ``(start "HH:MM" or minute, paid_hours)`` on
     each of ``days`` (Monday = 0) as its own tour, the day-by-day model of pyworkforce and
     of a planner who fills days independently (no weekly-hours link)."""
-    rows = []
-    for name, (start, hours) in shifts.items():
+    names, minutes, hours = [], [], []
+    for name, (start, paid) in shifts.items():
         minute = start if isinstance(start, int) else _minute_of_day(start)
         if minute is None or not 0 <= minute < 1440:
             raise ParameterError(f"shifts[{name!r}] start", start, 'a time "HH:MM"')
-        if not 0 < float(hours) <= 24:
-            raise ParameterError(f"shifts[{name!r}] paid_hours", hours, "hours in (0, 24]")
-        for d in days:
-            mask = tuple(i == d for i in range(7))
-            span = float(hours) + (0 if break_paid else break_minutes / 60)
-            rows.append((name, "full_time", minute, float(hours), break_minutes, break_paid,
-                         span, mask, 1))
-    frame = pd.DataFrame(rows, columns=["name", "contract", "start_minute", "paid_hours",
-                                        "break_minutes", "break_paid", "span_hours", "mask",
-                                        "n_days"])
-    out = _finish_templates(frame.drop(columns="name"))
-    out["template"] = [f"{n} {_days_label(m)}" for n, m in zip(frame["name"], frame["mask"],
-                                                               strict=True)]
-    return out
+        if not 0 < float(paid) <= 24:
+            raise ParameterError(f"shifts[{name!r}] paid_hours", paid, "hours in (0, 24]")
+        names.append(str(name))
+        minutes.append(int(minute))
+        hours.append(float(paid))
+    days = list(days)
+    labels = [_days_label([i == d for i in range(7)]) for d in days]
+    n_s, n_d = len(names), len(days)
+    paid = np.repeat(hours, n_d)
+    start = np.repeat(minutes, n_d)
+    return pd.DataFrame({
+        "template": [f"{n} {lab}" for n in names for lab in labels],
+        "contract": "full_time", "start": [_hhmm(m) for m in start], "start_minute": start,
+        "paid_hours": paid, "break_minutes": break_minutes, "break_paid": break_paid,
+        "span_hours": paid + (0 if break_paid else break_minutes / 60),
+        "days_on": labels * n_s, "n_days": 1, "weekly_paid_hours": paid})
 
 
 # --------------------------------------------------------------------------------------------
@@ -543,47 +550,48 @@ def _requirement_grid(requirement: pd.DataFrame, agents_column, interval_minutes
                         expected="a number >= 0 on every row")
     ds = pd.to_datetime(requirement["ds"])
     tz = ds.dt.tz
-    local = ds.dt.tz_localize(None) if tz is not None else ds
+    # wall-clock minutes since the epoch on the site clock: numpy from here on
+    wall = ((ds.dt.tz_localize(None) if tz is not None else ds)
+            .to_numpy(dtype="datetime64[m]").astype(np.int64))
     if interval_minutes is None:
-        steps = np.diff(np.unique(local.to_numpy(dtype="datetime64[ns]")).astype(np.int64))
-        steps = steps[steps > 0]
+        steps = np.diff(np.unique(wall))
         if steps.size == 0:
             raise ParameterError("interval_minutes", None,
                                  "the interval length in minutes (one time stamp only)")
-        interval_minutes = steps.min() / 6e10
+        interval_minutes = int(steps.min())
     if interval_minutes <= 0 or interval_minutes != int(interval_minutes) \
             or 1440 % int(interval_minutes):
         raise ParameterError("interval_minutes", interval_minutes,
                              "whole minutes dividing a day (15, 30, 60, ...)")
     step = int(interval_minutes)
-    minute = local.dt.hour * 60 + local.dt.minute
-    off = np.flatnonzero((minute % step).to_numpy() != 0)
+    date, minute = np.divmod(wall, 1440)                  # days since 1970-01-01, minute
+    off = np.flatnonzero(minute % step)
     if off.size:
         raise DataError(f"ds {requirement['ds'].iloc[off[0]]} is not on a {step}-minute "
                         "interval boundary", row=int(off[0]) + 1, column="ds",
                         expected=f"interval starts every {step} minutes from midnight")
-    dates = local.dt.normalize()
-    first = pd.Timestamp(week_start).normalize() if week_start is not None else dates.min()
-    if getattr(first, "tz", None) is not None:
-        first = first.tz_localize(None)
-    day = (dates - first).dt.days.to_numpy()
+    if week_start is not None:
+        first = pd.Timestamp(week_start)
+        first = (first.tz_localize(None) if first.tz is not None else first).normalize()
+    else:
+        first = pd.Timestamp(int(date.min()), unit="D")
+    day = date - (first - pd.Timestamp(0)).days
+    span = [pd.Timestamp(int(d), unit="D").date() for d in (date.min(), date.max())]
     if week_start is None and day.max() > 6:
         raise ParameterError("week_start", None,
-                             f"a date: the requirement spans {day.max() + 1} days "
-                             f"({first.date()} to {dates.max().date()}); one week is scheduled")
+                             f"a date: the requirement spans {day.max() + 1} days ({span[0]} "
+                             f"to {span[1]}); one week is scheduled")
     keep = (day >= 0) & (day <= 6)
     if not keep.any():
-        raise ParameterError("week_start", week_start,
-                             f"a date within {dates.min().date()} to {dates.max().date()}")
-    frame = pd.DataFrame({"queue": (requirement["queue"].to_numpy() if "queue" in requirement
-                                    else 0), "day": day, "slot": (minute // step).to_numpy(),
-                          "agents": values})[keep]
+        raise ParameterError("week_start", week_start, f"a date within {span[0]} to {span[1]}")
+    slots = 1440 // step
+    cell = (day * slots + minute // step)[keep]
+    queue = (pd.factorize(requirement["queue"])[0][keep] if "queue" in requirement
+             else np.zeros(cell.size, dtype=np.int64))
     # a repeated wall-clock interval (autumn DST change) counts once per queue, at its max
-    per_queue = frame.groupby(["queue", "day", "slot"])["agents"].max()
-    total = per_queue.groupby(level=["day", "slot"]).sum()
-    grid = np.zeros((7, 1440 // step))
-    grid[total.index.get_level_values(0), total.index.get_level_values(1)] = total.to_numpy()
-    return _Grid(grid, step, first, tz, agents_column)
+    per_queue = np.zeros((int(queue.max(initial=0)) + 1, 7 * slots))
+    np.maximum.at(per_queue, (queue, cell), values[keep])
+    return _Grid(per_queue.sum(axis=0).reshape(7, slots), step, first, tz, agents_column)
 
 
 # --------------------------------------------------------------------------------------------
@@ -600,51 +608,55 @@ def _segments_profile(segments, step: int, slots: int) -> np.ndarray:
     return prof
 
 
+def _days_matrix(days_on) -> np.ndarray:
+    """(templates x 7) bool: which weekdays each ``days_on`` label works."""
+    codes = np.frombuffer("".join(days_on).encode("ascii"), dtype=np.uint8)
+    return (codes != ord("-")).reshape(-1, 7)
+
+
 def _coverage(templates: pd.DataFrame, grid: _Grid, breaks_in_requirement: bool):
     """Sparse (cells x templates) matrices: counted coverage and seat presence, plus, per
-    template, the number of its working days that meet no requirement at all."""
+    template, the number of its working days that meet no requirement at all.
+
+    Templates sharing a daily shape (start, span, break) share one interval profile, placed
+    on every working day at once: one numpy step per shape, not per template and day."""
     step, slots = grid.interval_minutes, grid.slots
-    n_cells = 7 * slots
-    shift0 = grid.week_start.day_of_week
-    cache: dict = {}
-    rows_c, cols_c, vals_c, rows_p, cols_p, vals_p = [], [], [], [], [], []
+    n_cells, n_t = 7 * slots, len(templates)
+    on = np.roll(_days_matrix(templates["days_on"]), -grid.week_start.day_of_week, axis=1)
     positive = (grid.required > 0).ravel()
-    idle_days = np.zeros(len(templates), dtype=int)
-    for t, tpl in enumerate(templates.itertuples(index=False)):
-        key = (tpl.start_minute, tpl.span_hours, tpl.break_minutes, tpl.break_paid)
-        if key not in cache:
-            s, span = tpl.start_minute, int(round(tpl.span_hours * 60))
-            gap = tpl.break_minutes if (not tpl.break_paid or not breaks_in_requirement) else 0
-            if gap:
-                mid = s + (span - tpl.break_minutes) // 2
-                b0 = mid - mid % 5            # breaks start on a 5-minute mark
-                segs = [(s, b0), (b0 + tpl.break_minutes, s + span)]
-            else:
-                segs = [(s, s + span)]
-            cover = _segments_profile(segs, step, slots)
-            present = _segments_profile([(s, s + span)], step, slots)
-            ic, ip = np.flatnonzero(cover > 1e-12), np.flatnonzero(present > 1e-12)
-            cache[key] = (ic, cover[ic], ip, present[ip])
-        ic, vc, ip, vp = cache[key]
-        for w, ch in enumerate(tpl.days_on):
-            if ch == "-":
-                continue
-            d = (w - shift0) % 7
-            cells = (d * slots + ic) % n_cells
-            if not positive[cells].any():
-                idle_days[t] += 1
-            rows_c.append(cells)
-            vals_c.append(vc)
-            cols_c.append(np.full(cells.size, t))
-            rows_p.append((d * slots + ip) % n_cells)
-            vals_p.append(vp)
-            cols_p.append(np.full(ip.size, t))
-    shape = (n_cells, len(templates))
-    cover = sparse.csc_array((np.concatenate(vals_c), (np.concatenate(rows_c),
-                                                        np.concatenate(cols_c))), shape=shape)
-    present = sparse.csc_array((np.concatenate(vals_p), (np.concatenate(rows_p),
-                                                          np.concatenate(cols_p))), shape=shape)
-    return cover, present, idle_days
+    idle_days = np.zeros(n_t, dtype=int)
+    gap_break = ~templates["break_paid"].to_numpy(bool) | (not breaks_in_requirement)
+    keys = np.column_stack([templates["start_minute"].to_numpy(np.int64),
+                            np.round(templates["span_hours"].to_numpy(float) * 60),
+                            templates["break_minutes"].to_numpy(np.int64) * gap_break])
+    shapes, shape_id = np.unique(keys.astype(np.int64), axis=0, return_inverse=True)
+    shape_id = shape_id.ravel()
+    parts = {"cover": ([], [], []), "present": ([], [], [])}
+    for k, (s, span, brk) in enumerate(shapes):
+        s, span = int(s), int(span)
+        if brk:
+            mid = s + (span - int(brk)) // 2
+            b0 = mid - mid % 5                    # breaks start on a 5-minute mark
+            segs = [(s, b0), (b0 + int(brk), s + span)]
+        else:
+            segs = [(s, s + span)]
+        t_idx, day = np.nonzero(on[shape_id == k])
+        t_idx = np.flatnonzero(shape_id == k)[t_idx]
+        for name, prof in (("cover", _segments_profile(segs, step, slots)),
+                           ("present", _segments_profile([(s, s + span)], step, slots))):
+            nz = np.flatnonzero(prof > 1e-12)
+            cells = (day[:, None] * slots + nz[None, :]) % n_cells
+            if name == "cover":
+                np.add.at(idle_days, t_idx, ~positive[cells].any(axis=1))
+            rows, cols, vals = parts[name]
+            rows.append(cells.ravel())
+            cols.append(np.repeat(t_idx, nz.size))
+            vals.append(np.tile(prof[nz], t_idx.size))
+    out = []
+    for name in ("cover", "present"):
+        rows, cols, vals = (np.concatenate(x) for x in parts[name])
+        out.append(sparse.csc_array((vals, (rows, cols)), shape=(n_cells, n_t)))
+    return out[0], out[1], idle_days
 
 
 def _uncoverable_error(cells: np.ndarray, grid: _Grid, rules: CountryRules | None,
@@ -708,8 +720,6 @@ class ScheduleResult:
     country: str | None
     rules: CountryRules | None
     templates: pd.DataFrame
-    shift_counts: pd.DataFrame
-    coverage: pd.DataFrame
     required_agent_hours: float
     scheduled_agent_hours: float
     paid_hours: float
@@ -726,6 +736,45 @@ class ScheduleResult:
     objective: float
     objective_bound: float
     params: dict
+    _grid: _Grid = field(repr=False)
+    _per_cell: dict = field(repr=False)
+
+    # The tables are built on first use (statsmodels' cache_readonly idea): a comparison
+    # that reads only the totals does not pay for them.
+    @cached_property
+    def coverage(self) -> pd.DataFrame:
+        """Per interval of the week: ds, day, weekday, time, required, scheduled, seats,
+        under, over (agents; ``scheduled`` counts coverage, ``seats`` presence)."""
+        grid, c = self._grid, self._per_cell
+        slots = grid.slots
+        day = np.repeat(np.arange(7), slots)
+        slot = np.tile(np.arange(slots), 7)
+        local = pd.DatetimeIndex(grid.week_start + pd.to_timedelta(day, unit="D")
+                                 + pd.to_timedelta(slot * grid.interval_minutes, unit="min"))
+        ds = (local.tz_localize(grid.tz, ambiguous="NaT", nonexistent="NaT")
+              if grid.tz is not None else local)
+        times = np.array([_hhmm(m) for m in range(0, 1440, grid.interval_minutes)])
+        return pd.DataFrame({
+            "ds": ds, "day": day, "weekday": np.asarray(WEEKDAYS)[local.day_of_week],
+            "time": times[slot], "required": c["required"], "scheduled": c["scheduled"],
+            "seats": c["seats"], "under": np.clip(c["required"] - c["scheduled"], 0, None),
+            "over": np.clip(c["scheduled"] - c["required"], 0, None)})
+
+    @cached_property
+    def shift_counts(self) -> pd.DataFrame:
+        """Shifts per day and template: day, weekday, template, start, end, paid_hours,
+        contract, shifts."""
+        used = self.templates[self.templates["agents"] > 0]
+        t_idx, weekday = np.nonzero(_days_matrix(used["days_on"]))
+        pick = used.iloc[t_idx]
+        end = (pick["start_minute"] + (pick["span_hours"] * 60).round()).map(_hhmm)
+        out = pd.DataFrame({
+            "day": (weekday - self._grid.week_start.day_of_week) % 7,
+            "weekday": np.asarray(WEEKDAYS)[weekday], "template": pick["template"].to_numpy(),
+            "start": pick["start"].to_numpy(), "end": end.to_numpy(),
+            "paid_hours": pick["paid_hours"].to_numpy(),
+            "contract": pick["contract"].to_numpy(), "shifts": pick["agents"].to_numpy()})
+        return out.sort_values(["day", "start", "template"]).reset_index(drop=True)
 
     def daily(self) -> pd.DataFrame:
         """Per day: required and scheduled agent-hours, shifts, paid hours, peak seats."""
@@ -844,9 +893,10 @@ def schedule(requirement: pd.DataFrame, rules: str | CountryRules | None = None,
 
     cover, present, idle = _coverage(templates, grid, breaks_in_requirement)
     # A tour with a working day that meets no requirement at all is never worth its pay.
-    keep = np.flatnonzero(idle == 0) if (idle == 0).any() else np.arange(len(templates))
-    templates = templates.iloc[keep].reset_index(drop=True)
-    cover, present = cover[:, keep], present[:, keep]
+    keep = np.flatnonzero(idle == 0)
+    if 0 < keep.size < len(templates):
+        templates = templates.iloc[keep].reset_index(drop=True)
+        cover, present = cover[:, keep], present[:, keep]
     req = grid.required.ravel()
     need = np.flatnonzero(req > 0)
     reachable = np.asarray(cover[need, :].sum(axis=1)).ravel() > 1e-9
@@ -866,11 +916,21 @@ def schedule(requirement: pd.DataFrame, rules: str | CountryRules | None = None,
         row = np.concatenate([paid_w * (is_pt - share), np.zeros(n_u)])
         constraints.append(LinearConstraint(row[None, :], -np.inf, 0.0))
     integrality = np.concatenate([np.ones(n_t), np.zeros(n_u)])
+    options = {"time_limit": float(time_limit_s), "mip_rel_gap": float(mip_rel_gap),
+               "disp": False}
     t0 = time.perf_counter()
-    res = milp(cost, constraints=constraints, integrality=integrality,
-               bounds=Bounds(0, np.inf),
-               options={"time_limit": float(time_limit_s), "mip_rel_gap": float(mip_rel_gap),
-                        "disp": False})
+    res = None
+    if len(constraints) == 1 and (templates["n_days"] == 1).all():
+        # Single-day shifts without breaks make an interval (consecutive-ones) matrix, which
+        # is totally unimodular: the simplex optimum is then already integral, and an
+        # integral LP optimum is the MIP optimum. Otherwise fall through to branch and bound.
+        lp = milp(cost, constraints=constraints, bounds=Bounds(0, np.inf), options=options)
+        if lp.status == 0 and np.allclose(lp.x[:n_t], np.round(lp.x[:n_t]), atol=1e-7):
+            res = lp
+            res.mip_gap, res.mip_dual_bound = 0.0, lp.fun
+    if res is None:
+        res = milp(cost, constraints=constraints, integrality=integrality,
+                   bounds=Bounds(0, np.inf), options=options)
     solve_s = time.perf_counter() - t0
     if res.x is None:
         if res.status == 1:
@@ -909,36 +969,9 @@ def _result(grid: _Grid, r, templates, agents, cover, present, req, status, gap,
     scheduled_h = float(scheduled.sum() * step_h)
     weekly = weekly_hours if weekly_hours is not None else (r.weekly_hours if r else None)
 
-    slots = grid.slots
-    day = np.repeat(np.arange(7), slots)
-    slot = np.tile(np.arange(slots), 7)
-    local = (grid.week_start + pd.to_timedelta(day, unit="D")
-             + pd.to_timedelta(slot * grid.interval_minutes, unit="min"))
-    ds = pd.DatetimeIndex(local)
-    if grid.tz is not None:
-        ds = ds.tz_localize(grid.tz, ambiguous="NaT", nonexistent="NaT")
-    coverage = pd.DataFrame({
-        "ds": ds, "day": day, "weekday": [WEEKDAYS[w] for w in local.day_of_week],
-        "time": [_hhmm(m) for m in slot * grid.interval_minutes], "required": req,
-        "scheduled": scheduled, "seats": seats, "under": under,
-        "over": np.clip(scheduled - req, 0, None)})
-
-    tpl = templates.assign(agents=agents)
-    rows = []
-    shift0 = grid.week_start.day_of_week
-    for t in np.flatnonzero(agents):
-        row = tpl.iloc[t]
-        end = _hhmm(row["start_minute"] + round(row["span_hours"] * 60))
-        for w, ch in enumerate(row["days_on"]):
-            if ch != "-":
-                rows.append(((w - shift0) % 7, WEEKDAYS[w], row["template"], row["start"], end,
-                             row["paid_hours"], row["contract"], int(agents[t])))
-    shift_counts = pd.DataFrame(rows, columns=["day", "weekday", "template", "start", "end",
-                                               "paid_hours", "contract", "shifts"])
-    shift_counts = shift_counts.sort_values(["day", "start", "template"]).reset_index(drop=True)
     return ScheduleResult(
-        country=r.country if r else None, rules=r, templates=tpl, shift_counts=shift_counts,
-        coverage=coverage, required_agent_hours=float(req.sum() * step_h),
+        country=r.country if r else None, rules=r, templates=templates.assign(agents=agents),
+        required_agent_hours=float(req.sum() * step_h),
         scheduled_agent_hours=scheduled_h, paid_hours=paid,
         under_coverage_agent_hours=float(under.sum() * step_h),
         efficiency=float(useful.sum() * step_h / scheduled_h) if scheduled_h else float("nan"),
@@ -949,7 +982,8 @@ def _result(grid: _Grid, r, templates, agents, cover, present, req, status, gap,
         objective_bound=objectives[1],
         params={**params, "agents_column": grid.column,
                 "interval_minutes": grid.interval_minutes,
-                "week_start": str(grid.week_start.date()), "n_templates": len(templates)})
+                "week_start": str(grid.week_start.date()), "n_templates": len(templates)},
+        _grid=grid, _per_cell={"required": req, "scheduled": scheduled, "seats": seats})
 
 
 def schedule_efficiency_by_country(requirement: pd.DataFrame, countries: Iterable[str], *,
