@@ -85,6 +85,7 @@ bench: setup data ## Accuracy and speed benchmarks side by side with the named p
 	$(PY) benchmarks/forecast_accuracy.py
 	$(PY) benchmarks/forecast_speed.py
 	$(PY) benchmarks/costs_montecarlo.py
+	$(PY) benchmarks/scheduling.py
 	$(PY) benchmarks/pipeline.py
 
 lock: ## Re-resolve the pinned set from pyproject.toml ranges (needs the registry)
