@@ -56,3 +56,23 @@ def test_papermill_reads_every_parameter(path):
                 if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
     seen = set(papermill.inspect_notebook(str(path)))
     assert assigned <= seen, f"{path.name}: papermill cannot parse {sorted(assigned - seen)}"
+
+
+def _key_figures(name: str) -> str:
+    path = next(p for p in NOTEBOOKS if p.name == name)
+    cell = next(c for c in json.loads(path.read_text())["cells"]
+                if c.get("metadata", {}).get("keep_output"))
+    return "".join("".join(o.get("text", "")) for o in cell["outputs"])
+
+
+def test_staffing_and_sourcing_key_figures_give_one_fte():
+    """One planning basis: the staffing report and the business case size the same month with
+    the same FTE (within 0.5 %) — nbval holds each figure, this holds them together."""
+    import re
+    staffing = re.search(r"staffing month (\d{4}-\d{2}): ([\d.]+) FTE at (\S+)",
+                         _key_figures("20_staffing.ipynb"))
+    sourcing = re.search(r"first contract month (\d{4}-\d{2}): ([\d.]+) FTE at (\S+)",
+                         _key_figures("30_sourcing_scenarios.ipynb"))
+    assert staffing and sourcing, "key figures lack the FTE lines"
+    assert staffing.group(1) == sourcing.group(1) and staffing.group(3) == sourcing.group(3)
+    assert float(sourcing.group(2)) == pytest.approx(float(staffing.group(2)), rel=0.005)

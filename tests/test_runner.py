@@ -730,3 +730,11 @@ runs:
     assert "run name 'index' is reserved" in message
     assert "period '2026-10\\n' is not a month" in message
     assert "tagged skip-execution or raises-exception" in message
+
+
+def test_run_card_states_the_data_window():
+    from toolkit import runner
+    assert runner.data_window({"period": "2026-10"}) == (
+        "data up to 2026-10-31 (the end of 2026-10); forecasts and staffing start on 2026-11-01")
+    assert runner.data_window({"period": "2024-02"}).startswith("data up to 2024-02-29")
+    assert "no period parameter" in runner.data_window({"history_path": "x.csv"})

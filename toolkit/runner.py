@@ -14,6 +14,7 @@ out / was killed, 2 plan rejected (nothing executed), 3 infrastructure failure.
 from __future__ import annotations
 
 import ast
+import calendar
 import contextlib
 import datetime as dt
 import difflib
@@ -664,6 +665,19 @@ def _html_exporter():
                         filters={"clean_html": clean_html})
 
 
+def data_window(parameters: dict) -> str:
+    """What data a run uses, for its run card: a report for period P reads data up to the end
+    of P (its notebook states the exact window in its first lines)."""
+    value = parameters.get("period")
+    if not isinstance(value, str) or not PERIOD_RE.fullmatch(value):
+        return "all rows of its inputs (the run has no period parameter)"
+    year, month = (int(x) for x in value.split("-"))
+    last = dt.date(year, month, calendar.monthrange(year, month)[1])
+    following = last + dt.timedelta(days=1)
+    return (f"data up to {last:%Y-%m-%d} (the end of {value}); forecasts and staffing "
+            f"start on {following:%Y-%m-%d}")
+
+
 def render_report_html(nb, card: dict) -> str:
     """Code-free reviewer HTML: run card first, then the notebook's prose and outputs."""
     card_html = _jinja_env().get_template("run_card.html.j2").render(run=card)
@@ -1011,7 +1025,8 @@ def _prepare(run: RunSpec, runs: list[RunSpec], entries: dict, previous: dict, p
         print(f"[skip] {'unchanged':<9} {run.name}", file=out, flush=True)
         return None
     card = {"name": run.name, "notebook": run.notebook, "notebook_sha256": nb_sha,
-            "period": period, "parameters": run.parameters, "inputs": inputs, "kernel": kernel}
+            "period": period, "window": data_window(run.parameters),
+            "parameters": run.parameters, "inputs": inputs, "kernel": kernel}
     return {"name": run.name, "notebook_path": str(config.project_path(run.notebook)),
             "parameters": run.parameters, "kernel": kernel, "timeout_s": run.timeout_s,
             "cwd": str(config.ROOT), "card": card, "owner_pid": os.getpid()}
