@@ -53,7 +53,9 @@ def test_overrides_location_and_site():
     default = planning.load_basis(over)
     assert default.shrinkage_planned == 0.2
     assert default.figures["shrinkage.planned_in_shift"]["flag"] == "override"
-    assert default.paid_time("MA").paid_leave_days == 18  # location block not applied
+    # a location's paid time applies to that location wherever the basis is used (sourcing)
+    assert default.paid_time("MA").paid_leave_days == 26
+    assert default.paid_time("TN").paid_leave_days == 12
     at_ma = planning.load_basis(over, location="MA", site="ATLAS-CAS")
     assert at_ma.paid_time("MA").paid_leave_days == 26
     assert at_ma.patience_s == 300 and at_ma.scope == "site ATLAS-CAS"

@@ -103,6 +103,8 @@ class PlanningBasis:
     paid_time_by_country: Mapping[str, dict] = field(repr=False)
     figures: Mapping[str, dict] = field(repr=False)
     scope: str = "default"
+    #: location id -> its own paid-time block (``locations: {MA: {paid_time: ...}}``)
+    paid_time_by_location: Mapping[str, dict] = field(default_factory=dict, repr=False)
 
     @property
     def shrinkage(self) -> float:
@@ -123,6 +125,10 @@ class PlanningBasis:
             raise ParameterError("location", location,
                                  f"a location whose country has paid time in planning.yml: "
                                  f"{sorted(self.paid_time_by_country)}")
+        if location in self.paid_time_by_location:
+            block = refdata.deep_merge(block, self.paid_time_by_location[location],
+                                       f"locations.{location}.paid_time",
+                                       what="planning overrides")
         return PaidTime(country=country, holiday_calendar=calendar,
                         **{k: float(refdata.value(block[k])) for k in PAID_TIME_FIELDS})
 
@@ -239,7 +245,10 @@ def _validate(raw: dict, scope: str) -> PlanningBasis:
                                               v(seats["support_positions_per_agent"])),
         peak_quantile=_fraction("seats.peak_quantile", v(seats["peak_quantile"]),
                                 low_open=True, high_open=False),
-        paid_time_by_country=raw["paid_time"], figures=figures, scope=scope)
+        paid_time_by_country=raw["paid_time"], figures=figures, scope=scope,
+        paid_time_by_location={loc: block["paid_time"]
+                               for loc, block in (raw.get("locations") or {}).items()
+                               if isinstance(block, Mapping) and "paid_time" in block})
 
 
 def load_basis(overrides: str | os.PathLike | Mapping | None = None, *,
@@ -271,14 +280,14 @@ def load_basis(overrides: str | os.PathLike | Mapping | None = None, *,
         if block:
             body = {k: val for k, val in block.items() if k != "paid_time"}
             raw = refdata.deep_merge(raw, body, "", what=f"planning {key}.{ident}")
-            if "paid_time" in block:
-                country = _location_country(location)[0] if location else None
-                if country is None:
-                    raise ParameterError(f"planning {key}.{ident}.paid_time", block["paid_time"],
-                                         "a location to apply the paid time to")
-                raw["paid_time"] = refdata.deep_merge(
-                    raw["paid_time"], {country: block["paid_time"]}, "paid_time",
-                    what=f"planning {key}.{ident}")
+            if "paid_time" in block and key == "sites":
+                if location is None:
+                    raise ParameterError(f"planning sites.{ident}.paid_time", block["paid_time"],
+                                         "a location given with the site, to apply it to")
+                raw.setdefault("locations", {})
+                own = dict(raw["locations"].get(location) or {})
+                own["paid_time"] = {**(own.get("paid_time") or {}), **block["paid_time"]}
+                raw["locations"] = {**raw["locations"], location: own}
             scope = f"{key[:-1]} {ident}"
     return _validate(raw, scope)
 
