@@ -147,3 +147,43 @@ def test_patience_from_data_with_announced_fallback():
     assert "planning figure" in sales["note"]
     with pytest.raises(ParameterError, match="period"):
         planning.patience(stats, basis, period="2027-01")
+
+
+def test_shorter_ramadan_days_reduce_worked_hours_where_the_country_has_them():
+    from toolkit import calendars
+    basis = planning.load_basis()
+    ma = basis.paid_time("MA")
+    window = calendars.ramadan_windows("MA", [2026]).iloc[0]
+    days = sum(1 for d in pd.date_range(window["start"], window["end"]) if d.day_of_week < 6)
+    assert ma.ramadan_working_days(2026) == days and 24 <= days <= 27
+    row = ma.breakdown(2026)
+    assert row["ramadan_hours"] == pytest.approx(days * 1.0)
+    without = dataclasses.replace(ma, ramadan_hours_off_per_day=0.0)
+    expected = (without.worked_hours(2026) / 0.96 - days * 1.0) * 0.96
+    assert ma.worked_hours(2026) == pytest.approx(expected)
+    assert basis.paid_time("FR-REG").breakdown(2026)["ramadan_hours"] == 0
+    with pytest.raises(ParameterError, match="ramadan_hours_off_per_day"):
+        planning.load_basis({"paid_time": {"MA": {"ramadan_hours_off_per_day": 9}}})
+
+
+def test_report_period_semantics():
+    # A report for period P uses data up to the end of P, staffs P + 1, costs the 12 months to P.
+    assert str(planning.staffing_month("2026-10")) == "2026-11"
+    assert str(planning.staffing_month("2026-12")) == "2027-01"
+    months = planning.workload_months("2026-10")
+    assert (str(months[0]), str(months[-1]), len(months)) == ("2025-11", "2026-10", 12)
+    hist = _history(days=40)  # 2026-10-05 .. 2026-11-13
+    upto = planning.until_period(hist, "2026-10")
+    assert upto["ds"].max() < pd.Timestamp("2026-11-01", tz="Europe/Paris")
+    assert len(planning.until_period(hist, "2026-11")) == len(hist)
+    # a period the data do not reach stops with the data's span, never a silent copy
+    with pytest.raises(ParameterError, match="2026-10-05 to 2026-11-13"):
+        planning.until_period(hist, "2026-12")
+    with pytest.raises(ParameterError, match="2026-10-05 to 2026-11-13"):
+        planning.until_period(hist, "2026-09")
+    nov = planning.in_month(hist, "2026-11")
+    assert nov["ds"].min() >= pd.Timestamp("2026-11-01", tz="Europe/Paris")
+    with pytest.raises(ParameterError, match="period"):
+        planning.in_month(hist, "2027-01")
+    with pytest.raises(ParameterError, match="YYYY-MM"):
+        planning.report_period("October")

@@ -13,6 +13,7 @@ with the staffing engine; :func:`fte` rolls agent-hours up to FTE with the basis
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ WEEKS_PER_YEAR = 365.2425 / 7
 #: Fields of a paid-time block (per country, location or site).
 PAID_TIME_FIELDS = ("contract_hours_per_week", "working_days_per_week", "paid_leave_days",
                     "absence_rate")
+OPTIONAL_PAID_TIME_FIELDS = ("ramadan_hours_off_per_day",)
 _SECTIONS = ("service", "shrinkage", "seats")
 
 
@@ -43,6 +45,7 @@ class PaidTime:
     working_days_per_week: float
     paid_leave_days: float
     absence_rate: float
+    ramadan_hours_off_per_day: float = 0.0
 
     @property
     def hours_per_day(self) -> float:
@@ -55,23 +58,38 @@ class PaidTime:
         half = self.working_days_per_week - full
         return float(sum(1.0 if wd < full else half if wd == full else 0.0 for wd in days))
 
-    def worked_hours(self, year: int) -> float:
-        """Hours one FTE works in ``year``: contract hours x weeks, less paid leave and public
-        holidays on working days, less absence."""
-        contract = self.contract_hours_per_week * WEEKS_PER_YEAR
-        off = (self.paid_leave_days + self.public_holidays(year)) * self.hours_per_day
-        return (contract - off) * (1.0 - self.absence_rate)
+    def ramadan_working_days(self, year: int) -> float:
+        """Working days inside Ramadan in ``year`` (the calendar's window, to a day)."""
+        if not self.ramadan_hours_off_per_day or not self.holiday_calendar:
+            return 0.0
+        from toolkit import calendars
+        windows = calendars.ramadan_windows(self.holiday_calendar, [year])
+        full = int(self.working_days_per_week)
+        half = self.working_days_per_week - full
+        days = 0.0
+        for w in windows.itertuples():
+            for d in pd.date_range(w.start, w.end, freq="D"):
+                wd = d.day_of_week
+                days += 1.0 if wd < full else half if wd == full else 0.0
+        return days
 
     def breakdown(self, year: int) -> dict:
-        """The worked-hours arithmetic, for a report table."""
+        """The worked-hours arithmetic of ``year``, line by line (hours per FTE)."""
         contract = self.contract_hours_per_week * WEEKS_PER_YEAR
         leave = self.paid_leave_days * self.hours_per_day
         holidays = self.public_holidays(year) * self.hours_per_day
-        absence = (contract - leave - holidays) * self.absence_rate
+        ramadan = self.ramadan_working_days(year) * self.ramadan_hours_off_per_day
+        absence = (contract - leave - holidays - ramadan) * self.absence_rate
         return {"country": self.country, "year": year, "contract_hours": contract,
                 "paid_leave_hours": leave, "public_holiday_hours": holidays,
-                "public_holidays": self.public_holidays(year), "absence_hours": absence,
-                "worked_hours": contract - leave - holidays - absence}
+                "public_holidays": self.public_holidays(year), "ramadan_hours": ramadan,
+                "absence_hours": absence,
+                "worked_hours": contract - leave - holidays - ramadan - absence}
+
+    def worked_hours(self, year: int) -> float:
+        """Hours one FTE works in ``year``: contract hours x weeks, less paid leave and public
+        holidays on working days, less shorter Ramadan days where they apply, less absence."""
+        return self.breakdown(year)["worked_hours"]
 
 
 def _holiday_weekdays(calendar: str | None, year: int) -> list[int]:
@@ -129,7 +147,9 @@ class PlanningBasis:
             block = refdata.deep_merge(block, self.paid_time_by_location[location],
                                        f"locations.{location}.paid_time",
                                        what="planning overrides")
-        return PaidTime(country=country, holiday_calendar=calendar,
+        extra = {k: float(refdata.value(block[k])) for k in OPTIONAL_PAID_TIME_FIELDS
+                 if k in block}
+        return PaidTime(country=country, holiday_calendar=calendar, **extra,
                         **{k: float(refdata.value(block[k])) for k in PAID_TIME_FIELDS})
 
     def worked_hours(self, location: str, year: int) -> float:
@@ -224,6 +244,15 @@ def _validate(raw: dict, scope: str) -> PlanningBasis:
             raise ParameterError(f"planning: {where}.paid_leave_days", leave,
                                  "working days of paid leave a year, 0 to 200")
         _fraction(f"{where}.absence_rate", v(block["absence_rate"]))
+        unknown = sorted(set(block) - set(PAID_TIME_FIELDS) - set(OPTIONAL_PAID_TIME_FIELDS))
+        if unknown:
+            raise ParameterError(f"planning: {where}", unknown[0],
+                                 f"one of {[*PAID_TIME_FIELDS, *OPTIONAL_PAID_TIME_FIELDS]}")
+        if "ramadan_hours_off_per_day" in block:
+            off = float(v(block["ramadan_hours_off_per_day"]))
+            if not 0 <= off < hours / days:
+                raise ParameterError(f"planning: {where}.ramadan_hours_off_per_day", off,
+                                     f"hours in [0, {hours / days:g}) (a working day's hours)")
     figures = dict(refdata.walk_figures({sec: raw[sec] for sec in (*_SECTIONS, "paid_time")}))
     return PlanningBasis(
         sl_target=_fraction("service.sl_target", v(s["sl_target"]), low_open=True,
@@ -429,10 +458,12 @@ def paid_time_table(basis: PlanningBasis, locations: Iterable[str], year: int) -
 
 def report_period(period) -> pd.Period:
     """``"YYYY-MM"`` as a monthly Period (error names the parameter)."""
-    try:
-        return pd.Period(str(period), freq="M")
-    except (ValueError, TypeError) as exc:
-        raise ParameterError("period", period, 'a month "YYYY-MM", e.g. "2026-10"') from exc
+    if isinstance(period, pd.Period):
+        return period.asfreq("M")
+    text = str(period)
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise ParameterError("period", period, 'a month "YYYY-MM", e.g. "2026-10"')
+    return pd.Period(text, freq="M")
 
 
 def staffing_month(period) -> pd.Period:
