@@ -697,3 +697,23 @@ def test_outlook_sets_the_volume_path_scenarios_and_their_spread():
     assert low.volume_cv == pytest.approx(base.volume_cv)
     with pytest.raises(ParameterError, match="volume_scenario"):
         model(forecast=outlook, volume_scenario="boom")
+
+
+def test_volume_path_grows_by_year_and_keeps_the_base_shape():
+    from toolkit.costs.workload import volume_path
+    shape = np.array([12, 11, 10, 9, 8, 7, 7, 6, 9, 10, 11, 12], float) * 1000
+    profile = pd.DataFrame({"location": "FR-REG", "month": range(1, 13), "contacts": shape,
+                            "source": ["forecast 2026-11 (24 of 24 open days)" if m == 11
+                                       else "history" for m in range(1, 13)]})
+    contract = pd.period_range("2026-11", periods=36, freq="M")
+    base = shape.sum()
+    # a flat outlook (no seasonality), 10 % up in its first year and 21 % in its second
+    fc = pd.DataFrame({"month": contract[:24], "yhat": [1.1 * base / 12] * 12
+                       + [1.21 * base / 12] * 12, "cv": 0.05})
+    index, cv = volume_path(profile, fc, contract, np.full(36, 0.1))
+    # year 1: history months x 1.1, the forecast month (already grown) x 1.0
+    assert index[0] == pytest.approx(1.0) and index[1:12] == pytest.approx(np.full(11, 1.1))
+    assert index[12] == pytest.approx(1.1) and index[13:24] == pytest.approx(np.full(11, 1.21))
+    # beyond the outlook: its last year repeats; its CV where it has one, the default after
+    assert index[25:36] == pytest.approx(np.full(11, 1.21))
+    assert cv[:24] == pytest.approx(np.full(24, 0.05)) and cv[24:] == pytest.approx(np.full(12, 0.1))

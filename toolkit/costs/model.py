@@ -55,6 +55,7 @@ from toolkit.costs.workload import (
     outlook_table,
     read_monthly_forecast,
     staffing_profile,
+    volume_path,
 )
 from toolkit.errors import ParameterError
 
@@ -200,26 +201,10 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
             fc = forecast
         else:
             fc = monthly_forecast_table(forecast)
-        own = profile[profile["location"] == locations[0]].set_index("month")
-        base = own["contacts"].copy()
-        by_month = fc.set_index("month")
-        if "source" in own.columns:
-            # A month sized from the interval forecast keeps that forecast's volume in its
-            # own month (the staffing report's workload); later years grow as the outlook does.
-            for moy, row in own[own["source"].str.startswith("forecast")].iterrows():
-                anchor = pd.Period(row["period"], freq="M")
-                if anchor in by_month.index:
-                    base[moy] = by_month.loc[anchor, "yhat"]
-        for i, m in enumerate(contract):
-            hits = [m] + [m - 12 * k for k in range(1, 6)]
-            hit = next((h for h in hits if h in by_month.index), None)
-            if hit is not None and base.get(m.month, 0) > 0:
-                volume_index[i] = by_month.loc[hit, "yhat"] / base[m.month]
-                cv = by_month.loc[hit, "cv"]
-                if np.isfinite(cv):
-                    volume_cv[i] = cv
-        notes.append(f"volumes follow the monthly outlook ({volume_scenario}); months beyond it "
-                     "repeat its last year")
+        volume_index, volume_cv = volume_path(profile, fc, contract, volume_cv)
+        notes.append(f"volumes grow year by year as the outlook's annual totals "
+                     f"({volume_scenario} scenario), each year keeping the base year's monthly "
+                     "shape; years beyond the outlook repeat its last")
     return SourcingModel(ref=ref, profile=profile, locations=locations, forms=forms,
                          start=start_p, months=months, billing_basis=billing_basis,
                          method=method, discount_rate=float(discount_rate),

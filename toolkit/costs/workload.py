@@ -167,3 +167,39 @@ def monthly_forecast_table(fc: pd.DataFrame, *, parameter: str = "forecast") -> 
     # intervals treats their errors as perfectly correlated: a deliberately wide CV.
     out["cv"] = ((out["hi"] - out["lo"]) / (2 * 1.2816 * out["yhat"])) if has_pi else np.nan
     return out[["month", "yhat", "cv"]]
+
+
+def volume_path(profile: pd.DataFrame, fc: pd.DataFrame, contract: pd.PeriodIndex,
+                default_cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Volume index and CV per contract month from a monthly outlook (``month, yhat, cv``).
+
+    The outlook sets the level, the base year the shape: contract year y's index is the
+    outlook's total over that year divided by the base year's contacts, and every month of
+    the year keeps the base year's seasonal profile (an outlook fitted without seasonality
+    would otherwise swing the ratio month by month, and the seats with it). A month sized
+    from the interval forecast already holds its growth: it is indexed to contract year 1.
+    Years the outlook does not cover repeat its last complete year.
+    """
+    own = profile[profile["location"] == profile["location"].iloc[0]].set_index("month")
+    base_total = float(own["contacts"].sum())
+    forecast_months = (set(own.index[own["source"].str.startswith("forecast")])
+                       if "source" in own.columns else set())
+    by_month = fc.set_index("month")
+    index = np.ones(len(contract))
+    cv = np.array(default_cv, dtype=float, copy=True)
+    growth, first = [], None
+    for y in range(0, len(contract), 12):
+        months = contract[y:y + 12]
+        if base_total > 0 and all(m in by_month.index for m in months):
+            growth.append(float(by_month.loc[list(months), "yhat"].sum()) / base_total)
+        elif growth:
+            growth.append(growth[-1])
+        else:
+            growth.append(1.0)
+        first = growth[0] if first is None else first
+        for i, m in enumerate(months, start=y):
+            index[i] = growth[-1] / first if m.month in forecast_months else growth[-1]
+            if m in by_month.index and np.isfinite(by_month.loc[m, "cv"]):
+                cv[i] = by_month.loc[m, "cv"]
+    return index, cv
+
