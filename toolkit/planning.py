@@ -189,11 +189,16 @@ def _locations() -> dict:
     return _LOCATIONS_CACHE["value"]
 
 
-def _fraction(path: str, v, *, low_open=False, high_open=True) -> float:
+def _number(v) -> float:
+    """A figure's value as a float; NaN for anything that is not a number (then refused)."""
     try:
-        f = float(v)
+        return float(v)
     except (TypeError, ValueError):
-        f = float("nan")
+        return float("nan")
+
+
+def _fraction(path: str, v, *, low_open=False, high_open=True) -> float:
+    f = _number(v)
     ok = (f > 0 if low_open else f >= 0) and (f < 1 if high_open else f <= 1)
     if not ok:
         bounds = f"{'(' if low_open else '['}0, 1{')' if high_open else ']'}"
@@ -202,20 +207,14 @@ def _fraction(path: str, v, *, low_open=False, high_open=True) -> float:
 
 
 def _positive(path: str, v) -> float:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        f = float("nan")
+    f = _number(v)
     if not f > 0 or not np.isfinite(f):
         raise ParameterError(f"planning: {path}", v, "a positive number")
     return f
 
 
 def _non_negative(path: str, v) -> float:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        f = float("nan")
+    f = _number(v)
     if not f >= 0 or not np.isfinite(f):
         raise ParameterError(f"planning: {path}", v, "a number >= 0")
     return f
