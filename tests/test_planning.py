@@ -187,3 +187,13 @@ def test_report_period_semantics():
         planning.in_month(hist, "2027-01")
     with pytest.raises(ParameterError, match="YYYY-MM"):
         planning.report_period("October")
+
+
+def test_schedule_week_is_the_first_whole_week():
+    basis = planning.load_basis()
+    plan = planning.requirements(_history(days=16), basis)  # Mon 2026-10-05 .. Tue 2026-10-20
+    week = planning.schedule_week(plan)
+    days = week["ds"].dt.tz_localize(None).dt.normalize()
+    assert days.min() == pd.Timestamp("2026-10-05") and days.max() == pd.Timestamp("2026-10-10")
+    assert set(week.columns) == {"ds", "queue", "scheduled"}
+    assert planning.schedule_countries("MA") == ["MA", "FR", "MU", "TN"]

@@ -560,3 +560,20 @@ def load_history(path, period) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     stats = until_period(io.read_interval_stats(path, queues=None), period,
                          what="interval statistics")
     return io.volumes_from_stats(stats), stats
+
+
+def schedule_week(plan: pd.DataFrame) -> pd.DataFrame:
+    """The first whole Monday-to-Sunday week of a requirement plan (scheduled agents per
+    interval, all queues), the week a shift schedule is drawn for; the plan's first seven days
+    when it holds no whole week."""
+    day = _local_day(plan["ds"])
+    monday = day[day.dt.day_of_week == 0]
+    start = monday.min() if not monday.empty and (day.max() - monday.min()).days >= 6 else day.min()
+    keep = ((day >= start) & (day < start + pd.Timedelta(days=7))).to_numpy()
+    return plan.loc[keep, ["ds", "queue", "scheduled"]].reset_index(drop=True)
+
+
+def schedule_countries(location: str, compare: Iterable[str] = ("FR", "MA", "MU", "TN")) -> list[str]:
+    """The location's country first, then the countries to compare its rules with."""
+    own = _location_country(location)[0]
+    return list(dict.fromkeys([own, *compare]))
