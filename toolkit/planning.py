@@ -480,17 +480,11 @@ def _local_day(ds: pd.Series) -> pd.Series:
     return staffing._local_wall_time(ds).dt.normalize()
 
 
-def until_period(frame: pd.DataFrame, period, *, column: str = "ds",
-                 what: str = "history") -> pd.DataFrame:
-    """Rows up to the end of ``period`` (site clock). A period the data do not reach, or that
-    ends before they start, stops with the data's span — never a silent copy of another month."""
-    p = report_period(period)
-    day = _local_day(frame[column])
-    first, last = day.min(), day.max()
-    if p.start_time > last or p.end_time < first:
-        raise ParameterError("period", str(p),
-                             f"a month the {what} covers ({first:%Y-%m-%d} to {last:%Y-%m-%d})")
-    return frame[(day <= p.end_time).to_numpy()].reset_index(drop=True)
+def until_period(frame: pd.DataFrame, period, *, column: str = "ds") -> pd.DataFrame:
+    """Rows up to the end of ``period`` (site clock). A month without data stops with the
+    data's span — never a silent copy of another month (``toolkit.summary.through_period``)."""
+    from toolkit import summary
+    return summary.through_period(frame, str(report_period(period)), column=column)
 
 
 def in_month(frame: pd.DataFrame, month, *, column: str = "ds",
@@ -541,7 +535,7 @@ def patience(stats: pd.DataFrame, basis: PlanningBasis, *, period=None,
     patience_s, basis, note``) is what a report shows.
     """
     if period is not None:
-        stats = until_period(stats, period, what="interval statistics")
+        stats = until_period(stats, period)
         month = staffing._local_wall_time(stats["ds"]).dt.to_period("M")
         stats = stats[month.isin(workload_months(period, months)).to_numpy()]
     table = staffing.patience_by_queue(stats, fallback_s=basis.patience_s, details=True)
@@ -557,8 +551,7 @@ def load_history(path, period) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     header = io._peek_header(path) if path.suffix == ".csv" else None
     if header is not None and "calls" in header:
         return until_period(io.read_volumes(path), period), None
-    stats = until_period(io.read_interval_stats(path, queues=None), period,
-                         what="interval statistics")
+    stats = until_period(io.read_interval_stats(path, queues=None), period)
     return io.volumes_from_stats(stats), stats
 
 
