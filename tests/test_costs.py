@@ -697,3 +697,83 @@ def test_outlook_sets_the_volume_path_scenarios_and_their_spread():
     assert low.volume_cv == pytest.approx(base.volume_cv)
     with pytest.raises(ParameterError, match="volume_scenario"):
         model(forecast=outlook, volume_scenario="boom")
+
+
+# --- status quo and portfolios (issue 11, item 1) ------------------------------------------
+
+def tiny_status_quo(invoice=80_000.0, billed=3_000.0):
+    """Site A (FR-REG in-house) and B (MA full outsourcing) over 2024.
+
+    care: A 60 and B 40 offered calls, 1,000 s handle time; sales: A alone, 500 s. Queue
+    weights by handle time: care 2/3, sales 1/3, so A carries 2/3 x 0.6 + 1/3 = 0.7333 of
+    the workload and B 2/3 x 0.4 = 0.2667.
+    """
+    ds = pd.Timestamp("2024-06-03 10:00", tz="Europe/Paris")
+    stats = pd.DataFrame({"ds": [ds] * 3, "queue": ["care", "care", "sales"],
+                          "site": ["A", "B", "A"], "offered": [60, 40, 100],
+                          "answered": [60, 40, 100], "handle_time_s": [600.0, 400.0, 500.0]})
+    sites = pd.DataFrame({"site": ["A", "B"], "provider": ["us", "P2"],
+                          "location": ["FR-REG", "MA"], "engagement_form": ["INHOUSE", "FULL"]})
+    reports = pd.DataFrame({"month": pd.PeriodIndex([f"2024-{m:02d}" for m in range(1, 13)],
+                                                    freq="M"),
+                            "site": "B", "invoice_eur": invoice / 12,
+                            "billed_hours": billed / 12, "contacts_handled": 100})
+    return costs.status_quo(stats, reports, sites, "2024-12")
+
+
+def test_status_quo_shares_from_the_calls_per_queue():
+    sq = tiny_status_quo().sites.set_index("site")
+    assert sq.loc["A", "share"] == pytest.approx(2 / 3 * 0.6 + 1 / 3)
+    assert sq.loc["B", "share"] == pytest.approx(2 / 3 * 0.4)
+    assert sq.loc["B", "invoice_eur"] == pytest.approx(80_000)
+
+
+def test_status_quo_is_costed_at_the_actual_invoice_and_reconciled():
+    m = model(method="rate_card", billing_basis="per_productive_hour",
+              status_quo=tiny_status_quo())
+    assert m.comparison == (costs.STATUS_QUO, costs.PORTFOLIO)
+    mc = costs.monthly_costs(m)
+    month = str(m.start + 6)
+    sq = mc[(mc.location == costs.STATUS_QUO) & (mc.month == month)].set_index("line")["cost_eur"]
+    a, b = 2 / 3 * 0.6 + 1 / 3, 2 / 3 * 0.4
+    inhouse = month_lines(m, "FR-REG", "INHOUSE")
+    full_ma = month_lines(m, "MA", "FULL")
+    # B's invoice: its share of 1,000 productive hours at the actual 25 EUR/h (80,000 EUR over
+    # its 3,200 modelled hours), not the 20 EUR/h rate card; governance follows the invoice.
+    invoice_b = b * 1000 * 25.0
+    assert sq.drop("governance").sum() == pytest.approx(a * inhouse.sum() + invoice_b)
+    assert sq["governance"] == pytest.approx(b * 1.25 * full_ma["governance"])
+    assert sq[["transition", "exit"]].sum() == 0            # running today: no one-offs
+    rec = costs.status_quo_reconciliation(m).set_index("site")
+    assert rec.loc["B", "model_invoice_eur"] == pytest.approx(3200 * 20.0)
+    assert rec.loc["B", "gap_eur"] == pytest.approx(16_000)
+    assert rec.loc["B", "hours_effect_eur"] == pytest.approx((3000 - 3200) * 20.0)
+    assert rec.loc["B", "price_effect_eur"] == pytest.approx((80_000 / 3000 - 20) * 3000)
+    t = costs.tco(m).set_index(["location", "form"])
+    sq_npv = t.loc[(costs.STATUS_QUO, costs.PORTFOLIO), "npv_eur"]
+    assert t.loc[("FR-REG", "INHOUSE"), "saving_pct"] == pytest.approx(
+        1 - t.loc[("FR-REG", "INHOUSE"), "npv_eur"] / sq_npv)
+    assert t.loc[("MA", "FULL"), "saving_vs_inhouse_pct"] == pytest.approx(
+        1 - t.loc[("MA", "FULL"), "npv_eur"] / t.loc[("FR-REG", "INHOUSE"), "npv_eur"])
+
+
+def test_partial_move_takes_a_share_of_one_queue_from_a_month():
+    spec = [{"name": "half of care to FR-REG / FULL",
+             "moves": [{"queue": "care", "share": 0.5, "to": "FR-REG / FULL", "from": "2025-07"}]}]
+    m = model(status_quo=tiny_status_quo(), portfolios=spec)
+    legs = {leg.name: leg.share for leg in m.portfolios[1].legs}
+    assert legs["A"][0] == pytest.approx(2 / 3 * 0.6 + 1 / 3)
+    assert legs["A"][6] == pytest.approx(2 / 3 * 0.3 + 1 / 3)      # care 0.6 -> 0.3
+    assert legs["B"][6] == pytest.approx(2 / 3 * 0.2)               # care 0.4 -> 0.2
+    assert legs["FR-REG / FULL"][5] == 0
+    assert legs["FR-REG / FULL"][6] == pytest.approx(2 / 3 * 0.5)
+    mc = costs.monthly_costs(m)
+    tr = mc[(mc.location == spec[0]["name"]) & (mc.line == "transition")].set_index("month")
+    # the new leg's one-offs fall in its first month, in proportion to its share
+    assert tr.loc[str(m.start + 5), "cost_eur"] == 0
+    full_t0 = month_lines(m, "FR-REG", "FULL", month=0)["transition"]
+    assert tr.loc[str(m.start + 6), "cost_eur"] == pytest.approx(2 / 3 * 0.5 * full_t0)
+    with pytest.raises(ParameterError, match=r"portfolios\[0\].moves\[0\].queue"):
+        model(status_quo=tiny_status_quo(),
+              portfolios=[{"name": "x", "moves": [{"queue": "billing", "share": 0.5,
+                                                   "to": "MA / FULL"}]}])

@@ -9,16 +9,20 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from toolkit.costs.finance import tco
 from toolkit.costs.model import (
     METHODS,
     SourcingModel,
+    _base_quantities,
     _bottom_up_price_eur,
     _escalate,
+    _invoice_scales,
     _location_arrays,
     _rate_card_price_eur,
+    _terms,
     _Tweaks,
     scenario_costs,
 )
@@ -39,6 +43,7 @@ def labour_share_check(scenarios: pd.DataFrame, *, band: tuple[float, float] | N
     low, high = band or tuple(_value(ref["defaults"]["labour_share_band"]))
     if not 0 <= low < high <= 1:
         raise ParameterError("band", (low, high), "two shares 0 <= low < high <= 1")
+    scenarios = scenarios[scenarios["location"].isin(list(ref["locations"]))]
     tier = scenarios["location"].map(lambda x: ref["locations"][x]["tier"])
     year = min(contract_year, int(scenarios["contract_year"].max()))
     sel = scenarios[tier.isin(list(tiers)) & scenarios["feasible"]
@@ -202,3 +207,52 @@ def observed_prices(reports: pd.DataFrame, sites: pd.DataFrame,
                                             / g["reference_eur_per_productive_hour"])
         g["like_for_like"] = g["engagement_form"] == "FULL"
     return g.rename(columns={"provider_name": "provider"})
+
+
+def status_quo_reconciliation(model: SourcingModel) -> pd.DataFrame:
+    """Model against invoice per provider site of the status quo, the gap and its causes.
+
+    Over the 12 months ending with the report period: the model's invoice for the site's
+    share of the workload (reference rate card or seat costs, contract-start prices) against
+    what the provider invoiced. The gap splits exactly into an hours effect (billed hours
+    against the model's productive hours, at the model's price) and a price effect (actual
+    price per billed hour against the model's, on the billed hours). The status quo is
+    costed at the actual invoices; this table says how far the reference figures are off.
+    """
+    if model.status_quo is None:
+        raise ParameterError("model", "no status quo",
+                             "a model built with status_quo=costs.status_quo(...)")
+    tw = _Tweaks()
+    la = _location_arrays(model, tw)
+    q = _base_quantities(model, la, tw)
+    scales = _invoice_scales(model, la, q, tw, _terms(model, la, q, tw))
+    rows = []
+    for r in model.status_quo.sites.itertuples():
+        if r.site not in scales:
+            continue
+        s = scales[r.site]
+        model_price = s["model_price"]
+        actual_price = r.invoice_eur / r.billed_hours if r.billed_hours else np.nan
+        hours_effect = (r.billed_hours - s["model_hours"]) * model_price
+        price_effect = (actual_price - model_price) * r.billed_hours
+        rows.append({"site": r.site, "provider": r.provider, "location": r.location,
+                     "form": r.form, "share_of_workload": r.share,
+                     "model_invoice_eur": s["model_invoice"], "invoice_eur": r.invoice_eur,
+                     "gap_eur": r.invoice_eur - s["model_invoice"],
+                     "gap_pct": r.invoice_eur / s["model_invoice"] - 1,
+                     "model_hours": s["model_hours"], "billed_hours": r.billed_hours,
+                     "model_eur_per_hour": model_price, "invoiced_eur_per_billed_hour": actual_price,
+                     "hours_effect_eur": hours_effect, "price_effect_eur": price_effect,
+                     "explanation": _gap_words(hours_effect, price_effect, r.form),
+                     "months": r.report_months, "price_year": model.start_year})
+    return pd.DataFrame(rows)
+
+
+def _gap_words(hours: float, price: float, form: str) -> str:
+    """The larger effect first, in words a reader can check."""
+    what = "seat invoice per hour" if form == "HOSTED" else "price per hour"
+    parts = sorted([(abs(hours), f"billed hours {'above' if hours > 0 else 'below'} the "
+                     f"modelled productive hours ({hours / 1e3:+,.0f} k EUR)"),
+                    (abs(price), f"{what} {'above' if price > 0 else 'below'} the model's "
+                     f"({price / 1e3:+,.0f} k EUR)")], reverse=True)
+    return "; ".join(p for _, p in parts)

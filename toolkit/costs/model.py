@@ -39,6 +39,13 @@ import pandas as pd
 
 from toolkit import planning
 from toolkit.config import project_path
+from toolkit.costs.portfolio import (
+    PORTFOLIO,
+    STATUS_QUO,
+    Portfolio,
+    StatusQuo,
+    build_portfolios,
+)
 from toolkit.costs.reference import (
     LABOUR_LINES,
     LINES,
@@ -89,6 +96,8 @@ class SourcingModel:
     volume_cv: np.ndarray
     notes: list[str] = field(default_factory=list)
     basis: planning.PlanningBasis = field(default_factory=planning.load_basis)
+    status_quo: StatusQuo | None = None
+    portfolios: list[Portfolio] = field(default_factory=list)
 
     @property
     def start_year(self) -> int:
@@ -97,6 +106,21 @@ class SourcingModel:
     @property
     def options(self) -> list[tuple[str, str]]:
         return [(loc, form) for loc in self.locations for form in self.forms]
+
+    @property
+    def columns(self) -> list[str]:
+        """The engine's option columns: the forms, then one per portfolio (summed over
+        locations: a portfolio's cost at location l is its legs there)."""
+        return [*self.forms, *(p.name for p in self.portfolios)]
+
+    @property
+    def comparison(self) -> tuple[str, str]:
+        """What savings are measured against: the status quo when known, else the baseline."""
+        return (STATUS_QUO, PORTFOLIO) if self.status_quo is not None else tuple(self.baseline)
+
+    def option_keys(self) -> list[tuple[str, str]]:
+        """Every costed option: location x form pairs, then the portfolios."""
+        return [*self.options, *((p.name, PORTFOLIO) for p in self.portfolios)]
 
     def feasible(self, location: str, form: str) -> bool:
         """INHOUSE/INSOURCE need the company's own site (home country); CAPTIVE/BOT are abroad."""
@@ -118,7 +142,8 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
                 language_market: str = "FR", basis: planning.PlanningBasis | None = None,
                 period: str | None = None, staffing_forecast: pd.DataFrame | None = None,
                 patience_s=None, holiday_country: str | None = "FR",
-                volume_scenario: str = "base") -> SourcingModel:
+                volume_scenario: str = "base", status_quo: StatusQuo | None = None,
+                portfolios: Sequence[dict] | None = None) -> SourcingModel:
     """Assemble a sourcing model from volumes (or a ready staffing profile) and parameters.
 
     Parameters
@@ -143,6 +168,11 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
         that month is sized from it exactly as the staffing notebook does.
     patience_s : caller patience for Erlang A, a number or queue -> seconds.
     holiday_country : the calendar the site opens on (open days for FTE and partial months).
+    status_quo : today's mix (``costs.status_quo``): costed as an option, at the providers'
+        actual invoices, and the default comparison of every saving.
+    portfolios : partial moves from the status quo (``costs.portfolio.build_portfolios``),
+        e.g. ``[{"name": "care 40 % to MA", "moves": [{"queue": "care", "share": 0.4,
+        "to": "MA / FULL", "from": "2027-03"}]}]``.
     """
     ref = load_reference(overrides)
     basis = basis or planning.load_basis()
@@ -161,6 +191,18 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
     # The baseline is evaluated with every option (common random numbers in Monte Carlo).
     locations = list(dict.fromkeys([*locations, baseline[0]]))
     forms = list(dict.fromkeys([*forms, baseline[1]]))
+    if status_quo is not None:
+        sq_sites = status_quo.sites
+        _check_choice("sites.location", list(sq_sites["location"]), valid_locs)
+        _check_choice("sites.engagement_form", list(sq_sites["form"]), list(ref["forms"]))
+        locations = list(dict.fromkeys([*locations, *sq_sites["location"]]))
+        forms = list(dict.fromkeys([*forms, *sq_sites["form"]]))
+    for spec in portfolios or []:
+        for mv in spec.get("moves", []) if isinstance(spec, dict) else []:
+            parts = [p.strip() for p in str(mv.get("to", "")).split("/")]
+            if len(parts) == 2 and parts[0] in valid_locs and parts[1] in ref["forms"]:
+                locations = list(dict.fromkeys([*locations, parts[0]]))
+                forms = list(dict.fromkeys([*forms, parts[1]]))
     last_month = None
     if profile is None:
         if volumes is None:
@@ -220,12 +262,14 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
                     volume_cv[i] = cv
         notes.append(f"volumes follow the monthly outlook ({volume_scenario}); months beyond it "
                      "repeat its last year")
+    pfs = build_portfolios(status_quo, portfolios, start=start_p, months=months,
+                           locations=locations, forms=forms)
     return SourcingModel(ref=ref, profile=profile, locations=locations, forms=forms,
                          start=start_p, months=months, billing_basis=billing_basis,
                          method=method, discount_rate=float(discount_rate),
                          baseline=tuple(baseline), language_market=language_market,
                          volume_index=volume_index, volume_cv=volume_cv, notes=notes,
-                         basis=basis)
+                         basis=basis, status_quo=status_quo, portfolios=pfs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -467,7 +511,8 @@ class _Terms:
 def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
     """Cost terms for every location x form: who pays which line, margin, governance, one-offs."""
     d, forms_ref = model.ref["defaults"], model.ref["forms"]
-    L, F, T = len(model.locations), len(model.forms), model.months
+    # Coefficient columns: the forms, then the portfolios (filled by _portfolio_terms).
+    L, F, T = len(model.locations), len(model.columns), model.months
     li = {name: i for i, name in enumerate(LINES)}
     margin = la["margin"]
     gov = float(tw.governance if tw.governance is not None else _value(d["governance_rate"]))
@@ -636,7 +681,114 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
                         c2 = np.zeros((L, F))
                         c2[:, fi] = exit_m * coef[:, fi]
                         terms.items.append((li["exit"], k, "last", c2))
+    if model.portfolios:
+        _portfolio_terms(model, la, q, tw, terms)
     return terms
+
+
+def _invoice_lines(model: SourcingModel, form: str) -> set[int]:
+    """Lines the provider bills (its own cost lines and its margin) under ``form``."""
+    payer = model.ref["forms"][form]["payer"]
+    return {i for i, line in enumerate(LINES[:9]) if payer[line] == "provider"} | {
+        LINES.index("provider_margin")}
+
+
+def _leg_weight(wname: str, w: np.ndarray, share: np.ndarray, onset: np.ndarray) -> np.ndarray:
+    """A term's time weight for a leg: run weights x its share; one-off weights (start,
+    ramp, transfer) restart at each increase of its share, in proportion to it."""
+    if wname in ("t0", "ramp", "tau"):
+        return np.convolve(onset, w)[: len(w)]
+    if wname == "last":
+        return w * share[-1]
+    return w * share
+
+
+def _leg_invoices(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, terms: _Terms) -> dict:
+    """Year-1 modelled invoice and productive hours of the whole workload at each
+    (location, form) a status-quo provider leg uses: ``{(li_, fi): (invoice, hours)}``."""
+    price = _rate_card_price_eur(model, la, q, tw)
+    X = {k: v[0] for k, v in _drivers(model, la, q, tw, None, price).items()}
+    X["one"] = np.ones((len(model.locations), model.months))
+    out = {}
+    for p in model.portfolios:
+        for leg in p.legs:
+            if not leg.existing or leg.form == "INHOUSE":
+                continue
+            li_, fi = model.locations.index(leg.location), model.forms.index(leg.form)
+            if (li_, fi) in out:
+                continue
+            lines = _invoice_lines(model, leg.form)
+            inv = sum(float(coef[li_, fi] * (terms.weights[w][li_] * X[k][li_])[:12].sum())
+                      for line_i, k, w, coef in terms.items
+                      if line_i in lines and coef[li_, fi] and w in ("all", "pre"))
+            out[(li_, fi)] = (inv, float(q["hours"][li_, :12].sum()))
+    return out
+
+
+def _invoice_scales(model: SourcingModel, la: dict, q: dict, tw: _Tweaks,
+                    terms: _Terms) -> dict:
+    """Actual / modelled price per productive hour of each status-quo provider site.
+
+    Actual: the site's invoices over the 12 months ending with the report period over its
+    share of the modelled productive hours of those months (staffing profile); modelled:
+    the year-1 invoice per productive hour of the same location x form.
+    """
+    sq = model.status_quo
+    if sq is None:
+        return {}
+    inv = _leg_invoices(model, la, q, tw, terms)
+    grids = _profile_grids(model.profile, model.locations)
+    out = {}
+    for row in sq.sites.itertuples():
+        if row.form == "INHOUSE" or not np.isfinite(row.invoice_eur):
+            continue
+        li_, fi = model.locations.index(row.location), model.forms.index(row.form)
+        invoice, hours = inv[(li_, fi)]
+        base_hours = (row.share * grids["productive_hours"][li_].sum()
+                      * la["aht_quality"][li_] * la["repeat"][li_])
+        model_price = invoice / hours if hours else np.nan
+        actual_price = row.invoice_eur / base_hours if base_hours else np.nan
+        out[row.site] = {"scale": actual_price / model_price if model_price else 1.0,
+                         "model_price": model_price, "actual_price": actual_price,
+                         "model_hours": base_hours, "model_invoice": base_hours * model_price}
+    return out
+
+
+def _portfolio_terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks,
+                     terms: _Terms) -> None:
+    """Append each portfolio's terms: its legs' form terms, weighted by their shares.
+
+    A status-quo leg runs today: no transition, and its invoice is the provider's actual
+    price (the provider's margin takes the difference from the modelled invoice; governance
+    follows the invoice).
+    """
+    F0 = len(model.forms)
+    li_margin, li_gov = LINES.index("provider_margin"), LINES.index("governance")
+    scales = _invoice_scales(model, la, q, tw, terms)
+    form_items = list(terms.items)
+    for j, p in enumerate(model.portfolios):
+        col = F0 + j
+        for n, leg in enumerate(p.legs):
+            li_, fi = model.locations.index(leg.location), model.forms.index(leg.form)
+            share = np.asarray(leg.share, float)
+            onset = np.maximum(np.diff(share, prepend=0.0 if not leg.existing else share[0]), 0)
+            scale = scales.get(leg.site, {}).get("scale", 1.0) if leg.existing else 1.0
+            invoice = _invoice_lines(model, leg.form)
+            for line_i, k, wname, coef in form_items:
+                c = coef[li_, fi]
+                if not c or (leg.existing and LINES[line_i] in ONE_OFF_LINES):
+                    continue
+                name = f"{wname}|{j}.{n}"
+                if name not in terms.weights:
+                    wl = _leg_weight(wname, terms.weights[wname][li_], share, onset)
+                    terms.weights[name] = np.broadcast_to(wl, (len(model.locations), model.months))
+                new = np.zeros_like(coef)
+                new[li_, col] = c * (scale if line_i == li_gov else 1.0)
+                terms.items.append((line_i, k, name, new))
+                if scale != 1.0 and line_i in invoice:
+                    extra = np.zeros_like(coef)
+                    extra[li_, col] = c * (scale - 1.0)
+                    terms.items.append((li_margin, k, name, extra))
 
 
 def _home_price_eur(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> float | None:
@@ -866,23 +1018,44 @@ def _monthly_array(model: SourcingModel, tw: _Tweaks | None = None):
     X = {k: v[0] for k, v in X.items()}
     X["one"] = np.ones((len(model.locations), model.months))
     terms = _terms(model, la, q, tw)
-    L, F, T = len(model.locations), len(model.forms), model.months
+    L, F, T = len(model.locations), len(model.columns), model.months
     cost = np.zeros((L, F, len(LINES), T))
     for line_i, k, wname, coef in terms.items:
         cost[:, :, line_i, :] += coef[:, :, None] * (terms.weights[wname] * X[k])[:, None, :]
     return cost, q, la, price
 
 
+def option_slice(model: SourcingModel, cost: np.ndarray, key: tuple[str, str]) -> np.ndarray:
+    """An option's part of an engine array ``[location, column, ...]``: a location x form
+    pair's row, or a portfolio's column summed over locations."""
+    loc, form = key
+    if form == PORTFOLIO:
+        return cost[:, model.columns.index(loc)].sum(axis=0)
+    return cost[model.locations.index(loc), model.forms.index(form)]
+
+
 def monthly_costs(model: SourcingModel) -> pd.DataFrame:
-    """Tidy monthly cash flows: ``location, form, month, line, cost_eur`` (nominal EUR)."""
+    """Tidy monthly cash flows: ``location, form, month, line, cost_eur`` (nominal EUR).
+
+    Portfolios (status quo, partial moves) come last, ``location`` = their name and
+    ``form`` = ``PORTFOLIO``.
+    """
     cost, *_ = _monthly_array(model)
     months = pd.period_range(model.start, periods=model.months, freq="M").astype(str)
+    F = len(model.forms)
     idx = pd.MultiIndex.from_product([model.locations, model.forms, LINES, months],
                                      names=["location", "form", "line", "month"])
-    out = pd.DataFrame({"cost_eur": cost.reshape(-1)}, index=idx).reset_index()
+    out = pd.DataFrame({"cost_eur": cost[:, :F].reshape(-1)}, index=idx).reset_index()
     out["feasible"] = [model.feasible(loc, f) for loc, f in zip(out["location"], out["form"],
                                                                  strict=True)]
-    return out
+    frames = [out]
+    for p in model.portfolios:
+        flows = option_slice(model, cost, (p.name, PORTFOLIO))          # (lines, T)
+        idx = pd.MultiIndex.from_product([[p.name], [PORTFOLIO], LINES, months],
+                                         names=["location", "form", "line", "month"])
+        frames.append(pd.DataFrame({"cost_eur": flows.reshape(-1), "feasible": True},
+                                   index=idx).reset_index())
+    return pd.concat(frames, ignore_index=True)
 
 
 def monthly_workload(model: SourcingModel) -> pd.DataFrame:
@@ -901,6 +1074,15 @@ def monthly_workload(model: SourcingModel) -> pd.DataFrame:
                             "seats": q["seats"][i]})
               for i, loc in enumerate(model.locations)]
     return pd.concat(frames, ignore_index=True)
+
+
+def _portfolio_mix(model: SourcingModel, name: str, sel: np.ndarray) -> np.ndarray:
+    """A portfolio's mean share of the workload per location over the months ``sel``."""
+    p = next(p for p in model.portfolios if p.name == name)
+    w = np.zeros(len(model.locations))
+    for leg in p.legs:
+        w[model.locations.index(leg.location)] += float(np.mean(np.asarray(leg.share)[sel]))
+    return w
 
 
 def scenario_costs(model: SourcingModel, *, methods: Sequence[str] | None = None) -> pd.DataFrame:
@@ -924,26 +1106,41 @@ def scenario_costs(model: SourcingModel, *, methods: Sequence[str] | None = None
             fte = q["fte"][:, sel].mean(axis=1)
             seats = q["seats"][:, sel].max(axis=1)
             hours = q["hours"][:, sel].sum(axis=1)
-            for li_, loc in enumerate(model.locations):
-                for fi, form in enumerate(model.forms):
-                    row = {"location": loc, "form": form, "method": method,
-                           "billing_basis": model.billing_basis if method == "rate_card"
-                           else "cost_plus",
-                           "contract_year": int(y) + 1,
-                           "calendar_start": str(model.start + 12 * int(y))}
-                    row.update(dict(zip(LINES, annual[li_, fi], strict=True)))
-                    total = float(annual[li_, fi].sum())
-                    # Operating cost: run cost without one-offs, provider margin, governance.
-                    run = total - sum(row[k] for k in (*ONE_OFF_LINES, "provider_margin",
-                                                       "governance"))
-                    row.update(total_eur=total, contacts=float(contacts[li_]),
-                               cost_per_contact_eur=total / contacts[li_] if contacts[li_] else np.nan,
-                               labour_share=sum(row[k] for k in LABOUR_LINES) / run if run else np.nan,
-                               payroll_share=sum(row[k] for k in PAYROLL_LINES) / run if run else np.nan,
-                               fte=float(fte[li_]), seats=float(seats[li_]),
-                               productive_hours=float(hours[li_]),
-                               price_per_productive_hour_eur=float(price[li_]),
-                               currency="EUR", price_year=model.start_year,
-                               feasible=model.feasible(loc, form))
-                    frames.append(row)
+            keys = [(k, model.forms.index(k[1]) if k[1] != PORTFOLIO else None)
+                    for k in model.option_keys()]
+            for (loc, form), fi in keys:
+                if fi is None:                      # a portfolio: its legs, share-weighted
+                    col = model.columns.index(loc)
+                    lines_y = annual[:, col].sum(axis=0)
+                    w = _portfolio_mix(model, loc, sel)
+                    li_ = None
+                    cts, fte_, seats_, hours_ = (float(w @ contacts), float(w @ fte),
+                                                 float(w @ seats), float(w @ hours))
+                    price_ = np.nan
+                    feasible = True
+                else:
+                    li_ = model.locations.index(loc)
+                    lines_y = annual[li_, fi]
+                    cts, fte_, seats_, hours_ = (float(contacts[li_]), float(fte[li_]),
+                                                 float(seats[li_]), float(hours[li_]))
+                    price_ = float(price[li_])
+                    feasible = model.feasible(loc, form)
+                row = {"location": loc, "form": form, "method": method,
+                       "billing_basis": model.billing_basis if method == "rate_card"
+                       else "cost_plus",
+                       "contract_year": int(y) + 1,
+                       "calendar_start": str(model.start + 12 * int(y))}
+                row.update(dict(zip(LINES, lines_y, strict=True)))
+                total = float(lines_y.sum())
+                # Operating cost: run cost without one-offs, provider margin, governance.
+                run = total - sum(row[k] for k in (*ONE_OFF_LINES, "provider_margin",
+                                                   "governance"))
+                row.update(total_eur=total, contacts=cts,
+                           cost_per_contact_eur=total / cts if cts else np.nan,
+                           labour_share=sum(row[k] for k in LABOUR_LINES) / run if run else np.nan,
+                           payroll_share=sum(row[k] for k in PAYROLL_LINES) / run if run else np.nan,
+                           fte=fte_, seats=seats_, productive_hours=hours_,
+                           price_per_productive_hour_eur=price_,
+                           currency="EUR", price_year=model.start_year, feasible=feasible)
+                frames.append(row)
     return pd.DataFrame(frames)
