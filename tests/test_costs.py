@@ -7,6 +7,7 @@ shrinkage gives 20 FTE; a 1,000 EUR wage with 50 % charges gives 1,500 EUR loade
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 
@@ -777,3 +778,40 @@ def test_partial_move_takes_a_share_of_one_queue_from_a_month():
         model(status_quo=tiny_status_quo(),
               portfolios=[{"name": "x", "moves": [{"queue": "billing", "share": 0.5,
                                                    "to": "MA / FULL"}]}])
+
+
+# --- indexation clauses and the implied margin (item 2) ------------------------------------
+
+def _indexed(clause, **extra):
+    ov = copy.deepcopy(OVERRIDES)
+    ov["locations"]["MA"].update(wage_inflation={"value": 0.10}, price_indexation=clause, **extra)
+    ov["fx_to_eur"]["MAD"]["drift"] = -0.05
+    ov["defaults"]["price_indexation"] = {"cap": 0.03, "eur_cpi": 0.02}
+    return model(method="rate_card", billing_basis="per_productive_hour", overrides=ov,
+                 contract_years=2)
+
+
+@pytest.mark.parametrize("clause, after_a_year", [
+    ("fixed", 1.0), ("cpi", 1.02), ("local_wages_fx", 1.10 * 0.95), ("capped", 1.03)])
+def test_price_follows_its_indexation_clause(clause, after_a_year):
+    m = _indexed(clause)
+    mc = costs.monthly_costs(m)
+    sel = mc[(mc.location == "MA") & (mc.form == "FULL")
+             & ~mc.line.isin(["governance", "transition", "exit"])]
+    invoice = sel.groupby("month")["cost_eur"].sum()
+    # an EUR price: 1,000 h x 20 EUR, revised along its clause (not on MAD wages alone)
+    assert invoice.iloc[12] / (1000 * 20.0) == pytest.approx(after_a_year)
+
+
+def test_implied_margin_tracks_price_against_provider_cost_and_is_flagged():
+    table = costs.margin_check(_indexed("local_wages_fx"))
+    ma = table[(table.location == "MA") & (table.form == "FULL")].set_index("contract_year")
+    assert ma.loc[1, "clause"] == "local_wages_fx"
+    assert ma.loc[2, "price_index"] == pytest.approx(ma.loc[2, "cost_index"])
+    assert ma.loc[1, "margin_pct"] == pytest.approx(
+        ma.loc[1, "provider_margin_eur"] / ma.loc[1, "provider_cost_eur"])
+    cheap = costs.margin_check(_indexed("fixed", price_per_productive_hour={"value": 1.0,
+                                                                            "year": 2025}))
+    assert (cheap[(cheap.location == "MA") & (cheap.form == "FULL")]["flag"] == "negative").all()
+    with pytest.raises(ParameterError, match="price_indexation"):
+        costs.scenario_costs(_indexed("wages"))

@@ -23,6 +23,7 @@ Every public name is re-exported here: ``from toolkit import costs; costs.build_
 from toolkit.costs.checks import (
     benchmark_checks,
     labour_share_check,
+    margin_check,
     observed_prices,
     status_quo_reconciliation,
     wage_floor_check,
@@ -43,6 +44,7 @@ from toolkit.costs.decision import (
 from toolkit.costs.finance import break_even_month, cost_bridge_steps, npv, tco
 from toolkit.costs.model import (
     BILLING_BASES,
+    CLAUSES,
     METHODS,
     SourcingModel,
     build_model,
@@ -50,6 +52,7 @@ from toolkit.costs.model import (
     monthly_costs,
     monthly_workload,
     option_slice,
+    price_index,
     scenario_costs,
 )
 from toolkit.costs.portfolio import (
@@ -94,7 +97,7 @@ __all__ = [
     "npv", "break_even_month", "tco", "cost_bridge_steps",
     # checks
     "labour_share_check", "wage_floor_check", "benchmark_checks", "observed_prices",
-    "status_quo_reconciliation",
+    "status_quo_reconciliation", "margin_check", "CLAUSES", "price_index",
     # uncertainty
     "monte_carlo", "cumulative_fan", "tornado",
     # decision

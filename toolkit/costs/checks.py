@@ -14,6 +14,7 @@ import pandas as pd
 
 from toolkit.costs.finance import tco
 from toolkit.costs.model import (
+    CLAUSES,
     METHODS,
     SourcingModel,
     _base_quantities,
@@ -24,9 +25,11 @@ from toolkit.costs.model import (
     _rate_card_price_eur,
     _terms,
     _Tweaks,
+    price_index,
+    provider_cost_index,
     scenario_costs,
 )
-from toolkit.costs.reference import _check_choice, _is_figure, _value, load_reference
+from toolkit.costs.reference import LINES, _check_choice, _is_figure, _value, load_reference
 from toolkit.errors import ParameterError
 
 
@@ -256,3 +259,51 @@ def _gap_words(hours: float, price: float, form: str) -> str:
                     (abs(price), f"{what} {'above' if price > 0 else 'below'} the model's "
                      f"({price / 1e3:+,.0f} k EUR)")], reverse=True)
     return "; ".join(p for _, p in parts)
+
+
+def margin_check(model: SourcingModel, scenarios: pd.DataFrame | None = None, *,
+                 band: tuple[float, float] | None = None) -> pd.DataFrame:
+    """The provider's implied margin per option and contract year against a plausible band.
+
+    Under a rate card the margin is what the invoice leaves after the provider's estimated
+    costs; it moves with the price's indexation clause (``price_index``) against the
+    provider's cost path (local wages x FX, ``cost_index``; both relative to the start).
+    ``flag``: ``negative`` (the provider would work at a loss), ``below band``,
+    ``above band`` or empty. Band: ``defaults.margin_band`` (5-35 % of provider cost).
+    """
+    d = model.ref["defaults"]
+    low, high = band or tuple(float(x) for x in _value(d["margin_band"]))
+    if not -1 < low < high:
+        raise ParameterError("band", (low, high), "two margins low < high, e.g. (0.05, 0.35)")
+    scen = scenarios if scenarios is not None else scenario_costs(model)
+    scen = scen[(scen["form"] != "PORTFOLIO") & scen["feasible"]]
+    tw = _Tweaks()
+    la = _location_arrays(model, tw)
+    years = np.arange(model.months) / 12.0
+    log_w = np.log1p(la["infl"])[None, :, None] * years
+    log_fx = np.log1p(la["fx_drift"])[None, :, None] * years
+    price_idx = price_index(la, log_w, log_fx, years)[0]
+    cost_idx = provider_cost_index(la, log_w, log_fx)[0]
+    year_of = np.arange(model.months) // 12
+    clause = {loc: CLAUSES[c] for loc, c in zip(model.locations, la["clause"], strict=True)}
+    rows = []
+    for r in scen.itertuples():
+        payer = model.ref["forms"][r.form]["payer"]
+        if payer["provider_margin"] != "client":
+            continue
+        provider = sum(getattr(r, line) for line in LINES[:9] if payer[line] == "provider")
+        if not provider:
+            continue
+        li_ = model.locations.index(r.location)
+        sel = year_of == r.contract_year - 1
+        pct = r.provider_margin / provider
+        flag = ("negative" if pct < 0 else "below band" if pct < low
+                else "above band" if pct > high else "")
+        rows.append({"location": r.location, "form": r.form, "method": r.method,
+                     "contract_year": r.contract_year, "clause": clause[r.location],
+                     "invoice_eur": provider + r.provider_margin, "provider_cost_eur": provider,
+                     "provider_margin_eur": r.provider_margin, "margin_pct": pct,
+                     "price_index": float(price_idx[li_, sel].mean()),
+                     "cost_index": float(cost_idx[li_, sel].mean()),
+                     "band_low": low, "band_high": high, "flag": flag})
+    return pd.DataFrame(rows)

@@ -318,7 +318,14 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
     vol = np.array([fx[c].get("volatility", 0.0) for c in currencies], float)
     gross = np.array([_escalate(loc["wage_basis"], i, y0) for loc, i in zip(locs, infl, strict=True)])
     charges = np.array([_value(loc["employer_charges"]) for loc in locs], float) * tw.charges
-    price_cur, price = [], []
+    price_cur, price, clause = [], [], []
+    ix = d["price_indexation"]
+    for key, loc in zip(model.locations, locs, strict=True):
+        code = _value(loc["price_indexation"]) if "price_indexation" in loc else None
+        if code not in CLAUSES:
+            raise ParameterError(f"locations.{key}.price_indexation", code,
+                                 f"one of {list(CLAUSES)}")
+        clause.append(CLAUSES.index(code))
     for loc, i in zip(locs, infl, strict=True):
         fig = loc.get("price_per_productive_hour")
         price_cur.append(fig["currency"] if fig else "EUR")
@@ -346,6 +353,8 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
         "productive_per_fte": worked / 12.0 * (1 - shrink) * basis.schedule_efficiency,
         "attrition": np.array([_value(loc["attrition"]) for loc in locs], float) * tw.attrition,
         "price_local": np.array(price, float),
+        "clause": np.array(clause), "cap": np.full(len(locs), float(_value(ix["cap"]))),
+        "eur_cpi": float(_value(ix["eur_cpi"])),
         "premises": np.array([_escalate(loc["premises_per_seat_month"], nonlab, y0)
                               for loc in locs]) * tw.seat_cost,
         "it": _escalate(d["it_per_seat_month"], nonlab, y0) * tw.seat_cost,
@@ -926,9 +935,44 @@ def _drivers(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, shocks: dict 
     else:
         units = q["minutes"][None] * vf * af
         unit_price = price_pph_eur * hours_y / q["minutes"][:, :12].sum(axis=1)
-    fx_price = fx_path[:, la["price_cur_idx"], :] / la["fx0"][la["price_cur_idx"]][None, :, None]
-    R = units * unit_price[None, :, None] * wage_idx * fx_price
+    R = units * unit_price[None, :, None] * price_index(la, np.log(wage_idx),
+                                                        np.log(fx_path / la["fx0"][None, :, None]),
+                                                        years)
     return {"P": P, "A": A, "S": S, "N": N, "R": R}
+
+
+#: Price indexation clauses (``defaults.price_indexation.clause`` or a location's own).
+CLAUSES = ("fixed", "cpi", "local_wages_fx", "capped")
+
+
+def price_index(la: dict, log_w: np.ndarray, log_fx: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """EUR price path (relative to the start) under each location's indexation clause.
+
+    ``log_w`` local wage index (D, L, T) and ``log_fx`` EUR value of each currency relative
+    to its start rate (D, C, T), both logs. ``fixed``: the price stays put in its own
+    currency (a USD price moves with USD); ``cpi``: EUR CPI; ``local_wages_fx``: the
+    provider's cost path, local wages x the local currency's EUR value (an EUR price does
+    not follow local wages alone: depreciation offsets them); ``capped``: that path, capped
+    at ``cap`` a year.
+    """
+    D = max(log_w.shape[0], log_fx.shape[0])
+    out = np.empty((D, len(la["clause"]), log_w.shape[2]))
+    for code in np.unique(la["clause"]):
+        sel = np.flatnonzero(la["clause"] == code)
+        if code in (2, 3):
+            path = np.exp(log_w[:, sel] + log_fx[:, la["cur_idx"][sel]])
+            if code == 3:
+                path = np.minimum(path, np.exp(np.log1p(la["cap"][sel])[None, :, None] * years))
+        else:
+            path = np.exp(log_fx[:, la["price_cur_idx"][sel]]
+                          + (np.log1p(la["eur_cpi"]) * years if code == 1 else 0.0))
+        out[:, sel] = path
+    return out
+
+
+def provider_cost_index(la: dict, log_w: np.ndarray, log_fx: np.ndarray) -> np.ndarray:
+    """The provider's labour cost path in EUR: local wages x the local currency's EUR value."""
+    return np.exp(log_w + log_fx[:, la["cur_idx"], :])
 
 
 # --------------------------------------------------------------------------------------------

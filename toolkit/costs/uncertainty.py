@@ -26,6 +26,7 @@ from toolkit.costs.model import (
     _terms,
     _Tweaks,
     option_slice,
+    price_index,
 )
 from toolkit.costs.portfolio import PORTFOLIO
 from toolkit.costs.reference import _check_choice, _value
@@ -48,6 +49,38 @@ def _draw_shocks(model: SourcingModel, n_draws: int, seed: int, n_currencies: in
     # Drawn last so that switching quality draws off leaves the other shocks unchanged.
     u = rng.random((2, n_draws, L))
     out["quality_aht"], out["quality_fcr"] = (u[0], u[1]) if quality else (None, None)
+    return out
+
+
+def _price_factor(la: dict, g_cost: np.ndarray, log_fx: np.ndarray, det_w: np.ndarray,
+                  det_fx: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Drawn / expected EUR price path under each location's indexation clause (D, L, T).
+
+    ``g_cost`` is the drawn / expected provider cost path (local wages x FX); the clause
+    ``local_wages_fx`` reuses it as is, ``capped`` caps it, ``fixed`` and ``cpi`` follow the
+    price currency alone. Same paths as ``model.price_index``, without its exponentials.
+    """
+    clause = la["clause"]
+    if (clause == 2).all():
+        return g_cost
+    cur, pcur = la["cur_idx"], la["price_cur_idx"]
+    det_cost = np.exp(det_w + det_fx[cur])                                     # (L, T)
+    det_idx = price_index(la, det_w[None], det_fx[None], years)[0]
+    cap = np.exp(np.log1p(la["cap"])[:, None] * years)
+    if (clause == 3).all():                    # the default: one pass, in place
+        out = g_cost * (det_cost / det_idx)[None]
+        np.minimum(out, (cap / det_idx)[None], out=out)
+        return out
+    out = np.empty_like(g_cost)
+    for code in np.unique(clause):
+        sel = np.flatnonzero(clause == code)
+        if code == 2:
+            out[:, sel] = g_cost[:, sel]
+        elif code == 3:
+            out[:, sel] = np.minimum(g_cost[:, sel] * (det_cost[sel] / det_idx[sel]),
+                                     cap[sel] / det_idx[sel])
+        else:
+            out[:, sel] = np.exp(log_fx[:, pcur[sel]] - det_fx[pcur[sel]][None])
     return out
 
 
@@ -85,16 +118,13 @@ def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = 
     keys = list(coefs)
     # Wage x FX path relative to the deterministic one, (D, L, T), times the volume factor.
     rel_w = f["log_w"] - det_w[None]
-    cur, pcur = la["cur_idx"], la["price_cur_idx"]
+    cur = la["cur_idx"]
     g_p = np.exp(rel_w + f["log_fx"][:, cur] - det_fx[cur][None])
+    g_r = _price_factor(la, g_p, f["log_fx"], det_w, det_fx, years)
     g_p *= f["vf"][:, None, :]
-    g = {"P": g_p, "R": g_p}
-    differs = np.flatnonzero(cur != pcur)
-    if differs.size:
-        g_r = g_p.copy()
-        g_r[:, differs] = np.exp(rel_w[:, differs] + f["log_fx"][:, pcur[differs]]
-                                 - det_fx[pcur[differs]][None]) * f["vf"][:, None, :]
-        g["R"] = g_r
+    if g_r is not g_p:
+        g_r *= f["vf"][:, None, :]
+    g = {"P": g_p, "R": g_r}
     pv = {}
     for src in ("P", "S", "R"):
         names = sorted({w for k, w in keys if (k if k != "A" else "P") == src})
