@@ -143,9 +143,9 @@ def test_rate_card_invoice_replaces_cost_plus_and_implies_the_margin():
     lines = month_lines(m, "MA", "FULL")
     invoice = 1000 * 20.0                                   # 1,000 productive h x 20 EUR
     assert (lines["provider_margin"] + lines[list(costs.LINES[:9])].sum()) == pytest.approx(invoice)
-    # Abroad, governance is 5 % of what the same hours cost at home: FR-REG's rate card,
-    # 23 EUR (2004) with no escalation (wage inflation overridden to 0).
-    assert lines["governance"] == pytest.approx(0.05 * 1000 * 23.0)
+    # One governance rule for every form and place: 5 % of the option's own invoice (the
+    # FR-REG rate card is 23 EUR (2004), not escalated: wage inflation overridden to 0).
+    assert lines["governance"] == pytest.approx(0.05 * invoice)
     home = month_lines(m, "FR-REG", "FULL")
     assert home["governance"] == pytest.approx(0.05 * 1000 * 23.0)
 
@@ -564,7 +564,13 @@ def test_default_model_reproduces_the_published_ratios():
                                     "maghreb_saving_vs_france", "onshore_bpo_index",
                                     "nearshore_index", "offshore_index"}
     assert set(checks["method"]) == {"rate_card", "bottom_up"}
-    assert checks["passed"].all(), checks[~checks["passed"]]
+    # Known gaps, kept visible since governance is a share of each option's own contract
+    # value (issue 11): the Moroccan rate card saves more than the dated 30-40 % (+-10), and
+    # Madagascar's 2018 wage anchor (E) puts it below the off-shore index band.
+    gaps = (((checks.check == "maghreb_saving_vs_france") & (checks.method == "rate_card"))
+            | ((checks.check == "offshore_index") & (checks.location == "MG")))
+    assert checks[~gaps]["passed"].all(), checks[~gaps & ~checks["passed"]]
+    assert not checks[gaps]["passed"].any()
     # D / E bands get +-0.10; the row says so.
     assert (checks["tolerance"] == 0.10).all()
     # Bottom-up, a French provider costs about what in-house does (inside the band itself).
@@ -597,7 +603,8 @@ def test_tunisia_is_cheaper_than_the_published_maghreb_range():
     tn = checks[checks["location"] == "TN"].set_index("check")
     assert tn.loc["maghreb_saving_vs_france", "model_value"] > 0.50
     assert not tn["passed"].any()
-    assert checks[checks["location"] != "TN"]["passed"].all()
+    others = checks[checks["location"] != "TN"]
+    assert others[~others.location.isin(["MA", "MG"])]["passed"].all()
 
 
 def test_wages_clear_the_statutory_minimum():
@@ -815,3 +822,35 @@ def test_implied_margin_tracks_price_against_provider_cost_and_is_flagged():
     assert (cheap[(cheap.location == "MA") & (cheap.form == "FULL")]["flag"] == "negative").all()
     with pytest.raises(ParameterError, match="price_indexation"):
         costs.scenario_costs(_indexed("wages"))
+
+
+# --- governance by one rule (item 3) --------------------------------------------------------
+
+def test_governance_is_one_share_of_each_options_own_contract_value():
+    m = model(method="rate_card", billing_basis="per_productive_hour")
+    for loc, form in (("MA", "FULL"), ("FR-REG", "FULL"), ("MA", "HOSTED"), ("FR-REG", "INSOURCE")):
+        lines = month_lines(m, loc, form)
+        payer = m.ref["forms"][form]["payer"]
+        invoice = lines["provider_margin"] + sum(lines[k] for k in costs.LINES[:9]
+                                                 if payer[k] == "provider")
+        assert lines["governance"] == pytest.approx(0.05 * invoice), (loc, form)
+
+
+def test_governance_as_a_vendor_management_team():
+    ov = copy.deepcopy(OVERRIDES)
+    ov["defaults"]["governance_basis"] = "team"
+    ov["defaults"]["governance_team"] = {
+        "vendor_manager": {"value": 120_000.0, "year": 2025, "fixed_fte": 1.0,
+                           "fte_per_100_agents": 0.0},
+        "performance_analyst": {"value": 60_000.0, "year": 2025, "fixed_fte": 0.0,
+                                "fte_per_100_agents": 5.0},
+        "quality_auditor": {"fte_per_100_agents": 0.0}}
+    m = model(overrides=ov)
+    # 1 x 120 k + 5 per 100 agents x 20 FTE x 60 k, a year -> per month
+    expected = (120_000 + 1.0 * 60_000) / 12
+    for form in ("FULL", "HOSTED", "INSOURCE"):
+        assert month_lines(m, "FR-REG", form)["governance"] == pytest.approx(expected)
+    assert month_lines(m, "FR-REG", "INHOUSE")["governance"] == 0
+    ov["defaults"]["governance_basis"] = "committee"
+    with pytest.raises(ParameterError, match="governance_basis"):
+        costs.tco(model(overrides=ov))

@@ -549,13 +549,14 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
     tau = min(int(forms_ref.get("BOT", {}).get("transfer_month", T)), T)
     fee_m = float(forms_ref.get("BOT", {}).get("transfer_fee_months", 0.0))
 
-    home_price = _home_price_eur(model, la, q, tw)
+    gov_mode, gov_team = _governance_rule(model, la)
     t = np.arange(T)
     W = {"all": np.ones((L, T)), "pre": np.broadcast_to(t < tau, (L, T)).astype(float),
          "post": np.broadcast_to(t >= tau, (L, T)).astype(float),
          "t0": np.broadcast_to(t == 0, (L, T)).astype(float),
          "last": np.broadcast_to(t == T - 1, (L, T)).astype(float),
-         "tau": np.broadcast_to(t == tau - 1, (L, T)).astype(float)}
+         "tau": np.broadcast_to(t == tau - 1, (L, T)).astype(float),
+         "nonlab": np.broadcast_to((1 + la["nonlab"]) ** (t / 12.0), (L, T))}
     p0 = float(_value(d["ramp_start_productivity"]))
     prod = np.minimum(1.0, p0 + (1 - p0) * t[None, :] / la["stab"][:, None])
     W["ramp"] = 1.0 / prod - 1.0
@@ -642,17 +643,19 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
                     coef[:, fi] = v
                     terms.items.append((li["provider_margin"], k, wname, coef))
                 if payer["governance"] == "client":
-                    gov_terms = {k: gov * v for k, v in invoice.items()}
-                    if payer["agents"] == "provider" and home_price is not None:
-                        # The client's vendor-management team is sized by the work, not by
-                        # the supplier's wages: abroad, governance is a share of what the
-                        # same hours cost on the home market (FACTS 2's 3-6 % are measured
-                        # on on-shore contracts).
-                        gov_terms = _governance_home(gov_terms, gov, home_price, la)
+                    # One rule for every form: a share of the option's own contract value
+                    # (FACTS 2: 3-6 %), or the vendor-management team it needs.
+                    gov_terms = ({k: gov * v for k, v in invoice.items()} if gov_mode == "share"
+                                 else gov_team)
                     for k, v in gov_terms.items():
                         coef = np.zeros((L, F))
                         coef[:, fi] = v
-                        terms.items.append((li["governance"], k, wname, coef))
+                        if k == "one@nonlab":
+                            k, w2 = "one", f"nonlab*{wname}"
+                            W.setdefault(w2, W["nonlab"] * W[wname])
+                        else:
+                            w2 = wname
+                        terms.items.append((li["governance"], k, w2, coef))
             # One-offs --------------------------------------------------------------------
             if phase != 0:
                 continue
@@ -782,6 +785,7 @@ def _portfolio_terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks,
             share = np.asarray(leg.share, float)
             onset = np.maximum(np.diff(share, prepend=0.0 if not leg.existing else share[0]), 0)
             scale = scales.get(leg.site, {}).get("scale", 1.0) if leg.existing else 1.0
+            gov_scale = scale if _value(model.ref["defaults"]["governance_basis"]) == "share" else 1.0
             invoice = _invoice_lines(model, leg.form)
             for line_i, k, wname, coef in form_items:
                 c = coef[li_, fi]
@@ -792,7 +796,7 @@ def _portfolio_terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks,
                     wl = _leg_weight(wname, terms.weights[wname][li_], share, onset)
                     terms.weights[name] = np.broadcast_to(wl, (len(model.locations), model.months))
                 new = np.zeros_like(coef)
-                new[li_, col] = c * (scale if line_i == li_gov else 1.0)
+                new[li_, col] = c * (gov_scale if line_i == li_gov else 1.0)
                 terms.items.append((line_i, k, name, new))
                 if scale != 1.0 and line_i in invoice:
                     extra = np.zeros_like(coef)
@@ -800,34 +804,32 @@ def _portfolio_terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks,
                     terms.items.append((li_margin, k, name, extra))
 
 
-def _home_price_eur(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> float | None:
-    """Provider price per productive hour (EUR, start) in the home location, or None.
-
-    The home location is the baseline's when at home, else the first home-country location
-    of the model. Rate card unless the model prices bottom-up or cost-plus.
-    """
-    home = _value(model.ref["defaults"]["home_country"])
-    ids = [model.baseline[0], *model.locations]
-    loc = next((k for k in ids if model.ref["locations"][k]["country"] == home), None)
-    if loc is None:
-        return None
-    i = model.locations.index(loc)
-    if model.method == "rate_card" and model.billing_basis != "cost_plus":
-        return float(_rate_card_price_eur(model, la, q, tw)[i])
-    return float(_bottom_up_price_eur(model, la, tw)[i])
+#: Governance rules (``defaults.governance_basis``).
+GOVERNANCE_BASES = ("share", "team")
 
 
-def _governance_home(own: dict, gov: float, home_price: float, la: dict) -> dict:
-    """Governance terms: own invoice at home; home-market value of the hours abroad.
-
-    Abroad, the share-of-invoice terms in ``own`` give way to a seat-month (S) term worth
-    ``gov x home price x productive hours per FTE-month``.
-    """
-    abroad = ~la["home"]
-    per_fte = gov * home_price * la["productive_per_fte"]
-    out = {k: np.where(abroad, 0.0, v) for k, v in own.items()}
-    out["S"] = out.get("S", 0.0) + np.where(abroad, per_fte, 0.0)
-    return out
+def _governance_rule(model: SourcingModel, la: dict) -> tuple[str, dict]:
+    """``("share", {})`` or ``("team", terms)``: the vendor-management team as terms of
+    agent FTE-months (S, the roles sized per 100 agent FTE) and a fixed core ("one", the
+    roles every contract needs), priced at their loaded EUR cost escalated to the start."""
+    d = model.ref["defaults"]
+    mode = _value(d["governance_basis"])
+    if mode not in GOVERNANCE_BASES:
+        raise ParameterError("defaults.governance_basis", mode, f"one of {list(GOVERNANCE_BASES)}")
+    if mode == "share":
+        return mode, {}
+    per_fte = fixed = 0.0
+    for role, fig in d["governance_team"].items():
+        for key in ("fixed_fte", "fte_per_100_agents"):
+            if not isinstance(fig.get(key), int | float) or fig[key] < 0:
+                raise ParameterError(f"defaults.governance_team.{role}.{key}", fig.get(key),
+                                     "a number of people >= 0")
+        monthly = _escalate(fig, la["nonlab"], model.start_year) / 12.0
+        per_fte += fig["fte_per_100_agents"] / 100.0 * monthly
+        fixed += fig["fixed_fte"] * monthly
+    L = len(model.locations)
+    # fixed core: a monthly sum escalated like other EUR costs (time weight "nonlab")
+    return mode, {"S": np.full(L, per_fte), "one@nonlab": np.full(L, fixed)}
 
 
 def _bottom_up_price_eur(model: SourcingModel, la: dict, tw: _Tweaks) -> np.ndarray:
