@@ -854,3 +854,27 @@ def test_governance_as_a_vendor_management_team():
     ov["defaults"]["governance_basis"] = "committee"
     with pytest.raises(ParameterError, match="governance_basis"):
         costs.tco(model(overrides=ov))
+
+
+# --- negative margins are never silent (item 4) ---------------------------------------------
+
+def test_negative_margin_flagged_stated_and_drawn_below_zero():
+    import matplotlib
+    matplotlib.use("Agg")
+    from toolkit import plots
+    ov = copy.deepcopy(OVERRIDES)
+    ov["locations"]["MA"]["price_per_productive_hour"] = {"value": 1.0, "year": 2025}
+    m = model(method="rate_card", billing_basis="per_productive_hour", overrides=ov)
+    prices = costs.price_comparison(m).set_index("location")
+    assert prices.loc["MA", "flag"] == "rate card below cost"
+    assert prices.loc["MA", "rate_card_eur_per_hour"] == pytest.approx(1.0)
+    assert prices.loc["MA", "implied_margin_pct"] < 0
+    margins = costs.margin_check(m)
+    text = costs.negative_margin_text(margins, ("MA", "FULL"))
+    assert "MA / FULL" in text and "negative margin" in text
+    assert costs.negative_margin_text(margins, ("MA", "HOSTED")) == ""
+    year = costs.scenario_costs(m).query("location == 'MA' and form == 'FULL'")
+    bars = year.set_index("form")[list(costs.LINES)]
+    ax = plots.stacked_cost_bars(bars)
+    assert ax.get_xlim()[0] < 0                          # the loss is drawn left of zero
+    assert any(p.get_width() < 0 for p in ax.patches)

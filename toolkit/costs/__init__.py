@@ -24,7 +24,9 @@ from toolkit.costs.checks import (
     benchmark_checks,
     labour_share_check,
     margin_check,
+    negative_margin_text,
     observed_prices,
+    price_comparison,
     status_quo_reconciliation,
     wage_floor_check,
 )
@@ -97,7 +99,7 @@ __all__ = [
     "npv", "break_even_month", "tco", "cost_bridge_steps",
     # checks
     "labour_share_check", "wage_floor_check", "benchmark_checks", "observed_prices",
-    "status_quo_reconciliation", "margin_check", "CLAUSES", "price_index",
+    "status_quo_reconciliation", "margin_check", "price_comparison", "negative_margin_text", "CLAUSES", "price_index",
     # uncertainty
     "monte_carlo", "cumulative_fan", "tornado",
     # decision

@@ -307,3 +307,46 @@ def margin_check(model: SourcingModel, scenarios: pd.DataFrame | None = None, *,
                      "cost_index": float(cost_idx[li_, sel].mean()),
                      "band_low": low, "band_high": high, "flag": flag})
     return pd.DataFrame(rows)
+
+
+def price_comparison(model: SourcingModel) -> pd.DataFrame:
+    """Rate card beside bottom-up price (provider cost + margin) per location, EUR per
+    productive hour at the contract start.
+
+    ``implied_margin_pct`` is what the rate card leaves over the provider's cost per hour;
+    ``flag`` says ``rate card below cost`` (the provider would work at a loss) or
+    ``outside margin band`` (``defaults.margin_band``); empty when they agree.
+    """
+    tw = _Tweaks()
+    la = _location_arrays(model, tw)
+    rate = _rate_card_price_eur(model, la, {}, tw)
+    bottom_up = _bottom_up_price_eur(model, la, tw)
+    cost = bottom_up / (1 + la["margin"])
+    low, high = (float(x) for x in _value(model.ref["defaults"]["margin_band"]))
+    out = pd.DataFrame({"location": model.locations,
+                        "rate_card_eur_per_hour": rate, "bottom_up_eur_per_hour": bottom_up,
+                        "provider_cost_eur_per_hour": cost,
+                        "reference_margin_pct": la["margin"],
+                        "implied_margin_pct": rate / cost - 1,
+                        "sourced_rate_card": np.isfinite(la["price_local"]),
+                        "price_year": model.start_year})
+    out["flag"] = np.where(out["implied_margin_pct"] < 0, "rate card below cost",
+                           np.where(~out["implied_margin_pct"].between(low, high),
+                                    "outside margin band", ""))
+    return out
+
+
+def negative_margin_text(margins: pd.DataFrame, option: tuple[str, str] | None = None) -> str:
+    """One sentence per option whose provider works at a loss (``margin_check`` rows)."""
+    neg = margins[margins["flag"] == "negative"]
+    if option is not None:
+        neg = neg[(neg["location"] == option[0]) & (neg["form"] == option[1])]
+    if neg.empty:
+        return ""
+    g = neg.groupby(["location", "form"]).agg(margin=("margin_pct", "mean"),
+                                             eur=("provider_margin_eur", "sum"),
+                                             years=("contract_year", "count"))
+    return " ".join(f"{loc} / {form}: the rate card leaves the provider a negative margin "
+                    f"({r.margin:.0%} of its cost, {r.eur / 1e6:,.2f} M EUR over {int(r.years)} "
+                    f"contract year(s)): it beats its rivals only if the provider accepts to work at a loss."
+                    for (loc, form), r in g.iterrows())

@@ -159,7 +159,8 @@ def decision_matrix(model: SourcingModel, costs: pd.DataFrame | None = None,
 
 def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFrame,
                    decision: pd.DataFrame, robustness: dict,
-                   checks: pd.DataFrame | None = None) -> str:
+                   checks: pd.DataFrame | None = None,
+                   margins: pd.DataFrame | None = None) -> str:
     """The board-paper recommendation, written from the results (markdown).
 
     With ``checks`` (``benchmark_checks``), says how many published ratios the model
@@ -230,6 +231,19 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
             lines.append(f"- Caution: {loc}'s modelled cost is outside the published bands "
                          f"({'; '.join(f'{r.check} {r.model_value:.2f} vs {r.band_low:.2f}-{r.band_high:.2f}' for r in own.drop_duplicates('check').itertuples())}): "
                          f"ask for a local quote before relying on the saving.")
+    if margins is not None and len(margins):
+        from toolkit.costs.checks import negative_margin_text
+        own = negative_margin_text(margins, (loc, form))
+        if own:
+            lines.append(f"- Caution: {own}")
+        others = negative_margin_text(margins[(margins["location"] != loc)
+                                              | (margins["form"] != form)])
+        n = margins[margins["flag"] == "negative"].groupby(["location", "form"]).ngroups
+        if others:
+            lines.append(f"- Negative provider margins in {n} option(s) under the rate card "
+                         f"(shown below zero in the yearly cost chart): "
+                         + ", ".join(sorted({f"{r.location} / {r.form}" for r in margins[
+                             margins['flag'] == 'negative'].itertuples()})) + ".")
     risks = model.ref["forms"][form].get("risks", [])
     if risks:
         lines.append("- Main risks of this form: " + "; ".join(r["text"] for r in risks[:3]) + ".")
