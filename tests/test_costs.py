@@ -878,3 +878,26 @@ def test_negative_margin_flagged_stated_and_drawn_below_zero():
     ax = plots.stacked_cost_bars(bars)
     assert ax.get_xlim()[0] < 0                          # the loss is drawn left of zero
     assert any(p.get_width() < 0 for p in ax.patches)
+
+
+# --- hosted seats at full cost (item 7) -----------------------------------------------------
+
+def test_hosted_full_cost_adds_the_company_payroll_to_the_seat_invoice():
+    reports = pd.DataFrame({"month": pd.PeriodIndex(["2025-03", "2025-04"], freq="M"),
+                            "site": "H", "invoice_eur": 5000.0, "billed_hours": 1000.0,
+                            "contacts_handled": 10_000})
+    sites = pd.DataFrame({"site": ["H", "F"], "provider": ["P", "Q"],
+                          "location": ["FR-REG", "MA"], "engagement_form": ["HOSTED", "FULL"]})
+    out = costs.hosted_full_cost(reports, sites, overrides=OVERRIDES, basis=FLAT_BASIS)
+    assert list(out["site"].unique()) == ["H"]            # only hosted sites
+    # 1,000 billed productive hours / 50 per FTE-month = 20 FTE: the same people as the
+    # engine's hosted option on 1,000 hours, whose client-paid staff lines they cost.
+    own = month_lines(model(), "FR-REG", "HOSTED")[
+        ["agents", "supervision", "wfm_qa", "overheads", "recruitment", "training_attrition"]]
+    assert out["fte"].iloc[0] == pytest.approx(20.0)
+    assert out["payroll_eur"].iloc[0] == pytest.approx(own.sum())
+    assert out["full_cost_eur"].iloc[0] == pytest.approx(5000 + own.sum())
+    assert out["full_cost_per_contact_eur"].iloc[0] == pytest.approx((5000 + own.sum()) / 10_000)
+    assert out["seat_invoice_per_contact_eur"].iloc[0] == pytest.approx(0.5)
+    seen = costs.observed_prices(reports, sites, model()).set_index("site")
+    assert seen.loc["H", "full_cost_per_contact_eur"] == pytest.approx((5000 + own.sum()) / 10_000)

@@ -22,6 +22,7 @@ Every public name is re-exported here: ``from toolkit import costs; costs.build_
 
 from toolkit.costs.checks import (
     benchmark_checks,
+    hosted_full_cost,
     labour_share_check,
     margin_check,
     negative_margin_text,
@@ -99,7 +100,7 @@ __all__ = [
     "npv", "break_even_month", "tco", "cost_bridge_steps",
     # checks
     "labour_share_check", "wage_floor_check", "benchmark_checks", "observed_prices",
-    "status_quo_reconciliation", "margin_check", "price_comparison", "negative_margin_text", "CLAUSES", "price_index",
+    "status_quo_reconciliation", "hosted_full_cost", "margin_check", "price_comparison", "negative_margin_text", "CLAUSES", "price_index",
     # uncertainty
     "monte_carlo", "cumulative_fan", "tornado",
     # decision

@@ -177,7 +177,8 @@ def observed_prices(reports: pd.DataFrame, sites: pd.DataFrame,
     """Price actually paid per billed hour and per contact at current provider sites.
 
     ``reports`` / ``sites`` as read by ``toolkit.io.read_provider_reports`` / ``read_sites``;
-    the last ``months`` months count. With a model, the reference rate card of the same
+    the last ``months`` months count. ``full_cost_per_contact_eur`` adds, for hosted seats,
+    the company's own payroll for the agents (``hosted_full_cost``) to the seat invoice. With a model, the reference rate card of the same
     location (EUR per productive hour at the contract start year) is set beside it: only
     FULL sites compare like for like (hosted seats bill the seats alone; billed hours may be
     logged rather than productive hours).
@@ -196,6 +197,14 @@ def observed_prices(reports: pd.DataFrame, sites: pd.DataFrame,
               last_month=("month", "max")))
     g["eur_per_billed_hour"] = g["invoice_eur"] / g["billed_hours"]
     g["eur_per_contact"] = g["invoice_eur"] / g["contacts"]
+    # Hosted seats bill the seats alone: their cost per contact adds the company's payroll.
+    full = hosted_full_cost(r.drop(columns=["provider_name", "location", "engagement_form"]),
+                            sites, overrides=None if model is None else model.ref,
+                            basis=None if model is None else model.basis)
+    payroll = full.groupby("site")["payroll_eur"].sum()
+    g["own_payroll_eur"] = g["site"].map(payroll).fillna(0.0)
+    g["full_cost_eur"] = g["invoice_eur"] + g["own_payroll_eur"]
+    g["full_cost_per_contact_eur"] = g["full_cost_eur"] / g["contacts"]
     g["first_month"], g["last_month"] = g["first_month"].astype(str), g["last_month"].astype(str)
     if model is not None:
         known = [loc for loc in g["location"].unique() if loc in model.ref["locations"]]
@@ -350,3 +359,64 @@ def negative_margin_text(margins: pd.DataFrame, option: tuple[str, str] | None =
                     f"({r.margin:.0%} of its cost, {r.eur / 1e6:,.2f} M EUR over {int(r.years)} "
                     f"contract year(s)): it beats its rivals only if the provider accepts to work at a loss."
                     for (loc, form), r in g.iterrows())
+
+
+#: Lines the company pays for its own agents on a hosted site (HOSTED payer = client).
+_OWN_STAFF_LINES = ("agents", "supervision", "wfm_qa", "overheads", "recruitment",
+                    "training_attrition")
+
+
+def hosted_full_cost(reports: pd.DataFrame, sites: pd.DataFrame, *, overrides=None,
+                     basis=None) -> pd.DataFrame:
+    """Full monthly cost of each hosted-seats site: the provider's seat invoice plus the
+    company's own payroll for the agents working there (the KPI report's cost per contact).
+
+    The agents' FTE are the billed productive hours over the productive hours one FTE gives
+    a month at that location (planning basis: worked hours, in-shift shrinkage, schedule
+    efficiency); their cost per FTE-month is the sourcing model's client-paid lines for
+    hosted seats there (loaded pay with the abroad premium, team leaders and expatriate
+    managers, WFM/QA, overheads, hiring and training), escalated to each month's year.
+
+    Returns ``month, site, location, seat_invoice_eur, fte, payroll_eur, full_cost_eur,
+    contacts, seat_invoice_per_contact_eur, full_cost_per_contact_eur``.
+    """
+    from toolkit.costs.model import _monthly_array, build_model
+
+    need = {"month", "site", "invoice_eur", "billed_hours", "contacts_handled"}
+    if need - set(reports.columns):
+        raise ParameterError("reports", sorted(need - set(reports.columns)),
+                             "provider reports read by toolkit.io.read_provider_reports")
+    hosted = sites[sites["engagement_form"] == "HOSTED"]
+    r = reports.merge(hosted[["site", "location"]], on="site", how="inner")
+    if r.empty:
+        return pd.DataFrame(columns=["month", "site", "location", "seat_invoice_eur", "fte",
+                                     "payroll_eur", "full_cost_eur", "contacts",
+                                     "seat_invoice_per_contact_eur", "full_cost_per_contact_eur"])
+    month = pd.PeriodIndex(r["month"], freq="M")
+    first, last = month.min(), month.max()
+    years = int(np.ceil(((last - first).n + 1) / 12))
+    frames = []
+    for loc, g in r.assign(period=month).groupby("location"):
+        profile = pd.DataFrame([{"location": loc, "month": m, "productive_hours": 1000.0,
+                                 "contacts": 1.0, "handled_contacts": 1.0, "handled_minutes": 1.0}
+                                for m in range(1, 13)])
+        m = build_model(profile=profile, locations=[loc], forms=["HOSTED"], start=str(first),
+                        contract_years=max(1, min(years, 10)), overrides=overrides,
+                        baseline=(loc, "HOSTED"), **({"basis": basis} if basis else {}))
+        cost, q, la, _ = _monthly_array(m)
+        lines = [LINES.index(k) for k in _OWN_STAFF_LINES]
+        # run cost per FTE-month (transition and exit are one-offs of a new operation)
+        per_fte = cost[0, m.forms.index("HOSTED"), lines, :].sum(axis=0) / q["fte"][0]
+        t = (g["period"] - first).map(lambda d: d.n).to_numpy()
+        fte = g["billed_hours"].to_numpy(float) / la["productive_per_fte"][0]
+        payroll = fte * per_fte[np.minimum(t, m.months - 1)]
+        frames.append(pd.DataFrame({"month": g["month"].astype(str).to_numpy(),
+                                    "site": g["site"].to_numpy(), "location": loc,
+                                    "seat_invoice_eur": g["invoice_eur"].to_numpy(float),
+                                    "fte": fte, "payroll_eur": payroll,
+                                    "contacts": g["contacts_handled"].to_numpy(float)}))
+    out = pd.concat(frames, ignore_index=True)
+    out["full_cost_eur"] = out["seat_invoice_eur"] + out["payroll_eur"]
+    out["seat_invoice_per_contact_eur"] = out["seat_invoice_eur"] / out["contacts"]
+    out["full_cost_per_contact_eur"] = out["full_cost_eur"] / out["contacts"]
+    return out.sort_values(["site", "month"], ignore_index=True)
