@@ -901,3 +901,46 @@ def test_hosted_full_cost_adds_the_company_payroll_to_the_seat_invoice():
     assert out["seat_invoice_per_contact_eur"].iloc[0] == pytest.approx(0.5)
     seen = costs.observed_prices(reports, sites, model()).set_index("site")
     assert seen.loc["H", "full_cost_per_contact_eur"] == pytest.approx((5000 + own.sum()) / 10_000)
+
+
+# --- exit and transition economics (item 5) -------------------------------------------------
+
+def test_cost_of_leaving_the_status_quo_in_euros_and_people():
+    ov = copy.deepcopy(OVERRIDES)
+    ov["defaults"]["leaving"] = {
+        "average_tenure_years": 8.0, "social_plan_months": 6.0, "headcount_per_fte": 1.0,
+        "lease_remaining_months": 36.0, "sublet_recovery": 0.5,
+        "assets_per_seat": {"value": 1000.0, "year": 2025}, "dual_running_months": 2.0}
+    m = model(status_quo=tiny_status_quo(), overrides=ov)
+    a = 2 / 3 * 0.6 + 1 / 3
+    lv = costs.leaving_costs(m).set_index(["location", "form"])
+    mc = costs.monthly_costs(m)
+    first = str(m.start)
+    run = mc[(mc.month == first) & (mc.location == costs.STATUS_QUO)
+             & ~mc.line.isin(costs.ONE_OFF_LINES)]["cost_eur"].sum()
+    inhouse_run = a * month_lines(m, "FR-REG", "INHOUSE", month=0).drop(
+        list(costs.ONE_OFF_LINES)).sum()
+    # Off-shore to MA / FULL (B's own form: B keeps running): Lille's 20 x 0.733 people
+    # are made redundant, legal 1/4 month x 8 years + 6 months social plan, on 1,000 EUR
+    # gross x 1.10 company premium; 20 x 0.733 seats stranded: 36 months x 100 EUR x 1.2
+    # (own premises) x (1 - 0.5 sublet) + 1,000 EUR assets; Lille runs on for 2 months.
+    ma = lv.loc[("MA", "FULL")]
+    assert ma["people_redundant"] == pytest.approx(a * 20)
+    assert ma["severance_eur"] == pytest.approx(a * 20 * 1000 * 1.10 * (0.25 * 8 + 6))
+    assert ma["stranded_premises_eur"] == pytest.approx(a * 20 * (100 * 1.2 * 36 * 0.5 + 1000))
+    assert ma["dual_running_eur"] == pytest.approx(2 * inhouse_run)
+    # To a French provider (L1224-1): staff move with the work, no severance; the provider
+    # carries the company's 10 % premium on their pay while they stay.
+    fr = lv.loc[("FR-REG", "FULL")]
+    assert fr["people_transferred"] == pytest.approx(a * 20) and fr["severance_eur"] == 0
+    assert fr["dual_running_eur"] == pytest.approx(2 * run)
+    transfer = mc[(mc.location == "FR-REG") & (mc.form == "FULL") & (mc.line == "staff_transfer")]
+    assert transfer["cost_eur"].iloc[0] == pytest.approx(0.10 * a * P)
+    # All in-house: nobody leaves, only the provider runs on beside the insourced work.
+    home = lv.loc[("FR-REG", "INHOUSE")]
+    assert home["people_redundant"] == 0 and home["stranded_premises_eur"] == 0
+    assert home["dual_running_eur"] == pytest.approx(2 * (run - inhouse_run))
+    # ... and the option's NPV carries it (discount rate 0: nominal)
+    t = costs.tco(m).set_index(["location", "form"])
+    assert t.loc[("MA", "FULL"), "leaving_eur"] == pytest.approx(
+        ma[["severance_eur", "stranded_premises_eur", "dual_running_eur"]].sum())

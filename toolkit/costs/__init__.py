@@ -51,6 +51,7 @@ from toolkit.costs.model import (
     METHODS,
     SourcingModel,
     build_model,
+    leaving_costs,
     market_markups,
     monthly_costs,
     monthly_workload,
@@ -92,7 +93,7 @@ __all__ = [
     # workload
     "staffing_profile", "read_monthly_forecast", "monthly_forecast_table", "outlook_table",
     # model
-    "BILLING_BASES", "METHODS", "SourcingModel", "build_model", "market_markups",
+    "BILLING_BASES", "METHODS", "SourcingModel", "build_model", "leaving_costs", "market_markups",
     "monthly_costs", "monthly_workload", "scenario_costs", "option_slice",
     # portfolio
     "STATUS_QUO", "PORTFOLIO", "StatusQuo", "Leg", "Portfolio", "status_quo", "build_portfolios",

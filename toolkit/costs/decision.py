@@ -206,12 +206,15 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
                     f"{meur(m['npv_p50_eur'])} (P10-P90 {meur(m['npv_p10_eur'])} - "
                     f"{meur(m['npv_p90_eur'])}) against a median of {meur(base_p50)} for "
                     f"{against}, and it beats {against} in {m['prob_beats_baseline']:.0%} of them.")
+    leaving = _leaving_text(model, loc, form)
     be = t["break_even_month"]
     lines = [headline,
              f"- Break-even against {against}: "
              + (f"month {int(be)}." if np.isfinite(be) else "not within the contract."),
              f"- Weighted score {top['score']:.2f}; the top rank holds in "
              f"{robustness['keeps_top']:.0%} of random re-weightings of the criteria."]
+    if leaving:
+        lines.insert(1, leaving)
     if runner is not None:
         lines.append(f"- Runner-up: {runner['location']} / {runner['form']} "
                      f"(score {runner['score']:.2f}).")
@@ -259,6 +262,21 @@ def _option_name(model: SourcingModel, loc: str, form: str) -> str:
         return f"portfolio '{loc}'"
     return (f"{model.ref['forms'][form]['name']} in {model.ref['locations'][loc]['name']} "
             f"({loc} / {form})")
+
+
+def _leaving_text(model: SourcingModel, loc: str, form: str) -> str:
+    """Leaving today's mix for the option, in people and euros (staff representatives)."""
+    if model.status_quo is None or form == PORTFOLIO:
+        return ""
+    from toolkit.costs.model import leaving_costs
+    r = leaving_costs(model).set_index(["location", "form"]).loc[(loc, form)]
+    return (f"- Leaving today's mix: {r['people_redundant']:,.0f} people made redundant and "
+            f"{r['people_transferred']:,.0f} transferred to the provider with their work "
+            f"(L1224-1) in contract year 1; severance and social plan "
+            f"{r['severance_eur'] / 1e6:,.2f} M EUR, stranded premises "
+            f"{r['stranded_premises_eur'] / 1e6:,.2f} M, dual running "
+            f"{r['dual_running_eur'] / 1e6:,.2f} M, transferred staff's pay premium "
+            f"{r['staff_transfer_eur'] / 1e6:,.2f} M (all included in the cost above).")
 
 
 def _one_off_text(model: SourcingModel, t: pd.Series) -> str:

@@ -17,7 +17,7 @@ from toolkit.costs.model import (
     option_slice,
 )
 from toolkit.costs.portfolio import PORTFOLIO
-from toolkit.costs.reference import LINES
+from toolkit.costs.reference import LEAVING_LINES, LINES
 from toolkit.errors import ParameterError
 
 
@@ -76,6 +76,7 @@ def tco(model: SourcingModel) -> pd.DataFrame:
             "break_even_month": break_even_month(flows, base),
             "transition_eur": float(lines[LINES.index("transition")].sum()),
             "exit_eur": float(lines[LINES.index("exit")].sum()),
+            "leaving_eur": float(sum(lines[LINES.index(k)].sum() for k in LEAVING_LINES)),
             "discount_rate": model.discount_rate, "months": model.months,
             "currency": "EUR", "price_year": model.start_year})
     return pd.DataFrame(rows)

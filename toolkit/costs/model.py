@@ -695,7 +695,137 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
                         terms.items.append((li["exit"], k, "last", c2))
     if model.portfolios:
         _portfolio_terms(model, la, q, tw, terms)
+        _leaving_terms(model, la, q, tw, terms)
     return terms
+
+
+def _det_drivers(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> dict:
+    price = _rate_card_price_eur(model, la, q, tw)
+    X = {k: v[0] for k, v in _drivers(model, la, q, tw, None, price).items()}
+    X["one"] = np.ones((len(model.locations), model.months))
+    return X
+
+
+def _leaving(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, terms: _Terms) -> dict:
+    """What leaving the status quo for each location x form costs, deterministic, EUR.
+
+    ``{(l, f): {"dual_running", "severance", "stranded_premises", "staff_transfer" (per
+    month, decaying with attrition), "redundant", "transferred" (people)}}``. The option's
+    own site keeps running; every other site of today's mix runs on beside the new one for
+    ``dual_running_months``. In-house staff move with the work under L1224-1 when it goes to
+    a provider at home in a ``transfer_forms`` form (they keep the company's pay premium
+    until they leave), else they are made redundant: legal minimum plus social plan.
+    Company staff abroad (hosted seats) get the local severance; released seats of the
+    company's own premises leave their lease and fit-out stranded.
+    """
+    d, lv = model.ref["defaults"], model.ref["defaults"]["leaving"]
+    val = {k: _value(v) for k, v in lv.items()}
+    tenure = float(val["average_tenure_years"])
+    legal = (val["severance_months_per_year_to_10"] * min(tenure, 10.0)
+             + val["severance_months_per_year_after_10"] * max(tenure - 10.0, 0.0))
+    premium = float(_value(d["inhouse_wage_premium"]))
+    premium_abroad = float(_value(d["abroad_employer_premium"]))
+    infra = float(_value(d["client_infrastructure_factor"]))
+    assets = _escalate(lv["assets_per_seat"], la["nonlab"], model.start_year)
+    home_country = _value(d["home_country"])
+    gross_eur = la["gross_local"] * la["fx0"][la["cur_idx"]]
+    X = _det_drivers(model, la, q, tw)
+    sq = model.portfolios[0]
+    col = len(model.forms)
+    run = []
+    for n, leg in enumerate(sq.legs):
+        li_ = model.locations.index(leg.location)
+        tag = f"|0.{n}"
+        run.append(sum(float(coef[li_, col] * terms.weights[w][li_, 0] * X[k][li_, 0])
+                       for line_i, k, w, coef in terms.items
+                       if w.endswith(tag) and LINES[line_i] not in ONE_OFF_LINES))
+    out = {}
+    for fi, form in enumerate(model.forms):
+        for li_, loc in enumerate(model.locations):
+            if not model.feasible(loc, form):
+                continue
+            r = dict.fromkeys(("dual_running", "severance", "stranded_premises",
+                               "staff_transfer", "redundant", "transferred"), 0.0)
+            dest_home = model.ref["locations"][loc]["country"] == home_country
+            dest_infra = model.ref["forms"][form]["infrastructure"]
+            for n, leg in enumerate(sq.legs):
+                if (leg.location, leg.form) == (loc, form):
+                    continue
+                h = model.locations.index(leg.location)
+                s = float(leg.share[0])
+                r["dual_running"] += run[n] * float(val["dual_running_months"])
+                employer = model.ref["forms"][leg.form]["employer"]
+                if employer != "client":
+                    continue
+                people = s * q["fte"][h, 0] * float(val["headcount_per_fte"])
+                if leg.form == "INHOUSE":
+                    same_site = loc == leg.location
+                    if dest_home and form in val["transfer_forms"]:
+                        r["transferred"] += people
+                        r["staff_transfer"] += premium * s * X["P"][h, 0]
+                    elif not (same_site and form in ("HOSTED", "INHOUSE")):
+                        r["redundant"] += people
+                        r["severance"] += (people * gross_eur[h] * (1 + premium)
+                                           * (legal + val["social_plan_months"]))
+                    if not (same_site and dest_infra == "client"):
+                        seats = s * q["seats"][h, 0]
+                        r["stranded_premises"] += seats * (
+                            la["premises"][h] * infra * val["lease_remaining_months"]
+                            * (1 - val["sublet_recovery"]) + assets)
+                else:   # company staff abroad (hosted seats, captive)
+                    r["redundant"] += people
+                    r["severance"] += (people * gross_eur[h] * (1 + premium_abroad)
+                                       * val["severance_months_abroad"])
+            out[(li_, fi)] = r
+    return out
+
+
+def _leaving_terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, terms: _Terms) -> None:
+    """Each location x form option pays for leaving the status quo (``_leaving``)."""
+    if model.status_quo is None:
+        return
+    L, T = len(model.locations), model.months
+    h = model.locations.index(model.baseline[0])
+    # transferred staff keep the company's premium until they leave (the home attrition)
+    terms.weights["transfer"] = np.broadcast_to(
+        np.exp(-la["attrition"][h] * np.arange(T) / 12.0), (L, T))
+    for (li_, fi), r in _leaving(model, la, q, tw, terms).items():
+        for line in ("dual_running", "severance", "stranded_premises", "staff_transfer"):
+            if r[line]:
+                coef = np.zeros((L, len(model.columns)))
+                coef[li_, fi] = r[line]
+                terms.items.append((LINES.index(line), "one",
+                                    "transfer" if line == "staff_transfer" else "t0", coef))
+
+
+def leaving_costs(model: SourcingModel) -> pd.DataFrame:
+    """The cost of leaving today's mix per option, in euros and in people (contract year 1).
+
+    ``severance_eur`` (legal minimum + social plan, or local severance abroad),
+    ``staff_transfer_eur`` (L1224-1: the company's pay premium carried by the provider,
+    nominal over the contract), ``stranded_premises_eur``, ``dual_running_eur``;
+    ``people_redundant`` and ``people_transferred`` for the staff representatives.
+    """
+    if model.status_quo is None:
+        raise ParameterError("model", "no status quo",
+                             "a model built with status_quo=costs.status_quo(...)")
+    tw = _Tweaks()
+    la = _location_arrays(model, tw)
+    q = _base_quantities(model, la, tw)
+    terms = _terms(model, la, q, tw)
+    transfer = terms.weights["transfer"][0].sum()
+    rows = []
+    for (li_, fi), r in _leaving(model, la, q, tw, terms).items():
+        rows.append({"location": model.locations[li_], "form": model.forms[fi],
+                     "dual_running_eur": r["dual_running"], "severance_eur": r["severance"],
+                     "stranded_premises_eur": r["stranded_premises"],
+                     "staff_transfer_eur": r["staff_transfer"] * transfer,
+                     "people_redundant": r["redundant"], "people_transferred": r["transferred"],
+                     "contract_year": 1})
+    out = pd.DataFrame(rows)
+    out["leaving_eur"] = out[["dual_running_eur", "severance_eur", "stranded_premises_eur",
+                              "staff_transfer_eur"]].sum(axis=1)
+    return out
 
 
 def _invoice_lines(model: SourcingModel, form: str) -> set[int]:
