@@ -278,7 +278,7 @@ def margin_check(model: SourcingModel, scenarios: pd.DataFrame | None = None, *,
     costs; it moves with the price's indexation clause (``price_index``) against the
     provider's cost path (local wages x FX, ``cost_index``; both relative to the start).
     ``flag``: ``negative`` (the provider would work at a loss), ``below band``,
-    ``above band`` or empty. Band: ``defaults.margin_band`` (5-35 % of provider cost).
+    ``above band`` or empty. Band: ``defaults.margin_band`` (5-45 % of provider cost: FACTS 2 puts off-shore margins at ~43 %).
     """
     d = model.ref["defaults"]
     low, high = band or tuple(float(x) for x in _value(d["margin_band"]))
