@@ -60,7 +60,7 @@ def full_arrays(model: costs.SourcingModel, n_draws: int, seed: int) -> np.ndarr
     """Peer: materialise every driver as (D, L, T), then contract term by term."""
     tw, la, q, price, shocks, terms, disc = _inputs(model, n_draws, seed)
     X = _drivers(model, la, q, tw, shocks, price)
-    out = np.zeros((n_draws, len(model.locations), len(model.forms)))
+    out = np.zeros((n_draws, len(model.locations), len(model.columns)))
     for _line, k, wname, coef in terms.items:
         w = terms.weights[wname] * disc[None, :]
         pv = (np.broadcast_to(w.sum(axis=1), (n_draws, w.shape[0])) if k == "one"
@@ -72,7 +72,7 @@ def full_arrays(model: costs.SourcingModel, n_draws: int, seed: int) -> np.ndarr
 def per_draw_loop(model: costs.SourcingModel, n_draws: int, seed: int) -> np.ndarray:
     """Peer: one deterministic evaluation per draw (Python loop)."""
     tw, la, q, price, shocks, terms, disc = _inputs(model, n_draws, seed)
-    out = np.zeros((n_draws, len(model.locations), len(model.forms)))
+    out = np.zeros((n_draws, len(model.locations), len(model.columns)))
     for d in range(n_draws):
         one = {k: v[d:d + 1] for k, v in shocks.items()}
         X = {k: v[0] for k, v in _drivers(model, la, q, tw, one, price).items()}

@@ -7,6 +7,7 @@ shrinkage gives 20 FTE; a 1,000 EUR wage with 50 % charges gives 1,500 EUR loade
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 
@@ -142,9 +143,9 @@ def test_rate_card_invoice_replaces_cost_plus_and_implies_the_margin():
     lines = month_lines(m, "MA", "FULL")
     invoice = 1000 * 20.0                                   # 1,000 productive h x 20 EUR
     assert (lines["provider_margin"] + lines[list(costs.LINES[:9])].sum()) == pytest.approx(invoice)
-    # Abroad, governance is 5 % of what the same hours cost at home: FR-REG's rate card,
-    # 23 EUR (2004) with no escalation (wage inflation overridden to 0).
-    assert lines["governance"] == pytest.approx(0.05 * 1000 * 23.0)
+    # One governance rule for every form and place: 5 % of the option's own invoice (the
+    # FR-REG rate card is 23 EUR (2004), not escalated: wage inflation overridden to 0).
+    assert lines["governance"] == pytest.approx(0.05 * invoice)
     home = month_lines(m, "FR-REG", "FULL")
     assert home["governance"] == pytest.approx(0.05 * 1000 * 23.0)
 
@@ -563,7 +564,13 @@ def test_default_model_reproduces_the_published_ratios():
                                     "maghreb_saving_vs_france", "onshore_bpo_index",
                                     "nearshore_index", "offshore_index"}
     assert set(checks["method"]) == {"rate_card", "bottom_up"}
-    assert checks["passed"].all(), checks[~checks["passed"]]
+    # Known gaps, kept visible since governance is a share of each option's own contract
+    # value (issue 11): the Moroccan rate card saves more than the dated 30-40 % (+-10), and
+    # Madagascar's 2018 wage anchor (E) puts it below the off-shore index band.
+    gaps = (((checks.check == "maghreb_saving_vs_france") & (checks.method == "rate_card"))
+            | ((checks.check == "offshore_index") & (checks.location == "MG")))
+    assert checks[~gaps]["passed"].all(), checks[~gaps & ~checks["passed"]]
+    assert not checks[gaps]["passed"].any()
     # D / E bands get +-0.10; the row says so.
     assert (checks["tolerance"] == 0.10).all()
     # Bottom-up, a French provider costs about what in-house does (inside the band itself).
@@ -596,7 +603,8 @@ def test_tunisia_is_cheaper_than_the_published_maghreb_range():
     tn = checks[checks["location"] == "TN"].set_index("check")
     assert tn.loc["maghreb_saving_vs_france", "model_value"] > 0.50
     assert not tn["passed"].any()
-    assert checks[checks["location"] != "TN"]["passed"].all()
+    others = checks[checks["location"] != "TN"]
+    assert others[~others.location.isin(["MA", "MG"])]["passed"].all()
 
 
 def test_wages_clear_the_statutory_minimum():
@@ -717,3 +725,242 @@ def test_volume_path_grows_by_year_and_keeps_the_base_shape():
     # beyond the outlook: its last year repeats; its CV where it has one, the default after
     assert index[25:36] == pytest.approx(np.full(11, 1.21))
     assert cv[:24] == pytest.approx(np.full(24, 0.05)) and cv[24:] == pytest.approx(np.full(12, 0.1))
+
+
+# --- status quo and portfolios (issue 11, item 1) ------------------------------------------
+
+def tiny_status_quo(invoice=80_000.0, billed=3_000.0):
+    """Site A (FR-REG in-house) and B (MA full outsourcing) over 2024.
+
+    care: A 60 and B 40 offered calls, 1,000 s handle time; sales: A alone, 500 s. Queue
+    weights by handle time: care 2/3, sales 1/3, so A carries 2/3 x 0.6 + 1/3 = 0.7333 of
+    the workload and B 2/3 x 0.4 = 0.2667.
+    """
+    ds = pd.Timestamp("2024-06-03 10:00", tz="Europe/Paris")
+    stats = pd.DataFrame({"ds": [ds] * 3, "queue": ["care", "care", "sales"],
+                          "site": ["A", "B", "A"], "offered": [60, 40, 100],
+                          "answered": [60, 40, 100], "handle_time_s": [600.0, 400.0, 500.0]})
+    sites = pd.DataFrame({"site": ["A", "B"], "provider": ["us", "P2"],
+                          "location": ["FR-REG", "MA"], "engagement_form": ["INHOUSE", "FULL"]})
+    reports = pd.DataFrame({"month": pd.PeriodIndex([f"2024-{m:02d}" for m in range(1, 13)],
+                                                    freq="M"),
+                            "site": "B", "invoice_eur": invoice / 12,
+                            "billed_hours": billed / 12, "contacts_handled": 100})
+    return costs.status_quo(stats, reports, sites, "2024-12")
+
+
+def test_status_quo_shares_from_the_calls_per_queue():
+    sq = tiny_status_quo().sites.set_index("site")
+    assert sq.loc["A", "share"] == pytest.approx(2 / 3 * 0.6 + 1 / 3)
+    assert sq.loc["B", "share"] == pytest.approx(2 / 3 * 0.4)
+    assert sq.loc["B", "invoice_eur"] == pytest.approx(80_000)
+
+
+def test_status_quo_is_costed_at_the_actual_invoice_and_reconciled():
+    m = model(method="rate_card", billing_basis="per_productive_hour",
+              status_quo=tiny_status_quo())
+    assert m.comparison == (costs.STATUS_QUO, costs.PORTFOLIO)
+    mc = costs.monthly_costs(m)
+    month = str(m.start + 6)
+    sq = mc[(mc.location == costs.STATUS_QUO) & (mc.month == month)].set_index("line")["cost_eur"]
+    a, b = 2 / 3 * 0.6 + 1 / 3, 2 / 3 * 0.4
+    inhouse = month_lines(m, "FR-REG", "INHOUSE")
+    full_ma = month_lines(m, "MA", "FULL")
+    # B's invoice: its share of 1,000 productive hours at the actual 25 EUR/h (80,000 EUR over
+    # its 3,200 modelled hours), not the 20 EUR/h rate card; governance follows the invoice.
+    invoice_b = b * 1000 * 25.0
+    assert sq.drop("governance").sum() == pytest.approx(a * inhouse.sum() + invoice_b)
+    assert sq["governance"] == pytest.approx(b * 1.25 * full_ma["governance"])
+    assert sq[["transition", "exit"]].sum() == 0            # running today: no one-offs
+    rec = costs.status_quo_reconciliation(m).set_index("site")
+    assert rec.loc["B", "model_invoice_eur"] == pytest.approx(3200 * 20.0)
+    assert rec.loc["B", "gap_eur"] == pytest.approx(16_000)
+    assert rec.loc["B", "hours_effect_eur"] == pytest.approx((3000 - 3200) * 20.0)
+    assert rec.loc["B", "price_effect_eur"] == pytest.approx((80_000 / 3000 - 20) * 3000)
+    t = costs.tco(m).set_index(["location", "form"])
+    sq_npv = t.loc[(costs.STATUS_QUO, costs.PORTFOLIO), "npv_eur"]
+    assert t.loc[("FR-REG", "INHOUSE"), "saving_pct"] == pytest.approx(
+        1 - t.loc[("FR-REG", "INHOUSE"), "npv_eur"] / sq_npv)
+    assert t.loc[("MA", "FULL"), "saving_vs_inhouse_pct"] == pytest.approx(
+        1 - t.loc[("MA", "FULL"), "npv_eur"] / t.loc[("FR-REG", "INHOUSE"), "npv_eur"])
+
+
+def test_partial_move_takes_a_share_of_one_queue_from_a_month():
+    spec = [{"name": "half of care to FR-REG / FULL",
+             "moves": [{"queue": "care", "share": 0.5, "to": "FR-REG / FULL", "from": "2025-07"}]}]
+    m = model(status_quo=tiny_status_quo(), portfolios=spec)
+    legs = {leg.name: leg.share for leg in m.portfolios[1].legs}
+    assert legs["A"][0] == pytest.approx(2 / 3 * 0.6 + 1 / 3)
+    assert legs["A"][6] == pytest.approx(2 / 3 * 0.3 + 1 / 3)      # care 0.6 -> 0.3
+    assert legs["B"][6] == pytest.approx(2 / 3 * 0.2)               # care 0.4 -> 0.2
+    assert legs["FR-REG / FULL"][5] == 0
+    assert legs["FR-REG / FULL"][6] == pytest.approx(2 / 3 * 0.5)
+    mc = costs.monthly_costs(m)
+    tr = mc[(mc.location == spec[0]["name"]) & (mc.line == "transition")].set_index("month")
+    # the new leg's one-offs fall in its first month, in proportion to its share
+    assert tr.loc[str(m.start + 5), "cost_eur"] == 0
+    full_t0 = month_lines(m, "FR-REG", "FULL", month=0)["transition"]
+    assert tr.loc[str(m.start + 6), "cost_eur"] == pytest.approx(2 / 3 * 0.5 * full_t0)
+    with pytest.raises(ParameterError, match=r"portfolios\[0\].moves\[0\].queue"):
+        model(status_quo=tiny_status_quo(),
+              portfolios=[{"name": "x", "moves": [{"queue": "billing", "share": 0.5,
+                                                   "to": "MA / FULL"}]}])
+
+
+# --- indexation clauses and the implied margin (item 2) ------------------------------------
+
+def _indexed(clause, **extra):
+    ov = copy.deepcopy(OVERRIDES)
+    ov["locations"]["MA"].update(wage_inflation={"value": 0.10}, price_indexation=clause, **extra)
+    ov["fx_to_eur"]["MAD"]["drift"] = -0.05
+    ov["defaults"]["price_indexation"] = {"cap": 0.03, "eur_cpi": 0.02}
+    return model(method="rate_card", billing_basis="per_productive_hour", overrides=ov,
+                 contract_years=2)
+
+
+@pytest.mark.parametrize("clause, after_a_year", [
+    ("fixed", 1.0), ("cpi", 1.02), ("local_wages_fx", 1.10 * 0.95), ("capped", 1.03)])
+def test_price_follows_its_indexation_clause(clause, after_a_year):
+    m = _indexed(clause)
+    mc = costs.monthly_costs(m)
+    sel = mc[(mc.location == "MA") & (mc.form == "FULL")
+             & ~mc.line.isin(["governance", "transition", "exit"])]
+    invoice = sel.groupby("month")["cost_eur"].sum()
+    # an EUR price: 1,000 h x 20 EUR, revised along its clause (not on MAD wages alone)
+    assert invoice.iloc[12] / (1000 * 20.0) == pytest.approx(after_a_year)
+
+
+def test_implied_margin_tracks_price_against_provider_cost_and_is_flagged():
+    table = costs.margin_check(_indexed("local_wages_fx"))
+    ma = table[(table.location == "MA") & (table.form == "FULL")].set_index("contract_year")
+    assert ma.loc[1, "clause"] == "local_wages_fx"
+    assert ma.loc[2, "price_index"] == pytest.approx(ma.loc[2, "cost_index"])
+    assert ma.loc[1, "margin_pct"] == pytest.approx(
+        ma.loc[1, "provider_margin_eur"] / ma.loc[1, "provider_cost_eur"])
+    cheap = costs.margin_check(_indexed("fixed", price_per_productive_hour={"value": 1.0,
+                                                                            "year": 2025}))
+    assert (cheap[(cheap.location == "MA") & (cheap.form == "FULL")]["flag"] == "negative").all()
+    with pytest.raises(ParameterError, match="price_indexation"):
+        costs.scenario_costs(_indexed("wages"))
+
+
+# --- governance by one rule (item 3) --------------------------------------------------------
+
+def test_governance_is_one_share_of_each_options_own_contract_value():
+    m = model(method="rate_card", billing_basis="per_productive_hour")
+    for loc, form in (("MA", "FULL"), ("FR-REG", "FULL"), ("MA", "HOSTED"), ("FR-REG", "INSOURCE")):
+        lines = month_lines(m, loc, form)
+        payer = m.ref["forms"][form]["payer"]
+        invoice = lines["provider_margin"] + sum(lines[k] for k in costs.LINES[:9]
+                                                 if payer[k] == "provider")
+        assert lines["governance"] == pytest.approx(0.05 * invoice), (loc, form)
+
+
+def test_governance_as_a_vendor_management_team():
+    ov = copy.deepcopy(OVERRIDES)
+    ov["defaults"]["governance_basis"] = "team"
+    ov["defaults"]["governance_team"] = {
+        "vendor_manager": {"value": 120_000.0, "year": 2025, "fixed_fte": 1.0,
+                           "fte_per_100_agents": 0.0},
+        "performance_analyst": {"value": 60_000.0, "year": 2025, "fixed_fte": 0.0,
+                                "fte_per_100_agents": 5.0},
+        "quality_auditor": {"fte_per_100_agents": 0.0}}
+    m = model(overrides=ov)
+    # 1 x 120 k + 5 per 100 agents x 20 FTE x 60 k, a year -> per month
+    expected = (120_000 + 1.0 * 60_000) / 12
+    for form in ("FULL", "HOSTED", "INSOURCE"):
+        assert month_lines(m, "FR-REG", form)["governance"] == pytest.approx(expected)
+    assert month_lines(m, "FR-REG", "INHOUSE")["governance"] == 0
+    ov["defaults"]["governance_basis"] = "committee"
+    with pytest.raises(ParameterError, match="governance_basis"):
+        costs.tco(model(overrides=ov))
+
+
+# --- negative margins are never silent (item 4) ---------------------------------------------
+
+def test_negative_margin_flagged_stated_and_drawn_below_zero():
+    import matplotlib
+    matplotlib.use("Agg")
+    from toolkit import plots
+    ov = copy.deepcopy(OVERRIDES)
+    ov["locations"]["MA"]["price_per_productive_hour"] = {"value": 1.0, "year": 2025}
+    m = model(method="rate_card", billing_basis="per_productive_hour", overrides=ov)
+    prices = costs.price_comparison(m).set_index("location")
+    assert prices.loc["MA", "flag"] == "rate card below cost"
+    assert prices.loc["MA", "rate_card_eur_per_hour"] == pytest.approx(1.0)
+    assert prices.loc["MA", "implied_margin_pct"] < 0
+    margins = costs.margin_check(m)
+    text = costs.negative_margin_text(margins, ("MA", "FULL"))
+    assert "MA / FULL" in text and "negative margin" in text
+    assert costs.negative_margin_text(margins, ("MA", "HOSTED")) == ""
+    year = costs.scenario_costs(m).query("location == 'MA' and form == 'FULL'")
+    bars = year.set_index("form")[list(costs.LINES)]
+    ax = plots.stacked_cost_bars(bars)
+    assert ax.get_xlim()[0] < 0                          # the loss is drawn left of zero
+    assert any(p.get_width() < 0 for p in ax.patches)
+
+
+# --- hosted seats at full cost (item 7) -----------------------------------------------------
+
+def test_hosted_full_cost_adds_the_company_payroll_to_the_seat_invoice():
+    reports = pd.DataFrame({"month": pd.PeriodIndex(["2025-03", "2025-04"], freq="M"),
+                            "site": "H", "invoice_eur": 5000.0, "billed_hours": 1000.0,
+                            "contacts_handled": 10_000})
+    sites = pd.DataFrame({"site": ["H", "F"], "provider": ["P", "Q"],
+                          "location": ["FR-REG", "MA"], "engagement_form": ["HOSTED", "FULL"]})
+    out = costs.hosted_full_cost(reports, sites, overrides=OVERRIDES, basis=FLAT_BASIS)
+    assert list(out["site"].unique()) == ["H"]            # only hosted sites
+    # 1,000 billed productive hours / 50 per FTE-month = 20 FTE: the same people as the
+    # engine's hosted option on 1,000 hours, whose client-paid staff lines they cost.
+    own = month_lines(model(), "FR-REG", "HOSTED")[
+        ["agents", "supervision", "wfm_qa", "overheads", "recruitment", "training_attrition"]]
+    assert out["fte"].iloc[0] == pytest.approx(20.0)
+    assert out["payroll_eur"].iloc[0] == pytest.approx(own.sum())
+    assert out["full_cost_eur"].iloc[0] == pytest.approx(5000 + own.sum())
+    assert out["full_cost_per_contact_eur"].iloc[0] == pytest.approx((5000 + own.sum()) / 10_000)
+    assert out["seat_invoice_per_contact_eur"].iloc[0] == pytest.approx(0.5)
+    seen = costs.observed_prices(reports, sites, model()).set_index("site")
+    assert seen.loc["H", "full_cost_per_contact_eur"] == pytest.approx((5000 + own.sum()) / 10_000)
+
+
+# --- exit and transition economics (item 5) -------------------------------------------------
+
+def test_cost_of_leaving_the_status_quo_in_euros_and_people():
+    ov = copy.deepcopy(OVERRIDES)
+    ov["defaults"]["leaving"] = {
+        "average_tenure_years": 8.0, "social_plan_months": 6.0, "headcount_per_fte": 1.0,
+        "lease_remaining_months": 36.0, "sublet_recovery": 0.5,
+        "assets_per_seat": {"value": 1000.0, "year": 2025}, "dual_running_months": 2.0}
+    m = model(status_quo=tiny_status_quo(), overrides=ov)
+    a = 2 / 3 * 0.6 + 1 / 3
+    lv = costs.leaving_costs(m).set_index(["location", "form"])
+    mc = costs.monthly_costs(m)
+    first = str(m.start)
+    run = mc[(mc.month == first) & (mc.location == costs.STATUS_QUO)
+             & ~mc.line.isin(costs.ONE_OFF_LINES)]["cost_eur"].sum()
+    inhouse_run = a * month_lines(m, "FR-REG", "INHOUSE", month=0).drop(
+        list(costs.ONE_OFF_LINES)).sum()
+    # Off-shore to MA / FULL (B's own form: B keeps running): Lille's 20 x 0.733 people
+    # are made redundant, legal 1/4 month x 8 years + 6 months social plan, on 1,000 EUR
+    # gross x 1.10 company premium; 20 x 0.733 seats stranded: 36 months x 100 EUR x 1.2
+    # (own premises) x (1 - 0.5 sublet) + 1,000 EUR assets; Lille runs on for 2 months.
+    ma = lv.loc[("MA", "FULL")]
+    assert ma["people_redundant"] == pytest.approx(a * 20)
+    assert ma["severance_eur"] == pytest.approx(a * 20 * 1000 * 1.10 * (0.25 * 8 + 6))
+    assert ma["stranded_premises_eur"] == pytest.approx(a * 20 * (100 * 1.2 * 36 * 0.5 + 1000))
+    assert ma["dual_running_eur"] == pytest.approx(2 * inhouse_run)
+    # To a French provider (L1224-1): staff move with the work, no severance; the provider
+    # carries the company's 10 % premium on their pay while they stay.
+    fr = lv.loc[("FR-REG", "FULL")]
+    assert fr["people_transferred"] == pytest.approx(a * 20) and fr["severance_eur"] == 0
+    assert fr["dual_running_eur"] == pytest.approx(2 * run)
+    transfer = mc[(mc.location == "FR-REG") & (mc.form == "FULL") & (mc.line == "staff_transfer")]
+    assert transfer["cost_eur"].iloc[0] == pytest.approx(0.10 * a * P)
+    # All in-house: nobody leaves, only the provider runs on beside the insourced work.
+    home = lv.loc[("FR-REG", "INHOUSE")]
+    assert home["people_redundant"] == 0 and home["stranded_premises_eur"] == 0
+    assert home["dual_running_eur"] == pytest.approx(2 * (run - inhouse_run))
+    # ... and the option's NPV carries it (discount rate 0: nominal)
+    t = costs.tco(m).set_index(["location", "form"])
+    assert t.loc[("MA", "FULL"), "leaving_eur"] == pytest.approx(
+        ma[["severance_eur", "stranded_premises_eur", "dual_running_eur"]].sum())

@@ -314,16 +314,28 @@ def cost_bridge(start_value: float, steps: pd.Series, end_value: float, *,
 
 def stacked_cost_bars(table: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "",
                       xlabel: str = "EUR per year", source: str | None = None) -> plt.Axes:
-    """Horizontal stacked bars: one bar per option (rows), one segment per cost line (columns)."""
+    """Horizontal stacked bars: one bar per option (rows), one segment per cost line (columns).
+
+    Negative segments (a provider margin below zero) are stacked leftwards from zero,
+    hatched, so a loss is never drawn as a cost.
+    """
     ax = new_axes(ax, figsize=(11, max(3.0, 0.32 * len(table) + 1.2)))
     left = np.zeros(len(table))
+    below = np.zeros(len(table))
     # More lines than the category palette: take distinct shades from tab20.
     colors = (CATEGORY if len(table.columns) <= len(CATEGORY)
               else [mpl.colormaps["tab20"](i % 20) for i in range(len(table.columns))])
     for col, color in zip(table.columns, colors, strict=True):
         values = table[col].to_numpy(dtype=float)
-        ax.barh(range(len(table)), values, left=left, color=color, label=str(col), height=0.7)
-        left += values
+        pos, neg = np.clip(values, 0, None), np.clip(values, None, 0)
+        ax.barh(range(len(table)), pos, left=left, color=color, label=str(col), height=0.7)
+        left += pos
+        if (neg < 0).any():
+            ax.barh(range(len(table)), neg, left=below, color=color, height=0.7, hatch="//",
+                    edgecolor="black", linewidth=0.3, label=f"{col} (negative)")
+            below += neg
+    if (below < 0).any():
+        ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(range(len(table)), [str(i) for i in table.index])
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.1f} M"))

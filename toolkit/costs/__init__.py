@@ -4,6 +4,8 @@ One module per question, each building only on those above it:
 
 - ``reference``   — which figures? Reference YAML, analyst overrides, validation, the
   assumptions table;
+- ``portfolio``   — what runs today? The status quo (sites, shares, actual invoices) and
+  partial moves from it, costed as options;
 - ``workload``    — how much work? The staffing engine (planning basis) on the history and
   forecast: agent-hours, paid hours, FTE, peak seats, contacts per month of year;
 - ``model``       — what does each option cost? ``build_model`` and the cost engine (explained
@@ -20,8 +22,13 @@ Every public name is re-exported here: ``from toolkit import costs; costs.build_
 
 from toolkit.costs.checks import (
     benchmark_checks,
+    hosted_full_cost,
     labour_share_check,
+    margin_check,
+    negative_margin_text,
     observed_prices,
+    price_comparison,
+    status_quo_reconciliation,
     wage_floor_check,
 )
 from toolkit.costs.decision import (
@@ -40,13 +47,26 @@ from toolkit.costs.decision import (
 from toolkit.costs.finance import break_even_month, cost_bridge_steps, npv, tco
 from toolkit.costs.model import (
     BILLING_BASES,
+    CLAUSES,
     METHODS,
     SourcingModel,
     build_model,
+    leaving_costs,
     market_markups,
     monthly_costs,
     monthly_workload,
+    option_slice,
+    price_index,
     scenario_costs,
+)
+from toolkit.costs.portfolio import (
+    PORTFOLIO,
+    STATUS_QUO,
+    Leg,
+    Portfolio,
+    StatusQuo,
+    build_portfolios,
+    status_quo,
 )
 from toolkit.costs.reference import (
     FORMS,
@@ -73,12 +93,15 @@ __all__ = [
     # workload
     "staffing_profile", "read_monthly_forecast", "monthly_forecast_table", "outlook_table",
     # model
-    "BILLING_BASES", "METHODS", "SourcingModel", "build_model", "market_markups",
-    "monthly_costs", "monthly_workload", "scenario_costs",
+    "BILLING_BASES", "METHODS", "SourcingModel", "build_model", "leaving_costs", "market_markups",
+    "monthly_costs", "monthly_workload", "scenario_costs", "option_slice",
+    # portfolio
+    "STATUS_QUO", "PORTFOLIO", "StatusQuo", "Leg", "Portfolio", "status_quo", "build_portfolios",
     # finance
     "npv", "break_even_month", "tco", "cost_bridge_steps",
     # checks
     "labour_share_check", "wage_floor_check", "benchmark_checks", "observed_prices",
+    "status_quo_reconciliation", "hosted_full_cost", "margin_check", "price_comparison", "negative_margin_text", "CLAUSES", "price_index",
     # uncertainty
     "monte_carlo", "cumulative_fan", "tornado",
     # decision

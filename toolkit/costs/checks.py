@@ -9,20 +9,27 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from toolkit.costs.finance import tco
 from toolkit.costs.model import (
+    CLAUSES,
     METHODS,
     SourcingModel,
+    _base_quantities,
     _bottom_up_price_eur,
     _escalate,
+    _invoice_scales,
     _location_arrays,
     _rate_card_price_eur,
+    _terms,
     _Tweaks,
+    price_index,
+    provider_cost_index,
     scenario_costs,
 )
-from toolkit.costs.reference import _check_choice, _is_figure, _value, load_reference
+from toolkit.costs.reference import LINES, _check_choice, _is_figure, _value, load_reference
 from toolkit.errors import ParameterError
 
 
@@ -39,6 +46,7 @@ def labour_share_check(scenarios: pd.DataFrame, *, band: tuple[float, float] | N
     low, high = band or tuple(_value(ref["defaults"]["labour_share_band"]))
     if not 0 <= low < high <= 1:
         raise ParameterError("band", (low, high), "two shares 0 <= low < high <= 1")
+    scenarios = scenarios[scenarios["location"].isin(list(ref["locations"]))]
     tier = scenarios["location"].map(lambda x: ref["locations"][x]["tier"])
     year = min(contract_year, int(scenarios["contract_year"].max()))
     sel = scenarios[tier.isin(list(tiers)) & scenarios["feasible"]
@@ -169,7 +177,8 @@ def observed_prices(reports: pd.DataFrame, sites: pd.DataFrame,
     """Price actually paid per billed hour and per contact at current provider sites.
 
     ``reports`` / ``sites`` as read by ``toolkit.io.read_provider_reports`` / ``read_sites``;
-    the last ``months`` months count. With a model, the reference rate card of the same
+    the last ``months`` months count. ``full_cost_per_contact_eur`` adds, for hosted seats,
+    the company's own payroll for the agents (``hosted_full_cost``) to the seat invoice. With a model, the reference rate card of the same
     location (EUR per productive hour at the contract start year) is set beside it: only
     FULL sites compare like for like (hosted seats bill the seats alone; billed hours may be
     logged rather than productive hours).
@@ -188,6 +197,14 @@ def observed_prices(reports: pd.DataFrame, sites: pd.DataFrame,
               last_month=("month", "max")))
     g["eur_per_billed_hour"] = g["invoice_eur"] / g["billed_hours"]
     g["eur_per_contact"] = g["invoice_eur"] / g["contacts"]
+    # Hosted seats bill the seats alone: their cost per contact adds the company's payroll.
+    full = hosted_full_cost(r.drop(columns=["provider_name", "location", "engagement_form"]),
+                            sites, overrides=None if model is None else model.ref,
+                            basis=None if model is None else model.basis)
+    payroll = full.groupby("site")["payroll_eur"].sum()
+    g["own_payroll_eur"] = g["site"].map(payroll).fillna(0.0)
+    g["full_cost_eur"] = g["invoice_eur"] + g["own_payroll_eur"]
+    g["full_cost_per_contact_eur"] = g["full_cost_eur"] / g["contacts"]
     g["first_month"], g["last_month"] = g["first_month"].astype(str), g["last_month"].astype(str)
     if model is not None:
         known = [loc for loc in g["location"].unique() if loc in model.ref["locations"]]
@@ -202,3 +219,204 @@ def observed_prices(reports: pd.DataFrame, sites: pd.DataFrame,
                                             / g["reference_eur_per_productive_hour"])
         g["like_for_like"] = g["engagement_form"] == "FULL"
     return g.rename(columns={"provider_name": "provider"})
+
+
+def status_quo_reconciliation(model: SourcingModel) -> pd.DataFrame:
+    """Model against invoice per provider site of the status quo, the gap and its causes.
+
+    Over the 12 months ending with the report period: the model's invoice for the site's
+    share of the workload (reference rate card or seat costs, contract-start prices) against
+    what the provider invoiced. The gap splits exactly into an hours effect (billed hours
+    against the model's productive hours, at the model's price) and a price effect (actual
+    price per billed hour against the model's, on the billed hours). The status quo is
+    costed at the actual invoices; this table says how far the reference figures are off.
+    """
+    if model.status_quo is None:
+        raise ParameterError("model", "no status quo",
+                             "a model built with status_quo=costs.status_quo(...)")
+    tw = _Tweaks()
+    la = _location_arrays(model, tw)
+    q = _base_quantities(model, la, tw)
+    scales = _invoice_scales(model, la, q, tw, _terms(model, la, q, tw))
+    rows = []
+    for r in model.status_quo.sites.itertuples():
+        if r.site not in scales:
+            continue
+        s = scales[r.site]
+        model_price = s["model_price"]
+        actual_price = r.invoice_eur / r.billed_hours if r.billed_hours else np.nan
+        hours_effect = (r.billed_hours - s["model_hours"]) * model_price
+        price_effect = (actual_price - model_price) * r.billed_hours
+        rows.append({"site": r.site, "provider": r.provider, "location": r.location,
+                     "form": r.form, "share_of_workload": r.share,
+                     "model_invoice_eur": s["model_invoice"], "invoice_eur": r.invoice_eur,
+                     "gap_eur": r.invoice_eur - s["model_invoice"],
+                     "gap_pct": r.invoice_eur / s["model_invoice"] - 1,
+                     "model_hours": s["model_hours"], "billed_hours": r.billed_hours,
+                     "model_eur_per_hour": model_price, "invoiced_eur_per_billed_hour": actual_price,
+                     "hours_effect_eur": hours_effect, "price_effect_eur": price_effect,
+                     "explanation": _gap_words(hours_effect, price_effect, r.form),
+                     "months": r.report_months, "price_year": model.start_year})
+    return pd.DataFrame(rows)
+
+
+def _gap_words(hours: float, price: float, form: str) -> str:
+    """The larger effect first, in words a reader can check."""
+    what = "seat invoice per hour" if form == "HOSTED" else "price per hour"
+    parts = sorted([(abs(hours), f"billed hours {'above' if hours > 0 else 'below'} the "
+                     f"modelled productive hours ({hours / 1e3:+,.0f} k EUR)"),
+                    (abs(price), f"{what} {'above' if price > 0 else 'below'} the model's "
+                     f"({price / 1e3:+,.0f} k EUR)")], reverse=True)
+    return "; ".join(p for _, p in parts)
+
+
+def margin_check(model: SourcingModel, scenarios: pd.DataFrame | None = None, *,
+                 band: tuple[float, float] | None = None) -> pd.DataFrame:
+    """The provider's implied margin per option and contract year against a plausible band.
+
+    Under a rate card the margin is what the invoice leaves after the provider's estimated
+    costs; it moves with the price's indexation clause (``price_index``) against the
+    provider's cost path (local wages x FX, ``cost_index``; both relative to the start).
+    ``flag``: ``negative`` (the provider would work at a loss), ``below band``,
+    ``above band`` or empty. Band: ``defaults.margin_band`` (5-45 % of provider cost: FACTS 2 puts off-shore margins at ~43 %).
+    """
+    d = model.ref["defaults"]
+    low, high = band or tuple(float(x) for x in _value(d["margin_band"]))
+    if not -1 < low < high:
+        raise ParameterError("band", (low, high), "two margins low < high, e.g. (0.05, 0.35)")
+    scen = scenarios if scenarios is not None else scenario_costs(model)
+    scen = scen[(scen["form"] != "PORTFOLIO") & scen["feasible"]]
+    tw = _Tweaks()
+    la = _location_arrays(model, tw)
+    years = np.arange(model.months) / 12.0
+    log_w = np.log1p(la["infl"])[None, :, None] * years
+    log_fx = np.log1p(la["fx_drift"])[None, :, None] * years
+    price_idx = price_index(la, log_w, log_fx, years)[0]
+    cost_idx = provider_cost_index(la, log_w, log_fx)[0]
+    year_of = np.arange(model.months) // 12
+    clause = {loc: CLAUSES[c] for loc, c in zip(model.locations, la["clause"], strict=True)}
+    rows = []
+    for r in scen.itertuples():
+        payer = model.ref["forms"][r.form]["payer"]
+        if payer["provider_margin"] != "client":
+            continue
+        provider = sum(getattr(r, line) for line in LINES[:9] if payer[line] == "provider")
+        if not provider:
+            continue
+        li_ = model.locations.index(r.location)
+        sel = year_of == r.contract_year - 1
+        pct = r.provider_margin / provider
+        flag = ("negative" if pct < 0 else "below band" if pct < low
+                else "above band" if pct > high else "")
+        rows.append({"location": r.location, "form": r.form, "method": r.method,
+                     "contract_year": r.contract_year, "clause": clause[r.location],
+                     "invoice_eur": provider + r.provider_margin, "provider_cost_eur": provider,
+                     "provider_margin_eur": r.provider_margin, "margin_pct": pct,
+                     "price_index": float(price_idx[li_, sel].mean()),
+                     "cost_index": float(cost_idx[li_, sel].mean()),
+                     "band_low": low, "band_high": high, "flag": flag})
+    return pd.DataFrame(rows)
+
+
+def price_comparison(model: SourcingModel) -> pd.DataFrame:
+    """Rate card beside bottom-up price (provider cost + margin) per location, EUR per
+    productive hour at the contract start.
+
+    ``implied_margin_pct`` is what the rate card leaves over the provider's cost per hour;
+    ``flag`` says ``rate card below cost`` (the provider would work at a loss) or
+    ``outside margin band`` (``defaults.margin_band``); empty when they agree.
+    """
+    tw = _Tweaks()
+    la = _location_arrays(model, tw)
+    rate = _rate_card_price_eur(model, la, {}, tw)
+    bottom_up = _bottom_up_price_eur(model, la, tw)
+    cost = bottom_up / (1 + la["margin"])
+    low, high = (float(x) for x in _value(model.ref["defaults"]["margin_band"]))
+    out = pd.DataFrame({"location": model.locations,
+                        "rate_card_eur_per_hour": rate, "bottom_up_eur_per_hour": bottom_up,
+                        "provider_cost_eur_per_hour": cost,
+                        "reference_margin_pct": la["margin"],
+                        "implied_margin_pct": rate / cost - 1,
+                        "sourced_rate_card": np.isfinite(la["price_local"]),
+                        "price_year": model.start_year})
+    out["flag"] = np.where(out["implied_margin_pct"] < 0, "rate card below cost",
+                           np.where(~out["implied_margin_pct"].between(low, high),
+                                    "outside margin band", ""))
+    return out
+
+
+def negative_margin_text(margins: pd.DataFrame, option: tuple[str, str] | None = None) -> str:
+    """One sentence per option whose provider works at a loss (``margin_check`` rows)."""
+    neg = margins[margins["flag"] == "negative"]
+    if option is not None:
+        neg = neg[(neg["location"] == option[0]) & (neg["form"] == option[1])]
+    if neg.empty:
+        return ""
+    g = neg.groupby(["location", "form"]).agg(margin=("margin_pct", "mean"),
+                                             eur=("provider_margin_eur", "sum"),
+                                             years=("contract_year", "count"))
+    return " ".join(f"{loc} / {form}: the rate card leaves the provider a negative margin "
+                    f"({r.margin:.0%} of its cost, {r.eur / 1e6:,.2f} M EUR over {int(r.years)} "
+                    f"contract year(s)): it beats its rivals only if the provider accepts to work at a loss."
+                    for (loc, form), r in g.iterrows())
+
+
+#: Lines the company pays for its own agents on a hosted site (HOSTED payer = client).
+_OWN_STAFF_LINES = ("agents", "supervision", "wfm_qa", "overheads", "recruitment",
+                    "training_attrition")
+
+
+def hosted_full_cost(reports: pd.DataFrame, sites: pd.DataFrame, *, overrides=None,
+                     basis=None) -> pd.DataFrame:
+    """Full monthly cost of each hosted-seats site: the provider's seat invoice plus the
+    company's own payroll for the agents working there (the KPI report's cost per contact).
+
+    The agents' FTE are the billed productive hours over the productive hours one FTE gives
+    a month at that location (planning basis: worked hours, in-shift shrinkage, schedule
+    efficiency); their cost per FTE-month is the sourcing model's client-paid lines for
+    hosted seats there (loaded pay with the abroad premium, team leaders and expatriate
+    managers, WFM/QA, overheads, hiring and training), escalated to each month's year.
+
+    Returns ``month, site, location, seat_invoice_eur, fte, payroll_eur, full_cost_eur,
+    contacts, seat_invoice_per_contact_eur, full_cost_per_contact_eur``.
+    """
+    from toolkit.costs.model import _monthly_array, build_model
+
+    need = {"month", "site", "invoice_eur", "billed_hours", "contacts_handled"}
+    if need - set(reports.columns):
+        raise ParameterError("reports", sorted(need - set(reports.columns)),
+                             "provider reports read by toolkit.io.read_provider_reports")
+    hosted = sites[sites["engagement_form"] == "HOSTED"]
+    r = reports.merge(hosted[["site", "location"]], on="site", how="inner")
+    if r.empty:
+        return pd.DataFrame(columns=["month", "site", "location", "seat_invoice_eur", "fte",
+                                     "payroll_eur", "full_cost_eur", "contacts",
+                                     "seat_invoice_per_contact_eur", "full_cost_per_contact_eur"])
+    month = pd.PeriodIndex(r["month"], freq="M")
+    first, last = month.min(), month.max()
+    years = int(np.ceil(((last - first).n + 1) / 12))
+    frames = []
+    for loc, g in r.assign(period=month).groupby("location"):
+        profile = pd.DataFrame([{"location": loc, "month": m, "productive_hours": 1000.0,
+                                 "contacts": 1.0, "handled_contacts": 1.0, "handled_minutes": 1.0}
+                                for m in range(1, 13)])
+        m = build_model(profile=profile, locations=[loc], forms=["HOSTED"], start=str(first),
+                        contract_years=max(1, min(years, 10)), overrides=overrides,
+                        baseline=(loc, "HOSTED"), **({"basis": basis} if basis else {}))
+        cost, q, la, _ = _monthly_array(m)
+        lines = [LINES.index(k) for k in _OWN_STAFF_LINES]
+        # run cost per FTE-month (transition and exit are one-offs of a new operation)
+        per_fte = cost[0, m.forms.index("HOSTED"), lines, :].sum(axis=0) / q["fte"][0]
+        t = (g["period"] - first).map(lambda d: d.n).to_numpy()
+        fte = g["billed_hours"].to_numpy(float) / la["productive_per_fte"][0]
+        payroll = fte * per_fte[np.minimum(t, m.months - 1)]
+        frames.append(pd.DataFrame({"month": g["month"].astype(str).to_numpy(),
+                                    "site": g["site"].to_numpy(), "location": loc,
+                                    "seat_invoice_eur": g["invoice_eur"].to_numpy(float),
+                                    "fte": fte, "payroll_eur": payroll,
+                                    "contacts": g["contacts_handled"].to_numpy(float)}))
+    out = pd.concat(frames, ignore_index=True)
+    out["full_cost_eur"] = out["seat_invoice_eur"] + out["payroll_eur"]
+    out["seat_invoice_per_contact_eur"] = out["seat_invoice_eur"] / out["contacts"]
+    out["full_cost_per_contact_eur"] = out["full_cost_eur"] / out["contacts"]
+    return out.sort_values(["site", "month"], ignore_index=True)

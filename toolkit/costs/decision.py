@@ -21,6 +21,7 @@ import pandas as pd
 from toolkit.config import project_path
 from toolkit.costs.finance import tco
 from toolkit.costs.model import SourcingModel
+from toolkit.costs.portfolio import PORTFOLIO
 from toolkit.costs.reference import _check_choice, _value
 from toolkit.costs.uncertainty import tornado
 from toolkit.errors import ParameterError
@@ -70,7 +71,26 @@ def _check_weights(weights: Mapping | None, ref: dict) -> dict:
 
 
 def risk_scores(model: SourcingModel) -> pd.DataFrame:
-    """Qualitative criteria per feasible option, each scored 0-1 (1 = no concern)."""
+    """Qualitative criteria per feasible option, each scored 0-1 (1 = no concern).
+
+    A portfolio scores the share-weighted mean of its legs over the contract.
+    """
+    table = _pair_risk_scores(model)
+    rows = [table]
+    keyed = table.set_index(["location", "form"])
+    crit = [c for c in table.columns if c not in ("location", "form")]
+    for p in model.portfolios:
+        w = {}
+        for leg in p.legs:
+            key = (leg.location, leg.form)
+            w[key] = w.get(key, 0.0) + float(np.mean(leg.share))
+        total = sum(w.values())
+        mix = sum(keyed.loc[k, crit] * v for k, v in w.items() if k in keyed.index) / total
+        rows.append(pd.DataFrame([{"location": p.name, "form": PORTFOLIO, **mix.to_dict()}]))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _pair_risk_scores(model: SourcingModel) -> pd.DataFrame:
     ref, rows = model.ref, []
     for loc, form in model.options:
         if not model.feasible(loc, form):
@@ -139,7 +159,8 @@ def decision_matrix(model: SourcingModel, costs: pd.DataFrame | None = None,
 
 def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFrame,
                    decision: pd.DataFrame, robustness: dict,
-                   checks: pd.DataFrame | None = None) -> str:
+                   checks: pd.DataFrame | None = None,
+                   margins: pd.DataFrame | None = None) -> str:
     """The board-paper recommendation, written from the results (markdown).
 
     With ``checks`` (``benchmark_checks``), says how many published ratios the model
@@ -147,43 +168,53 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
     """
     top = decision.iloc[0]
     loc, form = top["location"], top["form"]
-    name_l = model.ref["locations"][loc]["name"]
-    name_f = model.ref["forms"][form]["name"]
+    label = _option_name(model, loc, form)
     t = tco_table.set_index(["location", "form"]).loc[(loc, form)]
     m = mc.set_index(["location", "form"]).loc[(loc, form)]
-    bl = model.baseline
+    bl = tuple(model.comparison)
     years = model.months // 12
     runner = decision.iloc[1] if len(decision) > 1 else None
-    base_p50 = mc.set_index(["location", "form"]).loc[tuple(bl), "npv_p50_eur"]
+    base_p50 = mc.set_index(["location", "form"]).loc[bl, "npv_p50_eur"]
+    against = "the status quo" if model.status_quo is not None else "in-house"
+    one_offs = _one_off_text(model, t)
 
     def meur(x):
         return f"{x / 1e6:,.1f} M EUR"
 
-    if (loc, form) == tuple(bl):
-        headline = (f"**Recommendation: keep the in-house operation ({name_l}).** No option "
-                    f"beats it on the weighted criteria.")
+    inhouse = ""
+    if model.status_quo is not None and (loc, form) != tuple(model.baseline):
+        inhouse = (f" Against running everything in-house ({meur(t['inhouse_npv_eur'])}) it "
+                   f"{'saves' if t['saving_vs_inhouse_pct'] >= 0 else 'costs'} "
+                   f"{abs(t['saving_vs_inhouse_pct']):.0%}"
+                   f"{'' if t['saving_vs_inhouse_pct'] >= 0 else ' more'}.")
+    if (loc, form) == bl:
+        headline = (f"**Recommendation: keep {against} ({label}).** No option beats it on "
+                    f"the weighted criteria.{inhouse}")
     elif t["saving_pct"] < 0:
-        headline = (f"**Recommendation: {name_f} in {name_l} ({loc} / {form}).** It costs "
-                    f"{-t['saving_pct']:.0%} more than in-house over {years} years "
+        headline = (f"**Recommendation: {label}.** It costs "
+                    f"{-t['saving_pct']:.0%} more than {against} over {years} years "
                     f"({meur(t['npv_eur'])} against {meur(t['baseline_npv_eur'])} in present "
-                    f"value; cheaper in {m['prob_beats_baseline']:.0%} of "
+                    f"value{one_offs}; cheaper in {m['prob_beats_baseline']:.0%} of "
                     f"{int(m['n_draws']):,} simulations) but scores best once risks are "
-                    f"weighed.")
+                    f"weighed.{inhouse}")
     else:
-        headline = (f"**Recommendation: {name_f} in {name_l} ({loc} / {form}).** "
+        headline = (f"**Recommendation: {label}.** "
                     f"Over {years} years it costs {meur(t['npv_eur'])} in present value at "
-                    f"the reference figures, against {meur(t['baseline_npv_eur'])} in-house: "
-                    f"a saving of {t['saving_pct']:.0%}. Over {int(m['n_draws']):,} "
-                    f"simulations of the uncertain drivers its median is "
+                    f"the reference figures{one_offs}, against {meur(t['baseline_npv_eur'])} "
+                    f"for {against}: a saving of {t['saving_pct']:.0%}.{inhouse} Over "
+                    f"{int(m['n_draws']):,} simulations of the uncertain drivers its median is "
                     f"{meur(m['npv_p50_eur'])} (P10-P90 {meur(m['npv_p10_eur'])} - "
-                    f"{meur(m['npv_p90_eur'])}) against a median of {meur(base_p50)} in-house, "
-                    f"and it beats in-house in {m['prob_beats_baseline']:.0%} of them.")
+                    f"{meur(m['npv_p90_eur'])}) against a median of {meur(base_p50)} for "
+                    f"{against}, and it beats {against} in {m['prob_beats_baseline']:.0%} of them.")
+    leaving = _leaving_text(model, loc, form)
     be = t["break_even_month"]
     lines = [headline,
-             "- Break-even against in-house: "
+             f"- Break-even against {against}: "
              + (f"month {int(be)}." if np.isfinite(be) else "not within the contract."),
              f"- Weighted score {top['score']:.2f}; the top rank holds in "
              f"{robustness['keeps_top']:.0%} of random re-weightings of the criteria."]
+    if leaving:
+        lines.insert(1, leaving)
     if runner is not None:
         lines.append(f"- Runner-up: {runner['location']} / {runner['form']} "
                      f"(score {runner['score']:.2f}).")
@@ -203,6 +234,19 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
             lines.append(f"- Caution: {loc}'s modelled cost is outside the published bands "
                          f"({'; '.join(f'{r.check} {r.model_value:.2f} vs {r.band_low:.2f}-{r.band_high:.2f}' for r in own.drop_duplicates('check').itertuples())}): "
                          f"ask for a local quote before relying on the saving.")
+    if margins is not None and len(margins):
+        from toolkit.costs.checks import negative_margin_text
+        own = negative_margin_text(margins, (loc, form))
+        if own:
+            lines.append(f"- Caution: {own}")
+        others = negative_margin_text(margins[(margins["location"] != loc)
+                                              | (margins["form"] != form)])
+        n = margins[margins["flag"] == "negative"].groupby(["location", "form"]).ngroups
+        if others:
+            lines.append(f"- Negative provider margins in {n} option(s) under the rate card "
+                         f"(shown below zero in the yearly cost chart): "
+                         + ", ".join(sorted({f"{r.location} / {r.form}" for r in margins[
+                             margins['flag'] == 'negative'].itertuples()})) + ".")
     risks = model.ref["forms"][form].get("risks", [])
     if risks:
         lines.append("- Main risks of this form: " + "; ".join(r["text"] for r in risks[:3]) + ".")
@@ -210,6 +254,37 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
                  f"{model.discount_rate:.0%}; billing basis `{model.billing_basis}`, "
                  f"method `{model.method}`.")
     return "\n".join(lines)
+
+
+def _option_name(model: SourcingModel, loc: str, form: str) -> str:
+    """"full outsourcing in Morocco (MA / FULL)" or "portfolio 'care 40 % to MA'"."""
+    if form == PORTFOLIO:
+        return f"portfolio '{loc}'"
+    return (f"{model.ref['forms'][form]['name']} in {model.ref['locations'][loc]['name']} "
+            f"({loc} / {form})")
+
+
+def _leaving_text(model: SourcingModel, loc: str, form: str) -> str:
+    """Leaving today's mix for the option, in people and euros (staff representatives)."""
+    if model.status_quo is None or form == PORTFOLIO:
+        return ""
+    from toolkit.costs.model import leaving_costs
+    r = leaving_costs(model).set_index(["location", "form"]).loc[(loc, form)]
+    return (f"- Leaving today's mix: {r['people_redundant']:,.0f} people made redundant and "
+            f"{r['people_transferred']:,.0f} transferred to the provider with their work "
+            f"(L1224-1) in contract year 1; severance and social plan "
+            f"{r['severance_eur'] / 1e6:,.2f} M EUR, stranded premises "
+            f"{r['stranded_premises_eur'] / 1e6:,.2f} M, dual running "
+            f"{r['dual_running_eur'] / 1e6:,.2f} M, transferred staff's pay premium "
+            f"{r['staff_transfer_eur'] / 1e6:,.2f} M (all included in the cost above).")
+
+
+def _one_off_text(model: SourcingModel, t: pd.Series) -> str:
+    """", transition and exit costs of 1.2 M EUR included" from a tco row."""
+    one_off = sum(float(t.get(c, 0.0)) for c in ("transition_eur", "exit_eur", "leaving_eur"))
+    if not one_off:
+        return ""
+    return f", transition and exit costs of {one_off / 1e6:,.1f} M EUR (nominal) included"
 
 
 def what_would_change(model: SourcingModel, decision: pd.DataFrame,
@@ -222,8 +297,9 @@ def what_would_change(model: SourcingModel, decision: pd.DataFrame,
     rivals = []
     if len(decision) > 1:
         rivals.append(("runner-up", tuple(decision.iloc[1][["location", "form"]])))
-    if top != tuple(model.baseline):
-        rivals.append(("in-house", tuple(model.baseline)))
+    if top != tuple(model.comparison):
+        rivals.append(("status quo" if model.status_quo is not None else "in-house",
+                       tuple(model.comparison)))
     frames, lines, flows = [], [], {}
     for name, rival in rivals:
         t = tornado(model, *top, against=rival, _flows=flows).assign(rival=f"{rival[0]} / {rival[1]}",

@@ -9,8 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from toolkit.costs.model import SourcingModel, _discount, _monthly_array, _Tweaks
-from toolkit.costs.reference import LINES
+from toolkit.costs.model import (
+    SourcingModel,
+    _discount,
+    _monthly_array,
+    _Tweaks,
+    option_slice,
+)
+from toolkit.costs.portfolio import PORTFOLIO
+from toolkit.costs.reference import LEAVING_LINES, LINES
 from toolkit.errors import ParameterError
 
 
@@ -39,28 +46,39 @@ def break_even_month(option_costs, baseline_costs) -> float:
 
 
 def tco(model: SourcingModel) -> pd.DataFrame:
-    """Contract TCO per location x form: nominal total, NPV, saving and break-even vs baseline."""
+    """Contract TCO per option: nominal total, NPV, saving and break-even.
+
+    Savings are measured against ``model.comparison`` — the status quo when the model has
+    one (``baseline_*`` columns), else the in-house baseline — and always against all
+    in-house too (``inhouse_npv_eur``, ``saving_vs_inhouse_pct``). Portfolios (the status quo,
+    partial moves) are rows with ``form == "PORTFOLIO"``.
+    """
     cost, q, la, _ = _monthly_array(model)
     disc = _discount(model, _Tweaks())
-    monthly = cost.sum(axis=2)                                    # (L, F, T)
-    bl = (model.locations.index(model.baseline[0]), model.forms.index(model.baseline[1]))
-    base = monthly[bl]
+    monthly = cost.sum(axis=2)                                    # (L, columns, T)
+    base = option_slice(model, monthly, model.comparison)
     base_npv = float((base * disc).sum())
+    inhouse_npv = float((option_slice(model, monthly, tuple(model.baseline)) * disc).sum())
     rows = []
-    for li_, loc in enumerate(model.locations):
-        for fi, form in enumerate(model.forms):
-            flows = monthly[li_, fi]
-            value = float((flows * disc).sum())
-            rows.append({
-                "location": loc, "form": form, "feasible": model.feasible(loc, form),
-                "total_nominal_eur": float(flows.sum()), "npv_eur": value,
-                "baseline_npv_eur": base_npv, "saving_npv_eur": base_npv - value,
-                "saving_pct": (base_npv - value) / base_npv if base_npv else np.nan,
-                "break_even_month": break_even_month(flows, base),
-                "transition_eur": float(cost[li_, fi, LINES.index("transition")].sum()),
-                "exit_eur": float(cost[li_, fi, LINES.index("exit")].sum()),
-                "discount_rate": model.discount_rate, "months": model.months,
-                "currency": "EUR", "price_year": model.start_year})
+    for loc, form in model.option_keys():
+        flows = option_slice(model, monthly, (loc, form))
+        lines = option_slice(model, cost, (loc, form))
+        value = float((flows * disc).sum())
+        rows.append({
+            "location": loc, "form": form,
+            "feasible": True if form == PORTFOLIO else model.feasible(loc, form),
+            "total_nominal_eur": float(flows.sum()), "npv_eur": value,
+            "baseline": " / ".join(model.comparison),
+            "baseline_npv_eur": base_npv, "saving_npv_eur": base_npv - value,
+            "saving_pct": (base_npv - value) / base_npv if base_npv else np.nan,
+            "inhouse_npv_eur": inhouse_npv,
+            "saving_vs_inhouse_pct": (inhouse_npv - value) / inhouse_npv if inhouse_npv else np.nan,
+            "break_even_month": break_even_month(flows, base),
+            "transition_eur": float(lines[LINES.index("transition")].sum()),
+            "exit_eur": float(lines[LINES.index("exit")].sum()),
+            "leaving_eur": float(sum(lines[LINES.index(k)].sum() for k in LEAVING_LINES)),
+            "discount_rate": model.discount_rate, "months": model.months,
+            "currency": "EUR", "price_year": model.start_year})
     return pd.DataFrame(rows)
 
 

@@ -39,6 +39,13 @@ import pandas as pd
 
 from toolkit import planning
 from toolkit.config import project_path
+from toolkit.costs.portfolio import (
+    PORTFOLIO,
+    STATUS_QUO,
+    Portfolio,
+    StatusQuo,
+    build_portfolios,
+)
 from toolkit.costs.reference import (
     LABOUR_LINES,
     LINES,
@@ -90,6 +97,8 @@ class SourcingModel:
     volume_cv: np.ndarray
     notes: list[str] = field(default_factory=list)
     basis: planning.PlanningBasis = field(default_factory=planning.load_basis)
+    status_quo: StatusQuo | None = None
+    portfolios: list[Portfolio] = field(default_factory=list)
 
     @property
     def start_year(self) -> int:
@@ -98,6 +107,21 @@ class SourcingModel:
     @property
     def options(self) -> list[tuple[str, str]]:
         return [(loc, form) for loc in self.locations for form in self.forms]
+
+    @property
+    def columns(self) -> list[str]:
+        """The engine's option columns: the forms, then one per portfolio (summed over
+        locations: a portfolio's cost at location l is its legs there)."""
+        return [*self.forms, *(p.name for p in self.portfolios)]
+
+    @property
+    def comparison(self) -> tuple[str, str]:
+        """What savings are measured against: the status quo when known, else the baseline."""
+        return (STATUS_QUO, PORTFOLIO) if self.status_quo is not None else tuple(self.baseline)
+
+    def option_keys(self) -> list[tuple[str, str]]:
+        """Every costed option: location x form pairs, then the portfolios."""
+        return [*self.options, *((p.name, PORTFOLIO) for p in self.portfolios)]
 
     def feasible(self, location: str, form: str) -> bool:
         """INHOUSE/INSOURCE need the company's own site (home country); CAPTIVE/BOT are abroad."""
@@ -119,7 +143,8 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
                 language_market: str = "FR", basis: planning.PlanningBasis | None = None,
                 period: str | None = None, staffing_forecast: pd.DataFrame | None = None,
                 patience_s=None, holiday_country: str | None = "FR",
-                volume_scenario: str = "base") -> SourcingModel:
+                volume_scenario: str = "base", status_quo: StatusQuo | None = None,
+                portfolios: Sequence[dict] | None = None) -> SourcingModel:
     """Assemble a sourcing model from volumes (or a ready staffing profile) and parameters.
 
     Parameters
@@ -144,6 +169,11 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
         that month is sized from it exactly as the staffing notebook does.
     patience_s : caller patience for Erlang A, a number or queue -> seconds.
     holiday_country : the calendar the site opens on (open days for FTE and partial months).
+    status_quo : today's mix (``costs.status_quo``): costed as an option, at the providers'
+        actual invoices, and the default comparison of every saving.
+    portfolios : partial moves from the status quo (``costs.portfolio.build_portfolios``),
+        e.g. ``[{"name": "care 40 % to MA", "moves": [{"queue": "care", "share": 0.4,
+        "to": "MA / FULL", "from": "2027-03"}]}]``.
     """
     ref = load_reference(overrides)
     basis = basis or planning.load_basis()
@@ -162,6 +192,18 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
     # The baseline is evaluated with every option (common random numbers in Monte Carlo).
     locations = list(dict.fromkeys([*locations, baseline[0]]))
     forms = list(dict.fromkeys([*forms, baseline[1]]))
+    if status_quo is not None:
+        sq_sites = status_quo.sites
+        _check_choice("sites.location", list(sq_sites["location"]), valid_locs)
+        _check_choice("sites.engagement_form", list(sq_sites["form"]), list(ref["forms"]))
+        locations = list(dict.fromkeys([*locations, *sq_sites["location"]]))
+        forms = list(dict.fromkeys([*forms, *sq_sites["form"]]))
+    for spec in portfolios or []:
+        for mv in spec.get("moves", []) if isinstance(spec, dict) else []:
+            parts = [p.strip() for p in str(mv.get("to", "")).split("/")]
+            if len(parts) == 2 and parts[0] in valid_locs and parts[1] in ref["forms"]:
+                locations = list(dict.fromkeys([*locations, parts[0]]))
+                forms = list(dict.fromkeys([*forms, parts[1]]))
     last_month = None
     if profile is None:
         if volumes is None:
@@ -205,12 +247,14 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
         notes.append(f"volumes grow year by year as the outlook's annual totals "
                      f"({volume_scenario} scenario), each year keeping the base year's monthly "
                      "shape; years beyond the outlook repeat its last")
+    pfs = build_portfolios(status_quo, portfolios, start=start_p, months=months,
+                           locations=locations, forms=forms)
     return SourcingModel(ref=ref, profile=profile, locations=locations, forms=forms,
                          start=start_p, months=months, billing_basis=billing_basis,
                          method=method, discount_rate=float(discount_rate),
                          baseline=tuple(baseline), language_market=language_market,
                          volume_index=volume_index, volume_cv=volume_cv, notes=notes,
-                         basis=basis)
+                         basis=basis, status_quo=status_quo, portfolios=pfs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,7 +303,14 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
     vol = np.array([fx[c].get("volatility", 0.0) for c in currencies], float)
     gross = np.array([_escalate(loc["wage_basis"], i, y0) for loc, i in zip(locs, infl, strict=True)])
     charges = np.array([_value(loc["employer_charges"]) for loc in locs], float) * tw.charges
-    price_cur, price = [], []
+    price_cur, price, clause = [], [], []
+    ix = d["price_indexation"]
+    for key, loc in zip(model.locations, locs, strict=True):
+        code = _value(loc["price_indexation"]) if "price_indexation" in loc else None
+        if code not in CLAUSES:
+            raise ParameterError(f"locations.{key}.price_indexation", code,
+                                 f"one of {list(CLAUSES)}")
+        clause.append(CLAUSES.index(code))
     for loc, i in zip(locs, infl, strict=True):
         fig = loc.get("price_per_productive_hour")
         price_cur.append(fig["currency"] if fig else "EUR")
@@ -287,6 +338,8 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
         "productive_per_fte": worked / 12.0 * (1 - shrink) * basis.schedule_efficiency,
         "attrition": np.array([_value(loc["attrition"]) for loc in locs], float) * tw.attrition,
         "price_local": np.array(price, float),
+        "clause": np.array(clause), "cap": np.full(len(locs), float(_value(ix["cap"]))),
+        "eur_cpi": float(_value(ix["eur_cpi"])),
         "premises": np.array([_escalate(loc["premises_per_seat_month"], nonlab, y0)
                               for loc in locs]) * tw.seat_cost,
         "it": _escalate(d["it_per_seat_month"], nonlab, y0) * tw.seat_cost,
@@ -452,7 +505,8 @@ class _Terms:
 def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
     """Cost terms for every location x form: who pays which line, margin, governance, one-offs."""
     d, forms_ref = model.ref["defaults"], model.ref["forms"]
-    L, F, T = len(model.locations), len(model.forms), model.months
+    # Coefficient columns: the forms, then the portfolios (filled by _portfolio_terms).
+    L, F, T = len(model.locations), len(model.columns), model.months
     li = {name: i for i, name in enumerate(LINES)}
     margin = la["margin"]
     gov = float(tw.governance if tw.governance is not None else _value(d["governance_rate"]))
@@ -480,13 +534,14 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
     tau = min(int(forms_ref.get("BOT", {}).get("transfer_month", T)), T)
     fee_m = float(forms_ref.get("BOT", {}).get("transfer_fee_months", 0.0))
 
-    home_price = _home_price_eur(model, la, q, tw)
+    gov_mode, gov_team = _governance_rule(model, la)
     t = np.arange(T)
     W = {"all": np.ones((L, T)), "pre": np.broadcast_to(t < tau, (L, T)).astype(float),
          "post": np.broadcast_to(t >= tau, (L, T)).astype(float),
          "t0": np.broadcast_to(t == 0, (L, T)).astype(float),
          "last": np.broadcast_to(t == T - 1, (L, T)).astype(float),
-         "tau": np.broadcast_to(t == tau - 1, (L, T)).astype(float)}
+         "tau": np.broadcast_to(t == tau - 1, (L, T)).astype(float),
+         "nonlab": np.broadcast_to((1 + la["nonlab"]) ** (t / 12.0), (L, T))}
     p0 = float(_value(d["ramp_start_productivity"]))
     prod = np.minimum(1.0, p0 + (1 - p0) * t[None, :] / la["stab"][:, None])
     W["ramp"] = 1.0 / prod - 1.0
@@ -573,17 +628,19 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
                     coef[:, fi] = v
                     terms.items.append((li["provider_margin"], k, wname, coef))
                 if payer["governance"] == "client":
-                    gov_terms = {k: gov * v for k, v in invoice.items()}
-                    if payer["agents"] == "provider" and home_price is not None:
-                        # The client's vendor-management team is sized by the work, not by
-                        # the supplier's wages: abroad, governance is a share of what the
-                        # same hours cost on the home market (FACTS 2's 3-6 % are measured
-                        # on on-shore contracts).
-                        gov_terms = _governance_home(gov_terms, gov, home_price, la)
+                    # One rule for every form: a share of the option's own contract value
+                    # (FACTS 2: 3-6 %), or the vendor-management team it needs.
+                    gov_terms = ({k: gov * v for k, v in invoice.items()} if gov_mode == "share"
+                                 else gov_team)
                     for k, v in gov_terms.items():
                         coef = np.zeros((L, F))
                         coef[:, fi] = v
-                        terms.items.append((li["governance"], k, wname, coef))
+                        if k == "one@nonlab":
+                            k, w2 = "one", f"nonlab*{wname}"
+                            W.setdefault(w2, W["nonlab"] * W[wname])
+                        else:
+                            w2 = wname
+                        terms.items.append((li["governance"], k, w2, coef))
             # One-offs --------------------------------------------------------------------
             if phase != 0:
                 continue
@@ -621,37 +678,273 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
                         c2 = np.zeros((L, F))
                         c2[:, fi] = exit_m * coef[:, fi]
                         terms.items.append((li["exit"], k, "last", c2))
+    if model.portfolios:
+        _portfolio_terms(model, la, q, tw, terms)
+        _leaving_terms(model, la, q, tw, terms)
     return terms
 
 
-def _home_price_eur(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> float | None:
-    """Provider price per productive hour (EUR, start) in the home location, or None.
+def _det_drivers(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> dict:
+    price = _rate_card_price_eur(model, la, q, tw)
+    X = {k: v[0] for k, v in _drivers(model, la, q, tw, None, price).items()}
+    X["one"] = np.ones((len(model.locations), model.months))
+    return X
 
-    The home location is the baseline's when at home, else the first home-country location
-    of the model. Rate card unless the model prices bottom-up or cost-plus.
+
+def _leaving(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, terms: _Terms) -> dict:
+    """What leaving the status quo for each location x form costs, deterministic, EUR.
+
+    ``{(l, f): {"dual_running", "severance", "stranded_premises", "staff_transfer" (per
+    month, decaying with attrition), "redundant", "transferred" (people)}}``. The option's
+    own site keeps running; every other site of today's mix runs on beside the new one for
+    ``dual_running_months``. In-house staff move with the work under L1224-1 when it goes to
+    a provider at home in a ``transfer_forms`` form (they keep the company's pay premium
+    until they leave), else they are made redundant: legal minimum plus social plan.
+    Company staff abroad (hosted seats) get the local severance; released seats of the
+    company's own premises leave their lease and fit-out stranded.
     """
-    home = _value(model.ref["defaults"]["home_country"])
-    ids = [model.baseline[0], *model.locations]
-    loc = next((k for k in ids if model.ref["locations"][k]["country"] == home), None)
-    if loc is None:
-        return None
-    i = model.locations.index(loc)
-    if model.method == "rate_card" and model.billing_basis != "cost_plus":
-        return float(_rate_card_price_eur(model, la, q, tw)[i])
-    return float(_bottom_up_price_eur(model, la, tw)[i])
-
-
-def _governance_home(own: dict, gov: float, home_price: float, la: dict) -> dict:
-    """Governance terms: own invoice at home; home-market value of the hours abroad.
-
-    Abroad, the share-of-invoice terms in ``own`` give way to a seat-month (S) term worth
-    ``gov x home price x productive hours per FTE-month``.
-    """
-    abroad = ~la["home"]
-    per_fte = gov * home_price * la["productive_per_fte"]
-    out = {k: np.where(abroad, 0.0, v) for k, v in own.items()}
-    out["S"] = out.get("S", 0.0) + np.where(abroad, per_fte, 0.0)
+    d, lv = model.ref["defaults"], model.ref["defaults"]["leaving"]
+    val = {k: _value(v) for k, v in lv.items()}
+    tenure = float(val["average_tenure_years"])
+    legal = (val["severance_months_per_year_to_10"] * min(tenure, 10.0)
+             + val["severance_months_per_year_after_10"] * max(tenure - 10.0, 0.0))
+    premium = float(_value(d["inhouse_wage_premium"]))
+    premium_abroad = float(_value(d["abroad_employer_premium"]))
+    infra = float(_value(d["client_infrastructure_factor"]))
+    assets = _escalate(lv["assets_per_seat"], la["nonlab"], model.start_year)
+    home_country = _value(d["home_country"])
+    gross_eur = la["gross_local"] * la["fx0"][la["cur_idx"]]
+    X = _det_drivers(model, la, q, tw)
+    sq = model.portfolios[0]
+    col = len(model.forms)
+    run = []
+    for n, leg in enumerate(sq.legs):
+        li_ = model.locations.index(leg.location)
+        tag = f"|0.{n}"
+        run.append(sum(float(coef[li_, col] * terms.weights[w][li_, 0] * X[k][li_, 0])
+                       for line_i, k, w, coef in terms.items
+                       if w.endswith(tag) and LINES[line_i] not in ONE_OFF_LINES))
+    out = {}
+    for fi, form in enumerate(model.forms):
+        for li_, loc in enumerate(model.locations):
+            if not model.feasible(loc, form):
+                continue
+            r = dict.fromkeys(("dual_running", "severance", "stranded_premises",
+                               "staff_transfer", "redundant", "transferred"), 0.0)
+            dest_home = model.ref["locations"][loc]["country"] == home_country
+            dest_infra = model.ref["forms"][form]["infrastructure"]
+            for n, leg in enumerate(sq.legs):
+                if (leg.location, leg.form) == (loc, form):
+                    continue
+                h = model.locations.index(leg.location)
+                s = float(leg.share[0])
+                r["dual_running"] += run[n] * float(val["dual_running_months"])
+                employer = model.ref["forms"][leg.form]["employer"]
+                if employer != "client":
+                    continue
+                people = s * q["fte"][h, 0] * float(val["headcount_per_fte"])
+                if leg.form == "INHOUSE":
+                    same_site = loc == leg.location
+                    if dest_home and form in val["transfer_forms"]:
+                        r["transferred"] += people
+                        r["staff_transfer"] += premium * s * X["P"][h, 0]
+                    elif not (same_site and form in ("HOSTED", "INHOUSE")):
+                        r["redundant"] += people
+                        r["severance"] += (people * gross_eur[h] * (1 + premium)
+                                           * (legal + val["social_plan_months"]))
+                    if not (same_site and dest_infra == "client"):
+                        seats = s * q["seats"][h, 0]
+                        r["stranded_premises"] += seats * (
+                            la["premises"][h] * infra * val["lease_remaining_months"]
+                            * (1 - val["sublet_recovery"]) + assets)
+                else:   # company staff abroad (hosted seats, captive)
+                    r["redundant"] += people
+                    r["severance"] += (people * gross_eur[h] * (1 + premium_abroad)
+                                       * val["severance_months_abroad"])
+            out[(li_, fi)] = r
     return out
+
+
+def _leaving_terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, terms: _Terms) -> None:
+    """Each location x form option pays for leaving the status quo (``_leaving``)."""
+    if model.status_quo is None:
+        return
+    L, T = len(model.locations), model.months
+    h = model.locations.index(model.baseline[0])
+    # transferred staff keep the company's premium until they leave (the home attrition)
+    terms.weights["transfer"] = np.broadcast_to(
+        np.exp(-la["attrition"][h] * np.arange(T) / 12.0), (L, T))
+    for (li_, fi), r in _leaving(model, la, q, tw, terms).items():
+        for line in ("dual_running", "severance", "stranded_premises", "staff_transfer"):
+            if r[line]:
+                coef = np.zeros((L, len(model.columns)))
+                coef[li_, fi] = r[line]
+                terms.items.append((LINES.index(line), "one",
+                                    "transfer" if line == "staff_transfer" else "t0", coef))
+
+
+def leaving_costs(model: SourcingModel) -> pd.DataFrame:
+    """The cost of leaving today's mix per option, in euros and in people (contract year 1).
+
+    ``severance_eur`` (legal minimum + social plan, or local severance abroad),
+    ``staff_transfer_eur`` (L1224-1: the company's pay premium carried by the provider,
+    nominal over the contract), ``stranded_premises_eur``, ``dual_running_eur``;
+    ``people_redundant`` and ``people_transferred`` for the staff representatives.
+    """
+    if model.status_quo is None:
+        raise ParameterError("model", "no status quo",
+                             "a model built with status_quo=costs.status_quo(...)")
+    tw = _Tweaks()
+    la = _location_arrays(model, tw)
+    q = _base_quantities(model, la, tw)
+    terms = _terms(model, la, q, tw)
+    transfer = terms.weights["transfer"][0].sum()
+    rows = []
+    for (li_, fi), r in _leaving(model, la, q, tw, terms).items():
+        rows.append({"location": model.locations[li_], "form": model.forms[fi],
+                     "dual_running_eur": r["dual_running"], "severance_eur": r["severance"],
+                     "stranded_premises_eur": r["stranded_premises"],
+                     "staff_transfer_eur": r["staff_transfer"] * transfer,
+                     "people_redundant": r["redundant"], "people_transferred": r["transferred"],
+                     "contract_year": 1})
+    out = pd.DataFrame(rows)
+    out["leaving_eur"] = out[["dual_running_eur", "severance_eur", "stranded_premises_eur",
+                              "staff_transfer_eur"]].sum(axis=1)
+    return out
+
+
+def _invoice_lines(model: SourcingModel, form: str) -> set[int]:
+    """Lines the provider bills (its own cost lines and its margin) under ``form``."""
+    payer = model.ref["forms"][form]["payer"]
+    return {i for i, line in enumerate(LINES[:9]) if payer[line] == "provider"} | {
+        LINES.index("provider_margin")}
+
+
+def _leg_weight(wname: str, w: np.ndarray, share: np.ndarray, onset: np.ndarray) -> np.ndarray:
+    """A term's time weight for a leg: run weights x its share; one-off weights (start,
+    ramp, transfer) restart at each increase of its share, in proportion to it."""
+    if wname in ("t0", "ramp", "tau"):
+        return np.convolve(onset, w)[: len(w)]
+    if wname == "last":
+        return w * share[-1]
+    return w * share
+
+
+def _leg_invoices(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, terms: _Terms) -> dict:
+    """Year-1 modelled invoice and productive hours of the whole workload at each
+    (location, form) a status-quo provider leg uses: ``{(li_, fi): (invoice, hours)}``."""
+    price = _rate_card_price_eur(model, la, q, tw)
+    X = {k: v[0] for k, v in _drivers(model, la, q, tw, None, price).items()}
+    X["one"] = np.ones((len(model.locations), model.months))
+    out = {}
+    for p in model.portfolios:
+        for leg in p.legs:
+            if not leg.existing or leg.form == "INHOUSE":
+                continue
+            li_, fi = model.locations.index(leg.location), model.forms.index(leg.form)
+            if (li_, fi) in out:
+                continue
+            lines = _invoice_lines(model, leg.form)
+            inv = sum(float(coef[li_, fi] * (terms.weights[w][li_] * X[k][li_])[:12].sum())
+                      for line_i, k, w, coef in terms.items
+                      if line_i in lines and coef[li_, fi] and w in ("all", "pre"))
+            out[(li_, fi)] = (inv, float(q["hours"][li_, :12].sum()))
+    return out
+
+
+def _invoice_scales(model: SourcingModel, la: dict, q: dict, tw: _Tweaks,
+                    terms: _Terms) -> dict:
+    """Actual / modelled price per productive hour of each status-quo provider site.
+
+    Actual: the site's invoices over the 12 months ending with the report period over its
+    share of the modelled productive hours of those months (staffing profile); modelled:
+    the year-1 invoice per productive hour of the same location x form.
+    """
+    sq = model.status_quo
+    if sq is None:
+        return {}
+    inv = _leg_invoices(model, la, q, tw, terms)
+    grids = _profile_grids(model.profile, model.locations)
+    out = {}
+    for row in sq.sites.itertuples():
+        if row.form == "INHOUSE" or not np.isfinite(row.invoice_eur):
+            continue
+        li_, fi = model.locations.index(row.location), model.forms.index(row.form)
+        invoice, hours = inv[(li_, fi)]
+        base_hours = (row.share * grids["productive_hours"][li_].sum()
+                      * la["aht_quality"][li_] * la["repeat"][li_])
+        model_price = invoice / hours if hours else np.nan
+        actual_price = row.invoice_eur / base_hours if base_hours else np.nan
+        out[row.site] = {"scale": actual_price / model_price if model_price else 1.0,
+                         "model_price": model_price, "actual_price": actual_price,
+                         "model_hours": base_hours, "model_invoice": base_hours * model_price}
+    return out
+
+
+def _portfolio_terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks,
+                     terms: _Terms) -> None:
+    """Append each portfolio's terms: its legs' form terms, weighted by their shares.
+
+    A status-quo leg runs today: no transition, and its invoice is the provider's actual
+    price (the provider's margin takes the difference from the modelled invoice; governance
+    follows the invoice).
+    """
+    F0 = len(model.forms)
+    li_margin, li_gov = LINES.index("provider_margin"), LINES.index("governance")
+    scales = _invoice_scales(model, la, q, tw, terms)
+    form_items = list(terms.items)
+    for j, p in enumerate(model.portfolios):
+        col = F0 + j
+        for n, leg in enumerate(p.legs):
+            li_, fi = model.locations.index(leg.location), model.forms.index(leg.form)
+            share = np.asarray(leg.share, float)
+            onset = np.maximum(np.diff(share, prepend=0.0 if not leg.existing else share[0]), 0)
+            scale = scales.get(leg.site, {}).get("scale", 1.0) if leg.existing else 1.0
+            gov_scale = scale if _value(model.ref["defaults"]["governance_basis"]) == "share" else 1.0
+            invoice = _invoice_lines(model, leg.form)
+            for line_i, k, wname, coef in form_items:
+                c = coef[li_, fi]
+                if not c or (leg.existing and LINES[line_i] in ONE_OFF_LINES):
+                    continue
+                name = f"{wname}|{j}.{n}"
+                if name not in terms.weights:
+                    wl = _leg_weight(wname, terms.weights[wname][li_], share, onset)
+                    terms.weights[name] = np.broadcast_to(wl, (len(model.locations), model.months))
+                new = np.zeros_like(coef)
+                new[li_, col] = c * (gov_scale if line_i == li_gov else 1.0)
+                terms.items.append((line_i, k, name, new))
+                if scale != 1.0 and line_i in invoice:
+                    extra = np.zeros_like(coef)
+                    extra[li_, col] = c * (scale - 1.0)
+                    terms.items.append((li_margin, k, name, extra))
+
+
+#: Governance rules (``defaults.governance_basis``).
+GOVERNANCE_BASES = ("share", "team")
+
+
+def _governance_rule(model: SourcingModel, la: dict) -> tuple[str, dict]:
+    """``("share", {})`` or ``("team", terms)``: the vendor-management team as terms of
+    agent FTE-months (S, the roles sized per 100 agent FTE) and a fixed core ("one", the
+    roles every contract needs), priced at their loaded EUR cost escalated to the start."""
+    d = model.ref["defaults"]
+    mode = _value(d["governance_basis"])
+    if mode not in GOVERNANCE_BASES:
+        raise ParameterError("defaults.governance_basis", mode, f"one of {list(GOVERNANCE_BASES)}")
+    if mode == "share":
+        return mode, {}
+    per_fte = fixed = 0.0
+    for role, fig in d["governance_team"].items():
+        for key in ("fixed_fte", "fte_per_100_agents"):
+            if not isinstance(fig.get(key), int | float) or fig[key] < 0:
+                raise ParameterError(f"defaults.governance_team.{role}.{key}", fig.get(key),
+                                     "a number of people >= 0")
+        monthly = _escalate(fig, la["nonlab"], model.start_year) / 12.0
+        per_fte += fig["fte_per_100_agents"] / 100.0 * monthly
+        fixed += fig["fixed_fte"] * monthly
+    L = len(model.locations)
+    # fixed core: a monthly sum escalated like other EUR costs (time weight "nonlab")
+    return mode, {"S": np.full(L, per_fte), "one@nonlab": np.full(L, fixed)}
 
 
 def _bottom_up_price_eur(model: SourcingModel, la: dict, tw: _Tweaks) -> np.ndarray:
@@ -759,9 +1052,44 @@ def _drivers(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, shocks: dict 
     else:
         units = q["minutes"][None] * vf * af
         unit_price = price_pph_eur * hours_y / q["minutes"][:, :12].sum(axis=1)
-    fx_price = fx_path[:, la["price_cur_idx"], :] / la["fx0"][la["price_cur_idx"]][None, :, None]
-    R = units * unit_price[None, :, None] * wage_idx * fx_price
+    R = units * unit_price[None, :, None] * price_index(la, np.log(wage_idx),
+                                                        np.log(fx_path / la["fx0"][None, :, None]),
+                                                        years)
     return {"P": P, "A": A, "S": S, "N": N, "R": R}
+
+
+#: Price indexation clauses (``defaults.price_indexation.clause`` or a location's own).
+CLAUSES = ("fixed", "cpi", "local_wages_fx", "capped")
+
+
+def price_index(la: dict, log_w: np.ndarray, log_fx: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """EUR price path (relative to the start) under each location's indexation clause.
+
+    ``log_w`` local wage index (D, L, T) and ``log_fx`` EUR value of each currency relative
+    to its start rate (D, C, T), both logs. ``fixed``: the price stays put in its own
+    currency (a USD price moves with USD); ``cpi``: EUR CPI; ``local_wages_fx``: the
+    provider's cost path, local wages x the local currency's EUR value (an EUR price does
+    not follow local wages alone: depreciation offsets them); ``capped``: that path, capped
+    at ``cap`` a year.
+    """
+    D = max(log_w.shape[0], log_fx.shape[0])
+    out = np.empty((D, len(la["clause"]), log_w.shape[2]))
+    for code in np.unique(la["clause"]):
+        sel = np.flatnonzero(la["clause"] == code)
+        if code in (2, 3):
+            path = np.exp(log_w[:, sel] + log_fx[:, la["cur_idx"][sel]])
+            if code == 3:
+                path = np.minimum(path, np.exp(np.log1p(la["cap"][sel])[None, :, None] * years))
+        else:
+            path = np.exp(log_fx[:, la["price_cur_idx"][sel]]
+                          + (np.log1p(la["eur_cpi"]) * years if code == 1 else 0.0))
+        out[:, sel] = path
+    return out
+
+
+def provider_cost_index(la: dict, log_w: np.ndarray, log_fx: np.ndarray) -> np.ndarray:
+    """The provider's labour cost path in EUR: local wages x the local currency's EUR value."""
+    return np.exp(log_w + log_fx[:, la["cur_idx"], :])
 
 
 # --------------------------------------------------------------------------------------------
@@ -851,23 +1179,44 @@ def _monthly_array(model: SourcingModel, tw: _Tweaks | None = None):
     X = {k: v[0] for k, v in X.items()}
     X["one"] = np.ones((len(model.locations), model.months))
     terms = _terms(model, la, q, tw)
-    L, F, T = len(model.locations), len(model.forms), model.months
+    L, F, T = len(model.locations), len(model.columns), model.months
     cost = np.zeros((L, F, len(LINES), T))
     for line_i, k, wname, coef in terms.items:
         cost[:, :, line_i, :] += coef[:, :, None] * (terms.weights[wname] * X[k])[:, None, :]
     return cost, q, la, price
 
 
+def option_slice(model: SourcingModel, cost: np.ndarray, key: tuple[str, str]) -> np.ndarray:
+    """An option's part of an engine array ``[location, column, ...]``: a location x form
+    pair's row, or a portfolio's column summed over locations."""
+    loc, form = key
+    if form == PORTFOLIO:
+        return cost[:, model.columns.index(loc)].sum(axis=0)
+    return cost[model.locations.index(loc), model.forms.index(form)]
+
+
 def monthly_costs(model: SourcingModel) -> pd.DataFrame:
-    """Tidy monthly cash flows: ``location, form, month, line, cost_eur`` (nominal EUR)."""
+    """Tidy monthly cash flows: ``location, form, month, line, cost_eur`` (nominal EUR).
+
+    Portfolios (status quo, partial moves) come last, ``location`` = their name and
+    ``form`` = ``PORTFOLIO``.
+    """
     cost, *_ = _monthly_array(model)
     months = pd.period_range(model.start, periods=model.months, freq="M").astype(str)
+    F = len(model.forms)
     idx = pd.MultiIndex.from_product([model.locations, model.forms, LINES, months],
                                      names=["location", "form", "line", "month"])
-    out = pd.DataFrame({"cost_eur": cost.reshape(-1)}, index=idx).reset_index()
+    out = pd.DataFrame({"cost_eur": cost[:, :F].reshape(-1)}, index=idx).reset_index()
     out["feasible"] = [model.feasible(loc, f) for loc, f in zip(out["location"], out["form"],
                                                                  strict=True)]
-    return out
+    frames = [out]
+    for p in model.portfolios:
+        flows = option_slice(model, cost, (p.name, PORTFOLIO))          # (lines, T)
+        idx = pd.MultiIndex.from_product([[p.name], [PORTFOLIO], LINES, months],
+                                         names=["location", "form", "line", "month"])
+        frames.append(pd.DataFrame({"cost_eur": flows.reshape(-1), "feasible": True},
+                                   index=idx).reset_index())
+    return pd.concat(frames, ignore_index=True)
 
 
 def monthly_workload(model: SourcingModel) -> pd.DataFrame:
@@ -886,6 +1235,15 @@ def monthly_workload(model: SourcingModel) -> pd.DataFrame:
                             "seats": q["seats"][i]})
               for i, loc in enumerate(model.locations)]
     return pd.concat(frames, ignore_index=True)
+
+
+def _portfolio_mix(model: SourcingModel, name: str, sel: np.ndarray) -> np.ndarray:
+    """A portfolio's mean share of the workload per location over the months ``sel``."""
+    p = next(p for p in model.portfolios if p.name == name)
+    w = np.zeros(len(model.locations))
+    for leg in p.legs:
+        w[model.locations.index(leg.location)] += float(np.mean(np.asarray(leg.share)[sel]))
+    return w
 
 
 def scenario_costs(model: SourcingModel, *, methods: Sequence[str] | None = None) -> pd.DataFrame:
@@ -909,26 +1267,41 @@ def scenario_costs(model: SourcingModel, *, methods: Sequence[str] | None = None
             fte = q["fte"][:, sel].mean(axis=1)
             seats = q["seats"][:, sel].max(axis=1)
             hours = q["hours"][:, sel].sum(axis=1)
-            for li_, loc in enumerate(model.locations):
-                for fi, form in enumerate(model.forms):
-                    row = {"location": loc, "form": form, "method": method,
-                           "billing_basis": model.billing_basis if method == "rate_card"
-                           else "cost_plus",
-                           "contract_year": int(y) + 1,
-                           "calendar_start": str(model.start + 12 * int(y))}
-                    row.update(dict(zip(LINES, annual[li_, fi], strict=True)))
-                    total = float(annual[li_, fi].sum())
-                    # Operating cost: run cost without one-offs, provider margin, governance.
-                    run = total - sum(row[k] for k in (*ONE_OFF_LINES, "provider_margin",
-                                                       "governance"))
-                    row.update(total_eur=total, contacts=float(contacts[li_]),
-                               cost_per_contact_eur=total / contacts[li_] if contacts[li_] else np.nan,
-                               labour_share=sum(row[k] for k in LABOUR_LINES) / run if run else np.nan,
-                               payroll_share=sum(row[k] for k in PAYROLL_LINES) / run if run else np.nan,
-                               fte=float(fte[li_]), seats=float(seats[li_]),
-                               productive_hours=float(hours[li_]),
-                               price_per_productive_hour_eur=float(price[li_]),
-                               currency="EUR", price_year=model.start_year,
-                               feasible=model.feasible(loc, form))
-                    frames.append(row)
+            keys = [(k, model.forms.index(k[1]) if k[1] != PORTFOLIO else None)
+                    for k in model.option_keys()]
+            for (loc, form), fi in keys:
+                if fi is None:                      # a portfolio: its legs, share-weighted
+                    col = model.columns.index(loc)
+                    lines_y = annual[:, col].sum(axis=0)
+                    w = _portfolio_mix(model, loc, sel)
+                    li_ = None
+                    cts, fte_, seats_, hours_ = (float(w @ contacts), float(w @ fte),
+                                                 float(w @ seats), float(w @ hours))
+                    price_ = np.nan
+                    feasible = True
+                else:
+                    li_ = model.locations.index(loc)
+                    lines_y = annual[li_, fi]
+                    cts, fte_, seats_, hours_ = (float(contacts[li_]), float(fte[li_]),
+                                                 float(seats[li_]), float(hours[li_]))
+                    price_ = float(price[li_])
+                    feasible = model.feasible(loc, form)
+                row = {"location": loc, "form": form, "method": method,
+                       "billing_basis": model.billing_basis if method == "rate_card"
+                       else "cost_plus",
+                       "contract_year": int(y) + 1,
+                       "calendar_start": str(model.start + 12 * int(y))}
+                row.update(dict(zip(LINES, lines_y, strict=True)))
+                total = float(lines_y.sum())
+                # Operating cost: run cost without one-offs, provider margin, governance.
+                run = total - sum(row[k] for k in (*ONE_OFF_LINES, "provider_margin",
+                                                   "governance"))
+                row.update(total_eur=total, contacts=cts,
+                           cost_per_contact_eur=total / cts if cts else np.nan,
+                           labour_share=sum(row[k] for k in LABOUR_LINES) / run if run else np.nan,
+                           payroll_share=sum(row[k] for k in PAYROLL_LINES) / run if run else np.nan,
+                           fte=fte_, seats=seats_, productive_hours=hours_,
+                           price_per_productive_hour_eur=price_,
+                           currency="EUR", price_year=model.start_year, feasible=feasible)
+                frames.append(row)
     return pd.DataFrame(frames)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 #: bottom-up overhead line; ``provider_margin`` is explicit (cost-plus) or implied (rate card).
 LINES = ("agents", "supervision", "wfm_qa", "overheads", "recruitment", "training_attrition",
          "premises", "it", "telephony_licences", "provider_margin", "governance", "transition",
-         "exit")
+         "exit", "dual_running", "severance", "stranded_premises", "staff_transfer")
 #: The labour share's numerator, as in FACTS section 2's bottom-up formula
 #: (``price = gross x (1 + charges) / labour_share / (1 - shrinkage) x (1 + margin)``):
 #: agents' loaded pay. ``PAYROLL_LINES`` adds the people steering them (``payroll_share``;
@@ -34,7 +34,10 @@ LABOUR_LINES = ("agents",)
 PAYROLL_LINES = ("agents", "supervision", "wfm_qa")
 #: One-off lines, left out of run-rate views. The labour share is payroll over operating cost
 #: (run cost without one-offs, provider margin and governance), as in FACTS section 2.
-ONE_OFF_LINES = ("transition", "exit")
+ONE_OFF_LINES = ("transition", "exit", "dual_running", "severance", "stranded_premises",
+                 "staff_transfer")
+#: The cost of leaving today's mix (status quo) for an option (``model.leaving_costs``).
+LEAVING_LINES = ("dual_running", "severance", "stranded_premises", "staff_transfer")
 FORMS = ("INHOUSE", "FULL", "HOSTED", "INSOURCE", "BOT", "CAPTIVE")
 #: Parameters that may be negative (currency drift, volume decline).
 _SIGNED_KEYS = {"drift", "volume_growth", "low"}

@@ -25,7 +25,10 @@ from toolkit.costs.model import (
     _shock_factors,
     _terms,
     _Tweaks,
+    option_slice,
+    price_index,
 )
+from toolkit.costs.portfolio import PORTFOLIO
 from toolkit.costs.reference import _check_choice, _value
 from toolkit.errors import ParameterError
 
@@ -46,6 +49,38 @@ def _draw_shocks(model: SourcingModel, n_draws: int, seed: int, n_currencies: in
     # Drawn last so that switching quality draws off leaves the other shocks unchanged.
     u = rng.random((2, n_draws, L))
     out["quality_aht"], out["quality_fcr"] = (u[0], u[1]) if quality else (None, None)
+    return out
+
+
+def _price_factor(la: dict, g_cost: np.ndarray, log_fx: np.ndarray, det_w: np.ndarray,
+                  det_fx: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Drawn / expected EUR price path under each location's indexation clause (D, L, T).
+
+    ``g_cost`` is the drawn / expected provider cost path (local wages x FX); the clause
+    ``local_wages_fx`` reuses it as is, ``capped`` caps it, ``fixed`` and ``cpi`` follow the
+    price currency alone. Same paths as ``model.price_index``, without its exponentials.
+    """
+    clause = la["clause"]
+    if (clause == 2).all():
+        return g_cost
+    cur, pcur = la["cur_idx"], la["price_cur_idx"]
+    det_cost = np.exp(det_w + det_fx[cur])                                     # (L, T)
+    det_idx = price_index(la, det_w[None], det_fx[None], years)[0]
+    cap = np.exp(np.log1p(la["cap"])[:, None] * years)
+    if (clause == 3).all():                    # the default: one pass, in place
+        out = g_cost * (det_cost / det_idx)[None]
+        np.minimum(out, (cap / det_idx)[None], out=out)
+        return out
+    out = np.empty_like(g_cost)
+    for code in np.unique(clause):
+        sel = np.flatnonzero(clause == code)
+        if code == 2:
+            out[:, sel] = g_cost[:, sel]
+        elif code == 3:
+            out[:, sel] = np.minimum(g_cost[:, sel] * (det_cost[sel] / det_idx[sel]),
+                                     cap[sel] / det_idx[sel])
+        else:
+            out[:, sel] = np.exp(log_fx[:, pcur[sel]] - det_fx[pcur[sel]][None])
     return out
 
 
@@ -83,16 +118,13 @@ def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = 
     keys = list(coefs)
     # Wage x FX path relative to the deterministic one, (D, L, T), times the volume factor.
     rel_w = f["log_w"] - det_w[None]
-    cur, pcur = la["cur_idx"], la["price_cur_idx"]
+    cur = la["cur_idx"]
     g_p = np.exp(rel_w + f["log_fx"][:, cur] - det_fx[cur][None])
+    g_r = _price_factor(la, g_p, f["log_fx"], det_w, det_fx, years)
     g_p *= f["vf"][:, None, :]
-    g = {"P": g_p, "R": g_p}
-    differs = np.flatnonzero(cur != pcur)
-    if differs.size:
-        g_r = g_p.copy()
-        g_r[:, differs] = np.exp(rel_w[:, differs] + f["log_fx"][:, pcur[differs]]
-                                 - det_fx[pcur[differs]][None]) * f["vf"][:, None, :]
-        g["R"] = g_r
+    if g_r is not g_p:
+        g_r *= f["vf"][:, None, :]
+    g = {"P": g_p, "R": g_r}
     pv = {}
     for src in ("P", "S", "R"):
         names = sorted({w for k, w in keys if (k if k != "A" else "P") == src})
@@ -134,7 +166,9 @@ def monte_carlo(model: SourcingModel, *, n_draws: int = 10_000, seed: int = 42,
     volume level (CV from the forecast interval if given, else ``volume_cv``: this argument,
     or the ``volume_cv`` default), and — with ``draw_quality`` — each location's AHT uplift
     and FCR gap (triangular over their reference ranges, mode = default).
-    ``return_draws`` also returns the (D, L, F) NPV draws.
+    ``return_draws`` also returns the (D, L, columns) NPV draws (forms, then portfolios).
+    Savings and ``prob_beats_baseline`` compare with ``model.comparison`` (the status quo
+    when known); ``prob_beats_inhouse`` with the in-house baseline.
     """
     if not isinstance(n_draws, int | np.integer) or n_draws < 100:
         raise ParameterError("n_draws", n_draws, "an integer >= 100 (10,000 recommended)")
@@ -144,17 +178,24 @@ def monte_carlo(model: SourcingModel, *, n_draws: int = 10_000, seed: int = 42,
         model = copy.copy(model)
         model.volume_cv = np.full(model.months, float(volume_cv))
     draws = _mc_npv(model, int(n_draws), int(seed), quality=draw_quality)
-    bl = draws[:, model.locations.index(model.baseline[0]), model.forms.index(model.baseline[1])]
-    p10, p50, p90 = np.percentile(draws, [10, 50, 90], axis=0)
-    beats = (draws < bl[:, None, None]).mean(axis=0)
+    keys = model.option_keys()
+    # (D, options): location x form pairs, then each portfolio summed over its locations.
+    per_option = np.stack([option_slice(model, draws.transpose(1, 2, 0), k) for k in keys],
+                          axis=1)
+    bl = per_option[:, keys.index(tuple(model.comparison))]
+    inhouse = per_option[:, keys.index(tuple(model.baseline))]
+    p10, p50, p90 = np.percentile(per_option, [10, 50, 90], axis=0)
+    beats = (per_option < bl[:, None]).mean(axis=0)
+    beats_inhouse = (per_option < inhouse[:, None]).mean(axis=0)
     rows = []
-    for li_, loc in enumerate(model.locations):
-        for fi, form in enumerate(model.forms):
-            rows.append({"location": loc, "form": form, "feasible": model.feasible(loc, form),
-                         "npv_p10_eur": p10[li_, fi], "npv_p50_eur": p50[li_, fi],
-                         "npv_p90_eur": p90[li_, fi], "npv_mean_eur": draws[:, li_, fi].mean(),
-                         "prob_beats_baseline": beats[li_, fi], "n_draws": int(n_draws),
-                         "seed": int(seed), "currency": "EUR", "price_year": model.start_year})
+    for i, (loc, form) in enumerate(keys):
+        rows.append({"location": loc, "form": form,
+                     "feasible": True if form == PORTFOLIO else model.feasible(loc, form),
+                     "npv_p10_eur": p10[i], "npv_p50_eur": p50[i],
+                     "npv_p90_eur": p90[i], "npv_mean_eur": per_option[:, i].mean(),
+                     "prob_beats_baseline": beats[i], "prob_beats_inhouse": beats_inhouse[i],
+                     "baseline": " / ".join(model.comparison), "n_draws": int(n_draws),
+                     "seed": int(seed), "currency": "EUR", "price_year": model.start_year})
     table = pd.DataFrame(rows)
     return (table, draws) if return_draws else table
 
@@ -174,12 +215,14 @@ def cumulative_fan(model: SourcingModel, options: Sequence[tuple[str, str]], *,
     months = pd.period_range(model.start, periods=model.months, freq="M").to_timestamp()
     rows = []
     for loc, form in options:
-        li_, fi = model.locations.index(loc), model.forms.index(form)
+        cols = ([(model.locations.index(loc), model.forms.index(form))] if form != PORTFOLIO
+                else [(li_, model.columns.index(loc)) for li_ in range(len(model.locations))])
         flows = np.zeros((n_draws, model.months))
         for _line_i, k, wname, coef in terms.items:
-            if coef[li_, fi]:
-                w = terms.weights[wname][li_]
-                flows += coef[li_, fi] * w * (1.0 if k == "one" else X[k][:, li_, :])
+            for li_, fi in cols:
+                if coef[li_, fi]:
+                    w = terms.weights[wname][li_]
+                    flows += coef[li_, fi] * w * (1.0 if k == "one" else X[k][:, li_, :])
         cum = np.cumsum(flows, axis=1)
         qs = np.quantile(cum, quantiles, axis=0)
         for qi, qq in enumerate(quantiles):
@@ -243,11 +286,10 @@ def tornado(model: SourcingModel, location: str, form: str, *,
     rows are sorted by swing. With ``against``, ``flips`` says whether the move reverses
     which of the two is cheaper.
     """
-    _check_choice("location", location, model.locations)
-    _check_choice("form", form, model.forms)
+    valid = [" / ".join(k) for k in model.option_keys()]
+    _check_choice("option", f"{location} / {form}", valid)
     if against is not None:
-        _check_choice("against location", against[0], model.locations)
-        _check_choice("against form", against[1], model.forms)
+        _check_choice("against", " / ".join(against), valid)
 
     # ``_flows`` (tweak -> monthly flows, discount) lets several tornados of one model share
     # the cost runs: what_would_change tests the same tweaks against two rivals.
@@ -259,10 +301,9 @@ def tornado(model: SourcingModel, location: str, form: str, *,
             cost, *_ = _monthly_array(model, tw)
             cache[key] = (cost.sum(axis=2), _discount(model, tw))
         flows, disc = cache[key]
-        v = float((flows[model.locations.index(location), model.forms.index(form)] * disc).sum())
+        v = float((option_slice(model, flows, (location, form)) * disc).sum())
         if against is not None:
-            v -= float((flows[model.locations.index(against[0]),
-                              model.forms.index(against[1])] * disc).sum())
+            v -= float((option_slice(model, flows, tuple(against)) * disc).sum())
         return v
 
     base = metric(_Tweaks())
