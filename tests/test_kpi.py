@@ -509,3 +509,53 @@ def test_xmr_limits_from_a_recent_baseline_leave_a_ramp_out():
     assert recent["sigma"].iloc[0] == pytest.approx(np.abs(np.diff(values.iloc[3:])).mean() / 1.128)
     assert not recent["signal"].iloc[3:].any()
     assert recent["beyond_3s"].iloc[:3].all()  # the ramp itself is the special cause
+
+
+# --------------------------------------------------------------------------- contract file hardening
+
+@pytest.mark.parametrize(("body", "message"), [
+    # an alias bomb: refused before anything expands it
+    ("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+     "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n", r"contract\.yml: not usable YAML.*expands"),
+    ("providers: {}\nproviders: {}\n", r"contract\.yml: not usable YAML: line 2.*'providers' appears twice"),
+    ("contract: {name: x}\nprovider: {}\n",
+     r"contract\.yml: the contract file's top level: unknown field\(s\) \['provider'\].*"
+     r"Expected: contract, providers"),
+    ("providers:\n  A:\n    kpi: {SL: {target: 0.8}}\n",
+     r"provider 'A': unknown field\(s\) \['kpi'\].*effective_from, kpis, provider"),
+    ("providers:\n  A:\n    kpis: [SL, FCR]\n",
+     r"contract\.yml, column 'kpis': provider 'A': 'kpis' must be a mapping, not list"),
+    ("providers:\n  A:\n    kpis: {SL: {target: 0.8}}\n    service_credits: 0.1\n",
+     r"column 'service_credits': provider 'A': 'service_credits' must be a mapping"),
+    ("providers:\n  A:\n    effective_from: \"2024-06\\n\"\n    kpis: {SL: {target: 0.8}}\n",
+     r"effective_from '2024-06\n' is not a month"),
+])
+def test_contract_file_is_read_safely_and_strictly(tmp_path, catalogue, body, message):
+    path = tmp_path / "contract.yml"
+    path.write_text(body)
+    with pytest.raises(DataError, match=message):
+        kpi.load_contract(path, catalogue)
+
+
+def test_period_with_a_trailing_newline_is_refused():
+    with pytest.raises(ParameterError, match="period"):
+        kpi.parse_period("2026-10\n")
+    reports = report_rows([("2026-10\n", "A", "Alpha", 0.7, 0.8, 0.9, None, 0.3, 0.05, 0.4,
+                            0.06, 25, 1000.0, 50000.0, 20000)])
+    with pytest.raises(DataError, match=r"row 2, column 'month'"):
+        kpi.report_kpis(reports, kpi.load_catalogue())
+
+
+def test_summary_shows_markdown_in_names_as_text(tmp_path, catalogue):
+    body = CONTRACT.replace("Alpha & Co", "'[click](http://x.example) *Alpha*\u202e'")
+    contract = kpi.load_contract(write_contract(tmp_path, body), catalogue)
+    long = long_rows([("A", "2026-10", "SL", 0.60), ("A", "2026-10", "FCR", 0.75)])
+    card = kpi.scorecard(long, contract, catalogue, "2026-10", sites=["A"])
+    text = kpi.summary_text(card, kpi.service_credits(long, pd.DataFrame(
+        {"site": ["A"], "month": ["2026-10"], "invoice_eur": [1.0]}), contract, catalogue,
+        "2026-10"), "2026-10")
+    assert r"\[click\]\(http\:" in text and r"\*Alpha\*" in text and "\u202e" not in text
+    assert "](http" not in text
+    html_table = kpi.style_scorecard(card).to_html()
+    assert "\u202e" not in html_table

@@ -25,12 +25,17 @@ import pandas as pd
 from toolkit.errors import DataError, ParameterError
 from toolkit.kpi.definitions import _PERIOD, _number, _pair, _read_yaml
 
+#: Top-level sections of a contract file.
+TOP_LEVEL_KEYS = ("contract", "providers")
+#: Fields of one provider's terms.
+PROVIDER_KEYS = ("provider", "effective_from", "kpis", "service_credits")
+
 
 def _reject_unknown_fields(mapping: dict, allowed: set, where: str, path) -> None:
     """A contract entry may only use the fields the toolkit reads (a typo is not ignored)."""
     extra = set(mapping) - allowed
     if extra:
-        raise DataError(f"{where}: unknown field(s) {sorted(extra)}", file=path,
+        raise DataError(f"{where}: unknown field(s) {sorted(map(str, extra))}", file=path,
                         expected=", ".join(sorted(allowed)))
 
 
@@ -47,7 +52,11 @@ def load_contract(path: str | os.PathLike, catalogue: dict) -> dict:
     """
     path = Path(path)
     raw = _read_yaml(path)
+    _reject_unknown_fields(raw, set(TOP_LEVEL_KEYS), "the contract file's top level", path)
     header = raw.get("contract") or {}
+    if not isinstance(header, dict):
+        raise DataError("'contract' must be a mapping (name, client, currency, measurement)",
+                        file=path, column="contract")
     providers = raw.get("providers")
     if not isinstance(providers, dict) or not providers:
         raise DataError("no 'providers' section (a mapping site id -> provider terms)",
@@ -59,13 +68,19 @@ def load_contract(path: str | os.PathLike, catalogue: dict) -> dict:
     for site, terms in providers.items():
         if not isinstance(terms, dict):
             raise DataError(f"provider '{site}': terms must be a mapping", file=path)
+        _reject_unknown_fields(terms, set(PROVIDER_KEYS), f"provider '{site}'", path)
+        for section in ("kpis", "service_credits"):
+            if terms.get(section) is not None and not isinstance(terms[section], dict):
+                raise DataError(f"provider '{site}': '{section}' must be a mapping, not "
+                                f"{type(terms[section]).__name__}", file=path, column=section,
+                                expected=f"{section}: {{KEY: value, ...}}")
         kpis = terms.get("kpis") or {}
         if not kpis:
             raise DataError(f"provider '{site}' tracks no KPIs", file=path,
                             expected="a 'kpis' mapping with at least one of "
                             + ", ".join(known))
         effective = terms.get("effective_from")
-        if effective is not None and not _PERIOD.match(str(effective)):
+        if effective is not None and not _PERIOD.fullmatch(str(effective)):
             raise DataError(f"provider '{site}': effective_from '{effective}' is not a month",
                             file=path, expected="YYYY-MM, e.g. '2024-06' (quoted)")
         norm_kpis = {kpi_id: _validate_kpi_terms(path, site, kpi_id, kpi_terms, known)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import html
 import os
 import tempfile
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from toolkit import markup
 from toolkit.config import DEFAULT_TIMEZONE
 from toolkit.errors import ParameterError
 from toolkit.kpi.credits import credits_by_month
@@ -157,7 +157,8 @@ def scorecard_display(card: pd.DataFrame, locale: str = "fr_FR") -> pd.DataFrame
 
 
 def style_scorecard(card: pd.DataFrame, locale: str = "fr_FR"):
-    """A pandas Styler of the scorecard with RAG status cells; every text cell HTML-escaped."""
+    """A pandas Styler of the scorecard with RAG status cells; every text cell shown as text
+    (``toolkit.markup.style``: HTML-escaped, bidi controls removed)."""
     from toolkit.plots import rag_color
 
     table = scorecard_display(card, locale)
@@ -165,30 +166,28 @@ def style_scorecard(card: pd.DataFrame, locale: str = "fr_FR"):
     def colour(status: str) -> str:
         return f"background-color: {rag_color(status)}; color: white; font-weight: bold"
 
-    return (table.style.hide(axis="index")
-            .format(escape="html")
-            .format_index(escape="html", axis=1)
-            .map(colour, subset=["Status"]))
+    return markup.style(table).hide(axis="index").map(colour, subset=["Status"])
 
 
 def summary_text(card: pd.DataFrame, credits: pd.DataFrame, period: str,
                  locale: str = "fr_FR", *, gaps: pd.DataFrame | None = None) -> str:
-    """Headline per provider (Markdown, names HTML-escaped): KPIs red / amber / no data with
-    actual vs target, and the credit due for the month (and pending earn-back)."""
+    """Headline per provider (Markdown): KPIs red / amber / no data with actual vs target, and
+    the credit due for the month (and pending earn-back). Provider, site and KPI names go
+    through ``markup.md``: they come from data files and are shown as text."""
     from babel.dates import format_date
 
     month_name = format_date(pd.Period(period, "M").start_time.date(), "MMMM y", locale=locale)
     by_month = credits_by_month(credits)
     lines = []
     for site, g in card.groupby("site", sort=False):
-        provider = html.escape(str(g["provider"].iloc[0]))
+        provider = markup.md(g["provider"].iloc[0])
         parts = []
         for status in ("red", "amber", "no data"):
             s = g[g["status"] == status]
             if s.empty:
                 continue
             items = ", ".join(
-                html.escape(str(r["kpi"])) + ("" if status == "no data" else
+                markup.md(r["kpi"]) + ("" if status == "no data" else
                                               f" {format_value(r['actual'], r['unit'], locale)}"
                                               f" vs {target_text(r, locale)}")
                 for _, r in s.iterrows())
@@ -214,7 +213,7 @@ def summary_text(card: pd.DataFrame, credits: pd.DataFrame, period: str,
             missing = gaps[gaps["site"] == site]["month"].tolist()
             if missing:
                 parts.append("provider report missing for " + ", ".join(missing))
-        lines.append(f"- **{provider} ({html.escape(site)}), {month_name}** — "
+        lines.append(f"- **{provider} ({markup.md(site)}), {month_name}** — "
                      + "; ".join(parts) + ".")
     return "\n".join(lines)
 
