@@ -360,7 +360,7 @@ def test_higher_target_earn_back_needs_the_higher_targets(tmp_path, catalogue):
 
 def test_xmr_limits_use_the_average_moving_range():
     x = [10, 12] * 5 + [40]
-    chart = kpi.xmr(pd.Series(x))
+    chart = kpi.xmr(pd.Series(x), method="average_moving_range")
     # mean 150/11; moving ranges: nine of 2 and one of 28 -> mR-bar 46/10 = 4.6
     sigma = 4.6 / 1.128
     assert chart["centre"].iloc[0] == pytest.approx(150 / 11)
@@ -452,25 +452,23 @@ def test_control_chart_specs_title_the_finding(tmp_path, catalogue):
     values = [0.75, 0.85] * 6 + [0.20]  # alternating (no run), then far below the limits
     long = long_rows([("A", m, "SL", v) for m, v in zip(months, values, strict=True)])
     history = kpi.contracted_kpis(long, contract, catalogue, through="2026-10")
-    specs = kpi.control_chart_specs(history, ["A", "B"], ["SL", "FCR"], catalogue)
-    assert list(specs) == ["A · SL: special cause in 2026-10"]  # no series with < 2 values
-    spec = specs["A · SL: special cause in 2026-10"]
+    specs = kpi.control_chart_specs(history, ["A", "B"], ["SL", "FCR"], catalogue,
+                                    period="2026-10", contract=contract)
+    assert list(specs) == ["A · SL: beyond 3σ in 2026-10"]  # no series with < 2 values
+    spec = specs["A · SL: beyond 3σ in 2026-10"]
     assert spec["target"] == 0.80 and spec["percent"] is True
 
 
-def test_control_chart_title_counts_many_special_causes(tmp_path, catalogue):
+def test_two_collapses_do_not_turn_ordinary_months_into_signals(tmp_path, catalogue):
+    # The old chart: two collapses pulled the mean under the ten ordinary months, which then
+    # formed a "run" (12 special-cause months). Robust limits flag the two collapses only.
     contract = kpi.load_contract(write_contract(tmp_path, CONTRACT), catalogue)
     months = kpi.month_range("2025-10", "2026-10")
-    # Two months far below pull the centre line (mean 0.70) under the ten alternating values:
-    # that run of ten and the two low months are special causes (12 of 13, all but 2026-09).
     values = [0.75, 0.85] * 5 + [0.20, 0.85, 0.20]
     long = long_rows([("A", m, "SL", v) for m, v in zip(months, values, strict=True)])
     history = kpi.contracted_kpis(long, contract, catalogue, through="2026-10")
-    specs = kpi.control_chart_specs(history, ["A", "B"], ["SL"], catalogue)
-    assert list(specs) == ["A · SL: 12 special-cause months, latest 2026-10"]
-    # one site: its id goes to the figure title, not to every panel
-    assert list(kpi.control_chart_specs(history, ["A"], ["SL"], catalogue)) == [
-        "SL: 12 special-cause months, latest 2026-10"]
+    specs = kpi.control_chart_specs(history, ["A"], ["SL"], catalogue, period="2026-10")
+    assert list(specs) == ["SL: beyond 3σ; 2 of 3 beyond 2σ in 2026-08, 2026-10"]
 
 
 def test_interval_input_errors_name_the_problem(intervals):
@@ -498,17 +496,18 @@ def test_period_without_any_data_is_refused_with_the_data_span():
         kpi.check_period_has_data(long, "2019-03", ["A"])  # B's row does not count for A
 
 
-def test_xmr_limits_from_a_recent_baseline_leave_a_ramp_out():
-    # A go-live ramp (high handle time) then a stable phase: limits from all points put the
-    # whole stable phase below the centre line (a false run of 8); from the last 12 they don't.
+def test_xmr_ramp_phase_gets_no_limits_and_no_signals():
+    # A go-live ramp (high handle time) then a stable phase: limits from all points would put
+    # the whole stable phase below the centre line (a false run of 8); a ramp phase is
+    # plotted, but neither sets limits nor signals.
     values = pd.Series([600.0, 520.0, 450.0] + [380.0, 384.0, 378.0, 382.0] * 3)
-    whole = kpi.xmr(values)
+    whole = kpi.xmr(values, method="average_moving_range")
     assert whole["run_8"].iloc[3:].all()
-    recent = kpi.xmr(values, baseline=12)
-    assert recent["centre"].iloc[0] == pytest.approx(381.0)
-    assert recent["sigma"].iloc[0] == pytest.approx(np.abs(np.diff(values.iloc[3:])).mean() / 1.128)
-    assert not recent["signal"].iloc[3:].any()
-    assert recent["beyond_3s"].iloc[:3].all()  # the ramp itself is the special cause
+    phases = ["ramp"] * 3 + ["steady"] * 12
+    chart = kpi.xmr(values, phases=phases, ramp={"ramp"})
+    assert chart["centre"].iloc[3] == pytest.approx(381.0)
+    assert chart["centre"].iloc[:3].isna().all() and not chart["signal"].any()
+    assert (chart["limits"].iloc[:3] == "none").all()
 
 
 # --------------------------------------------------------------------------- contract file hardening
@@ -523,7 +522,7 @@ def test_xmr_limits_from_a_recent_baseline_leave_a_ramp_out():
      r"contract\.yml: the contract file's top level: unknown field\(s\) \['provider'\].*"
      r"Expected: contract, providers"),
     ("providers:\n  A:\n    kpi: {SL: {target: 0.8}}\n",
-     r"provider 'A': unknown field\(s\) \['kpi'\].*effective_from, kpis, provider"),
+     r"provider 'A': unknown field\(s\) \['kpi'\].*effective_from, kpis, phases, provider"),
     ("providers:\n  A:\n    kpis: [SL, FCR]\n",
      r"contract\.yml, column 'kpis': provider 'A': 'kpis' must be a mapping, not list"),
     ("providers:\n  A:\n    kpis: {SL: {target: 0.8}}\n    service_credits: 0.1\n",
@@ -559,3 +558,130 @@ def test_summary_shows_markdown_in_names_as_text(tmp_path, catalogue):
     assert "](http" not in text
     html_table = kpi.style_scorecard(card).to_html()
     assert "\u202e" not in html_table
+
+
+# --------------------------------------------------------------------------- control charts done right
+
+#: Ordinary month-to-month noise, in units of 0.02: no run longer than 2, nothing beyond 2σ.
+NOISE = np.array([0.5, -0.8, 0.3, 1.0, -0.6, -0.2, 0.9, -1.0, 0.4, -0.3, 0.7, -0.5]) * 0.02
+
+
+def planted(judged_offsets, baseline_extra=None):
+    """24 ordinary baseline months (2024-11 .. 2026-10 minus the judged 12) around 0.82,
+    then 12 judged months (2025-11 .. 2026-10) = ordinary noise + the planted offsets."""
+    months = kpi.month_range("2023-11", "2026-10")
+    base = 0.82 + np.tile(NOISE, 2)
+    if baseline_extra:
+        for i, v in baseline_extra.items():
+            base[i] = v
+    judged = 0.82 + NOISE + np.asarray(judged_offsets, float)
+    return pd.Series(np.r_[base, judged], index=months)
+
+
+def chart_of(series, catalogue, contract_terms=None):
+    history = pd.DataFrame({"site": "A", "kpi": "SL", "month": series.index,
+                            "value": series.to_numpy()})
+    contract = {"providers": {"A": contract_terms}} if contract_terms else None
+    return kpi.control_chart(history, "A", "SL", period="2026-10", contract=contract,
+                             settings=kpi.control_settings(catalogue))
+
+
+def test_ordinary_months_are_left_alone(catalogue):
+    chart = chart_of(planted(np.zeros(12)), catalogue)
+    assert not chart["signal"].any()
+    # the limits come from the 24 months before the judged window, not from the judged ones
+    assert chart["baseline"].sum() == 24 and not chart.loc["2025-11":, "baseline"].any()
+    assert (chart["limits"] == "baseline").all()
+
+
+def test_planted_collapse_is_found_and_only_it(catalogue):
+    offsets = np.zeros(12)
+    offsets[[1, 2]] = -0.24  # 2025-12 and 2026-01 collapse to about 0.57
+    chart = chart_of(planted(offsets), catalogue)
+    assert list(chart.index[chart["signal"]]) == ["2025-12", "2026-01"]
+    assert chart.loc["2025-12", "rule"].startswith("beyond 3σ")
+
+
+def test_collapse_inside_the_baseline_neither_widens_nor_hides(catalogue):
+    # Two collapses among the baseline months: the median moving range keeps the limits
+    # tight, so those months are signals themselves and a later collapse is still found.
+    offsets = np.zeros(12)
+    offsets[6] = -0.15
+    series = planted(offsets, baseline_extra={10: 0.60, 20: 0.58})
+    chart = chart_of(series, catalogue)
+    assert list(chart.index[chart["signal"]]) == [series.index[10], series.index[20], "2026-05"]
+    classic = kpi.xmr(series, baseline=chart["baseline"].to_numpy(),
+                      method="average_moving_range")
+    assert classic["sigma"].iloc[0] > 2 * chart["sigma"].iloc[0]
+    assert not classic.loc["2026-05", "beyond_3s"]  # the inflated limits missed it
+
+
+def test_planted_ramp_is_found(catalogue):
+    chart = chart_of(planted(-0.012 * np.arange(1, 13)), catalogue)  # 1.2 pp worse a month
+    flagged = list(chart.index[chart["signal"]])
+    assert flagged and not chart.loc[:"2025-09", "signal"].any()
+    assert chart.loc["2026-03":, "beyond_3s"].sum() >= 6  # the ramp's worst months
+
+
+def test_planted_shift_is_found_by_the_run_rule(catalogue):
+    shift = np.r_[np.zeros(2), np.full(10, -0.035)]  # about 1.5 sigma down from 2026-01
+    chart = chart_of(planted(shift), catalogue)
+    # the run takes in 2025-12, below the centre by chance, and nothing before it
+    assert chart.loc["2026-01":, "run_8"].all() and not chart.loc[:"2025-11", "signal"].any()
+    assert "run of 8 on one side" in chart.loc["2026-06", "rule"]
+
+
+def test_phase_break_from_the_contract_sets_new_limits(tmp_path, catalogue):
+    # A contract change in 2026-05 moves the level up by 8 points: one phase would read the
+    # new level as a run of signals; the break gives it its own (provisional) limits.
+    offsets = np.r_[np.zeros(6), np.full(6, 0.08)]
+    series = planted(offsets)
+    assert chart_of(series, catalogue)["signal"].sum() >= 6
+    body = CONTRACT.replace("    provider: Alpha & Co\n", "    provider: Alpha & Co\n"
+                            "    phases:\n      - {from: '2023-11', name: first contract}\n"
+                            "      - {from: '2026-05', name: amendment 1}\n")
+    contract = kpi.load_contract(write_contract(tmp_path, body), catalogue)
+    history = pd.DataFrame({"site": "A", "kpi": "SL", "month": series.index,
+                            "value": series.to_numpy()})
+    chart = kpi.control_chart(history, "A", "SL", period="2026-10", contract=contract)
+    assert not chart["signal"].any()
+    assert set(chart.loc["2026-05":, "phase"]) == {"amendment 1"}
+    assert (chart.loc["2026-05":, "limits"] == "provisional").all()
+    assert chart.loc["2026-06", "centre"] > chart.loc["2026-04", "centre"] + 0.07
+
+
+def test_signals_table_and_titles_change_with_the_data(tmp_path, catalogue):
+    contract = kpi.load_contract(write_contract(tmp_path, CONTRACT), catalogue)
+    offsets = np.zeros(12)
+    offsets[4] = -0.24  # 2026-03
+    series = planted(offsets)
+    for values, month in ((series.to_numpy(), "2026-03"), (series.to_numpy()[::-1], None)):
+        long = long_rows([("A", m, "SL", v) for m, v in zip(series.index, values, strict=True)])
+        history = kpi.contracted_kpis(long, contract, catalogue, through="2026-10")
+        signals = kpi.control_signals(history, ["A"], ["SL"], catalogue, period="2026-10")
+        titles = list(kpi.control_chart_specs(history, ["A"], ["SL"], catalogue,
+                                              period="2026-10"))
+        if month:
+            assert signals[["site", "kpi", "month"]].values.tolist() == [["A", "SL", month]]
+            assert signals["rule"].iloc[0] == "beyond 3σ" and titles == [
+                "SL: beyond 3σ in 2026-03"]
+        else:  # reversed: the collapse now sits in the baseline (2024-06 of the series)
+            assert signals["month"].tolist() == ["2024-06"] and "2024-06" in titles[0]
+
+
+def test_phases_in_the_contract_are_checked(tmp_path, catalogue):
+    body = CONTRACT.replace("    provider: Beta\n", "    provider: Beta\n    phases:\n"
+                            "      - {from: '2024-06', name: go-live, ramp: true}\n"
+                            "      - {from: '2024-03', name: steady}\n")
+    with pytest.raises(DataError, match=r"provider 'B', phases, break 2: 2024-03 is not after "
+                                        r"2024-06.*month order"):
+        kpi.load_contract(write_contract(tmp_path, body), catalogue)
+
+
+def test_signals_display_formats_values_and_limits(catalogue):
+    signals = pd.DataFrame({"site": ["<A>"], "kpi": ["SL"], "month": ["2026-03"], "value": [0.58],
+                            "rule": ["beyond 3σ"], "phase": ["steady"], "centre": [0.82],
+                            "lcl": [0.75], "ucl": [0.89], "limits": ["provisional"]})
+    html_table = kpi.signals_display(signals, catalogue, "en_GB").to_html()
+    assert "58.0%" in html_table and "75.0% – 89.0% (provisional)" in html_table
+    assert "&lt;A&gt;" in html_table

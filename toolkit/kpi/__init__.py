@@ -24,7 +24,19 @@ from toolkit.kpi.contract import (
     rag_status,
     select_sites,
 )
-from toolkit.kpi.control import control_chart_specs, kpi_series, special_causes, xmr
+from toolkit.kpi.control import (
+    ControlSettings,
+    chart_finding,
+    control_chart,
+    control_chart_specs,
+    control_limits,
+    control_settings,
+    control_signals,
+    kpi_series,
+    phase_of_months,
+    special_causes,
+    xmr,
+)
 from toolkit.kpi.credits import credits_by_month, invoices, service_credits
 from toolkit.kpi.definitions import (
     _LONG_COLUMNS,
@@ -58,6 +70,7 @@ from toolkit.kpi.report import (
     format_value,
     heatmap_title,
     scorecard_display,
+    signals_display,
     sl_heatmap_table,
     style_scorecard,
     summary_text,
@@ -83,9 +96,11 @@ __all__ = [
     # credits
     "invoices", "service_credits", "credits_by_month",
     # control
-    "xmr", "special_causes", "kpi_series", "control_chart_specs",
+    "xmr", "special_causes", "kpi_series", "control_chart_specs", "ControlSettings",
+    "control_settings", "control_limits", "control_chart", "control_signals", "chart_finding",
+    "phase_of_months",
     # report
     "sl_heatmap_table", "heatmap_title", "check_locale", "format_value", "format_money",
     "target_text", "amber_text", "scorecard_display", "style_scorecard", "summary_text",
-    "write_csv", "write_scorecard", "write_credits",
+    "write_csv", "write_scorecard", "write_credits", "signals_display",
 ]

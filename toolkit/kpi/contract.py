@@ -28,7 +28,7 @@ from toolkit.kpi.definitions import _PERIOD, _number, _pair, _read_yaml
 #: Top-level sections of a contract file.
 TOP_LEVEL_KEYS = ("contract", "providers")
 #: Fields of one provider's terms.
-PROVIDER_KEYS = ("provider", "effective_from", "kpis", "service_credits")
+PROVIDER_KEYS = ("provider", "effective_from", "phases", "kpis", "service_credits")
 
 
 def _reject_unknown_fields(mapping: dict, allowed: set, where: str, path) -> None:
@@ -83,13 +83,49 @@ def load_contract(path: str | os.PathLike, catalogue: dict) -> dict:
         if effective is not None and not _PERIOD.fullmatch(str(effective)):
             raise DataError(f"provider '{site}': effective_from '{effective}' is not a month",
                             file=path, expected="YYYY-MM, e.g. '2024-06' (quoted)")
+        phases = _validate_phases(path, site, terms.get("phases"), effective)
         norm_kpis = {kpi_id: _validate_kpi_terms(path, site, kpi_id, kpi_terms, known)
                      for kpi_id, kpi_terms in kpis.items()}
         credits = _validate_credits(path, site, terms.get("service_credits"), norm_kpis, known)
         out["providers"][str(site)] = {
             "provider": terms.get("provider", str(site)),
             "effective_from": None if effective is None else str(effective),
-            "kpis": norm_kpis, "credits": credits}
+            "phases": phases, "kpis": norm_kpis, "credits": credits}
+    return out
+
+
+def _validate_phases(path, site, phases, effective) -> list[dict]:
+    """Phase breaks (go-live ramp, contract change): ``[{from: YYYY-MM, name, ramp}]`` in
+    month order. Control charts set limits per phase; a ramp phase gets none."""
+    if phases is None:
+        return []
+    where = f"provider '{site}', phases"
+    if not isinstance(phases, list) or not phases:
+        raise DataError(f"{where}: must be a list of breaks", file=path, column="phases",
+                        expected="[{from: 'YYYY-MM', name: go-live, ramp: true}, ...]")
+    out = []
+    for i, p in enumerate(phases, 1):
+        if not isinstance(p, dict):
+            raise DataError(f"{where}: break {i} is not a mapping", file=path, column="phases",
+                            expected="{from: 'YYYY-MM', name: ..., ramp: false}")
+        _reject_unknown_fields(p, {"from", "name", "ramp"}, f"{where}, break {i}", path)
+        start, name, ramp = str(p.get("from", "")), p.get("name"), p.get("ramp", False)
+        if not _PERIOD.fullmatch(start):
+            raise DataError(f"{where}, break {i}: from '{p.get('from')}' is not a month",
+                            file=path, column="phases.from", expected="'YYYY-MM' (quoted)")
+        if not isinstance(name, str) or not name.strip():
+            raise DataError(f"{where}, break {i} has no name", file=path, column="phases.name",
+                            expected="a label, e.g. 'go-live ramp', 'contract amendment 2'")
+        if not isinstance(ramp, bool):
+            raise DataError(f"{where}, break {i}: ramp {ramp!r} is not true/false", file=path,
+                            column="phases.ramp")
+        if out and start <= out[-1]["from"]:
+            raise DataError(f"{where}, break {i}: {start} is not after {out[-1]['from']}",
+                            file=path, column="phases.from", expected="breaks in month order")
+        if name in {q["name"] for q in out}:
+            raise DataError(f"{where}: the name '{name}' is used twice", file=path,
+                            column="phases.name", expected="one name per phase")
+        out.append({"from": start, "name": name, "ramp": ramp})
     return out
 
 

@@ -248,3 +248,20 @@ def write_scorecard(card: pd.DataFrame, path: str | os.PathLike) -> Path:
 def write_credits(credits: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write the service-credit CSV (atomic)."""
     return write_csv(credits, path)
+
+
+def signals_display(signals: pd.DataFrame, catalogue: dict, locale: str = "fr_FR"):
+    """The control-chart signals as a table for people (site, KPI, month, value, rule,
+    limits), every text cell shown as text."""
+    units = [catalogue["kpis"][k]["unit"] for k in signals["kpi"]]
+
+    def fmt(col):
+        return [format_value(v, u, locale) for v, u in zip(signals[col], units, strict=True)]
+
+    table = pd.DataFrame({
+        "Site": signals["site"], "KPI": signals["kpi"], "Month": signals["month"],
+        "Value": fmt("value"), "Rule": signals["rule"], "Phase": signals["phase"],
+        "Centre": fmt("centre"),
+        "Limits": [f"{lo} – {hi}" + (" (provisional)" if b == "provisional" else "")
+                   for lo, hi, b in zip(fmt("lcl"), fmt("ucl"), signals["limits"], strict=True)]})
+    return markup.style(table).hide(axis="index")
