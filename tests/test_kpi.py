@@ -61,12 +61,12 @@ providers:
     service_credits:
       at_risk_pct: 0.10
       pool_pct: 1.5
-      trigger: red
+      trigger: below_floor
       monthly_cap_pct: 1.0
       earn_back: {rule: consecutive_target, months: 2}
     kpis:
       SL: {target: 0.80, amber_tolerance: 0.05, red_floor: 0.70, weight: 3, credit_allocation: 0.6}
-      FCR: {target: 0.70, amber_tolerance: 0.05, weight: 1, credit_allocation: 0.5}
+      FCR: {target: 0.70, amber_tolerance: 0.05, red_floor: 0.65, weight: 1, credit_allocation: 0.5}
   B:
     provider: Beta
     kpis:
@@ -685,3 +685,92 @@ def test_signals_display_formats_values_and_limits(catalogue):
     html_table = kpi.signals_display(signals, catalogue, "en_GB").to_html()
     assert "58.0%" in html_table and "75.0% – 89.0% (provisional)" in html_table
     assert "&lt;A&gt;" in html_table
+
+
+# --------------------------------------------------------------------------- credits: one test per clause
+
+def test_trigger_below_floor_ignores_the_amber_band(tmp_path, catalogue):
+    # SL 72.7 % is red on the scorecard (amber stops at 75 %) but above the 70 % contractual
+    # minimum: no credit. FCR 64 % is below its 65 % floor: credited.
+    c = credits_for(tmp_path, catalogue, [("A", "2026-10", "SL", 0.727),
+                                          ("A", "2026-10", "FCR", 0.64)], "2026-10")
+    assert c.loc[("2026-10", "SL"), "status"] == "red"
+    assert c.loc[("2026-10", "SL"), "gross_credit_eur"] == 0
+    assert c.loc[("2026-10", "SL"), "shortfall"] == pytest.approx(-0.027)
+    assert c.loc[("2026-10", "FCR"), "gross_credit_eur"] == pytest.approx(5000)
+
+
+def test_trigger_below_target_credits_an_amber_month(tmp_path, catalogue):
+    body = CONTRACT.replace("trigger: below_floor", "trigger: below_target")
+    c = credits_for(tmp_path, catalogue, [("A", "2026-10", "SL", 0.79),
+                                          ("A", "2026-10", "FCR", 0.70)], "2026-10", body=body)
+    assert c.loc[("2026-10", "SL"), "status"] == "amber"
+    assert c.loc[("2026-10", "SL"), "gross_credit_eur"] == pytest.approx(6000)
+    assert c.loc[("2026-10", "FCR"), "gross_credit_eur"] == 0  # the target itself is met
+
+
+def test_tolerance_bands_grade_the_credit(tmp_path, catalogue):
+    body = CONTRACT.replace("trigger: below_floor", "trigger: below_target").replace(
+        "weight: 3, credit_allocation: 0.6}", "weight: 3, credit_allocation: 0.6, credit_bands: "
+        "[{over: 0.01, share: 0.5}, {over: 0.05, share: 1.0}]}")
+    rows = [("A", "2026-08", "SL", 0.795), ("A", "2026-09", "SL", 0.78),
+            ("A", "2026-10", "SL", 0.70)]
+    rows += [("A", m, "FCR", 0.75) for m in ("2026-08", "2026-09", "2026-10")]
+    c = credits_for(tmp_path, catalogue, rows, "2026-10", body=body)
+    # misses of 0.5 pp (tolerated), 2 pp (half of 6 000) and 10 pp (all of it)
+    assert c.loc[("2026-08", "SL"), "gross_credit_eur"] == 0
+    assert c.loc[("2026-09", "SL"), "gross_credit_eur"] == pytest.approx(3000)
+    assert c.loc[("2026-10", "SL"), "gross_credit_eur"] == pytest.approx(6000)
+
+
+def test_per_kpi_cap_limits_one_kpi_credit(tmp_path, catalogue):
+    body = CONTRACT.replace("pool_pct: 1.5", "pool_pct: 2.0").replace(
+        "weight: 3, credit_allocation: 0.6}", "weight: 3, credit_allocation: 1.5, "
+        "credit_cap_pct: 0.8}")
+    c = credits_for(tmp_path, catalogue, [("A", "2026-10", "SL", 0.60),
+                                          ("A", "2026-10", "FCR", 0.90)], "2026-10", body=body)
+    assert c.loc[("2026-10", "SL"), "gross_credit_eur"] == pytest.approx(8000)  # not 15 000
+
+
+def test_monthly_cap_never_above_the_at_risk_amount(tmp_path, catalogue):
+    with pytest.raises(DataError, match=r"monthly_cap_pct 1\.5 is above the at-risk amount"):
+        kpi.load_contract(write_contract(tmp_path, CONTRACT.replace("monthly_cap_pct: 1.0",
+                                                                    "monthly_cap_pct: 1.5")),
+                          catalogue)
+    body = CONTRACT.replace("monthly_cap_pct: 1.0", "monthly_cap_pct: 0.5")
+    c = credits_for(tmp_path, catalogue, [("A", "2026-10", "SL", 0.60),
+                                          ("A", "2026-10", "FCR", 0.50)], "2026-10", body=body)
+    assert c["capped_credit_eur"].sum() == pytest.approx(5000)  # 11 000 scaled to 5 000
+
+
+def test_annual_cap_never_above_the_year_at_risk(tmp_path, catalogue):
+    body = CONTRACT.replace("earn_back: {rule: consecutive_target, months: 2}",
+                            "annual_cap_eur: 1000000")
+    rows = [("A", m, k, 0.1) for m in ("2026-09", "2026-10") for k in ("SL", "FCR")]
+    c = credits_for(tmp_path, catalogue, rows, "2026-10", body=body)
+    assert c["credit_eur"].sum() == pytest.approx(20000)  # two months of 10 000 at risk
+
+
+def test_missing_data_ignore_credits_nothing(tmp_path, catalogue):
+    body = CONTRACT.replace("monthly_cap_pct: 1.0", "monthly_cap_pct: 1.0\n"
+                            "      missing_data: ignore")
+    c = credits_for(tmp_path, catalogue, [("A", "2026-10", "SL", 0.90)], "2026-10", body=body)
+    assert c.loc[("2026-10", "FCR"), "status"] == "no data"
+    assert c.loc[("2026-10", "FCR"), "gross_credit_eur"] == 0
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (("trigger: below_floor", "trigger: red"),
+     r"trigger 'red' is unknown \('red' let the amber band override.*below_floor"),
+    (("red_floor: 0.65, ", ""), r"trigger below_floor needs a red_floor on the credited KPIs "
+                                r"\['FCR'\]"),
+    (("credit_allocation: 0.6}", "credit_allocation: 0.6, credit_bands: [{over: 0.05, share: 1},"
+      " {over: 0.01, share: 0.5}]}"), r"credit band 2 \{over: 0.01, share: 0.5\} is out of order"),
+    (("credit_allocation: 0.6}", "credit_allocation: 0.6, credit_cap_pct: 1.2}"),
+     r"credit_cap_pct 1\.2 is above the at-risk amount"),
+])
+def test_credit_clauses_are_checked(tmp_path, catalogue, edit, message):
+    body = CONTRACT.replace(*edit)
+    assert body != CONTRACT
+    with pytest.raises(DataError, match=message):
+        kpi.load_contract(write_contract(tmp_path, body), catalogue)

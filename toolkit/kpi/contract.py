@@ -27,6 +27,11 @@ from toolkit.kpi.definitions import _PERIOD, _number, _pair, _read_yaml
 
 #: Top-level sections of a contract file.
 TOP_LEVEL_KEYS = ("contract", "providers")
+#: Fields of one KPI's terms in a provider's contract.
+KPI_TERM_KEYS = ("definition", "target", "amber_tolerance", "red_floor", "weight",
+                 "credit_allocation", "credit_cap_pct", "credit_bands", "earn_back_target")
+#: When a credited KPI fails: it misses its contractual minimum, or its target.
+TRIGGERS = ("below_floor", "below_target")
 #: Fields of one provider's terms.
 PROVIDER_KEYS = ("provider", "effective_from", "phases", "kpis", "service_credits")
 
@@ -136,9 +141,7 @@ def _validate_kpi_terms(path, site, kpi_id, terms, known) -> dict:
                         expected="one of " + ", ".join(known))
     spec = known[kpi_id]
     terms = dict(terms or {})
-    _reject_unknown_fields(terms, {"definition", "target", "amber_tolerance", "red_floor",
-                                   "weight", "credit_allocation", "earn_back_target"},
-                           where, path)
+    _reject_unknown_fields(terms, set(KPI_TERM_KEYS), where, path)
     definition = terms.get("definition", spec["default_variant"])
     if definition not in spec["variants"]:
         raise DataError(f"{where}: definition '{definition}' is unknown", file=path,
@@ -190,9 +193,42 @@ def _validate_kpi_terms(path, site, kpi_id, terms, known) -> dict:
                             f"than the target {target}", file=path, column="earn_back_target",
                             expected=("a value >= target" if direction == "higher"
                                       else "a value <= target"))
+    cap = _number(path, where, "credit_cap_pct", terms.get("credit_cap_pct", min(allocation, 1.0)))
+    if not 0 <= cap <= 1:
+        raise DataError(f"{where}: credit_cap_pct {cap} is above the at-risk amount", file=path,
+                        column="credit_cap_pct",
+                        expected="a fraction of the month's at-risk amount in [0, 1]")
     return {"definition": definition, "direction": direction, "target": target,
             "amber_tolerance": tolerance, "red_floor": floor, "weight": weight,
-            "credit_allocation": allocation, "earn_back_target": earn_back_target}
+            "credit_allocation": allocation, "earn_back_target": earn_back_target,
+            "credit_cap_pct": cap,
+            "credit_bands": _validate_bands(path, where, terms.get("credit_bands"))}
+
+
+def _validate_bands(path, where, bands) -> list[tuple[float, float]]:
+    """Tolerance bands of a credited KPI: ``[{over, share}]`` — a miss of the trigger
+    threshold by more than ``over`` (in the KPI's unit) credits ``share`` of the KPI's
+    allocation. Default: any miss credits the whole allocation."""
+    if bands is None:
+        return [(0.0, 1.0)]
+    if not isinstance(bands, list) or not bands:
+        raise DataError(f"{where}: credit_bands must be a list", file=path,
+                        column="credit_bands",
+                        expected="[{over: 0.0, share: 0.5}, {over: 0.05, share: 1.0}]")
+    out = []
+    for i, band in enumerate(bands, 1):
+        if not isinstance(band, dict):
+            raise DataError(f"{where}: credit band {i} is not a mapping", file=path,
+                            column="credit_bands", expected="{over: 0.02, share: 0.5}")
+        _reject_unknown_fields(band, {"over", "share"}, f"{where}, credit band {i}", path)
+        over = _number(path, where, "credit_bands.over", band.get("over"))
+        share = _number(path, where, "credit_bands.share", band.get("share"))
+        if over < 0 or not 0 <= share <= 1 or (out and over <= out[-1][0]):
+            raise DataError(f"{where}: credit band {i} {{over: {over:g}, share: {share:g}}} "
+                            "is out of order or range", file=path, column="credit_bands",
+                            expected="over >= 0 increasing from band to band, share in [0, 1]")
+        out.append((over, share))
+    return out
 
 
 def _validate_credits(path, site, scheme, kpis, known) -> dict | None:
@@ -221,19 +257,28 @@ def _validate_credits(path, site, scheme, kpis, known) -> dict | None:
         raise DataError(f"{where}: credit allocations add up to {total:g} ({allocated}) > "
                         f"pool_pct {pool:g}", file=path, column="credit_allocation",
                         expected="sum of allocations <= pool_pct")
-    trigger = scheme.get("trigger", "red")
-    if trigger not in ("red", "missed_target"):
-        raise DataError(f"{where}: trigger '{trigger}' is unknown", file=path,
-                        column="trigger", expected="red, missed_target")
+    trigger = scheme.get("trigger")
+    if trigger not in TRIGGERS:
+        hint = {"red": " ('red' let the amber band override the contractual floor)",
+                "missed_target": " (now 'below_target')"}.get(trigger, "")
+        raise DataError(f"{where}: trigger {trigger!r} is unknown{hint}", file=path,
+                        column="trigger", expected="below_floor (credit when the KPI misses "
+                        "its contractual minimum red_floor) or below_target")
+    if trigger == "below_floor":
+        lacking = [k for k in allocated if kpis[k]["red_floor"] is None]
+        if lacking:
+            raise DataError(f"{where}: trigger below_floor needs a red_floor on the credited "
+                            f"KPIs {lacking}", file=path, column="red_floor",
+                            expected="red_floor: the contractual minimum of each credited KPI")
     missing = scheme.get("missing_data", "fail")
     if missing not in ("fail", "ignore"):
         raise DataError(f"{where}: missing_data '{missing}' is unknown", file=path,
                         column="missing_data", expected="fail, ignore")
     monthly_cap = _number(path, where, "monthly_cap_pct", scheme.get("monthly_cap_pct", 1.0))
-    if not 0 < monthly_cap <= pool:
-        raise DataError(f"{where}: monthly_cap_pct {monthly_cap} is out of range", file=path,
-                        column="monthly_cap_pct",
-                        expected="a multiple of the at-risk amount in (0, pool_pct]")
+    if not 0 < monthly_cap <= 1:
+        raise DataError(f"{where}: monthly_cap_pct {monthly_cap} is above the at-risk amount",
+                        file=path, column="monthly_cap_pct",
+                        expected="a fraction of the month's at-risk amount in (0, 1]")
     annual_cap = scheme.get("annual_cap_eur")
     if annual_cap is not None:
         annual_cap = _number(path, where, "annual_cap_eur", annual_cap)

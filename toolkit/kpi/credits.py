@@ -24,21 +24,27 @@ def service_credits(kpis_long: pd.DataFrame, invoice_table: pd.DataFrame, contra
                     ) -> pd.DataFrame:
     """Service credits per site, month and credited KPI, as known at the end of ``period``.
 
-    Mechanics (FACTS 4.1), in this order:
+    Mechanics (FACTS 4.1; each clause documented in the contract file), in this order:
 
     1. at risk = invoice of the month x ``at_risk_pct``;
-    2. a credited KPI fails when its status is red (``trigger: red``) or not green
-       (``trigger: missed_target``); ``no data`` fails unless ``missing_data: ignore``;
-       gross credit = at risk x the KPI's ``credit_allocation`` (allocations may add up to
-       more than 100 % of the at-risk amount, within ``pool_pct``);
-    3. the month's credits are capped at at-risk x ``monthly_cap_pct``, scaled pro rata;
-    4. earn-back: a credit is waived if the KPI meets its target in each of the next N months
+    2. trigger: a credited KPI fails when it misses its contractual minimum ``red_floor``
+       (``below_floor``; the amber band plays no part) or its target (``below_target``);
+       ``no data`` fails unless ``missing_data: ignore``;
+    3. tolerance bands (``credit_bands``): a miss by more than ``over`` credits ``share``
+       of the allocation (default: any miss, the whole allocation);
+       gross credit = at risk x ``credit_allocation`` x share, at most at risk x the KPI's
+       ``credit_cap_pct`` (allocations may add up to more than the at-risk amount, within
+       ``pool_pct``);
+    4. the month's credits are capped at at-risk x ``monthly_cap_pct`` (<= 1), scaled pro
+       rata;
+    5. earn-back: a credit is waived if the KPI meets its target in each of the next N months
        (``consecutive_target``) or meets ``earn_back_target`` over the next N months pooled
        (``higher_target``); while those months are not all known it is ``pending``;
-    5. ``annual_cap_eur``: credits not waived, taken in month order, stop at the cap per
-       calendar year.
+    6. annual cap: credits not waived, taken in month order, stop at ``annual_cap_eur`` and
+       never exceed the at-risk amounts of the calendar year's months so far.
 
-    Returns one row per (site, month, KPI) with ``status``, ``invoice_eur``, ``at_risk_eur``,
+    Returns one row per (site, month, KPI) with ``status``, ``value``, ``trigger``,
+    ``shortfall`` (the miss in the KPI's unit), ``band_share``, ``invoice_eur``, ``at_risk_eur``,
     ``gross_credit_eur``, ``capped_credit_eur``, ``earn_back`` (``n/a``, ``not failed``,
     ``pending``, ``waived``, ``due``), ``credit_eur`` (what the client deducts: due and
     pending credits after the annual cap), ``currency`` and ``price_year``. A month without
@@ -60,48 +66,87 @@ def service_credits(kpis_long: pd.DataFrame, invoice_table: pd.DataFrame, contra
         status = h.pivot(index="month", columns="kpi", values="status")
         rows.extend(_site_credits(site, terms, scheme, h, status, months, inv, period,
                                   contract["currency"]))
-    columns = ["site", "provider", "month", "kpi", "status", "allocation", "invoice_eur",
+    columns = ["site", "provider", "month", "kpi", "status", "value", "trigger", "shortfall",
+               "band_share", "allocation", "invoice_eur",
                "at_risk_eur", "gross_credit_eur", "capped_credit_eur", "earn_back",
                "credit_eur", "currency", "price_year"]
     return pd.DataFrame(rows, columns=columns)
 
 
+def shortfall(value, terms: dict, trigger: str) -> float:
+    """How far ``value`` misses the trigger threshold of a KPI, in the KPI's unit (<= 0: met).
+
+    ``below_floor``: the contractual minimum ``red_floor`` (a ceiling for lower-is-better,
+    outer limits for a band); ``below_target``: the target. The threshold itself is met.
+    """
+    threshold = terms["red_floor"] if trigger == "below_floor" else terms["target"]
+    if value is None or not np.isfinite(value):
+        return np.nan
+    if terms["direction"] == "higher":
+        gap = threshold - value
+    elif terms["direction"] == "lower":
+        gap = value - threshold
+    else:
+        gap = max(threshold[0] - value, value - threshold[1])
+    return float(np.round(gap, 12))
+
+
+def band_share(gap: float, bands: list[tuple[float, float]]) -> float:
+    """Share of the allocation credited for a miss of ``gap``: the last band whose ``over``
+    the miss exceeds (0 when it exceeds none: inside the tolerance, or met)."""
+    share = 0.0
+    for over, s in bands:
+        if gap > over:
+            share = s
+    return share
+
+
 def _site_credits(site, terms, scheme, h, status, months, inv, period, currency) -> list[dict]:
-    fail_states = {"red"} if scheme["trigger"] == "red" else {"red", "amber"}
-    if scheme["missing_data"] == "fail":
-        fail_states = fail_states | {"no data"}
     earn = scheme["earn_back"]
+    values = h.pivot(index="month", columns="kpi", values="value")
     rows = []
     annual_used: dict[str, float] = {}
+    annual_room: dict[str, float] = {}
     for month in months:
         invoice = inv["invoice_eur"].get((site, month), np.nan)
         at_risk = invoice * scheme["at_risk_pct"]
-        gross = {k: (at_risk * a if status.at[month, k] in fail_states else 0.0)
-                 for k, a in scheme["allocations"].items()}
+        year = month[:4]
+        # the annual cap never exceeds the at-risk amounts of the year's months so far
+        annual_room[year] = annual_room.get(year, 0.0) + (at_risk if np.isfinite(at_risk) else 0)
+        share, gaps, gross = {}, {}, {}
+        for k, alloc in scheme["allocations"].items():
+            t = terms["kpis"][k]
+            gaps[k] = shortfall(values.at[month, k], t, scheme["trigger"])
+            if np.isnan(gaps[k]):  # no data: the whole allocation unless the contract ignores it
+                share[k] = 1.0 if scheme["missing_data"] == "fail" else 0.0
+            else:
+                share[k] = band_share(gaps[k], t["credit_bands"])
+            gross[k] = min(at_risk * alloc * share[k], at_risk * t["credit_cap_pct"])
         total = sum(gross.values())
         cap = at_risk * scheme["monthly_cap_pct"]
         scale = min(1.0, cap / total) if total > 0 else 1.0
         for kpi_id, alloc in scheme["allocations"].items():
-            st = status.at[month, kpi_id]
-            failed = st in fail_states
             capped = gross[kpi_id] * scale
             if not np.isfinite(invoice):
                 verdict = "no invoice"
-            elif not failed:
+            elif share[kpi_id] <= 0:
                 verdict = "not failed"
             elif earn is None:
                 verdict = "n/a"
             else:
                 verdict = _earn_back(h, terms["kpis"][kpi_id], kpi_id, month, earn, period)
             credit = capped if verdict in ("n/a", "pending", "due") else 0.0
-            if np.isfinite(credit) and credit > 0 and scheme["annual_cap_eur"] is not None:
-                year = month[:4]
-                room = max(0.0, scheme["annual_cap_eur"] - annual_used.get(year, 0.0))
-                credit = min(credit, room)
+            if np.isfinite(credit) and credit > 0:
+                limit = annual_room[year]
+                if scheme["annual_cap_eur"] is not None:
+                    limit = min(limit, scheme["annual_cap_eur"])
+                credit = min(credit, max(0.0, limit - annual_used.get(year, 0.0)))
                 annual_used[year] = annual_used.get(year, 0.0) + credit
             rows.append({"site": site, "provider": terms["provider"], "month": month,
-                         "kpi": kpi_id, "status": st, "allocation": alloc,
-                         "invoice_eur": invoice, "at_risk_eur": at_risk,
+                         "kpi": kpi_id, "status": status.at[month, kpi_id],
+                         "value": values.at[month, kpi_id], "trigger": scheme["trigger"],
+                         "shortfall": gaps[kpi_id], "band_share": share[kpi_id],
+                         "allocation": alloc, "invoice_eur": invoice, "at_risk_eur": at_risk,
                          "gross_credit_eur": gross[kpi_id], "capped_credit_eur": capped,
                          "earn_back": verdict,
                          "credit_eur": credit if np.isfinite(invoice) else np.nan,
