@@ -91,7 +91,8 @@ def test_catalogue_has_every_kpi_of_the_issue_grouped_by_objective(catalogue):
                 "ABSENT", "CPC", "CONV", "SAVE", "XSELL"}
     assert expected <= set(table["kpi"])
     assert set(catalogue["objectives"]) == {"acquire", "retain", "cross_sell",
-                                            "service_quality", "efficiency", "people"}
+                                            "service_quality", "efficiency", "people",
+                                            "platform"}
     assert set(catalogue["kpis"]["SL"]["variants"]) == {
         "abandons_as_fail", "abandons_removed", "short_abandons_as_success"}
     assert catalogue["kpis"]["SL"]["default_variant"] == "abandons_as_fail"
@@ -522,7 +523,7 @@ def test_xmr_ramp_phase_gets_no_limits_and_no_signals():
      r"contract\.yml: the contract file's top level: unknown field\(s\) \['provider'\].*"
      r"Expected: contract, providers"),
     ("providers:\n  A:\n    kpi: {SL: {target: 0.8}}\n",
-     r"provider 'A': unknown field\(s\) \['kpi'\].*effective_from, kpis, phases, provider"),
+     r"provider 'A': unknown field\(s\) \['kpi'\].*effective_from, engagement_form, kpis, phases, provider"),
     ("providers:\n  A:\n    kpis: [SL, FCR]\n",
      r"contract\.yml, column 'kpis': provider 'A': 'kpis' must be a mapping, not list"),
     ("providers:\n  A:\n    kpis: {SL: {target: 0.8}}\n    service_credits: 0.1\n",
@@ -774,3 +775,76 @@ def test_credit_clauses_are_checked(tmp_path, catalogue, edit, message):
     assert body != CONTRACT
     with pytest.raises(DataError, match=message):
         kpi.load_contract(write_contract(tmp_path, body), catalogue)
+
+
+# --------------------------------------------------------------------------- engagement forms
+
+HOSTED = """
+providers:
+  H:
+    provider: Seats Ltd
+    engagement_form: HOSTED
+    service_credits: {at_risk_pct: 0.10, pool_pct: 1.0, trigger: below_floor}
+    kpis:
+      UPTIME: {target: 0.998, red_floor: 0.995, credit_allocation: 0.5}
+      SL: {target: 0.80, red_floor: 0.70, credit_allocation: 0.5}
+"""
+
+
+def test_hosted_seats_carry_no_agent_performance_credits(tmp_path, catalogue):
+    with pytest.raises(DataError, match=r"provider 'H' is hosted seats.*agent performance "
+                                        r"\['SL'\].*SEAT_AVAIL, UPTIME, FIX_TIME, SEAT_READY"):
+        kpi.load_contract(write_contract(tmp_path, HOSTED), catalogue)
+    body = HOSTED.replace("trigger: below_floor}", "trigger: below_floor, "
+                          "agent_performance_credits: true}")
+    contract = kpi.load_contract(write_contract(tmp_path, body), catalogue)
+    assert contract["providers"]["H"]["engagement_form"] == "HOSTED"
+    with pytest.raises(DataError, match=r"engagement_form HOSTED in the contract, FULL in the "
+                                        r"sites file.*engagement_form: FULL"):
+        kpi.check_contract_sites(contract, pd.DataFrame({"site": ["H"],
+                                                         "engagement_form": ["FULL"]}))
+
+
+def test_platform_kpis_pool_their_own_denominators(tmp_path, catalogue):
+    from toolkit.kpi import forms
+
+    path = tmp_path / "platform_reports.csv"
+    path.write_text("month,site,seat_hours_contracted,seat_hours_available,"
+                    "platform_minutes_scheduled,platform_minutes_down,incidents,"
+                    "incident_fix_hours,seats_requested,seats_ready_on_time\n"
+                    "2026-09,H,1000,990,10000,100,2,10,4,4\n"
+                    "2026-10,H,3000,2970,10000,0,8,16,1,0\n")
+    long = forms.platform_kpis(forms.read_platform_reports(path), catalogue)
+    got = long.set_index(["month", "kpi"])["value"]
+    assert got[("2026-09", "UPTIME")] == pytest.approx(0.99)
+    assert got[("2026-10", "FIX_TIME")] == pytest.approx(2.0)  # 16 h / 8 incidents
+    contract = kpi.load_contract(write_contract(tmp_path, HOSTED.replace(
+        "      SL: {target: 0.80, red_floor: 0.70, credit_allocation: 0.5}\n",
+        "      FIX_TIME: {target: 4.0}\n")), catalogue)
+    card = kpi.scorecard(long, contract, catalogue, "2026-10").set_index("kpi")
+    # pooled fix time: (10 + 16) h / (2 + 8) incidents, not the mean of 5 h and 2 h
+    assert card.loc["FIX_TIME", "avg_12m"] == pytest.approx(2.6)
+    path.write_text(path.read_text().replace("3000,2970", "3000,3070"))
+    with pytest.raises(DataError, match=r"row 3, column 'seat_hours_available'.*exceeds "
+                                        r"seat_hours_contracted"):
+        forms.read_platform_reports(path)
+
+
+def test_hosted_cost_per_contact_adds_the_company_own_costs(catalogue):
+    from toolkit.kpi import forms
+
+    reports = report_rows([
+        ("2026-10", "H", "Seats", 0.7, 0.8, 0.9, None, None, 0.05, 0.4, 0.06, 25, 100.0,
+         1500.0, 500),
+        ("2026-10", "F", "Full", 0.7, 0.8, 0.9, None, None, 0.05, 0.4, 0.06, 25, 100.0,
+         1500.0, 500)])
+    sites = pd.DataFrame({"site": ["H", "F"], "location": ["MU", "MU"],
+                          "engagement_form": ["HOSTED", "FULL"]})
+    rate, lines = forms.own_cost_per_hour("MU", "HOSTED", 2026)
+    assert lines == ("agents", "supervision", "wfm_qa", "overheads", "recruitment",
+                     "training_attrition")
+    assert rate > 0
+    long = kpi.monthly_kpis(None, reports, catalogue, site_table=sites)
+    cpc = long[long["kpi"] == "CPC"].set_index("site")["value"]
+    assert cpc["F"] == pytest.approx(3.0)  # the invoice is the whole cost
+    assert cpc["H"] == pytest.approx((1500 + rate * 100) / 500)

@@ -8,6 +8,8 @@ The flow of the monthly report, one module per question:
 - ``contract``    — what did the provider commit to? ``load_contract``, thresholds and the
   RAG rule (``rag_status``);
 - ``scorecard``   — how did the month go? Status, deltas, pooled 12-month average, trend, rank;
+- ``forms``       — what fits the engagement form? Platform indicators and own costs for
+  hosted seats;
 - ``credits``     — what does the contract give back? At-risk amount, trigger, allocation,
   caps, earn-back;
 - ``control``     — which months are a real change, not noise? XmR charts and signals;
@@ -63,6 +65,14 @@ from toolkit.kpi.definitions import (
     require_report_months,
     trailing_months,
 )
+from toolkit.kpi.forms import (
+    PLATFORM_COLUMNS,
+    own_cost_per_hour,
+    own_costs,
+    platform_kpis,
+    read_platform_reports,
+    with_own_costs,
+)
 from toolkit.kpi.report import (
     amber_text,
     check_locale,
@@ -99,6 +109,9 @@ __all__ = [
     "xmr", "special_causes", "kpi_series", "control_chart_specs", "ControlSettings",
     "control_settings", "control_limits", "control_chart", "control_signals", "chart_finding",
     "phase_of_months",
+    # forms
+    "PLATFORM_COLUMNS", "read_platform_reports", "platform_kpis", "own_cost_per_hour",
+    "own_costs", "with_own_costs",
     # report
     "sl_heatmap_table", "heatmap_title", "check_locale", "format_value", "format_money",
     "target_text", "amber_text", "scorecard_display", "style_scorecard", "summary_text",

@@ -33,7 +33,12 @@ KPI_TERM_KEYS = ("definition", "target", "amber_tolerance", "red_floor", "weight
 #: When a credited KPI fails: it misses its contractual minimum, or its target.
 TRIGGERS = ("below_floor", "below_target")
 #: Fields of one provider's terms.
-PROVIDER_KEYS = ("provider", "effective_from", "phases", "kpis", "service_credits")
+PROVIDER_KEYS = ("provider", "engagement_form", "effective_from", "phases", "kpis",
+                 "service_credits")
+#: Engagement forms (engagement_forms.yaml) and the objective whose KPIs the provider of a
+#: hosted-seats site answers for; every other KPI measures the company's own agents there.
+FORMS = ("INHOUSE", "FULL", "HOSTED", "INSOURCE", "BOT", "CAPTIVE")
+PLATFORM_OBJECTIVE = "platform"
 
 
 def _reject_unknown_fields(mapping: dict, allowed: set, where: str, path) -> None:
@@ -91,9 +96,26 @@ def load_contract(path: str | os.PathLike, catalogue: dict) -> dict:
         phases = _validate_phases(path, site, terms.get("phases"), effective)
         norm_kpis = {kpi_id: _validate_kpi_terms(path, site, kpi_id, kpi_terms, known)
                      for kpi_id, kpi_terms in kpis.items()}
+        form = terms.get("engagement_form", "FULL")
+        if form not in FORMS:
+            raise DataError(f"provider '{site}': engagement_form '{form}' is unknown", file=path,
+                            column="engagement_form", expected=", ".join(FORMS))
         credits = _validate_credits(path, site, terms.get("service_credits"), norm_kpis, known)
+        if form == "HOSTED" and credits is not None and not credits["agent_performance_credits"]:
+            agents = [k for k in credits["allocations"]
+                      if known[k]["objective"] != PLATFORM_OBJECTIVE]
+            if agents:
+                raise DataError(
+                    f"provider '{site}' is hosted seats (the company employs the agents) but "
+                    f"carries credits on agent performance {agents}", file=path,
+                    column="credit_allocation",
+                    expected="credits on platform indicators ("
+                    + ", ".join(k for k, v in known.items()
+                                if v["objective"] == PLATFORM_OBJECTIVE)
+                    + "), or 'agent_performance_credits: true' in service_credits when the "
+                    "contract really makes the provider answer for them")
         out["providers"][str(site)] = {
-            "provider": terms.get("provider", str(site)),
+            "provider": terms.get("provider", str(site)), "engagement_form": form,
             "effective_from": None if effective is None else str(effective),
             "phases": phases, "kpis": norm_kpis, "credits": credits}
     return out
@@ -241,7 +263,12 @@ def _validate_credits(path, site, scheme, kpis, known) -> dict | None:
         return None
     where = f"provider '{site}', service_credits"
     _reject_unknown_fields(scheme, {"at_risk_pct", "pool_pct", "trigger", "monthly_cap_pct",
-                                    "annual_cap_eur", "missing_data", "earn_back"}, where, path)
+                                    "annual_cap_eur", "missing_data", "earn_back",
+                                    "agent_performance_credits"}, where, path)
+    agent_credits = scheme.get("agent_performance_credits", False)
+    if not isinstance(agent_credits, bool):
+        raise DataError(f"{where}: agent_performance_credits {agent_credits!r} is not "
+                        "true/false", file=path, column="agent_performance_credits")
     at_risk = _number(path, where, "at_risk_pct", scheme.get("at_risk_pct"))
     if not 0 < at_risk <= 1:
         raise DataError(f"{where}: at_risk_pct {at_risk} is not a fraction of the invoice",
@@ -304,7 +331,8 @@ def _validate_credits(path, site, scheme, kpis, known) -> dict | None:
         earn_back = {"rule": rule, "months": months}
     return {"at_risk_pct": at_risk, "pool_pct": pool, "trigger": trigger,
             "monthly_cap_pct": monthly_cap, "annual_cap_eur": annual_cap,
-            "missing_data": missing, "earn_back": earn_back, "allocations": allocated}
+            "missing_data": missing, "earn_back": earn_back, "allocations": allocated,
+            "agent_performance_credits": agent_credits}
 
 
 def contract_table(contract: dict, catalogue: dict) -> pd.DataFrame:
@@ -362,6 +390,16 @@ def check_contract_sites(contract: dict, sites: pd.DataFrame, *, file: str | Non
         raise DataError(f"contract sites {unknown} are not in the sites file {file or ''}".strip(),
                         file=contract["file"], expected="site ids from sites.csv: "
                         + ", ".join(sorted(known)))
+    if "engagement_form" in sites.columns:
+        forms = dict(zip(sites["site"].astype(str), sites["engagement_form"].astype(str),
+                         strict=True))
+        for site, terms in contract["providers"].items():
+            if forms[site] != terms["engagement_form"]:
+                raise DataError(f"provider '{site}': engagement_form {terms['engagement_form']} "
+                                f"in the contract, {forms[site]} in the sites file "
+                                f"{file or ''}".rstrip(), file=contract["file"],
+                                column="engagement_form",
+                                expected=f"engagement_form: {forms[site]} (or correct sites.csv)")
 
 
 def select_sites(contract: dict, provider_site: str | None) -> list[str]:

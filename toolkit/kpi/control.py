@@ -315,6 +315,6 @@ def control_chart_specs(history: pd.DataFrame, sites: Iterable[str], kpi_ids: It
             prefix = f"{site} · " if len(sites) > 1 else ""
             specs[f"{prefix}{kpi_id}: {chart_finding(chart, settings)}"] = {
                 "chart": chart, "percent": spec["unit"] == "fraction", "target": target,
-                "ylabel": {"fraction": "%", "seconds": "seconds", "points": "points",
+                "ylabel": {"fraction": "%", "seconds": "seconds", "hours": "hours", "points": "points",
                            "eur_per_contact": "EUR per contact"}[spec["unit"]]}
     return specs

@@ -24,10 +24,10 @@ CATALOGUE_PATH = REFERENCE / "kpis.yaml"
 DIRECTIONS = ("higher", "lower", "band")
 
 
-SOURCES = ("interval", "provider_report", "derived")
+SOURCES = ("interval", "provider_report", "platform_report", "derived")
 
 
-UNITS = ("fraction", "seconds", "points", "eur_per_contact")
+UNITS = ("fraction", "seconds", "hours", "points", "eur_per_contact")
 
 
 STATUSES = ("green", "amber", "red", "no data")
@@ -113,6 +113,19 @@ def load_catalogue(path: str | os.PathLike = CATALOGUE_PATH) -> dict:
             if not columns or unknown:
                 raise DataError(f"{where}: 'column' must name provider-report columns",
                                 file=path, column="column", expected=", ".join(REPORT_COLUMNS))
+        if spec["source"] == "platform_report":
+            from toolkit.kpi.forms import PLATFORM_COLUMNS
+
+            numeric = list(PLATFORM_COLUMNS)[2:]
+            for part in ("numerator", "denominator"):
+                terms = spec.get(part)
+                ok = (isinstance(terms, dict) and terms
+                      and all(c in numeric and isinstance(v, int) for c, v in terms.items()))
+                if not ok:
+                    raise DataError(f"{where}: '{part}' must map platform-report columns to "
+                                    "coefficients", file=path, column=part,
+                                    expected="e.g. {seat_hours_available: 1}; columns "
+                                    + ", ".join(numeric))
     raw["file"] = str(path)
     return raw
 
@@ -241,20 +254,30 @@ _LONG_COLUMNS = ["site", "month", "kpi", "definition", "value", "numerator", "de
 
 def monthly_kpis(intervals: pd.DataFrame | None, reports: pd.DataFrame | None, catalogue: dict,
                  *, sites: Iterable[str] | None = None, months: Iterable[str] | None = None,
-                 timezone: str = DEFAULT_TIMEZONE) -> pd.DataFrame:
+                 timezone: str = DEFAULT_TIMEZONE, platform: pd.DataFrame | None = None,
+                 site_table: pd.DataFrame | None = None) -> pd.DataFrame:
     """All KPIs per site and month, one row per (site, month, KPI, definition).
 
     Columns ``site, month, kpi, definition, value, numerator, denominator, source``. The
     table is complete over ``sites`` x ``months`` (default: every site and the month span
     seen in either input): a month without data is a row with NaN ``value``, so gaps show up
     as ``no data`` rather than vanish. Occupancy is derived: handle hours (interval data)
-    over billed hours (provider report).
+    over billed hours (provider report). ``platform``: the hosted-seat platform reports
+    (``toolkit.kpi.forms.read_platform_reports``); ``site_table``: sites.csv, whose
+    engagement forms decide the cost per contact (hosted seats add the company's own costs).
     """
     parts = []
     if intervals is not None:
         parts.append(interval_kpis(intervals, timezone=timezone))
     if reports is not None:
-        parts.append(report_kpis(reports, catalogue))
+        report_part = report_kpis(reports, catalogue)
+        if site_table is not None:  # hosted seats: the company's own costs join the invoice
+            from toolkit.kpi.forms import with_own_costs
+            report_part = with_own_costs(report_part, reports, site_table)
+        parts.append(report_part)
+    if platform is not None:
+        from toolkit.kpi.forms import platform_kpis
+        parts.append(platform_kpis(platform, catalogue))
     if not parts:
         raise ParameterError("intervals/reports", None, "at least one of the two data sets")
     long = pd.concat(parts, ignore_index=True)

@@ -89,6 +89,8 @@ def format_value(value, unit: str, locale: str = "fr_FR", *, currency: str = "EU
         return format_percent(value, format=_percent_pattern(locale), locale=locale)
     if unit == "seconds":
         return sign + format_decimal(value, format="#,##0", locale=locale) + " s"
+    if unit == "hours":
+        return sign + format_decimal(value, format="#,##0.0", locale=locale) + " h"
     if unit == "points":
         return sign + format_decimal(value, format="#,##0.0", locale=locale) + " pts"
     if unit in ("eur_per_contact", "money"):
