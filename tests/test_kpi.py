@@ -94,7 +94,8 @@ def test_catalogue_has_every_kpi_of_the_issue_grouped_by_objective(catalogue):
                                             "service_quality", "efficiency", "people",
                                             "platform"}
     assert set(catalogue["kpis"]["SL"]["variants"]) == {
-        "abandons_as_fail", "abandons_removed", "short_abandons_as_success"}
+        "abandons_as_fail", "abandons_removed", "short_abandons_removed",
+        "short_abandons_as_success"}
     assert catalogue["kpis"]["SL"]["default_variant"] == "abandons_as_fail"
     assert table.set_index("kpi").loc["CONV", "objective"] == "acquire"
     assert table.set_index("kpi").loc["OCC", "direction"] == "band"
@@ -118,6 +119,7 @@ def test_interval_kpis_sum_numerators_and_denominators(intervals):
     assert got[("SL", "abandons_as_fail")] == pytest.approx(82 / 110)  # not (0.72 + 1) / 2
     assert got[("SL", "abandons_removed")] == pytest.approx(82 / 100)
     assert got[("SL", "short_abandons_as_success")] == pytest.approx(86 / 110)
+    assert got[("SL", "short_abandons_removed")] == pytest.approx(82 / 106)  # the standard one
     assert got[("ASA", "standard")] == pytest.approx(9.0)
     assert got[("AHT", "standard")] == pytest.approx(300.0)
     assert got[("ABANDON", "abandons_all")] == pytest.approx(10 / 110)
@@ -848,3 +850,69 @@ def test_hosted_cost_per_contact_adds_the_company_own_costs(catalogue):
     cpc = long[long["kpi"] == "CPC"].set_index("site")["value"]
     assert cpc["F"] == pytest.approx(3.0)  # the invoice is the whole cost
     assert cpc["H"] == pytest.approx((1500 + rate * 100) / 500)
+
+
+# --------------------------------------------------------------------------- statistics that fit monthly KPIs
+
+def test_mann_kendall_known_answer():
+    got = kpi.mann_kendall([1, 2, 3, 4, 5, 6])
+    # S = 15 pairs up; var = 6 x 5 x 17 / 18; z = (15 - 1) / sqrt(var) = 2.630
+    assert got["s"] == 15 and got["var_s"] == pytest.approx(6 * 5 * 17 / 18)
+    assert got["p_value"] == pytest.approx(0.0085349, abs=1e-6)
+    assert got["slope"] == 1.0
+    # Sen's slope ignores one wild month; least squares would not
+    y = np.array([0.80, 0.40, 0.82, 0.83, 0.84, 0.85, 0.86])
+    assert kpi.mann_kendall(y)["slope"] == pytest.approx(0.01)
+    assert np.polyfit(np.arange(7), y, 1)[0] > 0.03
+
+
+def test_seasonal_kendall_sees_a_trend_under_seasonality():
+    m = np.arange(36)
+    y = 0.80 - 0.05 * np.cos(2 * np.pi * m / 12) + 0.0005 * m  # winter dip, slow rise
+    assert kpi.mann_kendall(y, m)["p_value"] > 0.05  # the season hides it
+    got = kpi.seasonal_kendall(y, m, m % 12)
+    assert got["s"] == 36 and got["p_value"] < 1e-6 and got["slope"] == pytest.approx(0.0005)
+    # a purely seasonal KPI has no trend, whatever the window
+    flat = kpi.seasonal_kendall(y - 0.0005 * m, m, m % 12)
+    assert flat["s"] == 0 and flat["p_value"] == 1.0
+
+
+def test_scorecard_uses_seasonal_kendall_for_seasonal_kpis(tmp_path, catalogue):
+    contract = kpi.load_contract(write_contract(tmp_path, CONTRACT), catalogue)
+    months = kpi.month_range("2023-11", "2026-10")
+    m = np.arange(36)
+    y = 0.80 - 0.05 * np.cos(2 * np.pi * m / 12) - 0.0005 * m
+    long = long_rows([("A", mo, "SL", v) for mo, v in zip(months, y, strict=True)])
+    card = kpi.scorecard(long, contract, catalogue, "2026-10").set_index(["site", "kpi"])
+    row = card.loc[("A", "SL")]
+    assert row["trend_test"] == "seasonal Kendall" and row["trend"] == "worsening"
+    assert row["slope_per_month"] == pytest.approx(-0.0005)
+    # reversed in time, the same months say the opposite
+    long = long_rows([("A", mo, "SL", v) for mo, v in zip(months, y[::-1], strict=True)])
+    card = kpi.scorecard(long, contract, catalogue, "2026-10").set_index(["site", "kpi"])
+    assert card.loc[("A", "SL"), "trend"] == "improving"
+
+
+def test_reported_ratios_pool_by_their_own_denominators(tmp_path, catalogue):
+    # Attrition 60 % on 10 heads then 30 % on 90 heads: pooled 33 %, not the contacts-weighted
+    # 57 % (the small team handled most contacts).
+    rows = [("2026-09", "A", "Alpha", 0.7, 0.8, 0.9, None, None, 0.05, 0.6, 0.06, 25, 100.0,
+             5000.0, 900),
+            ("2026-10", "A", "Alpha", 0.7, 0.8, 0.9, None, None, 0.05, 0.3, 0.06, 25, 100.0,
+             5000.0, 100)]
+    reports = report_rows(rows).assign(headcount=[10.0, 90.0], scheduled_hours=[1.0, 1.0],
+                                       survey_responses=[1.0, 1.0])
+    body = CONTRACT.replace("FCR: {target: 0.70, amber_tolerance: 0.05, red_floor: 0.65, "
+                            "weight: 1, credit_allocation: 0.5}", "ATTR: {target: 0.35}")
+    body = body.replace("      FCR: {target: 0.70, amber_tolerance: 0.05, weight: 1}\n", "")
+    contract = kpi.load_contract(write_contract(tmp_path, body), catalogue)
+    assert kpi.pooling_weights(reports, catalogue)["ATTR"] == "headcount"
+    long = kpi.monthly_kpis(None, reports, catalogue)
+    card = kpi.scorecard(long, contract, catalogue, "2026-10", sites=["A"]).set_index("kpi")
+    assert card.loc["ATTR", "avg_12m"] == pytest.approx((0.6 * 10 + 0.3 * 90) / 100)
+    # without headcount, billed hours stand in (equal here: the plain mean)
+    fallback = reports.drop(columns="headcount")
+    assert kpi.pooling_weights(fallback, catalogue)["ATTR"] == "billed_hours"
+    long = kpi.monthly_kpis(None, fallback, catalogue)
+    card = kpi.scorecard(long, contract, catalogue, "2026-10", sites=["A"]).set_index("kpi")
+    assert card.loc["ATTR", "avg_12m"] == pytest.approx(0.45)

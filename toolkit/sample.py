@@ -262,6 +262,12 @@ class SampleParameters:
     """Months with a quality dip (same months as under-staffing: FCR, CSAT, NPS, QA and sales
     KPIs down; attrition and absenteeism up)."""
 
+    report_weights: dict[str, float] = field(default_factory=lambda: {
+        "productive_hours_per_agent": 120.0, "scheduled_per_billed_hour": 1.15,
+        "survey_response_rate": 0.07})
+    """Denominators of the reported ratios, derived without random draws: headcount = billed
+    hours / productive hours per agent a month; scheduled hours = billed hours x scheduled
+    per billed hour (breaks, coaching); survey responses = contacts x response rate."""
     platform_sla: dict[str, float] = field(default_factory=lambda: {
         "seats": 45, "open_hours_per_month": 312.0, "seat_availability": 0.997,
         "seat_availability_sd": 0.0015, "minutes_down": 12.0, "incidents": 6.0,
@@ -526,6 +532,10 @@ def provider_reports(stats: pd.DataFrame, *, seed: int = DEFAULT_SEED,
         frame["billed_hours"] = np.round(hours, 1)
         frame["invoice_eur"] = np.round(np.round(hours, 1) * rate, 2)
         frame["contacts_handled"] = handled
+        w = params.report_weights
+        frame["headcount"] = np.rint(np.round(hours, 1) / w["productive_hours_per_agent"])
+        frame["scheduled_hours"] = np.round(np.round(hours, 1) * w["scheduled_per_billed_hour"], 1)
+        frame["survey_responses"] = np.rint(handled * w["survey_response_rate"])
         rows.append(pd.DataFrame(frame))
     out = pd.concat(rows, ignore_index=True)
     return out.sort_values(["month", "site"], kind="stable").reset_index(drop=True)
@@ -608,6 +618,9 @@ def _format_reports(reports: pd.DataFrame) -> pd.DataFrame:
     out["nps"] = [f"{v:.0f}" for v in out["nps"]]
     out["billed_hours"] = [f"{v:.1f}" for v in out["billed_hours"]]
     out["invoice_eur"] = [f"{v:.2f}" for v in out["invoice_eur"]]
+    out["headcount"] = [f"{v:.0f}" for v in out["headcount"]]
+    out["scheduled_hours"] = [f"{v:.1f}" for v in out["scheduled_hours"]]
+    out["survey_responses"] = [f"{v:.0f}" for v in out["survey_responses"]]
     return out
 
 

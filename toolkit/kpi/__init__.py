@@ -8,6 +8,7 @@ The flow of the monthly report, one module per question:
 - ``contract``    — what did the provider commit to? ``load_contract``, thresholds and the
   RAG rule (``rag_status``);
 - ``scorecard``   — how did the month go? Status, deltas, pooled 12-month average, trend, rank;
+- ``trend``       — is it getting better or worse? Mann–Kendall / seasonal Kendall, Sen's slope;
 - ``forms``       — what fits the engagement form? Platform indicators and own costs for
   hosted seats;
 - ``credits``     — what does the contract give back? At-risk amount, trigger, allocation,
@@ -61,6 +62,7 @@ from toolkit.kpi.definitions import (
     month_range,
     monthly_kpis,
     parse_period,
+    pooling_weights,
     report_kpis,
     require_report_months,
     trailing_months,
@@ -90,11 +92,12 @@ from toolkit.kpi.report import (
     write_scorecard,
 )
 from toolkit.kpi.scorecard import SCORECARD_COLUMNS, contracted_kpis, objective_summary, scorecard
+from toolkit.kpi.trend import mann_kendall, monthly_trend, seasonal_kendall, trend_settings
 
 __all__ = [
     "REFERENCE", "_LONG_COLUMNS", "_PERIOD",
     # definitions
-    "CATALOGUE_PATH", "DIRECTIONS", "SOURCES", "UNITS", "STATUSES", "STATUS_POINTS",
+    "pooling_weights", "CATALOGUE_PATH", "DIRECTIONS", "SOURCES", "UNITS", "STATUSES", "STATUS_POINTS",
     "STANDARD", "INTERVAL_COLUMNS", "REPORT_COLUMNS", "INTERVAL_FORMULAS", "load_catalogue",
     "catalogue_table", "parse_period", "check_period_has_data", "month_range",
     "trailing_months", "interval_kpis", "report_kpis", "monthly_kpis", "missing_report_months",
@@ -103,6 +106,7 @@ __all__ = [
     "load_contract", "contract_table", "rag_status", "check_contract_sites", "select_sites",
     # scorecard
     "SCORECARD_COLUMNS", "contracted_kpis", "scorecard", "objective_summary",
+    "mann_kendall", "seasonal_kendall", "monthly_trend", "trend_settings",
     # credits
     "invoices", "service_credits", "credits_by_month",
     # control

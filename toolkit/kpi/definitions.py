@@ -55,6 +55,8 @@ REPORT_COLUMNS = ("fcr", "csat", "qa_score", "conversion_rate", "retention_save_
 INTERVAL_FORMULAS: dict[tuple[str, str], tuple[dict[str, int], dict[str, int]]] = {
     ("SL", "abandons_as_fail"): ({"answered_in_sl": 1}, {"offered": 1}),
     ("SL", "abandons_removed"): ({"answered_in_sl": 1}, {"answered": 1}),
+    ("SL", "short_abandons_removed"): ({"answered_in_sl": 1},
+                                       {"offered": 1, "short_abandoned": -1}),
     ("SL", "short_abandons_as_success"): ({"answered_in_sl": 1, "short_abandoned": 1},
                                           {"offered": 1}),
     ("ASA", STANDARD): ({"wait_time_s": 1}, {"answered": 1}),
@@ -113,6 +115,10 @@ def load_catalogue(path: str | os.PathLike = CATALOGUE_PATH) -> dict:
             if not columns or unknown:
                 raise DataError(f"{where}: 'column' must name provider-report columns",
                                 file=path, column="column", expected=", ".join(REPORT_COLUMNS))
+            for field in ("weight", "weight_fallback"):
+                if spec.get(field, "contacts_handled") not in WEIGHT_COLUMNS:
+                    raise DataError(f"{where}: {field} '{spec[field]}' is not a weight column",
+                                    file=path, column=field, expected=", ".join(WEIGHT_COLUMNS))
         if spec["source"] == "platform_report":
             from toolkit.kpi.forms import PLATFORM_COLUMNS
 
@@ -130,14 +136,20 @@ def load_catalogue(path: str | os.PathLike = CATALOGUE_PATH) -> dict:
     return raw
 
 
-def catalogue_table(catalogue: dict) -> pd.DataFrame:
-    """The catalogue as one row per KPI (for the report's glossary)."""
+def catalogue_table(catalogue: dict, reports: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The catalogue as one row per KPI (for the report's glossary); with ``reports``, the
+    "pooled by" column names the weight those reports allow (``pooling_weights``)."""
+    used = pooling_weights(reports, catalogue) if reports is not None else {}
     rows = []
     for kpi_id, spec in catalogue["kpis"].items():
         rows.append({"kpi": kpi_id, "name": spec["name"], "objective": spec["objective"],
                      "unit": spec["unit"], "direction": spec["direction"],
                      "source": spec["source"], "formula": spec["formula"],
                      "variants": ", ".join(spec["variants"]),
+                     "pooled by": (used.get(kpi_id, spec.get("weight", "contacts_handled"))
+                                   if spec["source"] == "provider_report"
+                                   and isinstance(spec["column"], str)
+                                   else "its denominator"),
                      "reference": spec.get("reference", "")})
     return pd.DataFrame(rows)
 
@@ -211,9 +223,12 @@ def report_kpis(reports: pd.DataFrame, catalogue: dict, *, file: str | None = No
                 ) -> pd.DataFrame:
     """Monthly provider-reported KPIs per site, plus cost per contact (invoice / contacts).
 
-    Reported ratios carry no denominators; contacts handled serve as their weights when
-    months are pooled (12-month average, earn-back windows). Empty cells stay NaN (the site
-    does not serve that queue, or did not report): they become ``no data``, never zero.
+    A reported ratio pools over months (12-month average, earn-back windows) by its own
+    denominator, the catalogue's ``weight`` (headcount for attrition, scheduled hours for
+    absenteeism, survey responses for CSAT and NPS, contacts for the rest), or its
+    ``weight_fallback`` when the file does not carry that column in full
+    (``pooling_weights``). Empty cells stay NaN (the site does not serve that queue, or did
+    not report): they become ``no data``, never zero.
     """
     _require_columns(reports, ("month", "site", *REPORT_COLUMNS), file)
     months = reports["month"].astype(str)
@@ -227,14 +242,15 @@ def report_kpis(reports: pd.DataFrame, catalogue: dict, *, file: str | None = No
         row = int(np.flatnonzero(dup.to_numpy())[0]) + 2
         raise DataError("the same (month, site) is reported twice", file=file, row=row,
                         column="month", expected="one row per month and site")
-    weight = pd.to_numeric(reports["contacts_handled"], errors="coerce").astype(float)
     frames = []
+    used = pooling_weights(reports, catalogue)
     for kpi_id, spec in catalogue["kpis"].items():
         if spec["source"] != "provider_report":
             continue
         columns = spec["column"]
         if isinstance(columns, str):
             value = pd.to_numeric(reports[columns], errors="coerce").astype(float)
+            weight = pd.to_numeric(reports[used[kpi_id]], errors="coerce").astype(float)
             numerator, denominator = value * weight, weight
         else:  # a ratio of two reported amounts, e.g. invoice / contacts handled
             numerator = pd.to_numeric(reports[columns[0]], errors="coerce").astype(float)
@@ -246,6 +262,25 @@ def report_kpis(reports: pd.DataFrame, catalogue: dict, *, file: str | None = No
             "numerator": numerator.to_numpy(), "denominator": denominator.to_numpy(),
             "source": "provider_report"}))
     return pd.concat(frames, ignore_index=True)[_LONG_COLUMNS]
+
+
+#: Provider-report columns a reported ratio may be weighted by (denominators or proxies).
+WEIGHT_COLUMNS = ("contacts_handled", "billed_hours", "headcount", "scheduled_hours",
+                  "survey_responses")
+
+
+def pooling_weights(reports: pd.DataFrame, catalogue: dict) -> dict[str, str]:
+    """The column each provider-reported ratio is weighted by when months are pooled: its
+    ``weight`` when the reports carry it on every row, else its ``weight_fallback``."""
+    out = {}
+    for kpi_id, spec in catalogue["kpis"].items():
+        if spec["source"] != "provider_report" or not isinstance(spec["column"], str):
+            continue
+        weight = spec.get("weight", "contacts_handled")
+        if weight not in reports.columns or reports[weight].isna().any():
+            weight = spec.get("weight_fallback", "contacts_handled")
+        out[kpi_id] = weight
+    return out
 
 
 _LONG_COLUMNS = ["site", "month", "kpi", "definition", "value", "numerator", "denominator",

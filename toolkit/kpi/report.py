@@ -24,8 +24,8 @@ def sl_heatmap_table(intervals: pd.DataFrame, site: str, period: str, *,
     for one site and month, pooled over the month's weeks (sums, then the ratio)."""
     period = parse_period(period)
     if ("SL", definition) not in INTERVAL_FORMULAS:
-        raise ParameterError("definition", definition, "abandons_as_fail, abandons_removed, "
-                             "short_abandons_as_success")
+        raise ParameterError("definition", definition, ", ".join(
+            v for k, v in INTERVAL_FORMULAS if k == "SL"))
     num_terms, den_terms = INTERVAL_FORMULAS[("SL", definition)]
     local = pd.to_datetime(intervals["ds"]).dt.tz_convert(timezone)
     month = local.dt.year.astype(str) + "-" + local.dt.month.astype(str).str.zfill(2)

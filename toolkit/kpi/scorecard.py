@@ -11,6 +11,7 @@ import pandas as pd
 from toolkit.errors import DataError, ParameterError
 from toolkit.kpi.contract import contract_table, rag_status
 from toolkit.kpi.definitions import STATUS_POINTS, STATUSES, month_range, parse_period
+from toolkit.kpi.trend import monthly_trend, trend_settings
 
 
 def contracted_kpis(kpis_long: pd.DataFrame, contract: dict, catalogue: dict,
@@ -46,8 +47,10 @@ def scorecard(kpis_long: pd.DataFrame, contract: dict, catalogue: dict, period: 
     ``actual``, green range (``target_low``/``target_high``), amber range, ``status``,
     ``mom_delta`` (actual minus last month), ``avg_12m`` (pooled over the ``trend_months``
     months ending at ``period``: sum of numerators over sum of denominators), ``vs_avg_12m``,
-    ``slope_per_month`` (least-squares slope of the monthly values) and ``trend`` (improving /
-    worsening when the slope is significant at 5 %, else "no clear trend"), ``rank`` among
+    ``slope_per_month`` (Sen's slope), ``trend`` (improving / worsening when the Mann–Kendall
+    test — seasonal Kendall for seasonal KPIs with two years of months — is significant at the
+    catalogue's ``trend.alpha``, else "no clear trend"), ``trend_test`` and ``trend_p_value``
+    (``toolkit.kpi.trend``), ``rank`` among
     the providers tracking the same KPI under the same definition (1 = best) and
     ``n_ranked``, ``weight``.
     """
@@ -59,6 +62,7 @@ def scorecard(kpis_long: pd.DataFrame, contract: dict, catalogue: dict, period: 
         if unknown:
             raise ParameterError("provider_site", unknown[0] if len(unknown) == 1 else unknown,
                                  "a site in the contract: " + ", ".join(contract["providers"]))
+    trend_cfg = trend_settings(catalogue)
     window = set(month_range(str(pd.Period(period, "M") - (trend_months - 1)), period))
     previous = str(pd.Period(period, "M") - 1)
     by_key = {key: g.set_index("month") for key, g in history.groupby(["site", "kpi"])}
@@ -72,17 +76,18 @@ def scorecard(kpis_long: pd.DataFrame, contract: dict, catalogue: dict, period: 
         w = g[g.index.isin(window)].dropna(subset=["value"])
         den = w["denominator"].sum()
         avg = w["numerator"].sum() / den if len(w) and den > 0 else np.nan
-        slope, trend = np.nan, "no clear trend"
-        if len(w) >= 3:
-            x = np.array([pd.Period(m, "M").ordinal for m in w.index], dtype=float)
-            slope, pvalue = _linear_trend(x, w["value"].to_numpy(dtype=float))
-            if pvalue < 0.05 and slope != 0:
-                trend = _trend_word(slope, term.direction, term.target_low, term.target_high,
-                                    w["value"].iloc[-1])
+        trend = "no clear trend"
+        found = monthly_trend(g["value"], period, settings=trend_cfg,
+                              seasonal=bool(catalogue["kpis"][term.kpi].get("seasonal", False)))
+        slope = found["slope"]
+        if found["p_value"] < trend_cfg.alpha and slope != 0:
+            trend = _trend_word(slope, term.direction, term.target_low, term.target_high,
+                                g["value"].dropna().iloc[-1])
         status = g["status"].get(period, "no data")
         rows.append({**term._asdict(), "month": period, "actual": actual, "status": status,
                      "mom_delta": actual - prev, "avg_12m": avg, "vs_avg_12m": actual - avg,
-                     "slope_per_month": slope, "trend": trend})
+                     "slope_per_month": slope, "trend": trend, "trend_test": found["test"],
+                     "trend_p_value": found["p_value"]})
     card = pd.DataFrame(rows)
     if card.empty:
         raise DataError(f"no contracted KPI to score for {period}", file=contract["file"])
@@ -94,30 +99,11 @@ def scorecard(kpis_long: pd.DataFrame, contract: dict, catalogue: dict, period: 
     return card[SCORECARD_COLUMNS].reset_index(drop=True)
 
 
-def _linear_trend(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Least-squares slope of ``y`` on ``x`` and its two-sided p-value (t test, n - 2 df).
-
-    The same arithmetic as ``scipy.stats.linregress`` (at least 3 points, distinct x), without
-    importing scipy.stats: that import costs about half a second in every report kernel.
-    """
-    from scipy.special import stdtr
-
-    ssxm, ssxym, _, ssym = np.cov(x, y, bias=1).flat
-    if ssxm == 0.0 or ssym == 0.0:
-        r = np.nan if ssxym == 0 else 0.0
-    else:
-        r = min(max(ssxym / np.sqrt(ssxm * ssym), -1.0), 1.0)
-    slope = ssxym / ssxm
-    df = len(x) - 2
-    tiny = 1.0e-20
-    t = r * np.sqrt(df / ((1.0 - r + tiny) * (1.0 + r + tiny)))
-    return slope, float(2 * stdtr(df, -np.abs(t)))
-
-
 SCORECARD_COLUMNS = ["site", "provider", "month", "objective", "kpi", "name", "unit",
                      "direction", "source", "definition", "actual", "target_low",
                      "target_high", "amber_low", "amber_high", "status", "mom_delta",
-                     "avg_12m", "vs_avg_12m", "slope_per_month", "trend", "rank", "n_ranked",
+                     "avg_12m", "vs_avg_12m", "slope_per_month", "trend", "trend_test",
+                     "trend_p_value", "rank", "n_ranked",
                      "weight", "credit_allocation"]
 
 
