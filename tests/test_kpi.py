@@ -916,3 +916,53 @@ def test_reported_ratios_pool_by_their_own_denominators(tmp_path, catalogue):
     long = kpi.monthly_kpis(None, fallback, catalogue)
     card = kpi.scorecard(long, contract, catalogue, "2026-10", sites=["A"]).set_index("kpi")
     assert card.loc["ATTR", "avg_12m"] == pytest.approx(0.45)
+
+
+# --------------------------------------------------------------------------- suspicious data
+
+def test_data_quality_flags_constant_rounded_and_impossible(catalogue):
+    months = kpi.month_range("2025-11", "2026-10")
+    rng = np.random.default_rng(1)
+    measured = 0.78 + rng.normal(0, 0.01, 12)
+    rows = ([("A", m, "OCC", 0.82) for m in months]                       # constant
+            + [("B", m, "OCC", v) for m, v in zip(months, measured, strict=True)]  # measured
+            + [("B", m, "FCR", r) for m, r in zip(months, [0.70, 0.71, 0.69] * 4, strict=True)]
+            + [("C", m, "OCC", 1.05 if m == "2026-10" else v)
+               for m, v in zip(months, measured, strict=True)])
+    long = long_rows(rows)
+    long["source"] = np.where(long["kpi"] == "OCC", "derived", "provider_report")
+    flags = kpi.data_quality_flags(long, catalogue, "2026-10")
+    got = {(r.site, r.kpi, r.check) for r in flags.itertuples()}
+    assert got == {("A", "OCC", "constant"), ("A", "OCC", "whole points"),
+                   ("B", "FCR", "whole points"),
+                   ("C", "OCC", "impossible")}
+    assert flags[flags["check"] == "constant"]["detail"].iloc[0].startswith("82.0 % every month")
+    assert flags.set_index("site").loc["C", "months"] == "2026-10"
+
+
+def test_contacts_handled_against_answered_calls(catalogue):
+    long = pd.DataFrame({"site": "A", "month": "2026-10", "kpi": ["AHT", "CPC"],
+                         "definition": "standard", "value": [300.0, 2.0],
+                         "numerator": [3e6, 2e4], "denominator": [10000.0, 11000.0],
+                         "source": ["interval", "provider_report"]})
+    flags = kpi.data_quality_flags(long, catalogue, "2026-10")
+    assert flags[["kpi", "check"]].values.tolist() == [["CPC", "impossible"]]
+    assert "by up to 10.0%" in flags["detail"].iloc[0]
+
+
+def test_flags_are_shown_beside_the_kpi_and_in_the_summary(tmp_path, catalogue):
+    contract = kpi.load_contract(write_contract(tmp_path, CONTRACT), catalogue)
+    long = long_rows([("A", "2026-10", "SL", 0.90), ("A", "2026-10", "FCR", 0.72)])
+    card = kpi.scorecard(long, contract, catalogue, "2026-10", sites=["A"])
+    flags = pd.DataFrame([{"site": "A", "kpi": "FCR", "check": "constant",
+                           "months": "2025-11..2026-10", "n_months": 12, "detail": "x"}])
+    flagged = kpi.flag_scorecard(card, flags)
+    assert flagged.set_index("kpi").loc["FCR", "data_check"] == "constant"
+    assert flagged.set_index("kpi").loc["FCR", "status"] == "green"  # shown, not hidden
+    assert "Data check" in kpi.scorecard_display(flagged).columns
+    credits = kpi.service_credits(long, pd.DataFrame({"site": ["A"], "month": ["2026-10"],
+                                                      "invoice_eur": [1.0]}),
+                                  contract, catalogue, "2026-10")
+    text = kpi.summary_text(flagged, credits, "2026-10", flags=flags)
+    assert "figures to verify before use: FCR constant (12 months)" in text
+    assert "verify" not in kpi.summary_text(flagged, credits, "2026-10", flags=flags.iloc[:0])

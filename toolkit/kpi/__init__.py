@@ -13,6 +13,7 @@ The flow of the monthly report, one module per question:
   hosted seats;
 - ``credits``     — what does the contract give back? At-risk amount, trigger, allocation,
   caps, earn-back;
+- ``quality``     — can we trust the provider's figures? Constant, rounded, impossible;
 - ``control``     — which months are a real change, not noise? XmR charts and signals;
 - ``report``      — numbers, tables and sentences for people; CSV files.
 
@@ -75,6 +76,12 @@ from toolkit.kpi.forms import (
     read_platform_reports,
     with_own_costs,
 )
+from toolkit.kpi.quality import (
+    QualitySettings,
+    data_quality_flags,
+    flag_scorecard,
+    quality_settings,
+)
 from toolkit.kpi.report import (
     amber_text,
     check_locale,
@@ -116,6 +123,8 @@ __all__ = [
     # forms
     "PLATFORM_COLUMNS", "read_platform_reports", "platform_kpis", "own_cost_per_hour",
     "own_costs", "with_own_costs",
+    # quality
+    "QualitySettings", "quality_settings", "data_quality_flags", "flag_scorecard",
     # report
     "sl_heatmap_table", "heatmap_title", "check_locale", "format_value", "format_money",
     "target_text", "amber_text", "scorecard_display", "style_scorecard", "summary_text",

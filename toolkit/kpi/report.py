@@ -152,6 +152,7 @@ def scorecard_display(card: pd.DataFrame, locale: str = "fr_FR") -> pd.DataFrame
         "12-m avg": [format_value(v, u, locale) for v, u in zip(card["avg_12m"], card["unit"],
                                                                 strict=True)],
         "Trend": card["trend"],
+        **({"Data check": card["data_check"]} if "data_check" in card.columns else {}),
         "Rank": [("–" if pd.isna(r) else f"{r}/{n}") for r, n in zip(card["rank"],
                                                                      card["n_ranked"],
                                                                      strict=True)],
@@ -172,7 +173,8 @@ def style_scorecard(card: pd.DataFrame, locale: str = "fr_FR"):
 
 
 def summary_text(card: pd.DataFrame, credits: pd.DataFrame, period: str,
-                 locale: str = "fr_FR", *, gaps: pd.DataFrame | None = None) -> str:
+                 locale: str = "fr_FR", *, gaps: pd.DataFrame | None = None,
+                 flags: pd.DataFrame | None = None) -> str:
     """Headline per provider (Markdown): KPIs red / amber / no data with actual vs target, and
     the credit due for the month (and pending earn-back). Provider, site and KPI names go
     through ``markup.md``: they come from data files and are shown as text."""
@@ -215,6 +217,12 @@ def summary_text(card: pd.DataFrame, credits: pd.DataFrame, period: str,
             missing = gaps[gaps["site"] == site]["month"].tolist()
             if missing:
                 parts.append("provider report missing for " + ", ".join(missing))
+        if flags is not None and not flags.empty:
+            f = flags[flags["site"] == site]
+            if not f.empty:
+                parts.append("figures to verify before use: " + ", ".join(
+                    f"{markup.md(r.kpi)} {r.check} ({r.n_months} months)"
+                    for r in f.itertuples()))
         lines.append(f"- **{provider} ({markup.md(site)}), {month_name}** — "
                      + "; ".join(parts) + ".")
     return "\n".join(lines)
