@@ -15,12 +15,21 @@ The flow of the monthly report, one module per question:
   caps, earn-back;
 - ``quality``     — can we trust the provider's figures? Constant, rounded, impossible;
 - ``control``     — which months are a real change, not noise? XmR charts and signals;
+- ``audit``       — did the provider bill the hours its traffic needed? Right-sizing audit;
 - ``report``      — numbers, tables and sentences for people; CSV files.
 
 Every public name is re-exported here: ``from toolkit import kpi; kpi.scorecard(...)``.
 """
 
 from toolkit.config import REFERENCE
+from toolkit.kpi.audit import (
+    AUDIT_COLUMNS,
+    audit_chart,
+    audit_findings,
+    audit_settings,
+    audit_title,
+    right_sizing,
+)
 from toolkit.kpi.contract import (
     check_contract_sites,
     contract_table,
@@ -125,6 +134,9 @@ __all__ = [
     "own_costs", "with_own_costs",
     # quality
     "QualitySettings", "quality_settings", "data_quality_flags", "flag_scorecard",
+    # audit
+    "AUDIT_COLUMNS", "right_sizing", "audit_findings", "audit_title", "audit_chart",
+    "audit_settings",
     # report
     "sl_heatmap_table", "heatmap_title", "check_locale", "format_value", "format_money",
     "target_text", "amber_text", "scorecard_display", "style_scorecard", "summary_text",
