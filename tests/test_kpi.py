@@ -1016,3 +1016,57 @@ def test_right_sizing_title_follows_the_table(tmp_path, catalogue):
     assert kpi.audit_title(table, "2026-10").startswith("2026-10: B billed")
     findings = kpi.audit_findings(table, "2026-10", catalogue).set_index("site")
     assert findings.loc["B", "finding"].startswith("staffing demand")
+
+
+# --------------------------------------------------------------------------- contract simulator
+
+NO_EARN_BACK = CONTRACT.replace("      earn_back: {rule: consecutive_target, months: 2}\n", "")
+
+
+def simulator_inputs():
+    """One site, one queue, 12 months of two busy half-hours a day (5 weekdays a week)."""
+    rows = []
+    for day in pd.bdate_range("2025-11-03", "2026-10-30"):
+        for hh in ("09:00", "09:30"):
+            ds = pd.Timestamp(f"{day.date()} {hh}", tz="Europe/Paris").isoformat()
+            rows.append((ds, "care", "A", 100, 98, 2, 1, 80, 98 * 300, 1000))
+    return interval_rows(rows)
+
+
+def test_simulator_without_uncertainty_is_the_engine(tmp_path, catalogue):
+    contract = kpi.load_contract(write_contract(tmp_path, NO_EARN_BACK), catalogue)
+    stats = simulator_inputs()
+    res = kpi.simulate_contract(stats, "A", contract, catalogue, "2026-10", draws=50,
+                                volume_cv=0.0, aht_cv=0.0, monthly_invoice_eur=100000.0)
+    sl = res.values["SL"]
+    assert sl.shape == (50, 12) and np.allclose(sl, sl[0])  # every draw the same year
+    assert (sl[0] >= 0.80 - 1e-9).all()  # staffed to the requirement: the target is met
+    assert res.credit_summary()["expected_eur"] == 0
+    # at half the staffing the SL misses its 70 % floor every month: 6 000 EUR a month
+    half = kpi.simulate_contract(stats, "A", contract, catalogue, "2026-10", draws=50,
+                                 volume_cv=0.0, aht_cv=0.0, staffing_factor=0.5,
+                                 monthly_invoice_eur=100000.0)
+    assert (half.values["SL"] < 0.70).all()
+    assert half.credits == pytest.approx(np.full(50, 12 * 6000.0))
+    assert half.breach_table().set_index("kpi").loc["SL", "p_breach_in_year"] == 1.0
+
+
+def test_simulator_breaches_fall_with_staffing_and_the_title_follows(tmp_path, catalogue):
+    import time
+
+    contract = kpi.load_contract(write_contract(tmp_path, NO_EARN_BACK), catalogue)
+    stats = simulator_inputs()
+    start = time.perf_counter()
+    table, results = kpi.simulate_candidates(stats, ["A"], contract, catalogue, "2026-10",
+                                             factors=(0.9, 1.0, 1.1),
+                                             monthly_invoice_eur=100000.0)
+    assert time.perf_counter() - start < 20  # 3 x 10,000 simulated years
+    assert results[("A", 1.0)].values["SL"].shape == (10000, 12)
+    breach = table["sl_months_breached"].to_numpy()
+    assert breach[0] > breach[1] > breach[2] >= 0
+    assert table["expected_credits_eur"].is_monotonic_decreasing
+    low, high = results[("A", 0.9)].title(), results[("A", 1.1)].title()
+    assert low != high and "staffed at 90%" in low
+    again = kpi.simulate_contract(stats, "A", contract, catalogue, "2026-10",
+                                  staffing_factor=0.9, monthly_invoice_eur=100000.0)
+    assert np.array_equal(again.values["SL"], results[("A", 0.9)].values["SL"])  # seeded

@@ -16,6 +16,7 @@ The flow of the monthly report, one module per question:
 - ``quality``     — can we trust the provider's figures? Constant, rounded, impossible;
 - ``control``     — which months are a real change, not noise? XmR charts and signals;
 - ``audit``       — did the provider bill the hours its traffic needed? Right-sizing audit;
+- ``simulator``   — before signing: how often would an SLA breach, what would it cost?
 - ``report``      — numbers, tables and sentences for people; CSV files.
 
 Every public name is re-exported here: ``from toolkit import kpi; kpi.scorecard(...)``.
@@ -108,6 +109,13 @@ from toolkit.kpi.report import (
     write_scorecard,
 )
 from toolkit.kpi.scorecard import SCORECARD_COLUMNS, contracted_kpis, objective_summary, scorecard
+from toolkit.kpi.simulator import (
+    SimulationResult,
+    simulate_candidates,
+    simulate_contract,
+    simulation_chart,
+    simulator_settings,
+)
 from toolkit.kpi.trend import mann_kendall, monthly_trend, seasonal_kendall, trend_settings
 
 __all__ = [
@@ -137,6 +145,9 @@ __all__ = [
     # audit
     "AUDIT_COLUMNS", "right_sizing", "audit_findings", "audit_title", "audit_chart",
     "audit_settings",
+    # simulator
+    "SimulationResult", "simulate_contract", "simulate_candidates", "simulation_chart",
+    "simulator_settings",
     # report
     "sl_heatmap_table", "heatmap_title", "check_locale", "format_value", "format_money",
     "target_text", "amber_text", "scorecard_display", "style_scorecard", "summary_text",

@@ -94,11 +94,11 @@ def shortfall(value, terms: dict, trigger: str) -> float:
 def band_share(gap: float, bands: list[tuple[float, float]]) -> float:
     """Share of the allocation credited for a miss of ``gap``: the last band whose ``over``
     the miss exceeds (0 when it exceeds none: inside the tolerance, or met)."""
-    share = 0.0
+    gap = np.asarray(gap, dtype=float)
+    share = np.zeros(gap.shape)
     for over, s in bands:
-        if gap > over:
-            share = s
-    return share
+        share = np.where(gap > over, s, share)
+    return float(share) if share.ndim == 0 else share
 
 
 def _site_credits(site, terms, scheme, h, status, months, inv, period, currency) -> list[dict]:
