@@ -777,7 +777,8 @@ def read_provider_reports(path) -> pd.DataFrame:
     ``month`` becomes a monthly ``Period``; fractions and amounts become floats (NaN where a
     KPI does not apply); one row per month and site.
     """
-    df, source = _load(path, schemas.PROVIDER_REPORT_COLUMNS)
+    df, source = _load(path, schemas.PROVIDER_REPORT_COLUMNS,
+                       optional=schemas.REPORT_WEIGHT_COLUMNS)
     month_text = _text(df, "month", source)
     pos = _first(~month_text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").to_numpy())
     if pos is not None:
@@ -792,6 +793,9 @@ def read_provider_reports(path) -> pd.DataFrame:
     for col in ("nps", "billed_hours", "invoice_eur"):
         typed[col] = _number(df, col, source, integer=False)
     typed["contacts_handled"] = _number(df, "contacts_handled", source, integer=True)
+    for col in schemas.REPORT_WEIGHT_COLUMNS:  # optional: a file without them reads as before
+        if col in df.columns:
+            typed[col] = _number(df, col, source, integer=False, allow_empty=True)
     typed = _validate(schemas.provider_reports_schema(), typed, source)
     _check_duplicates(typed, ["month", "site"], source, "report")
     return typed.sort_values(["month", "site"], kind="stable").reset_index(drop=True)

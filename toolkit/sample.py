@@ -1,8 +1,9 @@
 """Seeded, realistic synthetic data for the fictional French energy retailer "Helio Energie".
 
 The toolkit's embedded default: every notebook runs on these files when the user has none.
-``generate(out_dir)`` writes ``interval_stats.csv``, ``sites.csv`` and ``provider_reports.csv``
-(the SAMPLE DATA CONTRACT, see ``data/raw/README.md``) and copies
+``generate(out_dir)`` writes ``interval_stats.csv``, ``sites.csv``, ``provider_reports.csv`` and
+``platform_reports.csv`` (hosted seats; the SAMPLE DATA CONTRACT, see ``data/raw/README.md``)
+and copies
 ``toolkit/reference/contract_sample.yml`` to ``contract.yml`` when that file exists.
 
 How the numbers are made (each knob is documented in :class:`SampleParameters`):
@@ -261,6 +262,25 @@ class SampleParameters:
     """Months with a quality dip (same months as under-staffing: FCR, CSAT, NPS, QA and sales
     KPIs down; attrition and absenteeism up)."""
 
+    report_weights: dict[str, float] = field(default_factory=lambda: {
+        "productive_hours_per_agent": 120.0, "scheduled_per_billed_hour": 1.15,
+        "survey_response_rate": 0.07})
+    """Denominators of the reported ratios, derived without random draws: headcount = billed
+    hours / productive hours per agent a month; scheduled hours = billed hours x scheduled
+    per billed hour (breaks, coaching); survey responses = contacts x response rate."""
+    platform_sla: dict[str, float] = field(default_factory=lambda: {
+        "seats": 45, "open_hours_per_month": 312.0, "seat_availability": 0.997,
+        "seat_availability_sd": 0.0015, "minutes_down": 12.0, "incidents": 6.0,
+        "fix_hours": 3.0, "seats_requested": 4.0, "late_seat_share": 0.05})
+    """Hosted-seat platform (``platform_reports.csv``, HOSTED sites only): contracted seats,
+    open hours a month (26 days x 12 h), usable share of seat-hours (mean, sd), outage
+    minutes, incidents and mean fix hours, seat requests and the share ready late (means of
+    a typical month; illustrative, flag E)."""
+    platform_bad_months: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
+        "ILECONTACT-EBN": ("2026-04",)})
+    """Months with a platform failure (a long outage, seats down, slow incident fixes)."""
+
+
 PARAMETERS = SampleParameters()
 
 
@@ -512,9 +532,55 @@ def provider_reports(stats: pd.DataFrame, *, seed: int = DEFAULT_SEED,
         frame["billed_hours"] = np.round(hours, 1)
         frame["invoice_eur"] = np.round(np.round(hours, 1) * rate, 2)
         frame["contacts_handled"] = handled
+        w = params.report_weights
+        frame["headcount"] = np.rint(np.round(hours, 1) / w["productive_hours_per_agent"])
+        frame["scheduled_hours"] = np.round(np.round(hours, 1) * w["scheduled_per_billed_hour"], 1)
+        frame["survey_responses"] = np.rint(handled * w["survey_response_rate"])
         rows.append(pd.DataFrame(frame))
     out = pd.concat(rows, ignore_index=True)
     return out.sort_values(["month", "site"], kind="stable").reset_index(drop=True)
+
+
+def platform_reports(reports: pd.DataFrame, *, seed: int = DEFAULT_SEED,
+                     params: SampleParameters = PARAMETERS) -> pd.DataFrame:
+    """Monthly platform reports of the hosted-seats sites (``toolkit.kpi.forms``), over the
+    months of the provider reports; their own random stream, so no other file moves."""
+    rng = np.random.default_rng([seed, 2])
+    p = params.platform_sla
+    rows = []
+    for site in SITES:
+        if site.engagement_form != "HOSTED":
+            continue
+        months = sorted(reports.loc[reports["site"] == site.site, "month"].astype(str))
+        bad = np.isin(months, params.platform_bad_months.get(site.site, ()))
+        n = len(months)
+        contracted = np.full(n, p["seats"] * p["open_hours_per_month"])
+        share = np.clip(rng.normal(p["seat_availability"], p["seat_availability_sd"], n)
+                        - 0.02 * bad, 0.0, 1.0)
+        scheduled = np.full(n, p["open_hours_per_month"] * 60.0)
+        down = np.minimum(rng.poisson(p["minutes_down"], n) + 600.0 * bad, scheduled)
+        incidents = rng.poisson(p["incidents"], n) + 4 * bad
+        fix = np.round(incidents * rng.gamma(4.0, p["fix_hours"] / 4.0, n) * (1 + 2.0 * bad), 1)
+        requested = rng.poisson(p["seats_requested"], n) + 1
+        late = np.minimum(rng.binomial(requested, p["late_seat_share"]) + 2 * bad, requested)
+        rows.append(pd.DataFrame({
+            "month": months, "site": site.site, "seat_hours_contracted": contracted,
+            "seat_hours_available": np.round(contracted * share, 1),
+            "platform_minutes_scheduled": scheduled, "platform_minutes_down": down,
+            "incidents": incidents, "incident_fix_hours": fix, "seats_requested": requested,
+            "seats_ready_on_time": requested - late}))
+    out = pd.concat(rows, ignore_index=True)
+    return out.sort_values(["month", "site"], kind="stable").reset_index(drop=True)
+
+
+def _format_platform(platform: pd.DataFrame) -> pd.DataFrame:
+    out = platform.copy()
+    for col in ("seat_hours_contracted", "seat_hours_available", "platform_minutes_scheduled",
+                "platform_minutes_down", "incident_fix_hours"):
+        out[col] = [f"{v:.1f}" for v in out[col]]
+    for col in ("incidents", "seats_requested", "seats_ready_on_time"):
+        out[col] = [f"{int(v)}" for v in out[col]]
+    return out
 
 
 # --------------------------------------------------------------------------- writing
@@ -552,6 +618,9 @@ def _format_reports(reports: pd.DataFrame) -> pd.DataFrame:
     out["nps"] = [f"{v:.0f}" for v in out["nps"]]
     out["billed_hours"] = [f"{v:.1f}" for v in out["billed_hours"]]
     out["invoice_eur"] = [f"{v:.2f}" for v in out["invoice_eur"]]
+    out["headcount"] = [f"{v:.0f}" for v in out["headcount"]]
+    out["scheduled_hours"] = [f"{v:.1f}" for v in out["scheduled_hours"]]
+    out["survey_responses"] = [f"{v:.0f}" for v in out["survey_responses"]]
     return out
 
 
@@ -576,6 +645,9 @@ def generate(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED, small: boo
     _write_csv(stats.assign(ds=format_ds(stats["ds"])), paths["interval_stats"])
     _write_csv(sites_table(), paths["sites"])
     _write_csv(_format_reports(reports), paths["provider_reports"])
+    paths["platform_reports"] = out / "platform_reports.csv"
+    _write_csv(_format_platform(platform_reports(reports, seed=seed, params=params)),
+               paths["platform_reports"])
     contract = config.REFERENCE / "contract_sample.yml"
     if contract.exists():
         target = out / "contract.yml"

@@ -98,7 +98,12 @@ PROVIDER_REPORT_COLUMNS: dict[str, str] = {
     "billed_hours": "productive hours billed (hours)",
     "invoice_eur": "monthly invoice (EUR, excl. VAT)",
     "contacts_handled": "contacts handled in the month (count)",
+    "headcount": "optional: average agent headcount of the month (weights attrition)",
+    "scheduled_hours": "optional: agents' scheduled hours (hours; weights absenteeism)",
+    "survey_responses": "optional: customer survey responses (count; weights CSAT and NPS)",
 }
+#: Optional denominators of reported ratios: months pool by them (empty cell = unknown).
+REPORT_WEIGHT_COLUMNS = ("headcount", "scheduled_hours", "survey_responses")
 
 
 # --------------------------------------------------------------------------- personal data
@@ -262,4 +267,6 @@ def provider_reports_schema() -> pa.DataFrameSchema:
         "invoice_eur": pa.Column("float64", pa.Check.ge(0, error="an amount in EUR >= 0")),
         "contacts_handled": _count("contacts_handled"),
     }
+    columns |= {c: pa.Column("float64", pa.Check.ge(0, error="a count or hours >= 0"),
+                             nullable=True, required=False) for c in REPORT_WEIGHT_COLUMNS}
     return pa.DataFrameSchema(columns, strict=True, ordered=False)

@@ -1,0 +1,155 @@
+"""KPI tracking: objectives -> indicators -> targets; scorecards, SLA credits, control charts.
+
+The flow of the monthly report, one module per question:
+
+- ``definitions`` — what does each KPI mean? ``load_catalogue``; ``monthly_kpis`` from
+  interval data and provider reports (ratios as sums of numerators over sums of denominators,
+  never averages of ratios);
+- ``contract``    — what did the provider commit to? ``load_contract``, thresholds and the
+  RAG rule (``rag_status``);
+- ``scorecard``   — how did the month go? Status, deltas, pooled 12-month average, trend, rank;
+- ``trend``       — is it getting better or worse? Mann–Kendall / seasonal Kendall, Sen's slope;
+- ``forms``       — what fits the engagement form? Platform indicators and own costs for
+  hosted seats;
+- ``credits``     — what does the contract give back? At-risk amount, trigger, allocation,
+  caps, earn-back;
+- ``quality``     — can we trust the provider's figures? Constant, rounded, impossible;
+- ``control``     — which months are a real change, not noise? XmR charts and signals;
+- ``audit``       — did the provider bill the hours its traffic needed? Right-sizing audit;
+- ``simulator``   — before signing: how often would an SLA breach, what would it cost?
+- ``report``      — numbers, tables and sentences for people; CSV files.
+
+Every public name is re-exported here: ``from toolkit import kpi; kpi.scorecard(...)``.
+"""
+
+from toolkit.config import REFERENCE
+from toolkit.kpi.audit import (
+    AUDIT_COLUMNS,
+    audit_chart,
+    audit_findings,
+    audit_settings,
+    audit_title,
+    right_sizing,
+)
+from toolkit.kpi.contract import (
+    check_contract_sites,
+    contract_table,
+    load_contract,
+    rag_status,
+    select_sites,
+)
+from toolkit.kpi.control import (
+    ControlSettings,
+    chart_finding,
+    control_chart,
+    control_chart_specs,
+    control_limits,
+    control_settings,
+    control_signals,
+    kpi_series,
+    phase_of_months,
+    special_causes,
+    xmr,
+)
+from toolkit.kpi.credits import credits_by_month, invoices, service_credits
+from toolkit.kpi.definitions import (
+    _LONG_COLUMNS,
+    _PERIOD,
+    CATALOGUE_PATH,
+    DIRECTIONS,
+    INTERVAL_COLUMNS,
+    INTERVAL_FORMULAS,
+    REPORT_COLUMNS,
+    SOURCES,
+    STANDARD,
+    STATUS_POINTS,
+    STATUSES,
+    UNITS,
+    catalogue_table,
+    check_period_has_data,
+    interval_kpis,
+    load_catalogue,
+    missing_report_months,
+    month_range,
+    monthly_kpis,
+    parse_period,
+    pooling_weights,
+    report_kpis,
+    require_report_months,
+    trailing_months,
+)
+from toolkit.kpi.forms import (
+    PLATFORM_COLUMNS,
+    own_cost_per_hour,
+    own_costs,
+    platform_kpis,
+    read_platform_reports,
+    with_own_costs,
+)
+from toolkit.kpi.quality import (
+    QualitySettings,
+    data_quality_flags,
+    flag_scorecard,
+    quality_settings,
+)
+from toolkit.kpi.report import (
+    amber_text,
+    check_locale,
+    format_money,
+    format_value,
+    heatmap_title,
+    scorecard_display,
+    signals_display,
+    sl_heatmap_table,
+    style_scorecard,
+    summary_text,
+    target_text,
+    write_credits,
+    write_csv,
+    write_scorecard,
+)
+from toolkit.kpi.scorecard import SCORECARD_COLUMNS, contracted_kpis, objective_summary, scorecard
+from toolkit.kpi.simulator import (
+    SimulationResult,
+    simulate_candidates,
+    simulate_contract,
+    simulation_chart,
+    simulator_settings,
+)
+from toolkit.kpi.trend import mann_kendall, monthly_trend, seasonal_kendall, trend_settings
+
+__all__ = [
+    "REFERENCE", "_LONG_COLUMNS", "_PERIOD",
+    # definitions
+    "pooling_weights", "CATALOGUE_PATH", "DIRECTIONS", "SOURCES", "UNITS", "STATUSES", "STATUS_POINTS",
+    "STANDARD", "INTERVAL_COLUMNS", "REPORT_COLUMNS", "INTERVAL_FORMULAS", "load_catalogue",
+    "catalogue_table", "parse_period", "check_period_has_data", "month_range",
+    "trailing_months", "interval_kpis", "report_kpis", "monthly_kpis", "missing_report_months",
+    "require_report_months",
+    # contract
+    "load_contract", "contract_table", "rag_status", "check_contract_sites", "select_sites",
+    # scorecard
+    "SCORECARD_COLUMNS", "contracted_kpis", "scorecard", "objective_summary",
+    "mann_kendall", "seasonal_kendall", "monthly_trend", "trend_settings",
+    # credits
+    "invoices", "service_credits", "credits_by_month",
+    # control
+    "xmr", "special_causes", "kpi_series", "control_chart_specs", "ControlSettings",
+    "control_settings", "control_limits", "control_chart", "control_signals", "chart_finding",
+    "phase_of_months",
+    # forms
+    "PLATFORM_COLUMNS", "read_platform_reports", "platform_kpis", "own_cost_per_hour",
+    "own_costs", "with_own_costs",
+    # quality
+    "QualitySettings", "quality_settings", "data_quality_flags", "flag_scorecard",
+    # audit
+    "AUDIT_COLUMNS", "right_sizing", "audit_findings", "audit_title", "audit_chart",
+    "audit_settings",
+    # simulator
+    "SimulationResult", "simulate_contract", "simulate_candidates", "simulation_chart",
+    "simulator_settings",
+    # report
+    "sl_heatmap_table", "heatmap_title", "check_locale", "format_value", "format_money",
+    "target_text", "amber_text", "scorecard_display", "style_scorecard", "summary_text",
+    "write_csv", "write_scorecard", "write_credits", "signals_display",
+]
