@@ -1070,3 +1070,14 @@ def test_simulator_breaches_fall_with_staffing_and_the_title_follows(tmp_path, c
     again = kpi.simulate_contract(stats, "A", contract, catalogue, "2026-10",
                                   staffing_factor=0.9, monthly_invoice_eur=100000.0)
     assert np.array_equal(again.values["SL"], results[("A", 0.9)].values["SL"])  # seeded
+
+
+def test_simulator_volume_spread_comes_from_the_forecast_outlook():
+    months = pd.period_range("2026-01", periods=24, freq="M")
+    rows = [{"month": m, "queue": "total", "scenario": "base", "yhat": 1000.0,
+             "yhat_lower_80": 1000.0 / np.exp(0.1 * 1.2815515655),
+             "yhat_upper_80": 1000.0 * np.exp(0.1 * 1.2815515655)} for m in months]
+    outlook = pd.DataFrame(rows)
+    assert kpi.volume_cv_from_outlook(outlook, "2026-10") == pytest.approx(0.1)
+    with pytest.raises(ParameterError, match="outlook"):
+        kpi.volume_cv_from_outlook(outlook, "2028-06")

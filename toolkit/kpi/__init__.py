@@ -115,6 +115,7 @@ from toolkit.kpi.simulator import (
     simulate_contract,
     simulation_chart,
     simulator_settings,
+    volume_cv_from_outlook,
 )
 from toolkit.kpi.trend import mann_kendall, monthly_trend, seasonal_kendall, trend_settings
 
@@ -146,7 +147,7 @@ __all__ = [
     "AUDIT_COLUMNS", "right_sizing", "audit_findings", "audit_title", "audit_chart",
     "audit_settings",
     # simulator
-    "SimulationResult", "simulate_contract", "simulate_candidates", "simulation_chart",
+    "SimulationResult", "simulate_contract", "simulate_candidates", "simulation_chart", "volume_cv_from_outlook",
     "simulator_settings",
     # report
     "sl_heatmap_table", "heatmap_title", "check_locale", "format_value", "format_money",

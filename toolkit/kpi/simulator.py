@@ -352,3 +352,23 @@ def simulate_candidates(stats: pd.DataFrame, sites, contract: dict, catalogue: d
                          "p95_credits_eur": credit["p95_eur"],
                          "at_risk_per_year_eur": credit["at_risk_per_year_eur"]})
     return pd.DataFrame(rows), results
+
+
+def volume_cv_from_outlook(outlook, period: str, months: int = 12) -> float:
+    """The spread of a month's volume for the simulator, from the forecast's own uncertainty:
+    the mean log-scale s.d. of the outlook's base path (total of all queues) over the
+    ``months`` after ``period``, read off its 80 % interval (``toolkit.forecast.
+    outlook_volume_path``). ``outlook`` is the table notebook 10 writes, or its path."""
+    from toolkit import forecast, planning
+    from toolkit.config import project_path
+
+    frame = outlook if isinstance(outlook, pd.DataFrame) else pd.read_parquet(
+        project_path(outlook))
+    frame = frame.assign(month=pd.PeriodIndex(frame["month"].astype(str), freq="M"))
+    path = forecast.outlook_volume_path(frame, "base")
+    first = planning.staffing_month(period)
+    ahead = path[(path["month"] >= first) & (path["month"] < first + months)]
+    if ahead.empty:
+        raise ParameterError("outlook_path", str(outlook) if not isinstance(
+            outlook, pd.DataFrame) else "outlook", f"an outlook covering the months after {period}")
+    return float(ahead["log_sd"].mean())
