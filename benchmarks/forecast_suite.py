@@ -42,9 +42,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit import config
+from toolkit import config, sample_series
 from toolkit import forecast as fc
-from toolkit import sample_series
 
 #: ../shared/ beside the repository (a clone) or beside the worktrees' folder (a worktree).
 _CANDIDATES = [Path(config.ROOT).parent / "shared", Path(config.ROOT).parent.parent / "shared"]

@@ -106,6 +106,10 @@ class Panel:
     tz: object = None
     closed_holidays: bool = True
     filled: np.ndarray = field(default=None, repr=False)  # values with gaps imputed
+    country: str | None = None         # site holiday calendar (calendar regressors)
+    #: (n_days, n_slots) True where no row exists (closed or lost), as opposed to a row with
+    #: an empty count (a gap); None when unknown.
+    absent: np.ndarray = field(default=None, repr=False)
 
     @property
     def weekdays(self) -> np.ndarray:
@@ -119,7 +123,8 @@ class Panel:
         """The panel truncated to its first ``n_days`` open days (a backtest origin)."""
         return Panel(self.dates[:n_days], self.slots, self.values[:n_days], self.open_mask,
                      self.open_weekdays, self.freq, self.tz, self.closed_holidays,
-                     None if self.filled is None else self.filled[:n_days])
+                     None if self.filled is None else self.filled[:n_days], self.country,
+                     None if self.absent is None else self.absent[:n_days])
 
     def week_season(self) -> int:
         """Open intervals in a typical week: the lag of the weekly seasonal naive (MASE)."""
@@ -270,7 +275,7 @@ def build_panel(series: pd.DataFrame, freq: pd.Timedelta, *, country: str = "FR"
     holiday_dates = _holidays(country, dates[0].year, dates[-1].year)
     closed_holidays = _site_closes_on_holidays(dates, holiday_dates, open_weekdays)
     return Panel(dates, slots, values, open_mask, open_weekdays, freq,
-                 getattr(series["ds"].dt, "tz", None), closed_holidays)
+                 getattr(series["ds"].dt, "tz", None), closed_holidays, None, country, ~seen)
 
 
 def _holidays(country: str | None, first_year: int, last_year: int) -> set:
@@ -291,8 +296,20 @@ def _site_closes_on_holidays(dates, holiday_dates, open_weekdays) -> bool:
 
 
 def _check_panel(panel: Panel, queue: str) -> Panel:
-    """Announce gaps, impute them for the models, and return the panel with ``filled``."""
+    """Announce gaps, impute them for the models, and return the panel with ``filled``.
+
+    Slots of a usual-open weekday that have no row *before the day's first or after its last
+    row* are that day's shorter hours (a half-day, Ramadan hours, an early closure): closed
+    that day, not imputed. Absent rows inside the day and empty counts are gaps.
+    """
     mask = panel.day_mask(panel.dates)
+    if panel.absent is not None and mask.shape[1] > 1:
+        rows = ~panel.absent
+        idx = np.arange(mask.shape[1])
+        first = np.where(rows.any(axis=1), rows.argmax(axis=1), mask.shape[1])
+        last = np.where(rows.any(axis=1), mask.shape[1] - 1 - rows[:, ::-1].argmax(axis=1), -1)
+        edge = panel.absent & ((idx[None, :] < first[:, None]) | (idx[None, :] > last[:, None]))
+        mask = mask & ~edge
     missing = mask & np.isnan(panel.values)
     if missing.any():
         warnings.warn(f"queue {queue!r}: {int(missing.sum())} open interval(s) have no "
@@ -463,7 +480,7 @@ def _fc_dhr_mle(panel: Panel, future: pd.DatetimeIndex, **_) -> np.ndarray:
     recent = panel if len(panel.dates) <= DHR_MLE_MAX_DAYS else Panel(
         panel.dates[-DHR_MLE_MAX_DAYS:], panel.slots, panel.values[-DHR_MLE_MAX_DAYS:],
         panel.open_mask, panel.open_weekdays, panel.freq, panel.tz, panel.closed_holidays,
-        panel.filled[-DHR_MLE_MAX_DAYS:])
+        panel.filled[-DHR_MLE_MAX_DAYS:], panel.country)
     mask = ~np.isnan(recent.filled)
     x, d_idx, s_idx = _dhr_design(recent, recent.dates, mask)
     y = np.log1p(recent.filled[d_idx, s_idx])
@@ -561,6 +578,13 @@ def _svd_profiles(panel: Panel, rank: int = 3, half_life_days: float = 40.0,
     with np.errstate(invalid="ignore", divide="ignore"):
         prop = np.where(totals > 0, np.nan_to_num(filled) / totals, np.nan)
     keep = np.isfinite(prop).all(axis=1)
+    # Intraday shares by day type: a day with shorter hours than its weekday (half-day,
+    # Ramadan hours) would put zeros into the weekday's profile; such days are left out
+    # unless the weekday has no full day in the window.
+    full = (~np.isnan(filled)).sum(axis=1) == panel.open_mask[wd].sum(axis=1)
+    for w in np.unique(wd):
+        if (keep & full & (wd == w)).any():
+            keep &= full | (wd != w)
     profiles = np.zeros((7, len(panel.slots)))
     if not keep.any():
         for w in range(7):
@@ -584,10 +608,88 @@ def _svd_profiles(panel: Panel, rank: int = 3, half_life_days: float = 40.0,
     return profiles
 
 
-def _day_model(panel: Panel, future: pd.DatetimeIndex):
-    """Forecast log daily totals: ES level + weekday states + closure and annual effects.
+def _before_closure(dates: pd.DatetimeIndex, all_dates: pd.DatetimeIndex,
+                    open_weekdays: np.ndarray, closed: pd.DatetimeIndex) -> np.ndarray:
+    """1 on the last open day before a closed usual-open weekday (pre-holiday effect).
 
-    Returns expected daily totals (lognormal mean) for ``future``.
+    ``closed`` are the known closures (public holidays); within the history, absent
+    usual-open weekdays count too."""
+    day = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    known = set(all_dates.to_numpy().astype("datetime64[D]").astype(np.int64))
+    shut = set(closed.to_numpy().astype("datetime64[D]").astype(np.int64))
+    last_known = max(known) if known else 0
+    out = np.zeros(len(day))
+    for i, d in enumerate(day):
+        nxt = d + 1
+        while not open_weekdays[(nxt + 3) % 7]:
+            nxt += 1
+        out[i] = float(nxt in shut or (nxt <= last_known and nxt not in known))
+    return out
+
+
+def _ramadan_days(country: str | None, dates: pd.DatetimeIndex) -> np.ndarray:
+    """1 inside the Ramadan window of the site calendar (toolkit.calendars), else 0."""
+    if not country or not len(dates):
+        return np.zeros(len(dates))
+    from toolkit.calendars import ramadan_windows
+
+    try:
+        win = ramadan_windows(country, range(dates[0].year, dates[-1].year + 1))
+    except ParameterError:
+        return np.zeros(len(dates))
+    hit = np.zeros(len(dates), bool)
+    for row in win.itertuples():
+        hit |= (dates >= row.start) & (dates <= row.end)
+    return hit.astype(float)
+
+
+#: Annual Fourier orders the day model chooses from (by BIC) with two years of history.
+_ANNUAL_ORDERS = (2, 4, 6, 8, 10)
+
+
+def _calendar_regressors(panel: Panel, future: pd.DatetimeIndex, annual: bool, span_days: int):
+    """Calendar regressors of the day model for history and future, by name.
+
+    Catch-up after a closure, the day before one (public holidays from the site calendar),
+    the Ramadan window (site calendar) and annual Fourier terms; each enters only if the
+    history shows it (at least two days, or a whole window)."""
+    hist, fut = {}, {}
+    after = _after_closure(panel.dates, panel.dates, panel.open_weekdays)
+    if after.sum() >= 2:
+        hist["after_closure"] = after
+        fut["after_closure"] = _after_closure(future, panel.dates.append(future),
+                                              panel.open_weekdays)
+    if panel.country and len(future):
+        hol = pd.DatetimeIndex(sorted(_holidays(panel.country, panel.dates[0].year,
+                                                future[-1].year + 1)))
+        before = _before_closure(panel.dates, panel.dates, panel.open_weekdays, hol)
+        if before.sum() >= 2:
+            hist["before_closure"] = before
+            fut["before_closure"] = _before_closure(future, panel.dates.append(future),
+                                                    panel.open_weekdays, hol)
+    ramadan = _ramadan_days(panel.country, panel.dates)
+    if ramadan.sum() >= 20:
+        hist["ramadan"] = ramadan
+        fut["ramadan"] = _ramadan_days(panel.country, future)
+    if annual:
+        k = max(_ANNUAL_ORDERS) if span_days >= 730 else 2
+        for j, col in enumerate(_annual_terms(panel.dates, k).T):
+            hist[f"annual{j}"] = col
+        for j, col in enumerate(_annual_terms(future, k).T):
+            fut[f"annual{j}"] = col
+    return hist, fut
+
+
+def _day_model(panel: Panel, future: pd.DatetimeIndex):
+    """Forecast log daily totals: ES level + weekday states + calendar and annual effects.
+
+    A regression of log daily totals on weekday dummies, a slow drift and the calendar
+    regressors (:func:`_calendar_regressors`) gives the calendar effects; the annual Fourier
+    order is chosen by BIC (two years of history: 2 to 10 harmonics, so a Christmas peak
+    is not smoothed away; one year and a long horizon: 2). The effects are removed, the
+    remainder is smoothed (weekday-indexed exponential smoothing, adaptive level: level
+    shifts), and the effects are added back to the forecast. Returns expected daily totals
+    (lognormal mean) for ``future``.
     """
     totals = np.nansum(panel.filled, axis=1)
     z = np.log1p(totals)
@@ -597,35 +699,39 @@ def _day_model(panel: Panel, future: pd.DatetimeIndex):
     # Calendar effects by least squares on the ES one-step errors is circular; instead a
     # first regression of z on weekday dummies + effects gives the effect sizes, which are
     # removed before smoothing and added back to the forecast.
-    after = _after_closure(panel.dates, panel.dates, panel.open_weekdays)
-    cal_cols, fut_cols = [], []
-    fut_after = _after_closure(future, panel.dates.append(future), panel.open_weekdays)
-    if after.sum() >= 2:
-        cal_cols.append(after)
-        fut_cols.append(fut_after)
-    # Annual cycle: 3 harmonics from two years of history. With 400-730 days (one cycle and
-    # a bit) its estimate is rough: used, with 2 harmonics, only for long horizons (beyond
+    # Annual cycle: from two years of history. With 400-730 days (one cycle and a bit) its
+    # estimate is rough: used, with 2 harmonics, only for long horizons (beyond
     # LONG_HORIZON_DAYS open days) where a flat level would miss the season entirely; short
     # horizons rely on the adaptive level. Trend terms stay linear below two years so that
     # they cannot absorb the annual cycle.
     annual = span_days >= 730 or (span_days >= MIN_DAYS_ANNUAL
                                   and len(future) > LONG_HORIZON_DAYS)
-    if annual:
-        k = 3 if span_days >= 730 else 2
-        cal_cols += list(_annual_terms(panel.dates, k).T)
-        fut_cols += list(_annual_terms(future, k).T)
+    hist, fut = _calendar_regressors(panel, future, annual, span_days)
     effect = np.zeros(len(z))
     fut_effect = np.zeros(len(future))
-    if cal_cols:
+    if hist:
         dummies = (wd[:, None] == open_days[None, :]).astype(float)
         t = np.arange(len(z)) / max(1, len(z))
         # Slow level drift so the calendar terms do not absorb trend (cubic from two years).
         drift = [t] if annual and span_days < 730 else [t, t ** 2, t ** 3]
-        x = np.column_stack([dummies, *drift, *cal_cols])
-        beta, *_ = np.linalg.lstsq(x, z, rcond=None)
-        k = dummies.shape[1] + len(drift)
-        effect = np.column_stack(cal_cols) @ beta[k:]
-        fut_effect = np.column_stack(fut_cols) @ beta[k:]
+        base = np.column_stack([dummies, *drift])
+        names = [n for n in hist if not n.startswith("annual")]
+        n_annual = sum(n.startswith("annual") for n in hist)
+        orders = [o for o in _ANNUAL_ORDERS if 2 * o <= n_annual] if n_annual > 4 else \
+            [n_annual // 2]
+        best = None
+        for order in orders:
+            cols = names + [f"annual{j}" for j in range(2 * order)]
+            x = np.column_stack([base, *(hist[c] for c in cols)])
+            beta, *_ = np.linalg.lstsq(x, z, rcond=None)
+            rss = float(np.sum((z - x @ beta) ** 2))
+            bic = len(z) * np.log(max(rss, 1e-12) / len(z)) + x.shape[1] * np.log(len(z))
+            if best is None or bic < best[0]:
+                best = (bic, cols, beta)
+        _, cols, beta = best
+        k = base.shape[1]
+        effect = np.column_stack([hist[c] for c in cols]) @ beta[k:]
+        fut_effect = np.column_stack([fut[c] for c in cols]) @ beta[k:]
     level, season, alpha, errors = _es_weekday(z - effect, wd, open_days)
     sigma2 = float(np.var(errors)) if len(errors) > 1 else 0.0
     # Forecast: flat level, weekday state; variance grows like a random-walk level.
@@ -864,10 +970,14 @@ def _fit_queue(panel: Panel, future: pd.DatetimeIndex, method: str, levels: Sequ
     preds, actual, h, scale_w, org = inner
     inner_mase = {m: float(np.mean(np.abs(p - actual) * scale_w)) for m, p in preds.items()}
     if method == "auto":
-        weights, chosen_pred = _choose_combination(preds, actual, scale_w, inner_mase)
-        label = "auto: " + " + ".join(f"{m} {w:.2f}" for m, w in weights.items())
+        by_bucket, chosen_pred = _choose_by_horizon(preds, actual, scale_w, h)
+        weights = _mean_weights(by_bucket)
+        label = "auto: " + "; ".join(
+            f"{_SELECT_LABELS[b]}: " + " + ".join(f"{m} {w:.2f}" for m, w in wb.items())
+            for b, wb in by_bucket.items())
     else:
         weights, chosen_pred, label = {method: 1.0}, preds[method], method
+        by_bucket = {0: weights}
     calib = _calibrate(chosen_pred, actual, h, levels)
     if h_days > h_inner:
         notes.append(f"horizon of {h_days} open days exceeds the inner backtest horizon "
@@ -881,7 +991,13 @@ def _fit_queue(panel: Panel, future: pd.DatetimeIndex, method: str, levels: Sequ
         notes.append(f"horizon of {h_days} open days is longer than the history "
                      f"({len(panel.dates)} open days): trend and annual seasonality cannot be "
                      "estimated, the forecast holds the current level and weekly pattern.")
-    yhat = sum(w * _POINT_METHODS[m](panel, future) for m, w in weights.items())
+    point = {m: _POINT_METHODS[m](panel, future) for m in weights}
+    day_bucket = _select_bucket(np.arange(1, len(future) + 1))
+    yhat = np.zeros((len(future), len(panel.slots)))
+    for b in np.unique(day_bucket):
+        wb = by_bucket[_nearest_bucket(by_bucket, b)]
+        rows = day_bucket == b
+        yhat[rows] = sum(w * point[m][rows] for m, w in wb.items())
     mask = panel.day_mask(future)
     yhat = np.where(mask, np.clip(yhat, 0, None), 0.0)
     hmat = np.broadcast_to(np.arange(1, len(future) + 1)[:, None], mask.shape)
@@ -921,8 +1037,66 @@ def _error_correlation(yhat, actual, h, org, calib) -> dict:
     return {"intraday": round(rho_day, 3), "days": round(rho_days, 3)}
 
 
+#: Horizon buckets (open days ahead, upper bounds) in which ``auto`` chooses separately:
+#: the next day, the first week, the first month, beyond.
+_SELECT_EDGES = (1, 7, 28)
+_SELECT_LABELS = {0: "1 d", 1: "2-7 d", 2: "8-28 d", 3: "> 28 d"}
+#: Inner-backtest errors a bucket needs to choose on its own (else: the nearest bucket's).
+_MIN_SELECT_ROWS = 30
+#: Candidates whose inner MASE is within this share of the best one tie.
+TIE_TOLERANCE = 0.03
+
+
+def _select_bucket(h) -> np.ndarray:
+    return np.searchsorted(np.array(_SELECT_EDGES), np.asarray(h), side="left")
+
+
+def _nearest_bucket(chosen: dict, b: int) -> int:
+    keys = np.array(sorted(chosen))
+    return int(keys[np.argmin(np.abs(keys - b) + (keys > b) * 0.5)])
+
+
+def _mean_weights(by_bucket: dict) -> dict:
+    out = {}
+    for wb in by_bucket.values():
+        for m, w in wb.items():
+            out[m] = out.get(m, 0.0) + w / len(by_bucket)
+    return {m: round(w, 4) for m, w in out.items()}
+
+
+def _choose_by_horizon(preds: dict, actual, scale_w, h):
+    """:func:`_choose_combination` separately in each horizon bucket of the inner backtest.
+
+    A model that wins the next day (persistence, the last days' level) is often not the one
+    that wins four weeks out (annual and calendar effects): one choice for all horizons
+    would trade one for the other. Returns (bucket -> weights, the combined inner
+    predictions) for the interval calibration."""
+    buckets = _select_bucket(h)
+    chosen, pred = {}, np.zeros(len(actual))
+    for b in np.unique(buckets):
+        sel = buckets == b
+        if sel.sum() < _MIN_SELECT_ROWS and chosen:
+            continue
+        sub = {m: p[sel] for m, p in preds.items()}
+        mase_b = {m: float(np.mean(np.abs(p - actual[sel]) * scale_w[sel]))
+                  for m, p in sub.items()}
+        chosen[int(b)], _ = _choose_combination(sub, actual[sel], scale_w[sel], mase_b)
+    for b in np.unique(buckets):
+        sel = buckets == b
+        wb = chosen[_nearest_bucket(chosen, int(b))]
+        pred[sel] = sum(w * preds[m][sel] for m, w in wb.items())
+    return chosen, pred
+
+
 def _choose_combination(preds: dict, actual, scale_w, inner_mase: dict):
-    """Best single method or inverse-MSE weighted mean of the best 2 or 3 (by inner MASE)."""
+    """Best single method, inverse-MSE weighted mean of the best 2 or 3 (by inner MASE), or
+    when candidates tie, the equal-weight mean of the tied ones.
+
+    A tie (inner MASE within :data:`TIE_TOLERANCE` of the best) means the inner backtest
+    cannot tell the candidates apart: their plain mean is then preferred unless another
+    option beats it by more than the tolerance, because an equal-weight combination of
+    similar forecasts is the most robust choice out of sample (the forecast-combination
+    puzzle: estimated weights add noise)."""
     ranked = sorted(inner_mase, key=inner_mase.get)
     options = []
     for k in (1, 2, 3):
@@ -937,6 +1111,12 @@ def _choose_combination(preds: dict, actual, scale_w, inner_mase: dict):
         score = float(np.mean(np.abs(pred - actual) * scale_w))
         options.append((score, dict(zip(top, w.round(4), strict=True)), pred))
     score, weights, pred = min(options, key=lambda o: o[0])
+    tied = [m for m in ranked if inner_mase[m] <= inner_mase[ranked[0]] * (1 + TIE_TOLERANCE)]
+    if len(tied) >= 2:
+        tie_pred = sum(preds[m] for m in tied) / len(tied)
+        tie_score = float(np.mean(np.abs(tie_pred - actual) * scale_w))
+        if tie_score <= score * (1 + TIE_TOLERANCE):
+            weights, pred = {m: round(1 / len(tied), 4) for m in tied}, tie_pred
     return {m: float(v) for m, v in weights.items()}, pred
 
 
