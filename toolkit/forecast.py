@@ -720,10 +720,17 @@ def _day_model(panel: Panel, future: pd.DatetimeIndex):
         orders = [o for o in _ANNUAL_ORDERS if 2 * o <= n_annual] if n_annual > 4 else \
             [n_annual // 2]
         best = None
+        x_all = np.column_stack([base, *(hist[c] for c in names + [
+            f"annual{j}" for j in range(2 * max(orders))])])
+        gram_all, xz_all = x_all.T @ x_all, x_all.T @ z
         for order in orders:
             cols = names + [f"annual{j}" for j in range(2 * order)]
-            x = np.column_stack([base, *(hist[c] for c in cols)])
-            beta, *_ = np.linalg.lstsq(x, z, rcond=None)
+            p = base.shape[1] + len(cols)
+            # normal equations on the leading block (one Gram matrix for every order)
+            gram = gram_all[:p, :p].copy()
+            gram[np.diag_indices_from(gram)] += 1e-8 * max(1.0, float(np.trace(gram)) / p)
+            beta = np.linalg.solve(gram, xz_all[:p])
+            x = x_all[:, :p]
             rss = float(np.sum((z - x @ beta) ** 2))
             bic = len(z) * np.log(max(rss, 1e-12) / len(z)) + x.shape[1] * np.log(len(z))
             if best is None or bic < best[0]:
@@ -1663,18 +1670,35 @@ def forecast_reconciled(history: pd.DataFrame, horizon, *, total: str = "total",
     if tidy["queue"].nunique() == 1:
         base = forecast(tidy, horizon, **kwargs)
         return base, base, base
-    if total in set(tidy["queue"]):
-        raise ParameterError("queues", total, f"queue names other than {total!r} (the name "
-                                              "given to the sum of the queues)")
+    _refuse_total_name(tidy["queue"], total, "total")
     base = forecast(add_total(tidy, total), horizon, **kwargs)
     reconciled = reconcile(base, total=total)
     fc = reconciled[reconciled["queue"] != total].reset_index(drop=True)
     return base, reconciled, fc
 
 
+def _refuse_total_name(queues, name: str, parameter: str) -> None:
+    """A user queue may not carry the name reserved for the sum of the queues."""
+    if name in set(queues):
+        others = sorted(q for q in set(queues) if q != name)
+        where = (f"a queue called {name!r} besides {', '.join(map(repr, others))}" if others
+                 else f"its only queue called {name!r} (one series is its own total: "
+                      "forecast it without adding a total)")
+        raise ParameterError(
+            parameter, name,
+            f"a name for the sum of the queues that no queue uses: the volumes file has "
+            f"{where}; rename that queue in the file's queue column, leave it out of the "
+            f"selected queues, or pass {parameter}='all_queues'")
+
+
 def add_total(history: pd.DataFrame, name: str = "total") -> pd.DataFrame:
-    """History plus a ``name`` queue summing all queues per interval (for reconciliation)."""
+    """History plus a ``name`` queue summing all queues per interval (for reconciliation).
+
+    ``name`` is reserved: a history that already has a queue called ``name`` is refused
+    (:class:`ParameterError` naming the parameter and the fix) rather than given a second,
+    colliding series under the same name."""
     tidy = _as_tidy(history)
+    _refuse_total_name(tidy["queue"], name, "name")
     total = tidy.groupby("ds", sort=True)["calls"].sum(min_count=1).reset_index()
     return pd.concat([tidy, total.assign(queue=name)[["ds", "queue", "calls"]]],
                      ignore_index=True)
