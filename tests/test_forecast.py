@@ -261,7 +261,8 @@ def test_forecast_many_matches_forecast():
 
 # --- real data (skipped when the shared folder is absent) -----------------------------------
 
-BANK = Path(config.ROOT).parent / "shared" / "data" / "us_bank_5min" / "data.csv"
+_SHARED = [Path(config.ROOT).parent / "shared", Path(config.ROOT).parent.parent / "shared"]
+BANK = next((p for p in _SHARED if p.is_dir()), _SHARED[0]) / "data" / "us_bank_5min" / "data.csv"
 
 
 def test_topdown_beats_weekly_naive_on_bank_data():
