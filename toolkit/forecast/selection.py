@@ -128,9 +128,12 @@ def _fit_queue(panel: Panel, future: pd.DatetimeIndex, method: str, levels: Sequ
     if method == "auto":
         by_bucket, chosen_pred = _choose_by_horizon(preds, actual, scale_w, h)
         weights = _mean_weights(by_bucket)
-        label = "auto: " + "; ".join(
-            f"{_SELECT_LABELS[b]}: " + " + ".join(f"{m} {w:.2f}" for m, w in wb.items())
-            for b, wb in by_bucket.items())
+        def text(wb):
+            return " + ".join(f"{m} {w:.2f}" for m, w in wb.items())
+
+        distinct = {text(wb) for wb in by_bucket.values()}
+        label = "auto: " + (distinct.pop() if len(distinct) == 1 else "; ".join(
+            f"{_SELECT_LABELS[b]}: {text(wb)}" for b, wb in by_bucket.items()))
     else:
         weights, chosen_pred, label = {method: 1.0}, preds[method], method
         by_bucket = {0: weights}
@@ -185,26 +188,33 @@ def _mean_weights(by_bucket: dict) -> dict:
 
 
 def _choose_by_horizon(preds: dict, actual, scale_w, h):
-    """:func:`_choose_combination` separately in each horizon bucket of the inner backtest.
+    """One choice for all horizons, overridden in a horizon bucket only where clearly better.
 
     A model that wins the next day (persistence, the last days' level) is often not the one
-    that wins four weeks out (annual and calendar effects): one choice for all horizons
-    would trade one for the other. Returns (bucket -> weights, the combined inner
-    predictions) for the interval calibration."""
+    that wins four weeks out (annual and calendar effects). But a bucket's own choice rests
+    on fewer inner errors (the next-day bucket on one day per inner origin), so it replaces
+    the pooled choice (:func:`_choose_combination` on every horizon) only when it beats it in
+    that bucket by more than :data:`TIE_TOLERANCE`: otherwise selection noise would be
+    fitted, and the intervals, calibrated on the same inner errors, would come out too
+    narrow. Returns (bucket -> weights, the combined inner predictions) for the calibration.
+    """
+    inner_mase = {m: float(np.mean(np.abs(p - actual) * scale_w)) for m, p in preds.items()}
+    pooled, pooled_pred = _choose_combination(preds, actual, scale_w, inner_mase)
     buckets = _select_bucket(h)
-    chosen, pred = {}, np.zeros(len(actual))
+    chosen, pred = {}, pooled_pred.copy()
     for b in np.unique(buckets):
         sel = buckets == b
-        if sel.sum() < _MIN_SELECT_ROWS and chosen:
+        chosen[int(b)] = pooled
+        if sel.sum() < _MIN_SELECT_ROWS:
             continue
         sub = {m: p[sel] for m, p in preds.items()}
         mase_b = {m: float(np.mean(np.abs(p - actual[sel]) * scale_w[sel]))
                   for m, p in sub.items()}
-        chosen[int(b)], _ = _choose_combination(sub, actual[sel], scale_w[sel], mase_b)
-    for b in np.unique(buckets):
-        sel = buckets == b
-        wb = chosen[_nearest_bucket(chosen, int(b))]
-        pred[sel] = sum(w * preds[m][sel] for m, w in wb.items())
+        own, own_pred = _choose_combination(sub, actual[sel], scale_w[sel], mase_b)
+        own_score = float(np.mean(np.abs(own_pred - actual[sel]) * scale_w[sel]))
+        pooled_score = float(np.mean(np.abs(pooled_pred[sel] - actual[sel]) * scale_w[sel]))
+        if own_score < pooled_score * (1 - TIE_TOLERANCE):
+            chosen[int(b)], pred[sel] = own, own_pred
     return chosen, pred
 
 
