@@ -486,3 +486,43 @@ def test_auto_chooses_per_horizon_bucket_and_averages_ties():
     w, _ = fc._choose_combination({"a": a, "b": b}, actual, np.ones(len(h)),
                                   {"a": 1.0, "b": 1.0})
     assert w == {"a": 0.5, "b": 0.5}
+
+
+def ramadan_site(start, end):
+    """30-min, Mon-Sat 08:00-20:00, 10 calls per half-hour; Ramadan days (Moroccan calendar)
+    09:00-16:00 with the day's calls compressed: 16 per half-hour, 24 at 12:00-13:00."""
+    from toolkit import calendars
+
+    table = calendars.day_table("MA", start, end, open_weekdays=range(6))
+    rows = []
+    for r in table[table["open"]].itertuples():
+        ramadan = "Ramadan" in r.pattern
+        slots = pd.date_range(r.date + pd.Timedelta(r.opens + ":00"),
+                              r.date + pd.Timedelta(r.closes + ":00"), freq="30min")[:-1]
+        for s in slots:
+            calls = (24.0 if s.hour == 12 else 16.0) if ramadan else 10.0
+            rows.append((s, calls))
+    return pd.DataFrame(rows, columns=["ds", "calls"]).assign(queue="ma")
+
+
+def test_ramadan_days_are_a_day_type_with_their_own_hours_and_shares():
+    hist = ramadan_site("2023-01-02", "2025-02-20")       # Ramadan 2025 starts around 1 March
+    out = quiet(fc.forecast, hist, "21D", method="topdown", country="MA")
+    day = out["ds"].dt.normalize()
+    ramadan = fc.Panel.day_type(fc.build_panel(fc._as_tidy(hist), pd.Timedelta("30min"),
+                                               country="MA"), pd.DatetimeIndex(day)) == 1
+    assert ramadan.any() and (~ramadan).any()
+    hours = out["ds"].dt.hour
+    assert hours[ramadan].min() == 9 and hours[ramadan].max() == 15     # 09:00-16:00
+    assert hours[~ramadan].min() == 8 and hours[~ramadan].max() == 19   # usual hours
+    r = out[ramadan]
+    noon = r["ds"].dt.hour == 12
+    np.testing.assert_allclose(r.loc[noon, "yhat"].mean() / r.loc[~noon, "yhat"].mean(),
+                               24 / 16, rtol=0.03)
+    np.testing.assert_allclose(out.loc[~ramadan, "yhat"], 10.0, rtol=0.05)
+    # a history that ends inside Ramadan keeps the usual hours for the days after it
+    inside = ramadan_site("2023-01-02", "2025-03-20")
+    after = quiet(fc.forecast, inside, "21D", method="same_slot_avg", country="MA")
+    late = after[after["ds"] >= pd.Timestamp("2025-04-07")]
+    assert len(late) and late["ds"].dt.hour.min() == 8 and late["ds"].dt.hour.max() == 19
+    np.testing.assert_allclose(late["yhat"], 10.0)

@@ -79,3 +79,11 @@ def test_half_day_level_shift_missing_days_short_history():
     span = (short["ds"].max() - short["ds"].min()).days
     assert 100 <= span <= 112
     assert np.isfinite(short["calls"]).all()
+
+
+def test_ramadan_ahead_ends_inside_ramadan():
+    frame = ss.ramadan_ahead()
+    last = frame["ds"].max().normalize()
+    win = calendars.ramadan_windows("MA", [2025])
+    assert win["start"][0] <= last <= win["end"][0]
+    assert frame.loc[frame["ds"].dt.normalize() == last, "ds"].dt.hour.max() == 15   # 09-16

@@ -18,6 +18,8 @@ intervals absent (the toolkit's open-interval convention):
   history;
 - ``ramadan_hours``: 30-min, Monday-Saturday, Morocco, opening hours from the site calendar
   (:func:`toolkit.calendars.day_table`: 09:00-16:00 during Ramadan, 08:00-20:00 otherwise);
+- ``ramadan_ahead``: the same site with a history that ends in Ramadan 2025, so that the
+  forecasts run into Ramadan (its hours, its calls) and out of it;
 - ``missing_days``: 30-min, Monday-Friday 08:00-18:00, one year with random missing days, a
   one-week outage and empty counts in a few intervals;
 - ``short_history``: 30-min, Monday-Friday 08:00-18:00, sixteen weeks only.
@@ -244,6 +246,12 @@ def ramadan_hours(seed: int = DEFAULT_SEED, *, start="2023-06-05", days: int = 7
     return _intraday(cal, rate, "30min", span.__getitem__, shape, rng, queue)
 
 
+def ramadan_ahead(seed: int = DEFAULT_SEED, *, start="2023-04-03", days: int = 723,
+                  level: float = 2200.0, queue: str = "energy") -> pd.DataFrame:
+    """:func:`ramadan_hours` with a history ending on 2025-03-25, inside Ramadan 2025."""
+    return ramadan_hours(seed, start=start, days=days, level=level, queue=queue)
+
+
 def missing_days(seed: int = DEFAULT_SEED, *, start="2024-09-02", days: int = 400,
                  level: float = 900.0, missing_share: float = 0.04,
                  queue: str = "utility") -> pd.DataFrame:
@@ -301,6 +309,9 @@ GENERATORS: dict[str, tuple[Callable[..., pd.DataFrame], SeriesInfo]] = {
     "ramadan_hours": (ramadan_hours, SeriesInfo(
         "ramadan_hours", "30-min, Mon-Sat, Ramadan reduced hours from the site calendar",
         "MA", "30min")),
+    "ramadan_ahead": (ramadan_ahead, SeriesInfo(
+        "ramadan_ahead", "30-min, Mon-Sat, Ramadan hours; history ends in Ramadan (forecasts "
+        "run into and out of it)", "MA", "30min")),
     "missing_days": (missing_days, SeriesInfo(
         "missing_days", "30-min, Mon-Fri, 1 year with missing days, an outage week, empty "
         "counts", "FR", "30min")),

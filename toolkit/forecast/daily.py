@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from toolkit.errors import ParameterError
 from toolkit.forecast.methods import _fourier
-from toolkit.forecast.panel import Panel, _holidays
+from toolkit.forecast.panel import Panel, _holiday_index, _ramadan_days
 from toolkit.forecast.params import (
     _ALPHAS,
     _ANNUAL_ORDERS,
@@ -120,6 +119,38 @@ def _svd_profiles(panel: Panel, rank: int = 3, half_life_days: float = 40.0,
     return profiles
 
 
+def _ramadan_profiles(panel: Panel) -> np.ndarray:
+    """Intraday shares of Ramadan days by weekday (7 x slots), from the history's Ramadan days.
+
+    Ramadan hours shorten the day and compress its calls: the usual weekday profile would
+    spread them over closed hours. Weighted towards the latest Ramadan (half-life of one
+    window); a weekday without Ramadan days borrows the pooled shape of the others.
+    """
+    types = panel.day_type(panel.dates)
+    rows = np.flatnonzero(types == 1)
+    profiles = np.zeros((7, len(panel.slots)))
+    mask = panel.ramadan_mask
+    if not len(rows):
+        for w in range(7):
+            profiles[w] = mask[w] / max(1, mask[w].sum())
+        return profiles
+    filled = np.nan_to_num(panel.filled[rows])
+    totals = filled.sum(axis=1, keepdims=True)
+    ok = totals[:, 0] > 0
+    prop, wd = filled[ok] / totals[ok], panel.weekdays[rows][ok]
+    age = np.arange(len(prop))[::-1]
+    weights = 0.5 ** (age / 30.0)
+    pooled = np.average(prop, axis=0, weights=weights) if len(prop) else np.ones(
+        len(panel.slots))
+    for w in range(7):
+        sel = wd == w
+        prof = np.average(prop[sel], axis=0, weights=weights[sel]) if sel.any() else pooled
+        prof = prof * mask[w]
+        total = prof.sum()
+        profiles[w] = prof / total if total > 0 else mask[w] / max(1, mask[w].sum())
+    return profiles
+
+
 def _before_closure(dates: pd.DatetimeIndex, all_dates: pd.DatetimeIndex,
                     open_weekdays: np.ndarray, closed: pd.DatetimeIndex) -> np.ndarray:
     """1 on the last open day before a closed usual-open weekday (pre-holiday effect).
@@ -139,22 +170,6 @@ def _before_closure(dates: pd.DatetimeIndex, all_dates: pd.DatetimeIndex,
     return out
 
 
-def _ramadan_days(country: str | None, dates: pd.DatetimeIndex) -> np.ndarray:
-    """1 inside the Ramadan window of the site calendar (toolkit.calendars), else 0."""
-    if not country or not len(dates):
-        return np.zeros(len(dates))
-    from toolkit.calendars import ramadan_windows
-
-    try:
-        win = ramadan_windows(country, range(dates[0].year, dates[-1].year + 1))
-    except ParameterError:
-        return np.zeros(len(dates))
-    hit = np.zeros(len(dates), bool)
-    for row in win.itertuples():
-        hit |= (dates >= row.start) & (dates <= row.end)
-    return hit.astype(float)
-
-
 def _calendar_regressors(panel: Panel, future: pd.DatetimeIndex, annual: bool, span_days: int):
     """Calendar regressors of the day model for history and future, by name.
 
@@ -168,8 +183,8 @@ def _calendar_regressors(panel: Panel, future: pd.DatetimeIndex, annual: bool, s
         fut["after_closure"] = _after_closure(future, panel.dates.append(future),
                                               panel.open_weekdays)
     if panel.country and len(future):
-        hol = pd.DatetimeIndex(sorted(_holidays(panel.country, panel.dates[0].year,
-                                                future[-1].year + 1)))
+        hol = _holiday_index(str(panel.country), int(panel.dates[0].year),
+                             int(future[-1].year) + 1)
         before = _before_closure(panel.dates, panel.dates, panel.open_weekdays, hol)
         if before.sum() >= 2:
             hist["before_closure"] = before
@@ -259,5 +274,10 @@ def _day_model(panel: Panel, future: pd.DatetimeIndex):
 def _fc_topdown(panel: Panel, future: pd.DatetimeIndex, **_) -> np.ndarray:
     """Daily totals (ES state space on log scale) x SVD-smoothed weekday intraday profiles."""
     day_totals = _day_model(panel, future)
-    profiles = _svd_profiles(panel)
-    return day_totals[:, None] * profiles[future.day_of_week.to_numpy()]
+    wd = future.day_of_week.to_numpy()
+    shares = _svd_profiles(panel)[wd]
+    if panel.ramadan_mask is not None:
+        special = panel.day_type(future) == 1
+        if special.any():
+            shares[special] = _ramadan_profiles(panel)[wd[special]]
+    return day_totals[:, None] * shares

@@ -40,8 +40,20 @@ def _fc_same_slot(panel: Panel, future, k: int) -> np.ndarray:
     for w in range(7):
         rows = _same_weekday_rows(panel, w, k)
         by_weekday[w] = _nanmean(panel.filled[rows]) if len(rows) else fallback
+    # Where days have types (Ramadan hours), a day repeats the last days of its own type
+    # and weekday: a usual day after Ramadan does not average Ramadan days in.
+    typed = panel.ramadan_mask is not None
+    types = panel.day_type(future) if typed else None
+    past = panel.day_type(panel.dates) if typed else None
+    by_type = {}
     for i, w in enumerate(future.day_of_week):
         row = by_weekday[w]
+        if typed:
+            key = (w, types[i])
+            if key not in by_type:
+                rows = np.flatnonzero((panel.weekdays == w) & (past == types[i]))[-k:]
+                by_type[key] = _nanmean(panel.filled[rows]) if len(rows) else row
+            row = by_type[key]
         out[i] = np.where(np.isnan(row), fallback, row)
     return np.nan_to_num(out, nan=0.0)
 

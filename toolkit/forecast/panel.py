@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -39,21 +40,34 @@ class Panel:
     #: (n_days, n_slots) True where no row exists (closed or lost), as opposed to a row with
     #: an empty count (a gap); None when unknown.
     absent: np.ndarray = field(default=None, repr=False)
+    #: (7, n_slots) open slots by weekday on Ramadan days (site calendar window), when the
+    #: history shows other hours then; None = Ramadan days keep the usual hours.
+    ramadan_mask: np.ndarray = field(default=None, repr=False)
 
     @property
     def weekdays(self) -> np.ndarray:
         return self.dates.day_of_week.to_numpy()
 
+    def day_type(self, dates: pd.DatetimeIndex) -> np.ndarray:
+        """0 for a usual day, 1 for a day with Ramadan hours (site calendar window)."""
+        if self.ramadan_mask is None:
+            return np.zeros(len(dates), int)
+        return _ramadan_days(self.country, dates).astype(int)
+
     def day_mask(self, dates: pd.DatetimeIndex) -> np.ndarray:
-        """Open-slot mask for each of ``dates`` (by weekday)."""
-        return self.open_mask[dates.day_of_week.to_numpy()]
+        """Open-slot mask for each of ``dates``: by weekday and day type (Ramadan hours)."""
+        wd = dates.day_of_week.to_numpy()
+        mask = self.open_mask[wd]
+        if self.ramadan_mask is not None:
+            mask = np.where(self.day_type(dates)[:, None] == 1, self.ramadan_mask[wd], mask)
+        return mask
 
     def head(self, n_days: int) -> Panel:
         """The panel truncated to its first ``n_days`` open days (a backtest origin)."""
         return Panel(self.dates[:n_days], self.slots, self.values[:n_days], self.open_mask,
                      self.open_weekdays, self.freq, self.tz, self.closed_holidays,
                      None if self.filled is None else self.filled[:n_days], self.country,
-                     None if self.absent is None else self.absent[:n_days])
+                     None if self.absent is None else self.absent[:n_days], self.ramadan_mask)
 
     def week_season(self) -> int:
         """Open intervals in a typical week: the lag of the weekly seasonal naive (MASE)."""
@@ -164,6 +178,9 @@ def build_panel(series: pd.DataFrame, freq: pd.Timedelta, *, country: str = "FR"
     A weekday opens when it appears on at least half of the weeks of the last 8 (or fewer);
     a slot opens on a weekday when it is present on at least half of that weekday's last 8
     open days. Missing open slots on open days are gaps (imputed for totals, announced).
+    Where the site calendar has Ramadan windows and the history shows other hours on those
+    days, Ramadan days are a day type of their own: their hours are learnt from the last
+    Ramadan days of each weekday, the usual hours from the last days outside Ramadan.
     """
     wall = _wall(series["ds"])
     date = wall.dt.floor("D")
@@ -193,18 +210,49 @@ def build_panel(series: pd.DataFrame, freq: pd.Timedelta, *, country: str = "FR"
     weeks = max(1, min(8, math.ceil(((span_end - dates[0]).days + 1) / 7)))
     open_weekdays = np.zeros(7, bool)
     open_mask = np.zeros((7, len(slots)), bool)
+    ramadan = _ramadan_days(country, dates).astype(bool) if len(slots) > 1 else \
+        np.zeros(len(dates), bool)
+    ramadan_mask = np.zeros((7, len(slots)), bool)
     for w in range(7):
         rows = np.flatnonzero(wd == w)
         recent = rows[dates[rows] >= recent_start]
         if len(recent) >= max(1, weeks / 2) or (len(rows) and len(recent) == len(rows)
                                                  and weeks <= 2):
             open_weekdays[w] = True
-            last = rows[-8:]
+            usual = rows[~ramadan[rows]]
+            last = (usual if len(usual) else rows)[-8:]
             open_mask[w] = seen[last].mean(axis=0) >= 0.5
+            special = rows[ramadan[rows]][-8:]
+            ramadan_mask[w] = seen[special].mean(axis=0) >= 0.5 if len(special) >= 2 \
+                else open_mask[w]
+    differs = (ramadan_mask != open_mask)[open_weekdays].any()
     holiday_dates = _holidays(country, dates[0].year, dates[-1].year)
     closed_holidays = _site_closes_on_holidays(dates, holiday_dates, open_weekdays)
     return Panel(dates, slots, values, open_mask, open_weekdays, freq,
-                 getattr(series["ds"].dt, "tz", None), closed_holidays, None, country, ~seen)
+                 getattr(series["ds"].dt, "tz", None), closed_holidays, None, country, ~seen,
+                 ramadan_mask if differs else None)
+
+
+@lru_cache(maxsize=64)
+def _ramadan_spans(country: str, first_year: int, last_year: int) -> tuple:
+    """Ramadan windows (start, end) of the site calendar, cached (holidays are costly)."""
+    from toolkit.calendars import ramadan_windows
+
+    try:
+        win = ramadan_windows(country, range(first_year, last_year + 1))
+    except ParameterError:
+        return ()
+    return tuple((row.start, row.end) for row in win.itertuples())
+
+
+def _ramadan_days(country: str | None, dates: pd.DatetimeIndex) -> np.ndarray:
+    """1 inside the Ramadan window of the site calendar (toolkit.calendars), else 0."""
+    if not country or not len(dates):
+        return np.zeros(len(dates))
+    hit = np.zeros(len(dates), bool)
+    for start, end in _ramadan_spans(str(country), dates[0].year, dates[-1].year):
+        hit |= (dates >= start) & (dates <= end)
+    return hit.astype(float)
 
 
 def _holidays(country: str | None, first_year: int, last_year: int) -> set:
@@ -212,6 +260,13 @@ def _holidays(country: str | None, first_year: int, last_year: int) -> set:
     from toolkit.calendars import holiday_dates
 
     return set(holiday_dates(country, first_year, last_year))
+
+
+@lru_cache(maxsize=128)
+def _holiday_index(country: str, first_year: int, last_year: int) -> pd.DatetimeIndex:
+    """:func:`_holidays` as a sorted index, cached: the day model asks at every inner-backtest
+    origin, and building a calendar costs tens of milliseconds."""
+    return pd.DatetimeIndex(sorted(_holidays(country, first_year, last_year)))
 
 
 def _site_closes_on_holidays(dates, holiday_dates, open_weekdays) -> bool:
