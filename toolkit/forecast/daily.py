@@ -229,14 +229,19 @@ def _day_model(panel: Panel, future: pd.DatetimeIndex):
     # they cannot absorb the annual cycle.
     annual = span_days >= 730 or (span_days >= MIN_DAYS_ANNUAL
                                   and len(future) > LONG_HORIZON_DAYS)
-    hist, fut = _calendar_regressors(panel, future, annual, span_days)
+    # From MIN_DAYS_ANNUAL days on, two annual harmonics enter the regression at least as
+    # controls: without them the season leaks into the calendar effects (a Ramadan window
+    # that fell in a high or a low season twice would get the season's sign). Controls are
+    # not carried into the forecast: the adaptive level tracks the season at short horizons.
+    control = not annual and span_days >= MIN_DAYS_ANNUAL
+    hist, fut = _calendar_regressors(panel, future, annual or control, span_days)
     effect = np.zeros(len(z))
     fut_effect = np.zeros(len(future))
     if hist:
         dummies = (wd[:, None] == open_days[None, :]).astype(float)
         t = np.arange(len(z)) / max(1, len(z))
         # Slow level drift so the calendar terms do not absorb trend (cubic from two years).
-        drift = [t] if annual and span_days < 730 else [t, t ** 2, t ** 3]
+        drift = [t] if (annual or control) and span_days < 730 else [t, t ** 2, t ** 3]
         base = np.column_stack([dummies, *drift])
         names = [n for n in hist if not n.startswith("annual")]
         n_annual = sum(n.startswith("annual") for n in hist)
@@ -260,8 +265,9 @@ def _day_model(panel: Panel, future: pd.DatetimeIndex):
                 best = (bic, cols, beta)
         _, cols, beta = best
         k = base.shape[1]
-        effect = np.column_stack([hist[c] for c in cols]) @ beta[k:]
-        fut_effect = np.column_stack([fut[c] for c in cols]) @ beta[k:]
+        keep = np.array([annual or not c.startswith("annual") for c in cols])
+        effect = np.column_stack([hist[c] for c in cols])[:, keep] @ beta[k:][keep]
+        fut_effect = np.column_stack([fut[c] for c in cols])[:, keep] @ beta[k:][keep]
     level, season, alpha, errors = _es_weekday(z - effect, wd, open_days)
     sigma2 = float(np.var(errors)) if len(errors) > 1 else 0.0
     # Forecast: flat level, weekday state; variance grows like a random-walk level.
