@@ -83,6 +83,7 @@ lint: setup ## ruff (style and security rules) and notebook hygiene
 bench: setup data ## Accuracy and speed benchmarks side by side with the named peers
 	$(PY) benchmarks/staffing_speed.py
 	$(PY) benchmarks/forecast_accuracy.py
+	$(PY) benchmarks/forecast_suite.py
 	$(PY) benchmarks/forecast_speed.py
 	$(PY) benchmarks/costs_montecarlo.py
 	$(PY) benchmarks/scheduling.py

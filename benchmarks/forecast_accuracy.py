@@ -44,7 +44,10 @@ import pandas as pd
 from toolkit import config
 from toolkit.forecast import ForecastWarning, backtest, backtest_summary
 
-DATA = Path(config.ROOT).parent / "shared" / "data" / "us_bank_5min" / "data.csv"
+#: ../shared/ beside the repository (a clone) or beside the worktrees' folder (a worktree).
+_CANDIDATES = [Path(config.ROOT).parent / "shared", Path(config.ROOT).parent.parent / "shared"]
+DATA = next((p for p in _CANDIDATES if p.is_dir()), _CANDIDATES[0]) / "data" / "us_bank_5min" \
+    / "data.csv"
 
 #: Published rolling-origin figures at 15 minutes (README of the data folder).
 PUBLISHED = pd.DataFrame([

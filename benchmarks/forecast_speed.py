@@ -7,7 +7,9 @@ for the slow, opt-in ``dhr_mle``: statsmodels exact MLE refitted at every inner 
 Batch: ``forecast_many`` through ``toolkit.executors`` (serial and local processes):
 1,000 one-year series with a quick method (``same_slot_avg``, which still runs the inner
 backtest that calibrates its intervals) measured in full, and ``--batch-auto`` three-year
-series with ``auto``, extrapolated linearly to 1,000 series (stated as such in the output).
+series with ``auto``, extrapolated linearly to 1,000 series (stated as such in the output);
+and ``--dask-auto`` (1,000) one-year series with ``auto`` through the Dask executor (a local
+cluster of one single-threaded worker per core), measured in full.
 One-year series keep the 1,000-series frame small on a shared machine.
 
 Run: ``nice .venv/bin/python benchmarks/forecast_speed.py [--quick]``
@@ -71,9 +73,11 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-quick", type=int, default=1000)
     parser.add_argument("--batch-auto", type=int, default=50)
     parser.add_argument("--quick-method", default="same_slot_avg")
+    parser.add_argument("--dask-auto", type=int, default=1000,
+                        help="one-year series forecast by auto through Dask (0: skip)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.repeats, args.batch_quick, args.batch_auto = 1, 100, 10
+        args.repeats, args.batch_quick, args.batch_auto, args.dask_auto = 1, 100, 10, 20
     warnings.simplefilter("ignore", ForecastWarning)
     one = synthetic_history(1)
     print(f"single series: {len(one):,} half-hour open intervals "
@@ -90,10 +94,13 @@ def main(argv=None) -> int:
     print("\n| batch (forecast_many, 28 days) | series x years | executor | wall s | "
           "s / series | 1,000 series, s |")
     print("|---|---|---|---|---|---|")
-    for method, n, years in ((args.quick_method, args.batch_quick, 1.0),
-                             ("auto", args.batch_auto, 3.0)):
+    runs = [(args.quick_method, args.batch_quick, 1.0, ("serial", "local")),
+            ("auto", args.batch_auto, 3.0, ("serial", "local"))]
+    if args.dask_auto:
+        runs.append(("auto", args.dask_auto, 1.0, ("dask",)))
+    for method, n, years, executors in runs:
         many = synthetic_history(n, years=years, seed=11)
-        for executor in ("serial", "local"):
+        for executor in executors:
             t0 = time.perf_counter()
             forecast_many(many, "28D", method=method, executor=executor, progress=False)
             wall = time.perf_counter() - t0

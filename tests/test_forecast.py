@@ -261,7 +261,8 @@ def test_forecast_many_matches_forecast():
 
 # --- real data (skipped when the shared folder is absent) -----------------------------------
 
-BANK = Path(config.ROOT).parent / "shared" / "data" / "us_bank_5min" / "data.csv"
+_SHARED = [Path(config.ROOT).parent / "shared", Path(config.ROOT).parent.parent / "shared"]
+BANK = next((p for p in _SHARED if p.is_dir()), _SHARED[0]) / "data" / "us_bank_5min" / "data.csv"
 
 
 def test_topdown_beats_weekly_naive_on_bank_data():
@@ -390,3 +391,138 @@ def test_forecast_reconciled_single_queue_named_total_and_several_queues():
     assert set(out["queue"]) == {"care", "sales"} and "total" in set(rec["queue"])
     with pytest.raises(ParameterError, match="total"):
         quiet(fc.forecast_reconciled, pd.concat([two, one]), 8, method="snaive")
+    with pytest.raises(ParameterError, match="rename that queue") as err:
+        quiet(fc.forecast_reconciled, pd.concat([two, one]), 8, method="snaive")
+    assert "'care', 'sales'" in str(err.value) and "total='all_queues'" in str(err.value)
+    base, rec, out = quiet(fc.forecast_reconciled, pd.concat([two, one]), 8, method="snaive",
+                           total="all_queues")
+    assert "all_queues" in set(rec["queue"]) and "total" in set(out["queue"])
+
+
+def test_add_total_refuses_a_queue_with_the_reserved_name():
+    one = weekday_history(weeks=2).assign(queue="total")
+    with pytest.raises(ParameterError, match="only queue called 'total'") as err:
+        fc.add_total(one)
+    assert "name" in str(err.value) and "rename that queue" in str(err.value)
+    both = fc.add_total(one, name="sum")
+    assert set(both["queue"]) == {"total", "sum"}
+
+
+# --- suite-driven methods (issue 12): day model, day types, choice per horizon -----------------
+
+def daily_table(start, end, rate_fn, country="FR", weekdays=range(5)):
+    """Deterministic daily totals on the open days of ``country``'s calendar."""
+    from toolkit import calendars
+
+    table = calendars.day_table(country, start, end, open_weekdays=weekdays, patterns=[])
+    days = pd.DatetimeIndex(table.loc[table["open"], "date"])
+    return pd.DataFrame({"ds": days, "queue": "q", "calls": rate_fn(days)})
+
+
+def test_day_model_learns_the_annual_cycle_and_the_day_before_a_holiday():
+    def rate(days):
+        annual = 1 + 0.3 * np.cos(2 * np.pi * (days.day_of_year.to_numpy() - 15) / 365.25)
+        hol = pd.DatetimeIndex(sorted(fc._holidays("FR", 2021, 2025)))
+        nxt = np.array([d + pd.Timedelta(days=3 if d.day_of_week == 4 else 1) for d in days])
+        before = pd.DatetimeIndex(nxt).isin(hol)
+        return 1000 * annual * np.where(before, 1.2, 1.0)
+
+    hist = daily_table("2021-06-01", "2024-06-28", rate)
+    out = quiet(fc.forecast, hist, 80, method="topdown")     # July .. mid-October 2024
+    days = pd.DatetimeIndex(out["ds"])
+    np.testing.assert_allclose(out["yhat"], rate(days), rtol=0.04)
+    # Friday 2024-11-01 is a holiday: Thursday 31 October carries the +20 % pre-holiday effect
+    out = quiet(fc.forecast, hist, 110, method="topdown").set_index("ds")["yhat"]
+    assert out[pd.Timestamp("2024-10-31")] / out[pd.Timestamp("2024-10-30")] == \
+        pytest.approx(1.2, rel=0.05)
+
+
+def test_day_model_takes_ramadan_from_the_site_calendar():
+    from toolkit import calendars
+
+    win = calendars.ramadan_windows("MA", range(2022, 2026))
+
+    def rate(days):
+        inside = np.zeros(len(days), bool)
+        for r in win.itertuples():
+            inside |= (days >= r.start) & (days <= r.end)
+        return np.where(inside, 750.0, 1000.0)
+
+    # two years up to mid-February 2025; Ramadan 2025 starts around 1 March
+    hist = daily_table("2023-02-01", "2025-02-14", rate, country="MA", weekdays=range(6))
+    out = quiet(fc.forecast, hist, 30, method="topdown", country="MA")
+    days = pd.DatetimeIndex(out["ds"])
+    np.testing.assert_allclose(out["yhat"], rate(days), rtol=0.04)
+    assert (rate(days) == 750).sum() >= 10     # the test does cover Ramadan days
+
+
+def test_half_days_are_closed_at_their_edges_and_kept_out_of_the_weekday_shares():
+    hist = weekday_history(weeks=8)                       # 09:00-10:30 every weekday
+    fridays = hist["ds"].dt.day_of_week == 4
+    early = hist["ds"].dt.strftime("%H:%M").isin(["10:00", "10:30"])
+    half = fridays & (hist["ds"].dt.day.isin([3, 10]))    # two Friday half-days (May)
+    hist = hist[~(half & early)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", fc.ForecastWarning)   # no "missing count" warning
+        tidy, step, _ = fc._prepare(hist, None, "FR")
+        panel = fc._check_panel(fc.build_panel(tidy, step), "care")
+    half_rows = panel.dates.isin(pd.DatetimeIndex(["2024-05-03", "2024-05-10"]))
+    assert np.isnan(panel.filled[half_rows][:, 2:]).all()    # closed, not imputed
+    friday = fc._svd_profiles(panel)[4]
+    np.testing.assert_allclose(friday, PATTERN / PATTERN.sum(), atol=1e-9)
+
+
+def test_auto_chooses_per_horizon_bucket_and_averages_ties():
+    h = np.repeat(np.arange(1, 11), 40)
+    actual = np.full(len(h), 10.0)
+    near = np.where(h == 1, 10.0, 14.0)        # right tomorrow, wrong later
+    far = np.where(h == 1, 14.0, 10.5)         # the opposite
+    chosen, pred = fc._choose_by_horizon({"near": near, "far": far}, actual,
+                                         np.ones(len(h)), h)
+    assert chosen[0] == {"near": 1.0} and chosen[1] == {"far": 1.0}
+    np.testing.assert_allclose(pred[h == 1], 10.0)
+    # two candidates with the same inner error: their plain mean, not one of them
+    a, b = actual + np.tile([1.0, -1.0], len(h) // 2), actual - np.tile([1.0, -1.0], len(h) // 2)
+    w, _ = fc._choose_combination({"a": a, "b": b}, actual, np.ones(len(h)),
+                                  {"a": 1.0, "b": 1.0})
+    assert w == {"a": 0.5, "b": 0.5}
+
+
+def ramadan_site(start, end):
+    """30-min, Mon-Sat 08:00-20:00, 10 calls per half-hour; Ramadan days (Moroccan calendar)
+    09:00-16:00 with the day's calls compressed: 16 per half-hour, 24 at 12:00-13:00."""
+    from toolkit import calendars
+
+    table = calendars.day_table("MA", start, end, open_weekdays=range(6))
+    rows = []
+    for r in table[table["open"]].itertuples():
+        ramadan = "Ramadan" in r.pattern
+        slots = pd.date_range(r.date + pd.Timedelta(r.opens + ":00"),
+                              r.date + pd.Timedelta(r.closes + ":00"), freq="30min")[:-1]
+        for s in slots:
+            calls = (24.0 if s.hour == 12 else 16.0) if ramadan else 10.0
+            rows.append((s, calls))
+    return pd.DataFrame(rows, columns=["ds", "calls"]).assign(queue="ma")
+
+
+def test_ramadan_days_are_a_day_type_with_their_own_hours_and_shares():
+    hist = ramadan_site("2023-01-02", "2025-02-20")       # Ramadan 2025 starts around 1 March
+    out = quiet(fc.forecast, hist, "21D", method="topdown", country="MA")
+    day = out["ds"].dt.normalize()
+    ramadan = fc.Panel.day_type(fc.build_panel(fc._as_tidy(hist), pd.Timedelta("30min"),
+                                               country="MA"), pd.DatetimeIndex(day)) == 1
+    assert ramadan.any() and (~ramadan).any()
+    hours = out["ds"].dt.hour
+    assert hours[ramadan].min() == 9 and hours[ramadan].max() == 15     # 09:00-16:00
+    assert hours[~ramadan].min() == 8 and hours[~ramadan].max() == 19   # usual hours
+    r = out[ramadan]
+    noon = r["ds"].dt.hour == 12
+    np.testing.assert_allclose(r.loc[noon, "yhat"].mean() / r.loc[~noon, "yhat"].mean(),
+                               24 / 16, rtol=0.03)
+    np.testing.assert_allclose(out.loc[~ramadan, "yhat"], 10.0, rtol=0.05)
+    # a history that ends inside Ramadan keeps the usual hours for the days after it
+    inside = ramadan_site("2023-01-02", "2025-03-20")
+    after = quiet(fc.forecast, inside, "21D", method="same_slot_avg", country="MA")
+    late = after[after["ds"] >= pd.Timestamp("2025-04-07")]
+    assert len(late) and late["ds"].dt.hour.min() == 8 and late["ds"].dt.hour.max() == 19
+    np.testing.assert_allclose(late["yhat"], 10.0)

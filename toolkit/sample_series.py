@@ -1,0 +1,325 @@
+"""Seeded synthetic call-arrival series of different shapes: the forecast development suite.
+
+Why: a change to ``forecast(method="auto")`` must be judged on many differently shaped
+series, never on the one it was tuned on (DESIGN, issue 12). Each generator here makes one
+shape contact centres really show, with Poisson arrivals on top of a gamma day-level shock
+(negative binomial days: real days are over-dispersed), on the local wall clock, closed
+intervals absent (the toolkit's open-interval convention):
+
+- ``bank_24h_sun_thu``: 30-min, 24 h a day with near-empty nights, Sunday-Thursday week,
+  Friday half-day (00:00-13:00), Saturday evening only (18:00-24:00), Israeli holidays
+  (moving, lunar-solar) closed;
+- ``daily_peaks``: daily totals only, 3 years, Monday-Saturday, summer and Christmas peaks,
+  French public holidays closed (Easter Monday moves), catch-up after closures, growth;
+- ``daily_ramadan``: daily totals only, 3 years, Morocco: Ramadan (moving ~11 days a year)
+  lowers calls, the Eid holidays are closed, summer school break raises them;
+- ``mon_sat_halfday``: 15-min, Monday-Friday 08:00-20:00 and Saturday half-day 09:00-13:00,
+  French school breaks (moving with Easter) raise calls, a level shift (+30 %) at 60 % of the
+  history;
+- ``ramadan_hours``: 30-min, Monday-Saturday, Morocco, opening hours from the site calendar
+  (:func:`toolkit.calendars.day_table`: 09:00-16:00 during Ramadan, 08:00-20:00 otherwise);
+- ``ramadan_ahead``: the same site with a history that ends in Ramadan 2025, so that the
+  forecasts run into Ramadan (its hours, its calls) and out of it;
+- ``missing_days``: 30-min, Monday-Friday 08:00-18:00, one year with random missing days, a
+  one-week outage and empty counts in a few intervals;
+- ``short_history``: 30-min, Monday-Friday 08:00-18:00, sixteen weeks only.
+
+``suite(seed)`` returns them all; every knob is a named argument with its default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from toolkit import calendars
+
+DEFAULT_SEED = 20261212
+#: Coefficient of variation of the day-level gamma shock (day-to-day over-dispersion).
+DAY_CV = 0.06
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """What a suite series is: its shape in words, its site calendar and its interval."""
+
+    name: str
+    shape: str
+    country: str | None
+    freq: str
+
+
+def _bells(hours: np.ndarray, peaks) -> np.ndarray:
+    """Sum of Gaussian bumps ``(centre_h, width_h, height)`` over time of day in hours."""
+    return sum(h * np.exp(-0.5 * ((hours - c) / w) ** 2) for c, w, h in peaks)
+
+
+def _annual(dates: pd.DatetimeIndex, amp: float = 0.1, peak_doy: int = 15) -> np.ndarray:
+    return 1 + amp * np.cos(2 * np.pi * (dates.day_of_year.to_numpy() - peak_doy) / 365.25)
+
+
+def _day_shock(rng: np.random.Generator, n: int, cv: float = DAY_CV) -> np.ndarray:
+    k = 1 / cv ** 2
+    return rng.gamma(k, 1 / k, n)
+
+
+def _closed(country: str | None, days: pd.DatetimeIndex) -> np.ndarray:
+    hol = calendars.holiday_dates(country, days[0].year, days[-1].year) if country else []
+    return days.isin(pd.DatetimeIndex(hol))
+
+
+def _intraday(days: pd.DatetimeIndex, day_rate: np.ndarray, freq: str,
+              hours: Callable[[pd.Timestamp], tuple[float, float]],
+              shape: Callable[[np.ndarray, pd.Timestamp], np.ndarray],
+              rng: np.random.Generator, queue: str) -> pd.DataFrame:
+    """Poisson counts per open interval: the day's expected calls spread by ``shape``.
+
+    ``hours(day)`` gives (open, close) in hours since midnight; ``shape(tod_h, day)`` the
+    relative rate at each interval start of that day (normalised to sum to one).
+    """
+    step = pd.Timedelta(freq)
+    step_h = step / pd.Timedelta("1h")
+    shock = _day_shock(rng, len(days))
+    stamps, counts = [], []
+    for d, rate, z in zip(days, day_rate, shock, strict=True):
+        o, c = hours(d)
+        tod = np.arange(o, c - 1e-9, step_h)
+        w = shape(tod + step_h / 2, d)
+        w = w / w.sum()
+        stamps.append(d + pd.to_timedelta(tod, unit="h"))
+        counts.append(rng.poisson(rate * z * w))
+    ds = pd.DatetimeIndex(np.concatenate([s.to_numpy() for s in stamps]))
+    return pd.DataFrame({"ds": ds, "queue": queue,
+                         "calls": np.concatenate(counts).astype(float)})
+
+
+def _daily(days: pd.DatetimeIndex, day_rate: np.ndarray, rng: np.random.Generator,
+           queue: str) -> pd.DataFrame:
+    calls = rng.poisson(day_rate * _day_shock(rng, len(days)))
+    return pd.DataFrame({"ds": days, "queue": queue, "calls": calls.astype(float)})
+
+
+def _after_closure(days: pd.DatetimeIndex, open_weekdays) -> np.ndarray:
+    """1 on the first open day after a usual-open weekday that was closed (catch-up)."""
+    out = np.zeros(len(days))
+    known = set(days)
+    for i, d in enumerate(days[1:], start=1):
+        prev = d - pd.Timedelta(days=1)
+        while prev.day_of_week not in open_weekdays:
+            prev -= pd.Timedelta(days=1)
+        out[i] = float(prev not in known and prev >= days[0])
+    return out
+
+
+# ----------------------------------------------------------------------------- generators
+def bank_24h_sun_thu(seed: int = DEFAULT_SEED, *, start="2024-01-07", days: int = 540,
+                     level: float = 3000.0, night_share: float = 0.02,
+                     queue: str = "bank") -> pd.DataFrame:
+    """30-min, 24 h on Sunday-Thursday (nights near empty), Friday 00:00-13:00, Saturday
+    18:00-24:00; Israeli public holidays closed. ``night_share``: the 02:00-05:00 rate as a
+    share of the late-morning peak."""
+    rng = np.random.default_rng(seed)
+    cal = pd.date_range(start, periods=days, freq="D")
+    cal = cal[~_closed("IL", cal)]
+    week = np.array([1.05, 1.0, 0.98, 0.95, 0.36, 0.12, 1.15])   # Mon..Sun, Fri/Sat partial
+    rate = level * week[cal.day_of_week] * _annual(cal, 0.08, 20)
+
+    def hours(d):
+        return {4: (0.0, 13.0), 5: (18.0, 24.0)}.get(d.day_of_week, (0.0, 24.0))
+
+    def shape(h, d):
+        day = _bells(h, [(10.5, 1.8, 1.0), (15.0, 2.0, 0.8), (20.5, 1.5, 0.35)])
+        return night_share + day
+
+    return _intraday(cal, rate, "30min", hours, shape, rng, queue)
+
+
+def daily_peaks(seed: int = DEFAULT_SEED, *, start="2023-01-02", years: float = 3.0,
+                level: float = 2500.0, growth: float = 0.05,
+                queue: str = "retail") -> pd.DataFrame:
+    """Daily totals, Monday-Saturday (Saturday 55 %), French holidays closed; summer peak
+    (July-August +30 %), Christmas peak (December 1-23, +40 % rising), January dip, +25 %
+    on the first open day after a closure, ``growth`` per year."""
+    rng = np.random.default_rng(seed)
+    cal = pd.date_range(start, periods=int(365.25 * years), freq="D")
+    cal = cal[(cal.day_of_week < 6) & ~_closed("FR", cal)]
+    week = np.array([1.15, 1.05, 1.0, 1.0, 0.95, 0.55, 0.0])
+    doy = cal.day_of_year.to_numpy()
+    summer = 0.30 * np.exp(-0.5 * ((doy - 205) / 18) ** 2)
+    xmas = np.where((cal.month == 12) & (cal.day <= 23), 0.15 + 0.25 * cal.day / 23, 0.0)
+    jan = np.where(cal.month == 1, -0.12, 0.0)
+    t = (cal - cal[0]).days.to_numpy() / 365.25
+    rate = (level * week[cal.day_of_week] * (1 + summer + xmas + jan) * (1 + growth) ** t
+            * (1 + 0.25 * _after_closure(cal, range(6))))
+    return _daily(cal, rate, rng, queue)
+
+
+def daily_ramadan(seed: int = DEFAULT_SEED, *, start="2023-01-02", years: float = 3.0,
+                  level: float = 1800.0, ramadan_effect: float = -0.25,
+                  queue: str = "telco") -> pd.DataFrame:
+    """Daily totals, Monday-Saturday (Saturday 70 %), Moroccan holidays closed (Eids move
+    ~11 days a year), Ramadan ``ramadan_effect`` (window from toolkit.calendars), summer
+    school break (July 1 - September 5) +20 %."""
+    rng = np.random.default_rng(seed)
+    cal = pd.date_range(start, periods=int(365.25 * years), freq="D")
+    cal = cal[(cal.day_of_week < 6) & ~_closed("MA", cal)]
+    win = calendars.ramadan_windows("MA", range(cal[0].year, cal[-1].year + 1))
+    ramadan = np.zeros(len(cal), bool)
+    for row in win.itertuples():
+        ramadan |= (cal >= row.start) & (cal <= row.end)
+    summer = ((cal.month == 7) | (cal.month == 8) | ((cal.month == 9) & (cal.day <= 5)))
+    week = np.array([1.1, 1.0, 1.0, 1.0, 0.9, 0.7, 0.0])
+    rate = (level * week[cal.day_of_week] * (1 + ramadan_effect * ramadan)
+            * (1 + 0.20 * summer) * (1 + 0.15 * _after_closure(cal, range(6))))
+    return _daily(cal, rate, rng, queue)
+
+
+def school_breaks(dates: pd.DatetimeIndex) -> np.ndarray:
+    """True on French-style school breaks: two weeks from Easter Monday's week, July-August,
+    the Christmas fortnight and the late-October week (approximate, one zone)."""
+    from dateutil.easter import easter
+
+    out = np.zeros(len(dates), bool)
+    for y in range(dates[0].year, dates[-1].year + 1):
+        e = pd.Timestamp(easter(y))
+        spans = [(e - pd.Timedelta(days=6), e + pd.Timedelta(days=8)),
+                 (pd.Timestamp(y, 7, 5), pd.Timestamp(y, 8, 31)),
+                 (pd.Timestamp(y, 12, 20), pd.Timestamp(y, 12, 31)),
+                 (pd.Timestamp(y, 1, 1), pd.Timestamp(y, 1, 3)),
+                 (pd.Timestamp(y, 10, 19), pd.Timestamp(y, 11, 2))]
+        for a, b in spans:
+            out |= (dates >= a) & (dates <= b)
+    return out
+
+
+def mon_sat_halfday(seed: int = DEFAULT_SEED, *, start="2024-01-08", days: int = 550,
+                    level: float = 1500.0, shift: float = 0.30, shift_at: float = 0.6,
+                    queue: str = "insurer") -> pd.DataFrame:
+    """15-min, Monday-Friday 08:00-20:00, Saturday 09:00-13:00, French holidays closed;
+    school breaks +15 % (with more calls at midday), level ``shift`` from ``shift_at`` of the
+    history on."""
+    rng = np.random.default_rng(seed)
+    cal = pd.date_range(start, periods=days, freq="D")
+    cal = cal[(cal.day_of_week < 6) & ~_closed("FR", cal)]
+    brk = school_breaks(cal)
+    week = np.array([1.2, 1.05, 1.0, 1.0, 0.9, 0.3, 0.0])
+    after = np.arange(len(cal)) >= int(shift_at * len(cal))
+    rate = (level * week[cal.day_of_week] * (1 + 0.15 * brk) * (1 + shift * after)
+            * _annual(cal, 0.06, 30))
+    on_break = dict(zip(cal, brk, strict=True))
+
+    def hours(d):
+        return (9.0, 13.0) if d.day_of_week == 5 else (8.0, 20.0)
+
+    def shape(h, d):
+        mid = 0.5 if on_break[d] else 0.25
+        return 0.15 + _bells(h, [(10.0, 1.3, 1.0), (14.5, 1.8, 0.75), (12.5, 0.8, mid)])
+
+    return _intraday(cal, rate, "15min", hours, shape, rng, queue)
+
+
+def ramadan_hours(seed: int = DEFAULT_SEED, *, start="2023-06-05", days: int = 730,
+                  level: float = 2200.0, queue: str = "energy") -> pd.DataFrame:
+    """30-min, Monday-Saturday, Morocco: open days and hours from the site calendar
+    (``calendars.day_table``, Ramadan reduced hours 09:00-16:00), Ramadan days -10 %, calls
+    compressed into the shorter day."""
+    rng = np.random.default_rng(seed)
+    end = pd.Timestamp(start) + pd.Timedelta(days=days - 1)
+    table = calendars.day_table("MA", start, end, open_weekdays=range(6))
+    table = table[table["open"]].reset_index(drop=True)
+    cal = pd.DatetimeIndex(table["date"])
+    in_ramadan = table["pattern"].str.contains("Ramadan").to_numpy()
+    week = np.array([1.15, 1.05, 1.0, 1.0, 0.9, 0.6, 0.0])
+    rate = level * week[cal.day_of_week] * (1 - 0.10 * in_ramadan) * _annual(cal, 0.1, 0)
+    span = {d: (pd.Timedelta(o + ":00") / pd.Timedelta("1h"),
+                pd.Timedelta(c + ":00") / pd.Timedelta("1h"))
+            for d, o, c in zip(cal, table["opens"], table["closes"], strict=True)}
+
+    def shape(h, d):
+        o, c = span[d]
+        mid = (o + c) / 2
+        return 0.2 + _bells(h, [(mid - 2, 1.5, 1.0), (mid + 2, 1.5, 0.7)])
+
+    return _intraday(cal, rate, "30min", span.__getitem__, shape, rng, queue)
+
+
+def ramadan_ahead(seed: int = DEFAULT_SEED, *, start="2023-04-03", days: int = 723,
+                  level: float = 2200.0, queue: str = "energy") -> pd.DataFrame:
+    """:func:`ramadan_hours` with a history ending on 2025-03-25, inside Ramadan 2025."""
+    return ramadan_hours(seed, start=start, days=days, level=level, queue=queue)
+
+
+def missing_days(seed: int = DEFAULT_SEED, *, start="2024-09-02", days: int = 400,
+                 level: float = 900.0, missing_share: float = 0.04,
+                 queue: str = "utility") -> pd.DataFrame:
+    """30-min, Monday-Friday 08:00-18:00, French holidays closed; ``missing_share`` of open
+    days absent from the file at random, one week-long outage, 0.5 % of counts empty."""
+    rng = np.random.default_rng(seed)
+    cal = pd.date_range(start, periods=days, freq="D")
+    cal = cal[(cal.day_of_week < 5) & ~_closed("FR", cal)]
+    week = np.array([1.25, 1.05, 1.0, 0.95, 0.85, 0.0, 0.0])
+    rate = level * week[cal.day_of_week] * _annual(cal, 0.12, 10)
+
+    def shape(h, d):
+        return 0.1 + _bells(h, [(10.0, 1.2, 1.0), (14.5, 1.5, 0.8)])
+
+    frame = _intraday(cal, rate, "30min", lambda d: (8.0, 18.0), shape, rng, queue)
+    drop = set(cal[rng.random(len(cal)) < missing_share])
+    k = int(0.55 * len(cal))
+    drop |= set(cal[k:k + 5])
+    day = frame["ds"].dt.normalize()
+    frame = frame[~day.isin(pd.DatetimeIndex(sorted(drop)))].reset_index(drop=True)
+    empty = rng.random(len(frame)) < 0.005
+    frame.loc[empty, "calls"] = np.nan
+    return frame
+
+
+def short_history(seed: int = DEFAULT_SEED, *, start="2025-09-01", weeks: int = 16,
+                  level: float = 600.0, queue: str = "startup") -> pd.DataFrame:
+    """30-min, Monday-Friday 08:00-18:00, French holidays closed, ``weeks`` weeks only (the
+    suite's origins then train on 7 to 12 weeks)."""
+    rng = np.random.default_rng(seed)
+    cal = pd.date_range(start, periods=7 * weeks, freq="D")
+    cal = cal[(cal.day_of_week < 5) & ~_closed("FR", cal)]
+    week = np.array([1.3, 1.1, 1.0, 0.95, 0.8, 0.0, 0.0])
+    rate = level * week[cal.day_of_week]
+
+    def shape(h, d):
+        return 0.15 + _bells(h, [(9.5, 1.0, 1.0), (14.0, 1.5, 0.7)])
+
+    return _intraday(cal, rate, "30min", lambda d: (8.0, 18.0), shape, rng, queue)
+
+
+GENERATORS: dict[str, tuple[Callable[..., pd.DataFrame], SeriesInfo]] = {
+    "bank_24h_sun_thu": (bank_24h_sun_thu, SeriesInfo(
+        "bank_24h_sun_thu", "30-min, 24 h with near-empty nights, Sun-Thu week, Friday "
+        "half-day, Saturday evening only, moving holidays", "IL", "30min")),
+    "daily_peaks": (daily_peaks, SeriesInfo(
+        "daily_peaks", "daily only, 3 years, Mon-Sat, summer and Christmas peaks, public "
+        "holidays, growth", "FR", "1D")),
+    "daily_ramadan": (daily_ramadan, SeriesInfo(
+        "daily_ramadan", "daily only, 3 years, Mon-Sat, Ramadan and Eid (moving), summer "
+        "school break", "MA", "1D")),
+    "mon_sat_halfday": (mon_sat_halfday, SeriesInfo(
+        "mon_sat_halfday", "15-min, Mon-Fri + Saturday half-day, school breaks, level shift "
+        "+30 %", "FR", "15min")),
+    "ramadan_hours": (ramadan_hours, SeriesInfo(
+        "ramadan_hours", "30-min, Mon-Sat, Ramadan reduced hours from the site calendar",
+        "MA", "30min")),
+    "ramadan_ahead": (ramadan_ahead, SeriesInfo(
+        "ramadan_ahead", "30-min, Mon-Sat, Ramadan hours; history ends in Ramadan (forecasts "
+        "run into and out of it)", "MA", "30min")),
+    "missing_days": (missing_days, SeriesInfo(
+        "missing_days", "30-min, Mon-Fri, 1 year with missing days, an outage week, empty "
+        "counts", "FR", "30min")),
+    "short_history": (short_history, SeriesInfo(
+        "short_history", "30-min, Mon-Fri, 16 weeks of history (origins see 7-12)", "FR", "30min")),
+}
+
+
+def suite(seed: int = DEFAULT_SEED) -> dict[str, tuple[pd.DataFrame, SeriesInfo]]:
+    """Every generated series of the development suite: name -> (tidy frame, info)."""
+    return {name: (fn(seed), info) for name, (fn, info) in GENERATORS.items()}
