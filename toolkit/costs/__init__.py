@@ -13,6 +13,8 @@ One module per question, each building only on those above it:
 - ``finance``     — what is it worth over the contract? NPV, TCO, break-even, cost bridge;
 - ``checks``      — does the model agree with the world? Labour share, wage floors,
   published ratios, current invoices;
+- ``correlation`` — which uncertain drivers move together? The correlation matrix of the
+  draws from the reference (labour markets, pegs, wages vs FX, quality tiers);
 - ``uncertainty`` — how sure are we? Monte Carlo, cumulative fan, tornado;
 - ``decision``    — which option, and what would change it? Risk scores, decision matrix,
   recommendation, quality-gap scenario, output table.
@@ -30,6 +32,11 @@ from toolkit.costs.checks import (
     price_comparison,
     status_quo_reconciliation,
     wage_floor_check,
+)
+from toolkit.costs.correlation import (
+    correlation_matrix,
+    correlation_summary,
+    correlation_table,
 )
 from toolkit.costs.decision import (
     CRITERIA,
@@ -102,8 +109,8 @@ __all__ = [
     # checks
     "labour_share_check", "wage_floor_check", "benchmark_checks", "observed_prices",
     "status_quo_reconciliation", "hosted_full_cost", "margin_check", "price_comparison", "negative_margin_text", "CLAUSES", "price_index",
-    # uncertainty
-    "monte_carlo", "cumulative_fan", "tornado",
+    # correlation, uncertainty
+    "correlation_matrix", "correlation_table", "correlation_summary", "monte_carlo", "cumulative_fan", "tornado",
     # decision
     "CRITERIA", "timezone_overlap", "risk_scores", "decision_matrix", "recommendation",
     "what_would_change", "cost_weight_switches", "with_quality_gap", "quality_gap_summary",

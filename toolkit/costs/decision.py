@@ -177,6 +177,9 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
     base_p50 = mc.set_index(["location", "form"]).loc[bl, "npv_p50_eur"]
     against = "the status quo" if model.status_quo is not None else "in-house"
     one_offs = _one_off_text(model, t)
+    sims = (f"{int(m['n_draws']):,} simulations of the uncertain drivers"
+            + (" (correlated as the reference states)" if bool(m.get("correlated", False))
+               else ""))
 
     def meur(x):
         return f"{x / 1e6:,.1f} M EUR"
@@ -195,14 +198,14 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
                     f"{-t['saving_pct']:.0%} more than {against} over {years} years "
                     f"({meur(t['npv_eur'])} against {meur(t['baseline_npv_eur'])} in present "
                     f"value{one_offs}; cheaper in {m['prob_beats_baseline']:.0%} of "
-                    f"{int(m['n_draws']):,} simulations) but scores best once risks are "
+                    f"{sims}) but scores best once risks are "
                     f"weighed.{inhouse}")
     else:
         headline = (f"**Recommendation: {label}.** "
                     f"Over {years} years it costs {meur(t['npv_eur'])} in present value at "
                     f"the reference figures{one_offs}, against {meur(t['baseline_npv_eur'])} "
                     f"for {against}: a saving of {t['saving_pct']:.0%}.{inhouse} Over "
-                    f"{int(m['n_draws']):,} simulations of the uncertain drivers its median is "
+                    f"{sims} its median is "
                     f"{meur(m['npv_p50_eur'])} (P10-P90 {meur(m['npv_p10_eur'])} - "
                     f"{meur(m['npv_p90_eur'])}) against a median of {meur(base_p50)} for "
                     f"{against}, and it beats {against} in {m['prob_beats_baseline']:.0%} of them.")
@@ -216,8 +219,12 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
     if leaving:
         lines.insert(1, leaving)
     if runner is not None:
+        key = (runner["location"], runner["form"])
+        p = mc.set_index(["location", "form"]).loc[key, "prob_beats_baseline"]
+        beats = ("" if key == bl else
+                 f"; cheaper than {against} in {p:.0%} of the simulations")
         lines.append(f"- Runner-up: {runner['location']} / {runner['form']} "
-                     f"(score {runner['score']:.2f}).")
+                     f"(score {runner['score']:.2f}{beats}).")
     cheapest = tco_table[tco_table["feasible"]].sort_values("npv_eur").iloc[0]
     if (cheapest["location"], cheapest["form"]) != (loc, form):
         lines.append(f"- Cheapest on cost alone: {cheapest['location']} / {cheapest['form']} "

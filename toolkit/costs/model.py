@@ -12,7 +12,8 @@ of five cost drivers per location — payroll ``P`` (agent FTE x loaded wage, EU
 local wages: expatriate managers, governance abroad), seat-months ``N`` (premises, IT,
 telephony: seats are fixed capacity sized on the peak of concurrent scheduled agents, not on
 FTE) and the rate-card invoice ``R`` — with coefficients set by the who-pays matrix. The deterministic views evaluate the
-drivers once; the Monte Carlo draws them (wages, FX, AHT, attrition, volume, quality gaps)
+drivers once; the Monte Carlo draws them (wages, FX, AHT, attrition, volume, quality gaps,
+correlated as ``correlations.yaml`` states: see ``correlation``)
 as ``(draws, locations, months)`` arrays and contracts them with discount weights, so
 10,000 draws of every location x form over 60 months take well under two seconds.
 
@@ -320,7 +321,7 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
         price.append(_escalate(fig, rate, y0) if fig else np.nan)
     basis = model.basis
     shrink = float(tw.shrinkage if tw.shrinkage is not None else basis.shrinkage)
-    worked = np.array([basis.worked_hours(k, y0) for k in model.locations], float)
+    worked = np.array([_worked_hours(basis, k, y0) for k in model.locations], float)
     tiers = [loc["tier"] for loc in locs]
     home_ok = np.array([loc["country"] == _value(d["home_country"]) for loc in locs])
     margin_key = tw.margin or "value"
@@ -352,6 +353,22 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
         "wage_sd": np.array([_value(d["wage_inflation_sd"]) * (1 if loc["currency"] == "EUR"
                                                                else 2) for loc in locs]),
     }
+
+
+#: Worked hours per FTE of the last planning bases used: ``(basis, {(location, year): hours})``.
+#: Counting a year's public holidays takes milliseconds per location, and the tornado and the
+#: Monte Carlo rebuild the location arrays many times; a (frozen) basis object never changes.
+_WORKED_CACHE: list = []
+
+
+def _worked_hours(basis: planning.PlanningBasis, location: str, year: int) -> float:
+    table = next((t for cached, t in _WORKED_CACHE if cached is basis), None)
+    if table is None:
+        table = {}
+        _WORKED_CACHE[:] = [*_WORKED_CACHE[-7:], (basis, table)]
+    if (location, year) not in table:
+        table[(location, year)] = float(basis.worked_hours(location, year))
+    return table[(location, year)]
 
 
 def _margin_market(location: dict) -> str:
@@ -1130,23 +1147,26 @@ def _quality_draws(model: SourcingModel, la: dict, shocks: dict):
     return aht * rep, rep
 
 
-def _shock_factors(model: SourcingModel, la: dict, shocks: dict) -> dict:
+def _shock_factors(model: SourcingModel, la: dict, shocks: dict, wage_paths: bool = True) -> dict:
     """Stochastic multipliers of the drivers, kept factored to avoid (D, L, T) temporaries.
 
-    ``vf`` volume (D, T); ``af`` AHT (D, L); ``attr`` attrition (D, L); ``log_w`` wage index
+    ``vf`` volume (D, T); ``af`` AHT (D, L); ``attr`` attrition (D, L); ``log_rate`` drawn
+    wage inflation (D, L, log of 1 + rate) and, with ``wage_paths``, ``log_w`` the wage index
     (D, L, T, log); ``log_fx`` currency paths (D, C, T, log, relative to the start rate).
     """
     d = model.ref["defaults"]
     T = model.months
     years = np.arange(T) / 12.0
     rate = la["infl"][None, :] + la["wage_sd"][None, :] * shocks["wage"]
-    log_w = np.log1p(rate)[:, :, None] * years
+    log_rate = np.log1p(rate)
+    log_w = log_rate[:, :, None] * years if wage_paths else None
     sig = la["fx_vol"][None, :, None]
     # Geometric random walk with mean (1 + drift)^t; monthly steps, known at t = 0.
-    steps = shocks["fx"] * np.sqrt(1 / 12)
-    steps[:, :, 0] = 0.0
-    walk = np.cumsum(steps, axis=2)
-    log_fx = (np.log1p(la["fx_drift"])[None, :, None] - 0.5 * sig**2) * years + sig * walk
+    log_fx = shocks["fx"] * np.sqrt(1 / 12)
+    log_fx[:, :, 0] = 0.0
+    np.cumsum(log_fx, axis=2, out=log_fx)
+    log_fx *= sig
+    log_fx += (np.log1p(la["fx_drift"])[None, :, None] - 0.5 * sig**2) * years
     vcv = model.volume_cv[None, :]
     vf = np.exp(vcv * shocks["volume"][:, None] - 0.5 * vcv**2)
     acv = float(_value(d["aht_cv"]))
@@ -1156,8 +1176,8 @@ def _shock_factors(model: SourcingModel, la: dict, shocks: dict) -> dict:
     cv = float(_value(d["attrition_cv"]))
     attr = la["attrition"][None, :] * np.exp(cv * shocks["attrition"] - 0.5 * cv**2)
     qf, rf = _quality_draws(model, la, shocks)
-    return {"vf": vf, "af": af, "attr": attr, "log_w": log_w, "log_fx": log_fx,
-            "qf": qf, "rf": rf}
+    return {"vf": vf, "af": af, "attr": attr, "log_w": log_w, "log_rate": log_rate,
+            "log_fx": log_fx, "qf": qf, "rf": rf}
 
 
 # --------------------------------------------------------------------------------------------
