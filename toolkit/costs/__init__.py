@@ -15,6 +15,8 @@ One module per question, each building only on those above it:
   published ratios, current invoices;
 - ``correlation`` — which uncertain drivers move together? The correlation matrix of the
   draws from the reference (labour markets, pegs, wages vs FX, quality tiers);
+- ``service``     — what does a lost contact cost? The value of service (switchable): lost
+  sales and saves of abandoned and repeat contacts per option;
 - ``uncertainty`` — how sure are we? Monte Carlo, cumulative fan, tornado;
 - ``decision``    — which option, and what would change it? Risk scores, decision matrix,
   recommendation, quality-gap scenario, output table.
@@ -46,6 +48,7 @@ from toolkit.costs.decision import (
     recommendation,
     risk_scores,
     scenarios_table,
+    service_ranking,
     timezone_overlap,
     what_would_change,
     with_quality_gap,
@@ -85,10 +88,19 @@ from toolkit.costs.reference import (
     load_reference,
     validate_reference,
 )
+from toolkit.costs.service import (
+    ValueOfService,
+    build_service,
+    service_costs,
+    service_inputs,
+    service_npv,
+    service_rates,
+)
 from toolkit.costs.uncertainty import cumulative_fan, monte_carlo, tornado
 from toolkit.costs.workload import (
     monthly_forecast_table,
     outlook_table,
+    queue_service,
     read_monthly_forecast,
     staffing_profile,
 )
@@ -99,6 +111,7 @@ __all__ = [
     "load_reference", "validate_reference", "assumptions_table",
     # workload
     "staffing_profile", "read_monthly_forecast", "monthly_forecast_table", "outlook_table",
+    "queue_service",
     # model
     "BILLING_BASES", "METHODS", "SourcingModel", "build_model", "leaving_costs", "market_markups",
     "monthly_costs", "monthly_workload", "scenario_costs", "option_slice",
@@ -114,5 +127,8 @@ __all__ = [
     # decision
     "CRITERIA", "timezone_overlap", "risk_scores", "decision_matrix", "recommendation",
     "what_would_change", "cost_weight_switches", "with_quality_gap", "quality_gap_summary",
-    "scenarios_table", "write_table",
+    "scenarios_table", "write_table", "service_ranking",
+    # value of service
+    "ValueOfService", "build_service", "service_rates", "service_inputs", "service_costs",
+    "service_npv",
 ]

@@ -57,10 +57,12 @@ from toolkit.costs.reference import (
     _value,
     load_reference,
 )
+from toolkit.costs.service import ValueOfService, build_service
 from toolkit.costs.workload import (
     _local_clock,
     monthly_forecast_table,
     outlook_table,
+    queue_service,
     read_monthly_forecast,
     staffing_profile,
     volume_path,
@@ -100,6 +102,8 @@ class SourcingModel:
     basis: planning.PlanningBasis = field(default_factory=planning.load_basis)
     status_quo: StatusQuo | None = None
     portfolios: list[Portfolio] = field(default_factory=list)
+    #: the value of a lost contact per queue (``service``); None = value of service off
+    service: ValueOfService | None = None
 
     @property
     def start_year(self) -> int:
@@ -145,7 +149,9 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
                 period: str | None = None, staffing_forecast: pd.DataFrame | None = None,
                 patience_s=None, holiday_country: str | None = "FR",
                 volume_scenario: str = "base", status_quo: StatusQuo | None = None,
-                portfolios: Sequence[dict] | None = None) -> SourcingModel:
+                portfolios: Sequence[dict] | None = None, value_of_service: bool = False,
+                provider_reports: pd.DataFrame | str | os.PathLike | None = None,
+                service_queues: pd.DataFrame | None = None) -> SourcingModel:
     """Assemble a sourcing model from volumes (or a ready staffing profile) and parameters.
 
     Parameters
@@ -175,6 +181,12 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
     portfolios : partial moves from the status quo (``costs.portfolio.build_portfolios``),
         e.g. ``[{"name": "care 40 % to MA", "moves": [{"queue": "care", "share": 0.4,
         "to": "MA / FULL", "from": "2027-03"}]}]``.
+    value_of_service : count what abandoned and repeat contacts lose (lost sales and saves,
+        ``service``) beside the cost; off by default.
+    provider_reports : the provider reports (table or path): their conversion and save rates
+        value a lost contact (else the reference's).
+    service_queues : ``queue, contact_share, abandon_rate`` when the model is built from a
+        ``profile`` (from ``volumes`` it is the staffing engine's, ``workload.queue_service``).
     """
     ref = load_reference(overrides)
     basis = basis or planning.load_basis()
@@ -250,12 +262,27 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
                      "shape; years beyond the outlook repeat its last")
     pfs = build_portfolios(status_quo, portfolios, start=start_p, months=months,
                            locations=locations, forms=forms)
+    service = None
+    if not isinstance(value_of_service, bool | np.bool_):
+        raise ParameterError("value_of_service", value_of_service, "True or False")
+    if value_of_service:
+        if service_queues is None:
+            if volumes is None:
+                raise ParameterError("service_queues", None, "a table queue, contact_share, "
+                                     "abandon_rate when the model is built from a profile")
+            service_queues = queue_service(volumes, basis=basis, period=period,
+                                           patience_s=patience_s)
+        if provider_reports is not None and not isinstance(provider_reports, pd.DataFrame):
+            from toolkit import io
+            provider_reports = io.read_provider_reports(project_path(provider_reports))
+        service = build_service(ref, service_queues, provider_reports,
+                                str(last_month) if last_month is not None else period)
     return SourcingModel(ref=ref, profile=profile, locations=locations, forms=forms,
                          start=start_p, months=months, billing_basis=billing_basis,
                          method=method, discount_rate=float(discount_rate),
                          baseline=tuple(baseline), language_market=language_market,
                          volume_index=volume_index, volume_cv=volume_cv, notes=notes,
-                         basis=basis, status_quo=status_quo, portfolios=pfs)
+                         basis=basis, status_quo=status_quo, portfolios=pfs, service=service)
 
 
 # --------------------------------------------------------------------------------------------

@@ -174,8 +174,13 @@ def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = 
                 # base["A"] = base["P"] x attrition / 12: swap in the drawn attrition.
                 v = v * f["attr"] / 12.0
         rows.append(v)
-    return np.einsum("kdl,klf->dlf", np.stack(rows), np.stack([coefs[k] for k in keys]),
-                     optimize=True)
+    draws = np.einsum("kdl,klf->dlf", np.stack(rows), np.stack([coefs[k] for k in keys]),
+                      optimize=True)
+    if model.service is None:
+        return draws, None
+    # value of service: lost contacts follow the drawn volume and each site's drawn FCR gap
+    from toolkit.costs.service import _service_npv
+    return draws, _service_npv(model, la, q, disc, f["vf"], f["rf"] * la["repeat"][None, :])
 
 
 def monte_carlo(model: SourcingModel, *, n_draws: int = 10_000, seed: int = 42,
@@ -191,6 +196,9 @@ def monte_carlo(model: SourcingModel, *, n_draws: int = 10_000, seed: int = 42,
     the correlations of the reference (``correlations.yaml``; ``correlation_table``) unless
     ``correlated`` is False (independent draws, for comparison).
     ``return_draws`` also returns the (D, L, columns) NPV draws (forms, then portfolios).
+    With the value of service on (``model.service``), also the lost contacts' value per draw
+    (drawn volume and FCR gaps): ``service_p50_eur``, ``npv_with_service_p10/p50/p90_eur``
+    and ``prob_beats_baseline_with_service``.
     Savings and ``prob_beats_baseline`` compare with ``model.comparison`` (the status quo
     when known); ``prob_beats_inhouse`` with the in-house baseline.
     """
@@ -201,7 +209,8 @@ def monte_carlo(model: SourcingModel, *, n_draws: int = 10_000, seed: int = 42,
             raise ParameterError("volume_cv", volume_cv, "a coefficient of variation in [0, 1)")
         model = copy.copy(model)
         model.volume_cv = np.full(model.months, float(volume_cv))
-    draws = _mc_npv(model, int(n_draws), int(seed), quality=draw_quality, correlated=correlated)
+    draws, lost = _mc_npv(model, int(n_draws), int(seed), quality=draw_quality,
+                          correlated=correlated)
     keys = model.option_keys()
     # (D, options): location x form pairs, then each portfolio summed over its locations.
     per_option = np.stack([option_slice(model, draws.transpose(1, 2, 0), k) for k in keys],
@@ -222,6 +231,16 @@ def monte_carlo(model: SourcingModel, *, n_draws: int = 10_000, seed: int = 42,
                      "correlated": bool(correlated),
                      "seed": int(seed), "currency": "EUR", "price_year": model.start_year})
     table = pd.DataFrame(rows)
+    if lost is not None:
+        # value of service on: cost + lost value per draw, compared on the same draws
+        with_svc = per_option + lost
+        bl_svc = with_svc[:, keys.index(tuple(model.comparison))]
+        q10, q50, q90 = np.percentile(with_svc, [10, 50, 90], axis=0)
+        table["service_p50_eur"] = np.percentile(lost, 50, axis=0)
+        table["npv_with_service_p10_eur"] = q10
+        table["npv_with_service_p50_eur"] = q50
+        table["npv_with_service_p90_eur"] = q90
+        table["prob_beats_baseline_with_service"] = (with_svc < bl_svc[:, None]).mean(axis=0)
     return (table, draws) if return_draws else table
 
 
