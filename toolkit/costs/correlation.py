@@ -281,7 +281,7 @@ def correlate_shocks(model: SourcingModel, currencies: list[str], shocks: dict) 
     walks' end points (sum of steps 1..T-1 / sqrt(T-1), month 0 being known) and its own
     draw; the quality uniforms go through normal scores and back (Gaussian copula).
     """
-    st, r = _matrix(model, currencies)
+    _, r = _matrix(model, currencies)
     C, L = len(currencies), len(model.locations)
     quality = shocks.get("quality_aht") is not None
     k = C + L + (2 * L if quality else 0)
