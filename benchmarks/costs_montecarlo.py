@@ -10,7 +10,8 @@ Compares, in the same run and on the same draws:
   draws and scaled to the full count: it is far too slow to run in full).
 
 Every method draws the same shocks: wages, FX paths, AHT, attrition, volume and each
-location's quality gap (AHT uplift, FCR gap -> repeat contacts). The staffing profile is
+location's quality gap (AHT uplift, FCR gap -> repeat contacts), with the correlations of the
+reference (``toolkit.costs.correlation``: labour markets, pegs, wages vs FX, quality tiers). The staffing profile is
 synthetic and flat (timing does not depend on it). Prints a markdown
 table of median wall-clock seconds over repeats. ``--quick``: fewer repeats.
 
@@ -52,7 +53,7 @@ def _inputs(model: costs.SourcingModel, n_draws: int, seed: int):
     la = _location_arrays(model, tw)
     q = _base_quantities(model, la, tw)
     price = _rate_card_price_eur(model, la, q, tw)
-    shocks = _draw_shocks(model, n_draws, seed, len(la["currencies"]))
+    shocks = _draw_shocks(model, n_draws, seed, la["currencies"])
     return tw, la, q, price, shocks, _terms(model, la, q, tw), _discount(model, tw)
 
 

@@ -255,7 +255,9 @@ def test_monte_carlo_without_uncertainty_reproduces_the_deterministic_npv():
     ov = {**OVERRIDES,
           "defaults": {**OVERRIDES["defaults"], "volume_cv": 0.0, "aht_cv": 0.0,
                        "attrition_cv": 0.0, "wage_inflation_sd": 0.0},
-          "fx_to_eur": {"MAD": {"value": 0.1, "drift": -0.05, "volatility": 0.0}}}
+          # MAD follows USD in its basket: no MAD uncertainty without USD's
+          "fx_to_eur": {"MAD": {"value": 0.1, "drift": -0.05, "volatility": 0.0},
+                        "USD": {"volatility": 0.0}}}
     for basis in ("per_productive_hour", "per_call", "cost_plus"):
         m = model(overrides=ov, method="rate_card", billing_basis=basis, discount_rate=0.08,
                   forms=list(costs.FORMS))
@@ -964,3 +966,271 @@ def test_cost_of_leaving_the_status_quo_in_euros_and_people():
     t = costs.tco(m).set_index(["location", "form"])
     assert t.loc[("MA", "FULL"), "leaving_eur"] == pytest.approx(
         ma[["severance_eur", "stranded_premises_eur", "dual_running_eur"]].sum())
+
+
+# --- correlated uncertainty (item 6) --------------------------------------------------------
+
+CORR = {"wage": {"same_labour_market": 0.8, "same_currency_area": 0.3, "common": 0.1},
+        "wage_fx": -0.4, "quality": {"same_tier": 0.5, "other_tiers": 0.0},
+        "fx_basket": {"MAD": {"value": {"EUR": 0.5, "USD": 0.5}}}}
+
+
+def _corr_model(locations=("FR-REG", "FR-PAR", "PT", "MA", "TN"), correlations=CORR, **kw):
+    ov = copy.deepcopy(OVERRIDES)
+    ov["correlations"] = copy.deepcopy(correlations)
+    ov["fx_to_eur"] = {"MAD": {"value": 0.1, "drift": 0.0, "volatility": 0.05},
+                       "USD": {"volatility": 0.08}}
+    for key, fig in kw.pop("extra", {}).items():
+        ov.setdefault(key, {}).update(fig)
+    return model(profile=flat_profile(locations), locations=list(locations), overrides=ov, **kw)
+
+
+def test_correlation_matrix_is_what_the_reference_says():
+    r = costs.correlation_matrix(_corr_model())
+    assert np.allclose(r, r.T) and np.allclose(np.diag(r), 1)
+    assert r.loc["wage:FR-REG", "wage:FR-PAR"] == 0.8        # one labour market
+    assert r.loc["wage:FR-REG", "wage:PT"] == 0.3            # one currency (EUR), two markets
+    assert r.loc["wage:FR-PAR", "wage:MA"] == 0.1            # the common component
+    # MAD = 0.5 EUR + 0.5 USD + its own part: with USD at 8 % and MAD at 5 % a year,
+    # corr(MAD, USD) = 0.5 x 0.08 / 0.05 = 0.8; its own part is sqrt(1 - 0.8^2) = 0.6 of it
+    assert r.loc["fx:MAD", "fx:USD"] == pytest.approx(0.8)
+    assert r.loc["wage:MA", "fx:MAD"] == pytest.approx(-0.4 * 0.6)
+    assert r.loc["wage:TN", "fx:TND"] == pytest.approx(-0.4)  # a floating currency
+    assert r.loc["wage:FR-REG", "fx:EUR"] == 0
+    assert r.loc["aht_uplift:MA", "aht_uplift:TN"] == 0.5     # one tier (near-shore)
+    assert r.loc["fcr_gap:PT", "fcr_gap:TN"] == 0.5
+    assert r.loc["aht_uplift:FR-REG", "aht_uplift:MA"] == 0   # different tiers
+    assert r.loc["aht_uplift:MA", "fcr_gap:MA"] == 0
+    pair = {**CORR, "pairs": [{"between": ["wage:FR-PAR", "wage:PT"], "value": 0.5}]}
+    m = _corr_model(correlations=pair)
+    assert costs.correlation_matrix(m).loc["wage:PT", "wage:FR-PAR"] == 0.5
+    table = costs.correlation_table(m).set_index(["variable_a", "variable_b"])
+    assert table.loc[("wage:FR-PAR", "wage:PT"), "rule"] == "pairs[0]"
+    assert table.loc[("wage:FR-REG", "wage:FR-PAR"), "rule"] == "wage.same_labour_market"
+    # the sentence beside the table comes from it
+    text, rules = costs.correlation_summary(_corr_model())
+    assert "wages in one labour market +0.80 (1 pair, e.g. FR-REG wages ~ FR-PAR wages)" in text
+    assert rules.set_index("rule").loc["wage.common", "pairs"] == 7   # FR x2, PT vs MA, TN; MA-TN
+    other, _ = costs.correlation_summary(_corr_model(
+        correlations={**CORR, "wage": {**CORR["wage"], "same_labour_market": 0.5}}))
+    assert "wages in one labour market +0.50" in other
+
+
+def test_a_correlation_override_that_breaks_the_matrix_is_named_with_its_range():
+    # FR-REG ~ FR-PAR 0.9 and FR-REG ~ PT 0.4 leave FR-PAR ~ PT in
+    # 0.9 x 0.4 -+ sqrt((1 - 0.81)(1 - 0.16)) = [-0.0395, 0.7595]
+    bad = {**CORR, "wage": {"same_labour_market": 0.9, "same_currency_area": 0.4, "common": 0.0},
+           "pairs": [{"between": ["wage:FR-PAR", "wage:PT"], "value": -0.9}]}
+    with pytest.raises(ParameterError, match=r"correlations\.pairs\[0\]") as err:
+        costs.monte_carlo(_corr_model(("FR-REG", "FR-PAR", "PT"), bad), n_draws=100)
+    import re
+    lo, hi = map(float, re.search(r"in \[(\S+), (\S+)\]", str(err.value)).groups())
+    half = math.sqrt((1 - 0.81) * (1 - 0.16))
+    assert (lo, hi) == (pytest.approx(0.36 - half, abs=1e-3), pytest.approx(0.36 + half, abs=1e-3))
+    assert "positive semi-definite" in str(err.value)
+    with pytest.raises(ParameterError, match=r"correlations\.pairs\[0\]\.between.*wage:PT"):
+        costs.correlation_matrix(_corr_model(correlations={
+            **CORR, "pairs": [{"between": ["wage:FR-PAR", "salary:PT"], "value": 0.5}]}))
+    with pytest.raises(ParameterError, match=r"correlations\.wage\.common.*\[-1, 1\]"):
+        _corr_model(correlations={**CORR, "wage": {"common": 1.2}})
+    # a basket that carries more than the currency's own volatility
+    with pytest.raises(ParameterError, match=r"fx_to_eur\.MAD\.volatility.*>= 0\.04"):
+        costs.correlation_matrix(_corr_model(extra={"fx_to_eur": {"MAD": {"volatility": 0.03}}}))
+
+
+def _wage_only(**corr):
+    quiet = {"volume_cv": 0.0, "aht_cv": 0.0, "attrition_cv": 0.0, "wage_inflation_sd": 0.01}
+    return _corr_model(("FR-REG", "FR-PAR"), {**CORR, "wage": {**CORR["wage"], **corr}},
+                       forms=["INHOUSE"], contract_years=5,
+                       extra={"defaults": quiet})
+
+
+def test_correlated_draws_narrow_the_spread_between_options_of_one_market():
+    m = _wage_only(same_labour_market=0.9)
+    spread = {}
+    for correlated in (False, True):
+        _, draws = costs.monte_carlo(m, n_draws=4000, seed=11, draw_quality=False,
+                                     correlated=correlated, return_draws=True)
+        a, b = draws[:, 0, 0], draws[:, 1, 0]              # FR-REG, FR-PAR in-house
+        spread[correlated] = (a.std(), b.std(), (a - b).std(), np.corrcoef(a, b)[0, 1])
+    sa, sb, sd_ind, rho_ind = spread[False]
+    assert abs(rho_ind) < 0.05
+    # Var(a - b) = sa^2 + sb^2 - 2 rho sa sb: the s.d. of the difference falls by this much
+    predicted = math.sqrt(sa**2 + sb**2 - 2 * 0.9 * sa * sb)
+    assert spread[True][2] == pytest.approx(predicted, rel=0.03)
+    assert spread[True][2] < sd_ind
+    assert spread[True][3] == pytest.approx(0.9, abs=0.01)
+    assert spread[True][0] == pytest.approx(sa, rel=0.03)    # each option's own risk unchanged
+
+
+def test_uncorrelated_reference_gives_the_independent_draws():
+    zero = {"wage": {"same_labour_market": 0.0, "same_currency_area": 0.0, "common": 0.0},
+            "wage_fx": 0.0, "quality": {"same_tier": 0.0, "other_tiers": 0.0},
+            "fx_basket": {"MAD": {"value": {"EUR": 1.0, "USD": 0.0}}}}
+    m = _corr_model(correlations=zero, method="rate_card", billing_basis="per_productive_hour")
+    a = costs.monte_carlo(m, n_draws=300, seed=2)
+    b = costs.monte_carlo(m, n_draws=300, seed=2, correlated=False)
+    pd.testing.assert_frame_equal(a.drop(columns="correlated"), b.drop(columns="correlated"))
+
+
+def test_a_pegged_currency_follows_its_anchor():
+    from toolkit.costs.model import _location_arrays, _shock_factors, _Tweaks
+    from toolkit.costs.uncertainty import _draw_shocks
+
+    def paths(m):
+        la = _location_arrays(m, _Tweaks())
+        f = _shock_factors(m, la, _draw_shocks(m, 3000, 5, la["currencies"], False))
+        years = np.arange(m.months) / 12
+        drift = (np.log1p(la["fx_drift"]) - 0.5 * la["fx_vol"] ** 2)[None, :, None] * years
+        return la["currencies"], f["log_fx"] - drift          # the random part, log
+
+    locs = ("FR-REG", "MA", "SN")
+    # No own part: MAD's EUR value moves as 0.5 x USD's, month by month, in every draw.
+    cur, walk = paths(_corr_model(locs, contract_years=2,
+                                  extra={"fx_to_eur": {"MAD": {"volatility": 0.04}}}))
+    np.testing.assert_allclose(walk[:, cur.index("MAD")], 0.5 * walk[:, cur.index("USD")],
+                               atol=1e-12)
+    assert np.abs(walk[:, cur.index("XOF")]).max() == 0     # fixed to EUR
+    # With its own part (5 % in all): the slope on USD is still the basket weight.
+    cur, walk = paths(_corr_model(locs, contract_years=2))
+    mad, usd = walk[:, cur.index("MAD"), -1], walk[:, cur.index("USD"), -1]
+    assert np.cov(mad, usd)[0, 1] / usd.var(ddof=1) == pytest.approx(0.5, abs=0.03)
+    assert mad.std() == pytest.approx(0.05 * math.sqrt(23 / 12), rel=0.04)
+
+
+# --- value of service (item 8) --------------------------------------------------------------
+
+#: Half the 10,000 monthly contacts are sales (2 % abandoned at the target), half care (1 %).
+SERVICE_QUEUES = pd.DataFrame({"queue": ["sales", "care"], "contact_share": [0.5, 0.5],
+                               "abandon_rate": [0.02, 0.01]})
+
+
+def _service_model(gap=0.17, margin=100.0, uplift=0.0, **kw):
+    """MA (near-shore) resolves 67 % - ``gap`` first time: 0.67 / 0.50 = 1.34 contacts per
+    customer contact; a sales contact is worth 10 % x ``margin`` EUR (care nothing)."""
+    ov = copy.deepcopy(OVERRIDES)
+    ov["locations"]["MA"]["abandon_rate_uplift"] = uplift
+    ov["defaults"].update({
+        "fcr_baseline": 0.67, "fcr_gap": {"nearshore": {"value": gap, "high": max(gap, 0.08)}},
+        "value_of_service": {"conversion_rate": 0.10,
+                             "margin_per_sale": {"value": margin, "year": 2025},
+                             "save_rate": 0.30, "customer_value": {"value": 400.0, "year": 2025},
+                             "recovered_share": 0.0}})
+    args = dict(overrides=ov, value_of_service=True, service_queues=SERVICE_QUEUES)
+    args.update(kw)
+    return model(**args)
+
+
+def test_value_of_service_is_off_by_default():
+    m = model()
+    assert m.service is None
+    assert "service_npv_eur" not in costs.tco(m).columns
+    assert "npv_with_service_p50_eur" not in costs.monte_carlo(m, n_draws=100).columns
+    with pytest.raises(ParameterError, match="value_of_service"):
+        costs.service_costs(m)
+    with pytest.raises(ParameterError, match="service_queues"):
+        model(value_of_service=True)                     # a profile says nothing of queues
+
+
+def test_lost_contacts_and_their_value_per_option():
+    m = _service_model(uplift=0.01)
+    sc = costs.service_costs(m).set_index(["location", "form"])
+    home, ma = sc.loc[("FR-REG", "INHOUSE")], sc.loc[("MA", "FULL")]
+    # in-house: 10,000 x (0.5 x 2 % + 0.5 x 1 %) = 150 abandoned a month, no repeats; the
+    # 100 abandoned sales contacts lose 10 % x 100 EUR each
+    assert home["abandoned_contacts"] == pytest.approx(12 * 150)
+    assert home["repeat_contacts"] == 0
+    assert home["lost_sales"] == pytest.approx(12 * 100 * 0.10)
+    assert home["lost_value_eur"] == pytest.approx(12 * 1_000)
+    # MA: 1 point more abandonment; 0.34 repeat contacts per customer contact
+    assert ma["abandoned_contacts"] == pytest.approx(12 * (150 + 100))
+    assert ma["repeat_contacts"] == pytest.approx(12 * 3_400)
+    assert ma["lost_value_eur"] == pytest.approx(12 * (5_000 * (0.03 + 0.34)) * 10)
+    assert ma["lost_saves"] == 0                          # no retention queue
+    t = costs.tco(m).set_index(["location", "form"])      # discount rate 0: nominal
+    assert t.loc[("MA", "FULL"), "service_npv_eur"] == pytest.approx(ma["lost_value_eur"])
+    assert t.loc[("MA", "FULL"), "npv_with_service_eur"] == pytest.approx(
+        t.loc[("MA", "FULL"), "npv_eur"] + ma["lost_value_eur"])
+    # the cost lines themselves do not move: lost value is beside the cost, not in it
+    off = costs.tco(_service_model(uplift=0.01, value_of_service=False))
+    pd.testing.assert_frame_equal(costs.tco(m)[off.columns], off)
+
+
+def test_rates_come_from_the_kpi_data_else_the_reference():
+    reports = pd.DataFrame({"month": pd.PeriodIndex(["2024-11", "2024-12", "2024-12"], freq="M"),
+                            "site": ["B", "B", "C"], "conversion_rate": [0.20, 0.20, 0.10],
+                            "retention_save_rate": [np.nan] * 3,
+                            "contacts_handled": [500, 500, 3_000]})
+    rates = costs.service_rates(reports, "2024-12").set_index("kind")
+    assert rates.loc["sales", "rate"] == pytest.approx((1_000 * 0.2 + 3_000 * 0.1) / 4_000)
+    assert "retention" not in rates.index                  # no save rate reported
+    m = _service_model(provider_reports=reports)
+    q = costs.service_inputs(m).set_index("queue")
+    assert q.loc["sales", "rate"] == pytest.approx(0.125)
+    assert q.loc["sales", "rate_source"].startswith("provider reports")
+    assert q.loc["sales", "lost_value_per_contact_eur"] == pytest.approx(0.125 * 100)
+    assert q.loc["care", "lost_value_per_contact_eur"] == 0
+    sv = _service_model(service_queues=SERVICE_QUEUES.assign(queue=["sales", "retention"]))
+    q = costs.service_inputs(sv).set_index("queue")
+    assert q.loc["retention", "rate"] == 0.30             # the reference's, with its flag
+    assert q.loc["retention", "rate_source"].startswith("defaults.value_of_service.save_rate")
+    assert "(flag override)" in q.loc["retention", "rate_source"]
+    assert q.loc["retention", "lost_value_per_contact_eur"] == pytest.approx(0.30 * 400)
+    q = costs.service_inputs(_service_model(overrides=None)).set_index("queue")
+    assert "(flag G)" in q.loc["sales", "rate_source"]      # the shipped fallback
+
+
+def test_a_portfolio_loses_what_its_legs_handle_of_each_queue():
+    spec = [{"name": "half of sales to MA", "moves": [{"queue": "sales", "share": 0.5,
+                                                       "to": "MA / FULL", "from": "2025-07"}]}]
+    m = _service_model(status_quo=tiny_status_quo(), portfolios=spec)
+    sc = costs.service_costs(m).set_index(["location", "form"])
+    # today: sales all at A (FR-REG, 100 abandoned, 10 EUR each); B (MA) takes 40 % of care,
+    # whose 0.34 repeats a contact lose nothing
+    sq = sc.loc[(costs.STATUS_QUO, costs.PORTFOLIO)]
+    assert sq["repeat_contacts"] == pytest.approx(12 * 5_000 * 0.4 * 0.34)
+    assert sq["lost_value_eur"] == pytest.approx(12 * 1_000)
+    # from July half the sales go to MA: 2,500 x (2 % + 0.34) + 2,500 x 2 % lost, 10 EUR each
+    moved = sc.loc[("half of sales to MA", costs.PORTFOLIO)]
+    assert moved["lost_value_eur"] == pytest.approx(6 * 1_000 + 6 * (2_500 * 0.36 + 50) * 10)
+
+
+def test_monte_carlo_carries_the_lost_value_beside_the_cost():
+    m = _service_model(discount_rate=0.08, method="rate_card",
+                       billing_basis="per_productive_hour")
+    mc = costs.monte_carlo(m, n_draws=200, draw_quality=False,
+                           volume_cv=0.0).set_index(["location", "form"])
+    det = costs.tco(m).set_index(["location", "form"])
+    np.testing.assert_allclose(mc["service_p50_eur"], det.loc[mc.index, "service_npv_eur"],
+                               rtol=1e-10)
+    assert (mc["npv_with_service_p50_eur"] > mc["npv_p50_eur"]).all()
+    drawn = costs.monte_carlo(m, n_draws=2000, seed=3).set_index(["location", "form"])
+    assert drawn["prob_beats_baseline_with_service"].between(0, 1).all()
+
+
+@pytest.mark.parametrize("margin, first", [(10.0, "MA / FULL"), (500.0, "FR-REG / FULL")])
+def test_service_ranking_side_by_side(margin, first):
+    # A small FCR gap keeps MA / FULL cheapest on cost over 3 years (1.15 against 1.21 M EUR
+    # for FR-REG / FULL); at 500 EUR a sale its repeat contacts cost more than that.
+    gap = 0.0367
+    m = _service_model(gap=gap, margin=margin, method="rate_card",
+                       billing_basis="per_productive_hour", contract_years=3)
+    mc = costs.monte_carlo(m, n_draws=200, draw_quality=False, volume_cv=0.0)
+    only_cost = dict.fromkeys(costs.CRITERIA, 0.0) | {"cost": 1.0}
+    text, table = costs.service_ranking(m, mc, only_cost)
+    t = table.set_index("option")
+    assert t.loc["MA / FULL", "rank"] == 1                 # cheapest on cost alone
+    assert table.iloc[0]["option"] == first
+    assert t.loc[first, "rank_with_service"] == 1
+    # every lost sales contact (2 % abandoned, 0.67 / (0.67 - gap) - 1 repeats) loses
+    # 10 % x margin; FR-REG's only its abandoned ones
+    repeats = 0.67 / (0.67 - gap) - 1
+    assert t.loc["MA / FULL", "service_p50_eur"] == pytest.approx(
+        36 * 5_000 * (0.02 + repeats) * 0.10 * margin)
+    assert t.loc["FR-REG / FULL", "service_p50_eur"] == pytest.approx(
+        36 * 5_000 * 0.02 * 0.10 * margin)
+    assert (f"{first} stays first" in text) == (first == "MA / FULL")
+    assert (f"{first} comes first instead of MA / FULL" in text) == (first != "MA / FULL")
+    assert f"{t.loc[first, 'prob_beats_baseline_with_service']:.0%} of the simulations" in text
+    with pytest.raises(ParameterError, match="value_of_service=True"):
+        costs.service_ranking(model(), costs.monte_carlo(model(), n_draws=100))

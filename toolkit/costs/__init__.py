@@ -13,6 +13,10 @@ One module per question, each building only on those above it:
 - ``finance``     — what is it worth over the contract? NPV, TCO, break-even, cost bridge;
 - ``checks``      — does the model agree with the world? Labour share, wage floors,
   published ratios, current invoices;
+- ``correlation`` — which uncertain drivers move together? The correlation matrix of the
+  draws from the reference (labour markets, pegs, wages vs FX, quality tiers);
+- ``service``     — what does a lost contact cost? The value of service (switchable): lost
+  sales and saves of abandoned and repeat contacts per option;
 - ``uncertainty`` — how sure are we? Monte Carlo, cumulative fan, tornado;
 - ``decision``    — which option, and what would change it? Risk scores, decision matrix,
   recommendation, quality-gap scenario, output table.
@@ -31,6 +35,11 @@ from toolkit.costs.checks import (
     status_quo_reconciliation,
     wage_floor_check,
 )
+from toolkit.costs.correlation import (
+    correlation_matrix,
+    correlation_summary,
+    correlation_table,
+)
 from toolkit.costs.decision import (
     CRITERIA,
     cost_weight_switches,
@@ -39,6 +48,7 @@ from toolkit.costs.decision import (
     recommendation,
     risk_scores,
     scenarios_table,
+    service_ranking,
     timezone_overlap,
     what_would_change,
     with_quality_gap,
@@ -78,10 +88,19 @@ from toolkit.costs.reference import (
     load_reference,
     validate_reference,
 )
+from toolkit.costs.service import (
+    ValueOfService,
+    build_service,
+    service_costs,
+    service_inputs,
+    service_npv,
+    service_rates,
+)
 from toolkit.costs.uncertainty import cumulative_fan, monte_carlo, tornado
 from toolkit.costs.workload import (
     monthly_forecast_table,
     outlook_table,
+    queue_service,
     read_monthly_forecast,
     staffing_profile,
 )
@@ -92,6 +111,7 @@ __all__ = [
     "load_reference", "validate_reference", "assumptions_table",
     # workload
     "staffing_profile", "read_monthly_forecast", "monthly_forecast_table", "outlook_table",
+    "queue_service",
     # model
     "BILLING_BASES", "METHODS", "SourcingModel", "build_model", "leaving_costs", "market_markups",
     "monthly_costs", "monthly_workload", "scenario_costs", "option_slice",
@@ -102,10 +122,13 @@ __all__ = [
     # checks
     "labour_share_check", "wage_floor_check", "benchmark_checks", "observed_prices",
     "status_quo_reconciliation", "hosted_full_cost", "margin_check", "price_comparison", "negative_margin_text", "CLAUSES", "price_index",
-    # uncertainty
-    "monte_carlo", "cumulative_fan", "tornado",
+    # correlation, uncertainty
+    "correlation_matrix", "correlation_table", "correlation_summary", "monte_carlo", "cumulative_fan", "tornado",
     # decision
     "CRITERIA", "timezone_overlap", "risk_scores", "decision_matrix", "recommendation",
     "what_would_change", "cost_weight_switches", "with_quality_gap", "quality_gap_summary",
-    "scenarios_table", "write_table",
+    "scenarios_table", "write_table", "service_ranking",
+    # value of service
+    "ValueOfService", "build_service", "service_rates", "service_inputs", "service_costs",
+    "service_npv",
 ]

@@ -177,6 +177,9 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
     base_p50 = mc.set_index(["location", "form"]).loc[bl, "npv_p50_eur"]
     against = "the status quo" if model.status_quo is not None else "in-house"
     one_offs = _one_off_text(model, t)
+    sims = (f"{int(m['n_draws']):,} simulations of the uncertain drivers"
+            + (" (correlated as the reference states)" if bool(m.get("correlated", False))
+               else ""))
 
     def meur(x):
         return f"{x / 1e6:,.1f} M EUR"
@@ -195,14 +198,14 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
                     f"{-t['saving_pct']:.0%} more than {against} over {years} years "
                     f"({meur(t['npv_eur'])} against {meur(t['baseline_npv_eur'])} in present "
                     f"value{one_offs}; cheaper in {m['prob_beats_baseline']:.0%} of "
-                    f"{int(m['n_draws']):,} simulations) but scores best once risks are "
+                    f"{sims}) but scores best once risks are "
                     f"weighed.{inhouse}")
     else:
         headline = (f"**Recommendation: {label}.** "
                     f"Over {years} years it costs {meur(t['npv_eur'])} in present value at "
                     f"the reference figures{one_offs}, against {meur(t['baseline_npv_eur'])} "
                     f"for {against}: a saving of {t['saving_pct']:.0%}.{inhouse} Over "
-                    f"{int(m['n_draws']):,} simulations of the uncertain drivers its median is "
+                    f"{sims} its median is "
                     f"{meur(m['npv_p50_eur'])} (P10-P90 {meur(m['npv_p10_eur'])} - "
                     f"{meur(m['npv_p90_eur'])}) against a median of {meur(base_p50)} for "
                     f"{against}, and it beats {against} in {m['prob_beats_baseline']:.0%} of them.")
@@ -216,8 +219,12 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
     if leaving:
         lines.insert(1, leaving)
     if runner is not None:
+        key = (runner["location"], runner["form"])
+        p = mc.set_index(["location", "form"]).loc[key, "prob_beats_baseline"]
+        beats = ("" if key == bl else
+                 f"; cheaper than {against} in {p:.0%} of the simulations")
         lines.append(f"- Runner-up: {runner['location']} / {runner['form']} "
-                     f"(score {runner['score']:.2f}).")
+                     f"(score {runner['score']:.2f}{beats}).")
     cheapest = tco_table[tco_table["feasible"]].sort_values("npv_eur").iloc[0]
     if (cheapest["location"], cheapest["form"]) != (loc, form):
         lines.append(f"- Cheapest on cost alone: {cheapest['location']} / {cheapest['form']} "
@@ -351,6 +358,63 @@ def cost_weight_switches(decision: pd.DataFrame, weights: Mapping[str, float], *
     rows = [{"cost_weight": float(grid[i]), "top_before": label[tops[i - 1]],
              "top_after": label[tops[i]]} for i in range(1, steps) if tops[i] != tops[i - 1]]
     return pd.DataFrame(rows, columns=["cost_weight", "top_before", "top_after"])
+
+
+# --------------------------------------------------------------------------------------------
+# Value of service: the ranking with and without it
+# --------------------------------------------------------------------------------------------
+
+def service_ranking(model: SourcingModel, mc: pd.DataFrame,
+                    weights: Mapping[str, float] | None = None) -> tuple[str, pd.DataFrame]:
+    """The weighted ranking without and with the value of service, side by side.
+
+    ``mc`` is the ``monte_carlo`` table of a model built with ``value_of_service=True``: the
+    cost criterion takes the P50 NPV, then the P50 of NPV + lost value (same draws). Returns
+    a markdown sentence generated from the table and the table ``option, rank,
+    rank_with_service, move`` (places gained), the P50s and the probabilities of beating the
+    comparison, sorted by the rank with the value of service.
+    """
+    if "npv_with_service_p50_eur" not in mc.columns:
+        raise ParameterError("mc", "no value-of-service columns",
+                             "the monte_carlo table of a model built with value_of_service=True")
+    keys = ["location", "form"]
+    plain, _ = decision_matrix(model, mc, weights, n_perturbations=100)
+    served, _ = decision_matrix(model, mc.assign(npv_p50_eur=mc["npv_with_service_p50_eur"]),
+                                weights, n_perturbations=100)
+    table = (plain[[*keys, "rank", "score"]]
+             .merge(served[[*keys, "rank", "score"]].rename(
+                 columns={"rank": "rank_with_service", "score": "score_with_service"}), on=keys)
+             .merge(mc[[*keys, "npv_p50_eur", "service_p50_eur", "npv_with_service_p50_eur",
+                        "prob_beats_baseline", "prob_beats_baseline_with_service"]], on=keys))
+    table.insert(0, "option", table["location"] + " / " + table["form"])
+    table["move"] = table["rank"] - table["rank_with_service"]
+    table = table.sort_values("rank_with_service", ignore_index=True)
+    comp = " / ".join(model.comparison)
+    against = "the status quo" if model.status_quo is not None else "in-house"
+
+    def meur(x):
+        return f"{x / 1e6:,.1f} M EUR"
+
+    first, before = table.iloc[0], table.set_index("rank").loc[1]
+    lost = table.set_index("option")["service_p50_eur"]
+    text = (f"Counting the value of service — the sales and saves lost with abandoned and "
+            f"repeat contacts, {meur(lost[comp])} over the contract for {against} (median of "
+            f"the simulations), {meur(lost.min())} to {meur(lost.max())} across the options — ")
+    if first["option"] == before["option"]:
+        text += f"{first['option']} stays first"
+    else:
+        text += f"{first['option']} comes first instead of {before['option']}"
+    text += (f"; it beats {against} in {first['prob_beats_baseline_with_service']:.0%} of the "
+             f"simulations with it, {first['prob_beats_baseline']:.0%} without.")
+    moved = table[table["move"] != 0]
+    if moved.empty:
+        text += f" No option changes rank ({len(table)} ranked)."
+    else:
+        big = moved.loc[moved["move"].abs().idxmax()]
+        text += (f" {len(moved)} of {len(table)} options change rank; the largest move: "
+                 f"{big['option']} from {int(big['rank'])} to {int(big['rank_with_service'])} "
+                 f"({meur(big['service_p50_eur'])} lost).")
+    return text, table
 
 
 # --------------------------------------------------------------------------------------------

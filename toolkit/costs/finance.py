@@ -51,7 +51,9 @@ def tco(model: SourcingModel) -> pd.DataFrame:
     Savings are measured against ``model.comparison`` — the status quo when the model has
     one (``baseline_*`` columns), else the in-house baseline — and always against all
     in-house too (``inhouse_npv_eur``, ``saving_vs_inhouse_pct``). Portfolios (the status quo,
-    partial moves) are rows with ``form == "PORTFOLIO"``.
+    partial moves) are rows with ``form == "PORTFOLIO"``. With the value of service on, also
+    ``service_npv_eur`` (present value of the lost contacts), ``npv_with_service_eur`` and
+    ``saving_with_service_pct``.
     """
     cost, q, la, _ = _monthly_array(model)
     disc = _discount(model, _Tweaks())
@@ -79,7 +81,18 @@ def tco(model: SourcingModel) -> pd.DataFrame:
             "leaving_eur": float(sum(lines[LINES.index(k)].sum() for k in LEAVING_LINES)),
             "discount_rate": model.discount_rate, "months": model.months,
             "currency": "EUR", "price_year": model.start_year})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if model.service is not None:
+        # value of service on: what the option's abandoned and repeat contacts lose, beside
+        # its cost (not a cost line: no cash changes hands)
+        from toolkit.costs.service import service_npv
+        lost = service_npv(model)
+        keys = list(zip(out["location"], out["form"], strict=True))
+        out["service_npv_eur"] = lost.loc[keys].to_numpy()
+        out["npv_with_service_eur"] = out["npv_eur"] + out["service_npv_eur"]
+        base = float(out["npv_with_service_eur"][[k == tuple(model.comparison) for k in keys]].iloc[0])
+        out["saving_with_service_pct"] = (base - out["npv_with_service_eur"]) / base
+    return out
 
 
 def cost_bridge_steps(scenarios: pd.DataFrame, option: tuple[str, str],

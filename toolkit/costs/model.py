@@ -12,7 +12,8 @@ of five cost drivers per location — payroll ``P`` (agent FTE x loaded wage, EU
 local wages: expatriate managers, governance abroad), seat-months ``N`` (premises, IT,
 telephony: seats are fixed capacity sized on the peak of concurrent scheduled agents, not on
 FTE) and the rate-card invoice ``R`` — with coefficients set by the who-pays matrix. The deterministic views evaluate the
-drivers once; the Monte Carlo draws them (wages, FX, AHT, attrition, volume, quality gaps)
+drivers once; the Monte Carlo draws them (wages, FX, AHT, attrition, volume, quality gaps,
+correlated as ``correlations.yaml`` states: see ``correlation``)
 as ``(draws, locations, months)`` arrays and contracts them with discount weights, so
 10,000 draws of every location x form over 60 months take well under two seconds.
 
@@ -56,10 +57,12 @@ from toolkit.costs.reference import (
     _value,
     load_reference,
 )
+from toolkit.costs.service import ValueOfService, build_service
 from toolkit.costs.workload import (
     _local_clock,
     monthly_forecast_table,
     outlook_table,
+    queue_service,
     read_monthly_forecast,
     staffing_profile,
     volume_path,
@@ -99,6 +102,8 @@ class SourcingModel:
     basis: planning.PlanningBasis = field(default_factory=planning.load_basis)
     status_quo: StatusQuo | None = None
     portfolios: list[Portfolio] = field(default_factory=list)
+    #: the value of a lost contact per queue (``service``); None = value of service off
+    service: ValueOfService | None = None
 
     @property
     def start_year(self) -> int:
@@ -144,7 +149,9 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
                 period: str | None = None, staffing_forecast: pd.DataFrame | None = None,
                 patience_s=None, holiday_country: str | None = "FR",
                 volume_scenario: str = "base", status_quo: StatusQuo | None = None,
-                portfolios: Sequence[dict] | None = None) -> SourcingModel:
+                portfolios: Sequence[dict] | None = None, value_of_service: bool = False,
+                provider_reports: pd.DataFrame | str | os.PathLike | None = None,
+                service_queues: pd.DataFrame | None = None) -> SourcingModel:
     """Assemble a sourcing model from volumes (or a ready staffing profile) and parameters.
 
     Parameters
@@ -174,6 +181,12 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
     portfolios : partial moves from the status quo (``costs.portfolio.build_portfolios``),
         e.g. ``[{"name": "care 40 % to MA", "moves": [{"queue": "care", "share": 0.4,
         "to": "MA / FULL", "from": "2027-03"}]}]``.
+    value_of_service : count what abandoned and repeat contacts lose (lost sales and saves,
+        ``service``) beside the cost; off by default.
+    provider_reports : the provider reports (table or path): their conversion and save rates
+        value a lost contact (else the reference's).
+    service_queues : ``queue, contact_share, abandon_rate`` when the model is built from a
+        ``profile`` (from ``volumes`` it is the staffing engine's, ``workload.queue_service``).
     """
     ref = load_reference(overrides)
     basis = basis or planning.load_basis()
@@ -249,12 +262,27 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
                      "shape; years beyond the outlook repeat its last")
     pfs = build_portfolios(status_quo, portfolios, start=start_p, months=months,
                            locations=locations, forms=forms)
+    service = None
+    if not isinstance(value_of_service, bool | np.bool_):
+        raise ParameterError("value_of_service", value_of_service, "True or False")
+    if value_of_service:
+        if service_queues is None:
+            if volumes is None:
+                raise ParameterError("service_queues", None, "a table queue, contact_share, "
+                                     "abandon_rate when the model is built from a profile")
+            service_queues = queue_service(volumes, basis=basis, period=period,
+                                           patience_s=patience_s)
+        if provider_reports is not None and not isinstance(provider_reports, pd.DataFrame):
+            from toolkit import io
+            provider_reports = io.read_provider_reports(project_path(provider_reports))
+        service = build_service(ref, service_queues, provider_reports,
+                                str(last_month) if last_month is not None else period)
     return SourcingModel(ref=ref, profile=profile, locations=locations, forms=forms,
                          start=start_p, months=months, billing_basis=billing_basis,
                          method=method, discount_rate=float(discount_rate),
                          baseline=tuple(baseline), language_market=language_market,
                          volume_index=volume_index, volume_cv=volume_cv, notes=notes,
-                         basis=basis, status_quo=status_quo, portfolios=pfs)
+                         basis=basis, status_quo=status_quo, portfolios=pfs, service=service)
 
 
 # --------------------------------------------------------------------------------------------
@@ -320,7 +348,7 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
         price.append(_escalate(fig, rate, y0) if fig else np.nan)
     basis = model.basis
     shrink = float(tw.shrinkage if tw.shrinkage is not None else basis.shrinkage)
-    worked = np.array([basis.worked_hours(k, y0) for k in model.locations], float)
+    worked = np.array([_worked_hours(basis, k, y0) for k in model.locations], float)
     tiers = [loc["tier"] for loc in locs]
     home_ok = np.array([loc["country"] == _value(d["home_country"]) for loc in locs])
     margin_key = tw.margin or "value"
@@ -352,6 +380,22 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
         "wage_sd": np.array([_value(d["wage_inflation_sd"]) * (1 if loc["currency"] == "EUR"
                                                                else 2) for loc in locs]),
     }
+
+
+#: Worked hours per FTE of the last planning bases used: ``(basis, {(location, year): hours})``.
+#: Counting a year's public holidays takes milliseconds per location, and the tornado and the
+#: Monte Carlo rebuild the location arrays many times; a (frozen) basis object never changes.
+_WORKED_CACHE: list = []
+
+
+def _worked_hours(basis: planning.PlanningBasis, location: str, year: int) -> float:
+    table = next((t for cached, t in _WORKED_CACHE if cached is basis), None)
+    if table is None:
+        table = {}
+        _WORKED_CACHE[:] = [*_WORKED_CACHE[-7:], (basis, table)]
+    if (location, year) not in table:
+        table[(location, year)] = float(basis.worked_hours(location, year))
+    return table[(location, year)]
 
 
 def _margin_market(location: dict) -> str:
@@ -1130,23 +1174,26 @@ def _quality_draws(model: SourcingModel, la: dict, shocks: dict):
     return aht * rep, rep
 
 
-def _shock_factors(model: SourcingModel, la: dict, shocks: dict) -> dict:
+def _shock_factors(model: SourcingModel, la: dict, shocks: dict, wage_paths: bool = True) -> dict:
     """Stochastic multipliers of the drivers, kept factored to avoid (D, L, T) temporaries.
 
-    ``vf`` volume (D, T); ``af`` AHT (D, L); ``attr`` attrition (D, L); ``log_w`` wage index
+    ``vf`` volume (D, T); ``af`` AHT (D, L); ``attr`` attrition (D, L); ``log_rate`` drawn
+    wage inflation (D, L, log of 1 + rate) and, with ``wage_paths``, ``log_w`` the wage index
     (D, L, T, log); ``log_fx`` currency paths (D, C, T, log, relative to the start rate).
     """
     d = model.ref["defaults"]
     T = model.months
     years = np.arange(T) / 12.0
     rate = la["infl"][None, :] + la["wage_sd"][None, :] * shocks["wage"]
-    log_w = np.log1p(rate)[:, :, None] * years
+    log_rate = np.log1p(rate)
+    log_w = log_rate[:, :, None] * years if wage_paths else None
     sig = la["fx_vol"][None, :, None]
     # Geometric random walk with mean (1 + drift)^t; monthly steps, known at t = 0.
-    steps = shocks["fx"] * np.sqrt(1 / 12)
-    steps[:, :, 0] = 0.0
-    walk = np.cumsum(steps, axis=2)
-    log_fx = (np.log1p(la["fx_drift"])[None, :, None] - 0.5 * sig**2) * years + sig * walk
+    log_fx = shocks["fx"] * np.sqrt(1 / 12)
+    log_fx[:, :, 0] = 0.0
+    np.cumsum(log_fx, axis=2, out=log_fx)
+    log_fx *= sig
+    log_fx += (np.log1p(la["fx_drift"])[None, :, None] - 0.5 * sig**2) * years
     vcv = model.volume_cv[None, :]
     vf = np.exp(vcv * shocks["volume"][:, None] - 0.5 * vcv**2)
     acv = float(_value(d["aht_cv"]))
@@ -1156,8 +1203,8 @@ def _shock_factors(model: SourcingModel, la: dict, shocks: dict) -> dict:
     cv = float(_value(d["attrition_cv"]))
     attr = la["attrition"][None, :] * np.exp(cv * shocks["attrition"] - 0.5 * cv**2)
     qf, rf = _quality_draws(model, la, shocks)
-    return {"vf": vf, "af": af, "attr": attr, "log_w": log_w, "log_fx": log_fx,
-            "qf": qf, "rf": rf}
+    return {"vf": vf, "af": af, "attr": attr, "log_w": log_w, "log_rate": log_rate,
+            "log_fx": log_fx, "qf": qf, "rf": rf}
 
 
 # --------------------------------------------------------------------------------------------

@@ -54,6 +54,8 @@ class Leg:
     share: np.ndarray
     existing: bool = False           # runs today: no transition, actual invoice
     site: str | None = None
+    #: (queues, T): the leg's share of each queue's calls (``queues`` of its portfolio)
+    queue_share: np.ndarray | None = None
 
 
 @dataclass
@@ -61,6 +63,8 @@ class Portfolio:
     name: str
     legs: list[Leg] = field(default_factory=list)
     description: str = ""
+    #: the queues of the legs' ``queue_share`` rows
+    queues: list[str] = field(default_factory=list)
 
 
 def status_quo(stats: pd.DataFrame, reports: pd.DataFrame | None, sites: pd.DataFrame,
@@ -130,9 +134,10 @@ def _legs_from_queue_shares(sq: StatusQuo, shares: dict, new: dict) -> list[Leg]
     w = sq.queue_weights.reindex(sq.queue_shares.columns).to_numpy(float)[:, None]
     info = sq.sites.set_index("site")
     legs = [Leg(name=site, location=info.loc[site, "location"], form=info.loc[site, "form"],
-                share=(w * s).sum(axis=0), existing=True, site=site)
+                share=(w * s).sum(axis=0), existing=True, site=site, queue_share=s.copy())
             for site, s in shares.items()]
-    legs += [Leg(name=f"{loc} / {form}", location=loc, form=form, share=(w * s).sum(axis=0))
+    legs += [Leg(name=f"{loc} / {form}", location=loc, form=form, share=(w * s).sum(axis=0),
+                 queue_share=s.copy())
              for (loc, form), s in new.items()]
     return legs
 
@@ -152,9 +157,9 @@ def build_portfolios(sq: StatusQuo | None, specs: Sequence[Mapping] | None, *,
                                  "a status quo (provider_reports_path and sites_path) to move from")
         return []
     T = months
-    out = [Portfolio(STATUS_QUO, _legs_from_queue_shares(sq, _site_shares(sq, T), {}),
-                     "today's sites at today's shares and invoices")]
     queues = list(sq.queue_shares.columns)
+    out = [Portfolio(STATUS_QUO, _legs_from_queue_shares(sq, _site_shares(sq, T), {}),
+                     "today's sites at today's shares and invoices", queues)]
     names = {STATUS_QUO}
     for i, spec in enumerate(specs or []):
         where = f"portfolios[{i}]"
@@ -203,5 +208,5 @@ def build_portfolios(sq: StatusQuo | None, specs: Sequence[Mapping] | None, *,
                     shares[s][qi, t0:] -= moved * shares[s][qi, t0] / held
                 dest[qi, t0:] += moved
         out.append(Portfolio(name, _legs_from_queue_shares(sq, shares, new),
-                             spec.get("description", "")))
+                             spec.get("description", ""), queues))
     return out

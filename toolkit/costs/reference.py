@@ -64,10 +64,11 @@ def load_reference(overrides: str | os.PathLike | Mapping | None = None) -> dict
     """Reference data (locations, FX, defaults, forms) with the analyst's overrides merged in.
 
     ``overrides`` is a YAML path or a mapping with the same structure as the reference files
-    (top-level keys ``fx_to_eur``, ``locations``, ``defaults``, ``risk_weights``, ``forms``).
+    (top-level keys ``fx_to_eur``, ``locations``, ``defaults``, ``risk_weights``, ``forms``,
+    ``correlations``).
     """
     files = [REFERENCE / name for name in ("locations.yaml", "cost_defaults.yaml",
-                                           "engagement_forms.yaml")]
+                                           "engagement_forms.yaml", "correlations.yaml")]
     key = tuple((str(f), f.stat().st_mtime_ns) for f in files)
     if key not in _REFERENCE_CACHE:
         merged = {}
@@ -94,6 +95,10 @@ def validate_reference(ref: dict) -> None:
             v = fig.get(key)
             if isinstance(v, bool) or not isinstance(v, int | float):
                 continue
+            if path.startswith("correlations."):
+                if not -1 <= v <= 1:
+                    raise ParameterError(path, v, "a correlation in [-1, 1]")
+                continue
             if v < 0 and key not in _SIGNED_KEYS and not path.endswith(tuple(_SIGNED_KEYS)):
                 raise ParameterError(path + (f".{key}" if key != "value" else ""), v,
                                      "a value >= 0 (costs, rates and counts cannot be negative)")
@@ -119,6 +124,28 @@ def validate_reference(ref: dict) -> None:
         if form.get("where") not in ("any", "home_country", "abroad"):
             raise ParameterError(f"forms.{form_id}.where", form.get("where"),
                                  "one of ['abroad', 'any', 'home_country']")
+    _validate_baskets(ref)
+
+
+def _validate_baskets(ref: dict) -> None:
+    """Each peg's anchors are currencies with an FX rate, weights >= 0 summing to 1, and an
+    anchor is not itself pegged (its EUR value must be drawn, not derived)."""
+    fx = ref.get("fx_to_eur", {})
+    baskets = ref.get("correlations", {}).get("fx_basket", {}) or {}
+    for cur, fig in baskets.items():
+        where = f"correlations.fx_basket.{cur}"
+        weights = _value(fig)
+        if cur not in fx:
+            raise ParameterError(where, cur, f"a currency with an FX rate in fx_to_eur: {sorted(fx)}")
+        if (not isinstance(weights, Mapping) or not weights
+                or any(a not in fx or a == cur or a in baskets for a in weights)):
+            raise ParameterError(where, weights, "anchor currencies of fx_to_eur (not pegged "
+                                 "themselves) with their weights, e.g. {EUR: 0.6, USD: 0.4}")
+        w = list(weights.values())
+        if any(isinstance(x, bool) or not isinstance(x, int | float) or x < 0 for x in w) \
+                or abs(sum(w) - 1) > 1e-6:
+            raise ParameterError(where, weights, f"weights >= 0 summing to 1 (they sum to "
+                                 f"{sum(x for x in w if isinstance(x, int | float)):.4f})")
 
 
 
@@ -151,9 +178,14 @@ def assumptions_table(model: SourcingModel) -> pd.DataFrame:
         fig = model.ref["fx_to_eur"][cur]
         rows.append({"scope": "FX", "item": cur, **{k: fig.get(k) for k in
                      ("value", "unit", "year", "currency", "flag", "source")}})
-    for path, fig in _walk_figures(model.ref["defaults"], ""):
-        rows.append({"scope": "defaults", "item": path, **{k: fig.get(k) for k in
-                     ("value", "low", "high", "unit", "year", "currency", "flag", "source")}})
+    for scope in ("defaults", "correlations"):
+        for path, fig in _walk_figures(model.ref.get(scope, {}), ""):
+            rows.append({"scope": scope, "item": path, **{k: fig.get(k) for k in
+                         ("value", "low", "high", "unit", "year", "currency", "flag", "source")}})
+    for i, pair in enumerate(model.ref.get("correlations", {}).get("pairs") or []):
+        rows.append({"scope": "correlations", "item": f"pairs[{i}] " + " ~ ".join(
+            map(str, pair.get("between", []))), **{k: pair.get(k) for k in
+                ("value", "unit", "year", "currency", "flag", "source")}})
     out = pd.DataFrame(rows)
     out["value"] = out["value"].astype(str)
     return out

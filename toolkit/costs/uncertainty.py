@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from toolkit.costs.correlation import correlate_shocks
 from toolkit.costs.model import (
     SourcingModel,
     _base_quantities,
@@ -36,11 +37,16 @@ from toolkit.errors import ParameterError
 # Monte Carlo
 # --------------------------------------------------------------------------------------------
 
-def _draw_shocks(model: SourcingModel, n_draws: int, seed: int, n_currencies: int,
-                 quality: bool = True) -> dict:
-    """Seeded standard-normal shocks, plus uniforms for the quality gaps (None = not drawn)."""
+def _draw_shocks(model: SourcingModel, n_draws: int, seed: int, currencies: Sequence[str],
+                 quality: bool = True, correlated: bool = True) -> dict:
+    """Seeded standard-normal shocks, plus uniforms for the quality gaps (None = not drawn).
+
+    Drawn independent, then given the reference's correlations (``correlation``: same labour
+    market, pegs and baskets, wages against depreciation, quality tiers) unless
+    ``correlated`` is False. ``currencies`` are the engine's (``la["currencies"]``).
+    """
     rng = np.random.default_rng(seed)
-    L, T = len(model.locations), model.months
+    L, T, n_currencies = len(model.locations), model.months, len(currencies)
     out = {"wage": rng.standard_normal((n_draws, L)),
            "fx": rng.standard_normal((n_draws, n_currencies, T)),
            "aht": rng.standard_normal(n_draws), "aht_loc": rng.standard_normal((n_draws, L)),
@@ -49,7 +55,7 @@ def _draw_shocks(model: SourcingModel, n_draws: int, seed: int, n_currencies: in
     # Drawn last so that switching quality draws off leaves the other shocks unchanged.
     u = rng.random((2, n_draws, L))
     out["quality_aht"], out["quality_fcr"] = (u[0], u[1]) if quality else (None, None)
-    return out
+    return correlate_shocks(model, list(currencies), out) if correlated else out
 
 
 def _price_factor(la: dict, g_cost: np.ndarray, log_fx: np.ndarray, det_w: np.ndarray,
@@ -84,8 +90,25 @@ def _price_factor(la: dict, g_cost: np.ndarray, log_fx: np.ndarray, det_w: np.nd
     return out
 
 
+def _cost_path(la: dict, f: dict, years: np.ndarray, det_fx: np.ndarray) -> np.ndarray:
+    """Drawn / expected provider cost path (local wages x FX), location-major (L, D, T).
+
+    ``exp((log(1 + drawn rate) - log(1 + rate)) t + log FX path - expected log FX path)``,
+    built in place: one (L, D, T) array, a currency's path added to its locations only when
+    it moves (EUR and a fixed peg do not).
+    """
+    rel = (f["log_rate"] - np.log1p(la["infl"])[None, :]).T                    # (L, D)
+    out = rel[:, :, None] * years
+    moving = la["fx_vol"] > 0
+    for c in np.flatnonzero(moving | (la["fx_drift"] != 0)):
+        locs = np.flatnonzero(la["cur_idx"] == c)
+        if len(locs):
+            out[locs] += (f["log_fx"][:, c] - det_fx[c][None])[None]
+    return np.exp(out, out=out)
+
+
 def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = None,
-            quality: bool = True):
+            quality: bool = True, correlated: bool = True):
     """NPV draws ``(D, L, F)`` from the same cost terms as the deterministic views.
 
     Every driver is (deterministic base[l, t]) x (draw multiplier); the multiplier is volume
@@ -102,8 +125,8 @@ def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = 
     years = np.arange(model.months) / 12.0
     det_w = np.log1p(la["infl"])[:, None] * years
     det_fx = np.log1p(la["fx_drift"])[:, None] * years
-    shocks = _draw_shocks(model, n_draws, seed, len(la["currencies"]), quality)
-    f = _shock_factors(model, la, shocks)
+    shocks = _draw_shocks(model, n_draws, seed, la["currencies"], quality, correlated)
+    f = _shock_factors(model, la, shocks, wage_paths=False)
     terms = _terms(model, la, q, tw)
     disc = _discount(model, tw)
     # Workload factors per driver (volume is in the paths): AHT x quality (AHT uplift and
@@ -116,10 +139,9 @@ def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = 
     for _line_i, k, wname, coef in terms.items:
         coefs[(k, wname)] = coefs.get((k, wname), 0.0) + coef
     keys = list(coefs)
-    # Wage x FX path relative to the deterministic one, (D, L, T), times the volume factor.
-    rel_w = f["log_w"] - det_w[None]
-    cur = la["cur_idx"]
-    g_p = np.exp(rel_w + f["log_fx"][:, cur] - det_fx[cur][None])
+    # Wage x FX path relative to the deterministic one, (D, L, T), times the volume factor;
+    # held location-major in memory, as the batched product below reads it.
+    g_p = _cost_path(la, f, years, det_fx).transpose(1, 0, 2)
     g_r = _price_factor(la, g_p, f["log_fx"], det_w, det_fx, years)
     g_p *= f["vf"][:, None, :]
     if g_r is not g_p:
@@ -152,21 +174,31 @@ def _mc_npv(model: SourcingModel, n_draws: int, seed: int, tw: _Tweaks | None = 
                 # base["A"] = base["P"] x attrition / 12: swap in the drawn attrition.
                 v = v * f["attr"] / 12.0
         rows.append(v)
-    return np.einsum("kdl,klf->dlf", np.stack(rows), np.stack([coefs[k] for k in keys]),
-                     optimize=True)
+    draws = np.einsum("kdl,klf->dlf", np.stack(rows), np.stack([coefs[k] for k in keys]),
+                      optimize=True)
+    if model.service is None:
+        return draws, None
+    # value of service: lost contacts follow the drawn volume and each site's drawn FCR gap
+    from toolkit.costs.service import _service_npv
+    return draws, _service_npv(model, la, q, disc, f["vf"], f["rf"] * la["repeat"][None, :])
 
 
 def monte_carlo(model: SourcingModel, *, n_draws: int = 10_000, seed: int = 42,
                 volume_cv: float | None = None, draw_quality: bool = True,
-                return_draws: bool = False):
+                correlated: bool = True, return_draws: bool = False):
     """P10/P50/P90 of contract NPV per location x form and the probability of beating the baseline.
 
     Draws (seeded, common to all options): annual wage inflation per location, monthly FX
     random walks per currency, AHT (business-wide and per location), attrition per location,
     volume level (CV from the forecast interval if given, else ``volume_cv``: this argument,
     or the ``volume_cv`` default), and — with ``draw_quality`` — each location's AHT uplift
-    and FCR gap (triangular over their reference ranges, mode = default).
+    and FCR gap (triangular over their reference ranges, mode = default). The draws carry
+    the correlations of the reference (``correlations.yaml``; ``correlation_table``) unless
+    ``correlated`` is False (independent draws, for comparison).
     ``return_draws`` also returns the (D, L, columns) NPV draws (forms, then portfolios).
+    With the value of service on (``model.service``), also the lost contacts' value per draw
+    (drawn volume and FCR gaps): ``service_p50_eur``, ``npv_with_service_p10/p50/p90_eur``
+    and ``prob_beats_baseline_with_service``.
     Savings and ``prob_beats_baseline`` compare with ``model.comparison`` (the status quo
     when known); ``prob_beats_inhouse`` with the in-house baseline.
     """
@@ -177,7 +209,8 @@ def monte_carlo(model: SourcingModel, *, n_draws: int = 10_000, seed: int = 42,
             raise ParameterError("volume_cv", volume_cv, "a coefficient of variation in [0, 1)")
         model = copy.copy(model)
         model.volume_cv = np.full(model.months, float(volume_cv))
-    draws = _mc_npv(model, int(n_draws), int(seed), quality=draw_quality)
+    draws, lost = _mc_npv(model, int(n_draws), int(seed), quality=draw_quality,
+                          correlated=correlated)
     keys = model.option_keys()
     # (D, options): location x form pairs, then each portfolio summed over its locations.
     per_option = np.stack([option_slice(model, draws.transpose(1, 2, 0), k) for k in keys],
@@ -195,21 +228,32 @@ def monte_carlo(model: SourcingModel, *, n_draws: int = 10_000, seed: int = 42,
                      "npv_p90_eur": p90[i], "npv_mean_eur": per_option[:, i].mean(),
                      "prob_beats_baseline": beats[i], "prob_beats_inhouse": beats_inhouse[i],
                      "baseline": " / ".join(model.comparison), "n_draws": int(n_draws),
+                     "correlated": bool(correlated),
                      "seed": int(seed), "currency": "EUR", "price_year": model.start_year})
     table = pd.DataFrame(rows)
+    if lost is not None:
+        # value of service on: cost + lost value per draw, compared on the same draws
+        with_svc = per_option + lost
+        bl_svc = with_svc[:, keys.index(tuple(model.comparison))]
+        q10, q50, q90 = np.percentile(with_svc, [10, 50, 90], axis=0)
+        table["service_p50_eur"] = np.percentile(lost, 50, axis=0)
+        table["npv_with_service_p10_eur"] = q10
+        table["npv_with_service_p50_eur"] = q50
+        table["npv_with_service_p90_eur"] = q90
+        table["prob_beats_baseline_with_service"] = (with_svc < bl_svc[:, None]).mean(axis=0)
     return (table, draws) if return_draws else table
 
 
 def cumulative_fan(model: SourcingModel, options: Sequence[tuple[str, str]], *,
                    n_draws: int = 2000, seed: int = 42,
                    quantiles: Sequence[float] = (0.1, 0.5, 0.9),
-                   draw_quality: bool = True) -> pd.DataFrame:
+                   draw_quality: bool = True, correlated: bool = True) -> pd.DataFrame:
     """Quantiles of cumulative nominal cost by month for a few options (the TCO fan chart)."""
     tw = _Tweaks()
     la = _location_arrays(model, tw)
     q = _base_quantities(model, la, tw)
     price = _rate_card_price_eur(model, la, q, tw)
-    shocks = _draw_shocks(model, n_draws, seed, len(la["currencies"]), draw_quality)
+    shocks = _draw_shocks(model, n_draws, seed, la["currencies"], draw_quality, correlated)
     X = _drivers(model, la, q, tw, shocks, price)
     terms = _terms(model, la, q, tw)
     months = pd.period_range(model.start, periods=model.months, freq="M").to_timestamp()

@@ -90,13 +90,7 @@ def staffing_profile(volumes: pd.DataFrame, ref: dict | None = None,
     missing = {"ds", "queue", "calls", "aht_s"} - set(volumes.columns)
     if missing:
         raise ParameterError("volumes", sorted(missing), "a table with ds, queue, calls, aht_s")
-    history = volumes[["ds", "queue", "calls", "aht_s"]]
-    if period is None:
-        period = str(_local_clock(history["ds"]).max().to_period("M"))
-    history = planning.until_period(history, period)
-    months = planning.workload_months(period)
-    in_window = _local_clock(history["ds"]).dt.to_period("M").isin(months).to_numpy()
-    window = history[in_window].reset_index(drop=True)
+    history, period, window = _base_year(volumes, period)
     plan = planning.requirements(window, basis, patience_s=patience_s)
     by_month = _monthly_workload(plan, basis, holiday_country).assign(source="history")
     if forecast is not None:
@@ -115,6 +109,39 @@ def staffing_profile(volumes: pd.DataFrame, ref: dict | None = None,
     out["source"] = out["source"] + " " + out["period"].astype(str) + " (" + out["covered"] + ")"
     out["period"] = out["period"].astype(str)
     return out.sort_values(["location", "month"], ignore_index=True)[list(PROFILE_COLUMNS)]
+
+
+def _base_year(volumes: pd.DataFrame, period) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+    """History up to ``period`` (default: the last month of data), the period, and the 12
+    months ending with it (the base year)."""
+    history = volumes[["ds", "queue", "calls", "aht_s"]]
+    if period is None:
+        period = str(_local_clock(history["ds"]).max().to_period("M"))
+    history = planning.until_period(history, period)
+    months = planning.workload_months(period)
+    in_window = _local_clock(history["ds"]).dt.to_period("M").isin(months).to_numpy()
+    return history, period, history[in_window].reset_index(drop=True)
+
+
+def queue_service(volumes: pd.DataFrame, *, basis=None, period=None,
+                  patience_s=None) -> pd.DataFrame:
+    """Contacts and abandoned contacts per queue over the base year, staffed at the service
+    target: the staffing engine's Erlang A (``planning.requirements``, the basis's target and
+    the queues' patience) at the agents it requires, as ``staffing_profile`` sizes them.
+
+    Returns ``queue, contacts, abandoned, abandon_rate, contact_share``.
+    """
+    basis = basis or planning.load_basis()
+    missing = {"ds", "queue", "calls", "aht_s"} - set(volumes.columns)
+    if missing:
+        raise ParameterError("volumes", sorted(missing), "a table with ds, queue, calls, aht_s")
+    _, _, window = _base_year(volumes, period)
+    plan = planning.requirements(window, basis, patience_s=patience_s)
+    g = (plan.assign(abandoned=plan["calls"] * plan["p_abandon"])
+         .groupby("queue")[["calls", "abandoned"]].sum().rename(columns={"calls": "contacts"}))
+    g["abandon_rate"] = (g["abandoned"] / g["contacts"]).where(g["contacts"] > 0, 0.0)
+    g["contact_share"] = g["contacts"] / g["contacts"].sum()
+    return g.reset_index()
 
 
 def read_monthly_forecast(path: str | os.PathLike) -> pd.DataFrame:
