@@ -468,8 +468,9 @@ def quality_gap_summary(model: SourcingModel, gap_model: SourcingModel,
     top_gap = decision_matrix(gap_model, gap, weights, n_perturbations=200)[0].iloc[0]
     row = table.set_index(["location", "form"]).loc[(top["location"], top["form"])]
     label = f"{top['location']} / {top['form']}"
+    against = "the status quo" if model.status_quo is not None else "in-house"
     text = (f"With {gap_model.notes[-1].split(': ', 1)[-1]}, {label} saves "
-            f"{row['saving_gap_pct']:.0%} against in-house instead of {row['saving_pct']:.0%} "
+            f"{row['saving_gap_pct']:.0%} against {against} instead of {row['saving_pct']:.0%} "
             f"({row['npv_gap_eur'] / 1e6:,.1f} M EUR NPV instead of {row['npv_eur'] / 1e6:,.1f} M). ")
     new_label = f"{top_gap['location']} / {top_gap['form']}"
     text += ("It stays first on the weighted criteria." if new_label == label
