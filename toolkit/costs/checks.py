@@ -17,13 +17,12 @@ from toolkit.costs.model import (
     CLAUSES,
     METHODS,
     SourcingModel,
-    _base_quantities,
     _bottom_up_price_eur,
     _escalate,
     _invoice_scales,
     _location_arrays,
     _rate_card_price_eur,
-    _terms,
+    _status_quo_engine,
     _Tweaks,
     price_index,
     provider_cost_index,
@@ -231,13 +230,8 @@ def status_quo_reconciliation(model: SourcingModel) -> pd.DataFrame:
     price per billed hour against the model's, on the billed hours). The status quo is
     costed at the actual invoices; this table says how far the reference figures are off.
     """
-    if model.status_quo is None:
-        raise ParameterError("model", "no status quo",
-                             "a model built with status_quo=costs.status_quo(...)")
-    tw = _Tweaks()
-    la = _location_arrays(model, tw)
-    q = _base_quantities(model, la, tw)
-    scales = _invoice_scales(model, la, q, tw, _terms(model, la, q, tw))
+    tw, la, q, terms = _status_quo_engine(model)
+    scales = _invoice_scales(model, la, q, tw, terms)
     rows = []
     for r in model.status_quo.sites.itertuples():
         if r.site not in scales:

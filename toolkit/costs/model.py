@@ -809,6 +809,18 @@ def _leaving(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, terms: _Terms
     return out
 
 
+def _status_quo_engine(model: SourcingModel):
+    """The engine's arrays at the reference figures (tweaks, location arrays, quantities,
+    terms) for the views that compare options with today's mix: it needs a status quo."""
+    if model.status_quo is None:
+        raise ParameterError("model", "no status quo",
+                             "a model built with status_quo=costs.status_quo(...)")
+    tw = _Tweaks()
+    la = _location_arrays(model, tw)
+    q = _base_quantities(model, la, tw)
+    return tw, la, q, _terms(model, la, q, tw)
+
+
 def _leaving_terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, terms: _Terms) -> None:
     """Each location x form option pays for leaving the status quo (``_leaving``)."""
     if model.status_quo is None:
@@ -835,13 +847,7 @@ def leaving_costs(model: SourcingModel) -> pd.DataFrame:
     nominal over the contract), ``stranded_premises_eur``, ``dual_running_eur``;
     ``people_redundant`` and ``people_transferred`` for the staff representatives.
     """
-    if model.status_quo is None:
-        raise ParameterError("model", "no status quo",
-                             "a model built with status_quo=costs.status_quo(...)")
-    tw = _Tweaks()
-    la = _location_arrays(model, tw)
-    q = _base_quantities(model, la, tw)
-    terms = _terms(model, la, q, tw)
+    tw, la, q, terms = _status_quo_engine(model)
     transfer = terms.weights["transfer"][0].sum()
     rows = []
     for (li_, fi), r in _leaving(model, la, q, tw, terms).items():

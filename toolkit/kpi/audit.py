@@ -24,6 +24,7 @@ import pandas as pd
 
 from toolkit.config import DEFAULT_TIMEZONE
 from toolkit.errors import DataError
+from toolkit.kpi.definitions import catalogue_settings
 
 #: Contract SL definitions -> the staffing engine's (``toolkit.staffing.SL_DEFINITIONS``).
 #: Short abandons are not modelled by Erlang A: both short-abandon variants size as
@@ -109,13 +110,8 @@ def right_sizing(stats: pd.DataFrame, reports: pd.DataFrame, sites: pd.DataFrame
 
 def audit_settings(catalogue: dict | None = None) -> dict:
     """The ``right_sizing`` block of the KPI catalogue (values only)."""
-    block = {"months": 12, "staffing_demand_below": 0.95, "invoice_challenge_above": 1.10}
-    for k, v in ((catalogue or {}).get("right_sizing") or {}).items():
-        if k not in block:
-            raise DataError(f"right_sizing: unknown setting '{k}'",
-                            file=(catalogue or {}).get("file"), expected=", ".join(block))
-        block[k] = v["value"] if isinstance(v, dict) else v
-    return block
+    return catalogue_settings(catalogue, "right_sizing", {
+        "months": 12, "staffing_demand_below": 0.95, "invoice_challenge_above": 1.10})
 
 
 def audit_findings(table: pd.DataFrame, period: str, catalogue: dict | None = None

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.errors import DataError, ParameterError
-from toolkit.kpi.definitions import trailing_months
+from toolkit.kpi.definitions import catalogue_settings, trailing_months
 
 #: Bias-correction constants for moving ranges of 2 points (Wheeler & Chambers 1992, A.2).
 D2 = 1.128
@@ -56,15 +56,8 @@ class ControlSettings:
 
 def control_settings(catalogue: dict | None = None) -> ControlSettings:
     """The ``control_charts`` block of the catalogue as settings (defaults without one)."""
-    block = (catalogue or {}).get("control_charts") or {}
     file = (catalogue or {}).get("file")
-    known = ControlSettings.__dataclass_fields__
-    unknown = sorted(set(block) - set(known))
-    if unknown:
-        raise DataError(f"control_charts: unknown setting(s) {unknown}", file=file,
-                        expected=", ".join(known))
-    values = {k: (v["value"] if isinstance(v, dict) else v) for k, v in block.items()}
-    settings = ControlSettings(**values)
+    settings = ControlSettings(**catalogue_settings(catalogue, "control_charts", ControlSettings))
     if settings.sigma_estimator not in ESTIMATORS:
         raise DataError(f"control_charts: sigma_estimator '{settings.sigma_estimator}' is "
                         "unknown", file=file, column="sigma_estimator",

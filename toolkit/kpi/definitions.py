@@ -402,3 +402,17 @@ def _require_columns(table: pd.DataFrame, columns: Iterable[str], file) -> None:
     if missing:
         raise DataError(f"missing column(s) {missing}", file=file, column=missing[0],
                         expected="columns " + ", ".join(columns))
+
+
+def catalogue_settings(catalogue: dict | None, block: str, defaults) -> dict:
+    """The values of one settings block of the KPI catalogue (``kpis.yaml``) over
+    ``defaults`` (a mapping, or a dataclass type whose fields are the settings); a key the
+    block should not have is refused naming the block and the valid keys."""
+    known = (dict(defaults) if isinstance(defaults, dict)
+             else {k: f.default for k, f in defaults.__dataclass_fields__.items()})
+    given = (catalogue or {}).get(block) or {}
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise DataError(f"{block}: unknown setting(s) {unknown}",
+                        file=(catalogue or {}).get("file"), expected=", ".join(known))
+    return {**known, **{k: (v["value"] if isinstance(v, dict) else v) for k, v in given.items()}}

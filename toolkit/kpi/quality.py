@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from toolkit.kpi.definitions import trailing_months
+from toolkit.kpi.definitions import catalogue_settings, trailing_months
 
 CHECKS = ("constant", "whole points", "impossible")
 _COLUMNS = ["site", "kpi", "check", "months", "n_months", "detail"]
@@ -40,9 +40,7 @@ class QualitySettings:
 
 
 def quality_settings(catalogue: dict | None = None) -> QualitySettings:
-    block = (catalogue or {}).get("data_quality") or {}
-    return QualitySettings(**{k: (v["value"] if isinstance(v, dict) else v)
-                              for k, v in block.items()})
+    return QualitySettings(**catalogue_settings(catalogue, "data_quality", QualitySettings))
 
 
 def data_quality_flags(kpis_long: pd.DataFrame, catalogue: dict, period: str, *,

@@ -31,6 +31,7 @@ import pandas as pd
 
 from toolkit.config import DEFAULT_TIMEZONE
 from toolkit.errors import DataError, ParameterError
+from toolkit.kpi.definitions import catalogue_settings
 
 #: KPIs the simulator can produce per month, and the Erlang A output each is read from.
 SIMULATED = {"SL": "service_level", "ABANDON": "p_abandon", "ASA": "asa_s"}
@@ -38,14 +39,9 @@ SIMULATED = {"SL": "service_level", "ABANDON": "p_abandon", "ASA": "asa_s"}
 
 def simulator_settings(catalogue: dict | None = None) -> dict:
     """The ``simulator`` block of the KPI catalogue (values only), with defaults."""
-    cfg = {"draws": 10000, "volume_cv": 0.08, "aht_cv": 0.03, "load_grid_low": 0.7,
-           "load_grid_high": 1.5, "load_grid_points": 17, "seed": 20261031}
-    for k, v in ((catalogue or {}).get("simulator") or {}).items():
-        if k not in cfg:
-            raise DataError(f"simulator: unknown setting '{k}'",
-                            file=(catalogue or {}).get("file"), expected=", ".join(cfg))
-        cfg[k] = v["value"] if isinstance(v, dict) else v
-    return cfg
+    return catalogue_settings(catalogue, "simulator", {
+        "draws": 10000, "volume_cv": 0.08, "aht_cv": 0.03, "load_grid_low": 0.7,
+        "load_grid_high": 1.5, "load_grid_points": 17, "seed": 20261031})
 
 
 @dataclass

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from toolkit.kpi.definitions import catalogue_settings
+
 
 @dataclass(frozen=True)
 class TrendSettings:
@@ -30,9 +32,7 @@ class TrendSettings:
 
 
 def trend_settings(catalogue: dict | None = None) -> TrendSettings:
-    block = (catalogue or {}).get("trend") or {}
-    values = {k: (v["value"] if isinstance(v, dict) else v) for k, v in block.items()}
-    return TrendSettings(**values)
+    return TrendSettings(**catalogue_settings(catalogue, "trend", TrendSettings))
 
 
 def _s_and_var(y: np.ndarray) -> tuple[float, float]:
