@@ -248,17 +248,12 @@ def control_signals(history: pd.DataFrame, sites: Iterable[str], kpi_ids: Iterab
     beside the scorecard."""
     settings = control_settings(catalogue)
     rows = []
-    for site in sites:
-        for kpi_id in kpi_ids:
-            chart = control_chart(history, site, kpi_id, period=period, contract=contract,
-                                  settings=settings)
-            if chart.empty:
-                continue
-            hit = chart[chart["signal"]]
-            rows.append(pd.DataFrame({
-                "site": site, "kpi": kpi_id, "month": hit.index, "value": hit["value"],
-                "rule": hit["rule"], "phase": hit["phase"], "centre": hit["centre"],
-                "lcl": hit["lcl"], "ucl": hit["ucl"], "limits": hit["limits"]}))
+    for site, kpi_id, chart in _charts(history, sites, kpi_ids, period, contract, settings):
+        hit = chart[chart["signal"]]
+        rows.append(pd.DataFrame({
+            "site": site, "kpi": kpi_id, "month": hit.index, "value": hit["value"],
+            "rule": hit["rule"], "phase": hit["phase"], "centre": hit["centre"],
+            "lcl": hit["lcl"], "ucl": hit["ucl"], "limits": hit["limits"]}))
     columns = ["site", "kpi", "month", "value", "rule", "phase", "centre", "lcl", "ucl",
                "limits"]
     if not rows:
@@ -294,20 +289,25 @@ def control_chart_specs(history: pd.DataFrame, sites: Iterable[str], kpi_ids: It
     period = period or str(history["month"].max())
     specs = {}
     sites = list(sites)
+    for site, kpi_id, chart in _charts(history, sites, kpi_ids, period, contract, settings):
+        spec = catalogue["kpis"][kpi_id]
+        rows = history[(history["site"] == site) & (history["kpi"] == kpi_id)]
+        lo, hi = rows["target_low"].iloc[0], rows["target_high"].iloc[0]
+        target = (lo if spec["direction"] == "higher" else hi
+                  if spec["direction"] == "lower" else None)
+        prefix = f"{site} · " if len(sites) > 1 else ""
+        specs[f"{prefix}{kpi_id}: {chart_finding(chart, settings)}"] = {
+            "chart": chart, "percent": spec["unit"] == "fraction", "target": target,
+            "ylabel": {"fraction": "%", "seconds": "seconds", "hours": "hours", "points": "points",
+                       "eur_per_contact": "EUR per contact"}[spec["unit"]]}
+    return specs
+
+
+def _charts(history, sites, kpi_ids, period, contract, settings):
+    """``(site, kpi, chart)`` for every site x KPI with a chart (at least 2 months of data)."""
     for site in sites:
         for kpi_id in kpi_ids:
             chart = control_chart(history, site, kpi_id, period=period, contract=contract,
                                   settings=settings)
-            if chart.empty:
-                continue
-            spec = catalogue["kpis"][kpi_id]
-            rows = history[(history["site"] == site) & (history["kpi"] == kpi_id)]
-            lo, hi = rows["target_low"].iloc[0], rows["target_high"].iloc[0]
-            target = (lo if spec["direction"] == "higher" else hi
-                      if spec["direction"] == "lower" else None)
-            prefix = f"{site} · " if len(sites) > 1 else ""
-            specs[f"{prefix}{kpi_id}: {chart_finding(chart, settings)}"] = {
-                "chart": chart, "percent": spec["unit"] == "fraction", "target": target,
-                "ylabel": {"fraction": "%", "seconds": "seconds", "hours": "hours", "points": "points",
-                           "eur_per_contact": "EUR per contact"}[spec["unit"]]}
-    return specs
+            if not chart.empty:
+                yield site, kpi_id, chart
