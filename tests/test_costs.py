@@ -1234,3 +1234,16 @@ def test_service_ranking_side_by_side(margin, first):
     assert f"{t.loc[first, 'prob_beats_baseline_with_service']:.0%} of the simulations" in text
     with pytest.raises(ParameterError, match="value_of_service=True"):
         costs.service_ranking(model(), costs.monte_carlo(model(), n_draws=100))
+
+
+def test_schedule_efficiency_and_seat_factor_per_location_reach_the_costs():
+    import dataclasses
+    flat = model()
+    scheduled = dataclasses.replace(FLAT_BASIS, efficiency_by_country={"MA": 0.5},
+                                    seat_factor_by_country={"MA": 1.5})
+    m = model(basis=scheduled)
+    w0 = costs.monthly_workload(flat).set_index(["location", "month"])
+    w1 = costs.monthly_workload(m).set_index(["location", "month"])
+    # half the schedule efficiency doubles Morocco's FTE, France's are untouched
+    assert w1.loc["MA", "fte"].to_numpy() == pytest.approx(2 * w0.loc["MA", "fte"].to_numpy())
+    assert w1.loc["FR-REG", "fte"].to_numpy() == pytest.approx(w0.loc["FR-REG", "fte"].to_numpy())

@@ -197,3 +197,20 @@ def test_schedule_week_is_the_first_whole_week():
     assert days.min() == pd.Timestamp("2026-10-05") and days.max() == pd.Timestamp("2026-10-10")
     assert set(week.columns) == {"ds", "queue", "scheduled"}
     assert planning.schedule_countries("MA") == ["MA", "FR", "MU", "TN"]
+
+
+def test_schedules_set_efficiency_and_seats_per_country():
+    basis = planning.load_basis()
+    plan = planning.requirements(_history(days=16, calls=60.0), basis)
+    scheduled, table = planning.with_schedules(basis, plan, ["FR", "MA", "EG"])
+    fr = table.set_index("country").loc["FR"]
+    assert scheduled.efficiency("FR-REG") == pytest.approx(fr["efficiency"])
+    assert 0 < fr["efficiency"] <= 1 and fr["seat_factor"] >= 1.0
+    # a country without labour rules keeps the file's figure, and the table says so
+    assert scheduled.efficiency("EG") == basis.schedule_efficiency
+    assert "no labour rules" in table.set_index("country").loc["EG", "note"]
+    assert "shrinkage.schedule_efficiency.FR" in scheduled.figures
+    # FTE follow the computed efficiency: paid hours scale by 0.90 / efficiency
+    before = planning.fte(plan, basis, location="FR-REG")["fte"].sum()
+    after = planning.fte(plan, scheduled, location="FR-REG")["fte"].sum()
+    assert after == pytest.approx(before * basis.schedule_efficiency / fr["efficiency"])

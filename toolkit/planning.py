@@ -12,6 +12,7 @@ with the staffing engine; :func:`fte` rolls agent-hours up to FTE with the basis
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -123,6 +124,10 @@ class PlanningBasis:
     scope: str = "default"
     #: location id -> its own paid-time block (``locations: {MA: {paid_time: ...}}``)
     paid_time_by_location: Mapping[str, dict] = field(default_factory=dict, repr=False)
+    #: country -> schedule efficiency and seat factor computed by the shift scheduler
+    #: (:func:`with_schedules`); countries not in it use ``schedule_efficiency`` and 1.0
+    efficiency_by_country: Mapping[str, float] = field(default_factory=dict, repr=False)
+    seat_factor_by_country: Mapping[str, float] = field(default_factory=dict, repr=False)
 
     @property
     def shrinkage(self) -> float:
@@ -151,6 +156,17 @@ class PlanningBasis:
                  if k in block}
         return PaidTime(country=country, holiday_calendar=calendar, **extra,
                         **{k: float(refdata.value(block[k])) for k in PAID_TIME_FIELDS})
+
+    def efficiency(self, location: str) -> float:
+        """Schedule efficiency at ``location``: the scheduler's for its country's labour rules
+        when computed (:func:`with_schedules`), else the file's ``schedule_efficiency``."""
+        return float(self.efficiency_by_country.get(_location_country(location)[0],
+                                                    self.schedule_efficiency))
+
+    def seat_factor(self, location: str) -> float:
+        """Seats per agent on shift at the peak under the location's country rules (breaks
+        and shift overlap keep more people present than the requirement), 1.0 by default."""
+        return float(self.seat_factor_by_country.get(_location_country(location)[0], 1.0))
 
     def worked_hours(self, location: str, year: int) -> float:
         return self.paid_time(location).worked_hours(year)
@@ -410,7 +426,7 @@ def fte(plan: pd.DataFrame, basis: PlanningBasis, *, location: str, freq: str = 
     paid = basis.paid_time(location)
     return staffing.fte_rollup(
         plan, freq=freq, shrinkage=basis.shrinkage,
-        schedule_efficiency=basis.schedule_efficiency, agents_column=agents_column, by=by,
+        schedule_efficiency=basis.efficiency(location), agents_column=agents_column, by=by,
         worked_hours_per_year=paid.worked_hours, holiday_country=holiday_country)
 
 
@@ -570,3 +586,53 @@ def schedule_countries(location: str, compare: Iterable[str] = ("FR", "MA", "MU"
     """The location's country first, then the countries to compare its rules with."""
     own = _location_country(location)[0]
     return list(dict.fromkeys([own, *compare]))
+
+
+def with_schedules(basis: PlanningBasis, plan: pd.DataFrame, countries: Iterable[str], *,
+                   overrides=None) -> tuple[PlanningBasis, pd.DataFrame]:
+    """The basis with each country's schedule efficiency and seat factor computed by the shift
+    scheduler (``toolkit.scheduling``) on the plan's first whole week of scheduled agents, and
+    the scheduler's table (one row per country). A country without labour rules keeps the
+    file's efficiency, said in the table's ``note``.
+
+    The seat factor is the scheduler's peak seats over the week's peak requirement: breaks and
+    the overlap of shift patterns keep more people present than the requirement at the peak.
+    """
+    from toolkit import scheduling
+
+    week = schedule_week(plan)
+    known = scheduling.load_labour_rules(overrides)
+    wanted = list(dict.fromkeys(countries))
+    ruled = [c for c in wanted if c in known]
+    table = (scheduling.schedule_efficiency_by_country(week, ruled, overrides=overrides)
+             if ruled else pd.DataFrame(columns=["country", "efficiency", "peak_seats"]))
+    peak_required = float(week.groupby("ds")["scheduled"].sum().max())
+    table = table.assign(seat_factor=table["peak_seats"] / peak_required,
+                         note="computed: shifts under the country's labour rules")
+    missing = pd.DataFrame({"country": [c for c in wanted if c not in known],
+                            "note": f"no labour rules: the planning file's "
+                                    f"{basis.schedule_efficiency:.0%} is used"})
+    table = pd.concat([table, missing], ignore_index=True) if len(missing) else table
+    done = table.dropna(subset=["efficiency"])
+    first = _local_day(week["ds"]).min()
+    figures = dict(basis.figures)
+    for row in done.itertuples():
+        figures[f"shrinkage.schedule_efficiency.{row.country}"] = {
+            "value": round(float(row.efficiency), 4), "unit": "required / scheduled agent-hours",
+            "year": int(first.year), "flag": "X",
+            "source": f"toolkit.scheduling: the week of {first:%Y-%m-%d} under {row.country} "
+                      "labour rules (toolkit/reference/labour_rules.yaml)"}
+    return (dataclasses.replace(
+        basis, figures=figures,
+        efficiency_by_country={**basis.efficiency_by_country,
+                               **dict(zip(done["country"], done["efficiency"].astype(float),
+                                          strict=True))},
+        seat_factor_by_country={**basis.seat_factor_by_country,
+                                **dict(zip(done["country"], done["seat_factor"].astype(float),
+                                           strict=True))}),
+            table.reset_index(drop=True))
+
+
+def location_countries(locations: Iterable[str]) -> list[str]:
+    """The countries of location ids, each once, in order."""
+    return list(dict.fromkeys(_location_country(loc)[0] for loc in locations))

@@ -349,6 +349,9 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
     basis = model.basis
     shrink = float(tw.shrinkage if tw.shrinkage is not None else basis.shrinkage)
     worked = np.array([_worked_hours(basis, k, y0) for k in model.locations], float)
+    # schedule efficiency per location: the shift scheduler's under its country's labour
+    # rules when the basis carries it (planning.with_schedules), else the planning file's
+    efficiency = np.array([basis.efficiency(k) for k in model.locations], float)
     tiers = [loc["tier"] for loc in locs]
     home_ok = np.array([loc["country"] == _value(d["home_country"]) for loc in locs])
     margin_key = tw.margin or "value"
@@ -363,7 +366,7 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
         # Hours one FTE works a year (planning basis: contract hours less leave, public
         # holidays and absence) and, of those, the productive ones per FTE-month.
         "worked_hours": worked,
-        "productive_per_fte": worked / 12.0 * (1 - shrink) * basis.schedule_efficiency,
+        "productive_per_fte": worked / 12.0 * (1 - shrink) * efficiency,
         "attrition": np.array([_value(loc["attrition"]) for loc in locs], float) * tw.attrition,
         "price_local": np.array(price, float),
         "clause": np.array(clause), "cap": np.full(len(locs), float(_value(ix["cap"]))),
@@ -372,7 +375,8 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
                               for loc in locs]) * tw.seat_cost,
         "it": _escalate(d["it_per_seat_month"], nonlab, y0) * tw.seat_cost,
         "tel": _escalate(d["telephony_licences_per_seat_month"], nonlab, y0) * tw.seat_cost,
-        "nonlab": nonlab, "shrinkage": shrink, "efficiency": basis.schedule_efficiency,
+        "nonlab": nonlab, "shrinkage": shrink, "efficiency": efficiency,
+        "seat_factor": np.array([basis.seat_factor(k) for k in model.locations], float),
         "home": home_ok, "margin": np.array(margins, float),
         "aht_quality": aht_up, "repeat": repeat,
         "home_loaded_eur": _home_loaded_wage_eur(model, tw),
@@ -510,7 +514,7 @@ def _base_quantities(model: SourcingModel, la: dict, tw: _Tweaks) -> dict:
     # FTE as toolkit.staffing.fte_rollup: paid hours over the hours an FTE works on the
     # month's open days (its share of the year; 1/12 when the profile does not say).
     share = months_of_year["fte_share"][:, moy - 1]
-    fte = (hours / ((1 - la["shrinkage"]) * la["efficiency"])
+    fte = (hours / ((1 - la["shrinkage"]) * la["efficiency"][:, None])
            / (la["worked_hours"][:, None] * share))
     # Seats are fixed capacity: the base year's peak of concurrent scheduled agents, grown
     # with the volume path year by year (never down within a year), plus support positions.
@@ -522,7 +526,8 @@ def _base_quantities(model: SourcingModel, la: dict, tw: _Tweaks) -> dict:
         # the profile's peak is at the basis's shrinkage; a tornado tweak rescales it
         tweak = (1 - basis.shrinkage) / (1 - la["shrinkage"])
         agent_seats = np.ceil(np.round(peak * peak_growth[None, :] * tw.aht * quality
-                                       * basis.seats_per_scheduled_agent * tweak, 9))
+                                       * basis.seats_per_scheduled_agent * tweak
+                                       * la["seat_factor"][:, None], 9))
     else:  # a profile without intervals (what-ifs): one seat per FTE
         agent_seats = fte
     seats = agent_seats * (1 + basis.support_positions_per_agent)
