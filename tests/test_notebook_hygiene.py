@@ -76,3 +76,18 @@ def test_staffing_and_sourcing_key_figures_give_one_fte():
     assert staffing and sourcing, "key figures lack the FTE lines"
     assert staffing.group(1) == sourcing.group(1) and staffing.group(3) == sourcing.group(3)
     assert float(sourcing.group(2)) == pytest.approx(float(staffing.group(2)), rel=0.005)
+
+
+def test_figures_describe_themselves_for_the_reviewer_pages():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from toolkit import config, plots
+
+    fig, axes = plots.plt.subplots(1, 2)
+    fig.suptitle("Two panels")
+    plots.finish(axes[0], "Care peaks on Monday", "day", "calls")
+    assert plots.describe(fig) == "Chart: Two panels; Care peaks on Monday (calls by day)"
+    assert plots.describe(plots.plt.figure()) == "Chart without a title"
+    assert config.shown_path(config.ROOT / "data" / "x.parquet") == "data/x.parquet"
+    assert config.shown_path("/elsewhere/y.csv") == "y.csv"

@@ -30,3 +30,10 @@ def project_path(path: str | os.PathLike) -> Path:
     """Return ``path`` as an absolute path, relative paths being taken from the project root."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else ROOT / p
+
+
+def shown_path(path: str | os.PathLike) -> str:
+    """A path as a reviewer page may show it: relative to the project root, or only the file
+    name for a file outside it (pages carry no paths of the machine)."""
+    p = project_path(path).resolve()
+    return p.relative_to(ROOT.resolve()).as_posix() if p.is_relative_to(ROOT.resolve()) else p.name
