@@ -42,10 +42,10 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from toolkit import refdata
 from toolkit.config import REFERENCE, project_path
 from toolkit.errors import DataError, ParameterError
 
@@ -145,45 +145,9 @@ class CountryRules:
         return pd.DataFrame(rows, columns=["field", *FIGURE_KEYS])
 
 
-def _safe_load(stream):
-    if yaml.__with_libyaml__:
-        return yaml.load(stream, Loader=yaml.CSafeLoader)
-    return yaml.safe_load(stream)
-
-
-def _read_yaml(path, parameter: str) -> dict:
-    p = project_path(path)
-    if not p.exists():
-        raise ParameterError(parameter, str(path), "an existing YAML file")
-    with open(p, encoding="utf-8") as fh:
-        data = _safe_load(fh) or {}
-    if not isinstance(data, dict):
-        raise ParameterError(parameter, str(path), "a YAML mapping at top level")
-    return data
-
-
-def _merge(base: dict, override: Mapping, path: str) -> dict:
-    """Merge ``override`` into a copy of ``base`` like the other reference files: unknown keys
-    are refused with the valid ones; a bare value replaces a figure's ``value`` and marks it
-    as an analyst override, keeping its unit and year."""
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if key not in merged:
-            raise ParameterError(f"overrides: {path or 'top level'}", key,
-                                 f"one of {sorted(map(str, merged))}")
-        current = merged[key]
-        is_figure = isinstance(current, dict) and "value" in current
-        if is_figure and not isinstance(value, Mapping):
-            merged[key] = {**current, "value": value, "flag": "override",
-                           "source": f"analyst override (reference: {current.get('value')!r}, "
-                                     f"{current.get('source')})"}
-        elif isinstance(current, dict) and isinstance(value, Mapping):
-            merged[key] = _merge(current, value, f"{path}.{key}" if path else str(key))
-            if is_figure and "value" in value and "source" not in value:
-                merged[key]["flag"] = "override"
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
+# The reference files' one reader and override merge (toolkit.refdata).
+_read_yaml = refdata.read_yaml
+_merge = refdata.deep_merge
 
 
 def _minute_of_day(text) -> int | None:
