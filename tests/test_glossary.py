@@ -1,0 +1,80 @@
+"""Tests for toolkit.glossary: terms found by whole word, abbreviations by case, the KPI
+catalogue joined in, the section appended once to the rendered copy only."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from toolkit import glossary
+from toolkit.glossary import Term
+
+TERMS = [Term("NPV", "Net present value.", ("net present cost",)),
+         Term("occupancy", "Share of time on calls.", ("OCC",)),
+         Term("SL", "Service level.")]
+
+
+def test_terms_found_by_whole_word_and_alias():
+    used = glossary.terms_used("The net present cost is lower; OCC at 85 %.", TERMS)
+    assert [t.term for t in used] == ["NPV", "occupancy"]
+
+
+def test_abbreviations_are_case_sensitive_and_whole_words():
+    assert glossary.terms_used("the npv, NPVs, SLA and sl", TERMS) == []
+    assert [t.term for t in glossary.terms_used("SL met", TERMS)] == ["SL"]
+
+
+def test_phrases_match_any_case():
+    assert [t.term for t in glossary.terms_used("Occupancy capped", TERMS)] == ["occupancy"]
+
+
+def test_reference_file_and_kpi_catalogue_load():
+    terms = glossary.load_terms()
+    names = {t.term for t in terms}
+    assert {"NPV", "FTE", "MASE", "status quo"} <= names  # the glossary file
+    assert {"ASA", "AHT"} <= names  # the KPI catalogue
+    assert all(t.meaning and "\n" not in t.meaning for t in terms)
+
+
+def test_bad_glossary_file_names_the_entry(tmp_path):
+    bad = tmp_path / "glossary.yml"
+    bad.write_text("terms:\n  - term: NPV\n")
+    with pytest.raises(ValueError, match=r"terms\[0\].*'meaning'"):
+        glossary.load_terms(bad, catalogue_path=None)
+
+
+def _notebook(*markdown, output_html=None):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(m) for m in markdown]
+    if output_html:
+        code = nbformat.v4.new_code_cell("x")
+        code.outputs = [nbformat.v4.new_output("display_data", {"text/html": output_html})]
+        nb.cells.append(code)
+    return nb
+
+
+def test_visible_text_reads_outputs_without_tags_or_styles():
+    nb = _notebook("# Title", output_html="<style>.NPV{}</style><td>SL</td>")
+    text = glossary.visible_text(nb)
+    assert "SL" in text and "NPV" not in text and "<td>" not in text
+
+
+def test_glossary_appended_once_with_used_terms_only():
+    nb = _notebook("The NPV of each option.")
+    glossary.append_glossary(nb, TERMS)
+    last = nb.cells[-1].source
+    assert last.startswith("## Glossary") and "**NPV**" in last and "occupancy" not in last
+    glossary.append_glossary(nb, TERMS)  # already has one: not a second
+    assert sum(c.source.startswith("## Glossary") for c in nb.cells) == 1
+
+
+def test_no_terms_no_section():
+    nb = _notebook("Nothing technical here.")
+    glossary.append_glossary(nb, TERMS)
+    assert len(nb.cells) == 1
+
+
+def test_meanings_are_escaped_as_text():
+    nb = _notebook("SL")
+    glossary.append_glossary(nb, [Term("SL", "<img src=x onerror=alert(1)> [x](y)")])
+    assert "<img" not in nb.cells[-1].source and "](" not in nb.cells[-1].source
