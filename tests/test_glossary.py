@@ -78,3 +78,17 @@ def test_meanings_are_escaped_as_text():
     nb = _notebook("SL")
     glossary.append_glossary(nb, [Term("SL", "<img src=x onerror=alert(1)> [x](y)")])
     assert "<img" not in nb.cells[-1].source and "](" not in nb.cells[-1].source
+
+
+def test_jargon_found_lists_developer_words_identifiers_and_paths():
+    text = ("Written atomically to /work/main/data/processed/x.parquet; rate_card True; "
+            "the forecast table (data/processed relative) is fine.")
+    found = glossary.jargon_found(text)
+    assert "atomically" in found and "parquet" in found and "True" in found
+    assert "rate_card" in found and "/work/" in found
+    assert glossary.jargon_found("Net present value of each option: 17.5 M EUR.") == []
+
+
+def test_jargon_true_is_case_sensitive_word():
+    assert glossary.jargon_found("it is true that", ["True"]) == []
+    assert glossary.jargon_found("flag: True", ["True"]) == ["True"]

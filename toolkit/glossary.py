@@ -132,5 +132,33 @@ def append_glossary(nb, terms: list[Term] | None = None):
     return nb
 
 
-__all__ = ["GLOSSARY_PATH", "HEADING", "Term", "append_glossary", "glossary_markdown",
+#: A machine path in reviewer text: the report must show paths relative to the project, if any.
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~/])(?:/(?:work|home|tmp|root|usr|var|opt|mnt|Users|private)/"
+                           r"|[A-Za-z]:\\\\)")
+#: snake_case identifiers (``rate_card``, ``abandons_as_fail``): code names, not words.
+IDENTIFIER = re.compile(r"(?<![\w/.-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/.-])")
+
+
+def developer_words(path: str | os.PathLike = GLOSSARY_PATH) -> list[str]:
+    """The deny-list of words reviewers should never meet (``developer_words`` in the file)."""
+    words = read_yaml(path, "glossary_path").get("developer_words") or []
+    return [str(w) for w in words]
+
+
+def jargon_found(text: str, words: list[str] | None = None) -> list[str]:
+    """Each developer word, code identifier and machine path ``text`` shows, once, in order
+    of appearance — what a reviewer would stumble on."""
+    hits: dict[str, int] = {}
+    for word in developer_words() if words is None else words:
+        flags = 0 if word[:1].isupper() else re.IGNORECASE
+        match = re.search(r"(?<![\w-])" + re.escape(word) + r"(?![\w-])", text, flags)
+        if match:
+            hits.setdefault(word, match.start())
+    for pattern in (ABSOLUTE_PATH, IDENTIFIER):
+        for match in pattern.finditer(text):
+            hits.setdefault(match.group(), match.start())
+    return sorted(hits, key=hits.get)
+
+
+__all__ = ["ABSOLUTE_PATH", "IDENTIFIER", "developer_words", "jargon_found", "GLOSSARY_PATH", "HEADING", "Term", "append_glossary", "glossary_markdown",
            "load_terms", "terms_used", "visible_text"]
