@@ -372,7 +372,7 @@ def _guess_unit(values: pd.Series) -> tuple[str, int | None]:
     if pd.api.types.is_float_dtype(dtype):
         return "number", _needed_decimals(values.astype(float))
     if isinstance(dtype, pd.PeriodDtype):
-        return ("month", None) if dtype.freqstr.startswith("M") else ("text", None)
+        return ("month", None) if dtype == pd.PeriodDtype("M") else ("text", None)
     if pd.api.types.is_datetime64_any_dtype(dtype):
         if getattr(dtype, "tz", None) is not None:
             return "time", None
