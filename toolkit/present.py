@@ -169,7 +169,7 @@ def money(amount, locale: str = "en_GB", currency: str = "EUR", compact: bool = 
     if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
         raise ParameterError("currency", currency, "an ISO 4217 code such as 'EUR', 'MAD'")
     if compact:
-        # Round first so that 999,960 shows as €1m, never €1,000k; -0 is dropped.
+        # Whole units first: a rounding to nothing shows €0, never −€0.
         value = float(_decimal(amount, 0, "amount"))
         text = format_compact_currency(value if value else 0.0, currency, locale=parsed,
                                        fraction_digits=1)
@@ -202,12 +202,12 @@ def hours(x, locale: str = "en_GB", decimals: int = 1) -> str:
     return text if text == MISSING else text + "\u00a0h"
 
 
-def duration(seconds_, locale: str = "en_GB") -> str:
+def duration(seconds, locale: str = "en_GB") -> str:
     """Seconds as a readable duration: 45 s, 2 min 05 s, 1 h 02 min (from an hour on,
     seconds are rounded away)."""
-    if is_missing(seconds_):
+    if is_missing(seconds):
         return MISSING
-    total = int(_decimal(seconds_, 0, "seconds"))
+    total = int(_decimal(seconds, 0, "seconds"))
     sign, total = (MINUS, -total) if total < 0 else ("", total)
     if total < 60:
         return f"{sign}{total}\u00a0s"
@@ -389,7 +389,7 @@ def _cell(value, unit: str, decimals, locale: str, currency: str, tz: str) -> st
     """One value as reviewer text (not yet HTML-escaped)."""
     if is_missing(value):
         return MISSING
-    if isinstance(value, bool | np.bool_) and unit != "text":
+    if isinstance(value, bool | np.bool_):  # never True/False, whatever the unit
         return yes_no(value, locale)
     if unit == "count":
         return number(value, locale, 0)
@@ -540,6 +540,11 @@ def table(df: pd.DataFrame, *, units: dict | None = None, locale: str = "en_GB",
                                  ", ".join(map(_flat_label, names)))
     parsed = {c: _parse_unit(units[c], c) if c in units else _guess_unit(frame[c])
               for c in names}
+    for c, (unit, decimals) in parsed.items():
+        if unit == "number" and decimals is None:  # one number of decimals per column
+            values = pd.to_numeric(frame[c].map(lambda v: v if not isinstance(v, bool) else None),
+                                   errors="coerce").astype(float)
+            parsed[c] = unit, _needed_decimals(values)
     columns = tuple(str(labels.get(c, _flat_label(c))) for c in names)
     numeric = tuple(parsed[c][0] in _NUMERIC_UNITS or parsed[c][0] == "timedelta"
                     for c in names)
