@@ -738,3 +738,52 @@ def test_run_card_states_the_data_window():
         "data up to 2026-10-31 (the end of 2026-10); forecasts and staffing start on 2026-11-01")
     assert runner.data_window({"period": "2024-02"}).startswith("data up to 2024-02-29")
     assert "no period parameter" in runner.data_window({"history_path": "x.csv"})
+
+
+# ------------------------------------------------------------------------- plan-level locale
+
+
+def _locale_plan(tmp_path: Path, plan_locale: str, run_locale: str = "") -> Path:
+    own = f"\n    parameters: {{locale: {run_locale}}}" if run_locale else ""
+    return write_plan(tmp_path, f"""
+locale: {plan_locale}
+runs:
+  - name: localised
+    notebook: {NB}/localised.ipynb
+  - name: own-locale
+    notebook: {NB}/localised.ipynb{own}
+  - name: tiny
+    notebook: {NB}/tiny.ipynb
+    parameters: {{data_path: "{DATA}"}}
+""")
+
+
+def test_plan_locale_reaches_notebooks_declaring_it_and_a_run_of_its_own_wins(tmp_path):
+    runs, _ = load_plan(_locale_plan(tmp_path, "fr_FR", run_locale="de_DE"), "2026-10")
+    by_name = {r.name: r.parameters for r in runs}
+    assert by_name["localised"] == {"locale": "fr_FR"}
+    assert by_name["own-locale"] == {"locale": "de_DE"}  # the run's own value wins
+    assert by_name["tiny"] == {"data_path": DATA}  # tiny declares no locale: untouched
+
+
+def test_without_a_plan_locale_nothing_is_injected(tmp_path):
+    plan = write_plan(tmp_path, f"""
+runs:
+  - name: localised
+    notebook: {NB}/localised.ipynb
+""")
+    runs, _ = load_plan(plan, "2026-10")
+    assert runs[0].parameters == {}
+
+
+@pytest.mark.parametrize(("bad", "shown"), [("xx_YY", "'xx_YY'"), ("42", "42")])
+def test_a_plan_locale_babel_does_not_know_rejects_the_plan_naming_the_key(tmp_path, bad, shown):
+    with pytest.raises(PlanError) as info:
+        load_plan(_locale_plan(tmp_path, bad), "2026-10")
+    assert f"top-level key 'locale' = {shown} is not a locale babel knows" in str(info.value)
+    assert "'en_GB'" in str(info.value)
+
+
+def test_monthly_plan_sets_french_once_for_every_kpi_run():
+    runs, _ = load_plan(ROOT / "plans" / "monthly.yml")
+    assert {r.parameters["locale"] for r in runs} == {"fr_FR"}

@@ -55,7 +55,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
        "base-uri 'none'; form-action 'none'")
 
-PLAN_KEYS = ("runs", "default_period", "description")
+PLAN_KEYS = ("runs", "default_period", "description", "locale")
 RUN_KEYS = ("name", "notebook", "parameters", "matrix", "timeout_s", "needs")
 PERIOD_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 #: Run file names the period folder uses itself (index.html, manifest.json).
@@ -144,6 +144,9 @@ def load_plan(path: str | os.PathLike, period: str | None = None) -> tuple[list[
     runs: list[RunSpec] = []
     for i, entry in enumerate(plan["runs"], start=1):
         runs.extend(_expand_entry(entry, i, period, problems))
+    locale = _plan_locale(plan, problems)
+    if locale is not None:
+        runs = _with_locale(runs, locale)
     seen: dict[str, str] = {}
     for run in runs:
         if run.slug in RESERVED_SLUGS or run.slug.endswith(".failed"):
@@ -159,6 +162,40 @@ def load_plan(path: str | os.PathLike, period: str | None = None) -> tuple[list[
     if problems:
         raise PlanError(path, problems)
     return runs, period
+
+
+def _plan_locale(plan: dict, problems: list[str]) -> str | None:
+    """The plan's top-level ``locale`` (checked with babel), or None when it sets none."""
+    from toolkit.errors import ParameterError
+    from toolkit.present import check_locale
+
+    if "locale" not in plan or plan["locale"] is None:
+        return None
+    try:
+        return check_locale(plan["locale"])
+    except ParameterError:
+        problems.append(f"top-level key 'locale' = {plan['locale']!r} is not a locale babel "
+                        "knows; use a name such as 'en_GB' or 'fr_FR'")
+        return None
+
+
+def _with_locale(runs: list[RunSpec], locale: str) -> list[RunSpec]:
+    """``locale`` given to every run whose notebook declares a ``locale`` parameter, unless
+    the run sets its own; other notebooks get nothing (they would reject the name)."""
+    declares: dict[str, bool] = {}
+    out = []
+    for run in runs:
+        if run.notebook not in declares:
+            path = config.project_path(run.notebook)
+            try:  # an unreadable notebook is reported by validate_runs, not here
+                declares[run.notebook] = (_notebook_problem(run.notebook, path) is None
+                                          and "locale" in notebook_parameters(path))
+            except (SyntaxError, ValueError, OSError):
+                declares[run.notebook] = False
+        if declares[run.notebook] and "locale" not in run.parameters:
+            run = replace(run, parameters={**run.parameters, "locale": locale})
+        out.append(run)
+    return out
 
 
 def _personal_parameters(runs: list[RunSpec]) -> list[str]:

@@ -7,10 +7,9 @@ import os
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from toolkit import markup
+from toolkit import markup, present
 from toolkit.config import DEFAULT_TIMEZONE
 from toolkit.errors import ParameterError
 from toolkit.kpi.credits import credits_by_month
@@ -59,15 +58,14 @@ def heatmap_title(table: pd.DataFrame, site: str, period: str, locale: str = "fr
 
 
 def check_locale(locale: str) -> str:
-    """Return ``locale`` if babel knows it, else ParameterError (e.g. ``fr_FR``, ``en_GB``)."""
-    from babel import Locale, UnknownLocaleError
+    """Return ``locale`` if babel knows it, else ParameterError (``toolkit.present``)."""
+    return present.check_locale(locale)
 
-    try:
-        Locale.parse(locale)
-    except (UnknownLocaleError, ValueError, TypeError) as exc:
-        raise ParameterError("locale", locale, "a locale babel knows, e.g. 'fr_FR', 'en_GB'"
-                             ) from exc
-    return locale
+
+def _hyphen(text: str) -> str:
+    """The KPI report's minus sign as it has always been (a hyphen): its published tables
+    and tests keep their text; new tables use ``toolkit.present`` and its true minus."""
+    return text.replace(present.MINUS, "-")
 
 
 def format_value(value, unit: str, locale: str = "fr_FR", *, currency: str = "EUR",
@@ -75,44 +73,28 @@ def format_value(value, unit: str, locale: str = "fr_FR", *, currency: str = "EU
     """A KPI value for people: % with one decimal, seconds, points, money per contact.
 
     ``delta`` formats a difference: fractions become percentage points (``pp``) with a sign.
-    NaN -> an en dash.
+    NaN -> an en dash. The numbers come from ``toolkit.present``.
     """
-    from babel.numbers import format_currency, format_decimal, format_percent
-
-    if value is None or (isinstance(value, float) and not np.isfinite(value)) or pd.isna(value):
-        return "–"
+    if present.is_missing(value):
+        return present.MISSING
     value = float(value)
-    sign = "+" if delta and value > 0 else ""
     if unit == "fraction":
-        if delta:
-            return sign + format_decimal(value * 100, format="#,##0.0", locale=locale) + " pp"
-        return format_percent(value, format=_percent_pattern(locale), locale=locale)
-    if unit == "seconds":
-        return sign + format_decimal(value, format="#,##0", locale=locale) + " s"
-    if unit == "hours":
-        return sign + format_decimal(value, format="#,##0.0", locale=locale) + " h"
-    if unit == "points":
-        return sign + format_decimal(value, format="#,##0.0", locale=locale) + " pts"
-    if unit in ("eur_per_contact", "money"):
-        return sign + format_currency(value, currency, locale=locale)
-    return sign + format_decimal(value, locale=locale)
-
-
-def _percent_pattern(locale: str) -> str:
-    from babel import Locale
-
-    pattern = Locale.parse(locale).percent_formats[None].pattern
-    i = pattern.rfind("0")
-    return pattern[:i + 1] + ".0" + pattern[i + 1:]
+        text = (present.points(value, locale) if delta
+                else present.percent(value, locale, 1))
+        return _hyphen(text)
+    suffix, decimals = {"seconds": (" s", 0), "hours": (" h", 1), "points": (" pts", 1),
+                        "eur_per_contact": ("", 2), "money": ("", 2)}.get(unit, ("", None))
+    if decimals is None:  # an undeclared unit: the decimals it needs, at most three
+        decimals = next(d for d in range(4) if d == 3 or round(value, d) == round(value, 3))
+    text = (present.money(value, locale, currency) if unit in ("eur_per_contact", "money")
+            else present.number(value, locale, decimals) + suffix)
+    sign = "+" if delta and round(value, decimals) > 0 else ""
+    return sign + _hyphen(text)
 
 
 def format_money(value, locale: str = "fr_FR", currency: str = "EUR") -> str:
-    """An amount of money in the locale's format (NaN -> en dash)."""
-    from babel.numbers import format_currency
-
-    if value is None or pd.isna(value):
-        return "–"
-    return format_currency(float(value), currency, locale=locale)
+    """An amount of money in the locale's format (NaN -> en dash), via ``toolkit.present``."""
+    return _hyphen(present.money(value, locale, currency))
 
 
 def _rule_text(row, low: str, high: str, locale: str) -> str:

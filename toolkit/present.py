@@ -1,0 +1,560 @@
+"""Numbers, dates and tables for reviewers: the one place their formatting lives.
+
+Every reviewer-facing figure goes through these helpers so that a report speaks one locale
+(``en_GB``: 1,541 / 82.3% / €17.5m; ``fr_FR``: 1 541 / 82,3 % / 17,5 M €), shows no raw floats
+(125.000000), no pandas index, no True/False, and no header-only table. Missing values are an
+en dash, negatives carry a true minus sign (U+2212), and nothing rounds to "-0".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from toolkit import markup
+from toolkit.errors import ParameterError
+
+#: What a missing value looks like (NaN, None, NaT).
+MISSING = "–"
+#: The true minus sign: a hyphen is too short to read as one in a column of figures.
+MINUS = "\u2212"
+DEFAULT_EMPTY = "No rows for this period."
+DEFAULT_TIMEZONE = "Europe/Paris"
+
+#: Units a table column can declare; ``:N`` after number, percent, pp, money, hours sets the
+#: decimals (``percent:0``), ``money:compact`` abbreviates millions.
+UNITS = ("count", "number", "percent", "pp", "money", "money:compact", "seconds", "duration",
+         "hours", "date", "month", "time", "bool", "text")
+_UNITS_WITH_DECIMALS = ("number", "percent", "pp", "money", "hours")
+#: Units whose cells are figures (right-aligned, class ``cc-num``).
+_NUMERIC_UNITS = ("count", "number", "percent", "pp", "money", "money:compact", "seconds",
+                  "duration", "hours")
+
+#: Words CLDR has no entry for, by language; other languages fall back to English.
+_WORDS = {
+    "en": {"yes": "Yes", "no": "No", "of": "of"},
+    "fr": {"yes": "Oui", "no": "Non", "of": "sur"},
+    "de": {"yes": "Ja", "no": "Nein", "of": "von"},
+    "es": {"yes": "Sí", "no": "No", "of": "de"},
+    "it": {"yes": "Sì", "no": "No", "of": "su"},
+    "nl": {"yes": "Ja", "no": "Nee", "of": "van"},
+    "pt": {"yes": "Sim", "no": "Não", "of": "de"},
+}
+
+
+# ------------------------------------------------------------------------------ values
+
+
+@lru_cache(maxsize=64)
+def _parse(locale: str):
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(locale)
+    except (UnknownLocaleError, ValueError, TypeError, AttributeError) as exc:
+        raise ParameterError("locale", locale,
+                             "a locale babel knows, e.g. 'fr_FR', 'en_GB'") from exc
+
+
+def check_locale(locale: str) -> str:
+    """Return ``locale`` if babel knows it, else ParameterError (e.g. ``fr_FR``, ``en_GB``)."""
+    if not isinstance(locale, str):
+        raise ParameterError("locale", locale, "a locale name as text, e.g. 'fr_FR', 'en_GB'")
+    _parse(locale)
+    return locale
+
+
+def is_missing(value) -> bool:
+    """True for None, NaN, NaT and pandas NA (shown as an en dash)."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return True
+    if isinstance(value, float | np.floating):
+        return not math.isfinite(float(value))
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists, arrays: not a scalar, not missing
+        return False
+
+
+def _as_decimal(value, name: str) -> Decimal:
+    """``value`` as an exact Decimal of its shortest float form (``repr``), so that 2.675
+    rounds to 2.68 as a reader expects (binary floating point would give 2.67)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool | np.bool_):
+        raise ParameterError(name, value, "a number (a yes/no flag goes through yes_no)")
+    try:
+        return Decimal(repr(float(value)))
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(name, value, "a number") from exc
+
+
+def _decimal(value, decimals: int, name: str = "value") -> Decimal:
+    """``value`` rounded half-up to ``decimals``; a result of zero loses its sign (no "-0")."""
+    rounded = _as_decimal(value, name).quantize(Decimal(1).scaleb(-decimals),
+                                                rounding=ROUND_HALF_UP)
+    return rounded if rounded != 0 else Decimal(0).quantize(rounded)
+
+
+def _check_decimals(decimals) -> int:
+    if isinstance(decimals, bool) or not isinstance(decimals, int | np.integer) \
+            or not 0 <= decimals <= 6:
+        raise ParameterError("decimals", decimals, "a whole number from 0 to 6")
+    return int(decimals)
+
+
+def _pattern(base: str, decimals: int) -> str:
+    """A babel pattern with ``decimals`` fixed decimals after its last ``0`` digit."""
+    i = base.rfind("0")
+    return base[:i + 1] + ("." + "0" * decimals if decimals else "") + base[i + 1:]
+
+
+def _signed(text: str) -> str:
+    """Babel's hyphen-minus as a true minus sign (numbers here never hold another hyphen)."""
+    return text.replace("-", MINUS)
+
+
+def number(x, locale: str = "en_GB", decimals: int = 0) -> str:
+    """A number with the locale's grouping and ``decimals`` fixed decimals (1,541 / 1 541)."""
+    from babel.numbers import format_decimal
+
+    if is_missing(x):
+        return MISSING
+    decimals = _check_decimals(decimals)
+    return _signed(format_decimal(_decimal(x, decimals, "x"), format=_pattern("#,##0", decimals),
+                                  locale=_parse(locale)))
+
+
+def percent(fraction, locale: str = "en_GB", decimals: int = 1) -> str:
+    """A fraction as a percentage (0.823 -> 82.3% / 82,3 %), the locale's own pattern."""
+    from babel.numbers import format_percent
+
+    if is_missing(fraction):
+        return MISSING
+    decimals = _check_decimals(decimals)
+    scaled = _decimal(_as_decimal(fraction, "fraction") * 100, decimals)
+    parsed = _parse(locale)
+    pattern = _pattern(parsed.percent_formats[None].pattern, decimals)
+    return _signed(format_percent(scaled / 100, format=pattern, locale=parsed))
+
+
+def points(pp_fraction, locale: str = "en_GB", decimals: int = 1) -> str:
+    """A difference of two fractions in percentage points, always signed (+1.2 pp, −0.4 pp)."""
+    if is_missing(pp_fraction):
+        return MISSING
+    decimals = _check_decimals(decimals)
+    value = _decimal(_as_decimal(pp_fraction, "pp_fraction") * 100, decimals)
+    sign = "+" if value > 0 else ""
+    return sign + number(value, locale, decimals) + " pp"
+
+
+def money(amount, locale: str = "en_GB", currency: str = "EUR", compact: bool = False,
+          decimals: int | None = None) -> str:
+    """An amount in the locale's currency format (€12,345.60 / 12 345,60 €).
+
+    ``compact`` abbreviates thousands and millions the locale's way, one decimal at most
+    (€17.5m / 17,5 M €), for amounts in sentences and overview tables.
+    """
+    from babel.numbers import format_compact_currency, format_currency
+
+    if is_missing(amount):
+        return MISSING
+    parsed = _parse(locale)
+    if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ParameterError("currency", currency, "an ISO 4217 code such as 'EUR', 'MAD'")
+    if compact:
+        # Whole units first: a rounding to nothing shows €0, never −€0.
+        value = float(_decimal(amount, 0, "amount"))
+        text = format_compact_currency(value if value else 0.0, currency, locale=parsed,
+                                       fraction_digits=1)
+        return _signed(text)
+    if decimals is None:
+        from babel.numbers import get_currency_precision
+        decimals = get_currency_precision(currency)
+    decimals = _check_decimals(decimals)
+    return _signed(format_currency(_decimal(amount, decimals, "amount"), currency,
+                                   locale=parsed, currency_digits=False,
+                                   format=_currency_pattern(parsed, decimals)))
+
+
+def _currency_pattern(parsed, decimals: int) -> str:
+    """The locale's currency pattern with ``decimals`` decimals (¤#,##0.00 -> ¤#,##0)."""
+    base = parsed.currency_formats["standard"].pattern.split(";")[0]
+    base = re.sub(r"0\.0+", "0", base)
+    return _pattern(base, decimals)
+
+
+def seconds(x, locale: str = "en_GB") -> str:
+    """A time in whole seconds (125 s), e.g. an average handling time."""
+    text = number(x, locale, 0)
+    return text if text == MISSING else text + "\u00a0s"
+
+
+def hours(x, locale: str = "en_GB", decimals: int = 1) -> str:
+    """A number of hours (1,541.0 h)."""
+    text = number(x, locale, decimals)
+    return text if text == MISSING else text + "\u00a0h"
+
+
+def duration(seconds, locale: str = "en_GB") -> str:
+    """Seconds as a readable duration: 45 s, 2 min 05 s, 1 h 02 min (from an hour on,
+    seconds are rounded away)."""
+    if is_missing(seconds):
+        return MISSING
+    total = int(_decimal(seconds, 0, "seconds"))
+    sign, total = (MINUS, -total) if total < 0 else ("", total)
+    if total < 60:
+        return f"{sign}{total}\u00a0s"
+    if total < 3600:
+        minutes, secs = divmod(total, 60)
+        return f"{sign}{minutes}\u00a0min {secs:02d}\u00a0s"
+    hours_, minutes = divmod(int(_decimal(total / 60, 0)), 60)
+    return f"{sign}{number(hours_, locale)}\u00a0h {minutes:02d}\u00a0min"
+
+
+def _timestamp(value, name: str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(name, value, "a date or timestamp, e.g. '2026-11-03'") from exc
+
+
+def date(d, locale: str = "en_GB") -> str:
+    """A calendar date in the locale's medium form (3 Nov 2026 / 3 nov. 2026)."""
+    from babel.dates import format_date
+
+    if is_missing(d):
+        return MISSING
+    return format_date(_timestamp(d, "d").date(), "medium", locale=_parse(locale))
+
+
+def month(period, locale: str = "en_GB") -> str:
+    """A month spelled out (November 2026 / novembre 2026); ``period`` as YYYY-MM, a
+    pandas Period or any date in the month."""
+    from babel.dates import format_skeleton
+
+    if is_missing(period):
+        return MISSING
+    if isinstance(period, pd.Period):
+        first = period.start_time.date()
+    else:
+        text = str(period)
+        try:
+            first = (pd.Period(text, "M").start_time.date()
+                     if re.fullmatch(r"\d{4}-\d{2}", text) else _timestamp(period, "period").date())
+        except ValueError as exc:
+            raise ParameterError("period", period, "a month written YYYY-MM, e.g. '2026-11'"
+                                 ) from exc
+    return format_skeleton("yMMMM", first, locale=_parse(locale))
+
+
+def local_time(ts, locale: str = "en_GB", tz: str = DEFAULT_TIMEZONE) -> str:
+    """A timezone-aware timestamp as the wall-clock time in ``tz`` (3 Nov 2026, 09:05).
+
+    A naive timestamp is refused: whose clock it shows cannot be known.
+    """
+    from babel.dates import format_datetime
+
+    if is_missing(ts):
+        return MISSING
+    stamp = _timestamp(ts, "ts")
+    if stamp.tzinfo is None:
+        raise ParameterError("ts", ts, "a timezone-aware timestamp (with its UTC offset)")
+    try:
+        local = stamp.tz_convert(tz)
+    except Exception as exc:  # noqa: BLE001 - pytz/zoneinfo raise different types
+        raise ParameterError("tz", tz, "an IANA time zone such as 'Europe/Paris'") from exc
+    parsed = _parse(locale)
+    # The locale's own "date, time" glue around its medium date and short time patterns.
+    pattern = (str(parsed.datetime_formats["medium"])
+               .replace("{1}", parsed.date_formats["medium"].pattern)
+               .replace("{0}", parsed.time_formats["short"].pattern))
+    return format_datetime(local.to_pydatetime().replace(tzinfo=None), pattern, locale=parsed)
+
+
+def _words(locale: str) -> dict:
+    return _WORDS.get(_parse(locale).language, _WORDS["en"])
+
+
+def yes_no(flag, locale: str = "en_GB") -> str:
+    """A flag as a word (Yes / Oui), never True/False."""
+    if is_missing(flag):
+        return MISSING
+    if isinstance(flag, bool | np.bool_) or (isinstance(flag, int | np.integer) and flag in (0, 1)):
+        return _words(locale)["yes" if flag else "no"]
+    raise ParameterError("flag", flag, "True or False (or 1 / 0)")
+
+
+# ------------------------------------------------------------------------------ sentences
+
+
+def compare(value, reference, *, above: str = "above", below: str = "below",
+            same: str = "in line with", tolerance: float = 0.0) -> str:
+    """The word that places ``value`` against ``reference``, for a sentence built from the
+    same figures as the table (differences within ``tolerance`` count as ``same``)."""
+    for name, x in (("value", value), ("reference", reference)):
+        if is_missing(x) or isinstance(x, bool | np.bool_):
+            raise ParameterError(name, x, "a number: a comparison needs both figures")
+    if is_missing(tolerance) or tolerance < 0:
+        raise ParameterError("tolerance", tolerance, "a number ≥ 0")
+    difference = float(value) - float(reference)
+    if abs(difference) <= tolerance:
+        return same
+    return above if difference > 0 else below
+
+
+def count_phrase(n, singular: str, plural: str | None = None, *, locale: str = "en_GB",
+                 zero: str | None = None) -> str:
+    """``1 site``, ``3 sites``, ``no site`` (``zero`` replaces the last, e.g. 'aucun site')."""
+    if isinstance(n, bool | np.bool_) or is_missing(n) or float(n) != int(n) or n < 0:
+        raise ParameterError("n", n, "a whole number ≥ 0")
+    n = int(n)
+    if n == 0:
+        return zero if zero is not None else f"no {singular}"
+    return f"{number(n, locale)} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def share_phrase(part, whole, *, locale: str = "en_GB", decimals: int = 0) -> str:
+    """``3 of 12 (25%)`` / ``3 sur 12 (25 %)``; without the percentage when ``whole`` is 0."""
+    for name, x in (("part", part), ("whole", whole)):
+        if isinstance(x, bool | np.bool_) or is_missing(x) or x < 0:
+            raise ParameterError(name, x, "a number ≥ 0")
+    if part > whole:
+        raise ParameterError("part", part, f"at most whole ({whole})")
+    decimals_of = 0 if float(part) == int(part) and float(whole) == int(whole) else 1
+    text = (f"{number(part, locale, decimals_of)} {_words(locale)['of']} "
+            f"{number(whole, locale, decimals_of)}")
+    return text if not whole else text + f" ({percent(part / whole, locale, decimals)})"
+
+
+# ------------------------------------------------------------------------------ tables
+
+
+def _parse_unit(unit, column) -> tuple[str, int | None]:
+    if not isinstance(unit, str):
+        raise ParameterError(f"units[{column!r}]", unit, "one of " + ", ".join(UNITS))
+    if unit in UNITS:
+        return unit, None
+    kind, _, digits = unit.partition(":")
+    if kind in _UNITS_WITH_DECIMALS and digits.isdigit() and int(digits) <= 6:
+        return kind, int(digits)
+    raise ParameterError(f"units[{column!r}]", unit,
+                         "one of " + ", ".join(UNITS) + " (number, percent, pp, money and hours "
+                         "take ':N' decimals, e.g. 'percent:0')")
+
+
+def _needed_decimals(values: pd.Series) -> int:
+    """Fewest decimals that show every value of a float column exactly, at most 2 (3 when
+    every value is below 1): 1541.0 -> 0, 0.7 -> 1, 0.333333 -> 2."""
+    finite = values[np.isfinite(values)]
+    if finite.empty:
+        return 0
+    cap = 3 if (finite.abs() < 1).all() else 2
+    for decimals in range(cap + 1):
+        if np.allclose(finite, finite.round(decimals), rtol=0, atol=1e-9):
+            return decimals
+    return cap
+
+
+def _guess_unit(values: pd.Series) -> tuple[str, int | None]:
+    """A unit for an undeclared column from its dtype (booleans as words, floats trimmed)."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool", None
+    if pd.api.types.is_integer_dtype(dtype):
+        return "count", None
+    if pd.api.types.is_float_dtype(dtype):
+        return "number", _needed_decimals(values.astype(float))
+    if isinstance(dtype, pd.PeriodDtype):
+        return ("month", None) if dtype == pd.PeriodDtype("M") else ("text", None)
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        if getattr(dtype, "tz", None) is not None:
+            return "time", None
+        return "date", None
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "timedelta", None
+    present = values.dropna()
+    if len(present) and all(isinstance(v, bool | np.bool_) for v in present):
+        return "bool", None
+    return "text", None
+
+
+def _cell(value, unit: str, decimals, locale: str, currency: str, tz: str) -> str:
+    """One value as reviewer text (not yet HTML-escaped)."""
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, bool | np.bool_):  # never True/False, whatever the unit
+        return yes_no(value, locale)
+    if unit == "count":
+        return number(value, locale, 0)
+    if unit == "number":
+        if decimals is None:
+            decimals = _needed_decimals(pd.Series([float(value)]))
+        return number(value, locale, decimals)
+    if unit == "percent":
+        return percent(value, locale, 1 if decimals is None else decimals)
+    if unit == "pp":
+        return points(value, locale, 1 if decimals is None else decimals)
+    if unit == "money":
+        return money(value, locale, currency, decimals=decimals)
+    if unit == "money:compact":
+        return money(value, locale, currency, compact=True)
+    if unit == "seconds":
+        return seconds(value, locale)
+    if unit == "duration":
+        return duration(value, locale)
+    if unit == "timedelta":
+        return duration(pd.Timedelta(value).total_seconds(), locale)
+    if unit == "hours":
+        return hours(value, locale, 1 if decimals is None else decimals)
+    if unit == "date":
+        return date(value, locale)
+    if unit == "month":
+        return month(value, locale)
+    if unit == "time":
+        return local_time(value, locale, tz)
+    if unit == "bool":
+        return yes_no(value, locale)
+    if isinstance(value, float | np.floating):  # a float in a text column: no 125.000000
+        return number(value, locale, _needed_decimals(pd.Series([float(value)])))
+    return str(value)
+
+
+def _flat_label(label) -> str:
+    if isinstance(label, tuple):
+        return " ".join(str(part) for part in label if str(part) != "")
+    return str(label)
+
+
+def _without_row_numbers(df: pd.DataFrame, index: bool) -> pd.DataFrame:
+    """The index as leading column(s) when it means something (named, or not row numbers),
+    dropped when it only counts rows; ``index=True`` always keeps it."""
+    idx = df.index
+    row_numbers = (all(name is None for name in idx.names)
+                   and not isinstance(idx, pd.MultiIndex)
+                   and pd.api.types.is_integer_dtype(idx.dtype))
+    if row_numbers and not index:
+        return df.reset_index(drop=True)
+    names = [name if name is not None else ("" if idx.nlevels == 1 else f"level {i}")
+             for i, name in enumerate(idx.names)]
+    taken = [n for n in names if n in df.columns]
+    if taken:
+        raise ParameterError("df", f"index named {taken[0]!r}",
+                             "an index whose name is not also a column name")
+    out = df.copy()
+    out.index = idx.set_names(names)
+    return out.reset_index()
+
+
+@dataclass(frozen=True)
+class Table:
+    """A formatted table: ``columns`` (labels) and ``rows`` (text cells) ready to show.
+
+    Notebooks display it as HTML (``_repr_html_``); ``str``/``repr`` give an aligned text
+    form, the same for the same data (doctests, logs, the notebook's text/plain output).
+    """
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: tuple[bool, ...]
+    empty: str
+    caption: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.rows or not self.columns
+
+    def to_frame(self) -> pd.DataFrame:
+        """The cells as a DataFrame of text (what the reviewer sees, column by column)."""
+        return pd.DataFrame(list(self.rows), columns=list(self.columns), dtype=object)
+
+    def to_html(self) -> str:
+        """The table wrapped in ``div.cc-table-wrap``; every cell and label HTML-escaped."""
+        if self.is_empty:
+            return f'<p class="cc-table-empty">{markup.text(self.empty)}</p>'
+
+        def attr(is_num: bool) -> str:
+            return ' class="cc-num"' if is_num else ""
+
+        head = "".join(f'<th scope="col"{attr(n)}>{markup.text(c)}</th>'
+                       for c, n in zip(self.columns, self.numeric, strict=True))
+        body = "".join(
+            "<tr>" + "".join(f"<td{attr(n)}>{markup.text(v)}</td>"
+                             for v, n in zip(row, self.numeric, strict=True)) + "</tr>"
+            for row in self.rows)
+        caption = f"<caption>{markup.text(self.caption)}</caption>" if self.caption else ""
+        return (f'<div class="cc-table-wrap"><table class="cc-table">{caption}'
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __str__(self) -> str:
+        if self.is_empty:
+            return self.empty
+        clean = [[markup.neutralise_bidi(c) for c in row] for row in (self.columns, *self.rows)]
+        widths = [max(len(row[i]) for row in clean) for i in range(len(self.columns))]
+        lines = ["  ".join(c.rjust(w) if n else c.ljust(w)
+                           for c, w, n in zip(row, widths, self.numeric, strict=True)).rstrip()
+                 for row in clean]
+        if self.caption:
+            lines.insert(0, markup.neutralise_bidi(self.caption))
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def table(df: pd.DataFrame, *, units: dict | None = None, locale: str = "en_GB",
+          labels: dict | None = None, empty: str = DEFAULT_EMPTY, index: bool = False,
+          currency: str = "EUR", tz: str = DEFAULT_TIMEZONE, caption: str | None = None
+          ) -> Table:
+    """``df`` formatted for reviewers: one unit per column, labels for people, no index.
+
+    Parameters
+    ----------
+    units : column -> unit (see ``UNITS``); undeclared columns are formatted by dtype:
+        booleans as words, integers grouped, floats with only the decimals they need.
+    labels : column -> the heading reviewers read (columns not listed keep their name).
+    empty : the sentence shown instead of a table with no rows.
+    index : show the index even when it only numbers rows (a named or text index is
+        always shown, as the first column).
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise ParameterError("df", type(df).__name__, "a pandas DataFrame")
+    check_locale(locale)
+    units, labels = dict(units or {}), dict(labels or {})
+    if not isinstance(empty, str) or not empty.strip():
+        raise ParameterError("empty", empty, "a sentence saying why there is nothing to show")
+    frame = _without_row_numbers(df, index)
+    names = list(frame.columns)
+    for what, mapping in (("units", units), ("labels", labels)):
+        unknown = [k for k in mapping if k not in names]
+        if unknown:
+            raise ParameterError(what, unknown[0], "a column of the table: " +
+                                 ", ".join(map(_flat_label, names)))
+    parsed = {c: _parse_unit(units[c], c) if c in units else _guess_unit(frame[c])
+              for c in names}
+    for c, (unit, decimals) in parsed.items():
+        if unit == "number" and decimals is None:  # one number of decimals per column
+            values = pd.to_numeric(frame[c].map(lambda v: v if not isinstance(v, bool) else None),
+                                   errors="coerce").astype(float)
+            parsed[c] = unit, _needed_decimals(values)
+    columns = tuple(str(labels.get(c, _flat_label(c))) for c in names)
+    numeric = tuple(parsed[c][0] in _NUMERIC_UNITS or parsed[c][0] == "timedelta"
+                    for c in names)
+    rows = tuple(
+        tuple(_cell(value, *parsed[c], locale, currency, tz)
+              for c, value in zip(names, values, strict=True))
+        for values in frame.itertuples(index=False, name=None))
+    return Table(columns, rows, numeric, empty, caption)
+
+
+__all__ = ["DEFAULT_EMPTY", "MINUS", "MISSING", "UNITS", "Table", "check_locale", "compare",
+           "count_phrase", "date", "duration", "hours", "is_missing", "local_time", "money",
+           "month", "number", "percent", "points", "seconds", "share_phrase", "table", "yes_no"]
