@@ -399,7 +399,7 @@ def test_locale_formatting():
     nbsp = "\u00a0"
     assert kpi.format_value(0.8234, "fraction", "fr_FR") == f"82,3{nbsp}%"
     assert kpi.format_value(0.8234, "fraction", "en_GB") == "82.3%"
-    assert kpi.format_value(-0.012, "fraction", "fr_FR", delta=True) == "-1,2 pp"
+    assert kpi.format_value(-0.012, "fraction", "fr_FR", delta=True) == "−1,2 pp"
     assert kpi.format_value(2.5, "eur_per_contact", "fr_FR") == f"2,50{nbsp}€"
     assert kpi.format_money(12345.6, "fr_FR") == f"12\u202f345,60{nbsp}€"
     assert kpi.format_value(np.nan, "seconds") == "–"

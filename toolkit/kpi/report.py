@@ -62,12 +62,6 @@ def check_locale(locale: str) -> str:
     return present.check_locale(locale)
 
 
-def _hyphen(text: str) -> str:
-    """The KPI report's minus sign as it has always been (a hyphen): its published tables
-    and tests keep their text; new tables use ``toolkit.present`` and its true minus."""
-    return text.replace(present.MINUS, "-")
-
-
 def format_value(value, unit: str, locale: str = "fr_FR", *, currency: str = "EUR",
                  delta: bool = False) -> str:
     """A KPI value for people: % with one decimal, seconds, points, money per contact.
@@ -81,7 +75,7 @@ def format_value(value, unit: str, locale: str = "fr_FR", *, currency: str = "EU
     if unit == "fraction":
         text = (present.points(value, locale) if delta
                 else present.percent(value, locale, 1))
-        return _hyphen(text)
+        return text
     suffix, decimals = {"seconds": (" s", 0), "hours": (" h", 1), "points": (" pts", 1),
                         "eur_per_contact": ("", 2), "money": ("", 2)}.get(unit, ("", None))
     if decimals is None:  # an undeclared unit: the decimals it needs, at most three
@@ -89,12 +83,12 @@ def format_value(value, unit: str, locale: str = "fr_FR", *, currency: str = "EU
     text = (present.money(value, locale, currency) if unit in ("eur_per_contact", "money")
             else present.number(value, locale, decimals) + suffix)
     sign = "+" if delta and round(value, decimals) > 0 else ""
-    return sign + _hyphen(text)
+    return sign + text
 
 
 def format_money(value, locale: str = "fr_FR", currency: str = "EUR") -> str:
     """An amount of money in the locale's format (NaN -> en dash), via ``toolkit.present``."""
-    return _hyphen(present.money(value, locale, currency))
+    return present.money(value, locale, currency)
 
 
 def _rule_text(row, low: str, high: str, locale: str) -> str:
