@@ -284,25 +284,19 @@ def percent_axis(ax: plt.Axes, axis: str = "y", decimals: int | None = None) -> 
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
-class _BelowXAxis(mpl.transforms.BboxBase):
-    """A line under an axes' tick labels, x label and source note, found at draw time, so a
-    legend hung from it stays clear of them whatever ticks or labels are set later."""
-
-    def __init__(self, ax: plt.Axes):
-        super().__init__()
-        self._ax = ax
-
-    def get_points(self):
-        ax = self._ax
-        renderer = ax.figure._get_renderer()
-        bottom = ax.bbox.y0
-        boxes = [ax.xaxis.get_tightbbox(renderer)]
-        boxes += [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() == "source"]
-        for box in boxes:
-            if box is not None and np.isfinite(box.y0):
-                bottom = min(bottom, box.y0)
-        bottom -= renderer.points_to_pixels(2)
-        return np.array([[ax.bbox.x0, bottom], [ax.bbox.x1, bottom]])
+def _below_xaxis(ax: plt.Axes) -> mpl.transforms.Bbox:
+    """The line under an axes' tick labels, x label and source note (display pixels), found
+    when the legend is placed, so a legend hung from it stays clear of them whatever ticks
+    or labels are set after it."""
+    renderer = ax.figure._get_renderer()
+    bottom = ax.bbox.y0
+    boxes = [ax.xaxis.get_tightbbox(renderer)]
+    boxes += [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() == "source"]
+    for box in boxes:
+        if box is not None and np.isfinite(box.y0):
+            bottom = min(bottom, box.y0)
+    bottom -= renderer.points_to_pixels(2)
+    return mpl.transforms.Bbox([[ax.bbox.x0, bottom], [ax.bbox.x1, bottom]])
 
 
 def legend_outside(ax: plt.Axes, where: str = "right", **kwargs):
@@ -321,12 +315,25 @@ def legend_outside(ax: plt.Axes, where: str = "right", **kwargs):
     elif where == "below":
         n = len(kwargs["handles"]) if "handles" in kwargs else len(handles)
         kwargs.setdefault("loc", "upper center")
-        kwargs.setdefault("bbox_to_anchor", _BelowXAxis(ax))
         kwargs.setdefault("ncols", min(max(n, 1), 4))
         kwargs.setdefault("borderaxespad", 0.2)
     else:
         raise ValueError(f"legend_outside: where={where!r}; use 'right' or 'below'")
-    return ax.legend(**kwargs)
+    legend = ax.legend(**kwargs)
+    if where == "below" and "bbox_to_anchor" not in kwargs:
+        # matplotlib reads the anchor when it places the legend, at every draw: asked then,
+        # it is under whatever ticks and labels the axes carry by that time.
+        legend.get_bbox_to_anchor = lambda: _below_xaxis(ax)
+    return legend
+
+
+def near_tolerance(values, near: float) -> float:
+    """How close to a threshold a value must be to get its label: 10 % of the span from the
+    lowest to the highest of the values and the threshold — about where the eye can no longer
+    tell on which side of the line a point lies."""
+    finite = pd.to_numeric(pd.Series(list(values)), errors="coerce").dropna().to_numpy(float)
+    span = np.ptp(np.append(finite, near))
+    return 0.1 * span if span > 0 else 0.1 * max(abs(near), 1e-9)
 
 
 def _formatter(fmt: str | Callable[[float], str]) -> Callable[[float], str]:
@@ -343,17 +350,15 @@ def label_values(ax: plt.Axes, x, y, fmt: str | Callable[[float], str] = ",.1f",
 
     With ``near`` (a target or threshold), only the points within ``tolerance`` of it are
     labelled: those are the ones where the gap matters and the eye cannot judge it.
-    ``tolerance`` defaults to 5 % of the span of the values and the threshold.
+    ``tolerance`` defaults to ``near_tolerance``.
     Returns the labels (Text objects, gid ``"value-label"``).
     """
     xs = list(x)
     values = np.asarray(pd.to_numeric(pd.Series(list(y)), errors="coerce"), dtype=float)
     show = np.isfinite(values)
     if near is not None:
-        finite = values[show]
         if tolerance is None:
-            span = np.ptp(np.append(finite, near)) if finite.size else 0.0
-            tolerance = 0.05 * span if span > 0 else 0.05 * max(abs(near), 1e-9)
+            tolerance = near_tolerance(values, near)
         show &= np.abs(values - near) <= tolerance
     text = _formatter(fmt)
     labels = []
@@ -576,20 +581,13 @@ def monthly_lines(table: pd.DataFrame, value: str, by: str, *, month: str = "mon
                 label=str(name))
         if target is not None:
             label_values(ax, x, group[value], fmt, near=target, color=color,
-                         tolerance=_tolerance(table[value], target))
+                         tolerance=near_tolerance(table[value], target))
     if target is not None:
         target_line(ax, target, target_label)
     if percent:
         percent_axis(ax)
     legend_outside(ax, "right")
     return finish(ax, title, "month", ylabel, source)
-
-
-def _tolerance(values, target: float) -> float | None:
-    """The ``label_values`` default computed over all groups, so each group uses the same."""
-    finite = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(dtype=float)
-    span = np.ptp(np.append(finite, target))
-    return 0.05 * span if span > 0 else None
 
 
 # --- Sourcing scenarios (toolkit.costs) ------------------------------------------------------
