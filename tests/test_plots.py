@@ -161,7 +161,7 @@ def _charts():
             pd.DataFrame({"care": x, "sales": x[::-1]}, index=idx), source="s"),
         "monthly_lines": lambda: plots.monthly_lines(
             monthly, "service_level", "site", target=0.8, percent=True, source="s"),
-        "xmr_chart": lambda: plots.xmr_chart(_xmr([0.81, 0.79, 0.83, 0.70, 0.80, 0.82],
+        "xmr_chart": lambda: plots.xmr_chart(_xmr([0.81, 0.796, 0.83, 0.70, 0.80, 0.82],
                                                   (3,)), percent=True, target=0.8),
         "status_bars": lambda: plots.status_bars(pd.DataFrame(
             {"green": [3, 1], "amber": [1, 0], "red": [0, 2], "no data": [1, 1]},
@@ -234,15 +234,30 @@ def test_label_values_writes_only_the_points_near_the_threshold():
 def test_label_values_default_tolerance_follows_the_spread_of_the_values():
     ax = plots.new_axes()
     labels = plots.label_values(ax, range(4), [0.6, 0.79, 0.805, 1.0], ".1%", near=0.8)
-    assert [t.get_text() for t in labels] == ["79.0%", "80.5%"]  # 10 % of a 0.4 span
+    assert [t.get_text() for t in labels] == ["79.0%", "80.5%"]  # 5 % of a 0.4 span
+
+
+def test_a_value_just_below_the_threshold_never_reads_as_the_threshold():
+    ax = plots.new_axes()
+    labels = plots.label_values(ax, range(3), [0.7996, 0.8, 0.8004], ".1%", near=0.8,
+                                 tolerance=0.01)
+    assert [t.get_text() for t in labels] == ["79.96%", "80.0%", "80.04%"]
+    assert labels[0].get_va() == "top" and labels[2].get_va() == "bottom"  # its side of the line
+
+
+def test_default_tolerance_widens_with_what_the_axes_already_show():
+    ax = plots.new_axes()
+    ax.fill_between([0, 1], 0.5, 0.95)  # a wide band: 0.793 is now close to 80 %
+    labels = plots.label_values(ax, [0, 1], [0.793, 0.85], ".1%", near=0.8)
+    assert [t.get_text() for t in labels] == ["79.3%"]
 
 
 def test_monthly_lines_and_xmr_label_the_months_close_to_the_target():
     ax = _charts()["monthly_lines"]()
-    assert sorted(_value_labels(ax)) == ["79.6%", "80.4%", "83.0%"]  # not 75 % nor 90 %
+    assert sorted(_value_labels(ax)) == ["79.6%", "80.4%"]  # not 83 %: 3 points off
     assert len(ax.lines) == 3  # two sites + the target line: labels add no lines
     ax = _charts()["xmr_chart"]()
-    assert _value_labels(ax) == ["81.0%", "79.0%", "80.0%"]  # not 83 %, 70 %, 82 %
+    assert _value_labels(ax) == ["79.6%", "80.0%"]  # 81 % is clear of the line
     ax = plots.xmr_chart(_xmr([0.81, 0.79, 0.83]), percent=True)  # no target: no labels
     assert _value_labels(ax) == []
 

@@ -9,6 +9,7 @@ Functions take an optional ``ax`` and return the ``Axes`` so notebooks can compo
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Callable, Sequence
 
@@ -100,6 +101,7 @@ _STYLE = {
     "axes.edgecolor": MUTED,
     "axes.labelcolor": INK,
     "axes.grid": True,
+    "axes.axisbelow": True,  # grid lines behind bars, not across them
     "grid.color": "#e6e6e6",
     "grid.linewidth": 0.8,
     "axes.prop_cycle": mpl.cycler(color=CATEGORY),
@@ -327,19 +329,37 @@ def legend_outside(ax: plt.Axes, where: str = "right", **kwargs):
     return legend
 
 
-def near_tolerance(values, near: float) -> float:
-    """How close to a threshold a value must be to get its label: 10 % of the span from the
-    lowest to the highest of the values and the threshold — about where the eye can no longer
-    tell on which side of the line a point lies."""
+def near_tolerance(values, near: float, ax: plt.Axes | None = None) -> float:
+    """How close to a threshold a value must be to get its label: 5 % of the span from the
+    lowest to the highest of the values, the threshold and what ``ax`` already shows (bands,
+    limits) — about where the eye can no longer tell on which side of the line a point lies."""
     finite = pd.to_numeric(pd.Series(list(values)), errors="coerce").dropna().to_numpy(float)
-    span = np.ptp(np.append(finite, near))
-    return 0.1 * span if span > 0 else 0.1 * max(abs(near), 1e-9)
+    points = np.append(finite, near)
+    if ax is not None and np.all(np.isfinite(ax.dataLim.intervaly)):
+        points = np.append(points, ax.dataLim.intervaly)
+    span = np.ptp(points)
+    return 0.05 * span if span > 0 else 0.05 * max(abs(near), 1e-9)
 
 
 def _formatter(fmt: str | Callable[[float], str]) -> Callable[[float], str]:
     if callable(fmt):
         return fmt
     return fmt.format if "{" in fmt else (lambda v: format(v, fmt))
+
+
+def _apart_from(fmt, value: float, near: float) -> str:
+    """``value`` written with ``fmt``, with more decimals if it would otherwise read as the
+    threshold itself (79.96 % is not "80.0 %": it misses an 80 % target)."""
+    text = _formatter(fmt)
+    shown = text(value)
+    if value == near or shown != text(near) or not isinstance(fmt, str):
+        return shown
+    spec = re.search(r"\.(\d+)([f%])", fmt)
+    for extra in range(1, 4) if spec else ():
+        finer = fmt.replace(spec.group(0), f".{int(spec.group(1)) + extra}{spec.group(2)}", 1)
+        if _formatter(finer)(value) != _formatter(finer)(near):
+            return _formatter(finer)(value)
+    return shown
 
 
 def label_values(ax: plt.Axes, x, y, fmt: str | Callable[[float], str] = ",.1f", *,
@@ -350,7 +370,8 @@ def label_values(ax: plt.Axes, x, y, fmt: str | Callable[[float], str] = ",.1f",
 
     With ``near`` (a target or threshold), only the points within ``tolerance`` of it are
     labelled: those are the ones where the gap matters and the eye cannot judge it.
-    ``tolerance`` defaults to ``near_tolerance``.
+    ``tolerance`` defaults to ``near_tolerance``. Values below the threshold are written
+    under their point, the others above.
     Returns the labels (Text objects, gid ``"value-label"``).
     """
     xs = list(x)
@@ -358,15 +379,18 @@ def label_values(ax: plt.Axes, x, y, fmt: str | Callable[[float], str] = ",.1f",
     show = np.isfinite(values)
     if near is not None:
         if tolerance is None:
-            tolerance = near_tolerance(values, near)
+            tolerance = near_tolerance(values, near, ax)
         show &= np.abs(values - near) <= tolerance
     text = _formatter(fmt)
     labels = []
     for xi, v, keep in zip(xs, values, show, strict=True):
         if keep:
+            # a value below the threshold is written under its point: on its side of the line
+            dy = -offset[1] if near is not None and v < near else offset[1]
             labels.append(ax.annotate(
-                text(v), (xi, v), xytext=offset, textcoords="offset points", ha="center",
-                va="bottom" if offset[1] >= 0 else "top", fontsize=8, color=color,
+                text(v) if near is None else _apart_from(fmt, v, near), (xi, v),
+                xytext=(offset[0], dy), textcoords="offset points",
+                ha="center", va="bottom" if dy >= 0 else "top", fontsize=8, color=color,
                 gid="value-label", annotation_clip=True,
                 bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
                       "alpha": 0.8}))
@@ -521,11 +545,14 @@ def provider_comparison(card: pd.DataFrame, kpis: Sequence[str], *, ncols: int =
                linewidth=0.6)
         for patch, st in zip(ax.patches, styles, strict=True):
             patch.set_hatch(st["hatch"])
+        # written above the bar and its target, so the dashed target never crosses the text
+        tops = np.nanmax(rows[["actual", "target_low", "target_high"]].to_numpy(float), axis=1,
+                         initial=0.0)
         for i, (v, s) in enumerate(zip(rows["actual"], statuses, strict=True)):
             finite = v is not None and np.isfinite(v)
             words = (f"{STATUS_STYLE[s]['symbol']} {text(v)}" if finite and s != "no data"
                      else status_label("no data"))
-            ax.annotate(words, (i, v if finite else 0), xytext=(0, 3), textcoords="offset points",
+            ax.annotate(words, (i, tops[i]), xytext=(0, 3), textcoords="offset points",
                         ha="center", va="bottom", fontsize=8, color=INK, gid="value-label")
         for i, (lo, hi) in enumerate(zip(rows["target_low"], rows["target_high"],
                                          strict=True)):
