@@ -310,15 +310,17 @@ def simulation_chart(result: SimulationResult, *, ax=None):
     t = result.terms.get("SL")
     if t is not None:
         plots.target_line(ax, t["target"], "target")
+        plots.label_values(ax, x, fan["median"], ".1%", near=t["target"])
         threshold = _threshold(t, result.scheme)
         if threshold != t["target"]:
             plots.target_line(ax, threshold, "credit threshold", color=plots.RAG["red"])
     ax.set_xticks(x, [f"month {i + 1} (as {m})" if i % 3 == 0 else "" for i, m in
                       enumerate(fan["month"])])
     plots.percent_axis(ax, decimals=0)
-    ax.legend(loc="lower left", ncols=3)
-    return plots.finish(ax, result.title(), "simulated month (traffic shaped like)",
-                        "monthly service level")
+    plots.finish(ax, result.title(), "simulated month (traffic shaped like)",
+                 "monthly service level")
+    plots.legend_outside(ax, "below", ncols=3)
+    return ax
 
 
 def simulate_candidates(stats: pd.DataFrame, sites, contract: dict, catalogue: dict,
