@@ -738,3 +738,15 @@ def test_run_card_states_the_data_window():
         "data up to 2026-10-31 (the end of 2026-10); forecasts and staffing start on 2026-11-01")
     assert runner.data_window({"period": "2024-02"}).startswith("data up to 2024-02-29")
     assert "no period parameter" in runner.data_window({"history_path": "x.csv"})
+
+
+def test_reviewer_pages_link_only_to_sibling_reports():
+    """The executive summary links the period's other reports; nothing else gets a link."""
+    html = runner.clean_html(
+        '<a href="kpi-ATLAS-CAS.html">k</a><a href="staffing.html#fte">s</a><a href="#top">t</a>'
+        '<a href="../2026-09/staffing.html">u</a><a href="https://evil.example/a.html">e</a>'
+        '<a href="//evil.example/a.html">p</a><a href="javascript:a.html">j</a>'
+        '<img src="https://evil.example/x.png">')
+    assert re.findall(r'href="([^"]*)"', html) == ["kpi-ATLAS-CAS.html", "staffing.html#fte",
+                                                     "#top"]
+    assert "evil" not in html and "2026-09" not in html
