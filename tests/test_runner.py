@@ -787,3 +787,15 @@ def test_a_plan_locale_babel_does_not_know_rejects_the_plan_naming_the_key(tmp_p
 def test_monthly_plan_sets_french_once_for_every_kpi_run():
     runs, _ = load_plan(ROOT / "plans" / "monthly.yml")
     assert {r.parameters["locale"] for r in runs} == {"fr_FR"}
+
+
+def test_reviewer_pages_link_only_to_sibling_reports():
+    """The executive summary links the period's other reports; nothing else gets a link."""
+    html = runner.clean_html(
+        '<a href="kpi-ATLAS-CAS.html">k</a><a href="staffing.html#fte">s</a><a href="#top">t</a>'
+        '<a href="../2026-09/staffing.html">u</a><a href="https://evil.example/a.html">e</a>'
+        '<a href="//evil.example/a.html">p</a><a href="javascript:a.html">j</a>'
+        '<img src="https://evil.example/x.png">')
+    assert re.findall(r'href="([^"]*)"', html) == ["kpi-ATLAS-CAS.html", "staffing.html#fte",
+                                                     "#top"]
+    assert "evil" not in html and "2026-09" not in html

@@ -605,15 +605,20 @@ SAFE_TAGS = frozenset({
     "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5",
     "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "small", "span", "strong", "sub",
     "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul"})
-def _safe_attribute(tag: str, name: str, value: str) -> bool:
-    """bleach attribute filter: links only within the page, images only embedded.
+#: A link to another report of the same period (the executive summary links its sources).
+SIBLING_REPORT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.html(#[A-Za-z0-9._-]*)?")
 
-    A reviewer page links nowhere outside itself (the CSP cannot stop a click on a link that
-    came from data) and loads nothing: ``<a href>`` keeps ``#anchors`` only, ``<img src>``
-    keeps ``data:image/png|jpeg|gif`` only (charts are embedded as such).
+
+def _safe_attribute(tag: str, name: str, value: str) -> bool:
+    """bleach attribute filter: links only within the period's folder, images only embedded.
+
+    A reviewer page links nowhere outside its period (the CSP cannot stop a click on a link
+    that came from data) and loads nothing: ``<a href>`` keeps ``#anchors`` and sibling
+    reports (``kpi-ATLAS-CAS.html``: no scheme, no folder), ``<img src>`` keeps
+    ``data:image/png|jpeg|gif`` only (charts are embedded as such).
     """
     if tag == "a" and name == "href":
-        return value.startswith("#")
+        return value.startswith("#") or SIBLING_REPORT.fullmatch(value) is not None
     if tag == "img" and name == "src":
         return re.match(r"data:image/(png|jpeg|gif);base64,", value) is not None
     allowed = SAFE_ATTRIBUTES.get(tag, []) + SAFE_ATTRIBUTES["*"]
@@ -645,8 +650,10 @@ def clean_html(element) -> str:
     with contextlib.suppress(ImportError):  # bleach[css]: keep harmless inline styles
         from bleach.css_sanitizer import CSSSanitizer
         kwargs["css_sanitizer"] = CSSSanitizer()
+    # bleach passes a link without a scheme only when "https" is an allowed protocol; every
+    # href has already been through _safe_attribute, which refuses any scheme (https included)
     return bleach.clean(neutralise_bidi(_STYLE_BLOCK.sub("", text)), tags=SAFE_TAGS,
-                        attributes=_safe_attribute, protocols=["data"], **kwargs)
+                        attributes=_safe_attribute, protocols=["data", "https"], **kwargs)
 
 
 #: Output types a published notebook keeps (no script, no SVG that could carry one).

@@ -1,0 +1,174 @@
+"""Executive summary: tiny tables in, figures and sentences out; reversed data, reversed words."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from toolkit import executive as ex
+
+REF = {"forms": {"FULL": {"name": "full outsourcing"}, "INHOUSE": {"name": "in-house"}},
+       "locations": {"MA": {"name": "Morocco"}, "FR-REG": {"name": "France - regions"}}}
+
+
+def scenarios(option_npv=20e6, sq_npv=40e6, *, top="option", prob=0.9,
+              option_cost=(6e6, 5e6), sq_cost=(8e6, 8.2e6), option_fte=(150, 160),
+              sq_fte=(200, 205), baseline="status quo / PORTFOLIO"):
+    """Two options over two contract years, in the scenarios table's columns."""
+    rows = []
+    ranks = {"option": (1, 2), "sq": (2, 1)}[top]
+    for (loc, form), npv, cost, fte, rank in (
+            (("MA", "FULL"), option_npv, option_cost, option_fte, ranks[0]),
+            (("status quo", "PORTFOLIO"), sq_npv, sq_cost, sq_fte, ranks[1])):
+        for year in (1, 2):
+            rows.append({"location": loc, "form": form, "contract_year": year,
+                         "calendar_start": ["2026-11", "2027-11"][year - 1],
+                         "total_eur": cost[year - 1], "fte": fte[year - 1], "npv_eur": npv,
+                         "baseline": baseline, "baseline_npv_eur": sq_npv,
+                         "prob_beats_baseline": prob if loc == "MA" else 0.0,
+                         "months": 60, "rank": float(rank)})
+    return pd.DataFrame(rows)
+
+
+def test_decision_saving_flips_to_costs_more():
+    saves = ex.decision(scenarios(20e6, 40e6), ref=REF)
+    assert saves.saving_pct == pytest.approx(0.5) and saves.saving_eur == pytest.approx(20e6)
+    assert "saves 50%" in saves.sentence and "today's mix" in saves.sentence
+    assert "€20m against €40m" in saves.sentence and "(NPV)" in saves.sentence
+    assert "full outsourcing in Morocco (MA / FULL)" in saves.sentence
+    dearer = ex.decision(scenarios(50e6, 40e6, prob=0.1), ref=REF)
+    assert "costs 25% more than today's mix" in dearer.sentence
+    assert "saves" not in dearer.sentence and "scores best once risks" in dearer.sentence
+    assert "10%" in dearer.sentence
+
+
+def test_decision_keep_today_when_status_quo_ranks_first():
+    keep = ex.decision(scenarios(20e6, 40e6, top="sq"), ref=REF)
+    assert keep.keep and keep.sentence.startswith("Keep today's mix")
+    assert "€40m" in keep.sentence
+
+
+def test_decision_against_in_house_when_no_status_quo():
+    table = scenarios(baseline="FR-REG / INHOUSE")
+    table.loc[table["location"] == "status quo", ["location", "form"]] = ["FR-REG", "INHOUSE"]
+    d = ex.decision(table, ref=REF)
+    assert d.comparison == "running everything in-house" and "in-house" in d.sentence
+
+
+def test_coming_months_cheaper_then_dearer():
+    cheap = ex.coming_months(scenarios(), ref=REF)
+    assert list(cheap.table["role"].unique()) == ["comparison", "recommended"]
+    s = cheap.sentence
+    assert "costs less than today's mix" in s and "€6,000,000" not in s
+    assert "fewer FTE" in s and "150 against 200" in s and "November 2026 to October 2027" in s
+    dear = ex.coming_months(scenarios(option_cost=(9e6, 9e6), option_fte=(250, 250)), ref=REF)
+    assert "costs more than today's mix" in dear.sentence and "more FTE" in dear.sentence
+
+
+def card(statuses, site="A", month="2026-10"):
+    return pd.DataFrame({"site": site, "provider": f"Provider {site}", "month": month,
+                         "kpi": [f"K{i}" for i in range(len(statuses))], "status": statuses})
+
+
+def credits(due=0.0, pending=0.0, site="A", month="2026-10"):
+    rows = [{"site": site, "provider": f"Provider {site}", "month": month, "kpi": "SL",
+             "invoice_eur": 1e5, "at_risk_eur": 1e4, "credit_eur": due, "capped_credit_eur": due,
+             "earn_back": "due", "currency": "EUR"},
+            {"site": site, "provider": f"Provider {site}", "month": month, "kpi": "FCR",
+             "invoice_eur": 1e5, "at_risk_eur": 1e4, "credit_eur": pending,
+             "capped_credit_eur": pending, "earn_back": "pending", "currency": "EUR"}]
+    return pd.DataFrame(rows)
+
+
+def test_providers_all_green_no_credit_then_red_with_credit():
+    good = ex.providers(pd.concat([card(["green", "amber"]), card(["green"], site="B")]),
+                        pd.concat([credits(), credits(site="B")]), "2026-10")
+    assert good.table[["green", "amber", "red", "no data"]].sum().tolist() == [2, 1, 0, 0]
+    assert "no provider missed" in good.sentence and "no service credit is due" in good.sentence
+    bad = ex.providers(pd.concat([card(["red", "no data"]), card(["green"], site="B")]),
+                       pd.concat([credits(1500.0, 300.0), credits(site="B")]), "2026-10")
+    assert "1 of 2 providers" in bad.sentence and "A (1 red, 1 without data)" in bad.sentence
+    assert "€1,500 are due" in bad.sentence and "€300 await earn-back" in bad.sentence
+    assert bad.table.set_index("site").loc["A", "credit_due_eur"] == 1500.0
+
+
+def test_providers_other_months_are_ignored():
+    other = ex.providers(pd.concat([card(["green"]), card(["red"], month="2026-09")]),
+                         credits(900.0, month="2026-09"), "2026-10")
+    assert other.table["red"].sum() == 0 and "no service credit" in other.sentence
+
+
+def outlook(next_month=1100.0, last_year=1000.0):
+    return pd.DataFrame({
+        "month": pd.PeriodIndex(["2025-11", "2026-11", "2026-11", "2026-11"], freq="M"),
+        "queue": ["total", "total", "care", "total"],
+        "scenario": ["history", "base", "base", "high"],
+        "yhat": [last_year, next_month, 600.0, 2 * next_month],
+        "yhat_lower_80": [np.nan, next_month * 0.8, 500.0, 0.0],
+        "yhat_upper_80": [np.nan, next_month * 1.2, 700.0, 0.0]})
+
+
+def test_forecast_headline_more_then_fewer():
+    up = ex.forecast_headline(outlook(1100.0, 1000.0), "2026-10")
+    assert up.calls == 1100.0 and up.lower_80 == pytest.approx(880.0)
+    assert up.sentence.startswith("November 2026: 1,100 calls expected (80% range 900 to 1,300)")
+    assert "10% more than in November 2025" in up.sentence
+    down = ex.forecast_headline(outlook(900.0, 1000.0), "2026-10")
+    assert "10% fewer than in November 2025" in down.sentence
+    flat = ex.forecast_headline(outlook(1000.0, 1000.0), "2026-10")
+    assert "about as many as" in flat.sentence
+
+
+def test_forecast_headline_without_the_month_says_so():
+    with pytest.raises(ValueError, match="2027-01"):
+        ex.forecast_headline(outlook(), "2026-12")
+
+
+def test_staffing_peak_sums_queues_per_interval():
+    ds = pd.to_datetime(["2026-11-02 09:00", "2026-11-02 09:00", "2026-11-02 09:30"]).tz_localize(
+        "Europe/Paris")
+    peak = ex.staffing_peak(pd.DataFrame({"ds": ds, "queue": ["a", "b", "a"],
+                                          "agents": [10, 5, 12]}))
+    assert peak.agents == 15 and "15 agents" in peak.sentence and "Mon 2 Nov 09:00" in peak.sentence
+
+
+def test_missing_tables_are_named_not_fatal(tmp_path):
+    scen = tmp_path / "sourcing_scenarios.parquet"
+    scenarios().to_parquet(scen)
+    kpi = tmp_path / "kpi"
+    kpi.mkdir()
+    card(["green"], site="A").to_csv(kpi / "scorecard_A_2026-10.csv", index=False)
+    tables = ex.load_tables(outlook_path=tmp_path / "outlook.parquet",
+                            staffing_path=tmp_path / "staffing.parquet", scenarios_path=scen,
+                            kpi_dir=kpi, period="2026-10")
+    assert tables.scenarios is not None and tables.scorecards is not None
+    assert set(tables.missing) == {"outlook", "staffing", "credits"}
+    assert tables.missing["outlook"].startswith("not available: ")
+    assert "outlook.parquet was not written" in tables.missing["outlook"]
+    assert "credits_<provider>_2026-10.csv" in tables.missing["credits"]
+    with pytest.raises(ex.NotAvailable, match="scorecard_B_2026-10.csv was not written"):
+        ex.read_kpi(kpi, "2026-10", "scorecard", sites=["A", "B"])
+
+
+def test_kpi_files_prefer_the_all_providers_file(tmp_path):
+    for label in ("A", "B", "all"):
+        card(["green"], site=label).to_csv(tmp_path / f"scorecard_{label}_2026-10.csv",
+                                           index=False)
+    assert [p.name for p in ex.kpi_files(tmp_path, "2026-10", "scorecard")] == [
+        "scorecard_all_2026-10.csv"]
+    (tmp_path / "scorecard_all_2026-10.csv").unlink()
+    both = ex.read_kpi(tmp_path, "2026-10", "scorecard")
+    assert sorted(both["site"].unique()) == ["A", "B"]
+
+
+def test_report_links_are_sibling_files_named_like_the_runner():
+    links = ex.report_links({"Forecast": "volume-forecast", "KPI": "kpi-{site}"},
+                            ["ATLAS-CAS", "X Y"])
+    assert links == {"Forecast": "volume-forecast.html", "KPI ATLAS-CAS": "kpi-ATLAS-CAS.html",
+                     "KPI X Y": "kpi-X-Y.html"}
+
+
+def test_money_and_numbers_follow_the_locale():
+    assert ex.fmt_money(16.86e6, "en_GB") == "€16.9m"
+    assert ex.fmt_money(1500, "en_GB") == "€1,500"
+    assert ex.fmt_number(1234.5, "fr_FR", 1).replace("\u202f", " ") == "1 234,5"
+    assert ex.fmt_percent(np.nan, "en_GB") == "–"

@@ -1,0 +1,463 @@
+"""The executive summary: one page read from the tables the detailed reports write.
+
+Nothing here recomputes a model. Each function takes a processed table (the monthly outlook
+and interval staffing of notebooks 10 and 20, the sourcing scenarios of notebook 30, the KPI
+scorecards and credits of notebook 40), picks the few figures a board needs and returns them
+in a small result object whose ``sentence`` is written from those same figures: reverse the
+data and the sentence says the opposite. A table that was not written gives a plain "not
+available" sentence naming the file instead of a figure.
+
+Number formatting lives in the few ``fmt_*`` functions at the top (babel, by locale), so they
+can be swapped for a shared presentation module without touching the sentences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from toolkit import config
+
+# ---------------------------------------------------------------------------------------------
+# Formatting: the one place numbers become text.
+
+
+def fmt_number(value, locale: str, digits: int = 0) -> str:
+    """A count or FTE for people: grouped thousands, ``digits`` decimals (NaN -> en dash)."""
+    from babel.numbers import format_decimal
+
+    if value is None or pd.isna(value):
+        return "–"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(float(value), format=pattern, locale=locale)
+
+
+def fmt_percent(value, locale: str) -> str:
+    """A share as a whole percentage (``54 %`` / ``54%`` as the locale writes it)."""
+    from babel.numbers import format_percent
+
+    if value is None or pd.isna(value):
+        return "–"
+    return format_percent(float(value), locale=locale)
+
+
+def fmt_money(value, locale: str, currency: str = "EUR") -> str:
+    """Money as a board reads it: compact (``€16.9m``) from a million, else in full units."""
+    from babel.numbers import format_compact_currency, format_currency
+
+    if value is None or pd.isna(value):
+        return "–"
+    value = float(value)
+    if abs(value) >= 1e6:
+        return format_compact_currency(value, currency, locale=locale, fraction_digits=1)
+    return format_currency(value, currency, locale=locale, format="¤#,##0", currency_digits=False)
+
+
+def fmt_month(period, locale: str) -> str:
+    """A month as words (``November 2026``)."""
+    from babel.dates import format_date
+
+    return format_date(pd.Period(str(period), freq="M").to_timestamp().date(), "MMMM y",
+                       locale=locale)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+class NotAvailable(FileNotFoundError):  # noqa: N818 - reads as the sentence it carries
+    """A table the summary reads was not written; ``str()`` is the sentence the page shows."""
+
+    def __init__(self, path, what: str):
+        self.path, self.what = path, what
+        super().__init__(f"not available: {config.shown_path(path)} was not written "
+                         f"(the {what}; run its report first).")
+
+
+def _read(path, what: str) -> pd.DataFrame:
+    p = config.project_path(path)
+    if not p.is_file():
+        raise NotAvailable(p, what)
+    return pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
+
+
+def kpi_files(kpi_dir, period: str, kind: str, sites=None) -> list[Path]:
+    """The KPI CSVs of one kind (``scorecard``, ``credits``) for ``period``.
+
+    ``sites`` None: the all-providers file when notebook 40 wrote one, else every per-site
+    file found. A list of sites: exactly their files (a missing one is ``NotAvailable``).
+    """
+    folder = config.project_path(kpi_dir)
+    if sites is not None:
+        paths = [folder / f"{kind}_{site}_{period}.csv" for site in sites]
+        for p in paths:
+            if not p.is_file():
+                raise NotAvailable(p, f"KPI {kind} of {p.name.split('_')[1]}")
+        return paths
+    combined = folder / f"{kind}_all_{period}.csv"
+    if combined.is_file():
+        return [combined]
+    paths = sorted(p for p in folder.glob(f"{kind}_*_{period}.csv") if p != combined)
+    if not paths:
+        raise NotAvailable(folder / f"{kind}_<provider>_{period}.csv",
+                           "KPI scorecards" if kind == "scorecard" else f"KPI {kind}")
+    return paths
+
+
+def read_kpi(kpi_dir, period: str, kind: str, sites=None) -> pd.DataFrame:
+    """Scorecards or credits of every provider for ``period``, one table (one row per site
+    and KPI: a site written twice keeps its first file's rows)."""
+    frames = [pd.read_csv(p) for p in kpi_files(kpi_dir, period, kind, sites)]
+    table = pd.concat(frames, ignore_index=True)
+    keys = [c for c in ("site", "month", "kpi") if c in table.columns]
+    return table.drop_duplicates(keys, keep="first", ignore_index=True)
+
+
+@dataclass
+class Tables:
+    """What the summary reads; ``missing`` maps a part to its "not available" sentence."""
+
+    outlook: pd.DataFrame | None = None
+    staffing: pd.DataFrame | None = None
+    scenarios: pd.DataFrame | None = None
+    scorecards: pd.DataFrame | None = None
+    credits: pd.DataFrame | None = None
+    missing: dict[str, str] = field(default_factory=dict)
+
+
+def load_tables(*, outlook_path, staffing_path, scenarios_path, kpi_dir, period: str,
+                provider_sites=None) -> Tables:
+    """Every table of the period; a missing one is recorded, never fatal."""
+    out = Tables()
+    parts = {"outlook": lambda: _read(outlook_path, "monthly volume outlook"),
+             "staffing": lambda: _read(staffing_path, "interval staffing requirement"),
+             "scenarios": lambda: _read(scenarios_path, "sourcing scenarios"),
+             "scorecards": lambda: read_kpi(kpi_dir, period, "scorecard", provider_sites),
+             "credits": lambda: read_kpi(kpi_dir, period, "credits", provider_sites)}
+    for name, load in parts.items():
+        try:
+            setattr(out, name, load())
+        except NotAvailable as exc:
+            out.missing[name] = str(exc)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The sourcing decision
+
+
+STATUS_QUO = ("status quo", "PORTFOLIO")
+
+
+def option_label(location: str, form: str, ref: dict | None = None) -> str:
+    """``full outsourcing in Madagascar (Antananarivo) (MG / FULL)``, ``today's mix``."""
+    if (location, form) == STATUS_QUO:
+        return "today's mix"
+    if form == "PORTFOLIO":
+        return f"the partial move '{location}'"
+    if ref is None:
+        from toolkit.costs.reference import load_reference
+        ref = load_reference()
+    form_name = ref.get("forms", {}).get(form, {}).get("name", form)
+    place = ref.get("locations", {}).get(location, {}).get("name", location)
+    if form == "INHOUSE":
+        return f"everything in-house in {place} ({location} / {form})"
+    return f"{form_name} in {place} ({location} / {form})"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The recommended option against the comparison (today's mix, else all in-house)."""
+
+    option: str
+    comparison: str
+    npv_eur: float
+    comparison_npv_eur: float
+    years: int
+    prob_beats: float
+    keep: bool  # the recommendation is the comparison itself
+    locale: str = "en_GB"
+
+    @property
+    def saving_eur(self) -> float:
+        return self.comparison_npv_eur - self.npv_eur
+
+    @property
+    def saving_pct(self) -> float:
+        return self.saving_eur / self.comparison_npv_eur if self.comparison_npv_eur else np.nan
+
+    @property
+    def sentence(self) -> str:
+        """What to decide, in one sentence (direction and figures from this object)."""
+        lc = self.locale
+        npv = (f"{fmt_money(self.npv_eur, lc)} against {fmt_money(self.comparison_npv_eur, lc)} "
+               f"in net present cost over the {self.years}-year contract (NPV)")
+        odds = f"it is cheaper in {fmt_percent(self.prob_beats, lc)} of the simulations"
+        if self.keep:
+            return (f"Keep {self.comparison}: no option scores better once cost and risk are "
+                    f"weighed ({fmt_money(self.npv_eur, lc)} in net present cost over the "
+                    f"{self.years}-year contract, NPV).")
+        if self.saving_eur > 0:
+            return (f"Decide whether to move to {self.option}. It saves "
+                    f"{fmt_percent(self.saving_pct, lc)} against {self.comparison}: {npv}; "
+                    f"{odds}.")
+        if self.saving_eur < 0:
+            return (f"Decide whether to move to {self.option}. It costs "
+                    f"{fmt_percent(-self.saving_pct, lc)} more than {self.comparison}: {npv}, "
+                    f"but scores best once risks are weighed; {odds}.")
+        return (f"Decide whether to move to {self.option}. It costs the same as "
+                f"{self.comparison}: {npv}, and scores best once risks are weighed.")
+
+
+def _comparison_key(scenarios: pd.DataFrame) -> tuple[str, str]:
+    label = str(scenarios["baseline"].dropna().iloc[0])
+    location, _, form = label.rpartition(" / ")
+    return location, form
+
+
+def _options(scenarios: pd.DataFrame) -> pd.DataFrame:
+    """One row per option (contract year 1 carries the contract-wide columns too)."""
+    return scenarios[scenarios["contract_year"] == 1].set_index(["location", "form"])
+
+
+def decision(scenarios: pd.DataFrame, locale: str = "en_GB", ref: dict | None = None) -> Decision:
+    """Rank 1 of the sourcing scenarios against the comparison they were measured against.
+
+    Reads ``location, form, contract_year, rank, npv_eur, baseline, baseline_npv_eur,
+    prob_beats_baseline, months``.
+    """
+    options = _options(scenarios)
+    ranked = options.dropna(subset=["rank"]).sort_values("rank")
+    if ranked.empty:
+        raise ValueError("the sourcing scenarios rank no option (no feasible option was scored)")
+    top_key = ranked.index[0]
+    top = ranked.iloc[0]
+    comp_key = _comparison_key(scenarios)
+    return Decision(option=option_label(*top_key, ref=ref),
+                    comparison=option_label(*comp_key, ref=ref)
+                    if comp_key == STATUS_QUO else "running everything in-house",
+                    npv_eur=float(top["npv_eur"]),
+                    comparison_npv_eur=float(top["baseline_npv_eur"]),
+                    years=int(top["months"]) // 12,
+                    prob_beats=float(top["prob_beats_baseline"]),
+                    keep=top_key == comp_key, locale=locale)
+
+
+@dataclass(frozen=True)
+class ComingMonths:
+    """Cost and average FTE of the recommendation and the comparison, contract year by year."""
+
+    table: pd.DataFrame  # option, role, contract_year, calendar_start, cost_eur, fte
+    locale: str = "en_GB"
+
+    def _year(self, role: str, year: int = 1) -> pd.Series:
+        t = self.table
+        return t[(t["role"] == role) & (t["contract_year"] == year)].iloc[0]
+
+    @property
+    def sentence(self) -> str:
+        lc = self.locale
+        rec, comp = self._year("recommended"), self._year("comparison")
+        start = pd.Period(str(rec["calendar_start"]), freq="M")
+        window = f"{fmt_month(start, lc)} to {fmt_month(start + 11, lc)}"
+        if rec["option"] == comp["option"]:
+            return (f"Over the next 12 months ({window}) {comp['option']} costs "
+                    f"{fmt_money(comp['cost_eur'], lc)} with {fmt_number(comp['fte'], lc)} FTE "
+                    "on average.")
+        diff = rec["cost_eur"] - comp["cost_eur"]
+        verb = ("costs less than" if diff < 0 else "costs more than" if diff > 0
+                else "costs the same as")
+        fte = ("fewer" if rec["fte"] < comp["fte"] else "more" if rec["fte"] > comp["fte"]
+               else "the same")
+        return (f"Over the next 12 months ({window}), transition included, the recommendation "
+                f"{verb} {comp['option']}: {fmt_money(rec['cost_eur'], lc)} against "
+                f"{fmt_money(comp['cost_eur'], lc)}, with {fte} FTE on average "
+                f"({fmt_number(rec['fte'], lc)} against {fmt_number(comp['fte'], lc)}).")
+
+
+def coming_months(scenarios: pd.DataFrame, years: int = 2, locale: str = "en_GB",
+                  ref: dict | None = None) -> ComingMonths:
+    """Nominal cost (``total_eur``) and average ``fte`` of the first ``years`` contract years
+    for the recommended option and the comparison (rows of the scenarios table)."""
+    first = _options(scenarios)
+    top_key = first.dropna(subset=["rank"]).sort_values("rank").index[0]
+    comp_key = _comparison_key(scenarios)
+    rows = []
+    for role, key in (("comparison", comp_key), ("recommended", top_key)):
+        part = scenarios[(scenarios["location"] == key[0]) & (scenarios["form"] == key[1])
+                         & (scenarios["contract_year"] <= years)].sort_values("contract_year")
+        label = (option_label(*key, ref=ref) if key == STATUS_QUO or role == "recommended"
+                 else "running everything in-house")
+        rows += [{"option": label, "role": role, "contract_year": int(r.contract_year),
+                  "calendar_start": str(r.calendar_start), "cost_eur": float(r.total_eur),
+                  "fte": float(r.fte)} for r in part.itertuples()]
+    return ComingMonths(pd.DataFrame(rows), locale=locale)
+
+
+# ---------------------------------------------------------------------------------------------
+# Providers
+
+
+STATUS_ORDER = ("green", "amber", "red", "no data")
+
+
+@dataclass(frozen=True)
+class Providers:
+    """KPI statuses and service credits of each provider site for the month."""
+
+    table: pd.DataFrame  # site, provider, green, amber, red, no data, credit_due_eur, ...
+    period: str
+    locale: str = "en_GB"
+
+    @property
+    def sentence(self) -> str:
+        lc, t = self.locale, self.table
+        month = fmt_month(self.period, lc)
+        missed = t[(t["red"] > 0) | (t["no data"] > 0)]
+        if missed.empty:
+            status = f"In {month} no provider missed a contractual floor"
+        else:
+            names = ", ".join(f"{site} ({int(red)} red"
+                              + (f", {int(nodata)} without data" if nodata else "") + ")"
+                              for site, red, nodata in zip(missed["site"], missed["red"],
+                                                           missed["no data"], strict=True))
+            status = (f"In {month} {len(missed)} of {len(t)} providers had a KPI in red or "
+                      f"without data: {names}")
+        due, pending = t["credit_due_eur"].sum(), t["credit_pending_eur"].sum()
+        if due > 0 or pending > 0:
+            credit = (f"service credits of {fmt_money(due, lc)} are due"
+                      + (f" and {fmt_money(pending, lc)} await earn-back" if pending > 0 else ""))
+        else:
+            credit = "no service credit is due"
+        return f"{status}; {credit}."
+
+
+def providers(scorecards: pd.DataFrame, credits: pd.DataFrame, period: str,
+              locale: str = "en_GB") -> Providers:
+    """Status counts per site (``site, provider, month, status`` of the scorecards) and the
+    month's credits (``toolkit.kpi.credits_by_month`` of the credits table)."""
+    from toolkit.kpi import credits_by_month
+
+    card = scorecards[scorecards["month"].astype(str) == str(period)]
+    counts = (card.groupby(["site", "provider"])["status"].value_counts().unstack(fill_value=0)
+              .reindex(columns=list(STATUS_ORDER), fill_value=0).reset_index())
+    by_month = credits_by_month(credits)
+    month = by_month[by_month["month"].astype(str) == str(period)]
+    money = ["credit_due_eur", "credit_pending_eur", "waived_eur"]
+    table = counts.merge(month[["site", *money]], on="site", how="left")
+    table[money] = table[money].fillna(0.0)
+    table.columns.name = None
+    return Providers(table, str(period), locale)
+
+
+# ---------------------------------------------------------------------------------------------
+# Forecast and staffing
+
+
+@dataclass(frozen=True)
+class ForecastHeadline:
+    """Calls expected next month (base scenario, all queues) with the 80 % band."""
+
+    month: str
+    calls: float
+    lower_80: float
+    upper_80: float
+    last_year: float | None
+    locale: str = "en_GB"
+
+    @property
+    def change(self) -> float:
+        return (self.calls / self.last_year - 1) if self.last_year else np.nan
+
+    @property
+    def sentence(self) -> str:
+        lc = self.locale
+        text = (f"{fmt_month(self.month, lc)}: {fmt_number(round(self.calls, -2), lc)} calls "
+                f"expected ({fmt_percent(0.8, lc)} range {fmt_number(round(self.lower_80, -2), lc)}"
+                f" to {fmt_number(round(self.upper_80, -2), lc)})")
+        if self.last_year and np.isfinite(self.change):
+            if round(self.change, 2) == 0:
+                text += f", about as many as in {fmt_month(pd.Period(self.month) - 12, lc)}"
+            else:
+                word = "more" if self.change > 0 else "fewer"
+                text += (f", {fmt_percent(abs(self.change), lc)} {word} than in "
+                         f"{fmt_month(pd.Period(self.month) - 12, lc)}")
+        return text + "."
+
+
+def forecast_headline(outlook: pd.DataFrame, period: str, scenario: str = "base",
+                      locale: str = "en_GB") -> ForecastHeadline:
+    """The month after ``period`` from the outlook (``month, queue, scenario, yhat,
+    yhat_lower_80, yhat_upper_80``; queue ``total``), and the same month a year earlier from
+    its history rows when present."""
+    total = outlook[outlook["queue"] == "total"]
+    month = pd.Period(str(period), freq="M") + 1
+    months = total["month"].astype(str)
+    row = total[(total["scenario"] == scenario) & (months == str(month))]
+    if row.empty:
+        raise ValueError(f"the outlook has no {scenario!r} row for {month} (total of all queues)")
+    r = row.iloc[0]
+    hist = total[(total["scenario"] == "history") & (months == str(month - 12))]
+    return ForecastHeadline(str(month), float(r["yhat"]), float(r["yhat_lower_80"]),
+                            float(r["yhat_upper_80"]),
+                            float(hist["yhat"].iloc[0]) if len(hist) else None, locale)
+
+
+@dataclass(frozen=True)
+class StaffingPeak:
+    """The busiest interval of the staffing month: agents on the phone across queues."""
+
+    ds: pd.Timestamp
+    agents: int
+    locale: str = "en_GB"
+
+    @property
+    def sentence(self) -> str:
+        from babel.dates import format_datetime
+
+        when = format_datetime(self.ds.tz_localize(None).to_pydatetime(), "EEE d MMM HH:mm",
+                               locale=self.locale)
+        return (f"The busiest half hour needs {fmt_number(self.agents, self.locale)} agents on "
+                f"the phone across queues ({when}).")
+
+
+def staffing_peak(staffing: pd.DataFrame, locale: str = "en_GB") -> StaffingPeak:
+    """Sum of ``agents`` over queues per ``ds``; the largest."""
+    per = staffing.groupby("ds")["agents"].sum()
+    return StaffingPeak(per.idxmax(), int(per.max()), locale)
+
+
+# ---------------------------------------------------------------------------------------------
+# Links to the detailed reports
+
+
+def report_links(names: dict[str, str], sites, base: str = "") -> dict[str, str]:
+    """Relative links to the period's sibling reports (``reports/<period>/<run>.html``).
+
+    ``names`` maps a part to its run name as in the plan (``{site}`` is replaced per
+    provider site for the KPI reports).
+    """
+    links = {}
+    for part, name in names.items():
+        if "{site}" in name:
+            for site in sites:
+                links[f"{part} {site}"] = f"{base}{_slug(name.replace('{site}', str(site)))}.html"
+        else:
+            links[part] = f"{base}{_slug(name)}.html"
+    return links
+
+
+def _slug(name: str) -> str:
+    """The runner's file name for a run name (``toolkit.runner.RunSpec.slug``)."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "run"
+
+
+__all__ = ["ComingMonths", "Decision", "ForecastHeadline", "NotAvailable", "Providers",
+           "StaffingPeak", "Tables", "coming_months", "decision", "fmt_money", "fmt_month",
+           "fmt_number", "fmt_percent", "forecast_headline", "kpi_files", "load_tables",
+           "option_label", "providers", "read_kpi", "report_links", "staffing_peak"]
