@@ -1,6 +1,7 @@
 """Staffing: Erlang B / C / A, required agents, scheduled agents, FTE roll-up, risk and simulation.
 
-Conventions (../shared/reference/staffing/README.md, followed exactly):
+Conventions (those of the reference vectors, tests/reference/staffing/README.md, followed
+exactly):
 
 - Traffic ``a = calls * aht_s / interval_s`` in Erlangs. Seconds everywhere.
 - Zero calls: P(wait) = 0, SL = 1, ASA = 0, required agents = 0 (``binding = "zero_traffic"``).
