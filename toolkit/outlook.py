@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import calendars
+from toolkit.clock import local_clock
 from toolkit.errors import DataError, ParameterError
 
 #: Months of fitted history from which month-of-year effects are estimated.
@@ -61,10 +62,10 @@ TRENDS = ("damped", "linear", "none")
 # ----------------------------------------------------------------------------- inputs
 def _daily(history: pd.DataFrame) -> pd.DataFrame:
     """Tidy history (intervals or days) -> calls per queue and local calendar date."""
-    from toolkit.forecast import _as_tidy, _wall
+    from toolkit.forecast import _as_tidy
 
     tidy = _as_tidy(history)
-    day = _wall(tidy["ds"]).dt.floor("D")
+    day = local_clock(tidy["ds"]).dt.floor("D")
     daily = (tidy.assign(date=day).groupby(["queue", "date"], sort=True)["calls"]
              .sum(min_count=1).dropna().reset_index())
     return daily
@@ -482,10 +483,10 @@ def history_window(history: pd.DataFrame, period=None, *, country: str | None = 
     window)``; the history comes back tidy (``ds, queue, calls``), with window keys ``period``, ``history_from``, ``history_to`` (dates),
     ``origin`` (end of P), ``partial`` (P not covered to its last open day) and ``data_to``.
     """
-    from toolkit.forecast import _as_tidy, _wall
+    from toolkit.forecast import _as_tidy
 
     tidy = _as_tidy(history)
-    day = _wall(tidy["ds"]).dt.floor("D")
+    day = local_clock(tidy["ds"]).dt.floor("D")
     first, last = day.min(), day.max()
     dates = pd.DatetimeIndex(day.unique())
     weekdays = _open_weekdays(dates)
@@ -520,9 +521,7 @@ def month_coverage(fc: pd.DataFrame, *, country: str | None = "FR",
     ``label`` ("2026-11 (partial: 23 of 24 open days)"), so a monthly table never passes a
     part-month off as a month.
     """
-    from toolkit.forecast import _wall
-
-    day = _wall(fc["ds"]).dt.floor("D")
+    day = local_clock(fc["ds"]).dt.floor("D")
     dates = pd.DatetimeIndex(day.unique()).sort_values()
     weekdays = (calendars._check_weekdays(open_weekdays) if open_weekdays is not None
                 else _open_weekdays(dates) if len(dates) >= 7 else tuple(range(6)))

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from toolkit.clock import local_clock
 from toolkit.errors import DataError, ParameterError
 
 SL_DEFINITIONS = ("answered_of_offered", "answered_of_answered", "wait_le_t", "virtual")
@@ -717,12 +718,6 @@ def _search_bisect(rows, evaluate, meets) -> np.ndarray:
 # From interval requirement to FTE
 # --------------------------------------------------------------------------------------------
 
-def _local_wall_time(ds: pd.Series) -> pd.Series:
-    """Interval starts on the site clock (tz-aware stamps keep their local wall time)."""
-    ds = pd.to_datetime(ds)
-    return ds.dt.tz_localize(None) if ds.dt.tz is not None else ds
-
-
 def _interval_hours(ds: pd.Series, interval_minutes) -> float:
     if interval_minutes is not None:
         if not interval_minutes > 0:
@@ -774,7 +769,7 @@ def fte_rollup(requirements: pd.DataFrame, *, freq: str = "W", contract_hours_pe
         raise DataError(f"requirements lack column(s) {missing}", column=missing[0],
                         expected=f"columns ds, {agents_column} (and optionally {', '.join(by)})")
     agents = _as_float(agents_column, requirements[agents_column].reset_index(drop=True))
-    local = _local_wall_time(requirements["ds"]).reset_index(drop=True)
+    local = local_clock(requirements["ds"]).reset_index(drop=True)
     hours = _interval_hours(local, interval_minutes)
     day = local.dt.normalize()
     if freq == "W":
@@ -877,7 +872,7 @@ def aht_profile(history: pd.DataFrame, *, recent_weeks: int | None = 13,
         missing = sorted(needed - set(history.columns))
         raise DataError(f"history lacks column(s) {missing}", column=missing[0],
                         expected="ds, queue, calls, aht_s (toolkit.io.read_volumes)")
-    local = _local_wall_time(history["ds"])
+    local = local_clock(history["ds"])
     frame = pd.DataFrame({"queue": history["queue"].astype(str).to_numpy(),
                           "day": local.dt.normalize().to_numpy(),
                           "weekday": local.dt.day_of_week.to_numpy(),
@@ -912,7 +907,7 @@ def aht_profile(history: pd.DataFrame, *, recent_weeks: int | None = 13,
 def apply_aht_profile(forecast: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
     """Add ``aht_s`` to a ``ds, queue, ...`` forecast from an ``aht_profile`` table; slots the
     profile lacks take the queue's call-weighted AHT. A queue the profile lacks is an error."""
-    local = _local_wall_time(forecast["ds"])
+    local = local_clock(forecast["ds"])
     keys = pd.DataFrame({"queue": forecast["queue"].astype(str).to_numpy(),
                          "weekday": local.dt.day_of_week.to_numpy(),
                          "slot": local.dt.strftime("%H:%M").to_numpy()})
@@ -1256,7 +1251,7 @@ def service_level_risk(forecast: pd.DataFrame, agents, *, aht_s, interval_s, tar
                                 index=forecast.index)
     # Per day: correlated Monte Carlo draws.
     rng = np.random.default_rng(seed)
-    local = _local_wall_time(forecast["ds"]).reset_index(drop=True)
+    local = local_clock(forecast["ds"]).reset_index(drop=True)
     day_key = pd.DataFrame({"queue": per_interval["queue"].to_numpy(),
                             "day": local.dt.normalize().to_numpy()})
     day_codes, day_uniques = pd.factorize(pd.MultiIndex.from_frame(day_key))

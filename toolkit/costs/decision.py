@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -496,15 +495,7 @@ def scenarios_table(scenarios: pd.DataFrame, tco_table: pd.DataFrame, mc: pd.Dat
 
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a table to Parquet atomically (temporary file in the same folder, then rename)."""
-    p = project_path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        table.to_parquet(tmp, index=False)
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return p
+    """Write a table to Parquet atomically (``toolkit.io.write_processed``, mode 0644)."""
+    from toolkit.io import write_processed
+
+    return write_processed(table, project_path(path))

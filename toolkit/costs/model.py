@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import planning
+from toolkit.clock import local_clock
 from toolkit.config import project_path
 from toolkit.costs.portfolio import (
     PORTFOLIO,
@@ -59,7 +60,6 @@ from toolkit.costs.reference import (
 )
 from toolkit.costs.service import ValueOfService, build_service
 from toolkit.costs.workload import (
-    _local_clock,
     monthly_forecast_table,
     outlook_table,
     queue_service,
@@ -228,7 +228,7 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
                                    forecast=staffing_forecast, patience_s=patience_s,
                                    holiday_country=holiday_country)
         last_month = (planning.report_period(period) if period is not None
-                      else _local_clock(volumes["ds"]).max().to_period("M"))
+                      else local_clock(volumes["ds"]).max().to_period("M"))
     else:
         missing = set(locations) - set(profile["location"])
         if missing:

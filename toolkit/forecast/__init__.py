@@ -69,7 +69,6 @@ from toolkit.forecast.panel import (  # noqa: F401
     _check_panel,
     _holidays,
     _naive_scale,
-    _wall,
     build_panel,
     future_open_days,
     infer_freq,

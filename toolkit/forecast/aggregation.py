@@ -8,8 +8,9 @@ import re
 import numpy as np
 import pandas as pd
 
+from toolkit.clock import local_clock
 from toolkit.errors import ParameterError
-from toolkit.forecast.panel import _to_freq, _wall
+from toolkit.forecast.panel import _to_freq
 
 
 def _level_columns(frame: pd.DataFrame) -> list[int]:
@@ -31,7 +32,7 @@ def aggregate(fc: pd.DataFrame, freq: str, *, correlation=None) -> pd.DataFrame:
     its inner backtest); without either, 1.0 (conservative: fully dependent).
     """
     levels = _level_columns(fc)
-    wall = _wall(fc["ds"])
+    wall = local_clock(fc["ds"])
     tz = getattr(fc["ds"].dt, "tz", None)
     frame = fc.assign(_day=wall.dt.floor("D"))
     rho = _correlations(fc, correlation)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from toolkit.clock import local_clock
 from toolkit.errors import DataError, ParameterError
 from toolkit.forecast.aggregation import _period_alias, aggregate
 from toolkit.forecast.panel import (
@@ -150,7 +151,7 @@ def _forecast_one(series, queue, horizon, step, out_agg, method, levels, country
                                                          else None), panel.dates[-1])
     if future_ds is not None:
         fds = pd.DatetimeIndex(pd.to_datetime(pd.Series(future_ds)))
-        fwall = fds.tz_localize(None) if fds.tz is not None else fds
+        fwall = local_clock(fds)
         future = pd.DatetimeIndex(sorted(set(fwall.floor("D"))))
         explicit = fwall
     else:
