@@ -249,12 +249,18 @@ def _weekday_weights(daily: pd.DataFrame, open_dates: pd.DatetimeIndex) -> np.nd
     return weights
 
 
-def monthly_outlook(history: pd.DataFrame, months: int = 60, *, origin=None,
-                    country: str | None = "FR", levels: Sequence[int] = (80, 95),
-                    scenarios: list[dict] | None = None, trend: str = "damped",
-                    trend_half_life_months: float = TREND_HALF_LIFE_MONTHS,
-                    open_weekdays: Sequence[int] | None = None,
-                    by_queue: bool = True) -> pd.DataFrame:
+def monthly_outlook(history: pd.DataFrame, months: int = 60, **kwargs) -> pd.DataFrame:
+    """The outlook table of :func:`monthly_outlook_result` (same parameters), without its
+    provenance (write the result with ``toolkit.forecast.write_forecast`` to keep it)."""
+    return monthly_outlook_result(history, months, **kwargs).frame
+
+
+def monthly_outlook_result(history: pd.DataFrame, months: int = 60, *, origin=None,
+                           country: str | None = "FR", levels: Sequence[int] = (80, 95),
+                           scenarios: list[dict] | None = None, trend: str = "damped",
+                           trend_half_life_months: float = TREND_HALF_LIFE_MONTHS,
+                           open_weekdays: Sequence[int] | None = None,
+                           by_queue: bool = True):
     """Monthly calls ``months`` ahead of ``origin`` per scenario, with history, for charts.
 
     Parameters
@@ -276,13 +282,15 @@ def monthly_outlook(history: pd.DataFrame, months: int = 60, *, origin=None,
 
     Returns
     -------
-    One row per ``month`` (Period[M]), ``queue`` (each queue and ``"total"``) and
+    A ``toolkit.forecast.ForecastResult``: ``info`` records origin, span, calendar, notes and
+    scenarios, ``models`` the model terms and growth per queue; its ``frame`` has one row per
+    ``month`` (Period[M]), ``queue`` (each queue and ``"total"``) and
     ``scenario``: ``"history"`` (actual calls; ``partial`` when the data cover only part of
     the month's open days), ``"base"`` (mean, with ``yhat_lower_<L>`` / ``yhat_upper_<L>``),
     ``"low"`` / ``"high"`` (the 80 % bounds of base as paths: a month-by-month band, not a
     scenario anyone expects to happen every month) and each user scenario. Columns ``month,
     queue, scenario, yhat, yhat_lower_<L>, yhat_upper_<L>, open_days, calls_per_open_day,
-    partial``. ``attrs["outlook"]`` records origin, span, model terms and growth per queue.
+    partial``.
     """
     from toolkit.forecast import ForecastWarning
 
@@ -423,18 +431,19 @@ def monthly_outlook(history: pd.DataFrame, months: int = 60, *, origin=None,
                "calls_per_open_day", "partial"]]
     out["partial"] = out["partial"].astype(bool)
     out["open_days"] = out["open_days"].astype(int)
-    out.attrs["outlook"] = {
-        "origin": str(origin_p), "history_from": f"{first_date:%Y-%m-%d}",
+    info = {
+        "kind": "outlook", "origin": str(origin_p), "history_from": f"{first_date:%Y-%m-%d}",
         "history_to": f"{end_date:%Y-%m-%d}", "months": int(months),
         "country": country, "open_weekdays": list(weekdays),
         "closed_on_holidays": closed_hol, "notes": notes,
-        "scenarios": [{**sc, "from": str(sc["from"])} for sc in user],
-        "models": {name: {"trend": f["trend"], "seasonal": f["seasonal"],
-                          "months_fitted": f["fit"]["n_months"],
-                          "growth_per_year": math.exp(12 * f["fit"]["slope"]) - 1,
-                          "residual_sd_log": f["fit"]["resid_sd"]}
-                   for name, f in fits.items()}}
-    return out
+        "scenarios": [{**sc, "from": str(sc["from"])} for sc in user]}
+    models = {name: {"trend": f["trend"], "seasonal": f["seasonal"],
+                     "months_fitted": f["fit"]["n_months"],
+                     "growth_per_year": math.exp(12 * f["fit"]["slope"]) - 1,
+                     "residual_sd_log": f["fit"]["resid_sd"]}
+              for name, f in fits.items()}
+    from toolkit.forecast.result import ForecastResult
+    return ForecastResult(out, models, info)
 
 
 def outlook_volume_path(outlook: pd.DataFrame, scenario: str = "base", *,

@@ -111,13 +111,16 @@ def daily_components(daily: pd.DataFrame) -> pd.DataFrame:
     return out[["ds", "calls", "imputed", "trend", "weekly", "annual", "remainder"]]
 
 
-def models_table(fc: pd.DataFrame) -> pd.DataFrame:
-    """One row per queue: chosen method (with weights) and inner-backtest MASE per method."""
-    models = fc.attrs.get("models", {})
-    rows = []
-    for queue, info in models.items():
-        row = {"queue": queue, "chosen": info.get("method")}
-        row.update({f"inner MASE {m}": v for m, v in info.get("inner_mase", {}).items()})
-        row["notes"] = "; ".join(info.get("notes", []))
-        rows.append(row)
-    return pd.DataFrame(rows)
+def models_table(result) -> pd.DataFrame:
+    """One row per queue: chosen method (with weights) and inner-backtest MASE per method.
+
+    ``result`` is a :class:`ForecastResult` (``forecast_result``, ``forecast_reconciled``'s
+    ``base``, ``read_forecast``): a bare table carries no models.
+    """
+    from toolkit.forecast.result import ForecastResult
+
+    if not isinstance(result, ForecastResult):
+        raise ParameterError("result", type(result).__name__,
+                             "a ForecastResult (forecast.forecast_result, forecast_reconciled's "
+                             "base or forecast.read_forecast): a table carries no models")
+    return result.models_table()
