@@ -26,8 +26,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from test_report_browser import chromium  # tests/ is on sys.path under pytest
+
 from toolkit import config, io, pdfpack, runner, sample, yamlsafe
 from toolkit.runner import run_plan
 

@@ -544,13 +544,19 @@ def execute_run(job: dict) -> dict:
 @lru_cache(maxsize=1)
 def _jinja_env():
     import jinja2
+    import markupsafe
 
     from toolkit.markup import neutralise_bidi
 
     # finalize: no bidi control from a parameter or run name reorders the card or the index.
+    def finalize(value):
+        if isinstance(value, markupsafe.Markup):  # a macro's output: already escaped markup,
+            return markupsafe.Markup(neutralise_bidi(value))  # noqa: S704 - removing adds no tag
+        return neutralise_bidi(value) if isinstance(value, str) else value
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             finalize=lambda v: neutralise_bidi(v) if isinstance(v, str) else v)
+                             finalize=finalize)
     # Parameter values shown as JSON text (the autoescape still applies afterwards).
     env.filters["tojson_text"] = lambda v: json.dumps(v, ensure_ascii=False)
     env.filters["localtime"] = local_time
@@ -1276,7 +1282,8 @@ def index_groups(manifest: dict) -> list[dict]:
     for plan in sorted(by_plan):
         info = plans_info.get(plan) or {}
         timezone = info.get("timezone") or config.DEFAULT_TIMEZONE
-        groups.append({"plan": plan, "title": info.get("description") or plan,
+        shown = config.shown_path(plan) if plan else "plan"
+        groups.append({"plan": shown, "title": info.get("description") or shown,
                        "timezone": timezone,
                        "reports": [_report_view(r, timezone) for r in by_plan[plan]]})
     return groups
@@ -1296,7 +1303,8 @@ def render_period_index(manifest: dict) -> str:
     findings = [v for v in views if v["run"].get("status") == "ok"
                 and v["card_status"] == "attention"]
     # A period's reports may come from several plans (default, monthly): name them all.
-    plans = sorted({str(r.get("plan") or manifest["plan"]) for r in runs} or {manifest["plan"]})
+    plans = sorted({config.shown_path(str(r.get("plan") or manifest["plan"])) for r in runs}
+                   or {config.shown_path(manifest["plan"])})
     timezone = _manifest_timezone(manifest)
     return _jinja_env().get_template("period_index.html.j2").render(
         manifest=manifest, plans=plans, failed=failed, findings=findings, groups=groups,
