@@ -102,19 +102,26 @@ def print_pdf(page: Path, work: Path) -> Path:
 
 
 class _HeaderCells(HTMLParser):
-    """Text of every <th> in a page (the column and row labels a reader needs)."""
+    """Text of every <th> a printed page shows (the column and row labels a reader needs).
+
+    Tables inside a closed <details> (the index's run details) are not printed, by design.
+    """
 
     def __init__(self):
         super().__init__()
-        self.cells, self._depth, self._text = [], 0, []
+        self.cells, self._depth, self._text, self._closed = [], 0, [], 0
 
     def handle_starttag(self, tag, attrs):
-        if tag == "th":
+        if tag == "details":
+            self._closed += self._closed > 0 or "open" not in dict(attrs)
+        elif tag == "th" and not self._closed:
             self._depth += 1
             self._text = []
 
     def handle_endtag(self, tag):
-        if tag == "th" and self._depth:
+        if tag == "details" and self._closed:
+            self._closed -= 1
+        elif tag == "th" and self._depth:
             self._depth -= 1
             self.cells.append(" ".join("".join(self._text).split()))
 

@@ -157,7 +157,7 @@ def build_pack(period: str, reports_dir: str | os.PathLike | None = None, *,
                                profile=profile)
             first = len(writer.pages)
             writer.append(PdfReader(pdf))
-            writer.add_outline_item(title, first)
+            writer.add_outline_item(title=title, page_number=first)
             print(f"[pdf {i}/{len(pages)}] {page.name}", file=out, flush=True)
         writer.add_metadata({"/Title": f"Reports for {period}"})
         target = period_dir / "pack.pdf"
