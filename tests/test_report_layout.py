@@ -309,3 +309,30 @@ def test_plan_option_pdf_prints_the_pack_after_the_runs(tmp_path):
     assert summary.exit_code == 0 and pack.is_file()
     assert [item.title for item in PdfReader(pack).outline] == [f"Reports for {PERIOD}", "Tiny"]
     assert 'href="2026-10/pack.pdf"' in (tmp_path / "reports" / "index.html").read_text()
+
+
+def test_a_wide_dataframe_scrolls_on_screen_and_wraps_on_paper(tmp_path):
+    """A 40-column DataFrame output, rendered like every report (nbconvert + reports.css)."""
+    import nbformat
+    import pandas as pd
+
+    frame = pd.DataFrame({f"indicator_{i:02d}_{'long' * 4}": [1234567.891 * i, 2.5]
+                          for i in range(40)})
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Wide\n## First section"),
+                nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+                    "execute_result", data={"text/html": frame.to_html(), "text/plain": "df"},
+                    execution_count=1)])]
+    card = {"name": "wide", "notebook": "n.ipynb", "notebook_sha256": "0" * 64,
+            "period": PERIOD, "window": None, "parameters": {}, "inputs": [], "kernel": "k",
+            "status": "ok", "error": None, "duration_s": 1.0, "started_at": "t"}
+    page = tmp_path / "wide.html"
+    page.write_text(runner.render_report_html(runner.clean_notebook(nb), card), encoding="utf-8")
+    verdict = measure(page, tmp_path)
+    assert verdict["problems"] == [] and verdict["tables"] >= 1, verdict
+    assert pdf_problems(page, print_pdf(page, tmp_path)) == []
+    # Without the reports' stylesheet the same page fails both checks.
+    bare = tmp_path / "bare.html"
+    css = (runner.TEMPLATES / "reports.css").read_text(encoding="utf-8")
+    bare.write_text(page.read_text(encoding="utf-8").replace(css, ""), encoding="utf-8")
+    assert any("header(s) missing" in p for p in pdf_problems(bare, print_pdf(bare, tmp_path)))
