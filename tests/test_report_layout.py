@@ -193,7 +193,7 @@ def mirror_plan(tmp: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    """Every report of the mirrored plan, rendered once (about 3 minutes on 2 shared cores)."""
+    """Every report of the mirrored plan, rendered once (3 to 5 minutes on 2 shared cores)."""
     chromium()  # skip (or fail under CI) before spending minutes of kernels
     tmp = tmp_path_factory.mktemp("layout")
     plan = mirror_plan(tmp)
