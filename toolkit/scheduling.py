@@ -469,14 +469,18 @@ def daily_templates(shifts: Mapping[str, tuple], *, days: Iterable[int] = range(
     days = list(days)
     labels = [_days_label([i == d for i in range(7)]) for d in days]
     n_s, n_d = len(names), len(days)
+    n = n_s * n_d
     paid = np.repeat(hours, n_d)
-    start = np.repeat(minutes, n_d)
+    # whole columns, not scalars: pandas broadcasts a scalar string slowly
     return pd.DataFrame({
         "template": [f"{n} {lab}" for n in names for lab in labels],
-        "contract": "full_time", "start": [_hhmm(m) for m in start], "start_minute": start,
-        "paid_hours": paid, "break_minutes": break_minutes, "break_paid": break_paid,
+        "contract": ["full_time"] * n, "start": [hhmm for m in minutes for hhmm in [_hhmm(m)] * n_d],
+        "start_minute": np.repeat(np.asarray(minutes, dtype=np.int64), n_d),
+        "paid_hours": paid, "break_minutes": np.full(n, break_minutes),
+        "break_paid": np.full(n, break_paid),
         "span_hours": paid + (0 if break_paid else break_minutes / 60),
-        "days_on": labels * n_s, "n_days": 1, "weekly_paid_hours": paid})
+        "days_on": labels * n_s, "n_days": np.ones(n, dtype=np.int64),
+        "weekly_paid_hours": paid})
 
 
 # --------------------------------------------------------------------------------------------
@@ -511,17 +515,23 @@ def _requirement_grid(requirement: pd.DataFrame, agents_column, interval_minutes
     if missing:
         raise DataError(f"requirement lacks column {missing[0]!r}", column=missing[0],
                         expected=f"columns ds and {agents_column} (optionally queue)")
-    values = pd.to_numeric(requirement[agents_column], errors="coerce").to_numpy(dtype=float)
+    col = requirement[agents_column]
+    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        values = col.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
     if bad.size:
         raise DataError(f"{agents_column} = {requirement[agents_column].iloc[bad[0]]!r} is not "
                         "a count of agents", row=int(bad[0]) + 1, column=agents_column,
                         expected="a number >= 0 on every row")
-    ds = pd.to_datetime(requirement["ds"])
-    tz = ds.dt.tz
+    ds = requirement["ds"]
+    if not pd.api.types.is_datetime64_any_dtype(ds.dtype):
+        ds = pd.to_datetime(ds)
+    tz = getattr(ds.dtype, "tz", None)
     # wall-clock minutes since the epoch on the site clock: numpy from here on
-    wall = ((ds.dt.tz_localize(None) if tz is not None else ds)
-            .to_numpy(dtype="datetime64[m]").astype(np.int64))
+    wall = np.asarray(ds.array.tz_localize(None) if tz is not None else ds.array,
+                      dtype="datetime64[m]").astype(np.int64)
     if interval_minutes is None:
         steps = np.diff(np.unique(wall))
         if steps.size == 0:
@@ -545,14 +555,19 @@ def _requirement_grid(requirement: pd.DataFrame, agents_column, interval_minutes
     else:
         first = pd.Timestamp(int(date.min()), unit="D")
     day = date - (first - pd.Timestamp(0)).days
-    span = [pd.Timestamp(int(d), unit="D").date() for d in (date.min(), date.max())]
+
+    def span():
+        return [pd.Timestamp(int(d), unit="D").date() for d in (date.min(), date.max())]
     if week_start is None and day.max() > 6:
+        first_day, last_day = span()
         raise ParameterError("week_start", None,
-                             f"a date: the requirement spans {day.max() + 1} days ({span[0]} "
-                             f"to {span[1]}); one week is scheduled")
+                             f"a date: the requirement spans {day.max() + 1} days ({first_day} "
+                             f"to {last_day}); one week is scheduled")
     keep = (day >= 0) & (day <= 6)
     if not keep.any():
-        raise ParameterError("week_start", week_start, f"a date within {span[0]} to {span[1]}")
+        first_day, last_day = span()
+        raise ParameterError("week_start", week_start,
+                             f"a date within {first_day} to {last_day}")
     slots = 1440 // step
     cell = (day * slots + minute // step)[keep]
     queue = (pd.factorize(requirement["queue"])[0][keep] if "queue" in requirement
@@ -919,20 +934,17 @@ def schedule(requirement: pd.DataFrame, rules: str | CountryRules | None = None,
     tours = _Tours.of(templates)
     cov = _coverage(tours, grid.interval_minutes, grid.slots, grid.week_start.day_of_week,
                     breaks_in_requirement)
-    cover, present = cov.cover, cov.present
     req = grid.required.ravel()
+    need = np.flatnonzero(req > 0)
     # A tour with a working day that meets no requirement at all is never worth its pay.
     keep = np.flatnonzero(cov.idle_days(req > 0) == 0)
-    if 0 < keep.size < tours.start.size:
-        cover, present = cover[:, keep], present[:, keep]
-    else:
+    if not 0 < keep.size < tours.start.size:
         keep = None
     paid_w = tours.paid_w if keep is None else tours.paid_w[keep]
     is_pt = tours.part_time if keep is None else tours.part_time[keep]
     n_t = paid_w.size
-    need = np.flatnonzero(req > 0)
-    a_cov = cover.tocsr()[need].tocsc()
-    reachable = np.diff(a_cov.tocsr().indptr) > 0
+    a_cov = _submatrix(cov.cover, need, keep)
+    reachable = np.bincount(a_cov.indices, minlength=need.size) > 0
     if not reachable.all() and (uncoverable == "raise" or under_coverage_penalty is None):
         raise _uncoverable_error(need[~reachable], grid, r, n_t)
 
@@ -940,17 +952,22 @@ def schedule(requirement: pd.DataFrame, rules: str | CountryRules | None = None,
     cost = np.concatenate([paid_w, np.full(n_u, (under_coverage_penalty or 0) * step_h)])
     if n_u:
         a_cov = sparse.hstack([a_cov, sparse.eye_array(n_u, format="csc")], format="csc")
-    constraints = [LinearConstraint(a_cov, req[need], np.inf)]
     share = r.part_time_max_share if r is not None else 1.0
-    if is_pt.any() and share < 1:
-        row = np.concatenate([paid_w * (is_pt - share), np.zeros(n_u)])
-        constraints.append(LinearConstraint(row[None, :], -np.inf, 0.0))
+    share_row = is_pt.any() and share < 1
+
+    def constraints():
+        rows = [LinearConstraint(a_cov, req[need], np.inf)]
+        if share_row:
+            row = np.concatenate([paid_w * (is_pt - share), np.zeros(n_u)])
+            rows.append(LinearConstraint(row[None, :], -np.inf, 0.0))
+        return rows
+
     integrality = np.concatenate([np.ones(n_t), np.zeros(n_u)])
     options = {"time_limit": float(time_limit_s), "mip_rel_gap": float(mip_rel_gap),
                "disp": False}
     t0 = time.perf_counter()
     res = None
-    if len(constraints) == 1 and tours.single_day:
+    if not share_row and tours.single_day:
         # Single-day shifts without breaks make an interval (consecutive-ones) matrix, which
         # is totally unimodular: the simplex optimum is then already integral, and an
         # integral LP optimum is the MIP optimum. Otherwise fall through to branch and bound.
@@ -958,13 +975,13 @@ def schedule(requirement: pd.DataFrame, rules: str | CountryRules | None = None,
         # the simplex itself and cannot change the optimum.
         lp = _lp_direct(cost, a_cov, req[need], time_limit_s)
         if lp is None:
-            lp = milp(cost, constraints=constraints, bounds=Bounds(0, np.inf),
+            lp = milp(cost, constraints=constraints(), bounds=Bounds(0, np.inf),
                       options={**options, "presolve": False})
         if lp.status == 0 and np.allclose(lp.x[:n_t], np.round(lp.x[:n_t]), atol=1e-7):
             res = lp
             res.mip_gap, res.mip_dual_bound = 0.0, lp.fun
     if res is None:
-        res = milp(cost, constraints=constraints, integrality=integrality,
+        res = milp(cost, constraints=constraints(), integrality=integrality,
                    bounds=Bounds(0, np.inf), options=options)
     solve_s = time.perf_counter() - t0
     if res.x is None:
@@ -983,12 +1000,32 @@ def schedule(requirement: pd.DataFrame, rules: str | CountryRules | None = None,
     bound = getattr(res, "mip_dual_bound", None)
     bound = float(res.fun) if bound is None or not np.isfinite(bound) else float(bound)
     # a shallow copy: under pandas' copy-on-write, later edits of the caller's frame leave it
-    return _result(grid, r, (templates.copy(deep=False), keep), agents, paid_w, is_pt, cover, present, req,
+    return _result(grid, r, (templates.copy(deep=False), keep), agents, paid_w, is_pt, cov, req,
                    status, gap, solve_s, (float(res.fun), bound), weekly_hours, {
                        "under_coverage_penalty": under_coverage_penalty,
                        "breaks_in_requirement": breaks_in_requirement,
                        "uncoverable": uncoverable, "time_limit_s": time_limit_s,
                        "mip_rel_gap": mip_rel_gap})
+
+
+def _submatrix(a: sparse.csc_array, rows: np.ndarray, cols: np.ndarray | None
+               ) -> sparse.csc_array:
+    """``a[rows][:, cols]`` of a CSC matrix with sorted indices, ``rows`` and ``cols``
+    sorted and unique (``cols=None``: every column), in a few numpy steps."""
+    n_rows, n_cols = a.shape
+    row_map = np.full(n_rows, -1, dtype=np.int64)
+    row_map[rows] = np.arange(rows.size)
+    new_row = row_map[a.indices]
+    col = np.repeat(np.arange(n_cols), np.diff(a.indptr))
+    if cols is not None:
+        col_map = np.full(n_cols, -1, dtype=np.int64)
+        col_map[cols] = np.arange(cols.size)
+        col = col_map[col]
+        n_cols = cols.size
+    ok = (new_row >= 0) & (col >= 0)
+    indptr = np.zeros(n_cols + 1, dtype=np.int64)
+    np.cumsum(np.bincount(col[ok], minlength=n_cols), out=indptr[1:])
+    return sparse.csc_array((a.data[ok], new_row[ok], indptr), shape=(rows.size, n_cols))
 
 
 def _lp_direct(cost: np.ndarray, a: sparse.csc_array, lower: np.ndarray,
@@ -1030,11 +1067,15 @@ def _lp_direct(cost: np.ndarray, a: sparse.csc_array, lower: np.ndarray,
                           "successfully. (HiGHS Status 7: Optimal)", success=True)
 
 
-def _result(grid: _Grid, r, candidates, agents, paid_w, is_pt, cover, present, req, status,
+def _result(grid: _Grid, r, candidates, agents, paid_w, is_pt, cov: _Coverage, req, status,
             gap, solve_s, objectives, weekly_hours, params) -> ScheduleResult:
     step_h = grid.interval_minutes / 60.0
-    scheduled = cover @ agents.astype(float)
-    seats = present @ agents.astype(float)
+    every = agents.astype(float)                # agents on every candidate, dropped ones 0
+    if candidates[1] is not None:
+        every = np.zeros(cov.cover.shape[1])
+        every[candidates[1]] = agents
+    scheduled = cov.cover @ every
+    seats = cov.present @ every
     useful = np.minimum(req, scheduled)
     under = np.clip(req - scheduled, 0, None)
     paid = float(paid_w @ agents)
