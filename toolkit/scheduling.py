@@ -516,8 +516,8 @@ def _requirement_grid(requirement: pd.DataFrame, agents_column, interval_minutes
         raise DataError(f"requirement lacks column {missing[0]!r}", column=missing[0],
                         expected=f"columns ds and {agents_column} (optionally queue)")
     col = requirement[agents_column]
-    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
-        values = col.to_numpy(dtype=float, na_value=np.nan)
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iuf":
+        values = col.to_numpy(dtype=float)
     else:
         values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
@@ -602,15 +602,16 @@ class _Tours:
 
     @classmethod
     def of(cls, templates: pd.DataFrame) -> _Tours:
-        days = _days_matrix(templates["days_on"].tolist())
-        return cls(start=templates["start_minute"].to_numpy(np.int64),
-                   span=np.round(templates["span_hours"].to_numpy(float) * 60).astype(np.int64),
-                   brk=templates["break_minutes"].to_numpy(np.int64),
-                   brk_paid=templates["break_paid"].to_numpy(bool), days=days,
-                   paid_w=templates["weekly_paid_hours"].to_numpy(float),
-                   part_time=np.asarray(templates["contract"].to_numpy(object) == "part_time",
-                                        dtype=bool),
-                   single_day=bool((templates["n_days"].to_numpy() == 1).all()))
+        def col(name, dtype=None):
+            return templates[name].array.to_numpy(dtype=dtype)     # no pandas Series step
+        days = _days_matrix(col("days_on", object).tolist())
+        return cls(start=col("start_minute").astype(np.int64),
+                   span=np.round(col("span_hours").astype(float) * 60).astype(np.int64),
+                   brk=col("break_minutes").astype(np.int64),
+                   brk_paid=col("break_paid").astype(bool), days=days,
+                   paid_w=col("weekly_paid_hours").astype(float),
+                   part_time=np.asarray(col("contract", object) == "part_time", dtype=bool),
+                   single_day=bool((col("n_days") == 1).all()))
 
 
 @dataclass(frozen=True)
@@ -654,8 +655,14 @@ def _coverage(tours: _Tours, step: int, slots: int, first_weekday: int,
     if hit is not None:
         return hit
     n_cells, n_t = 7 * slots, tours.start.size
-    keys = np.column_stack([tours.start, tours.span, gap])
-    shapes, shape_id = np.unique(keys, axis=0, return_inverse=True)
+    parts = np.column_stack([tours.start, tours.span, gap])
+    if parts.size and 0 <= parts.min() and parts.max() < 2 ** 20:
+        # one int64 per daily shape: a 1-d unique, several times faster than by rows
+        keys, shape_id = np.unique((parts[:, 0] << 40) | (parts[:, 1] << 20) | parts[:, 2],
+                                   return_inverse=True)
+        shapes = np.column_stack([keys >> 40, (keys >> 20) & 0xFFFFF, keys & 0xFFFFF])
+    else:
+        shapes, shape_id = np.unique(parts, axis=0, return_inverse=True)
     shape_id = shape_id.ravel()
     s, span, brk = shapes.T
     mid = s + (span - brk) // 2
