@@ -28,6 +28,9 @@ The mixed-integer programme (``scipy.optimize.milp``, HiGHS) chooses how many ag
 each tour: minimise paid hours + ``under_coverage_penalty`` x uncovered agent-hours, subject
 to coverage >= requirement - uncovered in every interval and the part-time share. Queues are
 pooled (multi-skilled agents): the requirement is summed over queues before scheduling.
+Single-day shifts without a part-time row are first solved as an LP (HiGHS simplex, called
+directly): an integral LP optimum is the MIP optimum, else branch and bound runs as above.
+The coverage matrices are cached by tour set and grid (``_COVERAGE_CACHE``).
 """
 
 from __future__ import annotations
