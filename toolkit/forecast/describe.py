@@ -548,7 +548,7 @@ def saved_sentence(fc: pd.DataFrame, granularity: str, locale: str = "en_GB") ->
     from toolkit import present
     wall = _wall(fc["ds"])
     return (f"Saved for the staffing report: "
-            f"{present.count_phrase(len(fc), step_words(granularity) + ' value', locale=locale)} "
+            f"{present.count_phrase(len(fc), step_words(granularity).replace(' ', '-') + ' value', locale=locale)} "
             f"from {present.date(wall.min(), locale)} to {present.date(wall.max(), locale)}, "
             f"for {present.count_phrase(fc['queue'].nunique(), 'queue', locale=locale)}, each "
             f"with its ranges.")
