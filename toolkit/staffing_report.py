@@ -1,0 +1,577 @@
+"""The staffing report's words: every sentence, title and table of notebook 20, built from the
+same object as the chart or table beside it.
+
+One formatting rule throughout (``toolkit.present``, the report's locale): FTE with one
+decimal, agents and hours whole, shares as percentages, gaps in percentage points; a total is
+the sum of the unrounded figures, rounded once. Each function takes the frames the notebook
+draws from, so a test can feed tiny data that reverses a statement and see the words change.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from toolkit import present, staffing
+from toolkit.markup import md
+
+#: What each binding target is called in reviewer text.
+BINDING_WORDS = {"max_occupancy": "occupancy cap", "service_level": "service target"}
+
+
+def _when(ts, locale: str = "en_GB", pattern: str = "EEE d MMM HH:mm") -> str:
+    """A site-local timestamp as wall-clock words (Mon 16 Nov 10:00)."""
+    from babel.dates import format_datetime
+
+    stamp = pd.Timestamp(ts)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_localize(None)
+    return format_datetime(stamp.to_pydatetime(), pattern, locale=locale)
+
+
+def _day(ts, locale: str = "en_GB") -> str:
+    return _when(ts, locale, "EEE d MMM")
+
+
+def _fte(x, locale: str) -> str:
+    return present.number(x, locale, 1)
+
+
+def binding_word(binding: str) -> str:
+    """The binding target in words (``max_occupancy`` -> ``occupancy cap``)."""
+    return BINDING_WORDS.get(str(binding), str(binding).replace("_", " "))
+
+
+def _local_day(ds: pd.Series) -> pd.Series:
+    return ds.dt.tz_localize(None).dt.normalize() if ds.dt.tz is not None else ds.dt.normalize()
+
+
+# ------------------------------------------------------------------------------ window
+
+
+def window_sentence(history: pd.DataFrame, plan: pd.DataFrame, period: str, month,
+                    locale: str = "en_GB") -> str:
+    """Which call history and which forecast days the report reads."""
+    hist, days = _local_day(history["ds"]), _local_day(plan["ds"])
+    queues = ", ".join(md(q) for q in sorted(plan["queue"].unique()))
+    return (f"**Window.** Report period {present.month(period, locale)}: call history from "
+            f"{present.date(hist.min(), locale)} to {present.date(hist.max(), locale)}; staffing "
+            f"for **{present.month(month, locale)}** from the forecast of "
+            f"{present.date(days.min(), locale)} to {present.date(days.max(), locale)} "
+            f"({present.count_phrase(len(plan), 'half-hour interval', locale=locale)}; queues "
+            f"{queues}).")
+
+
+def assumptions_sentence(basis, location: str, country: str, plan: pd.DataFrame, *,
+                         estimated: bool, locale: str = "en_GB") -> str:
+    """The planning-basis figures the report uses, in words."""
+    pct = lambda x, d=0: present.percent(x, locale, d)  # noqa: E731
+    patience = ", ".join(f"{md(q)} {present.seconds(p, locale)}" for q, p in
+                         plan.groupby("queue")["patience_s"].first().items())
+    return (f"**Assumptions** (planning basis, {md(basis.scope)}): service level (SL) "
+            f"{pct(basis.sl_target)} of calls answered within "
+            f"{present.seconds(basis.target_s, locale)} "
+            f"({basis.sl_definition.replace('_', ' ')}), occupancy cap "
+            f"{pct(basis.max_occupancy)}, in-shift shrinkage **{pct(basis.shrinkage, 1)}** "
+            f"(planned {pct(basis.shrinkage_planned)} and unplanned "
+            f"{pct(basis.shrinkage_unplanned)}, combined), schedule efficiency "
+            f"**{pct(basis.efficiency(location), 1)}** (a week of shifts under the labour rules "
+            f"of {md(country)}, section 5); caller patience {patience} "
+            + ("(estimated from the last 12 months' abandoned calls and waiting times)."
+               if estimated else "(the planning basis's figure: the history has no waiting "
+                                 "times)."))
+
+
+def patience_table(table: pd.DataFrame, locale: str = "en_GB") -> present.Table:
+    """The patience estimate per queue (``planning.patience``'s table) for reviewers."""
+    return present.table(
+        table, locale=locale,
+        units={"offered": "count", "abandoned": "count", "patience_s": "seconds"},
+        labels={"queue": "Queue", "offered": "Calls offered", "abandoned": "Abandoned",
+                "patience_s": "Mean patience", "basis": "Estimate", "note": "How"},
+        empty="No call history with waiting times: patience is the planning basis's figure.")
+
+
+# ------------------------------------------------------------------------------ section 1
+
+
+def binding_table(plan: pd.DataFrame, locale: str = "en_GB") -> present.Table:
+    """Per queue: how many intervals each target sets (the service target or the cap)."""
+    counts = (plan.assign(binding=plan["binding"].map(binding_word))
+              .groupby(["queue", "binding"]).size().unstack(fill_value=0))
+    counts.columns = [f"Intervals set by the {c}" for c in counts.columns]
+    frame = counts.rename_axis("Queue").reset_index()
+    return present.table(frame, locale=locale,
+                         units={c: "count" for c in frame.columns if c != "Queue"},
+                         empty="No intervals to staff.")
+
+
+def week_peak_title(week: pd.DataFrame, plan: pd.DataFrame, locale: str = "en_GB") -> str:
+    """The first-week chart's title: its own peak, and the month's if it lies elsewhere."""
+    wp = week.loc[week["agents"].idxmax()]
+    mp = plan.loc[plan["agents"].idxmax()]
+    head = (f"The first week peaks at {present.number(wp['agents'], locale)} agents on the "
+            f"phone ({wp['queue']}, {_when(wp['ds'], locale)})")
+    if mp["ds"] == wp["ds"] and mp["queue"] == wp["queue"]:
+        return head + ", the month's peak"
+    return (head + f"; the month peaks at {present.number(mp['agents'], locale)} "
+            f"({mp['queue']}, {_day(mp['ds'], locale)})")
+
+
+# ------------------------------------------------------------------------------ section 2
+
+
+def sl_column(curve: pd.DataFrame) -> str:
+    """The curve's main SL column: Erlang A when the curve has it, else Erlang C."""
+    return "sl_erlang_a" if "sl_erlang_a" in curve else "sl_erlang_c"
+
+
+def agents_for_target(curve: pd.DataFrame, sl_target: float) -> int | None:
+    """Fewest agents on the curve whose SL reaches ``sl_target`` (where the curve crosses
+    the target line), or None when no point of the curve reaches it."""
+    meets = curve.loc[curve[sl_column(curve)] >= sl_target, "agents"]
+    return int(meets.min()) if not meets.empty else None
+
+
+def peak_title(curve: pd.DataFrame, peak: pd.Series, *, sl_target: float, target_s: float,
+               locale: str = "en_GB") -> str:
+    """Where the SL curve crosses the target, and what the peak is staffed with (the
+    occupancy cap may add agents on top): both numbers when they differ."""
+    target = (f"{present.percent(sl_target, locale, 0)} in "
+              f"{present.seconds(target_s, locale)}")
+    staffed, queue = int(peak["agents"]), peak["queue"]
+    crossing = agents_for_target(curve, sl_target)
+    n = lambda x: present.number(x, locale)  # noqa: E731
+    if crossing is None:
+        return (f"No staffing up to {n(curve['agents'].max())} agents reaches {target} at the "
+                f"{queue} peak")
+    if crossing < staffed:
+        return (f"{n(crossing)} agents reach {target} at the {queue} peak; the "
+                f"{binding_word(peak['binding'])} raises the staffing to {n(staffed)}")
+    if crossing == staffed:
+        return (f"{n(staffed)} agents reach {target} at the {queue} peak: the service "
+                f"target sets the staffing")
+    return (f"{n(crossing)} agents would reach {target} at the {queue} peak; the plan "
+            f"staffs {n(staffed)}")
+
+
+def curve_rows(curve: pd.DataFrame, peak: pd.Series, sl_target: float, around: int = 3
+               ) -> pd.DataFrame:
+    """The rows a reviewer decides on: a few agents either side of where the curve crosses
+    the target, and the staffed peak with one either side."""
+    crossing = agents_for_target(curve, sl_target)
+    staffed = int(peak["agents"])
+    keep = curve["agents"].between(staffed - 1, staffed + 1)
+    if crossing is not None:
+        keep |= curve["agents"].between(crossing - around, crossing + around)
+    return curve.loc[keep]
+
+
+def curve_table(rows: pd.DataFrame, locale: str = "en_GB") -> present.Table:
+    """The service curve's rows with reviewer labels (SL, ASA, abandonment, occupancy)."""
+    labels = {"agents": "Agents", "sl_erlang_a": "SL, Erlang A",
+              "asa_erlang_a_s": "ASA, Erlang A (s)", "p_abandon": "Abandoned, Erlang A",
+              "occupancy": "Occupancy", "sl_erlang_c": "SL, Erlang C",
+              "asa_erlang_c_s": "ASA, Erlang C (s)",
+              "sl_gain_per_agent": "SL gained by the last agent"}
+    units = {"agents": "count", "sl_erlang_a": "percent", "asa_erlang_a_s": "number:1",
+             "p_abandon": "percent", "occupancy": "percent", "sl_erlang_c": "percent",
+             "asa_erlang_c_s": "number:1", "sl_gain_per_agent": "pp"}
+    order = [c for c in labels if c in rows]
+    return present.table(rows[order], locale=locale, units={c: units[c] for c in order},
+                         labels={c: labels[c] for c in order},
+                         empty="The curve has no points near the target.")
+
+
+def abandon_title(curve: pd.DataFrame, peak: pd.Series, locale: str = "en_GB") -> str:
+    """The abandonment panel's title: the share that hangs up at the staffed peak."""
+    row = curve.loc[curve["agents"] == int(peak["agents"])]
+    if "p_abandon" not in curve or row.empty:
+        return "Abandonment needs a patience figure (Erlang A)"
+    return (f"{present.percent(row['p_abandon'].iloc[0], locale)} hang up at "
+            f"{present.number(int(peak['agents']), locale)} agents")
+
+
+def asa_title(curve: pd.DataFrame, peak: pd.Series, locale: str = "en_GB") -> str:
+    """The waiting panel's title: the ASA at the staffed peak."""
+    col = "asa_erlang_a_s" if "asa_erlang_a_s" in curve else "asa_erlang_c_s"
+    row = curve.loc[curve["agents"] == int(peak["agents"])]
+    if row.empty:
+        return "Waiting falls fast, then flattens"
+    return (f"ASA {present.number(row[col].iloc[0], locale, 1)} s at "
+            f"{present.number(int(peak['agents']), locale)} agents")
+
+
+# ------------------------------------------------------------------------------ section 3
+
+
+def model_gap_table(gap: pd.DataFrame, locale: str = "en_GB") -> present.Table:
+    """``staffing.model_gap`` per queue, labelled."""
+    labels = {"queue": "Queue", "agent_hours_erlang_a": "Agent-hours, Erlang A",
+              "agent_hours_erlang_c": "Agent-hours, Erlang C",
+              "gap_hours": "Erlang C asks for more (hours)", "gap_pct": "More, in %",
+              "max_interval_gap_agents": "Largest gap in one interval (agents)",
+              "mean_p_abandon": "Callers who hang up (Erlang A, mean)"}
+    # agent-hours come in half hours: one decimal shows them exactly, so the columns add up
+    units = {"queue": "text", "agent_hours_erlang_a": "number:1",
+             "agent_hours_erlang_c": "number:1", "gap_hours": "number:1", "gap_pct": "percent", "max_interval_gap_agents": "count",
+             "mean_p_abandon": "percent"}
+    order = [c for c in labels if c in gap]
+    return present.table(gap[order], locale=locale, units={c: units[c] for c in order},
+                         labels={c: labels[c] for c in order}, empty="No queue to compare.")
+
+
+def model_gap_sentence(gap: pd.DataFrame, plan: pd.DataFrame, month, locale: str = "en_GB"
+                       ) -> str:
+    """Erlang C against Erlang A over the month and at the peak, from ``gap`` and ``plan``."""
+    total_a, total_c = gap["agent_hours_erlang_a"].sum(), gap["agent_hours_erlang_c"].sum()
+    diff = total_c - total_a
+    n = lambda x: present.number(x, locale)  # noqa: E731
+    h = lambda x: present.number(x, locale, 1)  # noqa: E731
+    more = present.compare(total_c, total_a, above="more", below="fewer", same="as many")
+    head = (f"Over {present.month(month, locale)}, Erlang C asks for **{h(total_c)} "
+            f"agent-hours** on the phone and Erlang A for **{h(total_a)}**: ")
+    if more == "as many":
+        head += "the same. "
+    else:
+        head += (f"{h(abs(diff))} hours {more} with Erlang C "
+                 f"({present.percent(abs(diff) / total_a, locale)} {more}). ")
+    peak = plan.loc[plan["agents"].idxmax()]
+    binding = binding_word(peak["binding"])
+    depends = ("which barely depends on the model" if peak["binding"] == "max_occupancy"
+               else "where the model matters most")
+    line = (f"At the peak interval ({peak['queue']}, {_when(peak['ds'], locale)}) Erlang C asks "
+            f"for {n(peak['agents_erlang_c'])} agents and Erlang A for {n(peak['agents'])}: the "
+            f"{binding} sets the staffing there, {depends}")
+    if "p_abandon" in peak:
+        line += (f"; Erlang A expects {present.percent(peak['p_abandon'], locale)} of those "
+                 f"callers to hang up")
+    return (head + line + ". The difference is the price of assuming nobody hangs up: check the "
+            "patience figure against the observed abandonment before contracting on either.")
+
+
+# ------------------------------------------------------------------------------ section 4
+
+
+def month_rows(monthly: pd.DataFrame, month) -> pd.DataFrame:
+    """The FTE table's rows of the staffing month."""
+    m = pd.Period(str(month), "M")
+    return monthly[monthly["period"].dt.to_period("M") == m]
+
+
+def fte_month_table(monthly: pd.DataFrame, month, locale: str = "en_GB") -> present.Table:
+    """Per queue for the month, with a total row (the sum of the unrounded figures)."""
+    rows = month_rows(monthly, month)
+    frame = rows[["queue", "open_days", "workload_hours", "paid_hours", "fte"]].copy()
+    if not frame.empty:
+        total = pd.DataFrame([{"queue": "All queues", "open_days": frame["open_days"].max(),
+                               "workload_hours": frame["workload_hours"].sum(),
+                               "paid_hours": np.nan, "fte": frame["fte"].sum()}])
+        frame = pd.concat([frame, total], ignore_index=True)
+    return present.table(
+        frame, locale=locale,
+        units={"open_days": "count", "workload_hours": "count", "paid_hours": "count",
+               "fte": "number:1"},
+        labels={"queue": "Queue", "open_days": "Open days covered",
+                "workload_hours": "Hours to staff (after shrinkage and shifts)",
+                "paid_hours": "Hours one FTE works on those days", "fte": "FTE"},
+        empty="The forecast does not reach this month.",
+        caption="Totals add the unrounded figures, then round once.")
+
+
+def fte_month_sentence(month_total: dict, paid, location: str, year: int,
+                       locale: str = "en_GB") -> str:
+    """The month's FTE and what one FTE works (``planning.month_fte_total``, ``PaidTime``)."""
+    cover = ("the whole month" if month_total["complete"] else
+             f"prorated: the forecast covers {present.share_phrase(month_total['open_days'], month_total['open_days_in_period'], locale=locale)} open days")
+    return (f"**{present.month(month_total['month'], locale)} needs "
+            f"{_fte(month_total['fte'], locale)} FTE** across queues ({cover}). One FTE at "
+            f"{md(location)} works {present.number(paid.worked_hours(year), locale)} hours a "
+            f"year: {present.number(paid.contract_hours_per_week, locale, 1 if paid.contract_hours_per_week % 1 else 0)} "
+            f"hours a week less {present.number(paid.paid_leave_days, locale)} days of paid "
+            f"leave, {present.number(paid.public_holidays(year), locale)} public holidays on "
+            f"working days and {present.percent(paid.absence_rate, locale, 0)} absence.")
+
+
+def weekly_table(weekly: pd.DataFrame) -> pd.DataFrame:
+    """FTE per week (rows) and queue (columns), plus ``complete`` (the forecast covers every
+    open day of the week): what the weekly chart draws."""
+    table = weekly.pivot(index="period", columns="queue", values="fte")
+    table["complete"] = weekly.groupby("period")["complete"].all()
+    return table
+
+
+def week_labels(table: pd.DataFrame, locale: str = "en_GB") -> list[str]:
+    return [f"week to {_when(p, locale, 'd MMM')}" + ("" if ok else " (partial)")
+            for p, ok in table["complete"].items()]
+
+
+def fte_week_title(table: pd.DataFrame, month_total: dict, locale: str = "en_GB") -> str:
+    """The weekly chart's title: average and lightest whole week, and how the month's figure
+    (the one a contract prices) relates to them."""
+    whole = table[table["complete"]].drop(columns="complete").sum(axis=1)
+    month_text = (f"{present.month(month_total['month'], locale)} as a whole: "
+                  f"{_fte(month_total['fte'], locale)} FTE")
+    if whole.empty:
+        return f"No whole week in the forecast; {month_text}"
+    return (f"{_fte(whole.mean(), locale)} FTE a week on average over "
+            f"{present.count_phrase(len(whole), 'whole week', locale=locale)} (lightest: week to "
+            f"{_when(whole.idxmin(), locale, 'd MMM')}, {_fte(whole.min(), locale)});\n"
+            f"{month_text}")
+
+
+def fte_week_table(table: pd.DataFrame, locale: str = "en_GB") -> present.Table:
+    """The weekly chart's numbers: one row per week, one column per queue and the total."""
+    queues = [c for c in table.columns if c != "complete"]
+    frame = table[queues].copy()
+    frame["All queues"] = frame.sum(axis=1)
+    frame.insert(0, "Week", week_labels(table, locale))
+    frame = frame.reset_index(drop=True)
+    return present.table(frame, locale=locale,
+                         units={c: "number:1" for c in [*queues, "All queues"]},
+                         empty="The forecast covers no week of this month.")
+
+
+# ------------------------------------------------------------------------------ section 5
+
+
+def shift_title(own, country: str, assumed: float, locale: str = "en_GB") -> str:
+    """The shift chart's title: paid hours and efficiency against the planning file's."""
+    start = own.coverage["ds"].min()
+    word = present.compare(own.efficiency, assumed, above="above", below="below",
+                           same="in line with", tolerance=0.0005)
+    return (f"{country} rules cover the week of {_when(start, locale, 'd MMM')} with "
+            f"{present.number(own.paid_hours, locale)} paid hours: schedule efficiency "
+            f"{present.percent(own.efficiency, locale)}, {word} the planning file's "
+            f"{present.percent(assumed, locale, 0)}")
+
+
+def shift_table(by_country: pd.DataFrame, locale: str = "en_GB") -> present.Table:
+    labels = {"country": "Country", "weekly_hours": "Legal week (h)", "paid_hours": "Paid hours",
+              "efficiency": "Schedule efficiency", "peak_seats": "Peak seats",
+              "fte": "FTE on duty (paid ÷ legal week)",
+              "under_coverage_agent_hours": "Agent-hours uncovered"}
+    units = {"country": "text", "weekly_hours": "count", "paid_hours": "count",
+             "efficiency": "percent", "peak_seats": "count", "fte": "number:1",
+             "under_coverage_agent_hours": "number:1"}
+    return present.table(by_country[list(labels)], locale=locale, units=units, labels=labels,
+                         empty="No country has labour rules to schedule with.")
+
+
+def shift_sentence(by_country: pd.DataFrame, country: str, efficiency: float,
+                   locale: str = "en_GB") -> str:
+    best = by_country.loc[by_country["efficiency"].idxmax()]
+    low = by_country.loc[by_country["efficiency"].idxmin()]
+    n = lambda x: present.number(x, locale)  # noqa: E731
+    return (f"The same week needs **{n(by_country['paid_hours'].min())} to "
+            f"{n(by_country['paid_hours'].max())} paid hours** depending on the country's rules: "
+            f"{md(best['country'])} fits the curve best ({present.percent(best['efficiency'], locale)}), "
+            f"{md(low['country'])} least ({present.percent(low['efficiency'], locale)}). Longer "
+            f"legal weeks need fewer people on duty for the same hours "
+            f"({n(by_country['fte'].min())} to {n(by_country['fte'].max())} full-time "
+            f"equivalents this week, before leave, public holidays and absence, which the "
+            f"monthly FTE above include). The monthly FTE use {md(country)}'s "
+            f"{present.percent(efficiency, locale)}, as the sourcing report does for "
+            f"{md(country)} locations.")
+
+
+# ------------------------------------------------------------------------------ section 6
+
+
+def _by_queue(forecast: pd.DataFrame, plan: pd.DataFrame):
+    """Row positions of each queue in the forecast and the plan drawn from it (row by row)."""
+    same = (len(forecast) == len(plan)
+            and (forecast["queue"].to_numpy() == plan["queue"].to_numpy()).all()
+            and (forecast["ds"].to_numpy() == plan["ds"].to_numpy()).all())
+    if not same:
+        raise ValueError("staffing_report: the plan's rows must be the forecast's (same queue "
+                         "and interval, same order); rebuild the plan from this forecast")
+    queues = plan["queue"].to_numpy()
+    for queue in pd.unique(queues):
+        yield queue, np.flatnonzero(queues == queue)
+
+
+def risk_by_queue(forecast: pd.DataFrame, plan: pd.DataFrame, *, interval_s, target_s,
+                  sl_target, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``staffing.service_level_risk`` for the plan's staffing, each queue with its own
+    patience (the one it was staffed with): ``(per_interval, per_day)``."""
+    intervals, days = [], []
+    for _, pos in _by_queue(forecast, plan):
+        rows = plan.iloc[pos]
+        per_interval, per_day = staffing.service_level_risk(
+            forecast.iloc[pos], rows["agents"].to_numpy(), aht_s=rows["aht_s"].to_numpy(),
+            interval_s=interval_s, target_s=target_s, sl_target=sl_target,
+            patience_s=float(rows["patience_s"].iloc[0]), **kwargs)
+        intervals.append(per_interval)
+        days.append(per_day)
+    return pd.concat(intervals), pd.concat(days, ignore_index=True)
+
+
+def quantile_by_queue(forecast: pd.DataFrame, plan: pd.DataFrame, *, quantile: float,
+                      interval_s, **targets) -> pd.DataFrame:
+    """``staffing.staff_to_quantile``, each queue with its own patience."""
+    out = []
+    for _, pos in _by_queue(forecast, plan):
+        rows = plan.iloc[pos]
+        out.append(staffing.staff_to_quantile(
+            forecast.iloc[pos], quantile=quantile, aht_s=rows["aht_s"].to_numpy(),
+            interval_s=interval_s, patience_s=float(rows["patience_s"].iloc[0]), **targets))
+    return pd.concat(out)
+
+
+def weak_days(per_day: pd.DataFrame, threshold: float = 0.5) -> pd.Series:
+    """Queue-days whose chance of meeting the target is below ``threshold``."""
+    return per_day["p_sl_ge_target"] < threshold
+
+
+def risk_title(per_day: pd.DataFrame, locale: str = "en_GB") -> str:
+    """The chart's title: the weakest queue-day and how many fall below an even chance."""
+    worst = per_day.loc[per_day["p_sl_ge_target"].idxmin()]
+    weak = weak_days(per_day)
+    return (f"Staffed to the point forecast, {present.share_phrase(int(weak.sum()), len(weak), locale=locale)} "
+            f"queue-days have less than an even chance;\nthe weakest ({worst['queue']}, "
+            f"{_day(worst['day'], locale)}) meets the target with "
+            f"{present.percent(worst['p_sl_ge_target'], locale, 0)} chance")
+
+
+def risk_sentence(per_day: pd.DataFrame, per_interval: pd.DataFrame, *, sl_target: float,
+                  target_s: float, extra_hours: float, base_hours: float,
+                  quantile: float = 0.8, locale: str = "en_GB") -> str:
+    """What the chart of days says, and what staffing to a higher forecast quantile costs."""
+    weak = weak_days(per_day)
+    target = (f"{present.percent(sl_target, locale, 0)} in "
+              f"{present.seconds(target_s, locale)}")
+    if weak.any():
+        head = (f"Staffed to the point forecast, a queue-day meets {target} over the day with "
+                f"less than an even chance on **{present.share_phrase(int(weak.sum()), len(weak), locale=locale)} "
+                f"queue-days**")
+    else:
+        head = (f"Staffed to the point forecast, every queue-day has at least an even chance "
+                f"of meeting {target} over the day")
+    expected = per_interval["expected_sl"].mean()
+    word = present.compare(expected, sl_target, above="above", below="below",
+                           same="in line with", tolerance=0.0005)
+    more = "more" if extra_hours >= 0 else "fewer"
+    sign = "+" if extra_hours > 0 else ""
+    return (head + f"; the median chance is "
+            f"{present.percent(per_day['p_sl_ge_target'].median(), locale, 0)}, and the SL to "
+            f"expect in an interval, averaged over the month, is "
+            f"{present.percent(expected, locale)}, {word} the target: the point forecast is a "
+            f"middle, not a guarantee. Staffing every interval for the call volume it stays "
+            f"under {present.percent(quantile, locale, 0)} of the time instead costs "
+            f"**{present.number(abs(extra_hours), locale)} {more} agent-hours** "
+            f"({sign}{present.percent(extra_hours / base_hours, locale)}).")
+
+
+def day_axis(ax, locale: str = "en_GB", every: int = 7) -> None:
+    """Dates on the x axis as 'Mon 2 Nov', one tick a week: labels that never overlap."""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
+    ax.xaxis.set_major_locator(mdates.DayLocator(interval=every) if every != 7
+                               else mdates.WeekdayLocator(byweekday=mdates.MO))
+    ax.xaxis.set_major_formatter(FuncFormatter(
+        lambda v, _: _when(mdates.num2date(v), locale, "EEE d MMM")))
+
+
+# ------------------------------------------------------------------------------ section 7
+
+
+def simulation_by_queue(plan: pd.DataFrame, interval_s, target_s, **kwargs) -> pd.DataFrame:
+    """``staffing.simulation_checks`` on each queue's busiest intervals, each queue with its
+    own patience (the one it was staffed with); rows by distribution, then queue."""
+    out = [staffing.simulation_checks(rows, interval_s, target_s,
+                                      float(rows["patience_s"].iloc[0]), **kwargs)
+           for _, rows in plan.groupby("queue", sort=True)]
+    checks = pd.concat(out, ignore_index=True)
+    order = {name: i for i, name in enumerate(pd.unique(checks["simulation"]))}
+    return (checks.sort_values(["simulation", "queue", "ds"],
+                               key=lambda c: c.map(order) if c.name == "simulation" else c,
+                               kind="stable").reset_index(drop=True))
+
+
+def simulation_summary(checks: pd.DataFrame, locale: str = "en_GB") -> present.Table:
+    """Per distribution: intervals checked, flagged, and the largest gaps (simulation minus
+    formula, in percentage points)."""
+    by = checks.groupby("simulation", sort=False).agg(
+        checked=("flag", "size"), flagged=("flag", "sum"), worst_sl=("sl_gap", "min"),
+        worst_abandon=("abandon_gap", lambda s: s.loc[s.abs().idxmax()]))
+    frame = by.reset_index()
+    return present.table(
+        frame, locale=locale,
+        units={"simulation": "text", "checked": "count", "flagged": "count",
+               "worst_sl": "pp", "worst_abandon": "pp"},
+        labels={"simulation": "Handle and patience times", "checked": "Intervals checked",
+                "flagged": "Flagged", "worst_sl": "Largest SL gap (simulated − formula)",
+                "worst_abandon": "Largest abandonment gap"},
+        empty="No interval was simulated.")
+
+
+def flagged_table(checks: pd.DataFrame, locale: str = "en_GB") -> present.Table:
+    """Only the flagged intervals: where formula and simulation disagree."""
+    rows = checks.loc[checks["flag"].astype(bool),
+                      ["simulation", "queue", "ds", "agents", "sl_formula", "sl_sim", "sl_gap",
+                       "abandon_formula", "abandon_sim", "abandon_gap"]].copy()
+    rows["ds"] = rows["ds"].map(lambda t: _when(t, locale))
+    return present.table(
+        rows, locale=locale,
+        units={"agents": "count", "sl_formula": "percent", "sl_sim": "percent", "sl_gap": "pp",
+               "abandon_formula": "percent", "abandon_sim": "percent", "abandon_gap": "pp"},
+        labels={"simulation": "Handle and patience times", "queue": "Queue", "ds": "Interval",
+                "agents": "Agents", "sl_formula": "SL, formula", "sl_sim": "SL, simulated",
+                "sl_gap": "SL gap", "abandon_formula": "Abandoned, formula",
+                "abandon_sim": "Abandoned, simulated", "abandon_gap": "Abandonment gap"},
+        empty="No interval differs beyond the thresholds: the formulas hold under every "
+              "distribution tried.")
+
+
+def simulation_sentence(checks: pd.DataFrame, locale: str = "en_GB") -> str:
+    flags = checks["flag"].astype(bool)
+    head = (f"**{present.share_phrase(int(flags.sum()), len(flags), locale=locale)}** interval checks "
+            f"flagged (SL gap over 3 points or abandonment gap over 2 points, beyond two "
+            f"simulation standard errors).")
+    if not flags.any():
+        return head + " The formulas' answer holds under every distribution tried."
+    where = checks.loc[flags].groupby("simulation", sort=False)["queue"].unique()
+    parts = "; ".join(f"{md(sim)}: {', '.join(md(q) for q in qs)}" for sim, qs in where.items())
+    return (head + f" Flagged ({parts}): there the staffing answer depends on how handle and "
+            f"patience times are spread, which the call history can check before "
+            f"contracting. Under the formula's own assumptions (exponential times) the "
+            f"simulation is a control: a flag there would mean an error.")
+
+
+# ------------------------------------------------------------------------------ card, key figures
+
+
+def card_headline(month_total: dict, peak: pd.Series, per_day: pd.DataFrame,
+                  locale: str = "en_GB") -> tuple[str, str]:
+    """The report card's answer and status: the month's FTE, the peak, and whether the point
+    forecast's staffing gives most queue-days an even chance ('attention' when it does not)."""
+    weak = weak_days(per_day)
+    cover = "" if month_total["complete"] else (
+        f" (forecast covers {present.share_phrase(month_total['open_days'], month_total['open_days_in_period'], locale=locale)} open days)")
+    text = (f"{present.month(month_total['month'], locale)} needs "
+            f"{_fte(month_total['fte'], locale)} FTE across queues{cover}; the busiest half "
+            f"hour needs {present.number(int(peak['agents']), locale)} {peak['queue']} agents on "
+            f"the phone ({_when(peak['ds'], locale)}). ")
+    if weak.mean() > 0.5:
+        return (text + f"Staffed to the point forecast, {present.share_phrase(int(weak.sum()), len(weak), locale=locale)} "
+                       f"queue-days have less than an even chance of meeting the target.",
+                "attention")
+    return (text + f"Staffed to the point forecast, most queue-days have at least an even "
+                   f"chance of meeting the target ({present.share_phrase(int((~weak).sum()), len(weak), locale=locale)}).",
+            "ok")
+
+
+def key_figures(peak: pd.Series, gap: pd.DataFrame, month_total: dict, location: str,
+                locale: str = "en_GB") -> str:
+    """The lines the key-figures cell prints, with the rounding the report shows."""
+    n = lambda x: present.number(x, locale)  # noqa: E731
+    h = lambda x: present.number(x, locale, 1)  # noqa: E731
+    return "\n".join([
+        f"peak: {n(peak['agents'])} agents on {peak['queue']} at {_when(peak['ds'], locale)}",
+        f"agent-hours on the phone: Erlang A {h(gap['agent_hours_erlang_a'].sum())}, "
+        f"Erlang C {h(gap['agent_hours_erlang_c'].sum())}",
+        f"staffing month {month_total['month']}: {_fte(month_total['fte'], locale)} FTE at "
+        f"{location} ({month_total['open_days']} of {month_total['open_days_in_period']} "
+        f"open days)"])
