@@ -439,7 +439,7 @@ def xmr_chart(chart: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "
     crosses. With a target, the months close to it carry their value (one decimal percent)."""
     ax = new_axes(ax)
     x = np.arange(len(chart))
-    band(ax, x, chart["lcl"], chart["ucl"], color=MUTED, alpha=0.15, label="±3σ limits")
+    band(ax, x, chart["lcl"], chart["ucl"], color=MUTED, alpha=0.15, label="usual range (limits)")
     ax.plot(x, chart["centre"], color=MUTED, linewidth=1.0, label="centre (mean)")
     ax.plot(x, chart["value"], color=ACTUAL, linewidth=1.2, marker="o", markersize=3,
             label="monthly value")
@@ -546,8 +546,9 @@ def provider_comparison(card: pd.DataFrame, kpis: Sequence[str], *, ncols: int =
         for patch, st in zip(ax.patches, styles, strict=True):
             patch.set_hatch(st["hatch"])
         # written above the bar and its target, so the dashed target never crosses the text
-        tops = np.nanmax(rows[["actual", "target_low", "target_high"]].to_numpy(float), axis=1,
-                         initial=0.0)
+        # (an open-ended target is stored as ±inf: only finite values set the label height)
+        bounds = rows[["actual", "target_low", "target_high"]].to_numpy(float)
+        tops = np.nanmax(np.where(np.isfinite(bounds), bounds, np.nan), axis=1, initial=0.0)
         for i, (v, s) in enumerate(zip(rows["actual"], statuses, strict=True)):
             finite = v is not None and np.isfinite(v)
             words = (f"{STATUS_STYLE[s]['symbol']} {text(v)}" if finite and s != "no data"
