@@ -447,11 +447,11 @@ def xmr_chart(chart: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "
     if signal.any():
         ax.scatter(x[signal], chart["value"].to_numpy()[signal], color=RAG["red"], zorder=3,
                    s=55, marker=STATUS_STYLE["red"]["marker"], edgecolors="white",
-                   linewidths=0.5, label="✕ special cause")
+                   linewidths=0.5, label="✕ unusual month")
     if target is not None:
         target_line(ax, target, target_label)
         label_values(ax, x, chart["value"], _value_format(percent, value_format), near=target)
-    step = max(1, -(-len(chart) // 6))  # at most ~6 month labels: readable in a grid panel
+    step = max(1, -(-len(chart) // 4))  # at most ~4 month labels: readable in a grid panel
     ax.set_xticks(x[::step], [str(i) for i in chart.index[::step]], rotation=0)
     if percent:
         percent_axis(ax, decimals=0)

@@ -238,7 +238,8 @@ def summary_text(card: pd.DataFrame, credits: pd.DataFrame, period: str,
     for site, g in card.groupby("site", sort=False):
         provider = markup.md(g["provider"].iloc[0])
         n_green = int((g["status"] == "green").sum())
-        parts = [f"{present.share_phrase(n_green, len(g), locale=locale)} KPIs on target"]
+        parts = [f"{present.number(n_green, locale)} of {present.number(len(g), locale)} KPIs "
+                 "on target"]
         for status in ("red", "amber", "no data"):
             s = g[g["status"] == status]
             if s.empty:
@@ -310,8 +311,8 @@ def report_headline(card: pd.DataFrame, credits: pd.DataFrame, period: str,
     missed = card[card["status"] == "red"]
     by_month = credits_by_month(credits)
     due = float(by_month.loc[by_month["month"] == period, "credit_due_eur"].sum())
-    parts = [f"{present.share_phrase(met, len(objectives), locale=locale)} objectives fully "
-             "met"]
+    parts = [f"{present.number(met, locale)} of {present.number(len(objectives), locale)} "
+             "objectives fully met"]
     if missed.empty:
         parts.append("no KPI missed")
     else:
@@ -342,7 +343,7 @@ def credits_sentence(by_month: pd.DataFrame, period: str, locale: str = "fr_FR")
     if due.empty:
         second = "No credit was due in any of the last 12 months."
     else:
-        months = ", ".join(present.month(m, locale) for m in dict.fromkeys(due["month"]))
+        months = _and([present.month(m, locale) for m in dict.fromkeys(due["month"])])
         second = (f"Over the last 12 months {format_money(due['credit_due_eur'].sum(), locale)} "
                   f"was due, in {months}.")
     extra = []
@@ -356,12 +357,19 @@ def credits_sentence(by_month: pd.DataFrame, period: str, locale: str = "fr_FR")
                                        if extra else []))
 
 
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def credits_table(by_month: pd.DataFrame, period: str, locale: str = "fr_FR"):
-    """The credits of the last 12 months, one row per month (and provider when several):
-    invoice, amount at risk, credit due, pending and earned back."""
+    """The months of the last 12 that carried a credit (due, pending or earned back), and the
+    report month, one row per month (and provider when several): invoice, amount at risk,
+    credit due, pending and earned back. ``credits_sentence`` gives the totals."""
     from toolkit.kpi.definitions import trailing_months
 
     rows = by_month[by_month["month"].isin(trailing_months(period))]
+    rows = rows[(rows[["credit_due_eur", "credit_pending_eur", "waived_eur"]].sum(axis=1) > 0)
+                | (rows["month"] == period)]
     columns = (["site"] if rows["site"].nunique() > 1 else []) + [
         "month", "invoice_eur", "at_risk_eur", "credit_due_eur", "credit_pending_eur",
         "waived_eur"]
@@ -454,8 +462,23 @@ def plain_rule(text: str) -> str:
 
 
 def plain_specs(specs: dict) -> dict:
-    """Control-chart panels (``control_chart_specs``) with their titles in plain words."""
-    return {plain_rule(title): spec for title, spec in specs.items()}
+    """Control-chart panels (``control_chart_specs``) titled in plain words from their own
+    chart: the KPI, then how many months stand out and the latest of them."""
+    out = {}
+    for title, spec in specs.items():
+        head = title.split(": ", 1)[0]
+        chart = spec["chart"]
+        hit = [str(m) for m, s in zip(chart.index, chart["signal"], strict=True) if s]
+        if "limits" in chart.columns and (chart["limits"] == "none").all():
+            tail = "too few months for a usual range"
+        elif not hit:
+            tail = "no unusual month"
+        elif len(hit) == 1:
+            tail = f"unusual in {hit[0]}"
+        else:
+            tail = f"{len(hit)} unusual months, latest {hit[-1]}"
+        out[f"{head}: {tail}"] = spec
+    return out
 
 
 def signals_display(signals: pd.DataFrame, catalogue: dict, locale: str = "fr_FR", *,
