@@ -413,11 +413,14 @@ def test_summary_and_styled_table_escape_html(tmp_path, catalogue):
     inv = pd.DataFrame({"site": ["A"], "month": ["2026-10"], "invoice_eur": [100000.0]})
     credits = kpi.service_credits(long, inv, contract, catalogue, "2026-10")
     text = kpi.summary_text(card, credits, "2026-10", "fr_FR")
-    assert "1 KPI red: SL 60,0" in text and "octobre 2026" in text
-    assert "credit due: 0,00\u00a0€ (+ 6\u202f000,00\u00a0€ pending earn-back)" in text
+    assert "✕ missed: Service level 60,0" in text and "octobre 2026" in text
+    assert "no credit due for the month (+ 6\u202f000,00\u00a0€ pending" in text
     assert "&lt;b&gt;Alpha&lt;/b&gt;" in text and "<b>" not in text
-    rendered = kpi.style_scorecard(card, "fr_FR").to_html()
+    both = kpi.scorecard(pd.concat([long, long_rows([("B", "2026-10", "SL", 0.9)])]), contract,
+                         catalogue, "2026-10", sites=["A", "B"])
+    rendered = kpi.style_scorecard(both, "fr_FR").to_html()  # two providers: a Provider column
     assert "&lt;b&gt;Alpha&lt;/b&gt;" in rendered and "<b>Alpha" not in rendered
+    assert "Provider" not in kpi.scorecard_display(card).columns  # one: the heading names it
 
 
 def test_csv_writes_are_atomic(tmp_path):
@@ -682,9 +685,11 @@ def test_phases_in_the_contract_are_checked(tmp_path, catalogue):
 
 
 def test_signals_display_formats_values_and_limits(catalogue):
-    signals = pd.DataFrame({"site": ["<A>"], "kpi": ["SL"], "month": ["2026-03"], "value": [0.58],
-                            "rule": ["beyond 3σ"], "phase": ["steady"], "centre": [0.82],
-                            "lcl": [0.75], "ucl": [0.89], "limits": ["provisional"]})
+    signals = pd.DataFrame({"site": ["<A>", "B"], "kpi": ["SL", "SL"],
+                            "month": ["2026-03", "2026-03"], "value": [0.58, 0.6],
+                            "rule": ["beyond 3σ"] * 2, "phase": ["steady"] * 2,
+                            "centre": [0.82] * 2, "lcl": [0.75] * 2, "ucl": [0.89] * 2,
+                            "limits": ["provisional"] * 2})
     html_table = kpi.signals_display(signals, catalogue, "en_GB").to_html()
     assert "58.0%" in html_table and "75.0% – 89.0% (provisional)" in html_table
     assert "&lt;A&gt;" in html_table
@@ -964,7 +969,8 @@ def test_flags_are_shown_beside_the_kpi_and_in_the_summary(tmp_path, catalogue):
                                                       "invoice_eur": [1.0]}),
                                   contract, catalogue, "2026-10")
     text = kpi.summary_text(flagged, credits, "2026-10", flags=flags)
-    assert "figures to verify before use: FCR constant (12 months)" in text
+    assert ("figures to verify with the provider before use: First\\-contact resolution (the "
+            "same value every month, 12 months)") in text
     assert "verify" not in kpi.summary_text(flagged, credits, "2026-10", flags=flags.iloc[:0])
 
 
@@ -1010,10 +1016,10 @@ def test_right_sizing_title_follows_the_table(tmp_path, catalogue):
     contract = kpi.load_contract(write_contract(tmp_path, CONTRACT), catalogue)
     stats, reports, sites = audit_inputs(billed=(30.0, 60.0))
     table = kpi.right_sizing(stats, reports, sites, contract, catalogue, "2026-10", months=1)
-    assert kpi.audit_title(table, "2026-10").startswith("2026-10: A billed")
+    assert kpi.audit_title(table, "2026-10").startswith("October 2026: A billed")
     stats, reports, sites = audit_inputs(billed=(60.0, 30.0))  # the same data, reversed
     table = kpi.right_sizing(stats, reports, sites, contract, catalogue, "2026-10", months=1)
-    assert kpi.audit_title(table, "2026-10").startswith("2026-10: B billed")
+    assert kpi.audit_title(table, "2026-10").startswith("October 2026: B billed")
     findings = kpi.audit_findings(table, "2026-10", catalogue).set_index("site")
     assert findings.loc["B", "finding"].startswith("staffing demand")
 
@@ -1081,3 +1087,125 @@ def test_simulator_volume_spread_comes_from_the_forecast_outlook():
     assert kpi.volume_cv_from_outlook(outlook, "2026-10") == pytest.approx(0.1)
     with pytest.raises(ParameterError, match="outlook"):
         kpi.volume_cv_from_outlook(outlook, "2028-06")
+
+
+# --------------------------------------------------------------------------- sentences from the figures (issue 14)
+
+def _month_card(tmp_path, catalogue, sl, fcr, invoice=100000.0):
+    contract = kpi.load_contract(write_contract(tmp_path, CONTRACT), catalogue)
+    long = long_rows([("A", "2026-10", "SL", sl), ("A", "2026-10", "FCR", fcr)])
+    card = kpi.scorecard(long, contract, catalogue, "2026-10", sites=["A"])
+    inv = pd.DataFrame({"site": ["A"], "month": ["2026-10"], "invoice_eur": [invoice]})
+    return card, kpi.service_credits(long, inv, contract, catalogue, "2026-10")
+
+
+def test_report_headline_turns_with_the_scorecard_and_credits(tmp_path, catalogue):
+    card, credits = _month_card(tmp_path, catalogue, 0.90, 0.75)  # both on target
+    text, status = kpi.report_headline(card, credits, "2026-10", "en_GB", catalogue)
+    assert status == "ok" and "no KPI missed" in text and "no service credit due" in text
+    assert text.startswith("1 of 1 objectives fully met")  # both KPIs are service quality
+    card, credits = _month_card(tmp_path, catalogue, 0.60, 0.75)  # SL below its floor
+    text, status = kpi.report_headline(card, credits, "2026-10", "en_GB", catalogue)
+    assert status == "attention" and "1 KPI missed (Service level)" in text
+    assert text.startswith("0 of 1 objectives fully met")
+    # a credit due (earn-back known and failed) turns the card too
+    due = credits.assign(earn_back="due", credit_eur=credits["capped_credit_eur"])
+    text, status = kpi.report_headline(card, due, "2026-10", "en_GB", catalogue)
+    assert status == "attention" and "€6,000.00 credit due for October 2026" in text
+
+
+def test_summary_names_missed_and_watch_kpis_from_the_card(tmp_path, catalogue):
+    card, credits = _month_card(tmp_path, catalogue, 0.77, 0.75)  # SL on watch
+    text = kpi.summary_text(card, credits, "2026-10", "en_GB")
+    assert "1 of 2 KPIs on target" in text and "▲ watch: Service level 77.0%" in text
+    assert "✕ missed" not in text and "no credit due for the month" in text
+    card, credits = _month_card(tmp_path, catalogue, 0.90, 0.50)  # FCR below its floor
+    text = kpi.summary_text(card, credits, "2026-10", "en_GB")
+    assert "✕ missed: First\\-contact resolution 50.0%" in text and "watch" not in text
+
+
+def test_hosted_seats_are_not_blamed_on_the_provider(tmp_path, catalogue):
+    sites = pd.DataFrame({"site": ["A", "B"], "engagement_form": ["HOSTED", "FULL"]})
+    assert "A is a hosted-seats site" in kpi.staffing_note(sites, ["A", "B"])
+    assert kpi.staffing_note(sites, ["B"]) == ""
+    card, credits = _month_card(tmp_path, catalogue, 0.60, 0.75)
+    assert "company's own" in kpi.summary_text(card, credits, "2026-10", "en_GB", sites=sites)
+    findings = pd.DataFrame({"site": ["A", "B"], "provider": ["a", "b"], "month": ["2026-10"] * 2,
+                             "required_hours": [100.0, 100.0], "billed_hours": [80.0, 80.0],
+                             "delivered_hours": [78.0, 78.0], "billed_vs_required": [0.8, 0.8],
+                             "billed_vs_delivered": [1.03, 1.03], "required_fte": [1.0, 1.0],
+                             "finding": ["staffing demand: fewer hours billed than the target "
+                                         "needs"] * 2})
+    rows = kpi.audit_table(findings, "en_GB", sites).to_frame()
+    assert rows["What it calls for"].str.contains("we staff them").tolist() == [True, False]
+    assert rows["Billed ÷ required"].tolist() == ["80%", "80%"]
+
+
+def test_credit_sentences_and_tables_follow_the_credits(tmp_path, catalogue):
+    rows = [("A", "2026-09", "SL", 0.60), ("A", "2026-10", "SL", 0.78)]
+    rows += [("A", m, "FCR", 0.75) for m in ("2026-09", "2026-10")]
+    c = credits_for(tmp_path, catalogue, rows, "2026-10").reset_index()
+    by_month = kpi.credits_by_month(c)
+    text = kpi.credits_sentence(by_month, "2026-10", "en_GB")
+    assert text.startswith("No credit is due for October 2026.")
+    assert "€6,000.00 was due, in September 2026" in text
+    table = kpi.credits_table(by_month, "2026-10", "en_GB").to_frame()
+    assert table["Month"].tolist() == ["September 2026", "October 2026"]
+    assert table["Credit due"].tolist() == ["€6,000", "€0"]
+    assert str(kpi.failed_credits_table(c, "2026-10", "en_GB", catalogue)).startswith(
+        "No credited KPI failed in October 2026")
+    failed = kpi.failed_credits_table(c, "2026-09", "en_GB", catalogue).to_frame()
+    assert failed["KPI"].tolist() == ["Service level (SL)"]
+    assert failed["Status"].tolist() == ["✕ missed"]
+    assert "pending" not in text
+    # October's SL now below its floor: its credit waits for the earn-back months (pending)
+    rows[1] = ("A", "2026-10", "SL", 0.60)
+    c = credits_for(tmp_path, catalogue, rows, "2026-10").reset_index()
+    text = kpi.credits_sentence(kpi.credits_by_month(c), "2026-10", "en_GB")
+    assert "€6,000.00 is pending (the provider can still earn it back)" in text
+    assert str(kpi.credits_table(kpi.credits_by_month(c.iloc[:0]), "2026-10", "en_GB")
+               ).startswith("No service credit applies")
+
+
+def test_objectives_title_names_the_weakest_from_the_table(tmp_path, catalogue):
+    obj = pd.DataFrame({"site": ["A", "A"], "objective": ["acquire", "people"],
+                        "score": [1.0, 0.5], "n_kpis": [1, 2]})
+    assert kpi.objectives_title(obj, catalogue, "2026-10", "en_GB") == (
+        "October 2026: weakest objective is People (score 50%)")
+    flipped = obj.assign(score=[0.5, 1.0])
+    assert "weakest objective is Acquire customers" in kpi.objectives_title(
+        flipped, catalogue, "2026-10", "en_GB")
+    assert kpi.objectives_title(obj.assign(score=1.0), catalogue, "2026-10", "en_GB").endswith(
+        "every objective fully met")
+    table = kpi.objectives_table(obj, catalogue, "en_GB").to_frame()
+    assert table.columns.tolist() == ["Objective", "KPIs", "Weighted score"]
+    assert table["Weighted score"].tolist() == ["100%", "50%"]
+
+
+def test_control_chart_words_follow_the_signals(catalogue):
+    signals = pd.DataFrame({"site": ["A"], "kpi": ["SL"], "month": ["2026-10"], "value": [0.58],
+                            "rule": ["run of 8 on one side; beyond 3σ"], "phase": ["steady"],
+                            "centre": [0.82], "lcl": [0.75], "ucl": [0.89], "limits": ["final"]})
+    text = kpi.signals_sentence(signals, catalogue, "2026-10", "en_GB")
+    assert text.startswith("1 KPI has months") and "in October 2026: Service level" in text
+    earlier = signals.assign(month="2026-03")
+    assert "October 2026 itself is not one of them" in kpi.signals_sentence(
+        earlier, catalogue, "2026-10", "en_GB")
+    assert kpi.signals_sentence(signals.iloc[:0], catalogue, "2026-10") == (
+        "No month stands out in any control chart.")
+    shown = str(kpi.signals_display(signals, catalogue, "en_GB"))
+    assert "σ" not in shown and "8 months in a row on one side of the centre" in shown
+    chart = pd.DataFrame({"signal": [False, True, True]}, index=["2026-08", "2026-09", "2026-10"])
+    spec = {"SL: beyond 3σ in 2026-09, 2026-10": {"chart": chart}}
+    assert list(kpi.plain_specs(spec)) == ["SL: 2 unusual months, latest 2026-10"]
+    quiet = {"SL: no special cause": {"chart": chart.assign(signal=False)}}
+    assert list(kpi.plain_specs(quiet)) == ["SL: no unusual month"]
+
+
+def test_reviewer_tables_carry_labels_not_column_names(catalogue):
+    from toolkit import glossary
+
+    text = " ".join([str(kpi.definitions_table(catalogue, ["SL", "CPC"], "en_GB")),
+                     str(kpi.gaps_table(pd.DataFrame(columns=["site", "month"]), "en_GB"))])
+    assert glossary.jargon_found(text) == []
+    assert "No provider-report month is missing" in text

@@ -439,7 +439,7 @@ def xmr_chart(chart: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "
     crosses. With a target, the months close to it carry their value (one decimal percent)."""
     ax = new_axes(ax)
     x = np.arange(len(chart))
-    band(ax, x, chart["lcl"], chart["ucl"], color=MUTED, alpha=0.15, label="±3σ limits")
+    band(ax, x, chart["lcl"], chart["ucl"], color=MUTED, alpha=0.15, label="usual range (limits)")
     ax.plot(x, chart["centre"], color=MUTED, linewidth=1.0, label="centre (mean)")
     ax.plot(x, chart["value"], color=ACTUAL, linewidth=1.2, marker="o", markersize=3,
             label="monthly value")
@@ -447,11 +447,11 @@ def xmr_chart(chart: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "
     if signal.any():
         ax.scatter(x[signal], chart["value"].to_numpy()[signal], color=RAG["red"], zorder=3,
                    s=55, marker=STATUS_STYLE["red"]["marker"], edgecolors="white",
-                   linewidths=0.5, label="✕ special cause")
+                   linewidths=0.5, label="✕ unusual month")
     if target is not None:
         target_line(ax, target, target_label)
         label_values(ax, x, chart["value"], _value_format(percent, value_format), near=target)
-    step = max(1, -(-len(chart) // 6))  # at most ~6 month labels: readable in a grid panel
+    step = max(1, -(-len(chart) // 4))  # at most ~4 month labels: readable in a grid panel
     ax.set_xticks(x[::step], [str(i) for i in chart.index[::step]], rotation=0)
     if percent:
         percent_axis(ax, decimals=0)
@@ -546,8 +546,9 @@ def provider_comparison(card: pd.DataFrame, kpis: Sequence[str], *, ncols: int =
         for patch, st in zip(ax.patches, styles, strict=True):
             patch.set_hatch(st["hatch"])
         # written above the bar and its target, so the dashed target never crosses the text
-        tops = np.nanmax(rows[["actual", "target_low", "target_high"]].to_numpy(float), axis=1,
-                         initial=0.0)
+        # (an open-ended target is stored as ±inf: only finite values set the label height)
+        bounds = rows[["actual", "target_low", "target_high"]].to_numpy(float)
+        tops = np.nanmax(np.where(np.isfinite(bounds), bounds, np.nan), axis=1, initial=0.0)
         for i, (v, s) in enumerate(zip(rows["actual"], statuses, strict=True)):
             finite = v is not None and np.isfinite(v)
             words = (f"{STATUS_STYLE[s]['symbol']} {text(v)}" if finite and s != "no data"

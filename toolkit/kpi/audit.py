@@ -132,28 +132,33 @@ def audit_findings(table: pd.DataFrame, period: str, catalogue: dict | None = No
                                           "required_fte", "finding"]]
 
 
-def audit_title(table: pd.DataFrame, period: str) -> str:
+def audit_title(table: pd.DataFrame, period: str, locale: str = "en_GB") -> str:
     """The chart's title, from the same table: the site furthest below the hours its target
     needs in ``period`` (or that every site billed enough)."""
+    from toolkit import present
+
+    month = present.month(period, locale)
     rows = table[(table["month"] == period)].dropna(subset=["billed_vs_required"])
     if rows.empty:
-        return f"{period}: no site has both interval data and a billed-hours report"
+        return f"{month}: no site has both interval data and a billed-hours report"
     worst = rows.sort_values("billed_vs_required").iloc[0]
-    ratios = ", ".join(f"{r.site} {r.billed_vs_required:.2f}" for r in rows.itertuples())
+    ratios = ", ".join(f"{r.site} {present.percent(r.billed_vs_required, locale, 0)}"
+                       for r in rows.itertuples())
     if worst["billed_vs_required"] >= 1:
-        return f"{period}: every provider billed the hours its service target needs ({ratios})"
-    return (f"{period}: {worst['site']} billed {worst['billed_vs_required']:.0%} of the hours "
+        return f"{month}: every site billed the hours its service target needs ({ratios})"
+    return (f"{month}: {worst['site']} billed "
+            f"{present.percent(worst['billed_vs_required'], locale, 0)} of the hours "
             f"its service target needs (billed ÷ required: {ratios})")
 
 
-def audit_chart(table: pd.DataFrame, period: str, *, ncols: int = 2):
+def audit_chart(table: pd.DataFrame, period: str, *, ncols: int = 2, locale: str = "en_GB"):
     """Required, billed and delivered hours per month, one panel per site, titled with the
     finding of ``audit_title`` (the same table)."""
     from toolkit import plots
 
     sites = list(dict.fromkeys(table["site"]))
     fig, axes = plots.panel_grid(len(sites), min(ncols, len(sites)), (6, 3.4),
-                                 audit_title(table, period))
+                                 audit_title(table, period, locale))
     for ax, site in zip(axes, sites, strict=True):
         g = table[table["site"] == site].set_index("month")
         lines = g[["required_hours", "billed_hours", "delivered_hours"]].rename(columns={
@@ -166,4 +171,5 @@ def audit_chart(table: pd.DataFrame, period: str, *, ncols: int = 2):
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncols=3, bbox_to_anchor=(0.5, -0.02))
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    plots.headline(fig, audit_title(table, period, locale))
     return fig

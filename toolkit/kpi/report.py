@@ -46,12 +46,13 @@ def heatmap_title(table: pd.DataFrame, site: str, period: str, locale: str = "fr
                   target: float = 0.80) -> str:
     """A title stating the heatmap's finding: the weakest weekday x half-hour cell and the
     share of cells below the SL ``target``."""
+    month_name = present.month(period, locale)
     if table.empty or table.isna().all().all():
-        return f"{site}, {period}: no interval data for the month"
+        return f"{site}, {month_name}: no interval data for the month"
     stacked = table.stack()
     (day, time), worst = stacked.idxmin(), stacked.min()
     share_below = float((stacked < target).mean())
-    return (f"{site}, {period}: service level weakest on {day} {time} "
+    return (f"{site}, {month_name}: service level weakest on {day} {time} "
             f"({format_value(worst, 'fraction', locale)}); "
             f"{format_value(share_below, 'fraction', locale)} of half-hours below "
             f"{format_value(target, 'fraction', locale)}")
@@ -111,97 +112,307 @@ def amber_text(row, locale: str = "fr_FR") -> str:
     return _rule_text(row, "amber_low", "amber_high", locale)
 
 
-def scorecard_display(card: pd.DataFrame, locale: str = "fr_FR") -> pd.DataFrame:
-    """The scorecard as formatted text columns for the report table."""
-    return pd.DataFrame({
-        "Provider": card["provider"] + " (" + card["site"] + ")",
-        "Objective": card["objective"],
-        "KPI": card["name"] + " [" + card["kpi"] + "]",
-        "Source": card["source"],
+#: How reviewers read the scorecard's machine words (sources, directions, units).
+SOURCE_WORDS = {"interval": "telephony data", "provider_report": "provider's report",
+                "platform_report": "platform report", "derived": "derived"}
+DIRECTION_WORDS = {"higher": "higher", "lower": "lower", "band": "within a range"}
+#: KPIs that follow the staffing of the seats: at a hosted-seats site the company staffs
+#: them with its own agents, so their misses are not the provider's.
+STAFFING_KPIS = ("SL", "ASA", "ABANDON", "OCC", "AHT", "ABSENT", "ATTR")
+
+
+def _table(df: pd.DataFrame, *, labels: dict | None = None, units: dict | None = None,
+           **kwargs):
+    """``present.table`` with the labels and units of the columns ``df`` has (a table drops
+    its site column when it shows one site)."""
+    labels = {k: v for k, v in (labels or {}).items() if k in df.columns}
+    units = {k: v for k, v in (units or {}).items() if k in df.columns}
+    return present.table(df, labels=labels, units=units, **kwargs)
+
+
+def status_text(status) -> str:
+    """A status in words with its symbol (``✓ on target``, ``▲ watch``, ``✕ missed``)."""
+    from toolkit.plots import status_label
+
+    return status_label(status)
+
+
+def objective_names(catalogue: dict | None) -> dict:
+    """Objective key -> its name for people (``cross_sell`` -> ``Cross-sell``)."""
+    objectives = (catalogue or {}).get("objectives") or {}
+    return {k: v.get("name", k) for k, v in objectives.items()}
+
+
+def _objective(key, catalogue) -> str:
+    names = objective_names(catalogue)
+    return names.get(key, str(key).replace("_", " ").capitalize())
+
+
+def hosted_sites(sites: pd.DataFrame | None, site_ids) -> list[str]:
+    """The sites of ``site_ids`` run as hosted seats (the company's own agents)."""
+    if sites is None or "engagement_form" not in sites.columns:
+        return []
+    form = dict(zip(sites["site"].astype(str), sites["engagement_form"].astype(str),
+                    strict=True))
+    return [s for s in site_ids if form.get(str(s), "").upper() == "HOSTED"]
+
+
+def staffing_note(sites: pd.DataFrame | None, site_ids) -> str:
+    """The sentence a staffing figure needs at hosted-seats sites: the company staffs them,
+    so a shortfall there is the company's to fix, not the provider's (empty when none)."""
+    hosted = hosted_sites(sites, site_ids)
+    if not hosted:
+        return ""
+    names = ", ".join(markup.md(s) for s in hosted)
+    verb = "is a hosted-seats site" if len(hosted) == 1 else "are hosted-seats sites"
+    return (f"{names} {verb}: the agents there are the company's own, so the company, not the "
+            "provider, decides how many hours are staffed; a staffing shortfall there is "
+            "ours to fix, and the provider answers for seats and platform.")
+
+
+def scorecard_display(card: pd.DataFrame, locale: str = "fr_FR",
+                      catalogue: dict | None = None) -> pd.DataFrame:
+    """The scorecard as formatted text columns for the report table: labels for people,
+    status in words and symbol; the provider column only when several providers are shown
+    (the section heading names a single one)."""
+    several = card["site"].nunique() > 1
+    table = pd.DataFrame({
+        **({"Provider": card["provider"] + " (" + card["site"] + ")"} if several else {}),
+        "Objective": [_objective(o, catalogue) for o in card["objective"]],
+        "KPI": card["name"] + " (" + card["kpi"] + ")",
         "Actual": [format_value(v, u, locale) for v, u in zip(card["actual"], card["unit"],
                                                               strict=True)],
         "Target": [target_text(r, locale) for _, r in card.iterrows()],
-        "Amber if": [amber_text(r, locale) for _, r in card.iterrows()],
-        "Status": card["status"],
-        "Δ m/m": [format_value(v, u, locale, delta=True)
-                  for v, u in zip(card["mom_delta"], card["unit"], strict=True)],
-        "12-m avg": [format_value(v, u, locale) for v, u in zip(card["avg_12m"], card["unit"],
-                                                                strict=True)],
+        "Watch if": [amber_text(r, locale) for _, r in card.iterrows()],
+        "Status": [status_text(s) for s in card["status"]],
+        "Change on last month": [format_value(v, u, locale, delta=True)
+                                 for v, u in zip(card["mom_delta"], card["unit"], strict=True)],
+        "12-month average": [format_value(v, u, locale)
+                             for v, u in zip(card["avg_12m"], card["unit"], strict=True)],
         "Trend": card["trend"],
-        **({"Data check": card["data_check"]} if "data_check" in card.columns else {}),
-        "Rank": [("–" if pd.isna(r) else f"{r}/{n}") for r, n in zip(card["rank"],
-                                                                     card["n_ranked"],
-                                                                     strict=True)],
+        **({"Data check": card["data_check"].fillna("")} if "data_check" in card.columns
+           else {}),
+        "Rank": [("–" if pd.isna(r) else f"{int(r)} of {int(n)}")
+                 for r, n in zip(card["rank"], card["n_ranked"], strict=True)],
     })
+    return table.reset_index(drop=True)
 
 
-def style_scorecard(card: pd.DataFrame, locale: str = "fr_FR"):
-    """A pandas Styler of the scorecard with RAG status cells; every text cell shown as text
-    (``toolkit.markup.style``: HTML-escaped, bidi controls removed)."""
-    from toolkit.plots import rag_color
+def style_scorecard(card: pd.DataFrame, locale: str = "fr_FR", catalogue: dict | None = None):
+    """A pandas Styler of the scorecard with status cells in their colour, in words and
+    symbol, written in the colour that stays legible on it (``plots.STATUS_STYLE``); every
+    text cell shown as text (``toolkit.markup.style``: HTML-escaped, bidi controls removed)."""
+    from toolkit.plots import STATUS_STYLE
 
-    table = scorecard_display(card, locale)
+    table = scorecard_display(card, locale, catalogue)
+    by_label = {status_text(s): st for s, st in STATUS_STYLE.items()}
 
-    def colour(status: str) -> str:
-        return f"background-color: {rag_color(status)}; color: white; font-weight: bold"
+    def colour(label: str) -> str:
+        st = by_label.get(label, STATUS_STYLE["no data"])
+        fill = st["color"] if st["filled"] else "white"
+        return (f"background-color: {fill}; color: {st['text']}; font-weight: bold; "
+                f"border: 1px solid {st['color']}")
 
     return markup.style(table).hide(axis="index").map(colour, subset=["Status"])
 
 
+def _kpi_item(r, locale: str, with_value: bool = True) -> str:
+    name = markup.md(r["name"])
+    if not with_value or present.is_missing(r["actual"]):
+        return name
+    return (f"{name} {format_value(r['actual'], r['unit'], locale)} "
+            f"(target {target_text(r, locale)})")
+
+
 def summary_text(card: pd.DataFrame, credits: pd.DataFrame, period: str,
                  locale: str = "fr_FR", *, gaps: pd.DataFrame | None = None,
-                 flags: pd.DataFrame | None = None) -> str:
-    """Headline per provider (Markdown): KPIs red / amber / no data with actual vs target, and
-    the credit due for the month (and pending earn-back). Provider, site and KPI names go
-    through ``markup.md``: they come from data files and are shown as text."""
-    from babel.dates import format_date
-
-    month_name = format_date(pd.Period(period, "M").start_time.date(), "MMMM y", locale=locale)
+                 flags: pd.DataFrame | None = None, sites: pd.DataFrame | None = None) -> str:
+    """Headline per provider (Markdown), from the scorecard and credits tables beside it:
+    KPIs missed / to watch / without data with actual vs target, how many on target, and
+    the credit due for the month (and pending earn-back). At a hosted-seats site (``sites``)
+    it says that the company staffs the seats. Provider, site and KPI names go through
+    ``markup.md``: they come from data files and are shown as text."""
+    month_name = present.month(period, locale)
     by_month = credits_by_month(credits)
     lines = []
     for site, g in card.groupby("site", sort=False):
         provider = markup.md(g["provider"].iloc[0])
-        parts = []
+        n_green = int((g["status"] == "green").sum())
+        parts = [f"{present.number(n_green, locale)} of {present.number(len(g), locale)} KPIs "
+                 "on target"]
         for status in ("red", "amber", "no data"):
             s = g[g["status"] == status]
             if s.empty:
                 continue
-            items = ", ".join(
-                markup.md(r["kpi"]) + ("" if status == "no data" else
-                                              f" {format_value(r['actual'], r['unit'], locale)}"
-                                              f" vs {target_text(r, locale)}")
-                for _, r in s.iterrows())
-            noun = "KPI" if len(s) == 1 else "KPIs"
-            parts.append(f"{len(s)} {noun} {status}: {items}")
-        n_green = int((g["status"] == "green").sum())
-        parts.append(f"{n_green} of {len(g)} green")
+            items = ", ".join(_kpi_item(r, locale, status != "no data")
+                              for _, r in s.iterrows())
+            parts.append(f"{status_text(status)}: {items}")
         m = by_month[(by_month["site"] == site) & (by_month["month"] == period)]
         if m.empty:
-            parts.append("credit due: none (no credit scheme or no failed KPI)")
+            parts.append("no service credit applies (the contract sets no credit for this "
+                         "provider)")
         elif m["invoice_eur"].isna().all():
-            parts.append("credit due: unknown (no invoice reported for the month)")
+            parts.append("credit unknown: no invoice reported for the month")
         else:
-            text = f"credit due: {format_money(m['credit_due_eur'].sum(), locale)}"
+            due = m["credit_due_eur"].sum()
+            text = ("no credit due for the month" if due <= 0
+                    else f"credit due for the month: {format_money(due, locale)}")
             pending = m["credit_pending_eur"].sum()
             if pending > 0:
-                text += f" (+ {format_money(pending, locale)} pending earn-back)"
+                text += (f" (+ {format_money(pending, locale)} pending: the provider can still "
+                         "earn it back)")
             year = by_month[(by_month["site"] == site) & (by_month["month"] <= period)
                             & (by_month["month"].str[:4] == period[:4])]
-            parts.append(text + f"; year to date {format_money(year['credit_due_eur'].sum(), locale)}"
-                         " due")
+            text += (f"; {format_money(year['credit_due_eur'].sum(), locale)} due so far "
+                     f"in {period[:4]}")
+            parts.append(text)
         if gaps is not None and not gaps.empty:
             missing = gaps[gaps["site"] == site]["month"].tolist()
             if missing:
-                parts.append("provider report missing for " + ", ".join(missing))
+                parts.append("provider report missing for "
+                             + ", ".join(present.month(m, locale) for m in missing))
         if flags is not None and not flags.empty:
             f = flags[flags["site"] == site]
             if not f.empty:
-                parts.append("figures to verify before use: " + ", ".join(
-                    f"{markup.md(r.kpi)} {r.check} ({r.n_months} months)"
+                names = dict(zip(g["kpi"], g["name"], strict=True))
+                parts.append("figures to verify with the provider before use: " + ", ".join(
+                    f"{markup.md(names.get(r.kpi, r.kpi))} "
+                    f"({CHECK_WORDS.get(r.check, r.check)}, "
+                    f"{present.count_phrase(r.n_months, 'month', locale=locale)})"
                     for r in f.itertuples()))
-        lines.append(f"- **{provider} ({markup.md(site)}), {month_name}** — "
-                     + "; ".join(parts) + ".")
+        line = (f"- **{provider} ({markup.md(site)}), {month_name}**: "
+                + "; ".join(parts) + ".")
+        note = staffing_note(sites, [site])
+        lines.append(line + (" " + note if note else ""))
     return "\n".join(lines)
+
+
+#: The data checks in words (``toolkit.kpi.quality``).
+CHECK_WORDS = {"constant": "the same value every month",
+               "rounded": "a whole percentage every month",
+               "impossible": "impossible against the interval data"}
+
+
+def report_headline(card: pd.DataFrame, credits: pd.DataFrame, period: str,
+                    locale: str = "fr_FR", catalogue: dict | None = None
+                    ) -> tuple[str, str]:
+    """The report card's one-sentence answer and its status, from the scorecard and the
+    credits tables the report shows: objectives fully met, KPIs missed, credit due.
+
+    Status ``attention`` when a KPI is missed (beyond its tolerance or below its floor) or a
+    credit is due for the month, else ``ok``."""
+    from toolkit.kpi.scorecard import objective_summary
+
+    month_name = present.month(period, locale)
+    if card.empty:
+        return f"No contracted KPI to score for {month_name}.", "info"
+    objectives = objective_summary(card)
+    met = int((objectives["score"] >= 1).sum())
+    missed = card[card["status"] == "red"]
+    by_month = credits_by_month(credits)
+    due = float(by_month.loc[by_month["month"] == period, "credit_due_eur"].sum())
+    parts = [f"{present.number(met, locale)} of {present.number(len(objectives), locale)} "
+             "objectives fully met"]
+    if missed.empty:
+        parts.append("no KPI missed")
+    else:
+        names = ", ".join(markup.md(n) for n in missed["name"])
+        parts.append(f"{present.count_phrase(len(missed), 'KPI', 'KPIs', locale=locale)} "
+                     f"missed ({names})")
+    parts.append(f"{format_money(due, locale)} credit due for {month_name}" if due > 0
+                 else f"no service credit due for {month_name}")
+    text = "; ".join(parts)
+    status = "attention" if (not missed.empty or due > 0) else "ok"
+    return text[0].upper() + text[1:] + ".", status
+
+
+def credits_sentence(by_month: pd.DataFrame, period: str, locale: str = "fr_FR") -> str:
+    """What the credits table beside it says: the month's credit, and over the months shown
+    the credits due, pending and waived, with the months that carried one."""
+    from toolkit.kpi.definitions import trailing_months
+
+    month_name = present.month(period, locale)
+    if by_month.empty:
+        return f"The contract sets no service credit for this provider: none is due for {month_name}."
+    rows = by_month[by_month["month"].isin(trailing_months(period))]
+    now = rows[rows["month"] == period]
+    due_now = float(now["credit_due_eur"].sum())
+    first = (f"A credit of {format_money(due_now, locale)} is due for {month_name}."
+             if due_now > 0 else f"No credit is due for {month_name}.")
+    due = rows[rows["credit_due_eur"] > 0]
+    if due.empty:
+        second = "No credit was due in any of the last 12 months."
+    else:
+        months = _and([present.month(m, locale) for m in dict.fromkeys(due["month"])])
+        second = (f"Over the last 12 months {format_money(due['credit_due_eur'].sum(), locale)} "
+                  f"was due, in {months}.")
+    extra = []
+    if rows["credit_pending_eur"].sum() > 0:
+        extra.append(f"{format_money(rows['credit_pending_eur'].sum(), locale)} is pending "
+                     "(the provider can still earn it back)")
+    if rows["waived_eur"].sum() > 0:
+        extra.append(f"{format_money(rows['waived_eur'].sum(), locale)} was earned back by "
+                     "meeting the target afterwards")
+    return " ".join([first, second] + ([extra[0][0].upper() + "; ".join(extra)[1:] + "."]
+                                       if extra else []))
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def credits_table(by_month: pd.DataFrame, period: str, locale: str = "fr_FR"):
+    """The months of the last 12 that carried a credit (due, pending or earned back), and the
+    report month, one row per month (and provider when several): invoice, amount at risk,
+    credit due, pending and earned back. ``credits_sentence`` gives the totals."""
+    from toolkit.kpi.definitions import trailing_months
+
+    rows = by_month[by_month["month"].isin(trailing_months(period))]
+    rows = rows[(rows[["credit_due_eur", "credit_pending_eur", "waived_eur"]].sum(axis=1) > 0)
+                | (rows["month"] == period)]
+    columns = (["site"] if rows["site"].nunique() > 1 else []) + [
+        "month", "invoice_eur", "at_risk_eur", "credit_due_eur", "credit_pending_eur",
+        "waived_eur"]
+    money = {c: "money:0" for c in columns if c.endswith("_eur")}
+    return _table(
+        rows[columns], units={"month": "month", **money}, locale=locale,
+        labels={"site": "Site", "month": "Month", "invoice_eur": "Invoice",
+                "at_risk_eur": "At risk", "credit_due_eur": "Credit due",
+                "credit_pending_eur": "Pending", "waived_eur": "Earned back"},
+        empty=f"No service credit applies: the contract sets none for "
+              f"{'these providers' if by_month['site'].nunique() > 1 else 'this provider'}.")
+
+
+#: The earn-back verdicts of ``toolkit.kpi.service_credits`` in words.
+EARN_BACK_WORDS = {"due": "due", "n/a": "due (no earn-back clause)",
+                   "pending": "pending: can still be earned back",
+                   "waived": "earned back", "not failed": "not failed",
+                   "no invoice": "no invoice reported"}
+
+
+def failed_credits_table(credits: pd.DataFrame, period: str, locale: str = "fr_FR",
+                         catalogue: dict | None = None):
+    """The credited KPIs that failed in ``period``, with what each costs the provider; an
+    empty month says so in a sentence."""
+    failed = credits[(credits["month"] == period) & (credits["gross_credit_eur"] > 0)]
+    kpis = (catalogue or {}).get("kpis") or {}
+    shown = pd.DataFrame({
+        **({"site": failed["site"]} if failed["site"].nunique() > 1 else {}),
+        "kpi": [kpis.get(k, {}).get("name", k) + f" ({k})" for k in failed["kpi"]],
+        "status": [status_text(s) for s in failed["status"]],
+        "value": [format_value(v, kpis.get(k, {}).get("unit", ""), locale)
+                  for v, k in zip(failed["value"], failed["kpi"], strict=True)],
+        "at_risk_eur": failed["at_risk_eur"], "capped_credit_eur": failed["capped_credit_eur"],
+        "credit_eur": failed["credit_eur"],
+        "earn_back": [EARN_BACK_WORDS.get(v, v) for v in failed["earn_back"]]})
+    return _table(
+        shown, locale=locale,
+        units={"at_risk_eur": "money:0", "capped_credit_eur": "money:0", "credit_eur": "money:0",
+               "kpi": "text", "status": "text", "value": "text", "earn_back": "text"},
+        labels={"site": "Site", "kpi": "KPI", "status": "Status", "value": "Value",
+                "at_risk_eur": "At risk", "capped_credit_eur": "Credit after caps",
+                "credit_eur": "Credit deducted", "earn_back": "Earn-back"},
+        empty=f"No credited KPI failed in {present.month(period, locale)}: no credit this month.")
 
 
 def write_csv(table: pd.DataFrame, path: str | os.PathLike) -> Path:
@@ -229,18 +440,214 @@ def write_credits(credits: pd.DataFrame, path: str | os.PathLike) -> Path:
     return write_csv(credits, path)
 
 
-def signals_display(signals: pd.DataFrame, catalogue: dict, locale: str = "fr_FR"):
-    """The control-chart signals as a table for people (site, KPI, month, value, rule,
-    limits), every text cell shown as text."""
-    units = [catalogue["kpis"][k]["unit"] for k in signals["kpi"]]
+def plain_rule(text: str) -> str:
+    """A control-chart rule in plain words: "beyond 3σ" -> "outside the usual range", "run of
+    8 on one side" -> "8 months in a row on one side of the centre", "2 of 3 beyond 2σ" ->
+    "2 of 3 months near the edge of the range" (titles and signals tables)."""
+    import re
 
-    def fmt(col):
-        return [format_value(v, u, locale) for v, u in zip(signals[col], units, strict=True)]
+    text = re.sub(r"(\d+) of (\d+) beyond [\d.]+σ", r"\1 of \2 months near the edge of the range",
+                  str(text))
+    text = re.sub(r"beyond [\d.]+σ", "outside the usual range", text)
+    text = re.sub(r"run of (\d+) on one side", r"\1 months in a row on one side of the centre",
+                  text)
+    return re.sub(r"(\d+) months signal", r"\1 unusual months", text)
 
-    table = pd.DataFrame({
-        "Site": signals["site"], "KPI": signals["kpi"], "Month": signals["month"],
-        "Value": fmt("value"), "Rule": signals["rule"], "Phase": signals["phase"],
-        "Centre": fmt("centre"),
-        "Limits": [f"{lo} – {hi}" + (" (provisional)" if b == "provisional" else "")
-                   for lo, hi, b in zip(fmt("lcl"), fmt("ucl"), signals["limits"], strict=True)]})
-    return markup.style(table).hide(axis="index")
+
+def plain_specs(specs: dict) -> dict:
+    """Control-chart panels (``control_chart_specs``) titled in plain words from their own
+    chart: the KPI, then how many months stand out and the latest of them."""
+    out = {}
+    for title, spec in specs.items():
+        head = title.split(": ", 1)[0]
+        chart = spec["chart"]
+        hit = [str(m) for m, s in zip(chart.index, chart["signal"], strict=True) if s]
+        if "limits" in chart.columns and (chart["limits"] == "none").all():
+            tail = "too few months for a usual range"
+        elif not hit:
+            tail = "no unusual month"
+        elif len(hit) == 1:
+            tail = f"unusual in {hit[0]}"
+        else:
+            tail = f"{len(hit)} unusual months, latest {hit[-1]}"
+        out[f"{head}: {tail}"] = spec
+    return out
+
+
+def signals_display(signals: pd.DataFrame, catalogue: dict, locale: str = "fr_FR", *,
+                    top: int | None = None):
+    """The control-chart signals as a table for people: one row per site and KPI, the months
+    that stand out (latest first), the latest value, why, and the usual range. ``top`` keeps
+    the KPIs with the most such months."""
+    kpis = catalogue["kpis"]
+    rows = []
+    for (site, kpi_id), g in signals.groupby(["site", "kpi"], sort=False):
+        g = g.sort_values("month")
+        last = g.iloc[-1]
+        unit = kpis[kpi_id]["unit"]
+        months = [present.month(m, locale) for m in g["month"]]
+        rows.append({
+            "site": site, "kpi": f"{kpis[kpi_id]['name']} ({kpi_id})",
+            "n": len(g), "months": ", ".join(months[::-1][:4])
+            + (f" and {len(months) - 4} more" if len(months) > 4 else ""),
+            "value": format_value(last["value"], unit, locale),
+            "rule": plain_rule(last["rule"]),
+            "range": (f"{format_value(last['lcl'], unit, locale)} – "
+                      f"{format_value(last['ucl'], unit, locale)}"
+                      + (" (provisional)" if last["limits"] == "provisional" else ""))})
+    table = pd.DataFrame(rows, columns=["site", "kpi", "n", "months", "value", "rule", "range"])
+    table = table.sort_values("n", ascending=False, kind="stable")
+    if top is not None:
+        table = table.head(top)
+    if table["site"].nunique() <= 1:
+        table = table.drop(columns="site")
+    return _table(
+        table, locale=locale, units={"n": "count", "value": "text", "range": "text"},
+        labels={"site": "Site", "kpi": "KPI", "n": "Unusual months", "months": "Which (latest first)",
+                "value": "Latest unusual value", "rule": "Why it stands out",
+                "range": "Usual range"},
+        empty="No month stands out in any control chart: the variation is the usual one.")
+
+
+def signals_sentence(signals: pd.DataFrame, catalogue: dict, period: str,
+                     locale: str = "fr_FR") -> str:
+    """One sentence over the same signals table: how many KPIs have unusual months, and
+    whether the report month is one of them."""
+    if signals.empty:
+        return "No month stands out in any control chart."
+    kpis = catalogue["kpis"]
+    now = signals[signals["month"] == period]
+    n = signals.groupby(["site", "kpi"]).ngroups
+    first = (f"{present.count_phrase(n, 'KPI', 'KPIs', locale=locale)} "
+             f"{'has' if n == 1 else 'have'} months outside the usual variation "
+             f"({present.count_phrase(len(signals), 'month', locale=locale)} in all)")
+    if now.empty:
+        return first + f"; {present.month(period, locale)} itself is not one of them."
+    names = ", ".join(dict.fromkeys(kpis[k]["name"] for k in now["kpi"]))
+    return first + f"; in {present.month(period, locale)}: {markup.md(names)}."
+
+
+def flags_table(flags: pd.DataFrame, card: pd.DataFrame, locale: str = "fr_FR"):
+    """The data checks the provider's figures failed: KPI, check in words, months, detail."""
+    names = dict(zip(card["kpi"], card["name"], strict=True)) if not card.empty else {}
+    shown = pd.DataFrame({
+        **({"site": flags["site"]} if flags["site"].nunique() > 1 else {}),
+        "kpi": [f"{names.get(k, k)} ({k})" for k in flags["kpi"]],
+        "check": [CHECK_WORDS.get(c, c) for c in flags["check"]],
+        "months": [str(m).replace("..", " to ") for m in flags["months"]],
+        "detail": flags["detail"]})
+    return _table(shown, locale=locale,
+                         labels={"site": "Site", "kpi": "KPI", "check": "Check failed",
+                                 "months": "Months", "detail": "What was seen"},
+                         empty="Every provider figure passed the data checks.")
+
+
+def gaps_table(gaps: pd.DataFrame, locale: str = "fr_FR"):
+    """Months missing from the provider reports (a sentence when none is)."""
+    shown = gaps.rename(columns=str)
+    units = {"month": "month"} if "month" in shown.columns else {}
+    return _table(shown, locale=locale, units=units,
+                         labels={c: c.replace("_", " ").capitalize() for c in shown.columns},
+                         empty="No provider-report month is missing over the last 12 months.")
+
+
+def definitions_table(catalogue: dict, kpi_ids=None, locale: str = "fr_FR"):
+    """The KPI catalogue for reviewers: name, objective, what it measures, which way is
+    better, where the figure comes from (``kpi_ids``: only those, in catalogue order)."""
+    rows = []
+    for kpi_id, spec in catalogue["kpis"].items():
+        if kpi_ids is not None and kpi_id not in set(kpi_ids):
+            continue
+        rows.append({"kpi": f"{spec['name']} ({kpi_id})",
+                     "objective": _objective(spec["objective"], catalogue),
+                     "definition": " ".join(str(spec.get("definition", "")).split()),
+                     "better": DIRECTION_WORDS.get(spec["direction"], spec["direction"]),
+                     "source": SOURCE_WORDS.get(spec["source"], spec["source"])})
+    return _table(pd.DataFrame(rows, columns=["kpi", "objective", "definition", "better",
+                                                     "source"]),
+                         locale=locale,
+                         labels={"kpi": "KPI", "objective": "Objective",
+                                 "definition": "What it measures", "better": "Better when",
+                                 "source": "Measured from"},
+                         empty="The KPI catalogue is empty.")
+
+
+def audit_table(findings: pd.DataFrame, locale: str = "fr_FR",
+                sites: pd.DataFrame | None = None):
+    """The right-sizing audit of the month (``toolkit.kpi.audit_findings``) for reviewers.
+    At a hosted-seats site (``sites``) a shortfall is the company's own staffing, not a
+    demand on the provider, and the finding says so."""
+    shown = findings.drop(columns=["provider", "month"])
+    hosted = set(hosted_sites(sites, list(shown["site"])))
+    shown["finding"] = [
+        ("the company's own staffing is short of the target (hosted seats: we staff them)"
+         if s in hosted and str(f).startswith("staffing demand") else f)
+        for s, f in zip(shown["site"], shown["finding"], strict=True)]
+    if shown["site"].nunique() <= 1:
+        shown = shown.drop(columns="site")
+    return _table(
+        shown, locale=locale,
+        units={"required_hours": "hours:0", "billed_hours": "hours:0",
+               "delivered_hours": "hours:0", "billed_vs_required": "percent:0",
+               "billed_vs_delivered": "percent:0", "required_fte": "number:1"},
+        labels={"site": "Site", "required_hours": "Required", "billed_hours": "Billed",
+                "delivered_hours": "Delivered", "billed_vs_required": "Billed ÷ required",
+                "billed_vs_delivered": "Billed ÷ delivered",
+                "required_fte": "Required FTE", "finding": "What it calls for"},
+        empty="No site has both interval data and a billed-hours report this month.")
+
+
+def simulation_table(candidates: pd.DataFrame, locale: str = "fr_FR"):
+    """The contract simulator's candidates for reviewers: staffing level, service level
+    reached, how often the SLA breaks, what the credits would cost a year."""
+    columns = ["site", "staffing_factor", "sl_median", "sl_p05", "sl_months_breached",
+               "sl_p_breach_in_year", "expected_credits_eur", "p95_credits_eur"]
+    shown = candidates[columns]
+    if shown["site"].nunique() <= 1:
+        shown = shown.drop(columns="site")
+    return _table(
+        shown, locale=locale,
+        units={"staffing_factor": "percent:0", "sl_median": "percent", "sl_p05": "percent",
+               "sl_months_breached": "percent", "sl_p_breach_in_year": "percent:0",
+               "expected_credits_eur": "money:0", "p95_credits_eur": "money:0"},
+        labels={"site": "Site", "staffing_factor": "Staffing (share of requirement)",
+                "sl_median": "Service level, typical month",
+                "sl_p05": "Service level, 1 month in 20",
+                "sl_months_breached": "Months below the credit threshold",
+                "sl_p_breach_in_year": "Chance of at least one such month a year",
+                "expected_credits_eur": "Credits a year, expected",
+                "p95_credits_eur": "Credits a year, 1 year in 20"},
+        empty="No candidate staffing level was simulated.")
+
+
+def objectives_table(objectives: pd.DataFrame, catalogue: dict | None = None,
+                     locale: str = "fr_FR"):
+    """Each objective's weighted score (the chart beside it shows the counts per status)."""
+    shown = pd.DataFrame({
+        **({"site": objectives["site"]} if objectives["site"].nunique() > 1 else {}),
+        "objective": [_objective(o, catalogue) for o in objectives["objective"]],
+        "n_kpis": objectives["n_kpis"], "score": objectives["score"]})
+    return _table(shown, locale=locale, units={"n_kpis": "count", "score": "percent:0"},
+                         labels={"site": "Site", "objective": "Objective", "n_kpis": "KPIs",
+                                 "score": "Weighted score"},
+                         empty="No contracted KPI, so no objective to score.")
+
+
+def objectives_title(objectives: pd.DataFrame, catalogue: dict | None, period: str,
+                     locale: str = "fr_FR") -> str:
+    """The objectives chart's finding from the same table: the weakest objective(s) by
+    weighted score, or that every objective is fully met."""
+    month_name = present.month(period, locale)
+    if objectives.empty:
+        return f"{month_name}: no objective to score"
+    several = objectives["site"].nunique() > 1
+    if (objectives["score"] >= 1).all():
+        return f"{month_name}: every objective fully met"
+    low = objectives[objectives["score"] == objectives["score"].min()]
+    names = [_objective(r.objective, catalogue) + (f" at {r.site}" if several else "")
+             for r in low.itertuples()]
+    score = present.percent(low["score"].iloc[0], locale, 0)
+    if len(names) == 1:
+        return f"{month_name}: weakest objective is {names[0]} (score {score})"
+    listed = ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{month_name}: weakest objectives are {listed} (score {score} each)"

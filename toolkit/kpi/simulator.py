@@ -102,22 +102,23 @@ class SimulationResult:
         return pd.DataFrame({"month": self.months, "p05": q[0], "p25": q[1], "median": q[2],
                              "p75": q[3], "p95": q[4]})
 
-    def title(self) -> str:
-        """The chart's finding, from this result."""
+    def title(self, locale: str = "en_GB") -> str:
+        """The chart's finding, from this result, in ``locale``."""
+        from toolkit import present
+
         table = self.breach_table().set_index("kpi")
         summary = self.credit_summary()
         sl = table.loc["SL"] if "SL" in table.index else None
-        staffed = f"staffed at {self.staffing_factor:.0%} of the requirement"
+        staffed = (f"staffed at {present.percent(self.staffing_factor, locale, 0)} of the "
+                   "requirement")
         if sl is None:
             return f"{self.site} {staffed}"
-        return (f"{self.site}, {staffed}: SL below {_pct(sl['threshold'])} in "
-                f"{_pct(sl['months_breached_share'])} of months; credits "
-                f"{summary['expected_eur']:,.0f} EUR a year expected "
-                f"({_pct(summary['expected_share_of_at_risk'])} of the amount at risk)")
-
-
-def _pct(x) -> str:
-    return "–" if x is None or not np.isfinite(x) else f"{x * 100:.0f} %"
+        return (f"{self.site}, {staffed}: service level below "
+                f"{present.percent(sl['threshold'], locale, 0)} in "
+                f"{present.percent(sl['months_breached_share'], locale, 0)} of months; credits "
+                f"{present.money(summary['expected_eur'], locale, decimals=0)} a year expected "
+                f"({present.percent(summary['expected_share_of_at_risk'], locale, 0)} of the "
+                "amount at risk)")
 
 
 def _threshold(t: dict, scheme: dict | None):
@@ -295,7 +296,7 @@ def _credits_per_year(values: dict, terms: dict, scheme: dict | None, invoice: f
     return year
 
 
-def simulation_chart(result: SimulationResult, *, ax=None):
+def simulation_chart(result: SimulationResult, *, ax=None, locale: str = "en_GB"):
     """Monthly SL of the simulated year: median line, 50 % and 90 % bands, the target and the
     trigger threshold, titled with the result's finding."""
     from toolkit import plots
@@ -317,9 +318,10 @@ def simulation_chart(result: SimulationResult, *, ax=None):
     ax.set_xticks(x, [f"month {i + 1} (as {m})" if i % 3 == 0 else "" for i, m in
                       enumerate(fan["month"])])
     plots.percent_axis(ax, decimals=0)
-    plots.finish(ax, result.title(), "simulated month (traffic shaped like)",
+    plots.finish(ax, result.title(locale), "simulated month (traffic shaped like)",
                  "monthly service level")
     plots.legend_outside(ax, "below", ncols=3)
+    plots.headline(ax, result.title(locale))
     return ax
 
 
