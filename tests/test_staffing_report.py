@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit import staffing_report as words
+from toolkit.staffing import report as words
 
 TZ = "Europe/Paris"
 

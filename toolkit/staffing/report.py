@@ -384,7 +384,7 @@ def _by_queue(forecast: pd.DataFrame, plan: pd.DataFrame):
             and (forecast["queue"].to_numpy() == plan["queue"].to_numpy()).all()
             and (forecast["ds"].to_numpy() == plan["ds"].to_numpy()).all())
     if not same:
-        raise ValueError("staffing_report: the plan's rows must be the forecast's (same queue "
+        raise ValueError("staffing report: the plan's rows must be the forecast's (same queue "
                          "and interval, same order); rebuild the plan from this forecast")
     queues = plan["queue"].to_numpy()
     for queue in pd.unique(queues):
