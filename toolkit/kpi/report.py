@@ -316,7 +316,7 @@ def report_headline(card: pd.DataFrame, credits: pd.DataFrame, period: str,
     if missed.empty:
         parts.append("no KPI missed")
     else:
-        names = ", ".join(markup.md(n) for n in missed["name"])
+        names = ", ".join(str(n) for n in missed["name"])
         parts.append(f"{present.count_phrase(len(missed), 'KPI', 'KPIs', locale=locale)} "
                      f"missed ({names})")
     parts.append(f"{format_money(due, locale)} credit due for {month_name}" if due > 0
