@@ -304,8 +304,8 @@ def site_overview(stats: pd.DataFrame, sites: pd.DataFrame, period: str,
     The workload share is the sourcing report's (``toolkit.costs.status_quo``: each queue's
     calls weighted by its handling time), so both reports quote the same figure for a site.
     Columns: ``site, site_name, provider, location, engagement_form, queues, opened,
-    offered, share_of_calls, share_of_workload``; ``attrs`` are not used — the months are
-    given back by ``share_window``.
+    offered, share_of_calls, share_of_workload``, location and form in words; the months
+    counted are given by ``share_window``.
     """
     from toolkit import planning
     from toolkit.costs import portfolio
@@ -324,11 +324,42 @@ def site_overview(stats: pd.DataFrame, sites: pd.DataFrame, period: str,
            .merge(pd.DataFrame({"site": offered.index, "offered": offered.to_numpy()}),
                   on="site", how="inner"))
     out["queues"] = out["site"].map(queues)
+    out["location"] = [f"{location_name(c)}" for c in out["location"]]
+    out["engagement_form"] = [form_name(c) for c in out["engagement_form"]]
     out["share_of_calls"] = out["offered"] / out["offered"].sum()
     out["share_of_workload"] = out["site"].map(workload.set_index("site")["share"])
     cols = ["site", "site_name", "provider", "location", "engagement_form", "queues", "opened",
             "offered", "share_of_calls", "share_of_workload"]
     return out[cols].sort_values("share_of_calls", ascending=False, ignore_index=True)
+
+
+#: Engagement forms in the words the glossary explains (other forms: their reference name).
+FORM_WORDS = {"INHOUSE": "in-house", "FULL": "full outsourcing", "HOSTED": "hosted seats"}
+
+
+def location_name(code: str) -> str:
+    """A location code in words from ``reference/locations.yaml`` (``MA`` -> ``Morocco
+    (Casablanca / Rabat)``); an unknown code is shown as it is."""
+    import yaml
+
+    from toolkit import config
+
+    with open(config.REFERENCE / "locations.yaml", encoding="utf-8") as fh:
+        known = yaml.safe_load(fh).get("locations", {})
+    return str(known.get(code, {}).get("name", code))
+
+
+def form_name(code: str) -> str:
+    """An engagement form code in words (``HOSTED`` -> ``hosted seats``)."""
+    if code in FORM_WORDS:
+        return FORM_WORDS[code]
+    import yaml
+
+    from toolkit import config
+
+    with open(config.REFERENCE / "engagement_forms.yaml", encoding="utf-8") as fh:
+        known = yaml.safe_load(fh).get("forms", {})
+    return str(known.get(code, {}).get("name", code))
 
 
 def share_window(stats: pd.DataFrame, period: str, months: int = SHARE_MONTHS
