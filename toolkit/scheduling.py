@@ -46,6 +46,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from toolkit import refdata
+from toolkit.clock import local_clock
 from toolkit.config import REFERENCE, project_path
 from toolkit.errors import DataError, ParameterError
 
@@ -515,8 +516,7 @@ def _requirement_grid(requirement: pd.DataFrame, agents_column, interval_minutes
     ds = pd.to_datetime(requirement["ds"])
     tz = ds.dt.tz
     # wall-clock minutes since the epoch on the site clock: numpy from here on
-    wall = ((ds.dt.tz_localize(None) if tz is not None else ds)
-            .to_numpy(dtype="datetime64[m]").astype(np.int64))
+    wall = local_clock(ds).to_numpy(dtype="datetime64[m]").astype(np.int64)
     if interval_minutes is None:
         steps = np.diff(np.unique(wall))
         if steps.size == 0:
@@ -536,7 +536,7 @@ def _requirement_grid(requirement: pd.DataFrame, agents_column, interval_minutes
                         expected=f"interval starts every {step} minutes from midnight")
     if week_start is not None:
         first = pd.Timestamp(week_start)
-        first = (first.tz_localize(None) if first.tz is not None else first).normalize()
+        first = local_clock(first).normalize()
     else:
         first = pd.Timestamp(int(date.min()), unit="D")
     day = date - (first - pd.Timestamp(0)).days
