@@ -131,3 +131,145 @@ def test_through_period_keeps_data_up_to_the_end_of_the_month_and_refuses_a_mont
             summary.through_period(df, month)
     with pytest.raises(ParameterError, match="YYYY-MM"):
         summary.through_period(df, "2026-10\n")
+
+
+# --- Reviewer sentences: each is written from the table beside it and turns with its data ---
+
+def monthly(rows):
+    """A ``monthly_service`` table from (month, site, service level, abandon rate) rows, on
+    100 calls offered and 90 answered a site-month."""
+    frame = pd.DataFrame(rows, columns=["month", "site", "service_level", "abandon_rate"])
+    frame["month"] = pd.PeriodIndex(frame["month"], freq="M")
+    return frame.assign(offered=100, answered=90, abandoned=100 * frame["abandon_rate"],
+                        answered_in_sl=100 * frame["service_level"], wait_time_s=900.0,
+                        handle_time_s=27000.0)
+
+
+SERVICE = [("2026-08", "A", 0.85, 0.03), ("2026-08", "B", 0.70, 0.09),
+           ("2026-09", "A", 0.75, 0.06), ("2026-09", "B", 0.82, 0.04)]
+
+
+def test_service_headline_names_the_worst_site_month_and_turns_with_the_data():
+    text = summary.service_headline(monthly(SERVICE), target=0.8)
+    assert text == ("2 of 4 site-months (50%) below the 80% target; worst: B in August 2026 "
+                    "(70.0%)")
+    swapped = [(m, s, 0.65 if (m, s) == ("2026-09", "A") else sl, ab)
+               for m, s, sl, ab in SERVICE]
+    assert "worst: A in September 2026 (65.0%)" in summary.service_headline(monthly(swapped))
+    # ties at the shown precision are all named, in month order
+    tied = [(m, s, 0.70 if sl < 0.8 else sl, ab) for m, s, sl, ab in SERVICE]
+    assert "worst: B in August 2026 and A in September 2026 (70.0%)" in \
+        summary.service_headline(monthly(tied))
+    met = [(m, s, 0.9, ab) for m, s, _, ab in SERVICE]
+    assert summary.service_headline(monthly(met)).startswith("All 4 site-months met the 80%")
+
+
+def test_service_headline_never_rounds_a_miss_onto_the_target():
+    rows = [("2026-09", "A", 0.7996, 0.03), ("2026-09", "B", 0.85, 0.03)]
+    assert "(79.96%)" in summary.service_headline(monthly(rows), target=0.8)
+
+
+def test_abandon_headline_names_the_highest_of_its_own_chart_not_the_worst_service_month():
+    text = summary.abandon_headline(monthly(SERVICE), reference=0.05)
+    # B in August has the highest abandonment; the worst service month is named only if it is
+    assert text == ("Highest abandonment: 9.0% at B in August 2026; 2 of 4 site-months (50%) "
+                    "above the 5% reference")
+    moved = [(m, s, sl, 0.10 if (m, s) == ("2026-09", "A") else ab) for m, s, sl, ab in SERVICE]
+    assert summary.abandon_headline(monthly(moved)).startswith(
+        "Highest abandonment: 10.0% at A in September 2026;")
+    tied = [(m, s, sl, 0.09 if ab > 0.05 else ab) for m, s, sl, ab in SERVICE]
+    assert "at B in August 2026 and A in September 2026;" in summary.abandon_headline(monthly(tied))
+    low = [(m, s, sl, 0.02) for m, s, sl, _ in SERVICE]
+    assert summary.abandon_headline(monthly(low)).endswith("no site-month above the 5% reference")
+
+
+def test_site_service_table_and_sentence_turn_with_the_data():
+    table = summary.site_service(monthly(SERVICE), target=0.8)
+    assert table["months_below"].tolist() == [1, 1]
+    assert table.loc[0, "service_level"] == pytest.approx(0.80)  # (85 + 75) / 200, from sums
+    assert table.loc[1, "worst_month"] == pd.Period("2026-08", "M")
+    assert summary.site_service_sentence(table) == (
+        "A and B fell below the 80% target most often (1 of 2 months). No site was below "
+        "target in most months.")
+    worse = [(m, s, 0.7 if s == "B" else sl, ab) for m, s, sl, ab in SERVICE]
+    text = summary.site_service_sentence(summary.site_service(monthly(worse)))
+    assert text.startswith("B fell below the 80% target most often (2 of 2 months); A least")
+    assert text.endswith("Below target in most months: B.")
+    good = [(m, s, 0.9, ab) for m, s, _, ab in SERVICE]
+    assert summary.site_service_sentence(summary.site_service(monthly(good))) == \
+        "Every site met the 80% target in every month shown."
+    shown = summary.site_service_table(summary.site_service(monthly(worse))).to_frame()
+    assert "Service level, September 2026" in shown.columns  # one latest month: in its heading
+    assert shown["Months below target"].tolist() == ["1 of 2", "2 of 2"]
+    empty = summary.site_service_table(summary.site_service(monthly(SERVICE).iloc[:0]))
+    assert empty.is_empty and "No month" in str(empty)
+
+
+def test_report_headline_status_turns_attention_when_a_site_misses_most_months(stats):
+    text, status = summary.report_headline(stats, monthly(SERVICE))
+    assert status == "info" and "2 of 4 site-months (50%) below the 80% target" in text
+    assert text.startswith("30 calls offered from September 2026 to October 2026")
+    worse = [(m, s, 0.7 if s == "B" else sl, ab) for m, s, sl, ab in SERVICE]
+    text, status = summary.report_headline(stats, monthly(worse))
+    assert status == "attention" and text.endswith("below target in most months: B.")
+
+
+def test_weekly_profile_and_intraday_headlines_turn_with_the_data(volumes):
+    weekly = pd.DataFrame({"care": [30, 10], "sales": [10, 10]},
+                          index=pd.to_datetime(["2026-10-05", "2026-10-12"]))
+    assert summary.weekly_headline(weekly) == (
+        "Care carries 67% of the calls shown; the busiest week (from 5 Oct 2026, 40 calls) is "
+        "2.0 times the quietest")
+    flipped = weekly.rename(columns={"care": "sales", "sales": "care"}).iloc[::-1]
+    flipped.index = weekly.index
+    assert summary.weekly_headline(flipped).startswith(
+        "Sales carries 67% of the calls shown; the busiest week (from 12 Oct 2026")
+    assert "67\u00a0% of the calls shown" in summary.weekly_headline(weekly, "fr_FR")
+    profile = summary.weekday_interval_profile(volumes)
+    assert summary.profile_headline(profile).startswith("Busiest half-hour: Monday 08:00, 17 calls")
+    profile.loc["Sat", "08:30"] = 40
+    assert summary.profile_headline(profile).startswith("Busiest half-hour: Saturday 08:30, 40")
+    shape = pd.DataFrame({"care": [2.0, 0.5, 0.5], "sales": [0.5, 0.5, 2.0],
+                          "retention": [2.0, 0.5, 0.5]}, index=["08:00", "12:00", "18:00"])
+    assert summary.intraday_headline(shape) == \
+        "Queues peak at different hours: care and retention at 08:00, sales at 18:00"
+    shape["sales"] = [2.0, 0.5, 0.5]
+    assert summary.intraday_headline(shape) == "All queues peak at 08:00"
+
+
+def test_site_overview_uses_the_12_months_of_the_sourcing_report():
+    ds = stamps("2025-09-15 10:00", "2025-11-03 10:00", "2026-10-05 10:00", "2026-10-05 10:00")
+    stats = pd.DataFrame({
+        "ds": ds, "queue": "care", "site": ["A", "A", "A", "B"],
+        "offered": [1000, 10, 20, 70], "answered": [900, 10, 20, 70], "abandoned": 0,
+        "short_abandoned": 0, "answered_in_sl": [800, 8, 16, 60],
+        "handle_time_s": [1000.0, 10.0, 20.0, 70.0], "wait_time_s": 0.0})
+    sites = pd.DataFrame({"site": ["A", "B"], "site_name": ["Site A", "Site B"],
+                          "provider": ["P", "Q"], "location": ["FR-REG", "MA"],
+                          "engagement_form": ["INHOUSE", "FULL"],
+                          "opened": pd.to_datetime(["2015-01-01", "2024-06-01"])})
+    table = summary.site_overview(stats, sites, "2026-10")
+    # September 2025 lies outside November 2025..October 2026: A has 30 of 100 calls, not 1,030
+    assert table["site"].tolist() == ["B", "A"]
+    assert table["location"].tolist() == ["Morocco (Casablanca / Rabat)", "France - regions"]
+    assert table["engagement_form"].tolist() == ["full outsourcing", "in-house"]
+    assert table["share_of_calls"].tolist() == pytest.approx([0.7, 0.3])
+    assert table["share_of_workload"].tolist() == pytest.approx([0.7, 0.3])
+    first, last = summary.share_window(stats, "2026-10")
+    assert (str(first), str(last)) == ("2025-11", "2026-10")
+    text = summary.site_overview_sentence(table, first, last)
+    assert text.startswith("From November 2025 to October 2026 (the months the sourcing report "
+                           "also counts), B took the most calls: 70.0% of calls offered")
+    assert "A the fewest: 30.0%" in text
+    older = summary.site_overview(stats, sites, "2025-09")  # A alone in its 12 months
+    assert older["site"].tolist() == ["A"] and "fewest" not in summary.site_overview_sentence(
+        older, *summary.share_window(stats, "2025-09"))
+
+
+def test_window_sentence_and_percent_labels(stats):
+    assert summary.window_sentence(stats, "2026-10") == (
+        "Report for October 2026: data from 30 Sept 2026 to 1 Oct 2026 (2 open days).")
+    label = summary.percent_label("en_GB", near=0.8)
+    assert (label(0.7996), label(0.8), label(0.823)) == ("79.96%", "80.0%", "82.3%")
+    assert summary.wrap("short") == "short"
+    assert summary.wrap("a" * 60 + "; " + "b" * 60) == "a" * 60 + ";\n" + "b" * 60

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from toolkit import present
 from toolkit.clock import local_clock
 from toolkit.errors import ParameterError
 
@@ -203,3 +204,359 @@ def intraday_profile(volumes: pd.DataFrame) -> pd.DataFrame:
                           observed=True))
     table.index.name, table.columns.name = "interval start", "queue"
     return table / table.mean()
+
+
+# --- Reviewer sentences and tables ----------------------------------------------------------
+# Every sentence below is written from the very table the chart or table beside it is drawn
+# from, so the words cannot disagree with the figure (tests reverse the data and check that
+# the sentence turns with it). Numbers go through toolkit.present in the report's locale.
+
+#: Months of history the site shares are computed on: the 12 months ending with the report
+#: period, the basis of the sourcing report's status quo.
+SHARE_MONTHS = 12
+
+
+def _pct(value: float, locale: str, near: float | None = None, decimals: int = 1) -> str:
+    """A percentage, with more decimals when it would otherwise read as ``near`` (a target):
+    79.96 % misses an 80 % target and must not be written "80.0 %"."""
+    shown = present.percent(value, locale, decimals)
+    if near is None or value == near:
+        return shown
+    for extra in range(decimals, decimals + 3):
+        shown = present.percent(value, locale, extra)
+        if shown != present.percent(near, locale, extra):
+            return shown
+    return shown
+
+
+def percent_label(locale: str, near: float | None = None):
+    """A value-label function for charts of fractions: the locale's percent, one decimal,
+    more when the value would read as the threshold ``near``."""
+    return lambda v: _pct(float(v), locale, near)
+
+
+def percent_ticks(ax, locale: str) -> None:
+    """Show the y-axis of fractions as whole percentages in the report's locale."""
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: present.percent(v, locale, 0)))
+
+
+def number_ticks(ax, locale: str) -> None:
+    """Show the y-axis numbers with the locale's grouping (30,000 / 30 000)."""
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: present.number(v, locale)))
+
+
+def wrap(title: str, width: int = 90) -> str:
+    """A chart title on lines of at most ``width`` characters, broken after a clause (``;``)
+    where it can be, so a long finding does not shrink the chart."""
+    import textwrap
+
+    if len(title) <= width:
+        return title
+    head, sep, tail = title.partition("; ")
+    if sep and len(head) < width and len(tail) < width:
+        return head + ";\n" + tail
+    return textwrap.fill(title, width)
+
+
+def _and(items: list[str], locale: str) -> str:
+    """``a``, ``a and b``, ``a, b and c`` in the locale's words."""
+    from babel.lists import format_list
+
+    return format_list(list(items), locale=locale)
+
+
+def _of(part: int, whole: int, noun: str, locale: str) -> str:
+    """``19 of 72 site-months (26%)``: ``present.share_phrase`` with its noun."""
+    head, sep, tail = present.share_phrase(part, whole, locale=locale).partition(" (")
+    return f"{head} {noun}{' (' + tail if sep else ''}"
+
+
+def weekday_name(label: str, locale: str) -> str:
+    """A weekday label of ``WEEKDAYS`` (``Mon``) spelled out in the locale (Monday / lundi)."""
+    from babel.dates import get_day_names
+
+    return str(get_day_names("wide", locale=locale)[WEEKDAYS.index(label)])
+
+
+def window_sentence(stats: pd.DataFrame, period: str, locale: str = "en_GB") -> str:
+    """The report's first line: the month reported and the days of data it uses (first and
+    last day, open days), from the interval statistics the report reads."""
+    first, last = data_window(stats)
+    days = local_clock(stats["ds"]).dt.normalize().nunique()
+    return (f"Report for {present.month(period, locale)}: data from "
+            f"{present.date(first, locale)} to {present.date(last, locale)} "
+            f"({present.count_phrase(days, 'open day', locale=locale)}).")
+
+
+def site_overview(stats: pd.DataFrame, sites: pd.DataFrame, period: str,
+                  months: int = SHARE_MONTHS) -> pd.DataFrame:
+    """One row per site: who runs it, where, how, since when — and its calls offered, share
+    of calls offered and share of the workload over the ``months`` ending with ``period``.
+
+    The workload share is the sourcing report's (``toolkit.costs.status_quo``: each queue's
+    calls weighted by its handling time), so both reports quote the same figure for a site.
+    Columns: ``site, site_name, provider, location, engagement_form, queues, opened,
+    offered, share_of_calls, share_of_workload``, location and form in words; the months
+    counted are given by ``share_window``.
+    """
+    from toolkit import planning
+    from toolkit.costs import portfolio
+
+    window = planning.workload_months(period, months)
+    month = local_clock(stats["ds"]).dt.to_period("M")
+    recent = stats[month.isin(window).to_numpy()]
+    if recent.empty:
+        raise ParameterError("period", period, f"a month whose {months} months the interval "
+                             "statistics cover")
+    offered = recent.groupby("site", sort=True)["offered"].sum()
+    pairs = recent[["site", "queue"]].drop_duplicates()
+    queues = pairs.groupby("site", sort=True)["queue"].agg(lambda q: ", ".join(sorted(q)))
+    workload = portfolio.status_quo(recent, None, sites, period, months=months).sites
+    out = (sites[["site", "site_name", "provider", "location", "engagement_form", "opened"]]
+           .merge(pd.DataFrame({"site": offered.index, "offered": offered.to_numpy()}),
+                  on="site", how="inner"))
+    out["queues"] = out["site"].map(queues)
+    out["location"] = [f"{location_name(c)}" for c in out["location"]]
+    out["engagement_form"] = [form_name(c) for c in out["engagement_form"]]
+    out["share_of_calls"] = out["offered"] / out["offered"].sum()
+    out["share_of_workload"] = out["site"].map(workload.set_index("site")["share"])
+    cols = ["site", "site_name", "provider", "location", "engagement_form", "queues", "opened",
+            "offered", "share_of_calls", "share_of_workload"]
+    return out[cols].sort_values("share_of_calls", ascending=False, ignore_index=True)
+
+
+#: Engagement forms in the words the glossary explains (other forms: their reference name).
+FORM_WORDS = {"INHOUSE": "in-house", "FULL": "full outsourcing", "HOSTED": "hosted seats"}
+
+
+def location_name(code: str) -> str:
+    """A location code in words from ``reference/locations.yaml`` (``MA`` -> ``Morocco
+    (Casablanca / Rabat)``); an unknown code is shown as it is."""
+    import yaml
+
+    from toolkit import config
+
+    with open(config.REFERENCE / "locations.yaml", encoding="utf-8") as fh:
+        known = yaml.safe_load(fh).get("locations", {})
+    return str(known.get(code, {}).get("name", code))
+
+
+def form_name(code: str) -> str:
+    """An engagement form code in words (``HOSTED`` -> ``hosted seats``)."""
+    if code in FORM_WORDS:
+        return FORM_WORDS[code]
+    import yaml
+
+    from toolkit import config
+
+    with open(config.REFERENCE / "engagement_forms.yaml", encoding="utf-8") as fh:
+        known = yaml.safe_load(fh).get("forms", {})
+    return str(known.get(code, {}).get("name", code))
+
+
+def share_window(stats: pd.DataFrame, period: str, months: int = SHARE_MONTHS
+                 ) -> tuple[pd.Period, pd.Period]:
+    """First and last month with data among the ``months`` ending with ``period``: the
+    months ``site_overview`` counts."""
+    from toolkit import planning
+
+    window = planning.workload_months(period, months)
+    month = local_clock(stats["ds"]).dt.to_period("M")
+    seen = month[month.isin(window).to_numpy()]
+    return seen.min(), seen.max()
+
+
+def site_overview_sentence(overview: pd.DataFrame, first, last, locale: str = "en_GB") -> str:
+    """Which site took the most and the fewest calls over the months of ``overview``, with
+    both of its shares (calls offered, workload), the basis named."""
+    top = overview.loc[overview["share_of_calls"].idxmax()]
+    low = overview.loc[overview["share_of_calls"].idxmin()]
+    span = f"{present.month(first, locale)} to {present.month(last, locale)}"
+    text = (f"From {span} (the months the sourcing report also counts), {top['site']} took "
+            f"the most calls: {present.percent(top['share_of_calls'], locale)} of calls offered "
+            f"and {present.percent(top['share_of_workload'], locale)} of the workload")
+    if low["site"] != top["site"]:
+        text += (f"; {low['site']} the fewest: "
+                 f"{present.percent(low['share_of_calls'], locale)} of calls offered and "
+                 f"{present.percent(low['share_of_workload'], locale)} of the workload")
+    return text + ". The workload weighs each queue's calls by their handling time."
+
+
+def weekly_headline(weekly: pd.DataFrame, locale: str = "en_GB") -> str:
+    """The weekly chart's finding: the largest queue's share of the calls shown, and the
+    busiest week against the quietest (``describe_weekly`` on the same table)."""
+    w = describe_weekly(weekly)
+    text = (f"{w['top_queue'].capitalize()} carries {present.percent(w['top_share'], locale, 0)}"
+            f" of the calls shown; the busiest week (from {present.date(w['peak_week'], locale)},"
+            f" {present.number(w['peak_calls'], locale)} calls)")
+    if len(weekly) > 1 and np.isfinite(w["peak_to_low"]):
+        return text + f" is {present.number(w['peak_to_low'], locale, 1)} times the quietest"
+    return text + " is the only complete week" if len(weekly) == 1 else text + " stands out"
+
+
+def profile_headline(profile: pd.DataFrame, locale: str = "en_GB") -> str:
+    """The weekday x half-hour heatmap's finding: its busiest cell and how it compares with
+    the average open half-hour (``describe_profile`` on the same table)."""
+    p = describe_profile(profile)
+    return (f"Busiest half-hour: {weekday_name(p['weekday'], locale)} {p['interval']}, "
+            f"{present.number(p['calls'], locale)} calls on average, "
+            f"{present.number(p['peak_to_mean'], locale, 1)} times the average open half-hour")
+
+
+def intraday_headline(shape: pd.DataFrame, locale: str = "en_GB") -> str:
+    """The intraday chart's finding: the half-hour at which each queue peaks, queues that
+    peak together named together."""
+    peaks = shape.idxmax()
+    by_time = {}
+    for queue, slot in peaks.items():
+        by_time.setdefault(str(slot), []).append(str(queue))
+    if len(by_time) == 1:
+        (slot, names), = by_time.items()
+        who = "The queue peaks" if len(names) == 1 else "All queues peak"
+        return f"{who} at {slot}"
+    parts = [f"{_and(names, locale)} at {slot}" for slot, names in sorted(by_time.items())]
+    return "Queues peak at different hours: " + ", ".join(parts)
+
+
+def _worst(monthly: pd.DataFrame, value: str, by: str, locale: str, highest: bool) -> tuple:
+    """The group-months with the worst ``value`` — every one that reads the same at one
+    decimal (ties are all named) — as (value, ["SITE in Month", ...])."""
+    rated = monthly.dropna(subset=[value])
+    extreme = rated[value].max() if highest else rated[value].min()
+    shown = present.percent(extreme, locale)
+    tied = rated[rated[value].map(lambda v: present.percent(v, locale)) == shown]
+    tied = tied.sort_values(["month", by])
+    return float(extreme), [f"{row[by]} in {present.month(row['month'], locale)}"
+                            for _, row in tied.iterrows()]
+
+
+def service_headline(monthly: pd.DataFrame, target: float = 0.8, by: str = "site",
+                     locale: str = "en_GB") -> str:
+    """The service-level chart's finding: group-months below target, and the worst one(s)
+    of that same chart, ties included."""
+    s = describe_service(monthly, target=target, by=by)
+    value, where = _worst(monthly, "service_level", by, locale, highest=False)
+    kind = f"{by}-months"
+    if s["below_target"] == 0:
+        return (f"All {s['months']} {kind} met the {present.percent(target, locale, 0)} target; "
+                f"lowest: {_and(where, locale)} ({_pct(value, locale, target)})")
+    return (f"{_of(s['below_target'], s['months'], kind, locale)} "
+            f"below the {present.percent(target, locale, 0)} target; worst: "
+            f"{_and(where, locale)} ({_pct(value, locale, target)})")
+
+
+def abandon_headline(monthly: pd.DataFrame, reference: float = 0.05, by: str = "site",
+                     locale: str = "en_GB") -> str:
+    """The abandonment chart's finding: group-months above the reference, and the highest
+    abandonment of that same chart (every tied group-month named)."""
+    rated = monthly.dropna(subset=["abandon_rate"])
+    above = int((rated["abandon_rate"] > reference).sum())
+    value, where = _worst(monthly, "abandon_rate", by, locale, highest=True)
+    ref = present.percent(reference, locale, 0)
+    count = (f"no {by}-month above the {ref} reference" if above == 0 else
+             f"{_of(above, len(rated), by + '-months', locale)} above the {ref} reference")
+    return (f"Highest abandonment: {_pct(value, locale, reference)} at {_and(where, locale)}; "
+            + count)
+
+
+def site_service(monthly: pd.DataFrame, target: float = 0.8, by: str = "site") -> pd.DataFrame:
+    """Per group over the months of ``monthly`` (the service charts' table): months rated,
+    months below target, the worst month and its service level, the latest month's service
+    level, and service level, abandonment, ASA and AHT over all those months (sums, not an
+    average of monthly ratios)."""
+    rated = monthly.dropna(subset=["service_level"])
+    rows = []
+    for group, g in rated.groupby(by, sort=True):
+        g = g.sort_values("month")
+        worst = g.loc[g["service_level"].idxmin()]
+        offered, answered = g["offered"].sum(), g["answered"].sum()
+        rows.append({
+            by: group, "months": len(g), "months_below": int((g["service_level"] < target).sum()),
+            "worst_month": worst["month"], "worst_service_level": float(worst["service_level"]),
+            "latest_month": g["month"].iloc[-1],
+            "latest_service_level": float(g["service_level"].iloc[-1]),
+            "service_level": g["answered_in_sl"].sum() / offered if offered else np.nan,
+            "abandon_rate": g["abandoned"].sum() / offered if offered else np.nan,
+            "asa_s": g["wait_time_s"].sum() / answered if answered else np.nan,
+            "aht_s": g["handle_time_s"].sum() / answered if answered else np.nan})
+    return pd.DataFrame(rows, columns=[by, "months", "months_below", "worst_month",
+                                       "worst_service_level", "latest_month",
+                                       "latest_service_level", "service_level", "abandon_rate",
+                                       "asa_s", "aht_s"])
+
+
+def sites_below_most_months(table: pd.DataFrame, by: str = "site") -> list[str]:
+    """Groups of a ``site_service`` table below target in more than half of their months."""
+    return [str(s) for s in table.loc[table["months_below"] * 2 > table["months"], by]]
+
+
+def site_service_sentence(table: pd.DataFrame, target: float = 0.8, by: str = "site",
+                          locale: str = "en_GB") -> str:
+    """Which group missed the target most often, which least, and any that missed it in
+    most months — from the ``site_service`` table shown beside it."""
+    most = table["months_below"].max()
+    least = table["months_below"].min()
+    names = lambda n: _and(sorted(table.loc[table["months_below"] == n, by]), locale)  # noqa: E731
+    goal = present.percent(target, locale, 0)
+    if most == 0:
+        return f"Every {by} met the {goal} target in every month shown."
+    months = int(table.loc[table["months_below"] == most, "months"].max())
+    text = (f"{names(most)} fell below the {goal} target most often "
+            f"({present.number(int(most), locale)} of {present.number(months, locale)} months)")
+    if least < most:
+        text += (f"; {names(least)} least often "
+                 f"({present.count_phrase(int(least), 'month', locale=locale, zero='never')})")
+    flagged = sites_below_most_months(table, by)
+    text += (f". Below target in most months: {_and(flagged, locale)}." if flagged else
+             f". No {by} was below target in most months.")
+    return text
+
+
+def report_headline(stats: pd.DataFrame, monthly: pd.DataFrame, target: float = 0.8,
+                    by: str = "site", locale: str = "en_GB") -> tuple[str, str]:
+    """The report card's answer and status: calls offered over the window, site-months below
+    target and the worst one(s); status ``attention`` when a site was below target in most
+    of its months, else ``info`` (a descriptive report)."""
+    first, last = data_window(stats)
+    s = describe_service(monthly, target=target, by=by)
+    value, where = _worst(monthly, "service_level", by, locale, highest=False)
+    flagged = sites_below_most_months(site_service(monthly, target, by), by)
+    text = (f"{present.number(int(stats['offered'].sum()), locale)} calls offered from "
+            f"{present.month(first, locale)} to {present.month(last, locale)}; "
+            f"{_of(s['below_target'], s['months'], by + '-months', locale)} "
+            f"below the {present.percent(target, locale, 0)} target, the worst "
+            f"{_and(where, locale)} ({_pct(value, locale, target)})")
+    if flagged:
+        text += f"; below target in most months: {_and(flagged, locale)}"
+    return text + ".", ("attention" if flagged else "info")
+
+
+def site_service_table(table: pd.DataFrame, locale: str = "en_GB", by: str = "site"):
+    """The ``site_service`` table as reviewers read it (``present.Table``): months below
+    target as "5 of 18", and the latest month named in its heading when every site shares it."""
+    shown = table.assign(below=[f"{present.number(b, locale)} of {present.number(m, locale)}"
+                                for b, m in zip(table["months_below"], table["months"],
+                                                strict=True)])
+    latest = shown["latest_month"].drop_duplicates()
+    labels = {by: by.capitalize(), "below": "Months below target",
+              "worst_month": "Worst month", "worst_service_level": "Service level, worst month",
+              "latest_month": "Latest month", "latest_service_level": "Service level, latest month",
+              "service_level": "Service level, all months", "abandon_rate": "Abandoned, all months",
+              "asa_s": "ASA", "aht_s": "AHT"}
+    cols = [by, "below", "worst_month", "worst_service_level", "latest_month",
+            "latest_service_level", "service_level", "abandon_rate", "asa_s", "aht_s"]
+    if len(latest) == 1:
+        cols.remove("latest_month")
+        labels["latest_service_level"] = f"Service level, {present.month(latest.iloc[0], locale)}"
+    units = {"below": "text", "worst_month": "month", "worst_service_level": "percent:1",
+             "latest_month": "month", "latest_service_level": "percent:1",
+             "service_level": "percent:1", "abandon_rate": "percent:1", "asa_s": "seconds",
+             "aht_s": "seconds"}
+    return present.table(shown[cols], locale=locale,
+                         labels={c: labels[c] for c in cols},
+                         units={c: units[c] for c in cols if c in units},
+                         empty="No month with calls offered in the days shown.")
