@@ -330,3 +330,11 @@ def test_describe_reads_a_figure_legend_and_skips_hidden_panels():
     fig.legend(*axes[0].get_legend_handles_labels())
     assert plots.describe(fig) == "Chart: Hours per site; legend: billed"
     assert plots.describe(plots.plt.figure()) == "Chart without a title"
+
+
+def test_describe_does_not_repeat_a_title_that_is_the_headline():
+    fig, ax = matplotlib.pyplot.subplots()
+    ax.set_title("Care peaks on Monday")
+    plots.headline(fig, "Care peaks on Monday")
+    assert plots.describe(fig).count("Care peaks on Monday") == 1
+    matplotlib.pyplot.close(fig)

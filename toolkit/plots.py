@@ -144,13 +144,16 @@ def describe(fig) -> str:
     the figure title, each panel's title, axis labels (a second axis included) and legend
     entries. Reviewer pages give it to screen readers (``alt``)."""
     parts = [_HEADLINES[fig]] if fig in _HEADLINES else []
+    said = {" ".join(p.split()) for p in parts}  # a title that is the headline is not repeated
     suptitle = fig.get_suptitle() if hasattr(fig, "get_suptitle") else ""
-    if suptitle:
+    if suptitle and " ".join(suptitle.split()) not in said:
         parts.append(suptitle)
     for ax in fig.axes:
         if getattr(ax, "_toolkit_second_of", None) is not None or not ax.get_visible():
             continue  # a second axis is told with the panel it belongs to
         title = ax.get_title() or ax.get_title("left")
+        if " ".join(title.split()) in said:
+            title = ""
         axes = " by ".join(label for label in (ax.get_ylabel(), ax.get_xlabel()) if label)
         extras = [f"right axis: {twin.get_ylabel()}" for twin in fig.axes
                   if getattr(twin, "_toolkit_second_of", None) is ax and twin.get_ylabel()]
