@@ -336,3 +336,39 @@ def test_a_wide_dataframe_scrolls_on_screen_and_wraps_on_paper(tmp_path):
     css = (runner.TEMPLATES / "reports.css").read_text(encoding="utf-8")
     bare.write_text(page.read_text(encoding="utf-8").replace(css, ""), encoding="utf-8")
     assert any("header(s) missing" in p for p in pdf_problems(bare, print_pdf(bare, tmp_path)))
+
+
+def test_no_report_shows_developer_words_or_machine_paths(rendered):
+    """Plain language (issue 14 item 5): what a reviewer reads in each report — its prose and
+    outputs — holds none of the deny-listed developer words (toolkit/reference/glossary.yml),
+    no code identifier and no machine path; the whole page, run card included, no machine path."""
+    import nbformat
+
+    from toolkit import glossary
+
+    _, summary, pages = rendered
+    problems = {}
+    for page in pages:
+        executed = page.with_suffix(".ipynb")
+        found = []
+        if executed.exists():
+            found = glossary.jargon_found(glossary.visible_text(nbformat.read(executed, 4)))
+        text = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r'src="data:[^"]*"', "", page.read_text())))
+        found += [m.group() for m in glossary.ABSOLUTE_PATH.finditer(text)]
+        if found:
+            problems[page.name] = found
+    assert not problems, json.dumps(problems, indent=1)
+
+
+def test_every_report_has_its_card_and_ends_with_a_glossary(rendered):
+    """Each report states its question and headline (report card, read into the manifest for
+    the index) and explains the terms it uses (glossary appended by the runner)."""
+    _, summary, pages = rendered
+    manifest = json.loads((summary.reports_dir / "manifest.json").read_text())
+    runs = manifest["runs"] if isinstance(manifest["runs"], list) else list(manifest["runs"].values())
+    without_card = [r["name"] for r in runs if not (r.get("card") or {}).get("headline")]
+    assert not without_card, without_card
+    for page in pages:
+        if page.name == "index.html":
+            continue
+        assert ">Glossary<" in page.read_text(), f"{page.name} has no glossary"
