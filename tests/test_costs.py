@@ -684,7 +684,8 @@ def test_recommendation_reports_the_ratio_checks():
                             "model_value": 0.2, "band_low": 0.55, "band_high": 0.75,
                             "in_band": False, "passed": False}])
     text = costs.recommendation(m, t, mc, table, rob, checks)
-    assert "0 of 1 reproduced" in text and "0.20 vs 0.55-0.75" in text
+    assert "reproduces 0 of 1 published cost ratios" in text
+    assert "0.20 against 0.55–0.75" in text and "below the published range" in text
 
 
 def test_outlook_sets_the_volume_path_scenarios_and_their_spread():
