@@ -261,7 +261,9 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
                    f" it {'saves' if pct >= 0 else 'costs'} {present.percent(abs(pct), locale, 0)}"
                    f"{'' if pct >= 0 else ' more'}.")
     if (loc, form) == bl:
-        headline = (f"**Recommendation: keep {against}.** No option scores better once cost "
+        kept = (against if model.status_quo is not None else
+                f"running everything in-house in {location_name(model, loc)} ({loc} / {form})")
+        headline = (f"**Recommendation: keep {kept}.** No option scores better once cost "
                     f"and risk are weighed ({_money(t['npv_eur'], locale)} in net present cost "
                     f"over the {years}-year contract).{inhouse}")
     elif saving < 0:
