@@ -183,3 +183,20 @@ def test_recommendation_speaks_without_codes_or_developer_words(m):
     assert "`" not in text and "rate_card" not in text and "True" not in text
     changes, _ = costs.what_would_change(m, table, rob)
     assert jargon_found(changes) == []
+
+
+def test_missed_checks_are_listed_in_words(m):
+    checks = pd.DataFrame([
+        {"check": "offshore_index", "option": "MA / FULL vs FR-REG / INHOUSE",
+         "method": "rate_card", "model_value": 0.2, "band_low": 0.35, "band_high": 0.55,
+         "passed": False},
+        {"check": "nearshore_index", "option": "MA / FULL vs FR-REG / INHOUSE",
+         "method": "bottom_up", "model_value": 0.6, "band_low": 0.55, "band_high": 0.75,
+         "passed": True}])
+    t = costs.missed_checks(m, checks)
+    assert t.to_dict("records") == [{
+        "check": "off-shore cost as a share of in-house",
+        "option": "Morocco, full outsourcing vs France – regions, in-house",
+        "method": "market price lists", "model_value": 0.2, "band_low": 0.35,
+        "band_high": 0.55}]
+    assert costs.missed_checks(m, checks.assign(passed=True)).empty

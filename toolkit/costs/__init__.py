@@ -56,6 +56,7 @@ from toolkit.costs.decision import (
     leaving_table,
     location_name,
     margin_sentence,
+    missed_checks,
     option_name,
     option_names,
     quality_gap_summary,
@@ -152,7 +153,7 @@ __all__ = [
     "bases_sentence", "ranking_table", "ranking_sentence", "cheapest_sentence",
     "bridge_sentence", "fan_sentence", "margin_sentence", "leaving_table",
     "hardest_move_sentence", "location_name", "small_steps_grouped", "weakest_sentence",
-    "reconciliation_sentence",
+    "reconciliation_sentence", "missed_checks",
     # value of service
     "ValueOfService", "build_service", "service_rates", "service_inputs", "service_costs",
     "service_npv",

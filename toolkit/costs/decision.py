@@ -630,6 +630,20 @@ def weakest_sentence(model: SourcingModel, decision: pd.DataFrame, key: tuple[st
             f"({present.number(row.min(), locale, 2)} out of 1).")
 
 
+def missed_checks(model: SourcingModel, checks: pd.DataFrame) -> pd.DataFrame:
+    """The published ratios the model misses (``benchmark_checks`` not ``passed``), in words:
+    ``check, option, method, model_value, band_low, band_high``."""
+    missed = checks[~checks["passed"]]
+    return pd.DataFrame({
+        "check": missed["check"].map(CHECK_LABELS).fillna(missed["check"]),
+        "option": missed["option"].str.replace(
+            _CODE, lambda m: (option_name(model, m[1], m[2])
+                              if m[1] in model.ref["locations"] else m[0]), regex=True),
+        "method": missed["method"].map(METHOD_LABELS).fillna(missed["method"]),
+        "model_value": missed["model_value"], "band_low": missed["band_low"],
+        "band_high": missed["band_high"]}).reset_index(drop=True)
+
+
 def reconciliation_sentence(rec: pd.DataFrame, *, locale: str = "en_GB") -> str:
     """Each provider's invoice against the model's price for the same work, split into the
     price and hours effects (``status_quo_reconciliation``)."""
