@@ -18,12 +18,12 @@ SAMPLE_DEPS := toolkit/sample.py $(wildcard toolkit/reference/contract_sample.ym
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data data-small reports test test-unit test-notebooks key-figures browser lab lint bench lock clean
+.PHONY: help setup data data-small reports pdf test test-unit test-notebooks key-figures browser lab lint bench lock clean
 
 help: ## List the targets
 	@echo "Contact-centre sourcing toolkit — make targets:"
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-15s %s\n", $$1, $$2}'
-	@echo "Variables: PERIOD=YYYY-MM (reports), EXECUTOR=serial|local|dask, SEED=$(SEED)"
+	@echo "Variables: PERIOD=YYYY-MM (reports, pdf), EXECUTOR=serial|local|dask, SEED=$(SEED)"
 
 setup: $(SETUP_STAMP) ## Create .venv, install the locked set, register the Jupyter kernel
 
@@ -50,6 +50,9 @@ $(DATA_SMALL): $(SAMPLE_DEPS) | $(SETUP_STAMP)
 
 reports: data ## Run every notebook on the sample data -> reports/<period>/index.html
 	$(PY) -m toolkit run plans/default.yml --executor $(EXECUTOR) $(if $(PERIOD),--period $(PERIOD))
+
+pdf: setup ## Print a period's reports into one A4 PDF -> reports/<period>/pack.pdf (needs chromium)
+	$(PY) -m toolkit pdf $(if $(PERIOD),--period $(PERIOD))
 
 test: setup data-small browser ## Lint, unit tests, and every notebook under nbval
 	$(BIN)/ruff check .

@@ -282,8 +282,10 @@ def test_monte_carlo_is_seeded_and_ordered():
 def test_tornado_covers_every_driver_sorted_by_swing():
     m = model(method="rate_card", billing_basis="per_productive_hour")
     tor = costs.tornado(m, "MA", "FULL", against=("FR-REG", "INHOUSE"))
-    assert {"volume", "aht", "wage", "wage_inflation", "fx", "attrition", "price", "margin",
-            "governance", "discount_rate", "shrinkage", "exit"} <= set(tor["driver"])
+    # (the test overrides give provider_margin as one bare number: no range, no margin driver)
+    assert {"volume", "aht", "wage", "wage_inflation", "fx", "attrition", "price", "premises",
+            "governance", "discount_rate", "shrinkage", "exit", "transition",
+            "it_per_seat_month"} <= set(tor["driver"])
     assert tor["swing_eur"].is_monotonic_decreasing
     price = tor.set_index("driver").loc["price"]
     assert price["high_eur"] > price["base_eur"] > price["low_eur"]
@@ -1249,3 +1251,99 @@ def test_schedule_efficiency_and_seat_factor_per_location_reach_the_costs():
     # half the schedule efficiency doubles Morocco's FTE, France's are untouched
     assert w1.loc["MA", "fte"].to_numpy() == pytest.approx(2 * w0.loc["MA", "fte"].to_numpy())
     assert w1.loc["FR-REG", "fte"].to_numpy() == pytest.approx(w0.loc["FR-REG", "fte"].to_numpy())
+
+
+# --- every reference range drives the tornado --------------------------------------------------
+
+def _wide_model(method: str, billing_basis: str) -> costs.SourcingModel:
+    """Three locations, every form, a status quo with staff at home and abroad, one location
+    on a CPI price clause and one whose wages outrun the price cap: every cost figure has a
+    say somewhere."""
+    ds = pd.Timestamp("2024-06-03 10:00", tz="Europe/Paris")
+    stats = pd.DataFrame({"ds": [ds] * 3, "queue": ["care", "care", "sales"],
+                          "site": ["A", "B", "C"], "offered": [60, 40, 100],
+                          "answered": [60, 40, 100], "handle_time_s": [600.0, 400.0, 500.0]})
+    sites = pd.DataFrame({"site": ["A", "B", "C"], "provider": ["us", "P2", "us"],
+                          "location": ["FR-REG", "MA", "MU"],
+                          "engagement_form": ["INHOUSE", "FULL", "HOSTED"]})
+    reports = pd.DataFrame({"month": pd.PeriodIndex([f"2024-{m:02d}" for m in range(1, 13)],
+                                                    freq="M"),
+                            "site": "B", "invoice_eur": 80_000.0 / 12,
+                            "billed_hours": 3_000.0 / 12, "contacts_handled": 100})
+    reports = pd.concat([reports, reports.assign(site="C", invoice_eur=20_000.0 / 12)])
+    sq = costs.status_quo(stats, reports, sites, "2024-12")
+    return costs.build_model(
+        profile=flat_profile(("FR-REG", "MA", "MU")), locations=["FR-REG", "MA", "MU"],
+        forms=["INHOUSE", "FULL", "HOSTED", "INSOURCE", "CAPTIVE"], contract_years=3,
+        start="2025-01", method=method, billing_basis=billing_basis, basis=FLAT_BASIS,
+        # MA on a CPI clause (eur_cpi counts); French wages rising faster than the cap (it binds)
+        overrides={"locations": {"MA": {"price_indexation": "cpi"},
+                                 "FR-REG": {"wage_inflation": 0.045}}}, status_quo=sq)
+
+
+def test_every_low_high_pair_in_the_reference_drives_the_tornado():
+    """Each low/high pair of cost_defaults.yaml is the range of exactly one tornado driver,
+    and moving it moves that driver's NPV for at least one option: no range is decoration."""
+    from toolkit.costs.uncertainty import _ranged, _tornado_ranges
+
+    shipped = _ranged(costs.load_reference()["defaults"])
+    assert {"it_per_seat_month", "sensitivity.volume_level", "sensitivity.discount_rate",
+            "leaving.social_plan_months", "aht_uplift.offshore"} <= set(shipped)
+    swings: dict[str, float] = {}
+    for method, billing in (("rate_card", "per_productive_hour"), ("bottom_up", "cost_plus")):
+        m = _wide_model(method, billing)
+        drivers = _tornado_ranges(m)
+        owners = {}
+        for name, drv in drivers.items():
+            for path in drv.inputs:
+                assert path not in owners, f"{path} moves {owners[path]} and {name}"
+                owners[path] = name
+        assert set(shipped) <= set(owners), sorted(set(shipped) - set(owners))
+        flows: dict = {}
+        for loc, form in m.option_keys():
+            if form != costs.PORTFOLIO and not m.feasible(loc, form):
+                continue
+            tor = costs.tornado(m, loc, form, _flows=flows).set_index("driver")
+            for path in shipped:
+                swings[path] = max(swings.get(path, 0.0), tor.loc[owners[path], "swing_eur"])
+    idle = sorted(p for p, s in swings.items() if not s > 0)
+    assert not idle, f"ranges that move nothing (remove them or make them drive): {idle}"
+
+
+def test_a_reference_range_is_the_tornado_range():
+    """Widening a figure's range in the reference widens its bar; the label quotes it."""
+    m = model(method="rate_card", billing_basis="per_productive_hour")
+    wide = model(method="rate_card", billing_basis="per_productive_hour",
+                 overrides={**OVERRIDES, "defaults": {
+                     **OVERRIDES["defaults"],
+                     "it_per_seat_month": {"value": 50.0, "low": 20.0, "high": 400.0},
+                     "sensitivity": {"volume_level": {"low": 0.5, "high": 1.5}}}})
+    a = costs.tornado(m, "FR-REG", "INHOUSE").set_index("driver")
+    b = costs.tornado(wide, "FR-REG", "INHOUSE").set_index("driver")
+    for driver in ("it_per_seat_month", "volume"):
+        assert b.loc[driver, "swing_eur"] > a.loc[driver, "swing_eur"] > 0
+    assert "20 to 400 EUR" in b.loc["it_per_seat_month", "label"]
+    assert "x0.5 / x1.5" in b.loc["volume", "label"]
+    inputs = costs.tornado_inputs(wide).set_index("figure")
+    assert inputs.loc["it_per_seat_month", "high"] == 400.0
+    assert inputs.loc["sensitivity.volume_level", "driver"] == "volume"
+    assert b.loc["volume", "inputs"] == "sensitivity.volume_level"
+
+
+def test_risk_scales_and_opening_hours_come_from_the_reference():
+    m = model(method="rate_card", billing_basis="per_productive_hour")
+    base = costs.risk_scores(m).set_index(["location", "form"])
+    changed = model(method="rate_card", billing_basis="per_productive_hour", overrides={
+        **OVERRIDES, "defaults": {**OVERRIDES["defaults"], "risk_scales": {
+            "data_transfer": {"other": 0.5, "adequacy": 0.55},
+            "attrition_at_zero": 0.48}}})
+    moved = costs.risk_scores(changed).set_index(["location", "form"])
+    assert base.loc[("MA", "FULL"), "data_transfer"] in (0.3, 0.7)
+    assert moved.loc[("MA", "FULL"), "data_transfer"] in (0.5, 0.55)
+    assert moved.loc[("MA", "FULL"), "attrition"] == pytest.approx(0.5)   # 0.24 / 0.48
+    # Opening hours and the local working day: parameters, defaulting to the reference.
+    assert costs.timezone_overlap("Asia/Manila", opening_hours="Mon-Fri 08:00-10:00 Europe/Paris",
+                                  working_day="07:00-21:00") == 1.0
+    assert costs.timezone_overlap("Europe/Paris", working_day="09:00-17:00") == pytest.approx(8 / 12)
+    with pytest.raises(ParameterError, match="opening_hours"):
+        costs.timezone_overlap("Europe/Paris", opening_hours="all day")

@@ -104,10 +104,12 @@ def test_topdown_recovers_a_regular_pattern_and_profiles_sum_to_one():
 @pytest.mark.parametrize("method", ["dhr", "auto"])
 def test_model_methods_are_close_on_noisy_data(method):
     hist = weekday_history(weeks=8, noise=True)
-    out = quiet(fc.forecast, hist, 4 * 5, method=method)
+    res = quiet(fc.forecast_result, hist, 4 * 5, method=method)
+    out = res.frame
     expected = np.concatenate([10 * PATTERN * WEEKDAY[w] for w in range(5)])
     assert fc.wape(expected, out["yhat"]) < 0.15
-    assert "inner_mase" in out.attrs["models"]["care"]
+    assert "inner_mase" in res.models["care"]
+    assert not out.attrs                     # provenance lives in the result, not the table
 
 
 def test_single_series_and_timezone_are_kept():
@@ -201,7 +203,8 @@ def test_aggregate_sums_and_combines_intervals():
     ds = pd.to_datetime(["2024-05-06 09:00", "2024-05-06 09:30", "2024-05-07 09:00"])
     f = pd.DataFrame({"ds": ds, "queue": "q", "yhat": [10.0, 20.0, 30.0],
                       "yhat_lower_80": [8.0, 17.0, 26.0], "yhat_upper_80": [12.0, 23.0, 34.0]})
-    daily = fc.aggregate(f, "D")                  # no estimates: fully dependent (rho = 1)
+    with pytest.warns(fc.ForecastWarning, match="no error correlation"):
+        daily = fc.aggregate(f, "D")              # none given: fully dependent (rho = 1), said
     np.testing.assert_allclose(daily["yhat"], [30, 30])
     np.testing.assert_allclose(daily["yhat_lower_80"], [25, 26])   # half-widths add
     indep = fc.aggregate(f, "D", correlation={"intraday": 0.0, "days": 0.0})
@@ -216,12 +219,47 @@ def test_aggregate_sums_and_combines_intervals():
 
 def test_forecast_stores_error_correlations_for_aggregation():
     hist = weekday_history(weeks=8, noise=True)
-    out = quiet(fc.forecast, hist, 20, method="topdown")
-    rho = out.attrs["models"]["care"]["correlation"]
+    res = quiet(fc.forecast_result, hist, 20, method="topdown")
+    out = res.frame
+    rho = res.correlation()["care"]
     assert 0 <= rho["intraday"] <= 1 and 0 <= rho["days"] <= 1
-    daily = fc.aggregate(out, "D")
+    daily = fc.aggregate(res, "D")               # the result brings its own correlations
     assert (daily["yhat_upper_95"] >= daily["yhat"]).all()
     np.testing.assert_allclose(daily["yhat"].sum(), out["yhat"].sum())
+    explicit = fc.aggregate(out, "D", correlation=res.correlation())
+    pd.testing.assert_frame_equal(daily, explicit)
+    # a merge keeps nothing hidden: the same table merged still aggregates the same way
+    merged = out.merge(out[["ds", "queue"]].assign(tag=1), on=["ds", "queue"]).drop(columns="tag")
+    pd.testing.assert_frame_equal(fc.aggregate(merged, "D", correlation=res.correlation()),
+                                  explicit)
+
+
+def test_forecast_result_round_trips_through_parquet_and_sidecar(tmp_path):
+    import json
+    import stat
+
+    hist = weekday_history(weeks=8, noise=True)
+    res = quiet(fc.forecast_result, hist, 20, method="topdown")
+    path = fc.write_forecast(res, tmp_path / "forecast.parquet")
+    side = tmp_path / "forecast.meta.json"
+    assert fc.sidecar_path(path) == side and side.exists()
+    meta = json.loads(side.read_text(encoding="utf-8"))
+    assert meta["models"]["care"]["method"] == res.models["care"]["method"]
+    assert meta["info"]["kind"] == "forecast" and meta["info"]["levels"] == [80, 95]
+    assert stat.S_IMODE(side.stat().st_mode) == 0o644
+    back = fc.read_forecast(path)
+    pd.testing.assert_frame_equal(back.frame, res.frame)
+    assert back.correlation()["care"] == pytest.approx(res.correlation()["care"])
+    assert back.models_table().equals(fc.models_table(res))
+    # a bare table needs the result it came from; a file without sidecar has no models
+    with pytest.raises(ParameterError, match="provenance"):
+        fc.write_forecast(res.frame, tmp_path / "bare.parquet")
+    from toolkit import io
+    io.write_processed(res.frame, tmp_path / "old.parquet")
+    old = fc.read_forecast(tmp_path / "old.parquet")
+    assert old.models == {} and old.info["sidecar"] is None
+    with pytest.raises(ParameterError, match="ForecastResult"):
+        fc.models_table(res.frame)
 
 
 def test_reconcile_moves_noisier_queue_more():
@@ -255,8 +293,8 @@ def test_forecast_many_matches_forecast():
     many = quiet(fc.forecast_many, both, 8, method="snaive", executor="serial",
                  progress=False)
     one = quiet(fc.forecast, both, 8, method="snaive")
-    pd.testing.assert_frame_equal(many.reset_index(drop=True), one.reset_index(drop=True))
-    assert set(many.attrs["models"]) == {"care", "sales"}
+    pd.testing.assert_frame_equal(many.frame.reset_index(drop=True), one.reset_index(drop=True))
+    assert set(many.models) == {"care", "sales"}
 
 
 # --- real data (skipped when the shared folder is absent) -----------------------------------
@@ -332,15 +370,16 @@ def test_long_horizon_follows_the_annual_cycle_after_400_days():
 
 def test_dhr_mle_fits_by_statsmodels_and_stays_out_of_auto():
     hist = weekday_history(weeks=8, noise=True)
-    mle = quiet(fc.forecast, hist, 4 * 5, method="dhr_mle", n_inner=3)
+    mle_res = quiet(fc.forecast_result, hist, 4 * 5, method="dhr_mle", n_inner=3)
+    mle = mle_res.frame
     two_step = quiet(fc.forecast, hist, 4 * 5, method="dhr", n_inner=3)
     expected = np.concatenate([10 * PATTERN * WEEKDAY[w] for w in range(5)])
     assert fc.wape(expected, mle["yhat"]) < 0.15
     # same regression, another estimator of it: the two point forecasts nearly agree
     assert fc.wape(two_step["yhat"], mle["yhat"]) < 0.05
-    assert mle.attrs["models"]["care"]["method"] == "dhr_mle"
-    auto = quiet(fc.forecast, hist, 4, method="auto", n_inner=3)
-    assert set(auto.attrs["models"]["care"]["inner_mase"]) == set(fc.METHODS)
+    assert mle_res.models["care"]["method"] == "dhr_mle"
+    auto = quiet(fc.forecast_result, hist, 4, method="auto", n_inner=3)
+    assert set(auto.models["care"]["inner_mase"]) == set(fc.METHODS)
     # compared on the same origins as the others (the shared inner-backtest cache skips it)
     bt = fc.backtest(hist, 4, origins=1, method=["dhr", "dhr_mle"], n_inner=2)
     assert set(bt["method"]) == {"dhr", "dhr_mle"} and bt["yhat"].notna().all()
@@ -389,6 +428,10 @@ def test_forecast_reconciled_single_queue_named_total_and_several_queues():
     two = pd.concat([weekday_history(weeks=4), weekday_history(weeks=4).assign(queue="sales")])
     base, rec, out = quiet(fc.forecast_reconciled, two, 8, method="snaive")
     assert set(out["queue"]) == {"care", "sales"} and "total" in set(rec["queue"])
+    assert set(fc.models_table(base)["queue"]) == {"care", "sales", "total"}
+    both = quiet(fc.forecast_reconciled, two, 8, method="snaive")
+    assert both.correlation() == base.correlation()
+    assert both.result().frame is both.fc and both.result().info["reconciled"]
     with pytest.raises(ParameterError, match="total"):
         quiet(fc.forecast_reconciled, pd.concat([two, one]), 8, method="snaive")
     with pytest.raises(ParameterError, match="rename that queue") as err:

@@ -48,8 +48,8 @@ def rows(out, scenario="base", queue="total"):
 
 def test_known_trend_and_month_pattern_are_recovered():
     hist = daily_history(growth=0.10, season=SEASON)
-    out = quiet(fc.monthly_outlook, hist, 24, trend="linear")
-    info = out.attrs["outlook"]["models"]["total"]
+    res = quiet(fc.monthly_outlook_result, hist, 24, trend="linear")
+    out, info = res.frame, res.models["total"]
     assert info["seasonal"] and info["growth_per_year"] == pytest.approx(0.10, abs=1e-6)
     base = rows(out)
     t = np.asarray([(m - pd.Period("2023-11", "M")).n for m in base["month"]], float)
@@ -120,10 +120,9 @@ def test_flat_and_declining_series():
     assert (flat["yhat_lower_80"] / flat["open_days"] < 1000).all()
     assert (flat["yhat_upper_80"] / flat["open_days"] > 1000).all()
     hist = daily_history(growth=-0.15, season=SEASON, noise=0.03, seed=2)
-    out = quiet(fc.monthly_outlook, hist, 60)
-    down = rows(out)
-    assert out.attrs["outlook"]["models"]["total"]["growth_per_year"] == pytest.approx(-0.15,
-                                                                                        abs=0.05)
+    res = quiet(fc.monthly_outlook_result, hist, 60)
+    down = rows(res.frame)
+    assert res.models["total"]["growth_per_year"] == pytest.approx(-0.15, abs=0.05)
     yearly = down.groupby(down["month"].dt.year)["yhat"].sum()
     assert yearly.loc[2028] < yearly.loc[2027] and (down["yhat_lower_95"] > 0).all()
     # damped: the decline slows, it does not run to zero
@@ -167,16 +166,16 @@ def test_bad_scenario_names_the_scenario_and_field(scenario, field):
 def test_short_history_warns_and_goes_without_seasonality():
     hist = daily_history(start="2025-09-01", season=SEASON)
     with pytest.warns(fc.ForecastWarning, match="no annual seasonality"):
-        out = fc.monthly_outlook(hist, 12)
-    assert out.attrs["outlook"]["models"]["total"]["seasonal"] is False
+        res = fc.monthly_outlook_result(hist, 12)
+    assert res.models["total"]["seasonal"] is False
     with pytest.raises(DataError, match="at least 3 months"):
         quiet(fc.monthly_outlook, daily_history(start="2026-09-01"), 12)
 
 
 def test_origin_defaults_to_last_complete_month_and_partial_months_are_flagged():
     hist = daily_history(start="2024-01-10", end="2026-10-20")
-    out = quiet(fc.monthly_outlook, hist, 12)
-    info = out.attrs["outlook"]
+    res = quiet(fc.monthly_outlook_result, hist, 12)
+    out, info = res.frame, res.info
     assert info["origin"] == "2026-09" and info["history_to"] == "2026-09-30"
     hist_rows = rows(out, "history")
     assert hist_rows["partial"].tolist() == [True] + [False] * (len(hist_rows) - 1)

@@ -205,12 +205,21 @@ def test_outputs_manifest_and_html(mixed_run):
     assert crash["attempt_outputs"]["html"] == "crash.failed.html"
 
 
-def test_index_lists_failures_first_then_groups_by_notebook(mixed_run):
-    _, reports, _ = mixed_run
+def test_index_lists_failures_first_then_groups_by_plan(mixed_run):
+    plan, reports, _ = mixed_run
     index = (reports / "2026-10" / "index.html").read_text()
     attention = index.index("Needs attention (3)")
-    assert attention < index.index(f"<h2><code>{NB}/behave.ipynb")
-    assert index.index(f"<h2><code>{NB}/behave.ipynb") < index.index(f"<h2><code>{NB}/tiny.ipynb")
+    group = index.index('<section class="cc-group">')
+    assert attention < group
+    assert f"<h2>{plan.name}</h2>" in index  # no description: the plan file, not its machine path
+    assert str(plan.parent) not in index
+    # Without a report card a report is listed under a title made from its run name; its run
+    # name, notebook and hashes are one click away.
+    assert index.index(">Broken<", group) < index.index(">Tiny 1<", group)
+    assert "<summary>Run details: <code>tiny-1</code></summary>" in index
+    assert f"<code>{NB}/tiny.ipynb</code>" in index
+    assert re.search(r"finished <time datetime=\"[^\"]+\+00:00\">2026-\d\d-\d\d \d\d:\d\d CES?T</time>",
+                     index) or re.search(r"\d\d:\d\d CES?T</time>", index)
     assert 'href="broken.failed.html"' in index
     assert '2026-10/index.html' in (reports / "index.html").read_text()
 

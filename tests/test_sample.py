@@ -159,3 +159,32 @@ def test_campaign_lifts_sales():
     campaign_start = daily.loc[pd.Timestamp("2025-11-24").date()]
     week_before = daily.loc[pd.Timestamp("2025-11-17").date()]
     assert campaign_start > 1.5 * week_before  # Black Friday 2025, +90 % on day one
+
+
+def test_parameters_are_immutable():
+    """The module defaults cannot be changed in place, at any depth; a copy can differ."""
+    import dataclasses
+
+    p = sample.PARAMETERS
+    with pytest.raises(TypeError):
+        p.daily_calls["sales"] = 0
+    with pytest.raises(TypeError):
+        p.target_share["sales"]["ATLAS-CAS"] = 1.0
+    with pytest.raises(TypeError):
+        p.provider_kpis["ATLAS-CAS"]["fcr"] = 0.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.daily_calls = {}
+    changed = dataclasses.replace(p, daily_calls={"sales": 1.0, "care": 2.0, "retention": 3.0})
+    assert changed.daily_calls["sales"] == 1.0 and p.daily_calls["sales"] == 1400.0
+    with pytest.raises(TypeError):
+        changed.daily_calls["sales"] = 0          # the copy is frozen too
+    assert sample.SampleParameters().daily_calls == p.daily_calls
+
+
+def test_written_files_are_shared_read(small):
+    """Sample files follow the toolkit's one permission policy (toolkit.atomic: 0644)."""
+    import stat
+
+    for name in (*FILES, "contract.yml"):
+        assert stat.S_IMODE((small / name).stat().st_mode) == 0o644, name
+    assert not list(small.glob(".*.tmp"))

@@ -191,6 +191,50 @@ def test_half_hour_intervals_and_a_shift_starting_mid_interval():
     assert first == pytest.approx(2 * 0.5)                     # half of 08:30-09:00
 
 
+def random_daily_week(seed, *, penalty=None):
+    """A seeded week of 30-minute requirements and 20 day shifts (the benchmark's shape)."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range(f"{MONDAY} 00:00", periods=7 * 48, freq="30min", tz=TZ)
+    hour = ds.hour + ds.minute / 60
+    agents = np.where((hour >= 7) & (hour < 23), rng.integers(1, 25, ds.size), 0)
+    agents[ds.day_of_week == 6] = 0
+    shifts = {f"S{i:02d}": (int(rng.integers(14, 30)) * 30, float(rng.integers(8, 17)) / 2)
+              for i in range(18)}
+    shifts |= {"open": ("07:00", 8.0), "close": ("15:00", 8.0)}
+    return pd.DataFrame({"ds": ds, "agents": agents}), sch.daily_templates(shifts)
+
+
+@pytest.mark.parametrize("penalty", [None, 50.0])
+def test_direct_highs_lp_matches_milp(monkeypatch, penalty):
+    req, tpl = random_daily_week(3)
+    fast = sch.schedule(req, templates=tpl, under_coverage_penalty=penalty, mip_rel_gap=0)
+    monkeypatch.setattr(sch, "_highs", None)                   # scipy's milp instead
+    slow = sch.schedule(req, templates=tpl, under_coverage_penalty=penalty, mip_rel_gap=0)
+    for res in (fast, slow):
+        assert res.status == "optimal" and res.mip_gap == 0
+    assert fast.objective == pytest.approx(slow.objective)
+    assert fast.paid_hours == pytest.approx(slow.paid_hours)
+    monkeypatch.undo()
+    mip = sch.schedule(req, templates=tpl.assign(n_days=2), under_coverage_penalty=penalty,
+                       mip_rel_gap=0)                            # forced through branch and bound
+    assert mip.objective == pytest.approx(fast.objective)
+
+
+def test_coverage_matrices_are_reused_and_results_keep_their_own_templates():
+    req, tpl = random_daily_week(4)
+    sch._COVERAGE_CACHE.clear()
+    first = sch.schedule(req, templates=tpl, under_coverage_penalty=None)
+    assert len(sch._COVERAGE_CACHE) == 1
+    again = sch.schedule(req.assign(agents=req["agents"] * 2), templates=tpl.copy(),
+                         under_coverage_penalty=None)
+    assert len(sch._COVERAGE_CACHE) == 1                       # same tours, same grid
+    assert again.paid_hours >= first.paid_hours
+    tpl.loc[:, "template"] = "edited"                          # the caller's frame, later
+    assert not first.templates["template"].eq("edited").any()
+    assert len(first.templates) == first.params["n_templates"] == 120  # Sundays dropped
+    assert first.templates["agents"].sum() == first.headcount
+
+
 def test_french_rules_need_more_paid_hours_than_moroccan_where_hours_bind():
     # Mon-Sat 08:00-15:15: a Moroccan 44 h week is exactly six 7.25 h days; a French
     # 35 h week cannot hold six such days and its lengths (7 h x5, 8.75 h x4) overlap.

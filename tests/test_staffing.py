@@ -12,24 +12,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st_h
 
-import toolkit.config
 from toolkit import staffing as st
 from toolkit.errors import DataError, ParameterError
 
-VECTORS = Path(toolkit.config.ROOT).parent / "shared" / "reference" / "staffing"
+# Shipped with the tests (copied from the shared reference folder, see its README): the exact
+# cases always run, and a missing file is a failure, not a skip.
+VECTORS = Path(__file__).parent / "reference" / "staffing"
 RTOL, ATOL = 1e-9, 1e-12
 
 
 def _vectors(name: str) -> pd.DataFrame:
-    path = VECTORS / name
-    if not path.is_file():
-        pytest.skip(f"reference vectors not available at {path}")
-    return pd.read_csv(path)
+    return pd.read_csv(VECTORS / name)
 
 
 def _cases(name: str) -> list[int]:
-    path = VECTORS / name
-    return list(pd.read_csv(path)["case"]) if path.is_file() else [-1]
+    # Read at collection: a missing file errors the whole module instead of skipping it.
+    return list(_vectors(name)["case"])
 
 
 def _row(name: str, case: int) -> pd.Series:
@@ -547,3 +545,9 @@ def test_simulation_checks_pick_each_queues_busiest_intervals_per_scenario():
     assert checks["sl_formula"].iloc[0] == pytest.approx(
         st.erlang_a(300, 300.0, 1800, 56, 20, 120)["service_level"].iloc[0])
     assert {"sl_sim", "flag"} <= set(checks.columns)
+
+
+def test_reference_vectors_are_shipped_and_complete():
+    """The exact cases never skip: both tables ship with the tests, with every case."""
+    assert len(_vectors("vectors_erlang_c.csv")) == 120
+    assert len(_vectors("vectors_erlang_a.csv")) == 90

@@ -25,6 +25,7 @@ import pandas as pd
 import yaml
 
 from toolkit import config
+from toolkit.clock import local_clock
 from toolkit.errors import ParameterError
 
 CALENDARS_FILE = config.REFERENCE / "calendars.yaml"
@@ -182,8 +183,7 @@ def _dates(start, end, name_start="start", name_end="end") -> pd.DatetimeIndex:
     except (ValueError, TypeError) as exc:
         raise ParameterError(f"{name_start}/{name_end}", (start, end),
                              "dates such as '2027-01-01'") from exc
-    s = s.tz_localize(None) if s.tzinfo is not None else s
-    e = e.tz_localize(None) if e.tzinfo is not None else e
+    s, e = local_clock(s), local_clock(e)
     if e < s:
         raise ParameterError(name_end, end, f"a date on or after {name_start} {s.date()}")
     return pd.date_range(s.normalize(), e.normalize(), freq="D")

@@ -1,7 +1,10 @@
-"""Command line: ``python -m toolkit run PLAN.yml [--period YYYY-MM] [--executor ...]``.
+"""Command line: ``python -m toolkit run PLAN.yml [--period YYYY-MM] [--executor ...]``
+and ``python -m toolkit pdf --period YYYY-MM [--reports-dir reports]``.
 
-Exit codes: 0 every run ok (or unchanged), 1 some run failed, timed out or was killed,
-2 plan rejected (nothing executed), 3 infrastructure failure (e.g. dask scheduler unreachable).
+Exit codes of ``run``: 0 every run ok (or unchanged), 1 some run failed, timed out or was
+killed, 2 plan rejected (nothing executed), 3 infrastructure failure (e.g. dask scheduler
+unreachable). Of ``pdf``: 0 pack written, 2 nothing to print (no report for the period),
+3 chromium missing or failing.
 """
 
 from __future__ import annotations
@@ -39,11 +42,43 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lock-timeout", type=float, metavar="SECONDS", default=None,
                      help="how long to wait for another run of the same period before giving "
                           "up with exit 3 (default: 900)")
+    pdf = commands.add_parser(
+        "pdf", help="print the period's reports into one A4 PDF: reports/<period>/pack.pdf",
+        description="Print every report of the period that ran ok with headless Chromium "
+                    "(A4, the reports' print stylesheet), the executive summary first (else "
+                    "the index page), the others in index order, merged into "
+                    "reports/<period>/pack.pdf. Exit codes: 0 written, 2 no report for the "
+                    "period, 3 chromium missing or failing.")
+    pdf.add_argument("--period", help="month reported on, YYYY-MM (default: the newest "
+                                      "period published under the reports folder)")
+    pdf.add_argument("--reports-dir", help="reports folder (default: reports/)")
     return parser
+
+
+def pdf_main(args) -> int:
+    """``python -m toolkit pdf``: the period's PDF pack."""
+    from toolkit import pdfpack, runner
+
+    try:
+        period = args.period or pdfpack.newest_period(args.reports_dir)
+        target = pdfpack.build_pack(period, args.reports_dir)
+    except pdfpack.ChromiumError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return runner.EXIT_INFRASTRUCTURE
+    except pdfpack.PackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return runner.EXIT_PLAN_REJECTED
+    except OSError as exc:
+        print(f"error: infrastructure failure: {exc}", file=sys.stderr)
+        return runner.EXIT_INFRASTRUCTURE
+    print(f"PDF pack -> {target}")
+    return runner.EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "pdf":
+        return pdf_main(args)
     from toolkit import runner
     from toolkit.errors import ParameterError
     from toolkit.executors import ExecutorError

@@ -7,8 +7,8 @@ in a small result object whose ``sentence`` is written from those same figures: 
 data and the sentence says the opposite. A table that was not written gives a plain "not
 available" sentence naming the file instead of a figure.
 
-Number formatting lives in the few ``fmt_*`` functions at the top (babel, by locale), so they
-can be swapped for a shared presentation module without touching the sentences.
+Numbers become text in the few ``fmt_*`` functions at the top, through ``toolkit.present``
+(babel, by locale), like every other report.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit import config
+from toolkit import config, present
 
 # ---------------------------------------------------------------------------------------------
 # Formatting: the one place numbers become text.
@@ -27,41 +27,26 @@ from toolkit import config
 
 def fmt_number(value, locale: str, digits: int = 0) -> str:
     """A count or FTE for people: grouped thousands, ``digits`` decimals (NaN -> en dash)."""
-    from babel.numbers import format_decimal
-
-    if value is None or pd.isna(value):
-        return "–"
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(float(value), format=pattern, locale=locale)
+    return present.number(value, locale, digits)
 
 
 def fmt_percent(value, locale: str) -> str:
-    """A share as a whole percentage (``54 %`` / ``54%`` as the locale writes it)."""
-    from babel.numbers import format_percent
-
-    if value is None or pd.isna(value):
-        return "–"
-    return format_percent(float(value), locale=locale)
+    """A share as a whole percentage (``54%`` / ``54 %`` as the locale writes it)."""
+    return present.percent(value, locale, 0)
 
 
 def fmt_money(value, locale: str, currency: str = "EUR") -> str:
-    """Money as a board reads it: compact (``€16.9m``) from a million, else in full units."""
-    from babel.numbers import format_compact_currency, format_currency
-
-    if value is None or pd.isna(value):
-        return "–"
-    value = float(value)
-    if abs(value) >= 1e6:
-        return format_compact_currency(value, currency, locale=locale, fraction_digits=1)
-    return format_currency(value, currency, locale=locale, format="¤#,##0", currency_digits=False)
+    """Money as a board reads it: compact (``€16.9m``) from a million, else in whole units."""
+    if present.is_missing(value):
+        return present.MISSING
+    if abs(float(value)) >= 1e6:
+        return present.money(value, locale, currency, compact=True)
+    return present.money(value, locale, currency, decimals=0)
 
 
 def fmt_month(period, locale: str) -> str:
     """A month as words (``November 2026``)."""
-    from babel.dates import format_date
-
-    return format_date(pd.Period(str(period), freq="M").to_timestamp().date(), "MMMM y",
-                       locale=locale)
+    return present.month(period, locale)
 
 
 # ---------------------------------------------------------------------------------------------

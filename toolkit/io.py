@@ -35,9 +35,7 @@ between that site's first and last interval of the day (over all its queues) mus
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +44,8 @@ import pandas as pd
 import pandera.pandas as pa
 
 from toolkit import config, schemas
+from toolkit.atomic import atomic_path
+from toolkit.clock import local_clock
 from toolkit.errors import DataError
 
 __all__ = ["DataError", "Clock", "read_interval_stats", "read_volumes", "read_volumes_clocked",
@@ -502,7 +502,7 @@ def _show(value) -> str:
 
 def _check_grid(ds: pd.Series, interval_minutes: int, source: _Source) -> pd.Series:
     """Interval starts on the local ``interval_minutes`` grid; returns minutes since midnight."""
-    local = ds.dt.tz_localize(None)
+    local = local_clock(ds)
     minute_of_day = ((local - local.dt.normalize()).dt.total_seconds() / 60).to_numpy()
     pos = _first(minute_of_day % interval_minutes != 0)
     if pos is not None:
@@ -526,7 +526,7 @@ def _check_gaps(ds: pd.Series, series: pd.DataFrame, clock: pd.Series, source: _
     the spring-forward day (02:00-02:59 does not exist), 50 on the fall-back day.
     """
     _check_grid(ds, interval_minutes, source)
-    day = ds.dt.tz_localize(None).dt.normalize()
+    day = local_clock(ds).dt.normalize()
     # Local midnight as an instant (DST changes never fall on midnight in Europe; where they
     # do, the first midnight counts and a missing one moves to the first valid instant).
     midnight = day.dt.tz_localize(ds.dt.tz, ambiguous=np.ones(len(day), dtype=bool),
@@ -822,18 +822,10 @@ def read_table(path, **kwargs) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- writing
 def write_processed(df: pd.DataFrame, path) -> Path:
-    """Write ``df`` to Parquet atomically (temp file in the same folder, then rename)."""
+    """Write ``df`` to Parquet atomically (``toolkit.atomic``: mode 0644, meant to be shared)."""
     path = config.project_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         df.to_parquet(tmp, engine="pyarrow", index=False)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; processed files are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

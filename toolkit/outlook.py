@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import calendars
+from toolkit.clock import local_clock
 from toolkit.errors import DataError, ParameterError
 
 #: Months of fitted history from which month-of-year effects are estimated.
@@ -61,10 +62,10 @@ TRENDS = ("damped", "linear", "none")
 # ----------------------------------------------------------------------------- inputs
 def _daily(history: pd.DataFrame) -> pd.DataFrame:
     """Tidy history (intervals or days) -> calls per queue and local calendar date."""
-    from toolkit.forecast import _as_tidy, _wall
+    from toolkit.forecast import _as_tidy
 
     tidy = _as_tidy(history)
-    day = _wall(tidy["ds"]).dt.floor("D")
+    day = local_clock(tidy["ds"]).dt.floor("D")
     daily = (tidy.assign(date=day).groupby(["queue", "date"], sort=True)["calls"]
              .sum(min_count=1).dropna().reset_index())
     return daily
@@ -248,12 +249,18 @@ def _weekday_weights(daily: pd.DataFrame, open_dates: pd.DatetimeIndex) -> np.nd
     return weights
 
 
-def monthly_outlook(history: pd.DataFrame, months: int = 60, *, origin=None,
-                    country: str | None = "FR", levels: Sequence[int] = (80, 95),
-                    scenarios: list[dict] | None = None, trend: str = "damped",
-                    trend_half_life_months: float = TREND_HALF_LIFE_MONTHS,
-                    open_weekdays: Sequence[int] | None = None,
-                    by_queue: bool = True) -> pd.DataFrame:
+def monthly_outlook(history: pd.DataFrame, months: int = 60, **kwargs) -> pd.DataFrame:
+    """The outlook table of :func:`monthly_outlook_result` (same parameters), without its
+    provenance (write the result with ``toolkit.forecast.write_forecast`` to keep it)."""
+    return monthly_outlook_result(history, months, **kwargs).frame
+
+
+def monthly_outlook_result(history: pd.DataFrame, months: int = 60, *, origin=None,
+                           country: str | None = "FR", levels: Sequence[int] = (80, 95),
+                           scenarios: list[dict] | None = None, trend: str = "damped",
+                           trend_half_life_months: float = TREND_HALF_LIFE_MONTHS,
+                           open_weekdays: Sequence[int] | None = None,
+                           by_queue: bool = True):
     """Monthly calls ``months`` ahead of ``origin`` per scenario, with history, for charts.
 
     Parameters
@@ -275,13 +282,15 @@ def monthly_outlook(history: pd.DataFrame, months: int = 60, *, origin=None,
 
     Returns
     -------
-    One row per ``month`` (Period[M]), ``queue`` (each queue and ``"total"``) and
+    A ``toolkit.forecast.ForecastResult``: ``info`` records origin, span, calendar, notes and
+    scenarios, ``models`` the model terms and growth per queue; its ``frame`` has one row per
+    ``month`` (Period[M]), ``queue`` (each queue and ``"total"``) and
     ``scenario``: ``"history"`` (actual calls; ``partial`` when the data cover only part of
     the month's open days), ``"base"`` (mean, with ``yhat_lower_<L>`` / ``yhat_upper_<L>``),
     ``"low"`` / ``"high"`` (the 80 % bounds of base as paths: a month-by-month band, not a
     scenario anyone expects to happen every month) and each user scenario. Columns ``month,
     queue, scenario, yhat, yhat_lower_<L>, yhat_upper_<L>, open_days, calls_per_open_day,
-    partial``. ``attrs["outlook"]`` records origin, span, model terms and growth per queue.
+    partial``.
     """
     from toolkit.forecast import ForecastWarning
 
@@ -422,18 +431,19 @@ def monthly_outlook(history: pd.DataFrame, months: int = 60, *, origin=None,
                "calls_per_open_day", "partial"]]
     out["partial"] = out["partial"].astype(bool)
     out["open_days"] = out["open_days"].astype(int)
-    out.attrs["outlook"] = {
-        "origin": str(origin_p), "history_from": f"{first_date:%Y-%m-%d}",
+    info = {
+        "kind": "outlook", "origin": str(origin_p), "history_from": f"{first_date:%Y-%m-%d}",
         "history_to": f"{end_date:%Y-%m-%d}", "months": int(months),
         "country": country, "open_weekdays": list(weekdays),
         "closed_on_holidays": closed_hol, "notes": notes,
-        "scenarios": [{**sc, "from": str(sc["from"])} for sc in user],
-        "models": {name: {"trend": f["trend"], "seasonal": f["seasonal"],
-                          "months_fitted": f["fit"]["n_months"],
-                          "growth_per_year": math.exp(12 * f["fit"]["slope"]) - 1,
-                          "residual_sd_log": f["fit"]["resid_sd"]}
-                   for name, f in fits.items()}}
-    return out
+        "scenarios": [{**sc, "from": str(sc["from"])} for sc in user]}
+    models = {name: {"trend": f["trend"], "seasonal": f["seasonal"],
+                     "months_fitted": f["fit"]["n_months"],
+                     "growth_per_year": math.exp(12 * f["fit"]["slope"]) - 1,
+                     "residual_sd_log": f["fit"]["resid_sd"]}
+              for name, f in fits.items()}
+    from toolkit.forecast.result import ForecastResult
+    return ForecastResult(out, models, info)
 
 
 def outlook_volume_path(outlook: pd.DataFrame, scenario: str = "base", *,
@@ -482,10 +492,10 @@ def history_window(history: pd.DataFrame, period=None, *, country: str | None = 
     window)``; the history comes back tidy (``ds, queue, calls``), with window keys ``period``, ``history_from``, ``history_to`` (dates),
     ``origin`` (end of P), ``partial`` (P not covered to its last open day) and ``data_to``.
     """
-    from toolkit.forecast import _as_tidy, _wall
+    from toolkit.forecast import _as_tidy
 
     tidy = _as_tidy(history)
-    day = _wall(tidy["ds"]).dt.floor("D")
+    day = local_clock(tidy["ds"]).dt.floor("D")
     first, last = day.min(), day.max()
     dates = pd.DatetimeIndex(day.unique())
     weekdays = _open_weekdays(dates)
@@ -520,9 +530,7 @@ def month_coverage(fc: pd.DataFrame, *, country: str | None = "FR",
     ``label`` ("2026-11 (partial: 23 of 24 open days)"), so a monthly table never passes a
     part-month off as a month.
     """
-    from toolkit.forecast import _wall
-
-    day = _wall(fc["ds"]).dt.floor("D")
+    day = local_clock(fc["ds"]).dt.floor("D")
     dates = pd.DatetimeIndex(day.unique()).sort_values()
     weekdays = (calendars._check_weekdays(open_weekdays) if open_weekdays is not None
                 else _open_weekdays(dates) if len(dates) >= 7 else tuple(range(6)))

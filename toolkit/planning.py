@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import refdata, staffing
+from toolkit.clock import local_clock
 from toolkit.config import REFERENCE
 from toolkit.errors import ParameterError
 
@@ -356,7 +357,7 @@ def requirements(volumes: pd.DataFrame, basis: PlanningBasis, *, history: pd.Dat
     frame = _volume_frame(volumes, history, recent_weeks)
     if interval_minutes is None:
         interval_minutes = staffing._interval_hours(
-            staffing._local_wall_time(frame["ds"]), None) * 60.0
+            local_clock(frame["ds"]), None) * 60.0
     patience = _patience_column(frame["queue"], patience_s, basis)
     return staffing.plan_requirements(
         frame.rename(columns={"calls": "yhat"}), None, interval_minutes=interval_minutes,
@@ -493,7 +494,7 @@ def workload_months(period, months: int = 12) -> pd.PeriodIndex:
 
 
 def _local_day(ds: pd.Series) -> pd.Series:
-    return staffing._local_wall_time(ds).dt.normalize()
+    return local_clock(ds).dt.normalize()
 
 
 def until_period(frame: pd.DataFrame, period, *, column: str = "ds") -> pd.DataFrame:
@@ -524,7 +525,7 @@ def window_text(frame: pd.DataFrame, *, column: str = "ds", label: str = "data")
 
 def interval_minutes(frame: pd.DataFrame, column: str = "ds") -> float:
     """The interval length in minutes of a table of interval starts (the smallest step)."""
-    minutes = staffing._interval_hours(staffing._local_wall_time(frame[column]), None) * 60.0
+    minutes = staffing._interval_hours(local_clock(frame[column]), None) * 60.0
     return int(minutes) if float(minutes).is_integer() else minutes
 
 
@@ -552,7 +553,7 @@ def patience(stats: pd.DataFrame, basis: PlanningBasis, *, period=None,
     """
     if period is not None:
         stats = until_period(stats, period)
-        month = staffing._local_wall_time(stats["ds"]).dt.to_period("M")
+        month = local_clock(stats["ds"]).dt.to_period("M")
         stats = stats[month.isin(workload_months(period, months)).to_numpy()]
     table = staffing.patience_by_queue(stats, fallback_s=basis.patience_s, details=True)
     return table.set_index("queue")["patience_s"].to_dict(), table.reset_index(drop=True)

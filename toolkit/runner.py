@@ -36,7 +36,7 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from toolkit import config, yamlsafe
+from toolkit import config, reportcard, yamlsafe
 from toolkit.executors import EXECUTORS, ExecutorError, map_tasks
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_PLAN_REJECTED, EXIT_INFRASTRUCTURE = 0, 1, 2, 3
@@ -569,6 +569,7 @@ def execute_run(job: dict) -> dict:
             nb = clean_notebook(nbformat.read(str(out_path), as_version=4))
             # Bidi controls cannot be JSON structure: none survives anywhere in the file.
             result["ipynb"] = neutralise_bidi(nbformat.writes(nb))
+            result["card"] = reportcard.read(nb)
             card = {**job["card"], "status": status, "error": result["error"],
                     "duration_s": duration, "started_at": result["started_at"]}
             result["html"] = render_report_html(nb, card)
@@ -581,15 +582,22 @@ def execute_run(job: dict) -> dict:
 @lru_cache(maxsize=1)
 def _jinja_env():
     import jinja2
+    import markupsafe
 
     from toolkit.markup import neutralise_bidi
 
     # finalize: no bidi control from a parameter or run name reorders the card or the index.
+    def finalize(value):
+        if isinstance(value, markupsafe.Markup):  # a macro's output: already escaped markup,
+            return markupsafe.Markup(neutralise_bidi(value))  # noqa: S704 - removing adds no tag
+        return neutralise_bidi(value) if isinstance(value, str) else value
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             finalize=lambda v: neutralise_bidi(v) if isinstance(v, str) else v)
+                             finalize=finalize)
     # Parameter values shown as JSON text (the autoescape still applies afterwards).
     env.filters["tojson_text"] = lambda v: json.dumps(v, ensure_ascii=False)
+    env.filters["localtime"] = local_time
     return env
 
 
@@ -657,7 +665,9 @@ def clean_html(element) -> str:
 
 
 #: Output types a published notebook keeps (no script, no SVG that could carry one).
-SAFE_MIMETYPES = ("text/plain", "text/html", "text/markdown", "image/png", "image/jpeg")
+#: The report card's JSON (``toolkit.reportcard``) is data, checked field by field.
+SAFE_MIMETYPES = ("text/plain", "text/html", "text/markdown", "image/png", "image/jpeg",
+                  reportcard.MIME)
 
 
 def clean_notebook(nb):
@@ -680,7 +690,10 @@ def clean_notebook(nb):
             data = output.get("data")
             if not data:
                 continue
-            for mime in [m for m in data if m not in SAFE_MIMETYPES]:
+            if reportcard.MIME in data:  # kept as checked data, or dropped when malformed
+                card = reportcard.parse(data[reportcard.MIME])
+                data[reportcard.MIME] = card
+            for mime in [m for m in data if m not in SAFE_MIMETYPES or data[m] is None]:
                 del data[mime]
             if "text/markdown" in data:
                 rendered = clean_html(markdown2html_mistune(_joined(data.pop("text/markdown"))))
@@ -750,17 +763,9 @@ _UMASK = _current_umask()
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; reports are meant to be read
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    from toolkit.atomic import write_atomic
+
+    write_atomic(path, text)  # toolkit.atomic: mode 0644, reports are meant to be read
 
 
 def git_state() -> dict:
@@ -922,6 +927,7 @@ def run_plan(plan: str | os.PathLike, *, period: str | None = None, executor: st
     except ParameterError as exc:
         raise PlanError(plan, [str(exc)]) from None
     runs, period = load_plan(plan, period)
+    settings = plan_settings(plan)
     if only is not None:
         selected = [r for r in runs if only in (r.name, r.plan_entry)]
         if not selected:
@@ -936,14 +942,34 @@ def run_plan(plan: str | os.PathLike, *, period: str | None = None, executor: st
     period_dir = root / period
     with _period_lock(root, period, lock_wait_s):
         _remove_leftovers(root, period)
-        return _run_locked(plan, runs, period, period_dir, root, kernel, executor, scheduler,
-                           workers, force, progress, out)
+        summary = _run_locked(plan, runs, period, period_dir, root, kernel, executor,
+                              scheduler, workers, force, progress, out, settings)
+        if settings["pdf"]:
+            _print_pack(summary, out)
+        return summary
+
+
+def _print_pack(summary: RunSummary, out) -> None:
+    """The plan asked for the period's PDF pack (``pdf: true``): print it after the runs.
+
+    A pack that cannot be printed (no chromium, no report) is a warning: the HTML reports
+    are published all the same and the exit code stays that of the runs.
+    """
+    from toolkit import pdfpack
+
+    try:
+        pack = pdfpack.build_pack(summary.period, summary.reports_dir.parent, out=out)
+    except pdfpack.PackError as exc:
+        print(f"warning: PDF pack not printed: {exc}", file=sys.stderr, flush=True)
+        return
+    print(f"PDF pack -> {pack}", file=out, flush=True)
 
 
 def _run_locked(plan, runs, period, period_dir, root, kernel, executor, scheduler, workers,
-                force, progress, out) -> RunSummary:
+                force, progress, out, settings: dict | None = None) -> RunSummary:
     manifest_path = period_dir / "manifest.json"
-    previous = {r["name"]: r for r in _read_manifest(manifest_path).get("runs", [])
+    previous_manifest = _read_manifest(manifest_path)
+    previous = {r["name"]: r for r in previous_manifest.get("runs", [])
                 if isinstance(r, dict) and "name" in r}
     hashes: dict[Path, str] = {}
 
@@ -982,7 +1008,8 @@ def _run_locked(plan, runs, period, period_dir, root, kernel, executor, schedule
                                     f"reports {period}", report, out)
             for result in results:
                 _stage(result, entries[result["name"]], period_dir, work_dir)
-        manifest = _merge_manifest(plan, period, executor, entries, previous)
+        manifest = _merge_manifest(plan, period, executor, entries, previous, settings,
+                                   previous_manifest.get("plans"))
         _atomic_write(work_dir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
         _atomic_write(work_dir / "index.html", render_period_index(manifest))
         _publish(work_dir, period_dir, entries)
@@ -1067,7 +1094,7 @@ def _prepare(run: RunSpec, runs: list[RunSpec], entries: dict, previous: dict, p
     if (not force and not fresh_inputs and last_good and last_good.get("fingerprint") == fp
             and all((period_dir / p).is_file() for p in last_good.get("outputs", {}).values())):
         entries[run.name] = {**base, **{k: last_good.get(k) for k in
-                                        ("duration_s", "started_at", "finished_at")},
+                                        ("duration_s", "started_at", "finished_at", "card")},
                              "status": "ok", "error": None, "skipped": True, "stale": False,
                              "outputs": last_good["outputs"], "attempt_outputs": None,
                              "last_good": last_good}
@@ -1115,12 +1142,12 @@ def _stage(result: dict, entry: dict, period_dir: Path, work_dir: Path) -> None:
             outputs[kind] = f"{stem}.{kind}"
     entry.update({k: result[k] for k in ("status", "error", "duration_s", "started_at",
                                          "finished_at")}, skipped=False,
-                 attempts=result.get("attempts", 1))
+                 attempts=result.get("attempts", 1), card=result.get("card"))
     if ok:
         entry["outputs"], entry["attempt_outputs"], entry["stale"] = outputs, None, False
         entry["last_good"] = {k: entry[k] for k in ("fingerprint", "notebook_sha256", "parameters",
                                                     "inputs", "duration_s", "started_at",
-                                                    "finished_at")} | {"outputs": outputs}
+                                                    "finished_at", "card")} | {"outputs": outputs}
     else:
         last_good = entry.get("last_good")
         # The last good report stays published, and is marked stale; the failed attempt's
@@ -1160,16 +1187,29 @@ def mark_stale(page: str, entry: dict, last_good: dict) -> str:
     return page[:at] + banner + page[at:]
 
 
-def _merge_manifest(plan, period, executor, entries: dict, previous: dict) -> dict:
+def _plan_rel(plan) -> str:
+    """The plan's path as the manifest records it (relative to the project when inside it)."""
     plan_rel = str(plan)
     with contextlib.suppress(ValueError):
         plan_rel = str(config.project_path(plan).relative_to(config.ROOT))
+    return plan_rel
+
+
+def _merge_manifest(plan, period, executor, entries: dict, previous: dict,
+                    settings: dict | None = None, previous_plans: dict | None = None) -> dict:
+    plan_rel = _plan_rel(plan)
     runs = dict(previous)  # runs not in this invocation (--only, other plans) keep their entry
     for name, entry in entries.items():
         runs[name] = {k: v for k, v in entry.items() if k not in ("slug",)} | {"plan": plan_rel}
+    settings = settings or {}
+    # Each plan whose runs the period lists keeps its description and time zone for the index.
+    plans = {k: v for k, v in (previous_plans or {}).items() if isinstance(v, dict)}
+    plans[plan_rel] = {"description": settings.get("description"),
+                       "timezone": settings.get("timezone", config.DEFAULT_TIMEZONE)}
     return {"period": period, "plan": plan_rel,
             "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "executor": executor, "git": git_state(), "packages": package_versions(),
+            "plans": plans,
             "runs": sorted(runs.values(), key=lambda r: (str(r.get("notebook")), r["name"]))}
 
 
@@ -1191,16 +1231,125 @@ def _publish(work_dir: Path, period_dir: Path, entries: dict) -> None:
                     (period_dir / f"{entry['slug']}.failed.{kind}").unlink()
 
 
+# ---------------------------------------------------------------------------------------------
+# Reviewer index pages
+
+#: Plan keys for the reviewers' side, read by ``plan_settings`` (the run checks ignore them):
+#: ``timezone`` of the times on the index (IANA name) and ``pdf`` (true: ``run_plan`` prints
+#: the period's PDF pack at the end).
+PRESENTATION_KEYS = ("timezone", "pdf")
+PLAN_KEYS = (*PLAN_KEYS, *PRESENTATION_KEYS)  # accepted by load_plan
+
+
+def plan_settings(plan) -> dict:
+    """The plan's reviewer-side settings: description, timezone (default Europe/Paris), pdf.
+
+    Raises ``PlanError`` for a time zone that is not an IANA name or a ``pdf`` that is not
+    true / false. Called after ``load_plan`` accepted the file.
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    raw = yamlsafe.load(config.project_path(plan).read_text(encoding="utf-8"))
+    raw = raw if isinstance(raw, dict) else {}
+    problems = []
+    description = raw.get("description")
+    if description is not None and not isinstance(description, str):
+        problems.append(f"description = {description!r}; expected one line of text")
+    timezone = raw.get("timezone", config.DEFAULT_TIMEZONE)
+    try:
+        if not isinstance(timezone, str) or not timezone:
+            raise ValueError
+        ZoneInfo(timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        problems.append(f"timezone = {timezone!r} is not a time zone name; expected an IANA "
+                        f"name such as 'Europe/Paris' or 'Africa/Casablanca'")
+    pdf = raw.get("pdf", False)
+    if not isinstance(pdf, bool):
+        problems.append(f"pdf = {pdf!r}; expected true (print the period's PDF pack after the "
+                        "runs) or false")
+    if problems:
+        raise PlanError(plan, problems)
+    return {"description": description.strip() if description else None,
+            "timezone": timezone, "pdf": pdf}
+
+
+def local_time(moment: str | None, timezone: str = config.DEFAULT_TIMEZONE) -> str:
+    """An ISO time stamp (UTC in the manifest) as the reviewers' clock shows it."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not moment:
+        return ""
+    try:
+        parsed = dt.datetime.fromisoformat(str(moment))
+        zone = ZoneInfo(timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        return str(moment)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _report_view(run: dict, timezone: str) -> dict:
+    """What the index shows of one run: its card (or a title from its name) and the links."""
+    outputs = run.get("outputs") or {}
+    attempt = run.get("attempt_outputs") or {}
+    # A stale run links its last good report: that report's card is what the reader opens.
+    card = (run.get("last_good") or {}).get("card") if run.get("stale") else run.get("card")
+    card = reportcard.parse(card) if card else None
+    shown = card or reportcard.fallback(str(run.get("name", "")))
+    word = reportcard.STATUSES[card["status"]][0] if card else None
+    return {"run": run, "card": card, "title": shown["question"], "headline": shown["headline"],
+            "card_status": card["status"] if card else None, "card_word": word,
+            "href": outputs.get("html") or attempt.get("html"),
+            "failed_attempt": not outputs.get("html") and bool(attempt.get("html")),
+            "ipynb": outputs.get("ipynb"),
+            "started": local_time(run.get("started_at"), timezone),
+            "finished": local_time(run.get("finished_at"), timezone), "timezone": timezone}
+
+
+def index_groups(manifest: dict) -> list[dict]:
+    """The period's runs grouped by plan, in the order the index lists them.
+
+    Each group: ``plan`` (path), ``title`` (the plan's description, else its path),
+    ``timezone`` and ``reports`` (views of its runs, by notebook then name). The PDF pack
+    prints reports in this order.
+    """
+    plans_info = manifest.get("plans") or {}
+    default_plan = str(manifest.get("plan") or "")
+    by_plan: dict[str, list] = {}
+    for run in manifest.get("runs", []):
+        by_plan.setdefault(str(run.get("plan") or default_plan), []).append(run)
+    groups = []
+    for plan in sorted(by_plan):
+        info = plans_info.get(plan) or {}
+        timezone = info.get("timezone") or config.DEFAULT_TIMEZONE
+        shown = config.shown_path(plan) if plan else "plan"
+        groups.append({"plan": shown, "title": info.get("description") or shown,
+                       "timezone": timezone,
+                       "reports": [_report_view(r, timezone) for r in by_plan[plan]]})
+    return groups
+
+
+def _manifest_timezone(manifest: dict) -> str:
+    info = (manifest.get("plans") or {}).get(str(manifest.get("plan"))) or {}
+    return info.get("timezone") or config.DEFAULT_TIMEZONE
+
+
 def render_period_index(manifest: dict) -> str:
+    """reports/<period>/index.html: what needs attention first, then each plan's reports."""
     runs = manifest["runs"]
-    attention = [r for r in runs if r.get("status") != "ok"]
-    groups: dict[str, list] = {}
-    for run in runs:
-        groups.setdefault(run.get("notebook", "?"), []).append(run)
+    groups = index_groups(manifest)
+    views = [v for g in groups for v in g["reports"]]
+    failed = [v for v in views if v["run"].get("status") != "ok"]
+    findings = [v for v in views if v["run"].get("status") == "ok"
+                and v["card_status"] == "attention"]
     # A period's reports may come from several plans (default, monthly): name them all.
-    plans = sorted({str(r.get("plan") or manifest["plan"]) for r in runs} or {manifest["plan"]})
+    plans = sorted({config.shown_path(str(r.get("plan") or manifest["plan"])) for r in runs}
+                   or {config.shown_path(manifest["plan"])})
+    timezone = _manifest_timezone(manifest)
     return _jinja_env().get_template("period_index.html.j2").render(
-        manifest=manifest, plans=plans, attention=attention, groups=sorted(groups.items()),
+        manifest=manifest, plans=plans, failed=failed, findings=findings, groups=groups,
+        generated=local_time(manifest.get("generated_at"), timezone), timezone=timezone,
         csp=CSP, css=_css())
 
 
@@ -1211,10 +1360,16 @@ def write_reports_index(root: Path) -> Path:
         if not PERIOD_RE.fullmatch(path.parent.name):
             continue
         manifest = _read_manifest(path)
-        runs = manifest.get("runs", [])
-        periods.append({"period": path.parent.name, "runs": len(runs),
-                        "attention": sum(r.get("status") != "ok" for r in runs),
-                        "generated_at": manifest.get("generated_at", "")})
+        runs = [r for r in manifest.get("runs", []) if isinstance(r, dict) and "name" in r]
+        views = [v for g in index_groups({**manifest, "runs": runs}) for v in g["reports"]]
+        periods.append({
+            "period": path.parent.name, "runs": len(runs),
+            "failed": sum(r.get("status") != "ok" for r in runs),
+            "findings": sum(v["run"].get("status") == "ok" and v["card_status"] == "attention"
+                            for v in views),
+            "reports": views, "pack": (path.parent / "pack.pdf").is_file(),
+            "generated_at": manifest.get("generated_at", ""),
+            "generated": local_time(manifest.get("generated_at"), _manifest_timezone(manifest))})
     target = root / "index.html"
     _atomic_write(target, _jinja_env().get_template("reports_index.html.j2").render(
         periods=periods, csp=CSP, css=_css()))
@@ -1223,4 +1378,6 @@ def write_reports_index(root: Path) -> Path:
 
 __all__ = ["CSP", "EXIT_INFRASTRUCTURE", "EXIT_OK", "EXIT_PLAN_REJECTED", "EXIT_RUN_FAILED",
            "ExecutorError", "PlanError", "RunSpec", "RunSummary", "classify", "default_period",
-           "execute_run", "load_plan", "notebook_parameters", "run_plan", "validate_runs"]
+           "execute_run", "index_groups", "load_plan", "local_time", "notebook_parameters",
+           "plan_settings", "render_period_index", "run_plan", "validate_runs",
+           "write_reports_index"]

@@ -41,16 +41,19 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
 
 import holidays
 import numpy as np
 import pandas as pd
 
 from toolkit import config
+from toolkit.atomic import atomic_path
+from toolkit.clock import local_clock
 from toolkit.schemas import INTERVAL_MINUTES, QUEUES
 
 DEFAULT_SEED = 20261031
@@ -97,7 +100,12 @@ class Campaign:
 
 @dataclass(frozen=True)
 class SampleParameters:
-    """Every knob of the generator, with its meaning. Change a copy, not the defaults."""
+    """Every knob of the generator, with its meaning.
+
+    Immutable all the way down: the mappings are read-only views (``MappingProxyType``), so
+    ``PARAMETERS.daily_calls["sales"] = 0`` raises instead of changing every later default.
+    Change a copy: ``dataclasses.replace(PARAMETERS, daily_calls={...})``.
+    """
 
     full_period: tuple[str, str] = ("2023-01-02", "2026-10-31")
     """First and last day (inclusive) of the full sample."""
@@ -110,23 +118,23 @@ class SampleParameters:
     open_weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
     """Open days, Monday = 0; Sunday closed. French public holidays are closed too."""
 
-    daily_calls: dict[str, float] = field(default_factory=lambda: {
+    daily_calls: Mapping[str, float] = field(default_factory=lambda: {
         "sales": 1400.0, "care": 3600.0, "retention": 700.0})
     """Average offered calls per open day at 2023-01 level, by queue."""
-    annual_trend: dict[str, float] = field(default_factory=lambda: {
+    annual_trend: Mapping[str, float] = field(default_factory=lambda: {
         "sales": 0.06, "care": 0.03, "retention": 0.05})
     """Compound growth of volume per year (customer base growth), by queue."""
-    winter_amplitude: dict[str, float] = field(default_factory=lambda: {
+    winter_amplitude: Mapping[str, float] = field(default_factory=lambda: {
         "sales": 0.10, "care": 0.25, "retention": 0.18})
     """Relative swing of the annual cycle, peaking mid-January (heating season bills)."""
     august_dip: float = 0.15
     """Relative drop of every queue in the first three weeks of August (summer holidays)."""
-    weekday_shape: dict[str, tuple[float, ...]] = field(default_factory=lambda: {
+    weekday_shape: Mapping[str, tuple[float, ...]] = field(default_factory=lambda: {
         "sales": (1.00, 1.00, 1.00, 1.05, 1.10, 0.75),
         "care": (1.30, 1.08, 1.00, 0.97, 0.92, 0.55),
         "retention": (1.15, 1.05, 1.00, 1.00, 0.95, 0.50)})
     """Multiplier per weekday Mon..Sat (normalised to mean 1): care is Monday-heavy."""
-    intraday_peaks: dict[str, tuple[tuple[float, float, float], ...]] = field(
+    intraday_peaks: Mapping[str, tuple[tuple[float, float, float], ...]] = field(
         default_factory=lambda: {
             "sales": ((12.75, 0.9, 1.0), (18.25, 1.0, 1.5)),
             "care": ((10.0, 1.4, 2.2), (14.5, 1.6, 0.8)),
@@ -135,7 +143,7 @@ class SampleParameters:
     sales peaks at lunchtime and in the evening, care in the morning, retention late morning."""
     intraday_floor: float = 0.35
     """Flat part of the intraday shape, relative to the bumps (calls outside peaks)."""
-    bill_effect: dict[str, float] = field(default_factory=lambda: {
+    bill_effect: Mapping[str, float] = field(default_factory=lambda: {
         "sales": 0.0, "care": 0.15, "retention": 0.60})
     """Extra volume just after the start-of-month bill run (day 1-2), fading over ~4 days;
     half as large after the mid-month bill run (day 15-16)."""
@@ -156,16 +164,16 @@ class SampleParameters:
 
     provider_ramp_days: int = 84
     """Days for a provider to ramp from zero to its target share after opening."""
-    target_share: dict[str, dict[str, float]] = field(default_factory=lambda: {
+    target_share: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: {
         "sales": {"INHOUSE-LIL": 0.30, "NORDCALL-AMI": 0.40, "ATLAS-CAS": 0.30},
         "care": {"INHOUSE-LIL": 0.25, "ATLAS-CAS": 0.45, "ILECONTACT-EBN": 0.30},
         "retention": {"INHOUSE-LIL": 0.50, "NORDCALL-AMI": 0.30, "ILECONTACT-EBN": 0.20}})
     """Share of each queue's traffic per site once every provider has ramped up."""
 
-    aht_s: dict[str, float] = field(default_factory=lambda: {
+    aht_s: Mapping[str, float] = field(default_factory=lambda: {
         "sales": 430.0, "care": 330.0, "retention": 400.0})
     """Mean handle time per queue at a mature site, seconds (4-8 minutes)."""
-    aht_site_factor: dict[str, float] = field(default_factory=lambda: {
+    aht_site_factor: Mapping[str, float] = field(default_factory=lambda: {
         "INHOUSE-LIL": 1.00, "NORDCALL-AMI": 1.03, "ATLAS-CAS": 1.08, "ILECONTACT-EBN": 1.06})
     """Steady-state handle-time factor by site (offshore slightly longer)."""
     new_site_aht_uplift: float = 0.15
@@ -181,7 +189,7 @@ class SampleParameters:
     """Typical monthly ratio of staffed to required agents per site (about on target)."""
     staffing_ratio_sd: float = 0.025
     """Month-to-month sd of the staffing ratio."""
-    understaffed_months: dict[str, tuple[tuple[str, float], ...]] = field(
+    understaffed_months: Mapping[str, tuple[tuple[str, float], ...]] = field(
         default_factory=lambda: {
             "INHOUSE-LIL": (("2023-01", 0.90), ("2024-01", 0.91), ("2024-06", 0.89),
                             ("2025-12", 0.92)),
@@ -196,7 +204,7 @@ class SampleParameters:
     sl_curve: tuple[float, float] = (0.863, 11.1)
     """Logistic response of service level to the staffing ratio r:
     SL = 1 / (1 + exp(-(r - centre) * slope)); ratio 1.0 -> ~0.82, 0.9 -> ~0.60."""
-    patience_s: dict[str, float] = field(default_factory=lambda: {
+    patience_s: Mapping[str, float] = field(default_factory=lambda: {
         "INHOUSE-LIL": 420.0, "NORDCALL-AMI": 440.0, "ATLAS-CAS": 470.0,
         "ILECONTACT-EBN": 500.0})
     """TRUE mean caller patience per site, seconds (exponential patience, as Erlang A assumes).
@@ -213,10 +221,10 @@ class SampleParameters:
     wait_over_sl_slope_s: float = 50.0
     """Additional mean virtual late wait per unit of missed SL (1 - SL), seconds."""
 
-    occupancy: dict[str, float] = field(default_factory=lambda: {
+    occupancy: Mapping[str, float] = field(default_factory=lambda: {
         "NORDCALL-AMI": 0.84, "ATLAS-CAS": 0.82, "ILECONTACT-EBN": 0.80})
     """Handle time / billed productive time per provider (FACTS.md 4: 0.75-0.85)."""
-    hourly_rate_eur: dict[str, float] = field(default_factory=lambda: {
+    hourly_rate_eur: Mapping[str, float] = field(default_factory=lambda: {
         "FR-REG": 27.0, "MA": 17.0, "MU": 15.0})
     """Price per billed productive hour, EUR 2025 excl. VAT, by location. Illustrative
     estimates (flag E) in line with FACTS.md 1.1: FR-REG 22-24 and MA 14-18 EUR per production
@@ -226,7 +234,7 @@ class SampleParameters:
     """Yearly price indexation applied from January 2026 (contract clause)."""
     report_period: tuple[str, str] = ("2025-05", "2026-10")
     """Months covered by ``provider_reports.csv`` (inclusive)."""
-    provider_kpis: dict[str, dict[str, float]] = field(default_factory=lambda: {
+    provider_kpis: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: {
         "NORDCALL-AMI": {"fcr": 0.72, "csat": 0.82, "nps": 32.0, "qa_score": 0.88,
                          "conversion_rate": 0.13, "retention_save_rate": 0.36,
                          "cross_sell_rate": 0.06, "attrition_rate": 0.32,
@@ -241,7 +249,7 @@ class SampleParameters:
                            "absenteeism_rate": 0.08}})
     """Steady-state monthly KPI level per provider site (FACTS.md 4 benchmarks); NaN where the
     site does not serve the queue the KPI belongs to (conversion: sales; save rate: retention)."""
-    kpi_variation: dict[str, tuple[float, float, tuple[float, float]]] = field(
+    kpi_variation: Mapping[str, tuple[float, float, tuple[float, float]]] = field(
         default_factory=lambda: {
             "fcr": (0.012, -0.05, (0.65, 0.75)),
             "csat": (0.012, -0.08, (0.75, 0.85)),
@@ -255,20 +263,20 @@ class SampleParameters:
     """Per KPI: (month-to-month sd, shift in a bad month, normal range). A month's value is
     the site level plus noise, kept inside the normal range (FACTS.md 4 benchmarks), then
     shifted in bad months (attrition and absenteeism stay inside their range even then)."""
-    bad_report_months: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
+    bad_report_months: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: {
         "NORDCALL-AMI": ("2025-09", "2026-06"),
         "ATLAS-CAS": ("2025-12", "2026-01"),
         "ILECONTACT-EBN": ("2025-08", "2026-02")})
     """Months with a quality dip (same months as under-staffing: FCR, CSAT, NPS, QA and sales
     KPIs down; attrition and absenteeism up)."""
 
-    report_weights: dict[str, float] = field(default_factory=lambda: {
+    report_weights: Mapping[str, float] = field(default_factory=lambda: {
         "productive_hours_per_agent": 120.0, "scheduled_per_billed_hour": 1.15,
         "survey_response_rate": 0.07})
     """Denominators of the reported ratios, derived without random draws: headcount = billed
     hours / productive hours per agent a month; scheduled hours = billed hours x scheduled
     per billed hour (breaks, coaching); survey responses = contacts x response rate."""
-    platform_sla: dict[str, float] = field(default_factory=lambda: {
+    platform_sla: Mapping[str, float] = field(default_factory=lambda: {
         "seats": 45, "open_hours_per_month": 312.0, "seat_availability": 0.997,
         "seat_availability_sd": 0.0015, "minutes_down": 12.0, "incidents": 6.0,
         "fix_hours": 3.0, "seats_requested": 4.0, "late_seat_share": 0.05})
@@ -276,9 +284,22 @@ class SampleParameters:
     open hours a month (26 days x 12 h), usable share of seat-hours (mean, sd), outage
     minutes, incidents and mean fix hours, seat requests and the share ready late (means of
     a typical month; illustrative, flag E)."""
-    platform_bad_months: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
+    platform_bad_months: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: {
         "ILECONTACT-EBN": ("2026-04",)})
     """Months with a platform failure (a long outage, seats down, slow incident fixes)."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            object.__setattr__(self, f.name, _frozen(getattr(self, f.name)))
+
+
+def _frozen(value):
+    """A read-only copy: mappings become ``MappingProxyType``, lists tuples, all the way down."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list | tuple) and not hasattr(value, "_fields"):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 PARAMETERS = SampleParameters()
@@ -323,7 +344,7 @@ def _campaign_lift(params: SampleParameters, day: pd.DatetimeIndex) -> np.ndarra
 
 def _expected_calls(params: SampleParameters, queue: str, ds: pd.DatetimeIndex) -> np.ndarray:
     """Expected offered calls per interval for one queue (before noise)."""
-    local = ds.tz_localize(None)
+    local = local_clock(ds)
     day = local.normalize()
     years = (day - pd.Timestamp("2023-01-01")).days.to_numpy() / 365.25
     doy = day.day_of_year.to_numpy()
@@ -387,7 +408,7 @@ def generate_interval_stats(start: str, end: str, *, seed: int = DEFAULT_SEED,
     # the service model never moves the demand or handle-time draws.
     service_rng = np.random.default_rng([seed, 2])
     ds = open_intervals(start, end, params)
-    local_day = ds.tz_localize(None).normalize()
+    local_day = local_clock(ds).normalize()
     day_codes, unique_days = pd.factorize(local_day)
     months = pd.PeriodIndex(unique_days, freq="M")
     month_codes, unique_months = pd.factorize(months)
@@ -505,7 +526,7 @@ def provider_reports(stats: pd.DataFrame, *, seed: int = DEFAULT_SEED,
     # A separate stream so the reports do not shift the interval draws (and vice versa).
     rng = np.random.default_rng([seed, 1])
     first, last = (pd.Period(m, "M") for m in params.report_period)
-    month = stats["ds"].dt.tz_localize(None).dt.to_period("M")
+    month = local_clock(stats["ds"]).dt.to_period("M")
     monthly = (stats.assign(month=month)
                .groupby(["month", "site"], observed=True)[["answered", "handle_time_s"]].sum())
     rows = []
@@ -586,7 +607,7 @@ def _format_platform(platform: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- writing
 def format_ds(ds: pd.Series) -> pd.Series:
     """ISO 8601 with the UTC offset as ``+HH:MM`` (e.g. ``2026-10-30T08:00:00+01:00``)."""
-    local = ds.dt.tz_localize(None)
+    local = local_clock(ds)
     offset_min = ((local - ds.dt.tz_convert("UTC").dt.tz_localize(None))
                   .dt.total_seconds().astype(int) // 60)
     sign = np.where(offset_min >= 0, "+", "-")
@@ -597,16 +618,9 @@ def format_ds(ds: pd.Series) -> pd.Series:
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    """Write atomically: a temp file in the same folder, then ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            df.to_csv(handle, index=False, lineterminator="\n")
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; data files are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically (``toolkit.atomic``), ``\n`` line endings on every platform."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
 
 
 def _format_reports(reports: pd.DataFrame) -> pd.DataFrame:
@@ -651,11 +665,8 @@ def generate(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED, small: boo
     contract = config.REFERENCE / "contract_sample.yml"
     if contract.exists():
         target = out / "contract.yml"
-        fd, tmp = tempfile.mkstemp(prefix=".contract.yml.", suffix=".tmp", dir=out)
-        os.close(fd)
-        shutil.copyfile(contract, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
+        with atomic_path(target) as tmp:
+            shutil.copyfile(contract, tmp)
         paths["contract"] = target
     return paths
 

@@ -28,6 +28,9 @@ The mixed-integer programme (``scipy.optimize.milp``, HiGHS) chooses how many ag
 each tour: minimise paid hours + ``under_coverage_penalty`` x uncovered agent-hours, subject
 to coverage >= requirement - uncovered in every interval and the part-time share. Queues are
 pooled (multi-skilled agents): the requirement is summed over queues before scheduling.
+Single-day shifts without a part-time row are first solved as an LP (HiGHS simplex, called
+directly): an integral LP optimum is the MIP optimum, else branch and bound runs as above.
+The coverage matrices are cached by tour set and grid (``_COVERAGE_CACHE``).
 """
 
 from __future__ import annotations
@@ -43,9 +46,15 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
 from toolkit import refdata
+from toolkit.clock import local_clock
+
+try:    # HiGHS as scipy ships it, called without milp's per-call option checks (see _lp_direct)
+    from scipy.optimize._highspy import _core as _highs
+except ImportError:  # pragma: no cover - another scipy layout: milp is used instead
+    _highs = None
 from toolkit.config import REFERENCE, project_path
 from toolkit.errors import DataError, ParameterError
 
@@ -464,14 +473,18 @@ def daily_templates(shifts: Mapping[str, tuple], *, days: Iterable[int] = range(
     days = list(days)
     labels = [_days_label([i == d for i in range(7)]) for d in days]
     n_s, n_d = len(names), len(days)
+    n = n_s * n_d
     paid = np.repeat(hours, n_d)
-    start = np.repeat(minutes, n_d)
+    # whole columns, not scalars: pandas broadcasts a scalar string slowly
     return pd.DataFrame({
         "template": [f"{n} {lab}" for n in names for lab in labels],
-        "contract": "full_time", "start": [_hhmm(m) for m in start], "start_minute": start,
-        "paid_hours": paid, "break_minutes": break_minutes, "break_paid": break_paid,
+        "contract": ["full_time"] * n, "start": [hhmm for m in minutes for hhmm in [_hhmm(m)] * n_d],
+        "start_minute": np.repeat(np.asarray(minutes, dtype=np.int64), n_d),
+        "paid_hours": paid, "break_minutes": np.full(n, break_minutes),
+        "break_paid": np.full(n, break_paid),
         "span_hours": paid + (0 if break_paid else break_minutes / 60),
-        "days_on": labels * n_s, "n_days": 1, "weekly_paid_hours": paid})
+        "days_on": labels * n_s, "n_days": np.ones(n, dtype=np.int64),
+        "weekly_paid_hours": paid})
 
 
 # --------------------------------------------------------------------------------------------
@@ -506,17 +519,22 @@ def _requirement_grid(requirement: pd.DataFrame, agents_column, interval_minutes
     if missing:
         raise DataError(f"requirement lacks column {missing[0]!r}", column=missing[0],
                         expected=f"columns ds and {agents_column} (optionally queue)")
-    values = pd.to_numeric(requirement[agents_column], errors="coerce").to_numpy(dtype=float)
+    col = requirement[agents_column]
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iuf":
+        values = col.to_numpy(dtype=float)
+    else:
+        values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
     if bad.size:
         raise DataError(f"{agents_column} = {requirement[agents_column].iloc[bad[0]]!r} is not "
                         "a count of agents", row=int(bad[0]) + 1, column=agents_column,
                         expected="a number >= 0 on every row")
-    ds = pd.to_datetime(requirement["ds"])
-    tz = ds.dt.tz
+    ds = requirement["ds"]
+    if not pd.api.types.is_datetime64_any_dtype(ds.dtype):
+        ds = pd.to_datetime(ds)
+    tz = getattr(ds.dtype, "tz", None)
     # wall-clock minutes since the epoch on the site clock: numpy from here on
-    wall = ((ds.dt.tz_localize(None) if tz is not None else ds)
-            .to_numpy(dtype="datetime64[m]").astype(np.int64))
+    wall = local_clock(ds).to_numpy(dtype="datetime64[m]").astype(np.int64)
     if interval_minutes is None:
         steps = np.diff(np.unique(wall))
         if steps.size == 0:
@@ -536,18 +554,23 @@ def _requirement_grid(requirement: pd.DataFrame, agents_column, interval_minutes
                         expected=f"interval starts every {step} minutes from midnight")
     if week_start is not None:
         first = pd.Timestamp(week_start)
-        first = (first.tz_localize(None) if first.tz is not None else first).normalize()
+        first = local_clock(first).normalize()
     else:
         first = pd.Timestamp(int(date.min()), unit="D")
     day = date - (first - pd.Timestamp(0)).days
-    span = [pd.Timestamp(int(d), unit="D").date() for d in (date.min(), date.max())]
+
+    def span():
+        return [pd.Timestamp(int(d), unit="D").date() for d in (date.min(), date.max())]
     if week_start is None and day.max() > 6:
+        first_day, last_day = span()
         raise ParameterError("week_start", None,
-                             f"a date: the requirement spans {day.max() + 1} days ({span[0]} "
-                             f"to {span[1]}); one week is scheduled")
+                             f"a date: the requirement spans {day.max() + 1} days ({first_day} "
+                             f"to {last_day}); one week is scheduled")
     keep = (day >= 0) & (day <= 6)
     if not keep.any():
-        raise ParameterError("week_start", week_start, f"a date within {span[0]} to {span[1]}")
+        first_day, last_day = span()
+        raise ParameterError("week_start", week_start,
+                             f"a date within {first_day} to {last_day}")
     slots = 1440 // step
     cell = (day * slots + minute // step)[keep]
     queue = (pd.factorize(requirement["queue"])[0][keep] if "queue" in requirement
@@ -562,65 +585,119 @@ def _requirement_grid(requirement: pd.DataFrame, agents_column, interval_minutes
 # Coverage matrices
 # --------------------------------------------------------------------------------------------
 
-def _segments_profile(segments, step: int, slots: int) -> np.ndarray:
-    """Share of each interval (over two days) covered by the [a, b) minute segments."""
-    prof = np.zeros(2 * slots)
-    edges = np.arange(2 * slots + 1) * step
-    for a, b in segments:
-        overlap = np.clip(np.minimum(edges[1:], b) - np.maximum(edges[:-1], a), 0, None)
-        prof += overlap / step
-    return prof
-
-
 def _days_matrix(days_on) -> np.ndarray:
     """(templates x 7) bool: which weekdays each ``days_on`` label works."""
     codes = np.frombuffer("".join(days_on).encode("ascii"), dtype=np.uint8)
     return (codes != ord("-")).reshape(-1, 7)
 
 
-def _coverage(templates: pd.DataFrame, grid: _Grid, breaks_in_requirement: bool):
-    """Sparse (cells x templates) matrices: counted coverage and seat presence, plus, per
-    template, the number of its working days that meet no requirement at all.
+@dataclass(frozen=True)
+class _Tours:
+    """The template columns the model reads, as numpy arrays (read once per call)."""
+    start: np.ndarray               # start minute
+    span: np.ndarray                # span in minutes (paid + unpaid break)
+    brk: np.ndarray                 # break minutes
+    brk_paid: np.ndarray            # bool
+    days: np.ndarray                # (templates x 7) bool, Monday first
+    paid_w: np.ndarray              # weekly paid hours
+    part_time: np.ndarray           # bool
+    single_day: bool                # every tour works one day
 
-    Templates sharing a daily shape (start, span, break) share one interval profile, placed
-    on every working day at once: one numpy step per shape, not per template and day."""
-    step, slots = grid.interval_minutes, grid.slots
-    n_cells, n_t = 7 * slots, len(templates)
-    on = np.roll(_days_matrix(templates["days_on"]), -grid.week_start.day_of_week, axis=1)
-    positive = (grid.required > 0).ravel()
-    idle_days = np.zeros(n_t, dtype=int)
-    gap_break = ~templates["break_paid"].to_numpy(bool) | (not breaks_in_requirement)
-    keys = np.column_stack([templates["start_minute"].to_numpy(np.int64),
-                            np.round(templates["span_hours"].to_numpy(float) * 60),
-                            templates["break_minutes"].to_numpy(np.int64) * gap_break])
-    shapes, shape_id = np.unique(keys.astype(np.int64), axis=0, return_inverse=True)
+    @classmethod
+    def of(cls, templates: pd.DataFrame) -> _Tours:
+        def col(name, dtype=None):
+            return templates[name].array.to_numpy(dtype=dtype)     # no pandas Series step
+        days = _days_matrix(col("days_on", object).tolist())
+        return cls(start=col("start_minute").astype(np.int64),
+                   span=np.round(col("span_hours").astype(float) * 60).astype(np.int64),
+                   brk=col("break_minutes").astype(np.int64),
+                   brk_paid=col("break_paid").astype(bool), days=days,
+                   paid_w=col("weekly_paid_hours").astype(float),
+                   part_time=np.asarray(col("contract", object) == "part_time", dtype=bool),
+                   single_day=bool((col("n_days") == 1).all()))
+
+
+@dataclass(frozen=True)
+class _Coverage:
+    """Coverage of a tour set on a week grid: sparse (cells x templates) ``cover`` (counted
+    coverage) and ``present`` (seat presence), and the (tour-day, interval) entries of
+    ``cover``, to find working days that meet no requirement."""
+    cover: sparse.csc_array
+    present: sparse.csc_array
+    cells: np.ndarray               # each (tour-day, interval) entry of cover: its cell
+    entry_pair: np.ndarray          # ... and its tour-day
+    pair_template: np.ndarray       # tour-day -> template
+
+    def idle_days(self, positive: np.ndarray) -> np.ndarray:
+        """Per template, its working days whose intervals need no agent at all."""
+        hits = np.bincount(self.entry_pair, weights=positive[self.cells],
+                           minlength=self.pair_template.size)
+        return np.bincount(self.pair_template, weights=hits == 0,
+                           minlength=self.cover.shape[1]).astype(np.int64)
+
+
+#: Coverage matrices by tour set and grid (start, span, break, days, interval, slots): a
+#: schedule repeated for another week or requirement with the same templates reuses them.
+_COVERAGE_CACHE: dict = {}
+_COVERAGE_CACHE_SIZE = 8
+
+
+def _coverage(tours: _Tours, step: int, slots: int, first_weekday: int,
+              breaks_in_requirement: bool) -> _Coverage:
+    """Coverage matrices of ``tours`` on a week of ``slots`` intervals of ``step`` minutes
+    starting on ``first_weekday`` (cached by content: see ``_COVERAGE_CACHE``).
+
+    Tours sharing a daily shape (start, span, break) share one interval profile over two
+    days; every (tour, working day) pair then takes its shape's nonzeros shifted to its
+    day, all in one numpy step."""
+    gap = tours.brk * (~tours.brk_paid | (not breaks_in_requirement))  # breaks off the phone
+    on = np.roll(tours.days, -first_weekday, axis=1)
+    key = (step, slots, tours.start.tobytes(), tours.span.tobytes(), gap.tobytes(),
+           np.packbits(on).tobytes(), on.shape)
+    hit = _COVERAGE_CACHE.get(key)
+    if hit is not None:
+        return hit
+    n_cells, n_t = 7 * slots, tours.start.size
+    parts = np.column_stack([tours.start, tours.span, gap])
+    if parts.size and 0 <= parts.min() and parts.max() < 2 ** 20:
+        # one int64 per daily shape: a 1-d unique, several times faster than by rows
+        keys, shape_id = np.unique((parts[:, 0] << 40) | (parts[:, 1] << 20) | parts[:, 2],
+                                   return_inverse=True)
+        shapes = np.column_stack([keys >> 40, (keys >> 20) & 0xFFFFF, keys & 0xFFFFF])
+    else:
+        shapes, shape_id = np.unique(parts, axis=0, return_inverse=True)
     shape_id = shape_id.ravel()
-    parts = {"cover": ([], [], []), "present": ([], [], [])}
-    for k, (s, span, brk) in enumerate(shapes):
-        s, span = int(s), int(span)
-        if brk:
-            mid = s + (span - int(brk)) // 2
-            b0 = mid - mid % 5                    # breaks start on a 5-minute mark
-            segs = [(s, b0), (b0 + int(brk), s + span)]
-        else:
-            segs = [(s, s + span)]
-        t_idx, day = np.nonzero(on[shape_id == k])
-        t_idx = np.flatnonzero(shape_id == k)[t_idx]
-        for name, prof in (("cover", _segments_profile(segs, step, slots)),
-                           ("present", _segments_profile([(s, s + span)], step, slots))):
-            nz = np.flatnonzero(prof > 1e-12)
-            cells = (day[:, None] * slots + nz[None, :]) % n_cells
-            if name == "cover":
-                np.add.at(idle_days, t_idx, ~positive[cells].any(axis=1))
-            rows, cols, vals = parts[name]
-            rows.append(cells.ravel())
-            cols.append(np.repeat(t_idx, nz.size))
-            vals.append(np.tile(prof[nz], t_idx.size))
+    s, span, brk = shapes.T
+    mid = s + (span - brk) // 2
+    b0 = np.where(brk > 0, mid - mid % 5, s + span)          # breaks start on a 5-minute mark
+    edges = np.arange(2 * slots + 1) * step
+
+    def share(a, b):                # (shapes x 2 days of intervals): share covered by [a, b)
+        return np.clip(np.minimum(edges[None, 1:], b[:, None])
+                       - np.maximum(edges[None, :-1], a[:, None]), 0, None) / step
+
+    pair_template, day = np.nonzero(on)                      # tour-days, template order
+    pair_shape = shape_id[pair_template]
     out = []
-    for name in ("cover", "present"):
-        rows, cols, vals = (np.concatenate(x) for x in parts[name])
-        out.append(sparse.csc_array((vals, (rows, cols)), shape=(n_cells, n_t)))
-    return out[0], out[1], idle_days
+    for prof in (share(s, b0) + share(np.minimum(b0 + brk, s + span), s + span),
+                 share(s, s + span)):
+        k, slot = np.nonzero(prof > 1e-12)                   # by shape, then slot
+        vals = prof[k, slot]
+        count = np.bincount(k, minlength=len(shapes))
+        first = np.cumsum(count) - count
+        n = count[pair_shape]
+        entry_pair = np.repeat(np.arange(pair_template.size), n)
+        pos = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + first[pair_shape][entry_pair]
+        cells = (day[entry_pair] * slots + slot[pos]) % n_cells
+        mat = sparse.csc_array((vals[pos], (cells, pair_template[entry_pair])),
+                               shape=(n_cells, n_t))
+        out.append((mat, cells, entry_pair))
+    (cover, cells, entry_pair), (present, _, _) = out
+    result = _Coverage(cover, present, cells, entry_pair, pair_template)
+    if len(_COVERAGE_CACHE) >= _COVERAGE_CACHE_SIZE:
+        _COVERAGE_CACHE.pop(next(iter(_COVERAGE_CACHE)))
+    _COVERAGE_CACHE[key] = result
+    return result
 
 
 def _uncoverable_error(cells: np.ndarray, grid: _Grid, rules: CountryRules | None,
@@ -683,7 +760,6 @@ class ScheduleResult:
     """
     country: str | None
     rules: CountryRules | None
-    templates: pd.DataFrame
     required_agent_hours: float
     scheduled_agent_hours: float
     paid_hours: float
@@ -702,9 +778,19 @@ class ScheduleResult:
     params: dict
     _grid: _Grid = field(repr=False)
     _per_cell: dict = field(repr=False)
+    _candidates: tuple = field(repr=False)      # (templates given, kept rows or None, agents)
 
     # The tables are built on first use (statsmodels' cache_readonly idea): a comparison
     # that reads only the totals does not pay for them.
+    @cached_property
+    def templates(self) -> pd.DataFrame:
+        """The candidate tours the model chose from (those with a working day that meets no
+        requirement dropped) and ``agents``, how many work each."""
+        frame, keep, agents = self._candidates
+        if keep is not None:
+            frame = frame.iloc[keep].reset_index(drop=True)
+        return frame.assign(agents=agents)
+
     @cached_property
     def coverage(self) -> pd.DataFrame:
         """Per interval of the week: ds, day, weekday, time, required, scheduled, seats,
@@ -855,52 +941,64 @@ def schedule(requirement: pd.DataFrame, rules: str | CountryRules | None = None,
         breaks_in_requirement = grid.column == "scheduled"
     step_h = grid.interval_minutes / 60.0
 
-    cover, present, idle = _coverage(templates, grid, breaks_in_requirement)
-    # A tour with a working day that meets no requirement at all is never worth its pay.
-    keep = np.flatnonzero(idle == 0)
-    if 0 < keep.size < len(templates):
-        templates = templates.iloc[keep].reset_index(drop=True)
-        cover, present = cover[:, keep], present[:, keep]
+    tours = _Tours.of(templates)
+    cov = _coverage(tours, grid.interval_minutes, grid.slots, grid.week_start.day_of_week,
+                    breaks_in_requirement)
     req = grid.required.ravel()
     need = np.flatnonzero(req > 0)
-    reachable = np.asarray(cover[need, :].sum(axis=1)).ravel() > 1e-9
+    # A tour with a working day that meets no requirement at all is never worth its pay.
+    keep = np.flatnonzero(cov.idle_days(req > 0) == 0)
+    if not 0 < keep.size < tours.start.size:
+        keep = None
+    paid_w = tours.paid_w if keep is None else tours.paid_w[keep]
+    is_pt = tours.part_time if keep is None else tours.part_time[keep]
+    n_t = paid_w.size
+    a_cov = _submatrix(cov.cover, need, keep)
+    reachable = np.bincount(a_cov.indices, minlength=need.size) > 0
     if not reachable.all() and (uncoverable == "raise" or under_coverage_penalty is None):
-        raise _uncoverable_error(need[~reachable], grid, r, len(templates))
+        raise _uncoverable_error(need[~reachable], grid, r, n_t)
 
-    n_t, n_u = len(templates), need.size if under_coverage_penalty is not None else 0
-    paid_w = templates["weekly_paid_hours"].to_numpy(dtype=float)
+    n_u = need.size if under_coverage_penalty is not None else 0
     cost = np.concatenate([paid_w, np.full(n_u, (under_coverage_penalty or 0) * step_h)])
-    a_cov = cover[need, :]
     if n_u:
         a_cov = sparse.hstack([a_cov, sparse.eye_array(n_u, format="csc")], format="csc")
-    constraints = [LinearConstraint(a_cov, req[need], np.inf)]
     share = r.part_time_max_share if r is not None else 1.0
-    is_pt = (templates["contract"] == "part_time").to_numpy()
-    if is_pt.any() and share < 1:
-        row = np.concatenate([paid_w * (is_pt - share), np.zeros(n_u)])
-        constraints.append(LinearConstraint(row[None, :], -np.inf, 0.0))
+    share_row = is_pt.any() and share < 1
+
+    def constraints():
+        rows = [LinearConstraint(a_cov, req[need], np.inf)]
+        if share_row:
+            row = np.concatenate([paid_w * (is_pt - share), np.zeros(n_u)])
+            rows.append(LinearConstraint(row[None, :], -np.inf, 0.0))
+        return rows
+
     integrality = np.concatenate([np.ones(n_t), np.zeros(n_u)])
     options = {"time_limit": float(time_limit_s), "mip_rel_gap": float(mip_rel_gap),
                "disp": False}
     t0 = time.perf_counter()
     res = None
-    if len(constraints) == 1 and (templates["n_days"] == 1).all():
+    if not share_row and tours.single_day:
         # Single-day shifts without breaks make an interval (consecutive-ones) matrix, which
         # is totally unimodular: the simplex optimum is then already integral, and an
         # integral LP optimum is the MIP optimum. Otherwise fall through to branch and bound.
-        lp = milp(cost, constraints=constraints, bounds=Bounds(0, np.inf), options=options)
+        # Presolve is off for this LP: on these small covering LPs it costs several times
+        # the simplex itself and cannot change the optimum.
+        lp = _lp_direct(cost, a_cov, req[need], time_limit_s)
+        if lp is None:
+            lp = milp(cost, constraints=constraints(), bounds=Bounds(0, np.inf),
+                      options={**options, "presolve": False})
         if lp.status == 0 and np.allclose(lp.x[:n_t], np.round(lp.x[:n_t]), atol=1e-7):
             res = lp
             res.mip_gap, res.mip_dual_bound = 0.0, lp.fun
     if res is None:
-        res = milp(cost, constraints=constraints, integrality=integrality,
+        res = milp(cost, constraints=constraints(), integrality=integrality,
                    bounds=Bounds(0, np.inf), options=options)
     solve_s = time.perf_counter() - t0
     if res.x is None:
         if res.status == 1:
             raise InfeasibleScheduleError(
                 f"no schedule found within time_limit_s={time_limit_s:g} "
-                f"({len(templates)} templates); raise time_limit_s or coarsen "
+                f"({n_t} templates); raise time_limit_s or coarsen "
                 "start_step_minutes", rule="time_limit_s")
         raise InfeasibleScheduleError(
             f"the schedule model is infeasible ({res.message}); with "
@@ -911,30 +1009,91 @@ def schedule(requirement: pd.DataFrame, rules: str | CountryRules | None = None,
     gap = float(getattr(res, "mip_gap", 0.0) or 0.0)
     bound = getattr(res, "mip_dual_bound", None)
     bound = float(res.fun) if bound is None or not np.isfinite(bound) else float(bound)
-    return _result(grid, r, templates, agents, cover, present, req, status, gap, solve_s,
-                   (float(res.fun), bound), weekly_hours, {
+    # a shallow copy: under pandas' copy-on-write, later edits of the caller's frame leave it
+    return _result(grid, r, (templates.copy(deep=False), keep), agents, paid_w, is_pt, cov, req,
+                   status, gap, solve_s, (float(res.fun), bound), weekly_hours, {
                        "under_coverage_penalty": under_coverage_penalty,
                        "breaks_in_requirement": breaks_in_requirement,
                        "uncoverable": uncoverable, "time_limit_s": time_limit_s,
                        "mip_rel_gap": mip_rel_gap})
 
 
-def _result(grid: _Grid, r, templates, agents, cover, present, req, status, gap, solve_s,
-            objectives, weekly_hours, params) -> ScheduleResult:
+def _submatrix(a: sparse.csc_array, rows: np.ndarray, cols: np.ndarray | None
+               ) -> sparse.csc_array:
+    """``a[rows][:, cols]`` of a CSC matrix with sorted indices, ``rows`` and ``cols``
+    sorted and unique (``cols=None``: every column), in a few numpy steps."""
+    n_rows, n_cols = a.shape
+    row_map = np.full(n_rows, -1, dtype=np.int64)
+    row_map[rows] = np.arange(rows.size)
+    new_row = row_map[a.indices]
+    col = np.repeat(np.arange(n_cols), np.diff(a.indptr))
+    if cols is not None:
+        col_map = np.full(n_cols, -1, dtype=np.int64)
+        col_map[cols] = np.arange(cols.size)
+        col = col_map[col]
+        n_cols = cols.size
+    ok = (new_row >= 0) & (col >= 0)
+    indptr = np.zeros(n_cols + 1, dtype=np.int64)
+    np.cumsum(np.bincount(col[ok], minlength=n_cols), out=indptr[1:])
+    return sparse.csc_array((a.data[ok], new_row[ok], indptr), shape=(rows.size, n_cols))
+
+
+def _lp_direct(cost: np.ndarray, a: sparse.csc_array, lower: np.ndarray,
+               time_limit_s: float) -> OptimizeResult | None:
+    """min cost @ x subject to a @ x >= lower, x >= 0: the LP relaxation solved by the HiGHS
+    that scipy ships, presolve off, through its binding directly.
+
+    ``scipy.optimize.milp`` solves the same model with the same HiGHS, but checks each
+    option by building HiGHS's option table anew and copies the matrix into HiGHS element
+    by element (together about 2 ms a call, twice the simplex on a week of 48 intervals).
+    Returns None, and the caller uses ``milp``, if scipy's private binding is missing or
+    has changed, or if HiGHS reports no optimum (the MIP then says why)."""
+    if _highs is None:
+        return None
+    try:
+        n, m = cost.size, lower.size
+        solver = _highs._Highs()
+        for name, value in (("output_flag", False), ("presolve", "off"),
+                            ("time_limit", float(time_limit_s))):
+            if solver.setOptionValue(name, value) == _highs.HighsStatus.kError:
+                return None
+        # the arrays go in as buffers (HighsLp's fields would copy them element by element)
+        if (solver.passModel(n, m, a.nnz, int(_highs.MatrixFormat.kColwise),
+                             int(_highs.ObjSense.kMinimize), 0.0,
+                             np.ascontiguousarray(cost, dtype=np.float64), np.zeros(n),
+                             np.full(n, np.inf), np.asarray(lower, dtype=np.float64),
+                             np.full(m, np.inf), a.indptr.astype(np.int32),
+                             a.indices.astype(np.int32), a.data.astype(np.float64),
+                             np.zeros(n, dtype=np.int32)) == _highs.HighsStatus.kError
+                or solver.run() == _highs.HighsStatus.kError
+                or solver.getModelStatus() != _highs.HighsModelStatus.kOptimal):
+            return None
+        x = np.array(solver.getSolution().col_value)
+        fun = float(solver.getInfo().objective_function_value)
+    except (AttributeError, TypeError, ValueError):  # pragma: no cover - binding changed
+        return None
+    return OptimizeResult(x=x, fun=fun, status=0, message="Optimization terminated "
+                          "successfully. (HiGHS Status 7: Optimal)", success=True)
+
+
+def _result(grid: _Grid, r, candidates, agents, paid_w, is_pt, cov: _Coverage, req, status,
+            gap, solve_s, objectives, weekly_hours, params) -> ScheduleResult:
     step_h = grid.interval_minutes / 60.0
-    scheduled = cover @ agents.astype(float)
-    seats = present @ agents.astype(float)
+    every = agents.astype(float)                # agents on every candidate, dropped ones 0
+    if candidates[1] is not None:
+        every = np.zeros(cov.cover.shape[1])
+        every[candidates[1]] = agents
+    scheduled = cov.cover @ every
+    seats = cov.present @ every
     useful = np.minimum(req, scheduled)
     under = np.clip(req - scheduled, 0, None)
-    paid_w = templates["weekly_paid_hours"].to_numpy(dtype=float)
     paid = float(paid_w @ agents)
-    pt = float(paid_w[(templates["contract"] == "part_time").to_numpy()]
-               @ agents[(templates["contract"] == "part_time").to_numpy()])
+    pt = float(paid_w[is_pt] @ agents[is_pt])
     scheduled_h = float(scheduled.sum() * step_h)
     weekly = weekly_hours if weekly_hours is not None else (r.weekly_hours if r else None)
 
     return ScheduleResult(
-        country=r.country if r else None, rules=r, templates=templates.assign(agents=agents),
+        country=r.country if r else None, rules=r,
         required_agent_hours=float(req.sum() * step_h),
         scheduled_agent_hours=scheduled_h, paid_hours=paid,
         under_coverage_agent_hours=float(under.sum() * step_h),
@@ -946,8 +1105,9 @@ def _result(grid: _Grid, r, templates, agents, cover, present, req, status, gap,
         objective_bound=objectives[1],
         params={**params, "agents_column": grid.column,
                 "interval_minutes": grid.interval_minutes,
-                "week_start": str(grid.week_start.date()), "n_templates": len(templates)},
-        _grid=grid, _per_cell={"required": req, "scheduled": scheduled, "seats": seats})
+                "week_start": str(grid.week_start.date()), "n_templates": int(agents.size)},
+        _grid=grid, _per_cell={"required": req, "scheduled": scheduled, "seats": seats},
+        _candidates=(*candidates, agents))
 
 
 def schedule_efficiency_by_country(requirement: pd.DataFrame, countries: Iterable[str], *,

@@ -9,15 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from toolkit.clock import local_clock
 from toolkit.errors import ParameterError
 
 #: Labels for weekday numbers (Monday = 0) in profiles and tables.
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def _local(ds: pd.Series) -> pd.Series:
-    """Local wall time of the site clock (tz-aware input), or the time itself if naive."""
-    return ds.dt.tz_localize(None) if ds.dt.tz is not None else ds
 
 
 def _day(value, parameter: str) -> pd.Timestamp | None:
@@ -36,7 +32,7 @@ def filter_period(df: pd.DataFrame, start=None, end=None, *, column: str = "ds"
     first, last = _day(start, "period_start"), _day(end, "period_end")
     if first is not None and last is not None and last < first:
         raise ParameterError("period_end", str(end), f"a date on or after period_start ({start})")
-    day = _local(df[column]).dt.normalize()
+    day = local_clock(df[column]).dt.normalize()
     keep = np.ones(len(df), dtype=bool)
     if first is not None:
         keep &= (day >= first).to_numpy()
@@ -61,7 +57,7 @@ def through_period(df: pd.DataFrame, period: str, *, column: str = "ds") -> pd.D
     if not isinstance(period, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
         raise ParameterError("period", period, "a month as 'YYYY-MM', e.g. '2026-10'")
     month = pd.Period(period, "M")
-    day = _local(df[column]).dt.normalize()
+    day = local_clock(df[column]).dt.normalize()
     in_month = (day.dt.to_period("M") == month).to_numpy()
     if not in_month.any():
         raise ParameterError("period", period, "a month with data: the file covers "
@@ -72,7 +68,7 @@ def through_period(df: pd.DataFrame, period: str, *, column: str = "ds") -> pd.D
 
 def data_window(df: pd.DataFrame, column: str = "ds") -> tuple[pd.Timestamp, pd.Timestamp]:
     """First and last local day of the rows: the window a report states it used."""
-    day = _local(df[column]).dt.normalize()
+    day = local_clock(df[column]).dt.normalize()
     return day.min(), day.max()
 
 
@@ -91,7 +87,7 @@ def select_queues(df: pd.DataFrame, queues) -> pd.DataFrame:
 def weekly_volumes(volumes: pd.DataFrame) -> pd.DataFrame:
     """Calls per week (weeks start on Monday, local dates) and queue: index week, one column
     per queue. Partial first/last weeks are dropped so a chart does not dip at the edges."""
-    local = _local(volumes["ds"])
+    local = local_clock(volumes["ds"])
     week = (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D"))
     table = (volumes.assign(week=week.to_numpy())
              .pivot_table(index="week", columns="queue", values="calls", aggfunc="sum",
@@ -110,7 +106,7 @@ def weekday_interval_profile(volumes: pd.DataFrame) -> pd.DataFrame:
     average is over the dates on which that weekday was open (closed holidays are absent,
     not zero).
     """
-    local = _local(volumes["ds"])
+    local = local_clock(volumes["ds"])
     per_interval = volumes.groupby(local.to_numpy(), sort=True)["calls"].sum()
     stamps = pd.DatetimeIndex(per_interval.index)
     frame = pd.DataFrame({"weekday": stamps.day_of_week, "slot": stamps.strftime("%H:%M"),
@@ -130,7 +126,7 @@ def monthly_service(stats: pd.DataFrame, by: str = "site") -> pd.DataFrame:
     """
     if by not in stats.columns:
         raise ParameterError("by", by, "a column of the interval stats, e.g. site or queue")
-    month = _local(stats["ds"]).dt.to_period("M")
+    month = local_clock(stats["ds"]).dt.to_period("M")
     # .array keeps the PeriodArray: .to_numpy() would box every row into a Period object.
     sums = (stats.assign(month=month.array)
             .groupby(["month", by], sort=True, observed=True)[
@@ -151,7 +147,7 @@ def monthly_service(stats: pd.DataFrame, by: str = "site") -> pd.DataFrame:
 def data_coverage(stats: pd.DataFrame) -> pd.DataFrame:
     """One row per site: first and last interval, open days, calls offered and share of all
     calls, and the queues it served — the 'what is in this file' table."""
-    local = _local(stats["ds"])
+    local = local_clock(stats["ds"])
     frame = stats.assign(_day=local.dt.normalize().to_numpy())
     out = frame.groupby("site", sort=True).agg(
         first_interval=("ds", "min"), last_interval=("ds", "max"),
@@ -200,7 +196,7 @@ def describe_service(monthly: pd.DataFrame, target: float = 0.8, by: str = "site
 def intraday_profile(volumes: pd.DataFrame) -> pd.DataFrame:
     """Intraday shape per queue: average calls per interval start (local ``HH:MM``) divided by
     the queue's average open interval, so queues of different size compare (1 = average)."""
-    local = _local(volumes["ds"])
+    local = local_clock(volumes["ds"])
     slot = local.dt.strftime("%H:%M")
     table = (volumes.assign(slot=slot.to_numpy())
              .pivot_table(index="slot", columns="queue", values="calls", aggfunc="mean",

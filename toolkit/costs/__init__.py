@@ -117,7 +117,7 @@ from toolkit.costs.service import (
     service_npv,
     service_rates,
 )
-from toolkit.costs.uncertainty import cumulative_fan, monte_carlo, tornado
+from toolkit.costs.uncertainty import cumulative_fan, monte_carlo, tornado, tornado_inputs
 from toolkit.costs.workload import (
     monthly_forecast_table,
     outlook_table,
@@ -145,6 +145,7 @@ __all__ = [
     "status_quo_reconciliation", "hosted_full_cost", "margin_check", "price_comparison", "negative_margin_text", "CLAUSES", "price_index",
     # correlation, uncertainty
     "correlation_matrix", "correlation_table", "correlation_summary", "monte_carlo", "cumulative_fan", "tornado",
+    "tornado_inputs",
     # decision
     "CRITERIA", "timezone_overlap", "risk_scores", "decision_matrix", "recommendation",
     "what_would_change", "cost_weight_switches", "with_quality_gap", "quality_gap_summary",

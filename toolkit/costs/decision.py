@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,7 +23,7 @@ from toolkit.config import project_path
 from toolkit.costs.finance import tco
 from toolkit.costs.model import SourcingModel
 from toolkit.costs.portfolio import PORTFOLIO, STATUS_QUO
-from toolkit.costs.reference import _check_choice, _value
+from toolkit.costs.reference import _check_choice, _value, load_reference
 from toolkit.costs.uncertainty import tornado
 from toolkit.errors import ParameterError
 
@@ -54,24 +53,63 @@ ROBUST_SHARE = 0.80
 # Scoring
 # --------------------------------------------------------------------------------------------
 
-def timezone_overlap(tz: str, *, opening: tuple[int, int] = (8, 20), site_tz: str = "Europe/Paris",
-                     local_day: tuple[int, int] = (7, 21), year: int = 2026) -> float:
-    """Share of the site's opening hours (Mon-Sat) falling inside the location's working day.
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_OPENING = re.compile(r"^\s*(?:(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(?:-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))?\s+)?"
+                      r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})(?:\s+(\S+))?\s*$")
 
-    Averaged over a January and a July week so daylight-saving differences count.
+
+def _parse_hours(text: str, parameter: str = "opening_hours") -> tuple[tuple[int, ...], int, int, str | None]:
+    """``"Mon-Sat 08:00-20:00 Europe/Paris"`` -> (weekdays, open minute, close minute, zone).
+
+    Days and zone are optional (``"07:00-21:00"``: every day, no zone).
     """
-    src, dst = ZoneInfo(site_tz), ZoneInfo(tz)
+    m = _OPENING.match(str(text))
+    if not m:
+        raise ParameterError(parameter, text, "days, hours and time zone such as "
+                             "'Mon-Sat 08:00-20:00 Europe/Paris' (or hours only, '07:00-21:00')")
+    first, last, h0, m0, h1, m1, zone = m.groups()
+    a, b = _DAYS.index(first or "Mon"), _DAYS.index(last or first or "Sun")
+    days = tuple(range(a, b + 1)) if a <= b else (*range(a, 7), *range(0, b + 1))
+    start, end = int(h0) * 60 + int(m0), int(h1) * 60 + int(m1)
+    if not 0 <= start < end <= 24 * 60:
+        raise ParameterError(parameter, text, "an opening time before the closing time, 00:00-24:00")
+    if zone is not None:
+        try:
+            ZoneInfo(zone)
+        except (KeyError, ValueError) as exc:
+            raise ParameterError(parameter, text, "an IANA time zone such as Europe/Paris") from exc
+    return days, start, end, zone
+
+
+def timezone_overlap(tz: str, *, opening_hours: str | None = None,
+                     working_day: str | None = None, year: int = 2026,
+                     ref: Mapping | None = None) -> float:
+    """Share of the service's opening hours falling inside the location's working day.
+
+    ``opening_hours`` (``"Mon-Sat 08:00-20:00 Europe/Paris"``) and ``working_day`` (local
+    hours staffed without night work, ``"07:00-21:00"``) default to the reference's
+    ``opening_hours`` and ``risk_scales.working_day`` (``cost_defaults.yaml``; ``ref`` is a
+    loaded reference, else the shipped one). Averaged over a January and a July week of
+    ``year`` so daylight-saving differences count.
+    """
+    if opening_hours is None or working_day is None:
+        d = (ref if ref is not None else load_reference())["defaults"]
+        opening_hours = opening_hours if opening_hours is not None else _value(d["opening_hours"])
+        working_day = (working_day if working_day is not None
+                       else _value(d["risk_scales"]["working_day"]))
+    days, open_min, close_min, site_tz = _parse_hours(opening_hours)
+    _, day_start, day_end, _ = _parse_hours(working_day, "working_day")
+    src, dst = ZoneInfo(site_tz or "UTC"), ZoneInfo(tz)
     inside = total = 0
     for month in (1, 7):
         day = datetime(year, month, 5, tzinfo=src)
         for offset in range(7):
             dt = day + timedelta(days=offset)
-            if dt.weekday() == 6:
+            if dt.weekday() not in days:
                 continue
-            for half in range(opening[0] * 2, opening[1] * 2):
-                t = dt.replace(hour=half // 2, minute=30 * (half % 2)).astimezone(dst)
-                h = t.hour + t.minute / 60
-                inside += local_day[0] <= h < local_day[1]
+            for minute in range(open_min, close_min, 30):
+                t = dt.replace(hour=minute // 60, minute=minute % 60).astimezone(dst)
+                inside += day_start <= t.hour * 60 + t.minute < day_end
                 total += 1
     return inside / total
 
@@ -111,7 +149,15 @@ def risk_scores(model: SourcingModel) -> pd.DataFrame:
 
 
 def _pair_risk_scores(model: SourcingModel) -> pd.DataFrame:
+    """Each criterion on its reference scale (``defaults.risk_scales``, ``opening_hours``)."""
     ref, rows = model.ref, []
+    scales = ref["defaults"]["risk_scales"]
+
+    def scale(criterion: str, level: str) -> float:
+        return float(_value(scales[criterion][level]))
+
+    attrition_zero = float(_value(scales["attrition_at_zero"]))
+    overlap = {}
     for loc, form in model.options:
         if not model.feasible(loc, form):
             continue
@@ -119,18 +165,19 @@ def _pair_risk_scores(model: SourcingModel) -> pd.DataFrame:
         status = _value(L["eu_data_transfer"])
         on_client_infra_home = (F["infrastructure"] == "client"
                                 and L["country"] == _value(ref["defaults"]["home_country"]))
-        transfer = 1.0 if status == "eu_member" or on_client_infra_home else (
-            0.7 if status == "adequacy" else 0.3)
+        transfer = scale("data_transfer", "eu_member" if status == "eu_member"
+                         or on_client_infra_home else status if status == "adequacy" else "other")
         langs = L["languages"]
-        lang = 1.0 if langs and langs[0] == model.language_market else (
-            0.8 if model.language_market in langs else 0.1)
+        lang = scale("language_fit", "first_language" if langs and langs[0] == model.language_market
+                     else "spoken" if model.language_market in langs else "other")
         rows.append({"location": loc, "form": form, "data_transfer": transfer,
                      "labour_law": float(F.get("labour_law_score_abroad", F["labour_law_score"])
                                          if L["country"] != _value(ref["defaults"]["home_country"])
                                          else F["labour_law_score"]),
                      "language_fit": lang,
-                     "timezone_overlap": timezone_overlap(L["timezone"]),
-                     "attrition": 1 - min(float(_value(L["attrition"])) / 0.6, 1.0),
+                     "timezone_overlap": overlap.setdefault(L["timezone"], timezone_overlap(
+                         L["timezone"], year=model.start_year, ref=ref)),
+                     "attrition": 1 - min(float(_value(L["attrition"])) / attrition_zero, 1.0),
                      "social_acceptance": float(_value(L["social_acceptance"]))})
     return pd.DataFrame(rows)
 
@@ -806,15 +853,7 @@ def scenarios_table(scenarios: pd.DataFrame, tco_table: pd.DataFrame, mc: pd.Dat
 
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a table to Parquet atomically (temporary file in the same folder, then rename)."""
-    p = project_path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        table.to_parquet(tmp, index=False)
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return p
+    """Write a table to Parquet atomically (``toolkit.io.write_processed``, mode 0644)."""
+    from toolkit.io import write_processed
+
+    return write_processed(table, project_path(path))

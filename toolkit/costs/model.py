@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import planning
+from toolkit.clock import local_clock
 from toolkit.config import project_path
 from toolkit.costs.portfolio import (
     PORTFOLIO,
@@ -59,7 +60,6 @@ from toolkit.costs.reference import (
 )
 from toolkit.costs.service import ValueOfService, build_service
 from toolkit.costs.workload import (
-    _local_clock,
     monthly_forecast_table,
     outlook_table,
     queue_service,
@@ -228,7 +228,7 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
                                    forecast=staffing_forecast, patience_s=patience_s,
                                    holiday_country=holiday_country)
         last_month = (planning.report_period(period) if period is not None
-                      else _local_clock(volumes["ds"]).max().to_period("M"))
+                      else local_clock(volumes["ds"]).max().to_period("M"))
     else:
         missing = set(locations) - set(profile["location"])
         if missing:
@@ -291,7 +291,11 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
 
 @dataclass
 class _Tweaks:
-    """Multipliers / replacements used by the tornado (1.0 / None = reference value)."""
+    """Multipliers / replacements used by the tornado (1.0 / None = reference value).
+
+    Their ranges are reference figures (``cost_defaults.yaml``: ``sensitivity`` and the
+    figures' own low/high), read by ``uncertainty._tornado_ranges``; none is set here.
+    """
 
     volume: float = 1.0
     aht: float = 1.0
@@ -301,15 +305,14 @@ class _Tweaks:
     attrition: float = 1.0
     charges: float = 1.0
     price: float = 1.0
-    seat_cost: float = 1.0
+    premises: float = 1.0             # premises per seat (IT and telephony have their own range)
     margin: str | None = None         # "low" / "high": every market's margin at that end
-    quality: str | None = None        # "high": every tier's AHT uplift and FCR gap at range high
+    quality: str | None = None        # "low" / "high": every tier's AHT uplift and FCR gap
     governance: float | None = None
     shrinkage: float | None = None
     overhead: float | None = None
     discount_rate: float | None = None
     exit_months: float | None = None
-    transition: float = 1.0
 
 
 def _escalate(fig, rate: float, to_year: int) -> float:
@@ -356,7 +359,7 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
     home_ok = np.array([loc["country"] == _value(d["home_country"]) for loc in locs])
     margin_key = tw.margin or "value"
     margins = [_margin(d, _margin_market(loc), margin_key) for loc in locs]
-    aht_up, repeat = _quality_factors(ref, model.locations, "high" if tw.quality else "value")
+    aht_up, repeat = _quality_factors(ref, model.locations, tw.quality or "value")
     return {
         "currencies": currencies,
         "cur_idx": np.array([currencies.index(c) for c in cur]),
@@ -372,9 +375,9 @@ def _location_arrays(model: SourcingModel, tw: _Tweaks) -> dict:
         "clause": np.array(clause), "cap": np.full(len(locs), float(_value(ix["cap"]))),
         "eur_cpi": float(_value(ix["eur_cpi"])),
         "premises": np.array([_escalate(loc["premises_per_seat_month"], nonlab, y0)
-                              for loc in locs]) * tw.seat_cost,
-        "it": _escalate(d["it_per_seat_month"], nonlab, y0) * tw.seat_cost,
-        "tel": _escalate(d["telephony_licences_per_seat_month"], nonlab, y0) * tw.seat_cost,
+                              for loc in locs]) * tw.premises,
+        "it": _escalate(d["it_per_seat_month"], nonlab, y0),
+        "tel": _escalate(d["telephony_licences_per_seat_month"], nonlab, y0),
         "nonlab": nonlab, "shrinkage": shrink, "efficiency": efficiency,
         "seat_factor": np.array([basis.seat_factor(k) for k in model.locations], float),
         "home": home_ok, "margin": np.array(margins, float),
@@ -576,9 +579,9 @@ def _terms(model: SourcingModel, la: dict, q: dict, tw: _Tweaks) -> _Terms:
     train = (_value(d["training_weeks"]) / _WEEKS_PER_MONTH
              + _value(d["ramp_days"]) / _DAYS_PER_MONTH * (1 - _value(d["ramp_productivity"])))
     fx_usd = la["fx0"][la["currencies"].index("USD")]
-    setup = _escalate(d["setup_per_seat"], la["nonlab"], model.start_year) * fx_usd * tw.transition
-    project = _escalate(d["transition_project_cost"], la["nonlab"], model.start_year) * tw.transition
-    entity = _escalate(d["entity_setup_cost"], la["nonlab"], model.start_year) * tw.transition
+    setup = _escalate(d["setup_per_seat"], la["nonlab"], model.start_year) * fx_usd
+    project = _escalate(d["transition_project_cost"], la["nonlab"], model.start_year)
+    entity = _escalate(d["entity_setup_cost"], la["nonlab"], model.start_year)
     exit_m = float(tw.exit_months if tw.exit_months is not None else _value(d["exit_months"]))
     tau = min(int(forms_ref.get("BOT", {}).get("transfer_month", T)), T)
     fee_m = float(forms_ref.get("BOT", {}).get("transfer_fee_months", 0.0))

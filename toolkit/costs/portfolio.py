@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import planning
+from toolkit.clock import local_clock
 from toolkit.errors import ParameterError
 
 #: The status quo's name in every table (``location`` column; ``form`` is ``PORTFOLIO``).
@@ -80,8 +81,7 @@ def status_quo(stats: pd.DataFrame, reports: pd.DataFrame | None, sites: pd.Data
         raise ParameterError("stats", sorted(need - set(stats.columns)),
                              "interval statistics read by toolkit.io.read_interval_stats")
     window = planning.workload_months(period, months)
-    from toolkit import staffing
-    month = staffing._local_wall_time(stats["ds"]).dt.to_period("M")
+    month = local_clock(stats["ds"]).dt.to_period("M")
     s = stats[month.isin(window).to_numpy()]
     if s.empty:
         raise ParameterError("period", period, "a period whose 12 months the interval "

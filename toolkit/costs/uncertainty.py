@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,6 @@ from toolkit.costs.model import (
     _discount,
     _drivers,
     _location_arrays,
-    _margin,
     _monthly_array,
     _rate_card_price_eur,
     _shock_factors,
@@ -30,7 +30,7 @@ from toolkit.costs.model import (
     price_index,
 )
 from toolkit.costs.portfolio import PORTFOLIO
-from toolkit.costs.reference import _check_choice, _value
+from toolkit.costs.reference import _check_choice, _value, _walk_figures
 from toolkit.errors import ParameterError
 
 # --------------------------------------------------------------------------------------------
@@ -279,56 +279,172 @@ def cumulative_fan(model: SourcingModel, options: Sequence[tuple[str, str]], *,
 # One-way sensitivity
 # --------------------------------------------------------------------------------------------
 
-def _tornado_ranges(model: SourcingModel) -> dict:
-    """Driver -> (label, low tweak, high tweak) from the reference ranges."""
+class _Move(NamedTuple):
+    """One end of a driver: engine tweaks plus reference figures set to their low or high."""
+
+    tweaks: _Tweaks = _Tweaks()
+    figures: tuple[tuple[str, str], ...] = ()    # (path under ``defaults``, "low" / "high")
+
+
+class _Driver(NamedTuple):
+    label: str
+    low: _Move
+    high: _Move
+    inputs: tuple[str, ...]                       # the reference figures whose range it moves
+
+
+#: Level factors of the engine and the ``defaults.sensitivity`` figure giving their range.
+_FACTORS = {"volume": ("volume_level", "volume", "volume level"),
+            "aht": ("aht_level", "aht", "AHT"),
+            "wage": ("wage_level", "wage", "wage level"),
+            "wage_inflation": ("wage_inflation_shift", "wage_inflation", "wage inflation"),
+            "fx": ("fx_level", "fx", "non-EUR currencies vs EUR"),
+            "attrition": ("attrition_factor", "attrition", "attrition"),
+            "charges": ("employer_charges_factor", "charges", "employer charges"),
+            "price": ("rate_card_price_factor", "price", "rate-card price"),
+            "premises": ("premises_factor", "premises", "premises per seat"),
+            "discount_rate": ("discount_rate", "discount_rate", "discount rate")}
+
+#: Figures moved together as one driver (name -> label, paths under ``defaults``).
+_GROUPS = {"transition": ("transition one-offs (set-up per seat, project, entity) {}",
+                          ("setup_per_seat", "transition_project_cost", "entity_setup_cost"))}
+
+
+def _figure(defaults: dict, path: str) -> dict:
+    node = defaults
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
+def _ranged(defaults: dict) -> dict[str, dict]:
+    """Every figure of ``defaults`` with a low/high pair, by dotted path."""
+    return {path: fig for path, fig in _walk_figures(defaults, "")
+            if "low" in fig and "high" in fig}
+
+
+def _span(fig: dict) -> str:
+    """"110 to 240 EUR per seat per month (X, 2025)": a figure's range, unit, flag and year."""
+    lo, hi, unit = float(fig["low"]), float(fig["high"]), str(fig.get("unit") or "")
+    if max(abs(lo), abs(hi)) >= 10:
+        text = f"{lo:,.0f} to {hi:,.0f}"
+    elif unit.startswith("share") or unit.startswith("per year"):
+        text = f"{lo:.0%} to {hi:.0%}"
+    else:
+        text = f"{lo:g} to {hi:g}"
+    money = fig.get("currency")
+    tail = ", ".join(str(x) for x in (fig.get("flag"), fig.get("year")) if x)
+    return (f"{text} {money + ' ' if money else ''}{unit}" + (f" ({tail})" if tail else ""))
+
+
+def _tornado_ranges(model: SourcingModel) -> dict[str, _Driver]:
+    """Driver -> label, low and high moves, and the reference figures whose range it uses.
+
+    Every range is a reference figure's low/high: the level factors' in
+    ``defaults.sensitivity``, the others their own (margins, quality gaps, governance,
+    overheads, exit, one-offs, seat costs, leaving costs, ...): each ranged figure of
+    ``defaults`` moves exactly one driver. In-shift shrinkage comes from the planning basis.
+    """
     d = model.ref["defaults"]
-    r = lambda key: (float(d[key].get("low", _value(d[key]))),  # noqa: E731
-                     float(d[key].get("high", _value(d[key]))))
-    r_margin = lambda key: (_margin(d, key, "low"), _margin(d, key, "high"))  # noqa: E731
+    ranged = _ranged(d)
+    out: dict[str, _Driver] = {}
+    for name, (key, field, text) in _FACTORS.items():
+        path = f"sensitivity.{key}"
+        if path not in ranged:
+            continue
+        lo, hi = float(ranged[path]["low"]), float(ranged[path]["high"])
+        if name == "discount_rate":
+            label = f"{text} {lo:.0%}-{hi:.0%}"
+        elif name == "wage_inflation":
+            label = f"{text} {lo * 100:+g}/{hi * 100:+g} pts/yr"
+        else:
+            label = f"{text} x{lo:g} / x{hi:g}"
+        out[name] = _Driver(label, _Move(_Tweaks(**{field: lo})), _Move(_Tweaks(**{field: hi})),
+                            (path,))
     # In-shift shrinkage from the planning basis: planned and unplanned at their range ends.
     fig = model.basis.figures
     ends = [[float(fig[f"shrinkage.{part}_in_shift"].get(end, _value(fig[f"shrinkage.{part}_in_shift"])))
              for part in ("planned", "unplanned")] for end in ("low", "high")]
     shrink = tuple(1 - (1 - p) * (1 - u) for p, u in ends)
-    out = {
-        "volume": ("volume level -/+15 %", _Tweaks(volume=0.85), _Tweaks(volume=1.15)),
-        "aht": ("AHT -/+10 %", _Tweaks(aht=0.90), _Tweaks(aht=1.10)),
-        "wage": ("wage level -/+10 %", _Tweaks(wage=0.90), _Tweaks(wage=1.10)),
-        "wage_inflation": ("wage inflation -/+2 pts/yr", _Tweaks(wage_inflation=-0.02),
-                           _Tweaks(wage_inflation=0.02)),
-        "fx": ("non-EUR currencies -/+15 % vs EUR", _Tweaks(fx=0.85), _Tweaks(fx=1.15)),
-        "attrition": ("attrition x0.6 / x1.6", _Tweaks(attrition=0.6), _Tweaks(attrition=1.6)),
-        "charges": ("employer charges -/+15 %", _Tweaks(charges=0.85), _Tweaks(charges=1.15)),
-        "price": ("rate-card price -/+15 %", _Tweaks(price=0.85), _Tweaks(price=1.15)),
-        "seat_cost": ("seat costs -/+25 %", _Tweaks(seat_cost=0.75), _Tweaks(seat_cost=1.25)),
-        "shrinkage": ("in-shift shrinkage {:.0%}-{:.0%}".format(*shrink),
-                      _Tweaks(shrinkage=shrink[0]), _Tweaks(shrinkage=shrink[1])),
-        "margin": ("provider margins EU {:.0%}-{:.0%}, non-EU {:.0%}-{:.0%}".format(
-            *r_margin("eu"), *r_margin("non_eu")), _Tweaks(margin="low"), _Tweaks(margin="high")),
-        "quality": ("quality gap: AHT uplift and FCR gap at the top of their ranges",
-                    _Tweaks(), _Tweaks(quality="high")),
-        "governance": ("governance {:.0%}-{:.0%}".format(*r("governance_rate")),
-                       _Tweaks(governance=r("governance_rate")[0]),
-                       _Tweaks(governance=r("governance_rate")[1])),
-        "overheads": ("overheads {:.0%}-{:.0%}".format(*r("overhead_rate")),
-                      _Tweaks(overhead=r("overhead_rate")[0]), _Tweaks(overhead=r("overhead_rate")[1])),
-        "transition": ("transition one-offs -/+50 %", _Tweaks(transition=0.5),
-                       _Tweaks(transition=1.5)),
-        "exit": ("exit {:.0f}-{:.0f} months".format(*r("exit_months")),
-                 _Tweaks(exit_months=r("exit_months")[0]), _Tweaks(exit_months=r("exit_months")[1])),
-        "discount_rate": ("discount rate 4-12 %", _Tweaks(discount_rate=0.04),
-                          _Tweaks(discount_rate=0.12)),
-    }
+    out["shrinkage"] = _Driver("in-shift shrinkage {:.0%}-{:.0%}".format(*shrink),
+                               _Move(_Tweaks(shrinkage=shrink[0])),
+                               _Move(_Tweaks(shrinkage=shrink[1])), ())
+    margins = tuple(p for p in ranged if p.startswith("provider_margin"))
+    if margins:
+        out["margin"] = _Driver(
+            "provider margins " + ", ".join(f"{p.split('.')[-1].replace('_', '-').upper()} "
+                                            f"{ranged[p]['low']:.0%}-{ranged[p]['high']:.0%}"
+                                            for p in margins),
+            _Move(_Tweaks(margin="low")), _Move(_Tweaks(margin="high")), margins)
+    quality = tuple(p for p in ranged if p.startswith(("aht_uplift.", "fcr_gap.")))
+    if quality:
+        out["quality"] = _Driver("quality gap: AHT uplift and FCR gap at the ends of their ranges",
+                                 _Move(_Tweaks(quality="low")), _Move(_Tweaks(quality="high")),
+                                 quality)
+    for name, key, field in (("governance", "governance_rate", "governance"),
+                             ("overheads", "overhead_rate", "overhead"),
+                             ("exit", "exit_months", "exit_months")):
+        if key in ranged:
+            lo, hi = float(ranged[key]["low"]), float(ranged[key]["high"])
+            label = (f"exit {lo:.0f}-{hi:.0f} months" if name == "exit"
+                     else f"{name} {lo:.0%}-{hi:.0%}")
+            out[name] = _Driver(label, _Move(_Tweaks(**{field: lo})),
+                                _Move(_Tweaks(**{field: hi})), (key,))
+    for name, (text, paths) in _GROUPS.items():
+        paths = tuple(p for p in paths if p in ranged)
+        if paths:
+            out[name] = _Driver(text.format("at the low / high of their ranges"),
+                                _Move(figures=tuple((p, "low") for p in paths)),
+                                _Move(figures=tuple((p, "high") for p in paths)), paths)
+    # Every other ranged figure is a driver of its own, named by its path.
+    claimed = {p for drv in out.values() for p in drv.inputs}
+    for path, fig in ranged.items():
+        if path not in claimed:
+            out[path] = _Driver(f"{path.replace('.', ': ').replace('_', ' ')}: {_span(fig)}",
+                                _Move(figures=((path, "low"),)),
+                                _Move(figures=((path, "high"),)), (path,))
     return out
+
+
+def tornado_inputs(model: SourcingModel) -> pd.DataFrame:
+    """Which reference figure's range moves which tornado driver: one row per figure, with
+    its value, low, high, unit, year, currency, source and flag (``where does this come from``)."""
+    d = model.ref["defaults"]
+    rows = []
+    for name, drv in _tornado_ranges(model).items():
+        for path in drv.inputs:
+            fig = _figure(d, path)
+            rows.append({"driver": name, "label": drv.label, "figure": path,
+                         **{k: fig.get(k) for k in ("value", "low", "high", "unit", "year",
+                                                    "currency", "flag", "source")}})
+    return pd.DataFrame(rows)
+
+
+def _with_figures(model: SourcingModel, figures: tuple[tuple[str, str], ...]) -> SourcingModel:
+    """The model with some ``defaults`` figures at their low or high (a shallow copy)."""
+    if not figures:
+        return model
+    m = copy.copy(model)
+    m.ref = {**model.ref, "defaults": copy.deepcopy(model.ref["defaults"])}
+    for path, end in figures:
+        fig = _figure(m.ref["defaults"], path)
+        old = float(_value(fig))
+        fig["value"] = new = float(fig.get(end, old))
+        if path == "volume_growth":
+            # Read when the model was built (the volume path): tilt that path instead.
+            m.volume_index = model.volume_index * ((1 + new) / (1 + old)) ** (
+                np.arange(model.months) / 12.0)
+    return m
 
 
 def tornado(model: SourcingModel, location: str, form: str, *,
             against: tuple[str, str] | None = None, _flows: dict | None = None) -> pd.DataFrame:
     """One-way sensitivity of an option's NPV (or its NPV minus ``against``'s) to every driver.
 
-    Each driver moves alone to its low and high value (ranges from the reference defaults);
-    rows are sorted by swing. With ``against``, ``flips`` says whether the move reverses
-    which of the two is cheaper.
+    Each driver moves alone to its low and high value: every range is a reference figure's
+    low/high (``tornado_inputs`` lists them; ``inputs`` names them per row); rows are sorted
+    by swing. With ``against``, ``flips`` says whether the move reverses which of the two is
+    cheaper.
     """
     valid = [" / ".join(k) for k in model.option_keys()]
     _check_choice("option", f"{location} / {form}", valid)
@@ -339,22 +455,24 @@ def tornado(model: SourcingModel, location: str, form: str, *,
     # the cost runs: what_would_change tests the same tweaks against two rivals.
     cache = {} if _flows is None else _flows
 
-    def metric(tw: _Tweaks) -> float:
-        key = repr(tw)
+    def metric(move: _Move) -> float:
+        key = repr(move)
         if key not in cache:
-            cost, *_ = _monthly_array(model, tw)
-            cache[key] = (cost.sum(axis=2), _discount(model, tw))
+            m = _with_figures(model, move.figures)
+            cost, *_ = _monthly_array(m, move.tweaks)
+            cache[key] = (cost.sum(axis=2), _discount(m, move.tweaks))
         flows, disc = cache[key]
         v = float((option_slice(model, flows, (location, form)) * disc).sum())
         if against is not None:
             v -= float((option_slice(model, flows, tuple(against)) * disc).sum())
         return v
 
-    base = metric(_Tweaks())
+    base = metric(_Move())
     rows = []
-    for name, (label, lo, hi) in _tornado_ranges(model).items():
-        v_lo, v_hi = metric(lo), metric(hi)
-        rows.append({"driver": name, "label": label, "low_eur": v_lo, "high_eur": v_hi,
+    for name, drv in _tornado_ranges(model).items():
+        v_lo, v_hi = metric(drv.low), metric(drv.high)
+        rows.append({"driver": name, "label": drv.label, "inputs": ", ".join(drv.inputs),
+                     "low_eur": v_lo, "high_eur": v_hi,
                      "base_eur": base, "swing_eur": abs(v_hi - v_lo),
                      "flips": bool(against is not None and (np.sign(v_lo) != np.sign(base)
                                                              or np.sign(v_hi) != np.sign(base)))})

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import planning, staffing
+from toolkit.clock import local_clock
 from toolkit.config import project_path
 from toolkit.costs.reference import _check_choice, load_reference
 from toolkit.errors import ParameterError
@@ -26,12 +27,6 @@ PROFILE_COLUMNS = ("location", "month", "period", "productive_hours", "paid_hour
                    "peak_scheduled", "contacts", "handled_contacts", "handled_minutes", "source")
 
 
-def _local_clock(ds) -> pd.Series:
-    """Timestamps as the site's wall-clock time (tz dropped after conversion, if any)."""
-    ds = pd.to_datetime(pd.Series(ds))
-    return ds.dt.tz_localize(None) if ds.dt.tz is not None else ds
-
-
 def _monthly_workload(plan: pd.DataFrame, basis, holiday_country) -> pd.DataFrame:
     """Per calendar month of a requirement plan: agent-hours, paid hours, the month's share of
     a year's FTE hours (open days), peak concurrent scheduled agents, contacts and minutes —
@@ -39,7 +34,7 @@ def _monthly_workload(plan: pd.DataFrame, basis, holiday_country) -> pd.DataFram
     roll = staffing.fte_rollup(plan, freq="ME", by=(), shrinkage=basis.shrinkage,
                                schedule_efficiency=basis.schedule_efficiency,
                                worked_hours_per_year=1.0, holiday_country=holiday_country)
-    local = _local_clock(plan["ds"])
+    local = local_clock(plan["ds"])
     month = local.dt.to_period("M")
     concurrent = plan.assign(month=month.to_numpy()).groupby(["month", "ds"])["scheduled"].sum()
     work = plan.assign(month=month.to_numpy(), minutes=plan["calls"] * plan["aht_s"] / 60.0)
@@ -116,10 +111,10 @@ def _base_year(volumes: pd.DataFrame, period) -> tuple[pd.DataFrame, str, pd.Dat
     months ending with it (the base year)."""
     history = volumes[["ds", "queue", "calls", "aht_s"]]
     if period is None:
-        period = str(_local_clock(history["ds"]).max().to_period("M"))
+        period = str(local_clock(history["ds"]).max().to_period("M"))
     history = planning.until_period(history, period)
     months = planning.workload_months(period)
-    in_window = _local_clock(history["ds"]).dt.to_period("M").isin(months).to_numpy()
+    in_window = local_clock(history["ds"]).dt.to_period("M").isin(months).to_numpy()
     return history, period, history[in_window].reset_index(drop=True)
 
 

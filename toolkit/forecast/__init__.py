@@ -49,15 +49,17 @@ Layout (one module per question; this package re-exports the public names):
 ``params`` (every tunable number), ``panel`` (tidy history -> open-interval panel, calendar,
 gaps), ``methods`` (naive, same-slot, DHR), ``daily`` (top-down day model and intraday shares),
 ``intervals`` (calibration), ``selection`` (inner backtest, choice per horizon), ``core``
-(:func:`forecast`), ``evaluate`` (metrics, :func:`backtest`), ``aggregation``
-(:func:`aggregate`, :func:`reconcile`), ``queues`` (:func:`forecast_many`, the reserved total),
-``describe`` (notebook tables); the monthly outlook lives in :mod:`toolkit.outlook`.
+(:func:`forecast`, :func:`forecast_result`), ``evaluate`` (metrics, :func:`backtest`),
+``aggregation`` (:func:`aggregate`, :func:`reconcile`), ``queues`` (:func:`forecast_many`, the
+reserved total), ``describe`` (notebook tables), ``result`` (:class:`ForecastResult`: a forecast
+with its provenance, written as Parquet plus a ``.meta.json`` sidecar by :func:`write_forecast`,
+read back by :func:`read_forecast`); the monthly outlook lives in :mod:`toolkit.outlook`.
 """
 
 from toolkit.forecast.aggregation import aggregate, reconcile
 
 # Internals other toolkit modules, the tests and the benchmarks reach for by these names.
-from toolkit.forecast.core import _check_levels, _prepare, forecast  # noqa: E402, F401, I001
+from toolkit.forecast.core import _check_levels, _prepare, forecast, forecast_result  # noqa: E402, F401, I001
 from toolkit.forecast.daily import _svd_profiles  # noqa: F401
 from toolkit.forecast.describe import daily_components, decompose, models_table, totals
 from toolkit.forecast.evaluate import backtest, backtest_summary, coverage, mase, naive_scale, wape
@@ -69,7 +71,6 @@ from toolkit.forecast.panel import (  # noqa: F401
     _check_panel,
     _holidays,
     _naive_scale,
-    _wall,
     build_panel,
     future_open_days,
     infer_freq,
@@ -83,7 +84,13 @@ from toolkit.forecast.params import (
     SLOW_METHODS,
     TIE_TOLERANCE,
 )
-from toolkit.forecast.queues import add_total, forecast_many, forecast_reconciled
+from toolkit.forecast.queues import (
+    ReconciledForecast,
+    add_total,
+    forecast_many,
+    forecast_reconciled,
+)
+from toolkit.forecast.result import ForecastResult, read_forecast, sidecar_path, write_forecast
 from toolkit.forecast.selection import (  # noqa: F401
     _POINT_METHODS,
     _choose_by_horizon,
@@ -96,15 +103,18 @@ from toolkit.outlook import (  # noqa: E402
     history_window,
     month_coverage,
     monthly_outlook,
+    monthly_outlook_result,
     outlook_summary,
     outlook_volume_path,
 )
 
 __all__ = [
     "ALL_METHODS", "DEFAULT_INNER_ORIGINS", "METHODS", "OUTPUT_COLUMNS", "SINGLE_SERIES",
-    "SLOW_METHODS", "TIE_TOLERANCE", "ForecastWarning", "Panel", "add_total", "aggregate",
+    "SLOW_METHODS", "TIE_TOLERANCE", "ForecastResult", "ForecastWarning", "Panel",
+    "ReconciledForecast", "add_total", "aggregate",
     "backtest", "backtest_summary", "build_panel", "coverage", "daily_components", "decompose",
-    "forecast", "forecast_many", "forecast_reconciled", "future_open_days", "history_window",
+    "forecast", "forecast_many", "forecast_reconciled", "forecast_result", "future_open_days",
+    "history_window", "monthly_outlook_result", "read_forecast", "sidecar_path", "write_forecast",
     "infer_freq", "mase", "models_table", "month_coverage", "monthly_outlook", "naive_scale",
     "outlook_summary", "outlook_volume_path", "reconcile", "totals", "wape",
 ]

@@ -4,12 +4,15 @@ reconciliation to the total (diagonal WLS)."""
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
 
+from toolkit.clock import local_clock
 from toolkit.errors import ParameterError
-from toolkit.forecast.panel import _to_freq, _wall
+from toolkit.forecast.panel import ForecastWarning, _to_freq
+from toolkit.forecast.result import ForecastResult
 
 
 def _level_columns(frame: pd.DataFrame) -> list[int]:
@@ -17,7 +20,7 @@ def _level_columns(frame: pd.DataFrame) -> list[int]:
                    if (m := re.fullmatch(r"yhat_lower_(\d+)", c))})
 
 
-def aggregate(fc: pd.DataFrame, freq: str, *, correlation=None) -> pd.DataFrame:
+def aggregate(fc, freq: str, *, correlation=None) -> pd.DataFrame:
     """Sum a forecast to coarser periods (``'h'``, ``'D'``, ``'W'``, ``'ME'``) per queue.
 
     ``yhat`` is summed. Interval half-widths w_i (lower and upper separately, so skewed bands
@@ -26,15 +29,26 @@ def aggregate(fc: pd.DataFrame, freq: str, *, correlation=None) -> pd.DataFrame:
     correlations apply: between intervals of the same day (``"intraday"``, the shared
     day-level error) and between days (``"days"``, persistent level errors).
 
-    ``correlation``: ``{"intraday": r1, "days": r2}`` for all queues, a dict of such dicts by
-    queue, or None to use the estimates :func:`forecast` stores in ``attrs["models"]`` (from
-    its inner backtest); without either, 1.0 (conservative: fully dependent).
+    ``fc`` is a forecast table or a :class:`ForecastResult`. ``correlation``:
+    ``{"intraday": r1, "days": r2}`` for all queues, a dict of such dicts by queue (e.g.
+    ``result.correlation()``, the inner-backtest estimates of :func:`forecast_result`), or
+    None: the result's own estimates when ``fc`` is a ForecastResult, else 1.0 (fully
+    dependent, the widest intervals) with a :class:`ForecastWarning` saying so. Nothing is
+    read from ``DataFrame.attrs``.
     """
+    if isinstance(fc, ForecastResult):
+        correlation = fc.correlation() if correlation is None else correlation
+        fc = fc.frame
+    elif correlation is None:
+        warnings.warn("aggregate: no error correlation given, so interval widths are added as "
+                      "if fully dependent (rho = 1, the widest intervals); pass "
+                      "correlation=result.correlation() from the forecast's ForecastResult",
+                      ForecastWarning, stacklevel=2)
     levels = _level_columns(fc)
-    wall = _wall(fc["ds"])
+    wall = local_clock(fc["ds"])
     tz = getattr(fc["ds"].dt, "tz", None)
     frame = fc.assign(_day=wall.dt.floor("D"))
-    rho = _correlations(fc, correlation)
+    rho = _correlations(correlation)
     frame["_r1"] = frame["queue"].map(lambda q: rho(q)["intraday"])
     frame["_r2"] = frame["queue"].map(lambda q: rho(q)["days"])
     half = []
@@ -61,7 +75,6 @@ def aggregate(fc: pd.DataFrame, freq: str, *, correlation=None) -> pd.DataFrame:
     if tz is not None:
         result["ds"] = result["ds"].dt.tz_localize(tz, ambiguous="NaT",
                                                    nonexistent="shift_forward")
-    result.attrs = dict(fc.attrs)
     return result.reset_index(drop=True)
 
 
@@ -78,11 +91,10 @@ def _combine(frame: pd.DataFrame, keys: list[str], half: list[str], rho_col: str
     return out.reset_index()
 
 
-def _correlations(fc: pd.DataFrame, correlation):
+def _correlations(correlation):
     default = {"intraday": 1.0, "days": 1.0}
     if correlation is None:
-        models = fc.attrs.get("models", {})
-        return lambda q: {**default, **models.get(q, {}).get("correlation", {})}
+        return lambda q: default
     if isinstance(correlation, dict) and set(correlation) <= {"intraday", "days"}:
         return lambda q: {**default, **correlation}
     if isinstance(correlation, dict):
@@ -156,5 +168,4 @@ def reconcile(fc: pd.DataFrame, *, total: str = "total") -> pd.DataFrame:
         total_rows[f"yhat_upper_{lv}"] = total_rows["yhat"] + np.sqrt(s["_hi"].to_numpy())
     total_rows["queue"] = total
     result = pd.concat([out, total_rows[out.columns]], ignore_index=True)
-    result.attrs = dict(fc.attrs)
     return result

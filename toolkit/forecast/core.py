@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from toolkit.clock import local_clock
 from toolkit.errors import DataError, ParameterError
 from toolkit.forecast.aggregation import _period_alias, aggregate
 from toolkit.forecast.panel import (
@@ -24,6 +25,7 @@ from toolkit.forecast.panel import (
     infer_freq,
 )
 from toolkit.forecast.params import ALL_METHODS, DEFAULT_INNER_ORIGINS
+from toolkit.forecast.result import ForecastResult
 from toolkit.forecast.selection import FittedForecast, _fit_queue
 
 
@@ -99,6 +101,14 @@ def _horizon_until(horizon, freq_out, last_date):
 def forecast(history: pd.DataFrame, horizon, *, freq=None, method: str = "auto",
              levels: Sequence[int] = (80, 95), country: str | None = "FR",
              future_ds=None, n_inner: int = DEFAULT_INNER_ORIGINS) -> pd.DataFrame:
+    """The forecast table of :func:`forecast_result` (same parameters), without provenance."""
+    return forecast_result(history, horizon, freq=freq, method=method, levels=levels,
+                           country=country, future_ds=future_ds, n_inner=n_inner).frame
+
+
+def forecast_result(history: pd.DataFrame, horizon, *, freq=None, method: str = "auto",
+                    levels: Sequence[int] = (80, 95), country: str | None = "FR",
+                    future_ds=None, n_inner: int = DEFAULT_INNER_ORIGINS) -> ForecastResult:
     """Forecast each queue ``horizon`` open intervals ahead, with calibrated intervals.
 
     Parameters
@@ -118,9 +128,11 @@ def forecast(history: pd.DataFrame, horizon, *, freq=None, method: str = "auto",
     future_ds : optional explicit future interval starts (a known opening plan), used
         instead of the learnt opening pattern.
 
-    Returns ``ds, queue, yhat, yhat_lower_<L>, yhat_upper_<L>`` for each level. Closed
-    intervals are omitted (never invented). ``attrs["models"]`` records per queue the
-    chosen method, combination weights, inner-backtest MASE and any fallback notes.
+    Returns a :class:`ForecastResult`: ``frame`` is ``ds, queue, yhat, yhat_lower_<L>,
+    yhat_upper_<L>`` for each level (closed intervals omitted, never invented); ``models``
+    records per queue the chosen method, combination weights, inner-backtest MASE, the error
+    correlations (:meth:`ForecastResult.correlation`, for :func:`aggregate`) and any
+    fallback notes; ``info`` the run's parameters.
     """
     _check_method(method)
     levels = _check_levels(levels)
@@ -132,13 +144,17 @@ def forecast(history: pd.DataFrame, horizon, *, freq=None, method: str = "auto",
         results.append(frame)
         models[queue] = info
     out = pd.concat(results, ignore_index=True)
+    result = ForecastResult(out, models, {
+        "kind": "forecast", "horizon": str(horizon), "freq": None if freq is None else str(freq),
+        "method": method, "levels": list(levels), "country": country,
+        "history_to": str(tidy["ds"].max()) if len(tidy) else None})
     if out_agg is not None:
-        out = aggregate(out, out_agg)
+        out = aggregate(out, out_agg, correlation=result.correlation())
         if isinstance(horizon, (int, np.integer)):
             # the first `horizon` periods holding forecast days (the first may be partial)
             out = out.groupby("queue", sort=False).head(int(horizon)).reset_index(drop=True)
-    out.attrs["models"] = models
-    return out
+        result = result.with_frame(out)
+    return result
 
 
 def _forecast_one(series, queue, horizon, step, out_agg, method, levels, country, future_ds,
@@ -150,7 +166,7 @@ def _forecast_one(series, queue, horizon, step, out_agg, method, levels, country
                                                          else None), panel.dates[-1])
     if future_ds is not None:
         fds = pd.DatetimeIndex(pd.to_datetime(pd.Series(future_ds)))
-        fwall = fds.tz_localize(None) if fds.tz is not None else fds
+        fwall = local_clock(fds)
         future = pd.DatetimeIndex(sorted(set(fwall.floor("D"))))
         explicit = fwall
     else:

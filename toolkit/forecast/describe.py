@@ -6,15 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from toolkit.clock import local_clock
 from toolkit.errors import DataError, ParameterError
 from toolkit.forecast.aggregation import _period_alias
-from toolkit.forecast.panel import _as_tidy, _wall
+from toolkit.forecast.panel import _as_tidy
 
 
 def totals(history: pd.DataFrame, freq: str = "D") -> pd.DataFrame:
     """Actual calls summed per queue and period (``'D'``, ``'W'``, ``'ME'``), local calendar."""
     tidy = _as_tidy(history)
-    wall = _wall(tidy["ds"]).dt.floor("D")
+    wall = local_clock(tidy["ds"]).dt.floor("D")
     if str(freq) != "D":
         wall = wall.dt.to_period(_period_alias(freq)).dt.start_time
     out = (tidy.assign(ds=wall).groupby(["queue", "ds"], sort=True)["calls"].sum()
@@ -37,7 +38,7 @@ def decompose(history: pd.DataFrame, queue: str | None = None) -> dict[str, pd.D
             raise ParameterError("queue", queue, f"one of {sorted(set(tidy['queue']))}")
         tidy = tidy[tidy["queue"] == queue]
     series = tidy.groupby("ds", sort=True)["calls"].sum(min_count=1).reset_index()
-    wall = _wall(series["ds"])
+    wall = local_clock(series["ds"])
     day = wall.dt.floor("D")
     frame = series.assign(day=day, weekday=day.dt.day_name(), weekday_n=day.dt.day_of_week,
                           time=(wall - day).map(lambda t: f"{t.components.hours:02d}:"
@@ -110,13 +111,16 @@ def daily_components(daily: pd.DataFrame) -> pd.DataFrame:
     return out[["ds", "calls", "imputed", "trend", "weekly", "annual", "remainder"]]
 
 
-def models_table(fc: pd.DataFrame) -> pd.DataFrame:
-    """One row per queue: chosen method (with weights) and inner-backtest MASE per method."""
-    models = fc.attrs.get("models", {})
-    rows = []
-    for queue, info in models.items():
-        row = {"queue": queue, "chosen": info.get("method")}
-        row.update({f"inner MASE {m}": v for m, v in info.get("inner_mase", {}).items()})
-        row["notes"] = "; ".join(info.get("notes", []))
-        rows.append(row)
-    return pd.DataFrame(rows)
+def models_table(result) -> pd.DataFrame:
+    """One row per queue: chosen method (with weights) and inner-backtest MASE per method.
+
+    ``result`` is a :class:`ForecastResult` (``forecast_result``, ``forecast_reconciled``'s
+    ``base``, ``read_forecast``): a bare table carries no models.
+    """
+    from toolkit.forecast.result import ForecastResult
+
+    if not isinstance(result, ForecastResult):
+        raise ParameterError("result", type(result).__name__,
+                             "a ForecastResult (forecast.forecast_result, forecast_reconciled's "
+                             "base or forecast.read_forecast): a table carries no models")
+    return result.models_table()

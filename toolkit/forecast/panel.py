@@ -11,6 +11,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from toolkit.clock import local_clock
 from toolkit.errors import DataError, ParameterError
 from toolkit.forecast.params import SINGLE_SERIES
 
@@ -133,18 +134,13 @@ def infer_freq(ds: pd.Series) -> pd.Timedelta:
     A series with one stamp per day is daily (``1 day``). Weekly or monthly histories are
     rejected by the caller: forecast at daily or intraday level and ``aggregate`` instead.
     """
-    wall = _wall(ds)
+    wall = local_clock(ds)
     day = wall.dt.floor("D")
     steps = wall.diff()[day.eq(day.shift())].dropna()
     if len(steps):
         return pd.Timedelta(steps.mode().iloc[0])
     return pd.Timedelta(pd.Series(day.unique()).diff().dropna().mode().iloc[0]) \
         if day.nunique() > 1 else pd.Timedelta("1D")
-
-
-def _wall(ds: pd.Series) -> pd.Series:
-    """Local wall-clock time (tz dropped after conversion), where opening hours live."""
-    return ds.dt.tz_localize(None) if getattr(ds.dt, "tz", None) is not None else ds
 
 
 def _to_freq(freq) -> pd.Timedelta | None:
@@ -158,7 +154,7 @@ def _to_freq(freq) -> pd.Timedelta | None:
 
 def _resample_tidy(tidy: pd.DataFrame, step: pd.Timedelta) -> pd.DataFrame:
     """Sum intervals into coarser ones (e.g. 5 -> 15 minutes) on the local wall clock."""
-    wall = _wall(tidy["ds"])
+    wall = local_clock(tidy["ds"])
     start = wall.dt.floor(step) if step < pd.Timedelta("1D") else wall.dt.floor("D")
     out = (tidy.assign(_start=start).groupby(["queue", "_start"], sort=True)
            .agg(calls=("calls", lambda s: s.sum(min_count=1)), ds=("ds", "first")))
@@ -182,7 +178,7 @@ def build_panel(series: pd.DataFrame, freq: pd.Timedelta, *, country: str = "FR"
     days, Ramadan days are a day type of their own: their hours are learnt from the last
     Ramadan days of each weekday, the usual hours from the last days outside Ramadan.
     """
-    wall = _wall(series["ds"])
+    wall = local_clock(series["ds"])
     date = wall.dt.floor("D")
     tod = wall - date
     if freq < pd.Timedelta("1D"):

@@ -4,31 +4,51 @@ from __future__ import annotations
 
 import warnings
 from functools import partial
+from typing import NamedTuple
 
 import pandas as pd
 
 from toolkit.errors import ParameterError
 from toolkit.forecast.aggregation import reconcile
-from toolkit.forecast.core import forecast
+from toolkit.forecast.core import forecast_result
 from toolkit.forecast.panel import ForecastWarning, _as_tidy
+from toolkit.forecast.result import ForecastResult
+
+
+class ReconciledForecast(NamedTuple):
+    """What :func:`forecast_reconciled` returns; unpacks as ``base, reconciled, fc``."""
+
+    base: ForecastResult        #: unreconciled queues (and total) with their models
+    reconciled: pd.DataFrame    #: queues plus the total after :func:`reconcile`
+    fc: pd.DataFrame            #: the reconciled queues only
+
+    def correlation(self) -> dict:
+        """The base models' error correlations, for :func:`aggregate` of ``reconciled``/``fc``."""
+        return self.base.correlation()
+
+    def result(self) -> ForecastResult:
+        """``fc`` with the base's provenance (what :func:`write_forecast` writes)."""
+        return self.base.with_frame(self.fc, reconciled=True)
 
 
 def _forecast_task(item, **kwargs):
-    """One queue through :func:`forecast` (module-level so process executors can pickle it)."""
+    """One queue through :func:`forecast_result` (module-level so process executors can
+    pickle it)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ForecastWarning)
-        fc = forecast(item, **kwargs)
-    return fc, fc.attrs.get("models", {}), [str(w.message) for w in caught]
+        res = forecast_result(item, **kwargs)
+    return res.frame, dict(res.models), dict(res.info), [str(w.message) for w in caught]
 
 
 def forecast_many(history: pd.DataFrame, horizon, *, executor: str = "serial",
                   scheduler: str | None = None, progress: bool = True,
-                  workers: int | None = None, **kwargs) -> pd.DataFrame:
-    """:func:`forecast` for many queues, one task per queue, through ``toolkit.executors``.
+                  workers: int | None = None, **kwargs) -> ForecastResult:
+    """:func:`forecast_result` for many queues, one task per queue, through ``toolkit.executors``.
 
     ``history`` is tidy ``ds, queue, calls``; ``executor`` is ``"serial"``, ``"local"``
     (process pool) or ``"dask"`` (``scheduler`` address or a local cluster); a tqdm bar shows
-    progress. Warnings raised in workers are re-issued here; ``attrs["models"]`` is merged.
+    progress. Warnings raised in workers are re-issued here. Returns one
+    :class:`ForecastResult` (the queues' tables concatenated, their models merged).
     """
     from toolkit.executors import map_tasks
 
@@ -37,33 +57,35 @@ def forecast_many(history: pd.DataFrame, horizon, *, executor: str = "serial",
     task = partial(_forecast_task, horizon=horizon, **kwargs)
     results = map_tasks(task, items, executor=executor, scheduler=scheduler,
                         workers=workers, progress=progress, desc="forecast queues")
-    models = {}
-    for _, info, messages in results:
-        models.update(info)
+    models, info = {}, {}
+    for _, queue_models, queue_info, messages in results:
+        models.update(queue_models)
+        info = info or queue_info
         for msg in messages:
             warnings.warn(msg, ForecastWarning, stacklevel=2)
     out = pd.concat([r[0] for r in results], ignore_index=True)
-    out.attrs["models"] = models
-    return out
+    return ForecastResult(out, models, {**info, "executor": executor})
 
 
-def forecast_reconciled(history: pd.DataFrame, horizon, *, total: str = "total", **kwargs):
+def forecast_reconciled(history: pd.DataFrame, horizon, *, total: str = "total",
+                        **kwargs) -> ReconciledForecast:
     """Forecast every queue and their ``total``, reconciled; returns ``(base, reconciled, fc)``.
 
-    ``base`` holds the unreconciled forecasts (``attrs["models"]`` for the models table),
-    ``reconciled`` queues plus the total after :func:`reconcile`, ``fc`` the queues only.
+    ``base`` is the unreconciled :class:`ForecastResult` (its ``models_table()`` and
+    ``correlation()``), ``reconciled`` the queues plus the total after :func:`reconcile`,
+    ``fc`` the queues only (:class:`ReconciledForecast`).
     A history with a single queue is forecast as it is (it is its own total, whatever its
     name: a file whose one queue is called "total" must not get a second one).
     """
     tidy = _as_tidy(history)
     if tidy["queue"].nunique() == 1:
-        base = forecast(tidy, horizon, **kwargs)
-        return base, base, base
+        base = forecast_result(tidy, horizon, **kwargs)
+        return ReconciledForecast(base, base.frame, base.frame)
     _refuse_total_name(tidy["queue"], total, "total")
-    base = forecast(add_total(tidy, total), horizon, **kwargs)
-    reconciled = reconcile(base, total=total)
+    base = forecast_result(add_total(tidy, total), horizon, **kwargs)
+    reconciled = reconcile(base.frame, total=total)
     fc = reconciled[reconciled["queue"] != total].reset_index(drop=True)
-    return base, reconciled, fc
+    return ReconciledForecast(base, reconciled, fc)
 
 
 def _refuse_total_name(queues, name: str, parameter: str) -> None:

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from toolkit import markup, present
+from toolkit.atomic import atomic_path
 from toolkit.config import DEFAULT_TIMEZONE
 from toolkit.errors import ParameterError
 from toolkit.kpi.credits import credits_by_month
@@ -205,7 +205,7 @@ def summary_text(card: pd.DataFrame, credits: pd.DataFrame, period: str,
 
 
 def write_csv(table: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a table as CSV atomically (temporary file in the same folder, then rename).
+    """Write a table as CSV atomically (``toolkit.atomic``: mode 0644, meant to be shared).
 
     Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) are
     written with a leading apostrophe: provider and site names come from data files.
@@ -214,15 +214,8 @@ def write_csv(table: pd.DataFrame, path: str | os.PathLike) -> Path:
 
     table = csv_safe(table)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            table.to_csv(fh, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8")
     return path
 
 
