@@ -200,3 +200,14 @@ def test_missed_checks_are_listed_in_words(m):
         "method": "market price lists", "model_value": 0.2, "band_low": 0.35,
         "band_high": 0.55}]
     assert costs.missed_checks(m, checks.assign(passed=True)).empty
+
+
+def test_driver_label_reads_as_words():
+    assert costs.driver_label("volume growth: -10% to 10% per year (G, 2026)") == (
+        "volume growth: -10% to 10% per year")
+    assert costs.driver_label("inhouse wage premium: 0% to 15% (G, 2025)").startswith(
+        "in-house wage premium")
+    assert costs.driver_label("it per seat month: 110 to 240 EUR (X, 2025)").startswith("IT ")
+    long = costs.driver_label("leaving: dual running months: 1 to 4 months the outgoing sites "
+                              "keep running beside the new one (E, 2025)")
+    assert len(long) <= 51 and long.endswith("…")

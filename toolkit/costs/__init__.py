@@ -51,6 +51,7 @@ from toolkit.costs.decision import (
     cheapest_sentence,
     cost_weight_switches,
     decision_matrix,
+    driver_label,
     fan_sentence,
     hardest_move_sentence,
     leaving_table,
@@ -154,7 +155,7 @@ __all__ = [
     "bases_sentence", "ranking_table", "ranking_sentence", "cheapest_sentence",
     "bridge_sentence", "fan_sentence", "margin_sentence", "leaving_table",
     "hardest_move_sentence", "location_name", "small_steps_grouped", "weakest_sentence",
-    "reconciliation_sentence", "missed_checks",
+    "reconciliation_sentence", "missed_checks", "driver_label",
     # value of service
     "ValueOfService", "build_service", "service_rates", "service_inputs", "service_costs",
     "service_npv",

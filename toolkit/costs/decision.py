@@ -575,6 +575,22 @@ def _one_off_text(model: SourcingModel, t: pd.Series, locale: str = "en_GB") -> 
     return f", including {_money(one_off, locale)} of transition and exit costs"
 
 
+_FLAG = re.compile(r"\s*\((?:[A-Z]|override)(?:, \d{4})?\)\s*$")
+
+
+def driver_label(label: str, max_chars: int = 50) -> str:
+    """A tornado driver's label for reviewers: without its reference flag and year
+    ("(G, 2026)"), code spellings made words, and cut at a word when longer than
+    ``max_chars`` (a chart's row label, not a paragraph)."""
+    text = _FLAG.sub("", str(label))
+    text = re.sub(r"\binhouse\b", "in-house", text)
+    text = re.sub(r"^it\b", "IT", text)
+    if len(text) > max_chars:
+        cut = text[:max_chars].rsplit(" ", 1)[0].rstrip(" :,;")
+        text = cut + "…"
+    return text
+
+
 def what_would_change(model: SourcingModel, decision: pd.DataFrame,
                       robustness: dict, *, locale: str = "en_GB") -> tuple[str, pd.DataFrame]:
     """Drivers whose plausible range reverses the choice against the runner-up and the
@@ -604,7 +620,8 @@ def what_would_change(model: SourcingModel, decision: pd.DataFrame,
                          f"{_money(gap, locale)} gap in net present cost.")
         else:
             lines.append(f"- Against {who} ({_money(gap, locale)} apart in net present cost): "
-                         + "; ".join(flips["label"]) + " would reverse the cost ranking.")
+                         + "; ".join(flips["label"].map(driver_label))
+                         + " would reverse the cost ranking.")
     lines.append(f"- Weights: the first option stays first in "
                  f"{present.percent(robustness['keeps_top'], locale, 0)} of random "
                  f"re-weightings of the criteria.")
