@@ -681,12 +681,14 @@ def test_recommendation_reports_the_ratio_checks():
     t = costs.tco(m)
     mc = costs.monte_carlo(m, n_draws=200)
     table, rob = costs.decision_matrix(m, t, n_perturbations=50)
-    checks = pd.DataFrame([{"check": "nearshore_index", "location": "MA",
+    here = table.iloc[0]["location"]  # a check on the recommended location warns
+    checks = pd.DataFrame([{"check": "nearshore_index", "location": here,
                             "option": "MA / FULL vs FR-REG / INHOUSE", "method": "rate_card",
                             "model_value": 0.2, "band_low": 0.55, "band_high": 0.75,
                             "in_band": False, "passed": False}])
     text = costs.recommendation(m, t, mc, table, rob, checks)
-    assert "0 of 1 reproduced" in text and "0.20 vs 0.55-0.75" in text
+    assert "reproduces 0 of 1 (0%) published cost ratios" in text
+    assert "0.20 against 0.55–0.75" in text and "below the published range" in text
 
 
 def test_outlook_sets_the_volume_path_scenarios_and_their_spread():

@@ -18,16 +18,35 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from toolkit import present
 from toolkit.config import project_path
 from toolkit.costs.finance import tco
 from toolkit.costs.model import SourcingModel
-from toolkit.costs.portfolio import PORTFOLIO
+from toolkit.costs.portfolio import PORTFOLIO, STATUS_QUO
 from toolkit.costs.reference import _check_choice, _value, load_reference
 from toolkit.costs.uncertainty import tornado
 from toolkit.errors import ParameterError
 
 CRITERIA = ("cost", "data_transfer", "labour_law", "language_fit", "timezone_overlap",
             "attrition", "social_acceptance")
+#: What each criterion is called in reviewer tables and charts.
+CRITERION_LABELS = {"cost": "cost", "data_transfer": "data leaving the EU",
+                    "labour_law": "French labour law", "language_fit": "language fit",
+                    "timezone_overlap": "time-zone overlap", "attrition": "staff turnover",
+                    "social_acceptance": "social acceptance"}
+#: What each cost line (``reference.LINES``) is called in reviewer charts and tables.
+LINE_LABELS = {"agents": "agents' pay", "supervision": "team leaders and managers",
+               "wfm_qa": "planning and quality staff", "overheads": "overheads",
+               "recruitment": "recruitment", "training_attrition": "training (turnover)",
+               "premises": "premises", "it": "IT", "telephony_licences": "telephony licences",
+               "provider_margin": "provider's margin", "governance": "contract management",
+               "transition": "transition", "exit": "exit", "dual_running": "double running",
+               "severance": "severance and social plan",
+               "stranded_premises": "premises left empty",
+               "staff_transfer": "transferred staff's pay premium"}
+#: Status of the report card: the recommendation needs attention when it beats the
+#: comparison in fewer simulations than this, or keeps its rank in fewer re-weightings.
+ROBUST_SHARE = 0.80
 
 
 # --------------------------------------------------------------------------------------------
@@ -205,148 +224,380 @@ def decision_matrix(model: SourcingModel, costs: pd.DataFrame | None = None,
 # Recommendation and what would change it
 # --------------------------------------------------------------------------------------------
 
+#: Short names of the engagement forms for reviewer sentences and labels.
+FORM_LABELS = {"INHOUSE": "in-house", "FULL": "full outsourcing", "HOSTED": "hosted seats",
+               "INSOURCE": "provider staff on our premises", "BOT": "build-operate-transfer",
+               "CAPTIVE": "own centre abroad"}
+#: Published ratios (``benchmark_checks``) in words.
+CHECK_LABELS = {"paris_regions_price_ratio": "Paris price over regional price",
+                "morocco_france_price_ratio": "Moroccan price over French price",
+                "maghreb_saving_vs_france": "Maghreb saving against France",
+                "onshore_bpo_index": "French provider cost as a share of in-house",
+                "nearshore_index": "near-shore cost as a share of in-house",
+                "offshore_index": "off-shore cost as a share of in-house"}
+METHOD_LABELS = {"rate_card": "market price lists", "bottom_up": "provider cost plus margin"}
+_CODE = re.compile(r"\b([A-Z]{2}(?:-[A-Z]{3})?) / ([A-Z]+)\b")
+
+
+def option_name(model: SourcingModel, loc: str, form: str, *, code: bool = False) -> str:
+    """An option in words: "Madagascar, full outsourcing" (``code`` adds "(MG / FULL)");
+    the status quo is "the status quo (today's mix)", a partial move keeps its name with any
+    option code in it spelled out."""
+    if form == PORTFOLIO:
+        if loc == STATUS_QUO:
+            return "the status quo (today's mix)"
+        return "partial move: " + _CODE.sub(
+            lambda m: option_name(model, m[1], m[2])
+            if m[1] in model.ref["locations"] else m[0], str(loc))
+    place = str(model.ref["locations"].get(loc, {}).get("name", loc)).split(" (")[0]
+    place = place.replace(" - ", " – ")
+    kind = FORM_LABELS.get(form) or model.ref["forms"].get(form, {}).get("name", form)
+    return f"{place}, {kind}" + (f" ({loc} / {form})" if code else "")
+
+
+def option_names(model: SourcingModel, table: pd.DataFrame) -> pd.Series:
+    """``option_name`` of each row's ``location, form``."""
+    return pd.Series([option_name(model, loc, form) for loc, form in
+                      zip(table["location"], table["form"], strict=True)], index=table.index,
+                     dtype=object)
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _against(model: SourcingModel) -> str:
+    return "the status quo" if model.status_quo is not None else "running everything in-house"
+
+
+def _money(x, locale: str) -> str:
+    return present.money(x, locale, compact=True)
+
+
 def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFrame,
                    decision: pd.DataFrame, robustness: dict,
                    checks: pd.DataFrame | None = None,
-                   margins: pd.DataFrame | None = None) -> str:
+                   margins: pd.DataFrame | None = None, *, locale: str = "en_GB") -> str:
     """The board-paper recommendation, written from the results (markdown).
 
-    With ``checks`` (``benchmark_checks``), says how many published ratios the model
-    reproduces and warns when the recommended location's cost sits outside them.
+    One money basis: the net present cost (NPV) at the reference figures (``tco_table``);
+    the simulations (``mc``) say how often the option beats the comparison. With ``checks``
+    (``benchmark_checks``) warns when the recommended location's cost sits outside the
+    published bands; with ``margins`` (``margin_check``) when its price is below cost.
     """
     top = decision.iloc[0]
     loc, form = top["location"], top["form"]
-    label = _option_name(model, loc, form)
+    name = option_name(model, loc, form, code=True)
     t = tco_table.set_index(["location", "form"]).loc[(loc, form)]
     m = mc.set_index(["location", "form"]).loc[(loc, form)]
     bl = tuple(model.comparison)
     years = model.months // 12
-    runner = decision.iloc[1] if len(decision) > 1 else None
-    base_p50 = mc.set_index(["location", "form"]).loc[bl, "npv_p50_eur"]
-    against = "the status quo" if model.status_quo is not None else "in-house"
-    one_offs = _one_off_text(model, t)
-    sims = (f"{int(m['n_draws']):,} simulations of the uncertain drivers"
-            + (" (correlated as the reference states)" if bool(m.get("correlated", False))
-               else ""))
-
-    def meur(x):
-        return f"{x / 1e6:,.1f} M EUR"
-
+    against = _against(model)
+    sims = present.count_phrase(int(m["n_draws"]), "simulation", locale=locale)
+    saving = float(t["baseline_npv_eur"]) - float(t["npv_eur"])
+    npv = (f"{_money(t['npv_eur'], locale)} in net present cost (NPV) over the {years}-year "
+           f"contract{_one_off_text(model, t, locale)}, against "
+           f"{_money(t['baseline_npv_eur'], locale)} for {against}")
+    odds = (f"It is cheaper than {against} in "
+            f"{present.percent(m['prob_beats_baseline'], locale, 0)} of {sims} of the "
+            f"uncertain costs.")
     inhouse = ""
     if model.status_quo is not None and (loc, form) != tuple(model.baseline):
-        inhouse = (f" Against running everything in-house ({meur(t['inhouse_npv_eur'])}) it "
-                   f"{'saves' if t['saving_vs_inhouse_pct'] >= 0 else 'costs'} "
-                   f"{abs(t['saving_vs_inhouse_pct']):.0%}"
-                   f"{'' if t['saving_vs_inhouse_pct'] >= 0 else ' more'}.")
+        pct = float(t["saving_vs_inhouse_pct"])
+        inhouse = (f" Against running everything in-house ({_money(t['inhouse_npv_eur'], locale)})"
+                   f" it {'saves' if pct >= 0 else 'costs'} {present.percent(abs(pct), locale, 0)}"
+                   f"{'' if pct >= 0 else ' more'}.")
     if (loc, form) == bl:
-        headline = (f"**Recommendation: keep {against} ({label}).** No option beats it on "
-                    f"the weighted criteria.{inhouse}")
-    elif t["saving_pct"] < 0:
-        headline = (f"**Recommendation: {label}.** It costs "
-                    f"{-t['saving_pct']:.0%} more than {against} over {years} years "
-                    f"({meur(t['npv_eur'])} against {meur(t['baseline_npv_eur'])} in present "
-                    f"value{one_offs}; cheaper in {m['prob_beats_baseline']:.0%} of "
-                    f"{sims}) but scores best once risks are "
-                    f"weighed.{inhouse}")
+        kept = (against if model.status_quo is not None else
+                f"running everything in-house in {location_name(model, loc)} ({loc} / {form})")
+        headline = (f"**Recommendation: keep {kept}.** No option scores better once cost "
+                    f"and risk are weighed ({_money(t['npv_eur'], locale)} in net present cost "
+                    f"over the {years}-year contract).{inhouse}")
+    elif saving < 0:
+        headline = (f"**Recommendation: {name}.** It costs {_money(-saving, locale)} "
+                    f"({present.percent(-t['saving_pct'], locale, 0)}) more than {against}: "
+                    f"{npv}, but scores best once risks are weighed. {odds}{inhouse}")
     else:
-        headline = (f"**Recommendation: {label}.** "
-                    f"Over {years} years it costs {meur(t['npv_eur'])} in present value at "
-                    f"the reference figures{one_offs}, against {meur(t['baseline_npv_eur'])} "
-                    f"for {against}: a saving of {t['saving_pct']:.0%}.{inhouse} Over "
-                    f"{sims} its median is "
-                    f"{meur(m['npv_p50_eur'])} (P10-P90 {meur(m['npv_p10_eur'])} - "
-                    f"{meur(m['npv_p90_eur'])}) against a median of {meur(base_p50)} for "
-                    f"{against}, and it beats {against} in {m['prob_beats_baseline']:.0%} of them.")
-    leaving = _leaving_text(model, loc, form)
-    be = t["break_even_month"]
-    lines = [headline,
-             f"- Break-even against {against}: "
-             + (f"month {int(be)}." if np.isfinite(be) else "not within the contract."),
-             f"- Weighted score {top['score']:.2f}; the top rank holds in "
-             f"{robustness['keeps_top']:.0%} of random re-weightings of the criteria."]
+        headline = (f"**Recommendation: {name}.** It saves {_money(saving, locale)} "
+                    f"({present.percent(t['saving_pct'], locale, 0)}) against {against}: "
+                    f"{npv}. {odds}{inhouse}")
+    lines = [headline, ""]
+    leaving = _leaving_text(model, loc, form, locale)
     if leaving:
-        lines.insert(1, leaving)
-    if runner is not None:
+        lines.append(leaving)
+    be = t["break_even_month"]
+    if (loc, form) != bl:
+        lines.append(f"- It pays back the cost of the move against {against} "
+                     + (f"in month {present.number(be, locale)} of the contract."
+                        if np.isfinite(be) else "not within the contract."))
+    lines.append(f"- It stays first in {present.percent(robustness['keeps_top'], locale, 0)} of "
+                 f"random re-weightings of the decision criteria (weighted score "
+                 f"{present.number(top['score'], locale, 2)} out of 1).")
+    if len(decision) > 1:
+        runner = decision.iloc[1]
         key = (runner["location"], runner["form"])
         p = mc.set_index(["location", "form"]).loc[key, "prob_beats_baseline"]
-        beats = ("" if key == bl else
-                 f"; cheaper than {against} in {p:.0%} of the simulations")
-        lines.append(f"- Runner-up: {runner['location']} / {runner['form']} "
-                     f"(score {runner['score']:.2f}{beats}).")
+        beats = ("" if key == bl else f"; cheaper than {against} in "
+                 f"{present.percent(p, locale, 0)} of the simulations")
+        lines.append(f"- Runner-up: {option_name(model, *key)} (score "
+                     f"{present.number(runner['score'], locale, 2)}{beats}).")
     cheapest = tco_table[tco_table["feasible"]].sort_values("npv_eur").iloc[0]
     if (cheapest["location"], cheapest["form"]) != (loc, form):
-        lines.append(f"- Cheapest on cost alone: {cheapest['location']} / {cheapest['form']} "
-                     f"({meur(cheapest['npv_eur'])}), ranked lower on risk.")
+        lines.append(f"- Cheapest on cost alone: "
+                     f"{option_name(model, cheapest['location'], cheapest['form'])} "
+                     f"({_money(cheapest['npv_eur'], locale)}), ranked lower on risk.")
     if checks is not None and len(checks):
-        failed = checks[~checks["passed"]]
-        lines.append(f"- Published-ratio checks: {int(checks['passed'].sum())} of {len(checks)} "
-                     f"reproduced within tolerance"
-                     + ("." if failed.empty else "; outside: " + "; ".join(
-                         f"{r.option} [{r.method}] {r.model_value:.2f} vs {r.band_low:.2f}-"
-                         f"{r.band_high:.2f}" for r in failed.itertuples()) + "."))
+        lines.append("- The model reproduces "
+                     + present.share_phrase(int(checks["passed"].sum()), len(checks),
+                                            locale=locale)
+                     + " published cost ratios within tolerance.")
         own = checks[(checks["location"] == loc) & ~checks["in_band"]]
-        if len(own):
-            lines.append(f"- Caution: {loc}'s modelled cost is outside the published bands "
-                         f"({'; '.join(f'{r.check} {r.model_value:.2f} vs {r.band_low:.2f}-{r.band_high:.2f}' for r in own.drop_duplicates('check').itertuples())}): "
-                         f"ask for a local quote before relying on the saving.")
+        place = option_name(model, loc, form).split(",")[0]
+        for r in own.drop_duplicates("check").itertuples():
+            where = "above" if r.model_value > r.band_high else "below"
+            lines.append(
+                f"- Caution: {place}'s modelled cost is {where} the published range "
+                f"({CHECK_LABELS.get(r.check, r.check)}: "
+                f"{present.number(r.model_value, locale, 2)} against "
+                f"{present.number(r.band_low, locale, 2)}–{present.number(r.band_high, locale, 2)}"
+                f"): ask for a local quote before relying on the saving.")
     if margins is not None and len(margins):
-        from toolkit.costs.checks import negative_margin_text
-        own = negative_margin_text(margins, (loc, form))
-        if own:
-            lines.append(f"- Caution: {own}")
-        others = negative_margin_text(margins[(margins["location"] != loc)
-                                              | (margins["form"] != form)])
-        n = margins[margins["flag"] == "negative"].groupby(["location", "form"]).ngroups
-        if others:
-            lines.append(f"- Negative provider margins in {n} option(s) under the rate card "
-                         f"(shown below zero in the yearly cost chart): "
-                         + ", ".join(sorted({f"{r.location} / {r.form}" for r in margins[
-                             margins['flag'] == 'negative'].itertuples()})) + ".")
+        own = margins[(margins["location"] == loc) & (margins["form"] == form)
+                      & (margins["flag"] == "negative")]
+        if len(own):
+            lines.append(f"- Caution: its price leaves the provider a loss "
+                         f"({present.percent(own['margin_pct'].mean(), locale, 0)} of its cost):"
+                         f" it wins only if the provider accepts to work at a loss.")
     risks = model.ref["forms"][form].get("risks", [])
     if risks:
         lines.append("- Main risks of this form: " + "; ".join(r["text"] for r in risks[:3]) + ".")
-    lines.append(f"- Money in nominal EUR from {model.start_year}, discounted at "
-                 f"{model.discount_rate:.0%}; billing basis `{model.billing_basis}`, "
-                 f"method `{model.method}`.")
     return "\n".join(lines)
 
 
-def _option_name(model: SourcingModel, loc: str, form: str) -> str:
-    """"full outsourcing in Morocco (MA / FULL)" or "portfolio 'care 40 % to MA'"."""
-    if form == PORTFOLIO:
-        return f"portfolio '{loc}'"
-    return (f"{model.ref['forms'][form]['name']} in {model.ref['locations'][loc]['name']} "
-            f"({loc} / {form})")
+def report_headline(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFrame,
+                    decision: pd.DataFrame, robustness: dict, *,
+                    locale: str = "en_GB") -> tuple[str, str]:
+    """The report card's one-sentence answer and its status, from the same figures as
+    ``recommendation``: "attention" when the choice beats the comparison in fewer than
+    ``ROBUST_SHARE`` of the simulations or keeps its rank in fewer than half that share of
+    re-weightings of the criteria, else "ok"."""
+    top = decision.iloc[0]
+    key = (top["location"], top["form"])
+    t = tco_table.set_index(["location", "form"]).loc[key]
+    p = float(mc.set_index(["location", "form"]).loc[key, "prob_beats_baseline"])
+    against = _against(model)
+    years = model.months // 12
+    saving = float(t["baseline_npv_eur"]) - float(t["npv_eur"])
+    if key == tuple(model.comparison):
+        text = (f"Keep {against}: no option scores better once cost and risk are weighed "
+                f"({_money(t['npv_eur'], locale)} NPV over {years} years).")
+        robust = robustness["keeps_top"] >= ROBUST_SHARE
+    else:
+        verb = "saving" if saving >= 0 else "costing"
+        text = (f"{_upper_first(option_name(model, *key))}, {verb} "
+                f"{_money(abs(saving), locale)}{'' if saving >= 0 else ' more'} NPV over "
+                f"{years} years against {against} ({_money(t['npv_eur'], locale)} against "
+                f"{_money(t['baseline_npv_eur'], locale)}); cheaper in "
+                f"{present.percent(p, locale, 0)} of the simulations.")
+        robust = p >= ROBUST_SHARE and robustness["keeps_top"] >= ROBUST_SHARE / 2
+    return text, ("ok" if robust else "attention")
 
 
-def _leaving_text(model: SourcingModel, loc: str, form: str) -> str:
+def bases_sentence(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFrame,
+                   fan: pd.DataFrame, option: tuple[str, str], *,
+                   locale: str = "en_GB") -> str:
+    """One sentence tying the option's three cost figures together: the NPV at the reference
+    figures (the report's basis), the simulations' median NPV, and the nominal cumulative
+    cost at the contract's end (``cumulative_fan``, the chart beside it)."""
+    t = tco_table.set_index(["location", "form"]).loc[tuple(option)]
+    m = mc.set_index(["location", "form"]).loc[tuple(option)]
+    end = fan[(fan["location"] == option[0]) & (fan["form"] == option[1])]
+    end = end[end["month"] == end["month"].max()]
+    nominal = float(end.loc[np.isclose(end["quantile"], 0.5), "cumulative_cost_eur"].iloc[0])
+    return (f"Every cost in this report is the net present cost (NPV) at the reference "
+            f"figures: {_money(t['npv_eur'], locale)} for {option_name(model, *option)}. "
+            f"The same option costs {_money(m['npv_p50_eur'], locale)} as the median NPV of "
+            f"the simulations ({present.percent(0.8, locale, 0)} of them between {_money(m['npv_p10_eur'], locale)} and "
+            f"{_money(m['npv_p90_eur'], locale)}), and {_money(nominal, locale)} in the chart, "
+            f"which adds up the euros actually paid over {model.months} months without "
+            f"discounting later years.")
+
+
+def ranking_table(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFrame,
+                  decision: pd.DataFrame, *, top: int = 6) -> pd.DataFrame:
+    """The options a reviewer decides on: the ``top`` ranked, then the comparison and the
+    all in-house baseline if they are not among them. Columns ``rank, option, npv_eur,
+    saving_eur, saving_pct, npv_p10_eur, npv_p90_eur, prob_beats_baseline, risk_score,
+    score, location, form`` (NPV at the reference figures; P10/P90 and the probability from
+    the simulations)."""
+    keys = ["location", "form"]
+    t = decision[[*keys, "rank", "score", "risk_score"]].merge(
+        tco_table[[*keys, "npv_eur", "baseline_npv_eur"]], on=keys).merge(
+        mc[[*keys, "npv_p10_eur", "npv_p90_eur", "prob_beats_baseline"]], on=keys)
+    t = t.sort_values("rank", ignore_index=True)
+    keep = t["rank"] <= top
+    for key in (tuple(model.comparison), tuple(model.baseline)):
+        keep |= (t["location"] == key[0]) & (t["form"] == key[1])
+    t = t[keep].reset_index(drop=True)
+    t["saving_eur"] = t["baseline_npv_eur"] - t["npv_eur"]
+    t["saving_pct"] = t["saving_eur"] / t["baseline_npv_eur"]
+    t.insert(1, "option", option_names(model, t))
+    comparison = (t["location"] == model.comparison[0]) & (t["form"] == model.comparison[1])
+    t.loc[comparison, "prob_beats_baseline"] = np.nan  # against itself: no comparison
+    return t[["rank", "option", "npv_eur", "saving_eur", "saving_pct", "npv_p10_eur",
+              "npv_p90_eur", "prob_beats_baseline", "risk_score", "score", *keys]]
+
+
+def ranking_sentence(model: SourcingModel, ranking: pd.DataFrame, n_ranked: int, *,
+                     locale: str = "en_GB") -> str:
+    """What ``ranking_table`` shows, from its own rows: how many options it shows and how
+    many of them cost less than the comparison, and the first one's saving."""
+    options = ranking[(ranking["location"] != model.comparison[0])
+                      | (ranking["form"] != model.comparison[1])]
+    cheaper = options[options["saving_eur"] > 0]
+    first = ranking.iloc[0]
+    against = _against(model)
+    return (f"{_upper_first(present.count_phrase(int(n_ranked), 'option'))} were ranked on cost "
+            f"and risk together; the table shows {present.number(len(ranking), locale)} of "
+            f"them, {against} included. "
+            f"{_upper_first(present.share_phrase(len(cheaper), len(options), locale=locale))}"
+            f" of the other rows cost less than {against} in net present cost; the first, "
+            f"{option_name(model, first['location'], first['form'])}, "
+            f"{'saves' if first['saving_eur'] >= 0 else 'costs'} "
+            f"{_money(abs(first['saving_eur']), locale)}"
+            f"{'' if first['saving_eur'] >= 0 else ' more'}.")
+
+
+def cheapest_sentence(bars: pd.DataFrame, *, locale: str = "en_GB") -> str:
+    """Chart title of the yearly cost bars: the cheapest row of the table drawn and its total."""
+    totals = bars.sum(axis=1)
+    return (f"{_upper_first(str(totals.idxmin()))} is the cheapest of these options in a full "
+            f"year, at {_money(totals.min(), locale)}")
+
+
+def bridge_sentence(start: float, end: float, option: str, comparison: str, *,
+                    locale: str = "en_GB") -> str:
+    """Chart title of the cost bridge, from its own start and end totals."""
+    change = end - start
+    if abs(change) < 0.5:
+        return f"{_upper_first(option)} costs the same as {comparison} in a full year"
+    return (f"{_upper_first(option)} {'cuts' if change < 0 else 'raises'} the yearly bill by "
+            f"{_money(abs(change), locale)} against {comparison}")
+
+
+def fan_sentence(fan: pd.DataFrame, model: SourcingModel, option: tuple[str, str],
+                 rival: tuple[str, str], *, locale: str = "en_GB") -> str:
+    """Chart title of the cumulative cost fan: the option's and the rival's medians at the end."""
+    end = fan[(fan["month"] == fan["month"].max()) & np.isclose(fan["quantile"], 0.5)]
+    end = end.set_index(["location", "form"])["cumulative_cost_eur"]
+    a, b = float(end.loc[tuple(option)]), float(end.loc[tuple(rival)])
+    word = present.compare(a, b, above="more than", below="less than", same="as much as")
+    return (f"After {model.months} months {option_name(model, *option)} has cost "
+            f"{_money(a, locale)}, {word} {option_name(model, *rival)} ({_money(b, locale)}; "
+            f"medians, euros paid)")
+
+
+def margin_sentence(model: SourcingModel, margins: pd.DataFrame, *,
+                    locale: str = "en_GB") -> str:
+    """Which options' prices sit outside the plausible provider margin, in words."""
+    keys = ["location", "form"]
+    flagged = margins[margins["flag"] != ""]
+    negative = margins[margins["flag"] == "negative"]
+    band = (f"{present.percent(margins['band_low'].iloc[0], locale, 0)}–"
+            f"{present.percent(margins['band_high'].iloc[0], locale, 0)} of its cost")
+    if flagged.empty:
+        return f"Every price leaves the provider a plausible margin ({band})."
+    text = (f"{_upper_first(present.share_phrase(flagged.groupby(keys).ngroups, margins.groupby(keys).ngroups, locale=locale))}"
+            f" options have a price outside the plausible provider margin ({band}) in at least "
+            f"one contract year.")
+    if len(negative):
+        text += (" Priced below the provider's cost, so cheaper than they can last: "
+                 + ", ".join(option_name(model, *k) for k in negative.groupby(keys).groups)
+                 + " (drawn left of zero, hatched, in the yearly cost chart).")
+    return text
+
+
+def leaving_table(model: SourcingModel, leaving: pd.DataFrame, decision: pd.DataFrame, *,
+                  top: int = 6) -> pd.DataFrame:
+    """The cost of leaving today's mix for the ``top`` ranked options, in people and euros."""
+    keys = ["location", "form"]
+    t = decision[[*keys, "rank"]].merge(leaving, on=keys).sort_values("rank")
+    t = t[t["rank"] <= top].reset_index(drop=True)
+    t.insert(1, "option", option_names(model, t))
+    return t
+
+
+def hardest_move_sentence(model: SourcingModel, leaving: pd.DataFrame, *,
+                          locale: str = "en_GB") -> str:
+    """The most people any option makes redundant, and how many options do, from the
+    leaving-cost table."""
+    if leaving.empty or leaving["people_redundant"].max() <= 0:
+        return "No option makes anyone redundant."
+    most = leaving["people_redundant"].max()
+    worst = leaving[np.isclose(leaving["people_redundant"], most)]
+    people = present.count_phrase(round(most), "person", "people", locale=locale)
+    if len(worst) == 1:
+        r = worst.iloc[0]
+        return (f"The hardest move for the staff: {option_name(model, r['location'], r['form'])}"
+                f", {people} made redundant in contract year 1 "
+                f"({_money(r['leaving_eur'], locale)} to leave today's mix).")
+    return (f"The hardest moves for the staff make {people} redundant in contract year 1: "
+            f"{present.share_phrase(len(worst), len(leaving), locale=locale)} options, costing "
+            f"up to {_money(worst['leaving_eur'].max(), locale)} to leave today's mix.")
+
+
+def _leaving_text(model: SourcingModel, loc: str, form: str, locale: str = "en_GB") -> str:
     """Leaving today's mix for the option, in people and euros (staff representatives)."""
     if model.status_quo is None or form == PORTFOLIO:
         return ""
     from toolkit.costs.model import leaving_costs
     r = leaving_costs(model).set_index(["location", "form"]).loc[(loc, form)]
-    return (f"- Leaving today's mix: {r['people_redundant']:,.0f} people made redundant and "
-            f"{r['people_transferred']:,.0f} transferred to the provider with their work "
-            f"(L1224-1) in contract year 1; severance and social plan "
-            f"{r['severance_eur'] / 1e6:,.2f} M EUR, stranded premises "
-            f"{r['stranded_premises_eur'] / 1e6:,.2f} M, dual running "
-            f"{r['dual_running_eur'] / 1e6:,.2f} M, transferred staff's pay premium "
-            f"{r['staff_transfer_eur'] / 1e6:,.2f} M (all included in the cost above).")
+
+    def people(n):
+        return present.count_phrase(round(n), "person", "people", locale=locale, zero="no one")
+
+    parts = [f"severance and social plan {_money(r['severance_eur'], locale)}",
+             f"premises left empty {_money(r['stranded_premises_eur'], locale)}",
+             f"old and new sites running side by side {_money(r['dual_running_eur'], locale)}"]
+    if r["staff_transfer_eur"]:
+        parts.append(f"transferred staff's pay premium {_money(r['staff_transfer_eur'], locale)}")
+    return (f"- Leaving today's mix: {people(r['people_redundant'])} made redundant and "
+            f"{people(r['people_transferred'])} transferred to the provider with their work "
+            f"(French labour code, article L1224-1) in contract year 1; "
+            + ", ".join(parts) + " (all included in the cost above).")
 
 
-def _one_off_text(model: SourcingModel, t: pd.Series) -> str:
-    """", transition and exit costs of 1.2 M EUR included" from a tco row."""
+def _one_off_text(model: SourcingModel, t: pd.Series, locale: str = "en_GB") -> str:
+    """", including €4.7m of transition and exit costs" from a tco row."""
     one_off = sum(float(t.get(c, 0.0)) for c in ("transition_eur", "exit_eur", "leaving_eur"))
     if not one_off:
         return ""
-    return f", transition and exit costs of {one_off / 1e6:,.1f} M EUR (nominal) included"
+    return f", including {_money(one_off, locale)} of transition and exit costs"
+
+
+_FLAG = re.compile(r"\s*\((?:[A-Z]|override)(?:, \d{4})?\)\s*$")
+
+
+def driver_label(label: str, max_chars: int = 50) -> str:
+    """A tornado driver's label for reviewers: without its reference flag and year
+    ("(G, 2026)"), code spellings made words, and cut at a word when longer than
+    ``max_chars`` (a chart's row label, not a paragraph)."""
+    text = _FLAG.sub("", str(label))
+    text = re.sub(r"\binhouse\b", "in-house", text)
+    text = re.sub(r"^it\b", "IT", text)
+    if len(text) > max_chars:
+        cut = text[:max_chars].rsplit(" ", 1)[0].rstrip(" :,;")
+        text = cut + "…"
+    return text
 
 
 def what_would_change(model: SourcingModel, decision: pd.DataFrame,
-                      robustness: dict) -> tuple[str, pd.DataFrame]:
-    """Drivers whose plausible range reverses the choice against the runner-up and in-house.
+                      robustness: dict, *, locale: str = "en_GB") -> tuple[str, pd.DataFrame]:
+    """Drivers whose plausible range reverses the choice against the runner-up and the
+    comparison, and the cost weights at which another option comes first.
 
-    Returns a markdown summary and the table of one-way tests (option NPV - rival NPV).
+    Returns a markdown summary and the table of one-way tests (option NPV - rival NPV), with
+    the rival's code (``rival``) and name (``rival_name``).
     """
     top = tuple(decision.iloc[0][["location", "form"]])
     rivals = []
@@ -356,34 +607,41 @@ def what_would_change(model: SourcingModel, decision: pd.DataFrame,
         rivals.append(("status quo" if model.status_quo is not None else "in-house",
                        tuple(model.comparison)))
     frames, lines, flows = [], [], {}
-    for name, rival in rivals:
-        t = tornado(model, *top, against=rival, _flows=flows).assign(rival=f"{rival[0]} / {rival[1]}",
-                                                        rival_role=name)
+    for role, rival in rivals:
+        name = option_name(model, *rival)
+        t = tornado(model, *top, against=rival, _flows=flows).assign(
+            rival=f"{rival[0]} / {rival[1]}", rival_name=name, rival_role=role)
         frames.append(t)
         flips = t[t["flips"]]
         gap = -t["base_eur"].iloc[0]
+        who = name if role == "status quo" else f"the runner-up, {name}"
         if flips.empty:
-            lines.append(f"- Against the {name} ({rival[0]} / {rival[1]}): no single driver "
-                         f"within its range closes the {gap / 1e6:,.1f} M EUR NPV gap on cost.")
+            lines.append(f"- Against {who}: no single driver within its range closes the "
+                         f"{_money(gap, locale)} gap in net present cost.")
         else:
-            lines.append(f"- Against the {name} ({rival[0]} / {rival[1]}), cost gap "
-                         f"{gap / 1e6:,.1f} M EUR NPV: " + "; ".join(flips["label"]) +
-                         " would reverse the cost ranking.")
-    lines.append(f"- Weights: the top rank survives {robustness['keeps_top']:.0%} of random "
+            lines.append(f"- Against {who} ({_money(gap, locale)} apart in net present cost): "
+                         + "; ".join(flips["label"].map(driver_label))
+                         + " would reverse the cost ranking.")
+    lines.append(f"- Weights: the first option stays first in "
+                 f"{present.percent(robustness['keeps_top'], locale, 0)} of random "
                  f"re-weightings of the criteria.")
     switches = cost_weight_switches(decision, robustness["weights"])
     here = robustness["weights"]["cost"]
     below = switches[switches["cost_weight"] < here]
     above = switches[switches["cost_weight"] > here]
+    named = {f"{r.location} / {r.form}": option_name(model, r.location, r.form)
+             for r in decision.itertuples()}
     if len(below):
         w, opt = below.iloc[-1]["cost_weight"], below.iloc[-1]["top_before"]
-        lines.append(f"- With cost weighted below {w:.0%} (now {here:.0%}; the other criteria "
-                     f"keep their proportions) {opt} comes first.")
+        lines.append(f"- With cost weighing less than {present.percent(w, locale, 0)} of the "
+                     f"decision (now {present.percent(here, locale, 0)}; the other criteria "
+                     f"keep their proportions) {named.get(opt, opt)} comes first.")
     if len(above):
         w, opt = above.iloc[0]["cost_weight"], above.iloc[0]["top_after"]
-        lines.append(f"- With cost weighted above {w:.0%}, {opt} comes first.")
-    lines.append("- Reference figures flagged D (dated) or G (unverified) drive the market "
-                 "prices and wages: replace them with quotes from the tender (overrides file).")
+        lines.append(f"- With cost weighing more than {present.percent(w, locale, 0)}, "
+                     f"{named.get(opt, opt)} comes first.")
+    lines.append("- Market prices and wages rest on dated or unverified reference figures: "
+                 "replace them with the quotes of the tender before signing.")
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return "\n".join(lines), table
 
@@ -406,6 +664,65 @@ def cost_weight_switches(decision: pd.DataFrame, weights: Mapping[str, float], *
     rows = [{"cost_weight": float(grid[i]), "top_before": label[tops[i - 1]],
              "top_after": label[tops[i]]} for i in range(1, steps) if tops[i] != tops[i - 1]]
     return pd.DataFrame(rows, columns=["cost_weight", "top_before", "top_after"])
+
+
+def location_name(model: SourcingModel, loc: str) -> str:
+    """A location in words, without its cities: "Madagascar", "France – regions"."""
+    name = str(model.ref["locations"].get(loc, {}).get("name", loc)).split(" (")[0]
+    return name.replace(" - ", " – ")
+
+
+def small_steps_grouped(steps: pd.Series, min_eur: float = 50_000,
+                        label: str = "other lines") -> pd.Series:
+    """The cost bridge's steps with every line moving less than ``min_eur`` summed into one
+    (so no bar reads "0.0 M"); the total is unchanged."""
+    small = steps.abs() < min_eur
+    if small.sum() < 2:
+        return steps
+    return pd.concat([steps[~small], pd.Series({label: float(steps[small].sum())})])
+
+
+def weakest_sentence(model: SourcingModel, decision: pd.DataFrame, key: tuple[str, str], *,
+                     locale: str = "en_GB") -> str:
+    """The risk criteria (cost left out) on which option ``key`` scores lowest, ties named."""
+    risks = [c for c in CRITERIA if c != "cost"]
+    row = decision.set_index(["location", "form"]).loc[tuple(key), risks].astype(float)
+    low = row[np.isclose(row, row.min())].index
+    words = [CRITERION_LABELS[c] for c in low]
+    named = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return (f"{_upper_first(option_name(model, *key))} scores lowest on {named} "
+            f"({present.number(row.min(), locale, 2)} out of 1).")
+
+
+def missed_checks(model: SourcingModel, checks: pd.DataFrame) -> pd.DataFrame:
+    """The published ratios the model misses (``benchmark_checks`` not ``passed``), in words:
+    ``check, option, method, model_value, band_low, band_high``."""
+    missed = checks[~checks["passed"]]
+    return pd.DataFrame({
+        "check": missed["check"].map(CHECK_LABELS).fillna(missed["check"]),
+        "option": missed["option"].str.replace(
+            _CODE, lambda m: (option_name(model, m[1], m[2])
+                              if m[1] in model.ref["locations"] else m[0]), regex=True),
+        "method": missed["method"].map(METHOD_LABELS).fillna(missed["method"]),
+        "model_value": missed["model_value"], "band_low": missed["band_low"],
+        "band_high": missed["band_high"]}).reset_index(drop=True)
+
+
+def reconciliation_sentence(rec: pd.DataFrame, *, locale: str = "en_GB") -> str:
+    """Each provider's invoice against the model's price for the same work, split into the
+    price and hours effects (``status_quo_reconciliation``)."""
+    if rec.empty:
+        return "No provider invoices to reconcile."
+
+    def signed(x):
+        return ("+" if x > 0 else "") + _money(x, locale)
+
+    return " ".join(
+        f"{r.provider} invoiced {_money(r.invoice_eur, locale)} against "
+        f"{_money(r.model_invoice_eur, locale)} modelled "
+        f"({'+' if r.gap_pct > 0 else ''}{present.percent(r.gap_pct, locale, 0)}: price per hour "
+        f"{signed(r.price_effect_eur)}, hours billed {signed(r.hours_effect_eur)})."
+        for r in rec.itertuples())
 
 
 # --------------------------------------------------------------------------------------------
@@ -500,7 +817,8 @@ def with_quality_gap(model: SourcingModel, *, fcr_home: float = 0.67, fcr_abroad
 
 
 def quality_gap_summary(model: SourcingModel, gap_model: SourcingModel,
-                        weights: Mapping[str, float] | None = None) -> tuple[str, pd.DataFrame]:
+                        weights: Mapping[str, float] | None = None, *,
+                        locale: str = "en_GB") -> tuple[str, pd.DataFrame]:
     """Each feasible option's NPV and saving with and without a quality gap, and the new leader.
 
     ``gap_model`` comes from ``with_quality_gap``. Returns a markdown summary (generated
@@ -515,14 +833,22 @@ def quality_gap_summary(model: SourcingModel, gap_model: SourcingModel,
     top = decision_matrix(model, base, weights, n_perturbations=200)[0].iloc[0]
     top_gap = decision_matrix(gap_model, gap, weights, n_perturbations=200)[0].iloc[0]
     row = table.set_index(["location", "form"]).loc[(top["location"], top["form"])]
-    label = f"{top['location']} / {top['form']}"
-    against = "the status quo" if model.status_quo is not None else "in-house"
-    text = (f"With {gap_model.notes[-1].split(': ', 1)[-1]}, {label} saves "
-            f"{row['saving_gap_pct']:.0%} against {against} instead of {row['saving_pct']:.0%} "
-            f"({row['npv_gap_eur'] / 1e6:,.1f} M EUR NPV instead of {row['npv_eur'] / 1e6:,.1f} M). ")
-    new_label = f"{top_gap['location']} / {top_gap['form']}"
-    text += ("It stays first on the weighted criteria." if new_label == label
-             else f"{new_label} comes first on the weighted criteria instead.")
+    label = option_name(model, top["location"], top["form"])
+    against = _against(model)
+    d = gap_model.ref["defaults"]
+    fcr_home = float(_value(d["fcr_baseline"]))
+    fcr_abroad = fcr_home - float(_value(d["fcr_gap"]["offshore"]))
+    text = (f"If near- and off-shore sites resolve "
+            f"{present.percent(fcr_abroad, locale, 0)} of contacts first time against "
+            f"{present.percent(fcr_home, locale, 0)} at home, {label} saves "
+            f"{present.percent(row['saving_gap_pct'], locale, 0)} against {against} instead of "
+            f"{present.percent(row['saving_pct'], locale, 0)} "
+            f"({_money(row['npv_gap_eur'], locale)} in net present cost instead of "
+            f"{_money(row['npv_eur'], locale)}). ")
+    same = (top_gap["location"], top_gap["form"]) == (top["location"], top["form"])
+    text += ("It stays first on the weighted criteria." if same else
+             f"{_upper_first(option_name(model, top_gap['location'], top_gap['form']))} comes "
+             f"first on the weighted criteria instead.")
     return text, table
 
 

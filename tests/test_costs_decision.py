@@ -1,0 +1,213 @@
+"""Reviewer sentences of the sourcing report (toolkit.costs.decision): each is written from
+the table or chart object beside it, so reversing the data must reverse the sentence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_costs import model
+
+from toolkit import costs
+from toolkit.glossary import jargon_found
+
+
+@pytest.fixture(scope="module")
+def m():
+    return model()  # FR-REG and MA, no status quo: the comparison is FR-REG / INHOUSE
+
+
+def test_option_names_are_words(m):
+    assert costs.option_name(m, "MA", "FULL") == "Morocco, full outsourcing"
+    assert costs.option_name(m, "MA", "FULL", code=True) == "Morocco, full outsourcing (MA / FULL)"
+    assert costs.option_name(m, "FR-REG", "INHOUSE") == "France – regions, in-house"
+    assert costs.option_name(m, "status quo", "PORTFOLIO") == "the status quo (today's mix)"
+    assert (costs.option_name(m, "40 % of care to MA / FULL", "PORTFOLIO")
+            == "partial move: 40 % of care to Morocco, full outsourcing")
+    names = costs.option_names(m, pd.DataFrame({"location": ["MA"], "form": ["HOSTED"]}))
+    assert names.tolist() == ["Morocco, hosted seats"]
+
+
+def _ranking(saving_first: float, saving_second: float) -> pd.DataFrame:
+    return pd.DataFrame({
+        "rank": [1, 2, 3], "option": ["a", "b", "c"],
+        "npv_eur": [10e6 - saving_first, 10e6 - saving_second, 10e6],
+        "saving_eur": [saving_first, saving_second, 0.0],
+        "location": ["MA", "MA", "FR-REG"], "form": ["FULL", "HOSTED", "INHOUSE"]})
+
+
+def test_ranking_sentence_follows_its_table(m):
+    saves = costs.ranking_sentence(m, _ranking(2e6, 1e6), 5)
+    assert "2 of 2 (100%)" in saves and "Morocco, full outsourcing, saves €2m" in saves
+    costs_more = costs.ranking_sentence(m, _ranking(-2e6, 1e6), 5)
+    assert "1 of 2 (50%)" in costs_more and "costs €2m more" in costs_more
+    assert "5 options were ranked" in saves and "shows 3 of them" in saves
+
+
+def test_cheapest_sentence_names_the_cheapest_bar():
+    bars = pd.DataFrame({"agents' pay": [1e6, 2e6], "premises": [0.5e6, 0.1e6]},
+                        index=["Morocco, full outsourcing", "France – regions, in-house"])
+    assert costs.cheapest_sentence(bars).startswith("Morocco, full outsourcing is the cheapest")
+    assert "€1.5m" in costs.cheapest_sentence(bars)
+    bars.iloc[0, 0] = 5e6
+    assert costs.cheapest_sentence(bars).startswith("France – regions, in-house is the cheapest")
+
+
+def test_bridge_sentence_turns_with_the_bridge():
+    assert "cuts the yearly bill by €2m" in costs.bridge_sentence(5e6, 3e6, "option", "today")
+    assert "raises the yearly bill by €2m" in costs.bridge_sentence(3e6, 5e6, "option", "today")
+    assert "costs the same" in costs.bridge_sentence(3e6, 3e6, "option", "today")
+
+
+def _fan(a: float, b: float) -> pd.DataFrame:
+    rows = []
+    for key, end in ((("MA", "FULL"), a), (("FR-REG", "INHOUSE"), b)):
+        for month in (1, 12):
+            for q, f in ((0.1, 0.8), (0.5, 1.0), (0.9, 1.2)):
+                rows.append({"location": key[0], "form": key[1], "month": month, "quantile": q,
+                             "cumulative_cost_eur": end * f * month / 12})
+    return pd.DataFrame(rows)
+
+
+def test_fan_sentence_reads_the_fan_end(m):
+    less = costs.fan_sentence(_fan(5e6, 8e6), m, ("MA", "FULL"), ("FR-REG", "INHOUSE"))
+    assert "€5m, less than France – regions, in-house (€8m" in less
+    more = costs.fan_sentence(_fan(9e6, 8e6), m, ("MA", "FULL"), ("FR-REG", "INHOUSE"))
+    assert "€9m, more than" in more
+
+
+def _decision_tables(npv_option: float, npv_comparison: float, prob: float):
+    keys = [("MA", "FULL"), ("FR-REG", "INHOUSE")]
+    decision = pd.DataFrame({"location": [k[0] for k in keys], "form": [k[1] for k in keys],
+                             "score": [0.8, 0.6], "risk_score": [0.6, 0.9], "rank": [1, 2],
+                             **{c: [0.9, 0.5] for c in costs.CRITERIA}})
+    tco = pd.DataFrame({"location": [k[0] for k in keys], "form": [k[1] for k in keys],
+                        "npv_eur": [npv_option, npv_comparison],
+                        "baseline_npv_eur": [npv_comparison] * 2, "feasible": True})
+    mc = pd.DataFrame({"location": [k[0] for k in keys], "form": [k[1] for k in keys],
+                       "npv_p10_eur": [npv_option * 0.8, npv_comparison * 0.8],
+                       "npv_p50_eur": [npv_option * 1.02, npv_comparison],
+                       "npv_p90_eur": [npv_option * 1.3, npv_comparison * 1.2],
+                       "prob_beats_baseline": [prob, 0.0]})
+    return decision, tco, mc
+
+
+def test_report_headline_and_status_follow_the_figures(m):
+    robust = {"keeps_top": 0.9}
+    decision, tco, mc = _decision_tables(3e6, 5e6, 0.95)
+    text, status = costs.report_headline(m, tco, mc, decision, robust)
+    assert text.startswith("Morocco, full outsourcing, saving €2m NPV") and status == "ok"
+    assert "cheaper in 95% of the simulations" in text
+    decision, tco, mc = _decision_tables(6e6, 5e6, 0.30)
+    text, status = costs.report_headline(m, tco, mc, decision, robust)
+    assert "costing €1m more NPV" in text and status == "attention"
+    decision, tco, mc = _decision_tables(3e6, 5e6, 0.95)
+    assert costs.report_headline(m, tco, mc, decision, {"keeps_top": 0.2})[1] == "attention"
+    keep = decision.iloc[::-1].reset_index(drop=True)  # the comparison comes first
+    text, status = costs.report_headline(m, tco, mc, keep, robust)
+    assert text.startswith("Keep running everything in-house")
+
+
+def test_bases_sentence_ties_the_three_bases_together(m):
+    _, tco, mc = _decision_tables(3e6, 5e6, 0.95)
+    text = costs.bases_sentence(m, tco, mc, _fan(3.4e6, 8e6), ("MA", "FULL"))
+    assert "net present cost (NPV) at the reference figures: €3m" in text
+    assert "€3.1m as the median NPV" in text and "€3.4m in the chart" in text
+    assert "80% of them between €2.4m and €3.9m" in text
+
+
+def test_ranking_table_keeps_the_top_and_the_comparison(m):
+    decision, tco, mc = _decision_tables(3e6, 5e6, 0.95)
+    t = costs.ranking_table(m, tco, mc, decision, top=1)
+    assert t.option.tolist() == ["Morocco, full outsourcing", "France – regions, in-house"]
+    assert t.saving_eur.tolist() == [2e6, 0.0]
+    assert np.isnan(t.prob_beats_baseline.iloc[1])  # the comparison against itself: no figure
+
+
+def test_margin_sentence_names_the_options_below_cost(m):
+    margins = pd.DataFrame({"location": ["MA", "FR-REG"], "form": ["FULL", "FULL"],
+                            "band_low": 0.05, "band_high": 0.45, "margin_pct": [0.2, 0.1],
+                            "flag": ["", ""]})
+    assert costs.margin_sentence(m, margins).startswith("Every price")
+    margins.loc[1, ["margin_pct", "flag"]] = [-0.2, "negative"]
+    text = costs.margin_sentence(m, margins)
+    assert text.startswith("1 of 2 (50%) options") and "France – regions, full outsourcing" in text
+    assert "Morocco" not in text
+
+
+def test_hardest_move_sentence_counts_ties(m):
+    leaving = pd.DataFrame({"location": ["MA", "FR-REG"], "form": ["FULL", "FULL"],
+                            "people_redundant": [40.0, 10.0], "leaving_eur": [2e6, 1e6]})
+    assert "Morocco, full outsourcing, 40 people" in costs.hardest_move_sentence(m, leaving)
+    leaving["people_redundant"] = 40.0
+    assert "2 of 2 (100%) options" in costs.hardest_move_sentence(m, leaving)
+    leaving["people_redundant"] = 0.0
+    assert costs.hardest_move_sentence(m, leaving) == "No option makes anyone redundant."
+
+
+def test_weakest_sentence_names_the_lowest_risk_criteria(m):
+    decision, _, _ = _decision_tables(3e6, 5e6, 0.95)
+    decision.loc[0, "language_fit"] = 0.1
+    assert "lowest on language fit (0.10" in costs.weakest_sentence(m, decision, ("MA", "FULL"))
+    decision.loc[0, "attrition"] = 0.1
+    assert "language fit and staff turnover" in costs.weakest_sentence(m, decision,
+                                                                      ("MA", "FULL"))
+    decision.loc[0, "cost"] = 0.0  # cost is not a risk
+    assert "cost" not in costs.weakest_sentence(m, decision, ("MA", "FULL"))
+
+
+def test_reconciliation_sentence_signs_the_effects():
+    rec = pd.DataFrame({"provider": ["Atlas"], "invoice_eur": [1.5e6],
+                        "model_invoice_eur": [1.8e6], "gap_pct": [-1 / 6],
+                        "price_effect_eur": [-250e3], "hours_effect_eur": [-50e3]})
+    text = costs.reconciliation_sentence(rec)
+    assert "(−17%: price per hour −€250k, hours billed −€50k)" in text
+    rec[["invoice_eur", "gap_pct", "price_effect_eur"]] = [2.1e6, 1 / 6, 350e3]
+    assert "(+17%: price per hour +€350k" in costs.reconciliation_sentence(rec)
+
+
+def test_small_steps_grouped_keeps_the_total():
+    steps = pd.Series({"agents' pay": -4e6, "IT": -10e3, "telephony licences": 20e3,
+                       "provider's margin": 1e6})
+    grouped = costs.small_steps_grouped(steps)
+    assert list(grouped.index) == ["agents' pay", "provider's margin", "other lines"]
+    assert grouped.sum() == pytest.approx(steps.sum())
+
+
+def test_recommendation_speaks_without_codes_or_developer_words(m):
+    t = costs.tco(m)
+    mc = costs.monte_carlo(m, n_draws=100)
+    table, rob = costs.decision_matrix(m, t, n_perturbations=50)
+    text = costs.recommendation(m, t, mc, table, rob)
+    assert jargon_found(text) == []
+    assert "`" not in text and "rate_card" not in text and "True" not in text
+    changes, _ = costs.what_would_change(m, table, rob)
+    assert jargon_found(changes) == []
+
+
+def test_missed_checks_are_listed_in_words(m):
+    checks = pd.DataFrame([
+        {"check": "offshore_index", "option": "MA / FULL vs FR-REG / INHOUSE",
+         "method": "rate_card", "model_value": 0.2, "band_low": 0.35, "band_high": 0.55,
+         "passed": False},
+        {"check": "nearshore_index", "option": "MA / FULL vs FR-REG / INHOUSE",
+         "method": "bottom_up", "model_value": 0.6, "band_low": 0.55, "band_high": 0.75,
+         "passed": True}])
+    t = costs.missed_checks(m, checks)
+    assert t.to_dict("records") == [{
+        "check": "off-shore cost as a share of in-house",
+        "option": "Morocco, full outsourcing vs France – regions, in-house",
+        "method": "market price lists", "model_value": 0.2, "band_low": 0.35,
+        "band_high": 0.55}]
+    assert costs.missed_checks(m, checks.assign(passed=True)).empty
+
+
+def test_driver_label_reads_as_words():
+    assert costs.driver_label("volume growth: -10% to 10% per year (G, 2026)") == (
+        "volume growth: -10% to 10% per year")
+    assert costs.driver_label("inhouse wage premium: 0% to 15% (G, 2025)").startswith(
+        "in-house wage premium")
+    assert costs.driver_label("it per seat month: 110 to 240 EUR (X, 2025)").startswith("IT ")
+    long = costs.driver_label("leaving: dual running months: 1 to 4 months the outgoing sites "
+                              "keep running beside the new one (E, 2025)")
+    assert len(long) <= 51 and long.endswith("…")
