@@ -624,7 +624,8 @@ def monthly_lines(table: pd.DataFrame, value: str, by: str, *, month: str = "mon
 # --- Sourcing scenarios (toolkit.costs) ------------------------------------------------------
 
 def _millions(v: float, decimals: int = 1) -> str:
-    return f"{v / 1e6:+,.{decimals}f} M"
+    """A signed amount in millions with a true minus sign (``+0.2 M``, ``−1.0 M``)."""
+    return f"{v / 1e6:+,.{decimals}f} M".replace("-", "\u2212")
 
 
 def cost_bridge(start_value: float, steps: pd.Series, end_value: float, *,
