@@ -127,7 +127,7 @@ def append_glossary(nb, terms: list[Term] | None = None):
     section = glossary_markdown(visible_text(nb), terms)
     if section is not None:
         cell = nbformat.v4.new_markdown_cell(section)
-        cell.pop("id", None)
+        cell["id"] = "cc-glossary"
         nb.cells.append(cell)
     return nb
 
