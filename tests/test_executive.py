@@ -33,7 +33,7 @@ def test_decision_saving_flips_to_costs_more():
     saves = ex.decision(scenarios(20e6, 40e6), ref=REF)
     assert saves.saving_pct == pytest.approx(0.5) and saves.saving_eur == pytest.approx(20e6)
     assert "saves 50%" in saves.sentence and "today's mix" in saves.sentence
-    assert "€20m against €40m" in saves.sentence and "(NPV)" in saves.sentence
+    assert "€20.0m against €40.0m" in saves.sentence and "(NPV)" in saves.sentence
     assert "full outsourcing in Morocco (MA / FULL)" in saves.sentence
     dearer = ex.decision(scenarios(50e6, 40e6, prob=0.1), ref=REF)
     assert "costs 25% more than today's mix" in dearer.sentence
@@ -44,7 +44,7 @@ def test_decision_saving_flips_to_costs_more():
 def test_decision_keep_today_when_status_quo_ranks_first():
     keep = ex.decision(scenarios(20e6, 40e6, top="sq"), ref=REF)
     assert keep.keep and keep.sentence.startswith("Keep today's mix")
-    assert "€40m" in keep.sentence
+    assert "€40.0m" in keep.sentence
 
 
 def test_decision_against_in_house_when_no_status_quo():
@@ -86,8 +86,8 @@ def test_providers_all_green_no_credit_then_red_with_credit():
     assert "no provider missed" in good.sentence and "no service credit is due" in good.sentence
     bad = ex.providers(pd.concat([card(["red", "no data"]), card(["green"], site="B")]),
                        pd.concat([credits(1500.0, 300.0), credits(site="B")]), "2026-10")
-    assert "1 of 2 providers" in bad.sentence and "A (1 red, 1 without data)" in bad.sentence
-    assert "€1,500 are due" in bad.sentence and "€300 await earn-back" in bad.sentence
+    assert "1 of 2 providers" in bad.sentence and "A (1 missed, 1 without data)" in bad.sentence
+    assert "€1,500 are due" in bad.sentence and "€300 of earlier credits await earn-back" in bad.sentence
     assert bad.table.set_index("site").loc["A", "credit_due_eur"] == 1500.0
 
 

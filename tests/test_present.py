@@ -313,3 +313,9 @@ def test_datetime_columns_without_a_unit():
                        "wait": pd.to_timedelta([125], unit="s")})
     assert present.table(df, locale="fr_FR").rows == (
         ("3 nov. 2026", "3 nov. 2026, 09:05", "novembre 2026", f"2{NBSP}min 05{NBSP}s"),)
+
+
+def test_compact_money_keeps_one_decimal_below_three_figures():
+    assert present.money(3e6, "en_GB", compact=True) == "€3.0m"  # beside €7.2m, not €3m
+    assert present.money(642e3, "en_GB", compact=True) == "€642k"
+    assert present.money(-3e6, "fr_FR", compact=True).startswith("\u22123,0")

@@ -305,18 +305,19 @@ class Providers:
         if missed.empty:
             status = f"In {month} no provider missed a contractual floor"
         else:
-            names = ", ".join(f"{site} ({int(red)} red"
+            names = ", ".join(f"{site} ({int(red)} missed"
                               + (f", {int(nodata)} without data" if nodata else "") + ")"
                               for site, red, nodata in zip(missed["site"], missed["red"],
                                                            missed["no data"], strict=True))
-            status = (f"In {month} {len(missed)} of {len(t)} providers had a KPI in red or "
+            status = (f"In {month} {len(missed)} of {len(t)} "
+                      f"{'provider' if len(t) == 1 else 'providers'} had a KPI missed or "
                       f"without data: {names}")
         due, pending = t["credit_due_eur"].sum(), t["credit_pending_eur"].sum()
-        if due > 0 or pending > 0:
-            credit = (f"service credits of {fmt_money(due, lc)} are due"
-                      + (f" and {fmt_money(pending, lc)} await earn-back" if pending > 0 else ""))
-        else:
-            credit = "no service credit is due"
+        credit = (f"service credits of {fmt_money(due, lc)} are due" if due > 0
+                  else "no service credit is due")
+        if pending > 0:
+            credit += (f"; {fmt_money(pending, lc)} of earlier credits await earn-back (the "
+                       "provider can still win them back by meeting its targets)")
         return f"{status}; {credit}."
 
 

@@ -173,7 +173,7 @@ def money(amount, locale: str = "en_GB", currency: str = "EUR", compact: bool = 
         value = float(_decimal(amount, 0, "amount"))
         text = format_compact_currency(value if value else 0.0, currency, locale=parsed,
                                        fraction_digits=1)
-        return _signed(text)
+        return _signed(_one_decimal(text, value, parsed))
     if decimals is None:
         from babel.numbers import get_currency_precision
         decimals = get_currency_precision(currency)
@@ -181,6 +181,22 @@ def money(amount, locale: str = "en_GB", currency: str = "EUR", compact: bool = 
     return _signed(format_currency(_decimal(amount, decimals, "amount"), currency,
                                    locale=parsed, currency_digits=False,
                                    format=_currency_pattern(parsed, decimals)))
+
+
+def _one_decimal(text: str, value: float, parsed) -> str:
+    """babel drops a compact amount's trailing zero (€3m beside €7.2m): put it back, so one
+    table or sentence shows abbreviated amounts with the same precision."""
+    from babel.numbers import get_decimal_symbol
+
+    if abs(value) < 1000:
+        return text
+    point = get_decimal_symbol(parsed)
+    if re.search(r"\d" + re.escape(point) + r"\d", text):
+        return text
+    # three figures are precise enough (€642k), two or fewer get their decimal (€3.0m)
+    return re.sub(r"(\d+)(?!.*\d)",
+                  lambda m: m.group(1) + (point + "0" if len(m.group(1)) < 3 else ""), text,
+                  count=1)
 
 
 def _currency_pattern(parsed, decimals: int) -> str:

@@ -66,8 +66,9 @@ def bundle(card: dict) -> dict:
             "text/plain": f"{card['question']}\n{word}: {card['headline']}"}
 
 
-def card(question: str, headline: str, status: str = "ok") -> dict:
-    """Show the report card (call once, near the top of a notebook) and return it as data.
+def card(question: str, headline: str, status: str = "ok") -> None:
+    """Show the report card (call once, near the top of a notebook). Returns nothing, so a
+    card on a cell's last line does not print its data again; ``make`` gives the data.
 
     ``status``: ``"ok"`` (on track), ``"attention"`` (a finding a reviewer must act on) or
     ``"info"`` (descriptive report, no verdict).
@@ -76,7 +77,6 @@ def card(question: str, headline: str, status: str = "ok") -> dict:
 
     checked = make(question, headline, status)
     display(bundle(checked), raw=True)
-    return checked
 
 
 def parse(payload) -> dict | None:
