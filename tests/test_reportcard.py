@@ -94,7 +94,7 @@ def test_the_manifest_and_the_index_carry_the_card(carded):
     assert next(r for r in manifest["runs"] if r["name"] == "tiny")["card"] is None
     assert manifest["plans"][str(plan)]["timezone"] == "America/Montreal"
     index = summary.index_path.read_text()
-    findings = index.index("Findings that need attention (1)")
+    findings = index.index("Needs attention (1)")
     group = index.index("<h2>Monthly provider review</h2>")
     assert findings < group  # what needs attention comes first
     assert index.count('<a href="provider-review.html">Is the provider delivering?</a>') == 2

@@ -1326,8 +1326,15 @@ def index_groups(manifest: dict) -> list[dict]:
         shown = config.shown_path(plan) if plan else "plan"
         groups.append({"plan": shown, "title": info.get("description") or shown,
                        "timezone": timezone,
-                       "reports": [_report_view(r, timezone) for r in by_plan[plan]]})
+                       "reports": [_report_view(r, timezone)
+                                   for r in sorted(by_plan[plan], key=_summary_first)]})
     return groups
+
+
+def _summary_first(run: dict) -> int:
+    """The executive summary opens its plan's list (then the plan's order): it is the page a
+    director reads first."""
+    return 0 if str(run.get("name", "")).startswith("executive-summary") else 1
 
 
 def _manifest_timezone(manifest: dict) -> str:
