@@ -597,24 +597,3 @@ def test_auto_on_a_tiny_history_gives_valid_weights_and_intervals():
     assert (out["yhat_lower_80"] <= out["yhat"]).all()
     assert (out["yhat"] <= out["yhat_upper_80"]).all()
     assert (out["yhat_upper_80"] <= out["yhat_upper_95"]).all()
-
-
-def test_a_horizon_bucket_needs_thirty_origin_days_to_choose_on_its_own():
-    # 20 inner origins x 2 intervals a day: the next-day bucket holds 40 errors but only 20
-    # origin-days (the day's two intervals share its level error), so it keeps the pooled
-    # choice; the 2-7 day bucket (120 origin-days) may choose its own.
-    origin = np.repeat(np.arange(20), 10 * 2)
-    h = np.tile(np.repeat(np.arange(1, 11), 2), 20)
-    actual = np.full(len(h), 10.0)
-    near = np.where(h == 1, 10.0, 14.0)        # right tomorrow, wrong later
-    far = np.where(h == 1, 14.0, 10.5)         # the opposite
-    preds = {"near": near, "far": far}
-    chosen, pred = fc._choose_by_horizon(preds, actual, np.ones(len(h)), h, origin)
-    assert chosen[0] == chosen[1] == {"far": 1.0}
-    np.testing.assert_allclose(pred[h == 1], 14.0)
-    # with 40 origins the next-day bucket has 40 origin-days and chooses on its own
-    origin = np.repeat(np.arange(40), 10)
-    h = np.tile(np.arange(1, 11), 40)
-    preds = {"near": np.where(h == 1, 10.0, 14.0), "far": np.where(h == 1, 14.0, 10.5)}
-    chosen, _ = fc._choose_by_horizon(preds, np.full(len(h), 10.0), np.ones(len(h)), h, origin)
-    assert chosen[0] == {"near": 1.0} and chosen[1] == {"far": 1.0}

@@ -37,10 +37,7 @@ _ANNUAL_ORDERS = (2, 4, 6, 8, 10)
 #: the next day, the first week, the first month, beyond.
 _SELECT_EDGES = (1, 7, 28)
 _SELECT_LABELS = {0: "1 d", 1: "2-7 d", 2: "8-28 d", 3: "> 28 d"}
-#: Inner-backtest origin-days (one inner origin's forecast for one day ahead) a horizon bucket
-#: needs to choose on its own (else: the pooled choice). The intervals of one day share that
-#: day's level error, so they count once: at 30-min the next-day bucket of 20 inner origins
-#: holds 20 origin-days (not 20 x 48 independent errors) and keeps the pooled choice.
-_MIN_SELECT_DAYS = 30
+#: Inner-backtest errors a bucket needs to choose on its own (else: the nearest bucket's).
+_MIN_SELECT_ROWS = 30
 #: Candidates whose inner MASE is within this share of the best one tie.
 TIE_TOLERANCE = 0.03

@@ -15,7 +15,7 @@ from toolkit.forecast.intervals import _calibrate, _error_correlation
 from toolkit.forecast.methods import _fc_dhr, _fc_dhr_mle, _fc_same_slot_avg, _fc_snaive
 from toolkit.forecast.panel import Panel, _naive_scale
 from toolkit.forecast.params import (
-    _MIN_SELECT_DAYS,
+    _MIN_SELECT_ROWS,
     _SELECT_EDGES,
     _SELECT_LABELS,
     LONG_HORIZON_DAYS,
@@ -126,7 +126,7 @@ def _fit_queue(panel: Panel, future: pd.DatetimeIndex, method: str, levels: Sequ
     preds, actual, h, scale_w, org = inner
     inner_mase = {m: float(np.mean(np.abs(p - actual) * scale_w)) for m, p in preds.items()}
     if method == "auto":
-        by_bucket, chosen_pred = _choose_by_horizon(preds, actual, scale_w, h, org)
+        by_bucket, chosen_pred = _choose_by_horizon(preds, actual, scale_w, h)
         weights = _mean_weights(by_bucket)
         def text(wb):
             return " + ".join(f"{m} {w:.2f}" for m, w in wb.items())
@@ -187,19 +187,16 @@ def _mean_weights(by_bucket: dict) -> dict:
     return {m: round(w, 4) for m, w in out.items()}
 
 
-def _choose_by_horizon(preds: dict, actual, scale_w, h, origin=None):
+def _choose_by_horizon(preds: dict, actual, scale_w, h):
     """One choice for all horizons, overridden in a horizon bucket only where clearly better.
 
     A model that wins the next day (persistence, the last days' level) is often not the one
     that wins four weeks out (annual and calendar effects). But a bucket's own choice rests
     on fewer inner errors (the next-day bucket on one day per inner origin), so it replaces
-    the pooled choice (:func:`_choose_combination` on every horizon) only when the bucket
-    holds at least :data:`_MIN_SELECT_DAYS` origin-days (``origin`` and ``h`` pairs: the
-    intervals of one day count once, they share the day's level error; without ``origin``
-    every row counts) and beats the pooled choice in that bucket by more than
-    :data:`TIE_TOLERANCE`: otherwise selection noise would be fitted, and the intervals,
-    calibrated on the same inner errors, would come out too narrow. Returns (bucket ->
-    weights, the combined inner predictions) for the calibration.
+    the pooled choice (:func:`_choose_combination` on every horizon) only when it beats it in
+    that bucket by more than :data:`TIE_TOLERANCE`: otherwise selection noise would be
+    fitted, and the intervals, calibrated on the same inner errors, would come out too
+    narrow. Returns (bucket -> weights, the combined inner predictions) for the calibration.
     """
     inner_mase = {m: float(np.mean(np.abs(p - actual) * scale_w)) for m, p in preds.items()}
     pooled, pooled_pred = _choose_combination(preds, actual, scale_w, inner_mase)
@@ -208,9 +205,7 @@ def _choose_by_horizon(preds: dict, actual, scale_w, h, origin=None):
     for b in np.unique(buckets):
         sel = buckets == b
         chosen[int(b)] = pooled
-        n_days = sel.sum() if origin is None else np.unique(
-            np.asarray(origin[sel], np.int64) * 1000 + h[sel]).size
-        if n_days < _MIN_SELECT_DAYS:
+        if sel.sum() < _MIN_SELECT_ROWS:
             continue
         sub = {m: p[sel] for m, p in preds.items()}
         mase_b = {m: float(np.mean(np.abs(p - actual[sel]) * scale_w[sel]))
