@@ -569,3 +569,31 @@ def test_ramadan_days_are_a_day_type_with_their_own_hours_and_shares():
     late = after[after["ds"] >= pd.Timestamp("2025-04-07")]
     assert len(late) and late["ds"].dt.hour.min() == 8 and late["ds"].dt.hour.max() == 19
     np.testing.assert_allclose(late["yhat"], 10.0)
+
+
+def test_auto_keeps_the_four_week_average_when_it_wins_the_inner_backtest():
+    # The robust baseline is a candidate of ``auto`` in every horizon bucket: when it wins
+    # the inner backtest clearly, it is chosen alone (no blend with worse candidates).
+    h = np.repeat(np.arange(1, 29), 40)
+    actual = np.full(len(h), 10.0)
+    wiggle = np.tile([0.5, -0.5], len(h) // 2)
+    preds = {"same_slot_avg": actual + 0.3,
+             "snaive": actual + 1.0 + 2 * wiggle,      # noisier and biased
+             "dhr": actual + 3.0,                       # biased the same way: blends add bias
+             "topdown": actual + 2.5 + wiggle}
+    chosen, pred = fc._choose_by_horizon(preds, actual, np.ones(len(h)), h)
+    assert all(w == {"same_slot_avg": 1.0} for w in chosen.values())
+    np.testing.assert_allclose(pred, preds["same_slot_avg"])
+
+
+def test_auto_on_a_tiny_history_gives_valid_weights_and_intervals():
+    hist = weekday_history(weeks=3, noise=True)                # 14 open days
+    res = quiet(fc.forecast_result, hist, 3)
+    info = res.models["care"]
+    assert set(info["weights"]) <= set(fc.METHODS)
+    assert sum(info["weights"].values()) == pytest.approx(1.0, abs=1e-3)
+    out = res.frame
+    assert np.isfinite(out["yhat"]).all() and (out["yhat"] >= 0).all()
+    assert (out["yhat_lower_80"] <= out["yhat"]).all()
+    assert (out["yhat"] <= out["yhat_upper_80"]).all()
+    assert (out["yhat_upper_80"] <= out["yhat_upper_95"]).all()
