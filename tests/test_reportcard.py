@@ -113,7 +113,7 @@ def test_an_unchanged_rerun_keeps_the_card(carded):
                      reports_dir=summary.reports_dir.parent, progress=False)
     review = next(r for r in again.results if r["name"] == "provider-review")
     assert review["skipped"] and review["card"]["status"] == "attention"
-    assert "Findings that need attention (1)" in again.index_path.read_text()
+    assert "Needs attention (1)" in again.index_path.read_text()
 
 
 def test_plan_timezone_and_pdf_keys_are_checked(tmp_path):
