@@ -62,6 +62,10 @@ def _load(path: str) -> tuple[tuple[Source, ...], tuple[Source, ...]]:
         out.append(Source(str(entry["id"]), str(entry["short"]),
                           " ".join(str(entry["citation"]).split()), entry.get("url"),
                           tuple(str(m) for m in entry.get("match") or ())))
+    short = [(s.id, m) for s in out for m in s.match if len(m.strip()) < 3]
+    if short:
+        raise ValueError(f"{path}: spellings too short to cite anything: {short} (a comma "
+                         "inside [...] splits a spelling: quote it)")
     own = tuple(Source(str(key), str(spec["short"]), str(spec.get("meaning", "")), None,
                        tuple(str(m) for m in spec.get("match") or ()), own=True)
                 for key, spec in (data.get("own") or {}).items())
@@ -116,9 +120,8 @@ def figure_basis(label: str, fig: Mapping) -> str:
     parts = [FLAG_WORDS.get(flag, str(flag))]
     if fig.get("year"):
         parts.append(str(fig["year"]))
-    names = short_names(str(fig.get("source", "")), flag)
-    if names not in parts:
-        parts.append(names)
+    names = [s.short for s in resolve(str(fig.get("source", "")), flag) if not s.own]
+    parts.extend(dict.fromkeys(names))
     return f"{label} ({', '.join(parts)})"
 
 
