@@ -38,9 +38,9 @@ def _ranking(saving_first: float, saving_second: float) -> pd.DataFrame:
 
 def test_ranking_sentence_follows_its_table(m):
     saves = costs.ranking_sentence(m, _ranking(2e6, 1e6), 5)
-    assert "2 of 2 (100%)" in saves and "Morocco, full outsourcing, saves €2m" in saves
+    assert "2 of 2 (100%)" in saves and "Morocco, full outsourcing, saves €2.0m" in saves
     costs_more = costs.ranking_sentence(m, _ranking(-2e6, 1e6), 5)
-    assert "1 of 2 (50%)" in costs_more and "costs €2m more" in costs_more
+    assert "1 of 2 (50%)" in costs_more and "costs €2.0m more" in costs_more
     assert "5 options were ranked" in saves and "shows 3 of them" in saves
 
 
@@ -54,8 +54,8 @@ def test_cheapest_sentence_names_the_cheapest_bar():
 
 
 def test_bridge_sentence_turns_with_the_bridge():
-    assert "cuts the yearly bill by €2m" in costs.bridge_sentence(5e6, 3e6, "option", "today")
-    assert "raises the yearly bill by €2m" in costs.bridge_sentence(3e6, 5e6, "option", "today")
+    assert "cuts the yearly bill by €2.0m" in costs.bridge_sentence(5e6, 3e6, "option", "today")
+    assert "raises the yearly bill by €2.0m" in costs.bridge_sentence(3e6, 5e6, "option", "today")
     assert "costs the same" in costs.bridge_sentence(3e6, 3e6, "option", "today")
 
 
@@ -71,9 +71,9 @@ def _fan(a: float, b: float) -> pd.DataFrame:
 
 def test_fan_sentence_reads_the_fan_end(m):
     less = costs.fan_sentence(_fan(5e6, 8e6), m, ("MA", "FULL"), ("FR-REG", "INHOUSE"))
-    assert "€5m, less than France – regions, in-house (€8m" in less
+    assert "€5.0m, less than France – regions, in-house (€8.0m" in less
     more = costs.fan_sentence(_fan(9e6, 8e6), m, ("MA", "FULL"), ("FR-REG", "INHOUSE"))
-    assert "€9m, more than" in more
+    assert "€9.0m, more than" in more
 
 
 def _decision_tables(npv_option: float, npv_comparison: float, prob: float):
@@ -96,11 +96,11 @@ def test_report_headline_and_status_follow_the_figures(m):
     robust = {"keeps_top": 0.9}
     decision, tco, mc = _decision_tables(3e6, 5e6, 0.95)
     text, status = costs.report_headline(m, tco, mc, decision, robust)
-    assert text.startswith("Morocco, full outsourcing, saving €2m NPV") and status == "ok"
+    assert text.startswith("Morocco, full outsourcing, saving €2.0m NPV") and status == "ok"
     assert "cheaper in 95% of the simulations" in text
     decision, tco, mc = _decision_tables(6e6, 5e6, 0.30)
     text, status = costs.report_headline(m, tco, mc, decision, robust)
-    assert "costing €1m more NPV" in text and status == "attention"
+    assert "costing €1.0m more NPV" in text and status == "attention"
     decision, tco, mc = _decision_tables(3e6, 5e6, 0.95)
     assert costs.report_headline(m, tco, mc, decision, {"keeps_top": 0.2})[1] == "attention"
     keep = decision.iloc[::-1].reset_index(drop=True)  # the comparison comes first
@@ -111,7 +111,7 @@ def test_report_headline_and_status_follow_the_figures(m):
 def test_bases_sentence_ties_the_three_bases_together(m):
     _, tco, mc = _decision_tables(3e6, 5e6, 0.95)
     text = costs.bases_sentence(m, tco, mc, _fan(3.4e6, 8e6), ("MA", "FULL"))
-    assert "net present cost (NPV) at the reference figures: €3m" in text
+    assert "net present cost (NPV) at the reference figures: €3.0m" in text
     assert "€3.1m as the median NPV" in text and "€3.4m in the chart" in text
     assert "80% of them between €2.4m and €3.9m" in text
 
@@ -161,7 +161,7 @@ def test_reconciliation_sentence_signs_the_effects():
                         "model_invoice_eur": [1.8e6], "gap_pct": [-1 / 6],
                         "price_effect_eur": [-250e3], "hours_effect_eur": [-50e3]})
     text = costs.reconciliation_sentence(rec)
-    assert "(−17%: price per hour −€250k, hours billed −€50k)" in text
+    assert "(−17%: price per hour −€250k, hours billed −€50.0k)" in text
     rec[["invoice_eur", "gap_pct", "price_effect_eur"]] = [2.1e6, 1 / 6, 350e3]
     assert "(+17%: price per hour +€350k" in costs.reconciliation_sentence(rec)
 

@@ -76,7 +76,10 @@ def test_runner_renders_the_sources_before_the_glossary():
     from toolkit.runner import render_report_html
 
     nb = _nb("# Report", "Rests on: occupancy cap (sourced, 2025, WFM Labs (occupancy)); the NPV.")
-    html = render_report_html(nb, {"name": "x", "status": "ok", "parameters": {}, "inputs": []})
+    html = render_report_html(nb, {
+        "name": "x", "notebook": "n.ipynb", "notebook_sha256": "0" * 64, "period": "2026-10",
+        "window": None, "parameters": {}, "inputs": [], "kernel": "k", "status": "ok",
+        "error": None, "duration_s": 1.0, "started_at": "t"})
     assert ">Sources<" in html and html.index(">Sources<") < html.index(">Glossary<")
 
 
@@ -106,7 +109,7 @@ def test_sourcing_rests_on_follows_the_widest_range():
     tor = costs.tornado(wide, "MA", "FULL", against=("FR-REG", "INHOUSE"))
     assert tor["driver"].iloc[0] == "premises"
     line = costs.rests_on(wide, tor, "MA", top=2)
-    # the option's own premises figure, with its flag, year (the override's) and source kind
+    # the option's own premises figure, with its flag and year (the test's override)
     assert line.startswith("Rests on: Morocco premises cost (analyst's figure, 2025")
     assert not jargon_found(line)
 
@@ -132,7 +135,7 @@ def test_fte_rests_on_follows_the_widest_range():
                                                "low": 0.0, "high": 0.6}
     sens, line = first(dataclasses.replace(basis, figures=figures))
     assert sens["figure"].iloc[0] == "shrinkage.unplanned_in_shift"
-    assert line == ("Rests on: unplanned in-shift shrinkage (derived here, 2018, SWPP 2018).")
+    assert line == "Rests on: unplanned in-shift shrinkage (derived here, 2018, SWPP 2018)."
 
 
 @pytest.mark.parametrize("flag,word", [("D", "dated"), (None, "sourced"), ("X", "derived here")])

@@ -637,3 +637,39 @@ def with_schedules(basis: PlanningBasis, plan: pd.DataFrame, countries: Iterable
 def location_countries(locations: Iterable[str]) -> list[str]:
     """The countries of location ids, each once, in order."""
     return list(dict.fromkeys(_location_country(loc)[0] for loc in locations))
+
+
+#: Planning-basis figures a one-at-a-time FTE sensitivity moves, and the basis field each sets.
+SENSITIVITY_FIELDS = {"shrinkage.planned_in_shift": ("shrinkage_planned", "planned in-shift shrinkage"),
+                      "shrinkage.unplanned_in_shift": ("shrinkage_unplanned", "unplanned in-shift shrinkage"),
+                      "service.max_occupancy": ("max_occupancy", "occupancy cap"),
+                      "service.sl_target": ("sl_target", "service target"),
+                      "shrinkage.schedule_efficiency": ("schedule_efficiency", "schedule efficiency")}
+
+
+def fte_sensitivity(volumes: pd.DataFrame, basis: PlanningBasis, month, *, location: str,
+                    holiday_country: str | None = "FR", **requirements_kwargs) -> pd.DataFrame:
+    """One-at-a-time sensitivity of a month's total FTE to the planning basis: each figure of
+    ``SENSITIVITY_FIELDS`` with a low/high in the basis moves alone to its ends, the month is
+    re-planned and re-counted. Rows ``figure, label, low_fte, high_fte, base_fte, swing_fte``,
+    largest swing first; ``figure`` names the basis figure (value, year, source, flag)."""
+    import dataclasses
+
+    def total(b: PlanningBasis) -> float:
+        plan = requirements(volumes, b, **requirements_kwargs)
+        monthly = fte(plan, b, location=location, freq="ME", holiday_country=holiday_country)
+        return float(month_fte_total(monthly, month)["fte"])
+
+    base = total(basis)
+    rows = []
+    for path, (field_name, label) in SENSITIVITY_FIELDS.items():
+        fig = basis.figures.get(path)
+        if not (isinstance(fig, dict) and "low" in fig and "high" in fig):
+            continue
+        ends = [total(dataclasses.replace(basis, **{field_name: float(fig[end])}))
+                for end in ("low", "high")]
+        rows.append({"figure": path, "label": label, "low_fte": ends[0], "high_fte": ends[1],
+                     "base_fte": base, "swing_fte": abs(ends[1] - ends[0])})
+    return (pd.DataFrame(rows, columns=["figure", "label", "low_fte", "high_fte", "base_fte",
+                                        "swing_fte"])
+            .sort_values("swing_fte", ascending=False, kind="stable", ignore_index=True))

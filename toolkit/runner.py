@@ -737,11 +737,13 @@ def data_window(parameters: dict) -> str:
 
 
 def render_report_html(nb, card: dict) -> str:
-    """Code-free reviewer HTML: run card first, then the notebook's prose and outputs, then a
-    glossary of the terms the report uses (toolkit.glossary; the saved .ipynb is unchanged)."""
+    """Code-free reviewer HTML: run card first, then the notebook's prose and outputs, then the
+    sources the report cites (toolkit.sources) and a glossary of the terms it uses
+    (toolkit.glossary); the saved .ipynb is unchanged."""
     from toolkit.glossary import append_glossary
+    from toolkit.sources import append_sources
 
-    nb = append_glossary(copy.deepcopy(nb))
+    nb = append_glossary(append_sources(copy.deepcopy(nb)))
     card_html = _jinja_env().get_template("run_card.html.j2").render(run=card)
     body, _ = _html_exporter().from_notebook_node(
         nb, resources={"run_card_html": card_html, "csp": CSP, "report_css": _css(),

@@ -390,13 +390,13 @@ def report_headline(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFr
     saving = float(t["baseline_npv_eur"]) - float(t["npv_eur"])
     if key == tuple(model.comparison):
         text = (f"Keep {against}: no option scores better once cost and risk are weighed "
-                f"({_money(t['npv_eur'], locale)} NPV over {years} years).")
+                f"({_money(t['npv_eur'], locale)} NPV over {years} year{'s' if years != 1 else ''}).")
         robust = robustness["keeps_top"] >= ROBUST_SHARE
     else:
         verb = "saving" if saving >= 0 else "costing"
         text = (f"{_upper_first(option_name(model, *key))}, {verb} "
                 f"{_money(abs(saving), locale)}{'' if saving >= 0 else ' more'} NPV over "
-                f"{years} years against {against} ({_money(t['npv_eur'], locale)} against "
+                f"{years} year{'s' if years != 1 else ''} against {against} ({_money(t['npv_eur'], locale)} against "
                 f"{_money(t['baseline_npv_eur'], locale)}); cheaper in "
                 f"{present.percent(p, locale, 0)} of the simulations.")
         robust = p >= ROBUST_SHARE and robustness["keeps_top"] >= ROBUST_SHARE / 2
@@ -874,3 +874,86 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     from toolkit.io import write_processed
 
     return write_processed(table, project_path(path))
+
+
+# --------------------------------------------------------------------------------------------
+# What the headline rests on
+# --------------------------------------------------------------------------------------------
+
+#: Tornado drivers that scale a per-location figure: the option's own figure is the input a
+#: reviewer should check (driver -> location field, words).
+_LOCATION_DRIVERS = {"wage": ("wage_basis", "wage basis"),
+                     "charges": ("employer_charges", "employer charges"),
+                     "attrition": ("attrition", "staff turnover"),
+                     "wage_inflation": ("wage_inflation", "wage inflation"),
+                     "price": ("price_per_productive_hour", "market price"),
+                     "premises": ("premises_per_seat_month", "premises cost")}
+#: Other drivers in words, without their ranges (the chart beside the line shows those).
+_DRIVER_WORDS = {"volume": "volume forecast", "aht": "handle time", "fx": "exchange rates",
+                 "wage": "wage level", "wage_inflation": "wage inflation",
+                 "attrition": "staff turnover", "charges": "employer charges",
+                 "price": "market prices", "premises": "premises cost",
+                 "discount_rate": "discount rate", "shrinkage": "in-shift shrinkage",
+                 "margin": "provider margins", "exit": "exit period",
+                 "transition": "transition one-offs", "governance": "contract management cost",
+                 "overheads": "overheads",
+                 "quality": "quality gap (handle time and first-contact resolution abroad)"}
+
+
+def driver_figures(model: SourcingModel, driver: str, inputs: str, label: str,
+                   location: str) -> tuple[str, dict]:
+    """The reference figure behind one tornado driver for an option at ``location``, and its
+    name in words: the location's own figure for the drivers that scale one (wage basis,
+    charges, turnover, price, premises), the currency's rate for the exchange rate, the
+    planning basis's in-shift shrinkage, else the figure whose range the driver uses."""
+    loc = model.ref["locations"].get(location, {})
+    place = location_name(model, location)
+    if driver in _LOCATION_DRIVERS:
+        field, words = _LOCATION_DRIVERS[driver]
+        if isinstance(loc.get(field), dict):
+            return f"{place} {words}", loc[field]
+    if driver == "fx":
+        currency = loc.get("currency")
+        fig = model.ref.get("fx_to_eur", {}).get(currency)
+        if currency and currency != "EUR" and isinstance(fig, dict):
+            return f"{currency} exchange rate", fig
+    if driver == "shrinkage":
+        fig = model.basis.figures.get("shrinkage.planned_in_shift")
+        if isinstance(fig, dict):
+            return "in-shift shrinkage", fig
+    first = str(inputs).split(",")[0].strip()
+    words = _DRIVER_WORDS.get(driver) or re.sub(
+        r"\s+\S*\d\S*(\s*[-/x]\s*\S*\d\S*)*.*$", "", driver_label(label, 200)).rstrip(" :") or driver_label(label)
+    node = model.ref["defaults"]
+    for part in first.split(".") if first else ():
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    return words, (node if isinstance(node, dict) else {})
+
+
+def rests_on(model: SourcingModel, tor: pd.DataFrame, location: str, *, top: int = 3) -> str:
+    """"Rests on: Madagascar wage basis (derived here, 2018, Marood 2018), …": the ``top``
+    drivers of the tornado ``tor`` (largest swing first) named by their reference figures for
+    the option at ``location``, each with its flag in words, its year and its sources'
+    short names (toolkit.sources)."""
+    from toolkit.sources import figure_basis, rests_on_line
+
+    ranked = tor.sort_values("swing_eur", ascending=False, kind="stable")
+    ranked = ranked[ranked["swing_eur"] > 0].head(top)
+    items = []
+    for row in ranked.itertuples():
+        words, fig = driver_figures(model, row.driver, row.inputs, row.label, location)
+        items.append(figure_basis(words, fig) if fig else words)
+    return rests_on_line(items)
+
+
+def figure_sources(model: SourcingModel, locations, field: str) -> list[str]:
+    """Per location, the short names of the sources of its ``field`` figure (e.g. the market
+    price per productive hour), as a table's "Source" column prints them (toolkit.sources)."""
+    from toolkit.sources import short_names
+
+    out = []
+    for loc in locations:
+        fig = model.ref["locations"].get(loc, {}).get(field)
+        out.append(short_names(str(fig.get("source", "")), fig.get("flag"))
+                   if isinstance(fig, dict) else "")
+    return out

@@ -575,3 +575,14 @@ def key_figures(peak: pd.Series, gap: pd.DataFrame, month_total: dict, location:
         f"staffing month {month_total['month']}: {_fte(month_total['fte'], locale)} FTE at "
         f"{location} ({month_total['open_days']} of {month_total['open_days_in_period']} "
         f"open days)"])
+
+
+def rests_on(sensitivity: pd.DataFrame, basis, *, top: int = 3) -> str:
+    """"Rests on: occupancy cap (sourced, 2025, WFM Labs (occupancy)), …": the planning-basis
+    figures whose range moves the month's FTE most (``planning.fte_sensitivity``), each with
+    its flag in words, year and sources' short names (toolkit.sources)."""
+    from toolkit.sources import figure_basis, rests_on_line
+
+    rows = sensitivity[sensitivity["swing_fte"] > 0].sort_values(
+        "swing_fte", ascending=False, kind="stable").head(top)
+    return rests_on_line(figure_basis(r.label, basis.figures[r.figure]) for r in rows.itertuples())
