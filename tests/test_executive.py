@@ -34,7 +34,7 @@ def test_decision_saving_flips_to_costs_more():
     assert saves.saving_pct == pytest.approx(0.5) and saves.saving_eur == pytest.approx(20e6)
     assert "saves 50%" in saves.sentence and "today's mix" in saves.sentence
     assert "€20.0m against €40.0m" in saves.sentence and "(NPV)" in saves.sentence
-    assert "full outsourcing in Morocco (MA / FULL)" in saves.sentence
+    assert "move to Morocco, full outsourcing" in saves.sentence
     dearer = ex.decision(scenarios(50e6, 40e6, prob=0.1), ref=REF)
     assert "costs 25% more than today's mix" in dearer.sentence
     assert "saves" not in dearer.sentence and "scores best once risks" in dearer.sentence

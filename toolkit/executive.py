@@ -138,7 +138,10 @@ STATUS_QUO = ("status quo", "PORTFOLIO")
 
 
 def option_label(location: str, form: str, ref: dict | None = None) -> str:
-    """``full outsourcing in Madagascar (Antananarivo) (MG / FULL)``, ``today's mix``."""
+    """An option as every report names it (``Madagascar, full outsourcing``; the sourcing
+    report's ``costs.option_name``), or ``today's mix``."""
+    from toolkit.costs.decision import FORM_LABELS
+
     if (location, form) == STATUS_QUO:
         return "today's mix"
     if form == "PORTFOLIO":
@@ -146,11 +149,9 @@ def option_label(location: str, form: str, ref: dict | None = None) -> str:
     if ref is None:
         from toolkit.costs.reference import load_reference
         ref = load_reference()
-    form_name = ref.get("forms", {}).get(form, {}).get("name", form)
-    place = ref.get("locations", {}).get(location, {}).get("name", location)
-    if form == "INHOUSE":
-        return f"everything in-house in {place} ({location} / {form})"
-    return f"{form_name} in {place} ({location} / {form})"
+    kind = FORM_LABELS.get(form) or ref.get("forms", {}).get(form, {}).get("name", form)
+    place = str(ref.get("locations", {}).get(location, {}).get("name", location)).split(" (")[0]
+    return f"{place.replace(' - ', ' – ')}, {kind}"
 
 
 @dataclass(frozen=True)
