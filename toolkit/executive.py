@@ -261,7 +261,9 @@ class ComingMonths:
         return (f"Over the next 12 months ({window}), transition included, the recommendation "
                 f"{verb} {comp['option']}: {fmt_money(rec['cost_eur'], lc)} against "
                 f"{fmt_money(comp['cost_eur'], lc)}, with {fte} FTE on average "
-                f"({fmt_number(rec['fte'], lc)} against {fmt_number(comp['fte'], lc)}).")
+                f"({fmt_number(rec['fte'], lc)} against {fmt_number(comp['fte'], lc)}: "
+                "averages over the 12 months at each option's own sites and working time, "
+                "where the staffing report sizes next month alone, in-house in France).")
 
 
 def coming_months(scenarios: pd.DataFrame, years: int = 2, locale: str = "en_GB",
