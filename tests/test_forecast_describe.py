@@ -140,3 +140,53 @@ def test_outlook_headline_follows_the_summary():
 def test_component_headline(part, word):
     comp = pd.DataFrame({part: [0.0] * 10 + [100.0] * 90})
     assert d.component_headline(comp, part) == f"{word}: 90% of days within a 100-call range"
+
+
+def _daily_forecast(care=100.0, sales=50.0):
+    """Daily forecast over the last days of November and 1 December (a partial month)."""
+    ds = pd.date_range("2026-11-27", periods=5, freq="D", tz="Europe/Paris")
+    return pd.concat([pd.DataFrame({"ds": ds, "queue": "care", "yhat": [care] * 4 + [9e3]}),
+                      pd.DataFrame({"ds": ds, "queue": "sales", "yhat": [sales] * 4 + [9e3]})])
+
+
+def test_daily_title_uses_the_month_planned_like_the_table_at_the_top():
+    daily = d.in_month(_daily_forecast(), pd.Period("2026-11", "M"))
+    assert daily["ds"].dt.month.eq(11).all() and len(daily) == 8   # 1 December left out
+    assert d.daily_title(daily, "care") == "Care: 100 calls per open day expected in November 2026"
+    flipped = d.in_month(_daily_forecast(care=50.0, sales=100.0), "2026-11")
+    assert d.daily_title(flipped, "care").startswith("Care: 50 calls")
+    assert d.daily_title(flipped, "sales").startswith("Sales: 100 calls")
+    # two months in the frame: no month named (and the 1 December outlier counts)
+    assert d.daily_title(_daily_forecast(), "care").endswith("calls per open day expected")
+
+
+def test_forecast_months_drop_partial_months_after_the_month_planned():
+    month_table = pd.DataFrame({
+        "ds": pd.to_datetime(["2026-11-01", "2026-12-01", "2027-01-01"]).tz_localize("Europe/Paris"),
+        "queue": "total", "yhat": [1000.0, 40.0, 1100.0]})
+    coverage = pd.DataFrame({"month": ["2026-11", "2026-12", "2027-01"],
+                             "open_days_forecast": [24, 1, 25], "open_days": [24, 25, 25]})
+    kept = d.forecast_months(month_table, coverage)
+    assert kept["yhat"].tolist() == [1000.0, 1100.0]      # December (one day) dropped
+    coverage["open_days_forecast"] = [20, 25, 3]          # November partial, December full
+    kept = d.forecast_months(month_table, coverage)
+    assert kept["yhat"].tolist() == [1000.0, 40.0]        # the month planned always stays
+
+
+def test_next_month_summary_is_written_with_its_documented_columns(tmp_path):
+    table = _next_month(forecast_total=690.0, before_total=600.0, covered=23)
+    path = d.write_next_month(table, tmp_path / "next_month.parquet")
+    back = pd.read_parquet(path)
+    assert back.columns.tolist() == d.NEXT_MONTH_COLUMNS
+    assert all(f"``{c}``" in d.write_next_month.__doc__ for c in d.NEXT_MONTH_COLUMNS)
+    total = back.set_index("queue").loc["total"]
+    assert total["month"] == "2026-11" and total["calls"] == 690.0
+    assert total["per_day"] == pytest.approx(30.0) and total["change"] == pytest.approx(0.2)
+    down = d.write_next_month(_next_month(forecast_total=460.0), tmp_path / "down.parquet")
+    assert pd.read_parquet(down).set_index("queue").loc["total", "change"] < 0
+
+
+def test_history_source_names_no_file():
+    assert d.history_source("data/processed/interval_stats.parquet") == (
+        "interval statistics of the telephony platform")
+    assert "/" not in d.history_source("data/other/volumes.csv")

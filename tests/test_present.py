@@ -319,3 +319,10 @@ def test_compact_money_keeps_one_decimal_below_three_figures():
     assert present.money(3e6, "en_GB", compact=True) == "€3.0m"  # beside €7.2m, not €3m
     assert present.money(642e3, "en_GB", compact=True) == "€642k"
     assert present.money(-3e6, "fr_FR", compact=True).startswith("\u22123,0")
+
+
+def test_english_dates_write_every_month_in_three_letters():
+    assert present.date("2024-09-02") == "2 Sep 2024"       # not babel's "Sept"
+    assert present.date("2024-06-03") == "3 Jun 2024"
+    assert present.date("2024-09-02", "fr_FR") == "2 sept. 2024"
+    assert present.seconds(19.79, decimals=1) == "19.8\u00a0s" and present.seconds(19.79) == "20\u00a0s"

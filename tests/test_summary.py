@@ -189,11 +189,12 @@ def test_site_service_table_and_sentence_turn_with_the_data():
     assert table.loc[0, "service_level"] == pytest.approx(0.80)  # (85 + 75) / 200, from sums
     assert table.loc[1, "worst_month"] == pd.Period("2026-08", "M")
     assert summary.site_service_sentence(table) == (
-        "A and B fell below the 80% target most often (1 of 2 months). No site was below "
-        "target in most months.")
+        "As a share of each site's own months, A (1 of 2 months, 50%) and B (1 of 2 months, "
+        "50%) fell below the 80% target most often. No site was below target in most months.")
     worse = [(m, s, 0.7 if s == "B" else sl, ab) for m, s, sl, ab in SERVICE]
     text = summary.site_service_sentence(summary.site_service(monthly(worse)))
-    assert text.startswith("B fell below the 80% target most often (2 of 2 months); A least")
+    assert text.startswith("As a share of each site's own months, B (2 of 2 months, 100%) "
+                           "fell below the 80% target most often; A (1 of 2 months, 50%) least")
     assert text.endswith("Below target in most months: B.")
     good = [(m, s, 0.9, ab) for m, s, _, ab in SERVICE]
     assert summary.site_service_sentence(summary.site_service(monthly(good))) == \
@@ -203,6 +204,35 @@ def test_site_service_table_and_sentence_turn_with_the_data():
     assert shown["Months below target"].tolist() == ["1 of 2", "2 of 2"]
     empty = summary.site_service_table(summary.site_service(monthly(SERVICE).iloc[:0]))
     assert empty.is_empty and "No month" in str(empty)
+
+
+def test_site_service_sentence_compares_rates_and_quotes_each_sites_own_months():
+    # the full-sample case: equal counts over different months, the lowest count not the
+    # lowest rate
+    table = pd.DataFrame({"site": ["ATLAS", "EBN", "LIL", "AMI"], "months": [28, 26, 46, 29],
+                          "months_below": [13, 9, 11, 13]})
+    text = summary.site_service_sentence(table)
+    assert text.startswith("As a share of each site's own months, ATLAS (13 of 28 months, 46%) "
+                           "fell below the 80% target most often; LIL (11 of 46 months, 24%) "
+                           "least often.")
+    reversed_ = table.assign(months_below=table["months"] - table["months_below"])
+    text = summary.site_service_sentence(reversed_)
+    assert "LIL (35 of 46 months, 76%) fell below" in text and "ATLAS (15 of 28 months, 54%) least" in text
+    assert text.endswith("Below target in most months: ATLAS, EBN, LIL and AMI.")
+    never = table.assign(months_below=[13, 0, 11, 13])
+    assert "; EBN never." in summary.site_service_sentence(never)
+
+
+def test_site_service_table_writes_asa_to_a_tenth_of_a_second():
+    table = pd.DataFrame({"site": ["A", "B"], "months": [2, 2], "months_below": [0, 1],
+                          "worst_month": pd.PeriodIndex(["2026-09", "2026-10"], freq="M"),
+                          "worst_service_level": [0.81, 0.7],
+                          "latest_month": pd.PeriodIndex(["2026-10", "2026-10"], freq="M"),
+                          "latest_service_level": [0.82, 0.7], "service_level": [0.8, 0.75],
+                          "abandon_rate": [0.04, 0.05], "asa_s": [19.8, 20.2],
+                          "aht_s": [300.0, 310.0]})
+    shown = summary.site_service_table(table).to_frame()
+    assert shown["ASA"].tolist() == ["19.8\u00a0s", "20.2\u00a0s"]  # not "20 s" for both
 
 
 def test_report_headline_status_turns_attention_when_a_site_misses_most_months(stats):
@@ -268,7 +298,7 @@ def test_site_overview_uses_the_12_months_of_the_sourcing_report():
 
 def test_window_sentence_and_percent_labels(stats):
     assert summary.window_sentence(stats, "2026-10") == (
-        "Report for October 2026: data from 30 Sept 2026 to 1 Oct 2026 (2 open days).")
+        "Report for October 2026: data from 30 Sep 2026 to 1 Oct 2026 (2 open days).")
     label = summary.percent_label("en_GB", near=0.8)
     assert (label(0.7996), label(0.8), label(0.823)) == ("79.96%", "80.0%", "82.3%")
     assert summary.wrap("short") == "short"

@@ -591,30 +591,55 @@ def category_lines(table: pd.DataFrame, *, ax: plt.Axes | None = None, title: st
     return finish(ax, title, xlabel, ylabel, source)
 
 
+def _nearest_points(table: pd.DataFrame, value: str, month: str, target: float,
+                    tolerance: float, most: int, apart: int = 3) -> pd.Index:
+    """The rows of ``table`` to label on a monthly chart with a target: within ``tolerance``
+    of it, nearest first, at most ``most`` of them and at least ``apart`` months from each
+    other, so no two labels share a month or sit side by side."""
+    values = pd.to_numeric(table[value], errors="coerce")
+    gap = (values - target).abs()
+    candidates = gap[gap <= tolerance].sort_values(kind="stable")
+    months = pd.PeriodIndex(table[month], freq="M") if not isinstance(
+        table[month].dtype, pd.PeriodDtype) else pd.PeriodIndex(table[month])
+    ordinal = pd.Series(months.year * 12 + months.month, index=table.index)
+    chosen: list = []
+    for row in candidates.index:
+        if len(chosen) >= most:
+            break
+        if all(abs(ordinal[row] - ordinal[c]) >= apart for c in chosen):
+            chosen.append(row)
+    return pd.Index(chosen)
+
+
 def monthly_lines(table: pd.DataFrame, value: str, by: str, *, month: str = "month",
                   target: float | None = None, target_label: str = "target",
                   percent: bool = False, ax: plt.Axes | None = None, title: str = "",
                   ylabel: str | None = None, source: str | None = None,
-                  value_format: str | None = None) -> plt.Axes:
-    """A monthly indicator, one line per ``by`` group, with an optional dashed target line;
-    the months close to the target carry their value (``value_format``, default one decimal
-    percent with ``percent``), so 79.6 % reads apart from 80 %.
+                  value_format: str | None = None, max_labels: int = 5) -> plt.Axes:
+    """A monthly indicator, one line per ``by`` group, with an optional dashed target line
+    named in the legend (outside the data); the months closest to the target carry their
+    value (``value_format``, default one decimal percent with ``percent``), so 79.6 % reads
+    apart from 80 % — at most ``max_labels`` of them, three months apart or more, so the
+    labels do not stack.
 
     ``table`` is tidy (one row per month and group); ``month`` holds Periods or dates.
     """
     ax = new_axes(ax)
     fmt = _value_format(percent, value_format)
+    labelled = (pd.Index([]) if target is None else _nearest_points(
+        table, value, month, target, near_tolerance(table[value], target), max_labels))
     for i, (name, group) in enumerate(table.groupby(by, sort=True)):
         x = group[month]
         x = x.dt.to_timestamp() if isinstance(x.dtype, pd.PeriodDtype) else x
         color = CATEGORY[i % len(CATEGORY)]
         ax.plot(x, group[value], marker="o", markersize=3, linewidth=1.2, color=color,
                 label=str(name))
-        if target is not None:
-            label_values(ax, x, group[value], fmt, near=target, color=color,
-                         tolerance=near_tolerance(table[value], target))
+        keep = group.index.isin(labelled)
+        if keep.any():
+            label_values(ax, x[keep], group[value][keep], fmt, near=target, color=color,
+                         tolerance=np.inf)
     if target is not None:
-        target_line(ax, target, target_label)
+        ax.axhline(target, color=INK, linestyle="--", linewidth=1.0, label=target_label)
     if percent:
         percent_axis(ax)
     legend_outside(ax, "right")

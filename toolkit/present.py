@@ -31,7 +31,7 @@ DEFAULT_TIMEZONE = "Europe/Paris"
 #: decimals (``percent:0``), ``money:compact`` abbreviates millions.
 UNITS = ("count", "number", "percent", "pp", "money", "money:compact", "seconds", "duration",
          "hours", "date", "month", "time", "bool", "text")
-_UNITS_WITH_DECIMALS = ("number", "percent", "pp", "money", "hours")
+_UNITS_WITH_DECIMALS = ("number", "percent", "pp", "money", "hours", "seconds")
 #: Units whose cells are figures (right-aligned, class ``cc-num``).
 _NUMERIC_UNITS = ("count", "number", "percent", "pp", "money", "money:compact", "seconds",
                   "duration", "hours")
@@ -206,9 +206,10 @@ def _currency_pattern(parsed, decimals: int) -> str:
     return _pattern(base, decimals)
 
 
-def seconds(x, locale: str = "en_GB") -> str:
-    """A time in whole seconds (125 s), e.g. an average handling time."""
-    text = number(x, locale, 0)
+def seconds(x, locale: str = "en_GB", decimals: int = 0) -> str:
+    """A time in seconds (125 s), e.g. an average handling time; whole seconds unless
+    ``decimals`` asks for more (an average wait of 19.8 s is not "20 s")."""
+    text = number(x, locale, decimals)
     return text if text == MISSING else text + "\u00a0s"
 
 
@@ -242,12 +243,16 @@ def _timestamp(value, name: str) -> pd.Timestamp:
 
 
 def date(d, locale: str = "en_GB") -> str:
-    """A calendar date in the locale's medium form (3 Nov 2026 / 3 nov. 2026)."""
+    """A calendar date in the locale's medium form (3 Nov 2026 / 3 nov. 2026); in English
+    every month in three letters (2 Sep 2024, not "Sept")."""
     from babel.dates import format_date
 
     if is_missing(d):
         return MISSING
-    return format_date(_timestamp(d, "d").date(), "medium", locale=_parse(locale))
+    text = format_date(_timestamp(d, "d").date(), "medium", locale=_parse(locale))
+    # English data give September alone four letters ("2 Sept 2024" beside "3 Jun 2024"):
+    # every month abbreviated to three letters, one form on the page
+    return re.sub(r"\bSept\b", "Sep", text) if _parse(locale).language == "en" else text
 
 
 def month(period, locale: str = "en_GB") -> str:
@@ -422,7 +427,7 @@ def _cell(value, unit: str, decimals, locale: str, currency: str, tz: str) -> st
     if unit == "money:compact":
         return money(value, locale, currency, compact=True)
     if unit == "seconds":
-        return seconds(value, locale)
+        return seconds(value, locale, 0 if decimals is None else decimals)
     if unit == "duration":
         return duration(value, locale)
     if unit == "timedelta":

@@ -496,20 +496,29 @@ def sites_below_most_months(table: pd.DataFrame, by: str = "site") -> list[str]:
 
 def site_service_sentence(table: pd.DataFrame, target: float = 0.8, by: str = "site",
                           locale: str = "en_GB") -> str:
-    """Which group missed the target most often, which least, and any that missed it in
-    most months — from the ``site_service`` table shown beside it."""
-    most = table["months_below"].max()
-    least = table["months_below"].min()
-    names = lambda n: _and(sorted(table.loc[table["months_below"] == n, by]), locale)  # noqa: E731
+    """Which group missed the target most often and which least, compared as a share of each
+    group's own months (sites opened at different dates have different numbers of months),
+    each quoted with its own count; and any that missed it in most months — from the
+    ``site_service`` table shown beside it."""
     goal = present.percent(target, locale, 0)
-    if most == 0:
+    rated = table[table["months"] > 0]
+    if rated.empty or rated["months_below"].max() == 0:
         return f"Every {by} met the {goal} target in every month shown."
-    months = int(table.loc[table["months_below"] == most, "months"].max())
-    text = (f"{names(most)} fell below the {goal} target most often "
-            f"({present.number(int(most), locale)} of {present.number(months, locale)} months)")
-    if least < most:
-        text += (f"; {names(least)} least often "
-                 f"({present.count_phrase(int(least), 'month', locale=locale, zero='never')})")
+    rate = rated["months_below"] / rated["months"]
+
+    def quoted(mask) -> str:
+        rows = rated[mask].sort_values(by)
+        return _and([f"{r[by]} ({present.number(int(r['months_below']), locale)} of "
+                     f"{present.number(int(r['months']), locale)} months, "
+                     f"{present.percent(r['months_below'] / r['months'], locale, 0)})"
+                     for _, r in rows.iterrows()], locale)
+
+    text = (f"As a share of each {by}'s own months, {quoted(np.isclose(rate, rate.max()))} "
+            f"fell below the {goal} target most often")
+    if not np.isclose(rate.min(), rate.max()):
+        least = np.isclose(rate, rate.min())
+        text += (f"; {quoted(least)} least often" if rate.min() > 0 else
+                 f"; {_and(sorted(rated.loc[least, by]), locale)} never")
     flagged = sites_below_most_months(table, by)
     text += (f". Below target in most months: {_and(flagged, locale)}." if flagged else
              f". No {by} was below target in most months.")
@@ -554,7 +563,7 @@ def site_service_table(table: pd.DataFrame, locale: str = "en_GB", by: str = "si
         labels["latest_service_level"] = f"Service level, {present.month(latest.iloc[0], locale)}"
     units = {"below": "text", "worst_month": "month", "worst_service_level": "percent:1",
              "latest_month": "month", "latest_service_level": "percent:1",
-             "service_level": "percent:1", "abandon_rate": "percent:1", "asa_s": "seconds",
+             "service_level": "percent:1", "abandon_rate": "percent:1", "asa_s": "seconds:1",
              "aht_s": "seconds"}
     return present.table(shown[cols], locale=locale,
                          labels={c: labels[c] for c in cols},

@@ -3,6 +3,8 @@ models table."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -361,10 +363,40 @@ def models_in_words(fc: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
     return out, units, labels
 
 
+def _local_months(ds: pd.Series) -> pd.Series:
+    """The calendar month of each timestamp, on the local clock (aware or naive)."""
+    ds = pd.to_datetime(ds)
+    return (ds.dt.tz_localize(None) if ds.dt.tz is not None else ds).dt.to_period("M")
+
+
+def in_month(frame: pd.DataFrame, month) -> pd.DataFrame:
+    """The rows of ``frame`` (column ``ds``) in calendar ``month`` (a Period or YYYY-MM):
+    the daily chart shows the month planned, on the same basis as the next-month table."""
+    return frame[_local_months(frame["ds"]) == pd.Period(month, "M")]
+
+
 def daily_title(daily_fc: pd.DataFrame, queue: str, locale: str = "en_GB") -> str:
-    """A queue panel's title: mean forecast calls per open day, from the plotted table."""
+    """A queue panel's title: mean forecast calls per open day, from the plotted table (named
+    with its month when the table holds one month)."""
+    from toolkit import present
     f = daily_fc[daily_fc["queue"] == queue]
-    return f"{_queue(queue)}: {_num(f['yhat'].mean(), locale)} calls per open day expected"
+    months = _local_months(f["ds"]).unique()
+    where = f" in {present.month(months[0], locale)}" if len(months) == 1 else ""
+    return f"{_queue(queue)}: {_num(f['yhat'].mean(), locale)} calls per open day expected{where}"
+
+
+def forecast_months(month_table: pd.DataFrame, coverage: pd.DataFrame) -> pd.DataFrame:
+    """The monthly forecast table without partial months: the first month (the month planned,
+    whatever its coverage — the next-month table says how many of its open days the forecast
+    covers) and every later month the forecast covers in full. A month with one forecast day
+    is not a month of calls. ``coverage``: ``month_coverage`` (``month``, ``open_days``,
+    ``open_days_forecast``)."""
+    months = _local_months(month_table["ds"])
+    cov = coverage.assign(month=coverage["month"].astype(str)).set_index("month")
+    full = {m for m in months.unique() if str(m) in cov.index
+            and cov.loc[str(m), "open_days_forecast"] >= cov.loc[str(m), "open_days"]}
+    keep = (months == months.min()) | months.isin(full)
+    return month_table[keep.to_numpy()]
 
 
 def next_month(month_table: pd.DataFrame, coverage: pd.DataFrame,
@@ -411,6 +443,44 @@ def next_month(month_table: pd.DataFrame, coverage: pd.DataFrame,
                     "year_before_per_day": before_per_day,
                     "change": per_day / before_per_day - 1 if before_per_day else np.nan})
     return pd.DataFrame(out)
+
+
+#: Columns of the next-month summary written beside the forecast (:func:`write_next_month`).
+NEXT_MONTH_COLUMNS = ["month", "queue", "calls", "lower_80", "upper_80", "open_days",
+                      "month_open_days", "per_day", "year_before", "year_before_open_days",
+                      "year_before_per_day", "change"]
+
+
+def write_next_month(table: pd.DataFrame, path) -> Path:
+    """Write the :func:`next_month` table (the figures the report's card quotes) as a small
+    processed table beside the forecast, for the executive summary. One row per queue and
+    one ``total`` row; columns:
+
+    ``month``
+        the month planned, text ``YYYY-MM`` (the first month of the forecast);
+    ``queue``
+        queue name, or ``total`` for all queues together;
+    ``calls``, ``lower_80``, ``upper_80``
+        forecast calls over the open days the forecast covers in that month, and the
+        80 % range around them;
+    ``open_days``, ``month_open_days``
+        open days the forecast covers, and open days in the whole month (equal when the
+        forecast covers the month);
+    ``per_day``
+        forecast calls per open day (``calls / open_days``);
+    ``year_before``, ``year_before_open_days``, ``year_before_per_day``
+        actual calls, open days and calls per open day in the same month a year earlier
+        (empty when the history does not reach it);
+    ``change``
+        change per open day against a year earlier, as a fraction (0.011 = 1.1 % more).
+
+    Written atomically (``toolkit.io.write_processed``); returns the path."""
+    from toolkit import io
+    out = table[NEXT_MONTH_COLUMNS].copy()
+    out["month"] = out["month"].astype(str)
+    for c in NEXT_MONTH_COLUMNS[2:]:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    return io.write_processed(out, path)
 
 
 def _total_row(table: pd.DataFrame) -> pd.Series:
@@ -545,6 +615,14 @@ def window_sentence(window: dict, clock, country, history: pd.DataFrame, horizon
             f"Forecast from the day after {present.date(window['origin'], locale)} for "
             f"{int(horizon_days)} days; long-horizon outlook {int(outlook_months)} months. "
             f"Clock {clock.timezone}, {holidays} ({source}).")
+
+
+def history_source(path) -> str:
+    """A chart's source note for the call history, in words (no file names): the interval
+    statistics of the telephony platform, or a call-history file of another centre."""
+    if Path(str(path)).stem == "interval_stats":
+        return "interval statistics of the telephony platform"
+    return "call history (calls per interval)"
 
 
 def saved_sentence(fc: pd.DataFrame, granularity: str, locale: str = "en_GB") -> str:
