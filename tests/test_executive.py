@@ -97,30 +97,36 @@ def test_providers_other_months_are_ignored():
     assert other.table["red"].sum() == 0 and "no service credit" in other.sentence
 
 
-def outlook(next_month=1100.0, last_year=1000.0):
+def next_month(calls=1100.0, change=0.1, open_days=24, month_open_days=24):
     return pd.DataFrame({
-        "month": pd.PeriodIndex(["2025-11", "2026-11", "2026-11", "2026-11"], freq="M"),
-        "queue": ["total", "total", "care", "total"],
-        "scenario": ["history", "base", "base", "high"],
-        "yhat": [last_year, next_month, 600.0, 2 * next_month],
-        "yhat_lower_80": [np.nan, next_month * 0.8, 500.0, 0.0],
-        "yhat_upper_80": [np.nan, next_month * 1.2, 700.0, 0.0]})
+        "month": ["2026-11", "2026-11"], "queue": ["care", "total"],
+        "calls": [600.0, calls], "lower_80": [500.0, calls * 0.8], "upper_80": [700.0, calls * 1.2],
+        "open_days": [open_days] * 2, "month_open_days": [month_open_days] * 2,
+        "change": [0.0, change]})
 
 
-def test_forecast_headline_more_then_fewer():
-    up = ex.forecast_headline(outlook(1100.0, 1000.0), "2026-10")
+def test_forecast_headline_more_then_fewer_per_open_day():
+    up = ex.forecast_headline(next_month(1100.0, 0.1), "2026-10")
     assert up.calls == 1100.0 and up.lower_80 == pytest.approx(880.0)
     assert up.sentence.startswith("November 2026: 1,100 calls expected (80% range 900 to 1,300)")
-    assert "10% more than in November 2025" in up.sentence
-    down = ex.forecast_headline(outlook(900.0, 1000.0), "2026-10")
-    assert "10% fewer than in November 2025" in down.sentence
-    flat = ex.forecast_headline(outlook(1000.0, 1000.0), "2026-10")
-    assert "about as many as" in flat.sentence
+    assert "10.0% more calls per open day than in November 2025" in up.sentence
+    down = ex.forecast_headline(next_month(900.0, -0.1), "2026-10")
+    assert "10.0% fewer calls per open day than in November 2025" in down.sentence
+    flat = ex.forecast_headline(next_month(1000.0, 0.0), "2026-10")
+    assert "as many per open day as" in flat.sentence
+    unknown = ex.forecast_headline(next_month(1000.0, np.nan), "2026-10")
+    assert "November 2025" not in unknown.sentence
+
+
+def test_forecast_headline_says_when_the_forecast_covers_part_of_the_month():
+    part = ex.forecast_headline(next_month(open_days=23), "2026-10")
+    assert "over the 23 of its 24 open days the forecast covers" in part.sentence
+    assert "open days the forecast" not in ex.forecast_headline(next_month(), "2026-10").sentence
 
 
 def test_forecast_headline_without_the_month_says_so():
     with pytest.raises(ValueError, match="2027-01"):
-        ex.forecast_headline(outlook(), "2026-12")
+        ex.forecast_headline(next_month(), "2026-12")
 
 
 def test_staffing_peak_sums_queues_per_interval():
@@ -137,13 +143,13 @@ def test_missing_tables_are_named_not_fatal(tmp_path):
     kpi = tmp_path / "kpi"
     kpi.mkdir()
     card(["green"], site="A").to_csv(kpi / "scorecard_A_2026-10.csv", index=False)
-    tables = ex.load_tables(outlook_path=tmp_path / "outlook.parquet",
+    tables = ex.load_tables(next_month_path=tmp_path / "next_month.parquet",
                             staffing_path=tmp_path / "staffing.parquet", scenarios_path=scen,
                             kpi_dir=kpi, period="2026-10")
     assert tables.scenarios is not None and tables.scorecards is not None
-    assert set(tables.missing) == {"outlook", "staffing", "credits"}
-    assert tables.missing["outlook"].startswith("not available: ")
-    assert "outlook.parquet was not written" in tables.missing["outlook"]
+    assert set(tables.missing) == {"next_month", "staffing", "credits"}
+    assert tables.missing["next_month"].startswith("not available: ")
+    assert "next_month.parquet was not written" in tables.missing["next_month"]
     assert "credits_<provider>_2026-10.csv" in tables.missing["credits"]
     with pytest.raises(ex.NotAvailable, match="scorecard_B_2026-10.csv was not written"):
         ex.read_kpi(kpi, "2026-10", "scorecard", sites=["A", "B"])

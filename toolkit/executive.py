@@ -1,6 +1,6 @@
 """The executive summary: one page read from the tables the detailed reports write.
 
-Nothing here recomputes a model. Each function takes a processed table (the monthly outlook
+Nothing here recomputes a model. Each function takes a processed table (the next-month volume table
 and interval staffing of notebooks 10 and 20, the sourcing scenarios of notebook 30, the KPI
 scorecards and credits of notebook 40), picks the few figures a board needs and returns them
 in a small result object whose ``sentence`` is written from those same figures: reverse the
@@ -105,7 +105,7 @@ def read_kpi(kpi_dir, period: str, kind: str, sites=None) -> pd.DataFrame:
 class Tables:
     """What the summary reads; ``missing`` maps a part to its "not available" sentence."""
 
-    outlook: pd.DataFrame | None = None
+    next_month: pd.DataFrame | None = None
     staffing: pd.DataFrame | None = None
     scenarios: pd.DataFrame | None = None
     scorecards: pd.DataFrame | None = None
@@ -113,11 +113,11 @@ class Tables:
     missing: dict[str, str] = field(default_factory=dict)
 
 
-def load_tables(*, outlook_path, staffing_path, scenarios_path, kpi_dir, period: str,
+def load_tables(*, next_month_path, staffing_path, scenarios_path, kpi_dir, period: str,
                 provider_sites=None) -> Tables:
     """Every table of the period; a missing one is recorded, never fatal."""
     out = Tables()
-    parts = {"outlook": lambda: _read(outlook_path, "monthly volume outlook"),
+    parts = {"next_month": lambda: _read(next_month_path, "volume forecast for next month"),
              "staffing": lambda: _read(staffing_path, "interval staffing requirement"),
              "scenarios": lambda: _read(scenarios_path, "sourcing scenarios"),
              "scorecards": lambda: read_kpi(kpi_dir, period, "scorecard", provider_sites),
@@ -348,18 +348,18 @@ def providers(scorecards: pd.DataFrame, credits: pd.DataFrame, period: str,
 
 @dataclass(frozen=True)
 class ForecastHeadline:
-    """Calls expected next month (base scenario, all queues) with the 80 % band."""
+    """Calls expected next month (all queues) with the 80 % range, as the volume-forecast
+    report's card states them (its ``next_month`` table): the change on a year earlier is per
+    open day, since the two months need not have the same open days."""
 
     month: str
     calls: float
     lower_80: float
     upper_80: float
-    last_year: float | None
+    open_days: int
+    month_open_days: int
+    change: float  # per open day against the same month a year earlier; NaN when unknown
     locale: str = "en_GB"
-
-    @property
-    def change(self) -> float:
-        return (self.calls / self.last_year - 1) if self.last_year else np.nan
 
     @property
     def sentence(self) -> str:
@@ -367,32 +367,35 @@ class ForecastHeadline:
         text = (f"{fmt_month(self.month, lc)}: {fmt_number(round(self.calls, -2), lc)} calls "
                 f"expected ({fmt_percent(0.8, lc)} range {fmt_number(round(self.lower_80, -2), lc)}"
                 f" to {fmt_number(round(self.upper_80, -2), lc)})")
-        if self.last_year and np.isfinite(self.change):
-            if round(self.change, 2) == 0:
-                text += f", about as many as in {fmt_month(pd.Period(self.month) - 12, lc)}"
+        if self.open_days < self.month_open_days:
+            text += (f" over the {fmt_number(self.open_days, lc)} of its "
+                     f"{fmt_number(self.month_open_days, lc)} open days the forecast covers")
+        if np.isfinite(self.change):
+            before = fmt_month(pd.Period(self.month) - 12, lc)
+            if round(self.change, 3) == 0:
+                text += f", as many per open day as in {before}"
             else:
                 word = "more" if self.change > 0 else "fewer"
-                text += (f", {fmt_percent(abs(self.change), lc)} {word} than in "
-                         f"{fmt_month(pd.Period(self.month) - 12, lc)}")
+                text += (f", {present.percent(abs(self.change), lc, 1)} {word} calls per open "
+                         f"day than in {before}")
         return text + "."
 
 
-def forecast_headline(outlook: pd.DataFrame, period: str, scenario: str = "base",
+def forecast_headline(next_month: pd.DataFrame, period: str,
                       locale: str = "en_GB") -> ForecastHeadline:
-    """The month after ``period`` from the outlook (``month, queue, scenario, yhat,
-    yhat_lower_80, yhat_upper_80``; queue ``total``), and the same month a year earlier from
-    its history rows when present."""
-    total = outlook[outlook["queue"] == "total"]
+    """The month after ``period`` from the volume forecast's next-month table (``month, queue,
+    calls, lower_80, upper_80, open_days, month_open_days, change``; queue ``total``)."""
     month = pd.Period(str(period), freq="M") + 1
-    months = total["month"].astype(str)
-    row = total[(total["scenario"] == scenario) & (months == str(month))]
+    total = next_month[next_month["queue"] == "total"] if "total" in set(next_month["queue"]) \
+        else next_month
+    row = total[total["month"].astype(str) == str(month)]
     if row.empty:
-        raise ValueError(f"the outlook has no {scenario!r} row for {month} (total of all queues)")
+        raise ValueError(f"the volume forecast's next-month table has no row for {month}")
     r = row.iloc[0]
-    hist = total[(total["scenario"] == "history") & (months == str(month - 12))]
-    return ForecastHeadline(str(month), float(r["yhat"]), float(r["yhat_lower_80"]),
-                            float(r["yhat_upper_80"]),
-                            float(hist["yhat"].iloc[0]) if len(hist) else None, locale)
+    change = float(r["change"]) if pd.notna(r["change"]) else np.nan
+    return ForecastHeadline(str(month), float(r["calls"]), float(r["lower_80"]),
+                            float(r["upper_80"]), int(r["open_days"]), int(r["month_open_days"]),
+                            change, locale)
 
 
 @dataclass(frozen=True)
@@ -410,7 +413,8 @@ class StaffingPeak:
         when = format_datetime(self.ds.tz_localize(None).to_pydatetime(), "EEE d MMM HH:mm",
                                locale=self.locale)
         return (f"The busiest half hour needs {fmt_number(self.agents, self.locale)} agents on "
-                f"the phone across queues ({when}).")
+                f"the phone, all queues together ({when}; the staffing report also gives the "
+                "busiest queue alone).")
 
 
 def staffing_peak(staffing: pd.DataFrame, locale: str = "en_GB") -> StaffingPeak:
