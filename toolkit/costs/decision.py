@@ -558,7 +558,7 @@ def margin_sentence(model: SourcingModel, margins: pd.DataFrame, *,
         text += (" Priced below the provider's cost, so cheaper than they can last: "
                  + ", ".join(option_name(model, *k) for k in below_cost)
                  + " (drawn left of zero, hatched, in the yearly cost chart).")
-    rest = flagged[[k not in below_cost for k in zip(flagged["location"], flagged["form"])]]
+    rest = flagged[[k not in below_cost for k in zip(flagged["location"], flagged["form"], strict=True)]]
     for flag, what in (("below band", "Priced below the plausible margin but above cost"),
                        ("above band", "Priced above the plausible margin")):
         group = list(rest[rest["flag"] == flag].groupby(keys).groups)
