@@ -305,7 +305,8 @@ def test_decision_matrix_weights_and_robustness():
     table2, _ = costs.decision_matrix(m, t, only, n_perturbations=50)
     assert table2.iloc[0]["location"] == "FR-REG"
     text = costs.recommendation(m, t, costs.monte_carlo(m, n_draws=200), table, rob)
-    assert table.iloc[0]["location"] in text and "Recommendation" in text
+    first = costs.option_name(m, table.iloc[0]["location"], table.iloc[0]["form"])
+    assert first.split(",")[0] in text and "Recommendation" in text  # the name, not the code
 
 
 def test_timezone_overlap():

@@ -41,7 +41,17 @@ def test_ranking_sentence_follows_its_table(m):
     assert "2 of 2 (100%)" in saves and "Morocco, full outsourcing, saves €2.0m" in saves
     costs_more = costs.ranking_sentence(m, _ranking(-2e6, 1e6), 5)
     assert "1 of 2 (50%)" in costs_more and "costs €2.0m more" in costs_more
-    assert "5 options were ranked" in saves and "shows 3 of them" in saves
+    assert "5 options were ranked" in saves and "shows the top 3." in saves
+
+
+def test_ranking_sentence_says_which_ranks_the_table_skips(m):
+    table = _ranking(2e6, 1e6).assign(rank=[1, 2, 9])
+    text = costs.ranking_sentence(m, table, 22)
+    assert "shows the top 2 and, ranked 9th, France – regions, in-house." in text
+    text = costs.ranking_sentence(m, table.assign(rank=[1, 2, 3]), 22)
+    assert "shows the top 3." in text and "ranked 9th" not in text
+    text = costs.ranking_sentence(m, table.assign(rank=[1, 5, 22]), 22)
+    assert "top 1 and, ranked 5th, Morocco, hosted seats and, ranked 22nd," in text
 
 
 def test_cheapest_sentence_names_the_cheapest_bar():
@@ -108,6 +118,24 @@ def test_report_headline_and_status_follow_the_figures(m):
     assert text.startswith("Keep running everything in-house")
 
 
+def test_report_headline_warns_when_its_own_cost_check_fails(m):
+    robust = {"keeps_top": 0.9}
+    decision, tco, mc = _decision_tables(3e6, 5e6, 0.95)
+    checks = pd.DataFrame({"check": ["offshore_index"], "location": ["MA"], "in_band": [False],
+                           "model_value": [0.22], "band_low": [0.35], "band_high": [0.55]})
+    text, status = costs.report_headline(m, tco, mc, decision, robust, checks)
+    assert status == "attention" and "below the published range" in text
+    text, status = costs.report_headline(m, tco, mc, decision, robust,
+                                         checks.assign(model_value=0.8))
+    assert status == "attention" and "above the published range" in text
+    text, status = costs.report_headline(m, tco, mc, decision, robust,
+                                         checks.assign(in_band=True))
+    assert status == "ok" and "published range" not in text
+    text, status = costs.report_headline(m, tco, mc, decision, robust,
+                                         checks.assign(location="FR-REG"))
+    assert status == "ok"  # another location's miss is not the recommendation's
+
+
 def test_bases_sentence_ties_the_three_bases_together(m):
     _, tco, mc = _decision_tables(3e6, 5e6, 0.95)
     text = costs.bases_sentence(m, tco, mc, _fan(3.4e6, 8e6), ("MA", "FULL"))
@@ -131,8 +159,22 @@ def test_margin_sentence_names_the_options_below_cost(m):
     assert costs.margin_sentence(m, margins).startswith("Every price")
     margins.loc[1, ["margin_pct", "flag"]] = [-0.2, "negative"]
     text = costs.margin_sentence(m, margins)
-    assert text.startswith("1 of 2 (50%) options") and "France – regions, full outsourcing" in text
-    assert "Morocco" not in text
+    assert text.startswith("1 of the 2 options a provider prices (50%)")
+    assert "France – regions, full outsourcing" in text and "Morocco" not in text
+
+
+def test_margin_sentence_lists_every_flagged_option(m):
+    margins = pd.DataFrame({"location": ["MA", "FR-REG", "MA"], "form": ["FULL", "FULL", "HOSTED"],
+                            "band_low": 0.05, "band_high": 0.45, "margin_pct": [0.02, -0.1, 0.2],
+                            "flag": ["below band", "negative", ""]})
+    text = costs.margin_sentence(m, margins)
+    assert text.startswith("2 of the 3 options a provider prices (67%)")
+    assert "below the provider's cost, so cheaper than they can last: France – regions" in text
+    assert "below the plausible margin but above cost: Morocco, full outsourcing." in text
+    margins["flag"] = ["", "negative", "above band"]  # the other way round
+    text = costs.margin_sentence(m, margins)
+    assert "Priced above the plausible margin: Morocco, hosted seats." in text
+    assert "Morocco, full outsourcing" not in text
 
 
 def test_hardest_move_sentence_counts_ties(m):
@@ -140,9 +182,81 @@ def test_hardest_move_sentence_counts_ties(m):
                             "people_redundant": [40.0, 10.0], "leaving_eur": [2e6, 1e6]})
     assert "Morocco, full outsourcing, 40 people" in costs.hardest_move_sentence(m, leaving)
     leaving["people_redundant"] = 40.0
-    assert "2 of 2 (100%) options" in costs.hardest_move_sentence(m, leaving)
+    assert "2 of the 2 single-site options (100%)" in costs.hardest_move_sentence(m, leaving)
     leaving["people_redundant"] = 0.0
     assert costs.hardest_move_sentence(m, leaving) == "No option makes anyone redundant."
+
+
+def _people(lille_fate: str) -> pd.DataFrame:
+    rows = [("MA", "FULL", "LIL", "FR-REG", "INHOUSE", 88.0, "redundant"),
+            ("MA", "FULL", "EBN", "MA", "HOSTED", 42.0, "redundant"),
+            ("FR-REG", "FULL", "LIL", "FR-REG", "INHOUSE", 88.0, lille_fate),
+            ("FR-REG", "FULL", "EBN", "MA", "HOSTED", 42.0, "redundant")]
+    return pd.DataFrame(rows, columns=["location", "form", "site", "site_location", "site_form",
+                                       "people", "fate"])
+
+
+def test_redundancies_are_tied_to_todays_sites(m):
+    names = {"LIL": "Lille (in-house)", "EBN": "Ebene hub"}
+    leaving = pd.DataFrame({"location": ["MA", "FR-REG"], "form": ["FULL", "FULL"],
+                            "people_redundant": [130.0, 42.0], "leaving_eur": [3e6, 1e6]})
+    text = costs.hardest_move_sentence(m, leaving, people=_people("transferred"),
+                                       site_names=names)
+    assert ("130 people (the 88 in-house staff at Lille and the 42 company agents in hosted "
+            "seats at Ebene hub in Morocco) made redundant") in text
+    why = costs.redundancy_sentences(m, leaving, _people("transferred"), site_names=names)
+    assert why.startswith("France – regions, full outsourcing makes 42 people redundant: the 42 "
+                          "company agents in hosted seats at Ebene hub in Morocco")
+    assert "the 88 in-house staff at Lille move to the provider with their work" in why
+    why = costs.redundancy_sentences(m, leaving, _people("stays"), site_names=names)
+    assert "the 88 in-house staff at Lille keep their jobs" in why and "move to" not in why
+    # the hardest move is the other one: it is the one explained
+    swapped = leaving.assign(people_redundant=[42.0, 130.0])
+    why = costs.redundancy_sentences(
+        m, swapped, _people("redundant").assign(
+            fate=["stays", "redundant", "redundant", "redundant"]), site_names=names)
+    assert why.startswith("Morocco, full outsourcing makes 42 people redundant")
+    assert "the 88 in-house staff at Lille keep their jobs" in why
+
+
+def test_leaving_people_adds_up_to_the_leaving_costs():
+    from test_costs import tiny_status_quo
+    sq_model = model(status_quo=tiny_status_quo())
+    people = costs.leaving_people(sq_model)
+    lv = costs.leaving_costs(sq_model).set_index(["location", "form"])
+    redundant = people[people.fate == "redundant"].groupby(["location", "form"]).people.sum()
+    for key, n in redundant.items():
+        assert lv.loc[key, "people_redundant"] == pytest.approx(n)
+    fate = {(r.location, r.form): r.fate for r in people.itertuples()}
+    assert fate[("MA", "FULL")] == "redundant"  # the in-house site's work goes abroad
+    assert fate[("FR-REG", "HOSTED")] == "stays"  # hosted at home: the staff stay
+
+
+def test_one_off_costs_split_into_leaving_and_the_provider(m):
+    from toolkit.costs.decision import _one_off_text
+    row = pd.Series({"transition_eur": 0.6e6, "exit_eur": 0.6e6, "leaving_eur": 3.7e6})
+    text = _one_off_text(m, row)
+    assert "€4.9m of one-off costs (€3.7m to leave today's mix" in text
+    assert "€1.2m to move the work to the provider" in text
+    text = _one_off_text(m, pd.Series({"transition_eur": 0.6e6, "exit_eur": 0.6e6,
+                                       "leaving_eur": 0.0}))
+    assert text == ", including €1.2m of transition and exit costs"
+
+
+def test_reference_flags_become_words():
+    from toolkit.costs.decision import _flags_in_words
+    assert _flags_in_words("lock-in: exit notice of 6-18 months (E)") == (
+        "lock-in: exit notice of 6-18 months (estimate)")
+    assert _flags_in_words("no flag here") == "no flag here"
+
+
+def test_invoice_gap_sentence_names_the_widest_gap():
+    rec = pd.DataFrame({"provider": ["Atlas", "Ile"], "invoice_eur": [1.5e6, 0.77e6],
+                        "model_invoice_eur": [1.8e6, 0.42e6], "gap_pct": [-1 / 6, 0.85]})
+    text = costs.invoice_gap_sentence(rec)
+    assert "Ile invoiced €770k" in text and "(+85%)" in text and "of the 2 providers" in text
+    rec["gap_pct"] = [-0.5, 0.1]
+    assert "Atlas invoiced €1.5m" in costs.invoice_gap_sentence(rec)
 
 
 def test_weakest_sentence_names_the_lowest_risk_criteria(m):
@@ -180,6 +294,7 @@ def test_recommendation_speaks_without_codes_or_developer_words(m):
     table, rob = costs.decision_matrix(m, t, n_perturbations=50)
     text = costs.recommendation(m, t, mc, table, rob)
     assert jargon_found(text) == []
+    assert not costs.decision._CODE.search(text)  # "Morocco, full outsourcing", not "(MA / FULL)"
     assert "`" not in text and "rate_card" not in text and "True" not in text
     changes, _ = costs.what_would_change(m, table, rob)
     assert jargon_found(changes) == []
@@ -210,4 +325,12 @@ def test_driver_label_reads_as_words():
     assert costs.driver_label("it per seat month: 110 to 240 EUR (X, 2025)").startswith("IT ")
     long = costs.driver_label("leaving: dual running months: 1 to 4 months the outgoing sites "
                               "keep running beside the new one (E, 2025)")
-    assert len(long) <= 51 and long.endswith("…")
+    assert long == "double running: 1 to 4 months"
+    assert costs.driver_label("provider margins EU 2%-12%, NON-EU 25%-50%") == (
+        "margins: 2%-12% in the EU, 25%-50% outside")
+    assert costs.driver_label("inhouse wage premium: 0% to 15% share above provider-sector pay"
+                              " (G, 2025)") == "in-house wage premium: 0% to 15%"
+    gap = costs.driver_label("quality gap: AHT uplift and FCR gap at the ends of their ranges")
+    assert "…" not in gap and "AHT" not in gap
+    cut = costs.driver_label("an unknown driver with a very long description that goes on " * 2)
+    assert len(cut) <= 51 and cut.endswith("…")

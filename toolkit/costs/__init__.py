@@ -56,6 +56,7 @@ from toolkit.costs.decision import (
     fan_sentence,
     figure_sources,
     hardest_move_sentence,
+    invoice_gap_sentence,
     leaving_table,
     location_name,
     margin_sentence,
@@ -67,6 +68,7 @@ from toolkit.costs.decision import (
     ranking_table,
     recommendation,
     reconciliation_sentence,
+    redundancy_sentences,
     report_headline,
     rests_on,
     risk_scores,
@@ -87,6 +89,7 @@ from toolkit.costs.model import (
     SourcingModel,
     build_model,
     leaving_costs,
+    leaving_people,
     market_markups,
     monthly_costs,
     monthly_workload,
@@ -138,7 +141,7 @@ __all__ = [
     "staffing_profile", "read_monthly_forecast", "monthly_forecast_table", "outlook_table",
     "queue_service",
     # model
-    "BILLING_BASES", "METHODS", "SourcingModel", "build_model", "leaving_costs", "market_markups",
+    "BILLING_BASES", "METHODS", "SourcingModel", "build_model", "leaving_costs", "leaving_people", "market_markups",
     "monthly_costs", "monthly_workload", "scenario_costs", "option_slice",
     # portfolio
     "STATUS_QUO", "PORTFOLIO", "StatusQuo", "Leg", "Portfolio", "status_quo", "build_portfolios",
@@ -158,7 +161,8 @@ __all__ = [
     "bases_sentence", "ranking_table", "ranking_sentence", "cheapest_sentence",
     "bridge_sentence", "fan_sentence", "margin_sentence", "leaving_table",
     "hardest_move_sentence", "location_name", "small_steps_grouped", "weakest_sentence",
-    "reconciliation_sentence", "missed_checks", "driver_label", "driver_figures", "rests_on", "figure_sources",
+    "reconciliation_sentence", "invoice_gap_sentence", "redundancy_sentences", "missed_checks",
+    "driver_label", "driver_figures", "rests_on", "figure_sources",
     # value of service
     "ValueOfService", "build_service", "service_rates", "service_inputs", "service_costs",
     "service_npv",

@@ -277,7 +277,8 @@ def _money(x, locale: str) -> str:
 def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFrame,
                    decision: pd.DataFrame, robustness: dict,
                    checks: pd.DataFrame | None = None,
-                   margins: pd.DataFrame | None = None, *, locale: str = "en_GB") -> str:
+                   margins: pd.DataFrame | None = None, *, site_names: Mapping | None = None,
+                   locale: str = "en_GB") -> str:
     """The board-paper recommendation, written from the results (markdown).
 
     One money basis: the net present cost (NPV) at the reference figures (``tco_table``);
@@ -287,7 +288,7 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
     """
     top = decision.iloc[0]
     loc, form = top["location"], top["form"]
-    name = option_name(model, loc, form, code=True)
+    name = option_name(model, loc, form)
     t = tco_table.set_index(["location", "form"]).loc[(loc, form)]
     m = mc.set_index(["location", "form"]).loc[(loc, form)]
     bl = tuple(model.comparison)
@@ -309,7 +310,7 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
                    f"{'' if pct >= 0 else ' more'}.")
     if (loc, form) == bl:
         kept = (against if model.status_quo is not None else
-                f"running everything in-house in {location_name(model, loc)} ({loc} / {form})")
+                f"running everything in-house in {location_name(model, loc)}")
         headline = (f"**Recommendation: keep {kept}.** No option scores better once cost "
                     f"and risk are weighed ({_money(t['npv_eur'], locale)} in net present cost "
                     f"over the {years}-year contract).{inhouse}")
@@ -322,7 +323,7 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
                     f"({present.percent(t['saving_pct'], locale, 0)}) against {against}: "
                     f"{npv}. {odds}{inhouse}")
     lines = [headline, ""]
-    leaving = _leaving_text(model, loc, form, locale)
+    leaving = _leaving_text(model, loc, form, locale, site_names)
     if leaving:
         lines.append(leaving)
     be = t["break_even_month"]
@@ -351,9 +352,9 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
                      + present.share_phrase(int(checks["passed"].sum()), len(checks),
                                             locale=locale)
                      + " published cost ratios within tolerance.")
-        own = checks[(checks["location"] == loc) & ~checks["in_band"]]
+        own = _own_failed_checks(checks, loc)
         place = option_name(model, loc, form).split(",")[0]
-        for r in own.drop_duplicates("check").itertuples():
+        for r in own.itertuples():
             where = "above" if r.model_value > r.band_high else "below"
             lines.append(
                 f"- Caution: {place}'s modelled cost is {where} the published range "
@@ -370,17 +371,36 @@ def recommendation(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFra
                          f" it wins only if the provider accepts to work at a loss.")
     risks = model.ref["forms"][form].get("risks", [])
     if risks:
-        lines.append("- Main risks of this form: " + "; ".join(r["text"] for r in risks[:3]) + ".")
+        lines.append("- Main risks of this form: "
+                     + "; ".join(_flags_in_words(r["text"]) for r in risks[:3]) + ".")
     return "\n".join(lines)
 
 
+def _own_failed_checks(checks: pd.DataFrame | None, loc: str) -> pd.DataFrame:
+    """The published-ratio checks of the recommended location its modelled cost misses."""
+    if checks is None or checks.empty:
+        return pd.DataFrame(columns=["check", "model_value", "band_low", "band_high"])
+    return checks[(checks["location"] == loc) & ~checks["in_band"]].drop_duplicates("check")
+
+
+_REF_FLAG = re.compile(r"\s*\(([A-Z])(?:, \d{4})?\)")
+_FLAG_WORDS = {"E": "estimate", "G": "rule of thumb", "X": "assumption"}
+
+
+def _flags_in_words(text: str) -> str:
+    """"exit notice of 6-18 months (E)" -> "exit notice of 6-18 months (estimate)"."""
+    return _REF_FLAG.sub(lambda m: f" ({_FLAG_WORDS.get(m.group(1), 'estimate')})", text)
+
+
 def report_headline(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFrame,
-                    decision: pd.DataFrame, robustness: dict, *,
+                    decision: pd.DataFrame, robustness: dict,
+                    checks: pd.DataFrame | None = None, *,
                     locale: str = "en_GB") -> tuple[str, str]:
     """The report card's one-sentence answer and its status, from the same figures as
     ``recommendation``: "attention" when the choice beats the comparison in fewer than
-    ``ROBUST_SHARE`` of the simulations or keeps its rank in fewer than half that share of
-    re-weightings of the criteria, else "ok"."""
+    ``ROBUST_SHARE`` of the simulations, keeps its rank in fewer than half that share of
+    re-weightings of the criteria, or (with ``checks``, ``benchmark_checks``) when its own
+    modelled cost falls outside a published range — the headline then says so; else "ok"."""
     top = decision.iloc[0]
     key = (top["location"], top["form"])
     t = tco_table.set_index(["location", "form"]).loc[key]
@@ -400,6 +420,13 @@ def report_headline(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFr
                 f"{_money(t['baseline_npv_eur'], locale)}); cheaper in "
                 f"{present.percent(p, locale, 0)} of the simulations.")
         robust = p >= ROBUST_SHARE and robustness["keeps_top"] >= ROBUST_SHARE / 2
+    failed = _own_failed_checks(checks, key[0])
+    if len(failed):
+        where = sorted({"above" if r.model_value > r.band_high else "below"
+                        for r in failed.itertuples()})
+        text = (text.removesuffix(".") + f". Caution: its modelled cost is "
+                f"{' and '.join(where)} the published range — get a local quote first.")
+        robust = False
     return text, ("ok" if robust else "attention")
 
 
@@ -457,15 +484,29 @@ def ranking_sentence(model: SourcingModel, ranking: pd.DataFrame, n_ranked: int,
     cheaper = options[options["saving_eur"] > 0]
     first = ranking.iloc[0]
     against = _against(model)
+    ranks = ranking["rank"].astype(int).tolist()
+    lead = 0
+    while lead < len(ranks) and ranks[lead] == lead + 1:
+        lead += 1
+    extra = [f", ranked {_ordinal(int(r['rank']))}, "
+             f"{option_name(model, r['location'], r['form'])}"
+             for _, r in ranking.iloc[lead:].iterrows()]
+    shows = (f"the top {present.number(lead, locale)}"
+             + (" and" + " and".join(extra) if extra else ""))
     return (f"{_upper_first(present.count_phrase(int(n_ranked), 'option'))} were ranked on cost "
-            f"and risk together; the table shows {present.number(len(ranking), locale)} of "
-            f"them, {against} included. "
+            f"and risk together; the table shows {shows}. "
             f"{_upper_first(present.share_phrase(len(cheaper), len(options), locale=locale))}"
             f" of the other rows cost less than {against} in net present cost; the first, "
             f"{option_name(model, first['location'], first['form'])}, "
             f"{'saves' if first['saving_eur'] >= 0 else 'costs'} "
             f"{_money(abs(first['saving_eur']), locale)}"
             f"{'' if first['saving_eur'] >= 0 else ' more'}.")
+
+
+def _ordinal(n: int) -> str:
+    """9 -> "9th", 22 -> "22nd"."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def cheapest_sentence(bars: pd.DataFrame, *, locale: str = "en_GB") -> str:
@@ -507,13 +548,26 @@ def margin_sentence(model: SourcingModel, margins: pd.DataFrame, *,
             f"{present.percent(margins['band_high'].iloc[0], locale, 0)} of its cost")
     if flagged.empty:
         return f"Every price leaves the provider a plausible margin ({band})."
-    text = (f"{_upper_first(present.share_phrase(flagged.groupby(keys).ngroups, margins.groupby(keys).ngroups, locale=locale))}"
-            f" options have a price outside the plausible provider margin ({band}) in at least "
-            f"one contract year.")
-    if len(negative):
+    n_flagged, n_priced = flagged.groupby(keys).ngroups, margins.groupby(keys).ngroups
+    text = (f"{present.number(n_flagged, locale)} of the {present.number(n_priced, locale)} "
+            f"options a provider prices ({present.percent(n_flagged / n_priced, locale, 0)}) "
+            f"have a price outside the plausible provider margin ({band}) in at least one "
+            f"contract year.")
+    below_cost = list(negative.groupby(keys).groups)
+    if below_cost:
         text += (" Priced below the provider's cost, so cheaper than they can last: "
-                 + ", ".join(option_name(model, *k) for k in negative.groupby(keys).groups)
+                 + ", ".join(option_name(model, *k) for k in below_cost)
                  + " (drawn left of zero, hatched, in the yearly cost chart).")
+    rest = flagged[[k not in below_cost for k in zip(flagged["location"], flagged["form"], strict=True)]]
+    for flag, what in (("below band", "Priced below the plausible margin but above cost"),
+                       ("above band", "Priced above the plausible margin")):
+        group = list(rest[rest["flag"] == flag].groupby(keys).groups)
+        if group:
+            text += f" {what}: " + ", ".join(option_name(model, *k) for k in group) + "."
+    others = sorted(set(rest["flag"]) - {"below band", "above band"})
+    for flag in others:
+        group = list(rest[rest["flag"] == flag].groupby(keys).groups)
+        text += f" {_upper_first(flag)}: " + ", ".join(option_name(model, *k) for k in group) + "."
     return text
 
 
@@ -527,31 +581,94 @@ def leaving_table(model: SourcingModel, leaving: pd.DataFrame, decision: pd.Data
     return t
 
 
+def _site_staff(model: SourcingModel, rows: pd.DataFrame, site_names: Mapping | None,
+                locale: str) -> str:
+    """"the 88 in-house staff at Lille and the 42 company agents in hosted seats at Ile
+    Contact Ebene (Mauritius)" from ``leaving_people`` rows."""
+    parts = []
+    for r in rows.itertuples():
+        site = re.sub(r"\s*\([^)]*\)\s*$", "", str((site_names or {}).get(r.site, r.site)))
+        n = present.number(round(r.people), locale)
+        if r.site_form == "INHOUSE":
+            parts.append(f"the {n} in-house staff at {site}")
+        elif r.site_form == "HOSTED":
+            parts.append(f"the {n} company agents in hosted seats at {site} in "
+                         f"{location_name(model, r.site_location)}")
+        else:
+            parts.append(f"the {n} company staff at {site} "
+                         f"({option_name(model, r.site_location, r.site_form)})")
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+
+
 def hardest_move_sentence(model: SourcingModel, leaving: pd.DataFrame, *,
+                          people: pd.DataFrame | None = None,
+                          site_names: Mapping | None = None,
                           locale: str = "en_GB") -> str:
     """The most people any option makes redundant, and how many options do, from the
-    leaving-cost table."""
+    leaving-cost table; with ``people`` (``leaving_people``) which of today's sites they
+    work at (``site_names``: site -> name, from the sites file)."""
     if leaving.empty or leaving["people_redundant"].max() <= 0:
         return "No option makes anyone redundant."
     most = leaving["people_redundant"].max()
     worst = leaving[np.isclose(leaving["people_redundant"], most)]
-    people = present.count_phrase(round(most), "person", "people", locale=locale)
+    n_people = present.count_phrase(round(most), "person", "people", locale=locale)
+    who = ""
+    if people is not None and not people.empty:
+        r = worst.iloc[0]
+        own = people[(people["location"] == r["location"]) & (people["form"] == r["form"])
+                     & (people["fate"] == "redundant")]
+        if len(own):
+            who = f" ({_site_staff(model, own, site_names, locale)})"
     if len(worst) == 1:
         r = worst.iloc[0]
         return (f"The hardest move for the staff: {option_name(model, r['location'], r['form'])}"
-                f", {people} made redundant in contract year 1 "
+                f", {n_people}{who} made redundant in contract year 1 "
                 f"({_money(r['leaving_eur'], locale)} to leave today's mix).")
-    return (f"The hardest moves for the staff make {people} redundant in contract year 1: "
-            f"{present.share_phrase(len(worst), len(leaving), locale=locale)} options, costing "
-            f"up to {_money(worst['leaving_eur'].max(), locale)} to leave today's mix.")
+    return (f"The hardest moves for the staff make {n_people}{who} redundant in contract "
+            f"year 1: {present.number(len(worst), locale)} of the "
+            f"{present.number(len(leaving), locale)} single-site options "
+            f"({present.percent(len(worst) / len(leaving), locale, 0)}), costing up to {_money(worst['leaving_eur'].max(), locale)} "
+            f"to leave today's mix.")
 
 
-def _leaving_text(model: SourcingModel, loc: str, form: str, locale: str = "en_GB") -> str:
+def redundancy_sentences(model: SourcingModel, table: pd.DataFrame, people: pd.DataFrame, *,
+                         site_names: Mapping | None = None, locale: str = "en_GB") -> str:
+    """Why an option of the leaving table makes fewer people redundant than the hardest
+    moves: whose jobs go, and whose stay or move to the provider (``leaving_people``)."""
+    if table.empty or people.empty:
+        return ""
+    most = table["people_redundant"].max()
+    out = []
+    for r in table.itertuples():
+        if r.people_redundant <= 0 or np.isclose(r.people_redundant, most):
+            continue
+        own = people[(people["location"] == r.location) & (people["form"] == r.form)]
+        gone, kept = own[own["fate"] == "redundant"], own[own["fate"] == "stays"]
+        moved = own[own["fate"] == "transferred"]
+        text = (f"{_upper_first(option_name(model, r.location, r.form))} makes "
+                f"{present.count_phrase(round(r.people_redundant), 'person', 'people', locale=locale)}"
+                f" redundant: {_site_staff(model, gone, site_names, locale)}, whose work leaves "
+                f"their site")
+        if len(kept):
+            text += f"; {_site_staff(model, kept, site_names, locale)} keep their jobs"
+        if len(moved):
+            text += (f"; {_site_staff(model, moved, site_names, locale)} move to the provider "
+                     f"with their work")
+        out.append(text + ".")
+    return " ".join(out)
+
+
+def _leaving_text(model: SourcingModel, loc: str, form: str, locale: str = "en_GB",
+                  site_names: Mapping | None = None) -> str:
     """Leaving today's mix for the option, in people and euros (staff representatives)."""
     if model.status_quo is None or form == PORTFOLIO:
         return ""
-    from toolkit.costs.model import leaving_costs
+    from toolkit.costs.model import leaving_costs, leaving_people
     r = leaving_costs(model).set_index(["location", "form"]).loc[(loc, form)]
+    staff = leaving_people(model)
+    staff = staff[(staff["location"] == loc) & (staff["form"] == form)]
+    gone = staff[staff["fate"] == "redundant"]
+    moved = staff[staff["fate"] == "transferred"]
 
     def people(n):
         return present.count_phrase(round(n), "person", "people", locale=locale, zero="no one")
@@ -561,21 +678,47 @@ def _leaving_text(model: SourcingModel, loc: str, form: str, locale: str = "en_G
              f"old and new sites running side by side {_money(r['dual_running_eur'], locale)}"]
     if r["staff_transfer_eur"]:
         parts.append(f"transferred staff's pay premium {_money(r['staff_transfer_eur'], locale)}")
-    return (f"- Leaving today's mix: {people(r['people_redundant'])} made redundant and "
-            f"{people(r['people_transferred'])} transferred to the provider with their work "
+    who_gone = f" ({_site_staff(model, gone, site_names, locale)})" if len(gone) else ""
+    who_moved = f" ({_site_staff(model, moved, site_names, locale)})" if len(moved) else ""
+    return (f"- Leaving today's mix: {people(r['people_redundant'])}{who_gone} made redundant "
+            f"and {people(r['people_transferred'])}{who_moved} transferred to the provider with their work "
             f"(French labour code, article L1224-1) in contract year 1; "
             + ", ".join(parts) + " (all included in the cost above).")
 
 
 def _one_off_text(model: SourcingModel, t: pd.Series, locale: str = "en_GB") -> str:
-    """", including €4.7m of transition and exit costs" from a tco row."""
-    one_off = sum(float(t.get(c, 0.0)) for c in ("transition_eur", "exit_eur", "leaving_eur"))
-    if not one_off:
+    """", including €4.9m of one-off costs (€3.7m to leave today's mix ... and €1.2m to move
+    the work to the provider and out again ...)" from a tco row: the leaving cost is the
+    table's "cost of leaving", transition and exit the provider's one-off lines."""
+    provider = sum(float(t.get(c, 0.0)) for c in ("transition_eur", "exit_eur"))
+    leaving = float(t.get("leaving_eur", 0.0))
+    if not provider + leaving:
         return ""
-    return f", including {_money(one_off, locale)} of transition and exit costs"
+    if not leaving:
+        return f", including {_money(provider, locale)} of transition and exit costs"
+    return (f", including {_money(provider + leaving, locale)} of one-off costs "
+            f"({_money(leaving, locale)} to leave today's mix, the cost of leaving in the table "
+            f"further down, and {_money(provider, locale)} to move the work to the provider and "
+            f"out again at the end of the contract)")
 
 
 _FLAG = re.compile(r"\s*\((?:[A-Z]|override)(?:, \d{4})?\)\s*$")
+
+
+_DRIVER_WORDS = (
+    (r"^quality gap: AHT uplift and FCR gap at the ends of their ranges$",
+     "quality gap abroad (handling time, resolution)"),
+    (r"^transition one-offs \(set-up per seat, project, entity\)",
+     "transition one-offs (set-up, project, entity)"),
+    (r" at the (?:low / high|ends) of (?:their|its) ranges?$", ""),
+    (r"^leaving: dual running months:", "double running:"),
+    (r"^leaving: ", ""),
+    (r"\bNON-EU\b", "outside the EU"),
+    (r"^provider margins EU (\S+), outside the EU (\S+)$",
+     r"margins: \1 in the EU, \2 outside"),
+    (r"^AHT\b", "handling time"),
+    (r"^rate-card price\b", "market price"),
+)
 
 
 def driver_label(label: str, max_chars: int = 50) -> str:
@@ -585,6 +728,15 @@ def driver_label(label: str, max_chars: int = 50) -> str:
     text = _FLAG.sub("", str(label))
     text = re.sub(r"\binhouse\b", "in-house", text)
     text = re.sub(r"^it\b", "IT", text)
+    for pattern, words in _DRIVER_WORDS:
+        text = re.sub(pattern, words, text)
+    if len(text) > max_chars:  # "name: 1 to 4 months <description>" keeps its range
+        ranged = re.match(r"^(.+?: \S+ to \S+(?: (?:months?|years?|days?|EUR|pts?))?)(?= |$)",
+                          text)
+        if ranged and len(ranged.group(1)) <= max_chars:
+            text = ranged.group(1)
+    if len(text) > max_chars:  # "transition one-offs (set-up per seat, ...)": the name alone
+        text = re.sub(r"\s*\([^)]*\)?\s*$", "", text) if "(" in text else text
     if len(text) > max_chars:
         cut = text[:max_chars].rsplit(" ", 1)[0].rstrip(" :,;")
         text = cut + "…"
@@ -708,6 +860,21 @@ def missed_checks(model: SourcingModel, checks: pd.DataFrame) -> pd.DataFrame:
         "band_high": missed["band_high"]}).reset_index(drop=True)
 
 
+def invoice_gap_sentence(rec: pd.DataFrame, *, locale: str = "en_GB") -> str:
+    """The provider whose invoice is furthest from the model's price, for the status-quo
+    comparison (``status_quo_reconciliation``, the appendix's table of all of them)."""
+    if rec.empty:
+        return ""
+    r = rec.loc[rec["gap_pct"].abs().idxmax()]
+    more = r["gap_pct"] > 0
+    return (f"The status quo is costed at today's invoices: {r['provider']} invoiced "
+            f"{_money(r['invoice_eur'], locale)} over the last 12 months against "
+            f"{_money(r['model_invoice_eur'], locale)} the model prices for the same work "
+            f"({'+' if more else ''}{present.percent(r['gap_pct'], locale, 0)}), the widest gap "
+            f"of the {present.count_phrase(len(rec), 'provider', locale=locale)} (all reconciled "
+            f"in the appendix).")
+
+
 def reconciliation_sentence(rec: pd.DataFrame, *, locale: str = "en_GB") -> str:
     """Each provider's invoice against the model's price for the same work, split into the
     price and hours effects (``status_quo_reconciliation``)."""
@@ -823,12 +990,15 @@ def quality_gap_summary(model: SourcingModel, gap_model: SourcingModel,
 
     ``gap_model`` comes from ``with_quality_gap``. Returns a markdown summary (generated
     from the numbers) and the table ``location, form, npv_eur, saving_pct, npv_gap_eur,
-    saving_gap_pct``.
+    saving_gap_pct`` (and both comparison NPVs, ``baseline_npv_eur`` and
+    ``baseline_gap_npv_eur``: a status quo holding near- or off-shore sites changes too).
     """
     base, gap = tco(model), tco(gap_model)
-    table = base[base["feasible"]][["location", "form", "npv_eur", "saving_pct"]].merge(
-        gap[["location", "form", "npv_eur", "saving_pct"]].rename(
-            columns={"npv_eur": "npv_gap_eur", "saving_pct": "saving_gap_pct"}),
+    table = base[base["feasible"]][["location", "form", "npv_eur", "saving_pct",
+                                    "baseline_npv_eur"]].merge(
+        gap[["location", "form", "npv_eur", "saving_pct", "baseline_npv_eur"]].rename(
+            columns={"npv_eur": "npv_gap_eur", "saving_pct": "saving_gap_pct",
+                     "baseline_npv_eur": "baseline_gap_npv_eur"}),
         on=["location", "form"]).sort_values("npv_gap_eur", ignore_index=True)
     top = decision_matrix(model, base, weights, n_perturbations=200)[0].iloc[0]
     top_gap = decision_matrix(gap_model, gap, weights, n_perturbations=200)[0].iloc[0]
@@ -842,9 +1012,14 @@ def quality_gap_summary(model: SourcingModel, gap_model: SourcingModel,
             f"{present.percent(fcr_abroad, locale, 0)} of contacts first time against "
             f"{present.percent(fcr_home, locale, 0)} at home, {label} saves "
             f"{present.percent(row['saving_gap_pct'], locale, 0)} against {against} instead of "
-            f"{present.percent(row['saving_pct'], locale, 0)} "
-            f"({_money(row['npv_gap_eur'], locale)} in net present cost instead of "
-            f"{_money(row['npv_eur'], locale)}). ")
+            f"{present.percent(row['saving_pct'], locale, 0)}: "
+            f"{_money(row['npv_gap_eur'], locale)} in net present cost against "
+            f"{_money(row['baseline_gap_npv_eur'], locale)} for {against}, instead of "
+            f"{_money(row['npv_eur'], locale)} against {_money(row['baseline_npv_eur'], locale)}")
+    if not np.isclose(row["baseline_gap_npv_eur"], row["baseline_npv_eur"]):
+        text += (f" ({against} costs more too: its own near- and off-shore sites lose the same "
+                 f"quality)")
+    text += ". "
     same = (top_gap["location"], top_gap["form"]) == (top["location"], top["form"])
     text += ("It stays first on the weighted criteria." if same else
              f"{_upper_first(option_name(model, top_gap['location'], top_gap['form']))} comes "
@@ -889,7 +1064,7 @@ _LOCATION_DRIVERS = {"wage": ("wage_basis", "wage basis"),
                      "price": ("price_per_productive_hour", "market price"),
                      "premises": ("premises_per_seat_month", "premises cost")}
 #: Other drivers in words, without their ranges (the chart beside the line shows those).
-_DRIVER_WORDS = {"volume": "volume forecast", "aht": "handle time", "fx": "exchange rates",
+_DRIVER_NAMES = {"volume": "volume forecast", "aht": "handle time", "fx": "exchange rates",
                  "wage": "wage level", "wage_inflation": "wage inflation",
                  "attrition": "staff turnover", "charges": "employer charges",
                  "price": "market prices", "premises": "premises cost",
@@ -922,7 +1097,7 @@ def driver_figures(model: SourcingModel, driver: str, inputs: str, label: str,
         if isinstance(fig, dict):
             return "in-shift shrinkage", fig
     first = str(inputs).split(",")[0].strip()
-    words = _DRIVER_WORDS.get(driver) or re.sub(
+    words = _DRIVER_NAMES.get(driver) or re.sub(
         r"\s+\S*\d\S*(\s*[-/x]\s*\S*\d\S*)*.*$", "", driver_label(label, 200)).rstrip(" :") or driver_label(label)
     node = model.ref["defaults"]
     for part in first.split(".") if first else ():

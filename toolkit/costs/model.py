@@ -783,6 +783,7 @@ def _leaving(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, terms: _Terms
                 continue
             r = dict.fromkeys(("dual_running", "severance", "stranded_premises",
                                "staff_transfer", "redundant", "transferred"), 0.0)
+            r["people"] = []  # (today's site, its location, its form, people, fate)
             dest_home = model.ref["locations"][loc]["country"] == home_country
             dest_infra = model.ref["forms"][form]["infrastructure"]
             for n, leg in enumerate(sq.legs):
@@ -800,10 +801,15 @@ def _leaving(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, terms: _Terms
                     if dest_home and form in val["transfer_forms"]:
                         r["transferred"] += people
                         r["staff_transfer"] += premium * s * X["P"][h, 0]
+                        fate = "transferred"
                     elif not (same_site and form in ("HOSTED", "INHOUSE")):
                         r["redundant"] += people
                         r["severance"] += (people * gross_eur[h] * (1 + premium)
                                            * (legal + val["social_plan_months"]))
+                        fate = "redundant"
+                    else:
+                        fate = "stays"
+                    r["people"].append((leg.site, leg.location, leg.form, people, fate))
                     if not (same_site and dest_infra == "client"):
                         seats = s * q["seats"][h, 0]
                         r["stranded_premises"] += seats * (
@@ -813,6 +819,7 @@ def _leaving(model: SourcingModel, la: dict, q: dict, tw: _Tweaks, terms: _Terms
                     r["redundant"] += people
                     r["severance"] += (people * gross_eur[h] * (1 + premium_abroad)
                                        * val["severance_months_abroad"])
+                    r["people"].append((leg.site, leg.location, leg.form, people, "redundant"))
             out[(li_, fi)] = r
     return out
 
@@ -869,6 +876,21 @@ def leaving_costs(model: SourcingModel) -> pd.DataFrame:
     out["leaving_eur"] = out[["dual_running_eur", "severance_eur", "stranded_premises_eur",
                               "staff_transfer_eur"]].sum(axis=1)
     return out
+
+
+def leaving_people(model: SourcingModel) -> pd.DataFrame:
+    """Whose jobs each option touches: one row per option and today's site employing company
+    staff, ``location, form, site, site_location, site_form, people, fate`` (fate
+    ``redundant``, ``transferred`` to the provider under L1224-1, or ``stays`` when the option
+    keeps them where they are). ``people_redundant`` of ``leaving_costs`` is the sum of the
+    redundant rows."""
+    tw, la, q, terms = _status_quo_engine(model)
+    rows = [{"location": model.locations[li_], "form": model.forms[fi], "site": site,
+             "site_location": site_loc, "site_form": site_form, "people": people, "fate": fate}
+            for (li_, fi), r in _leaving(model, la, q, tw, terms).items()
+            for site, site_loc, site_form, people, fate in r["people"]]
+    return pd.DataFrame(rows, columns=["location", "form", "site", "site_location",
+                                       "site_form", "people", "fate"])
 
 
 def _invoice_lines(model: SourcingModel, form: str) -> set[int]:
