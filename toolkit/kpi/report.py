@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from toolkit import markup, present
@@ -14,6 +15,7 @@ from toolkit.config import DEFAULT_TIMEZONE
 from toolkit.errors import ParameterError
 from toolkit.kpi.credits import credits_by_month
 from toolkit.kpi.definitions import INTERVAL_COLUMNS, INTERVAL_FORMULAS, _combine, parse_period
+from toolkit.kpi.simulator import threshold_words
 
 
 def sl_heatmap_table(intervals: pd.DataFrame, site: str, period: str, *,
@@ -603,8 +605,12 @@ def simulation_table(candidates: pd.DataFrame, locale: str = "fr_FR"):
     columns = ["site", "staffing_factor", "sl_median", "sl_p05", "sl_months_breached",
                "sl_p_breach_in_year", "expected_credits_eur", "p95_credits_eur"]
     shown = candidates[columns]
+    below = "Months below the threshold"
     if shown["site"].nunique() <= 1:
         shown = shown.drop(columns="site")
+        if len(candidates):
+            r = candidates.iloc[0]
+            below = f"Months below the {threshold_words(r['sl_threshold'], r['sl_target'], locale)}"
     return _table(
         shown, locale=locale,
         units={"staffing_factor": "percent:0", "sl_median": "percent", "sl_p05": "percent",
@@ -613,11 +619,33 @@ def simulation_table(candidates: pd.DataFrame, locale: str = "fr_FR"):
         labels={"site": "Site", "staffing_factor": "Staffing (share of requirement)",
                 "sl_median": "Service level, typical month",
                 "sl_p05": "Service level, 1 month in 20",
-                "sl_months_breached": "Months below the credit threshold",
+                "sl_months_breached": below,
                 "sl_p_breach_in_year": "Chance of at least one such month a year",
                 "expected_credits_eur": "Credits a year, expected",
                 "p95_credits_eur": "Credits a year, 1 year in 20"},
         empty="No candidate staffing level was simulated.")
+
+
+def simulation_sentence(candidates: pd.DataFrame, locale: str = "fr_FR") -> str:
+    """What the simulator's threshold is for each site (its service-level target or its
+    contractual minimum, as the contract's credit trigger says) and whether a miss costs the
+    provider a credit there, from the same candidates table the simulator's table shows."""
+    parts = []
+    for site, g in candidates.groupby("site", sort=False):
+        r = g.iloc[0]
+        if not np.isfinite(r["sl_threshold"]):
+            parts.append(f"{site}: the contract sets no service level to simulate.")
+            continue
+        words = threshold_words(r["sl_threshold"], r["sl_target"], locale)
+        if bool(r["sl_credited"]):
+            parts.append(f"{site}: a month counts as missed below the {words}, the threshold "
+                         f"the contract's credit clause uses; the credits are what those "
+                         "misses would cost the provider.")
+        else:
+            parts.append(f"{site}: a month counts as missed below the {words}; the contract "
+                         "credits no service level at this site (its credits sit on other "
+                         "KPIs), so these misses cost the provider nothing.")
+    return " ".join(parts)
 
 
 def objectives_table(objectives: pd.DataFrame, catalogue: dict | None = None,
