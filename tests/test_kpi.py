@@ -1243,3 +1243,24 @@ def test_reviewer_tables_carry_labels_not_column_names(catalogue):
                      str(kpi.gaps_table(pd.DataFrame(columns=["site", "month"]), "en_GB"))])
     assert glossary.jargon_found(text) == []
     assert "No provider-report month is missing" in text
+
+
+def test_staffing_demand_only_when_the_service_target_is_missed(catalogue):
+    table = pd.DataFrame({"site": ["A", "B"], "provider": ["a", "b"], "month": ["2026-10"] * 2,
+                          "required_hours": [100.0, 100.0], "billed_hours": [80.0, 80.0],
+                          "delivered_hours": [78.0, 78.0], "billed_vs_required": [0.8, 0.8],
+                          "billed_vs_delivered": [1.03, 1.03], "required_fte": [1.0, 1.0],
+                          "sl_target": [0.80, 0.80]})
+    history = pd.DataFrame({"site": ["A", "B"], "month": ["2026-10"] * 2, "kpi": ["SL", "SL"],
+                            "value": [0.856, 0.792]})
+    found = kpi.audit_findings(table, "2026-10", catalogue, history=history)
+    assert found["finding"].str.startswith("no staffing demand").tolist() == [True, False]
+    assert found["finding"].iloc[1].endswith("and the service target was missed")
+    # the service levels swapped: the finding follows
+    swapped = history.assign(value=history["value"].to_numpy()[::-1])
+    found = kpi.audit_findings(table, "2026-10", catalogue, history=swapped)
+    assert found["finding"].str.startswith("no staffing demand").tolist() == [False, True]
+    shown = kpi.audit_table(found, "en_GB").to_frame()
+    assert list(shown.columns[:2]) == ["Site", "Month"]
+    assert shown["Month"].tolist() == ["October 2026"] * 2
+    assert shown["Service level"].tolist() == ["79.2%", "85.6%"]

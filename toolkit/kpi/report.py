@@ -646,7 +646,8 @@ def audit_table(findings: pd.DataFrame, locale: str = "fr_FR",
     """The right-sizing audit of the month (``toolkit.kpi.audit_findings``) for reviewers.
     At a hosted-seats site (``sites``) a shortfall is the company's own staffing, not a
     demand on the provider, and the finding says so."""
-    shown = findings.drop(columns=["provider", "month"])
+    shown = findings.drop(columns=["provider"] + [c for c in ("sl_target",)
+                                                   if c in findings.columns])
     hosted = set(hosted_sites(sites, list(shown["site"])))
     shown["finding"] = [
         ("the company's own staffing is short of the target (hosted seats: we staff them)"
@@ -656,10 +657,12 @@ def audit_table(findings: pd.DataFrame, locale: str = "fr_FR",
         shown = shown.drop(columns="site")
     return _table(
         shown, locale=locale,
-        units={"required_hours": "hours:0", "billed_hours": "hours:0",
+        units={"month": "month", "required_hours": "hours:0", "billed_hours": "hours:0",
                "delivered_hours": "hours:0", "billed_vs_required": "percent:0",
-               "billed_vs_delivered": "percent:0", "required_fte": "number:1"},
-        labels={"site": "Site", "required_hours": "Required", "billed_hours": "Billed",
+               "billed_vs_delivered": "percent:0", "required_fte": "number:1",
+               "sl_actual": "percent", "finding": "text"},
+        labels={"site": "Site", "month": "Month", "sl_actual": "Service level",
+                "required_hours": "Required", "billed_hours": "Billed",
                 "delivered_hours": "Delivered", "billed_vs_required": "Billed ÷ required",
                 "billed_vs_delivered": "Billed ÷ delivered",
                 "required_fte": "Required FTE", "finding": "What it calls for"},
