@@ -1264,3 +1264,28 @@ def test_staffing_demand_only_when_the_service_target_is_missed(catalogue):
     assert list(shown.columns[:2]) == ["Site", "Month"]
     assert shown["Month"].tolist() == ["October 2026"] * 2
     assert shown["Service level"].tolist() == ["79.2%", "85.6%"]
+
+
+def test_control_limits_of_a_share_stay_within_0_and_100_percent(catalogue):
+    months = [str(m) for m in pd.period_range("2024-01", "2026-10", freq="M")]
+    values = np.where(np.arange(len(months)) % 2 == 0, 0.99, 0.80)  # wide swings near 100 %
+    history = pd.DataFrame({"site": "A", "kpi": "SL", "month": months, "value": values,
+                            "target_low": 0.8, "target_high": np.inf})
+    raw = kpi.control_chart(history, "A", "SL", period="2026-10")
+    assert raw["ucl"].max() > 1  # the arithmetic runs past 100 %
+    signals = kpi.control_signals(history, ["A"], ["SL"], catalogue, period="2026-10")
+    specs = kpi.control_chart_specs(history, ["A"], ["SL"], catalogue, period="2026-10")
+    chart = next(iter(specs.values()))["chart"]
+    assert chart["ucl"].max() == 1.0 and chart["lcl"].min() >= 0
+    assert signals.empty or signals["ucl"].max() <= 1.0
+
+
+def test_signal_sentence_splits_judged_and_baseline_months(catalogue):
+    signals = pd.DataFrame({"site": "A", "kpi": "SL", "month": ["2025-03", "2026-09"],
+                            "value": [0.58, 0.6], "rule": ["beyond 3σ"] * 2, "phase": "steady",
+                            "centre": 0.82, "lcl": 0.75, "ucl": 0.89, "limits": "baseline"})
+    text = kpi.signals_sentence(signals, catalogue, "2026-10", "en_GB")
+    assert "2 months in all: 1 in the last 12 months, 1 earlier" in text
+    later = signals.assign(month=["2026-03", "2026-09"])
+    text = kpi.signals_sentence(later, catalogue, "2026-10", "en_GB")
+    assert "2 in the last 12 months)" in text and "earlier" not in text

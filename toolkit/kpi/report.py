@@ -584,12 +584,22 @@ def signals_sentence(signals: pd.DataFrame, catalogue: dict, period: str,
     whether the report month is one of them."""
     if signals.empty:
         return "No month stands out in any control chart."
+    from toolkit.kpi.control import control_settings
+    from toolkit.kpi.definitions import trailing_months
+
     kpis = catalogue["kpis"]
     now = signals[signals["month"] == period]
     n = signals.groupby(["site", "kpi"]).ngroups
+    judged_n = control_settings(catalogue).judged_months
+    judged = signals["month"].isin(trailing_months(period, judged_n))
+    split = (f"{present.number(int(judged.sum()), locale)} in the last "
+             f"{present.number(judged_n, locale)} months")
+    if (~judged).any():
+        split += (f", {present.number(int((~judged).sum()), locale)} earlier, among the months "
+                  "that set the limits")
     first = (f"{present.count_phrase(n, 'KPI', 'KPIs', locale=locale)} "
              f"{'has' if n == 1 else 'have'} months outside the usual variation "
-             f"({present.count_phrase(len(signals), 'month', locale=locale)} in all)")
+             f"({present.count_phrase(len(signals), 'month', locale=locale)} in all: {split})")
     if now.empty:
         return first + f"; {present.month(period, locale)} itself is not one of them."
     names = ", ".join(dict.fromkeys(kpis[k]["name"] for k in now["kpi"]))
