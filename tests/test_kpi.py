@@ -1174,7 +1174,7 @@ def test_credit_sentence_names_the_credited_kpis_and_the_months_shown(tmp_path, 
     c = credits_for(tmp_path, catalogue, rows, "2026-10").reset_index()
     by_month = kpi.credits_by_month(c)
     text = kpi.credits_sentence(by_month, "2026-10", "en_GB", credits=c, catalogue=catalogue)
-    assert "credits Service level and First-contact resolution only" in text
+    assert "credits Service level and First-contact resolution." in text
     assert "carry no credit" not in text  # service level is credited here
     assert text.count("No credit is due yet for October 2026: €6,000 is pending on "
                       "Service level (✕ missed)") == 1
@@ -1197,7 +1197,7 @@ def test_credit_sentence_names_the_credited_kpis_and_the_months_shown(tmp_path, 
     sites = pd.DataFrame({"site": ["A"], "engagement_form": ["HOSTED"]})
     text = kpi.credits_sentence(by_month, "2026-10", "en_GB",
                                 credits=c[c["kpi"] != "SL"], catalogue=catalogue, sites=sites)
-    assert "service level and the other agent KPIs are scored but carry no credit" in text
+    assert "only; service level and the other agent KPIs are scored but carry no credit" in text
     assert "hosted seats" in text
 
 
@@ -1289,3 +1289,20 @@ def test_signal_sentence_splits_judged_and_baseline_months(catalogue):
     later = signals.assign(month=["2026-03", "2026-09"])
     text = kpi.signals_sentence(later, catalogue, "2026-10", "en_GB")
     assert "2 in the last 12 months)" in text and "earlier" not in text
+
+
+def test_simulator_names_its_threshold_and_whether_it_is_credited():
+    cand = pd.DataFrame({"site": ["A", "A"], "staffing_factor": [0.95, 1.0],
+                         "sl_median": [0.82, 0.85], "sl_p05": [0.75, 0.78],
+                         "sl_threshold": [0.80, 0.80], "sl_target": [0.80, 0.80],
+                         "sl_credited": [False, False], "sl_months_breached": [0.2, 0.1],
+                         "sl_p_breach_in_year": [0.9, 0.7], "expected_credits_eur": [0.0, 0.0],
+                         "p95_credits_eur": [0.0, 0.0]})
+    text = kpi.simulation_sentence(cand, "en_GB")
+    assert "below the 80% target" in text and "credits no service level at this site" in text
+    assert "Months below the 80% target" in kpi.simulation_table(cand, "en_GB").to_frame().columns
+    floor = cand.assign(sl_threshold=0.70, sl_credited=True)
+    text = kpi.simulation_sentence(floor, "en_GB")
+    assert "below the 70% contractual minimum" in text and "credits no" not in text
+    assert ("Months below the 70% contractual minimum"
+            in kpi.simulation_table(floor, "en_GB").to_frame().columns)

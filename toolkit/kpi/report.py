@@ -351,9 +351,9 @@ def credits_sentence(by_month: pd.DataFrame, period: str, locale: str = "fr_FR",
         hosted = set(hosted_sites(sites, list(dict.fromkeys(credits["site"]))))
         for site, g in credits.groupby("site", sort=False):
             credited = list(dict.fromkeys(g["kpi"]))
-            text = f"At {site} the contract credits {_and([name(k) for k in credited])} only"
+            text = f"At {site} the contract credits {_and([name(k) for k in credited])}"
             if "SL" not in credited:
-                text += ("; service level and the other agent KPIs are scored but carry no "
+                text += (" only; service level and the other agent KPIs are scored but carry no "
                          "credit")
                 if site in hosted:
                     text += (" (hosted seats: the agents are the company's own, the provider "
