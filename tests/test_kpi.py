@@ -401,7 +401,7 @@ def test_locale_formatting():
     assert kpi.format_value(0.8234, "fraction", "en_GB") == "82.3%"
     assert kpi.format_value(-0.012, "fraction", "fr_FR", delta=True) == "−1,2 pp"
     assert kpi.format_value(2.5, "eur_per_contact", "fr_FR") == f"2,50{nbsp}€"
-    assert kpi.format_money(12345.6, "fr_FR") == f"12\u202f345,60{nbsp}€"
+    assert kpi.format_money(12345.6, "fr_FR") == f"12\u202f346{nbsp}€"  # whole euros, as the tables
     assert kpi.format_value(np.nan, "seconds") == "–"
 
 
@@ -414,7 +414,7 @@ def test_summary_and_styled_table_escape_html(tmp_path, catalogue):
     credits = kpi.service_credits(long, inv, contract, catalogue, "2026-10")
     text = kpi.summary_text(card, credits, "2026-10", "fr_FR")
     assert "✕ missed: Service level 60,0" in text and "octobre 2026" in text
-    assert "no credit due for the month (+ 6\u202f000,00\u00a0€ pending" in text
+    assert "no credit due for the month (+ 6\u202f000\u00a0€ pending" in text
     assert "&lt;b&gt;Alpha&lt;/b&gt;" in text and "<b>" not in text
     both = kpi.scorecard(pd.concat([long, long_rows([("B", "2026-10", "SL", 0.9)])]), contract,
                          catalogue, "2026-10", sites=["A", "B"])
@@ -1111,7 +1111,7 @@ def test_report_headline_turns_with_the_scorecard_and_credits(tmp_path, catalogu
     # a credit due (earn-back known and failed) turns the card too
     due = credits.assign(earn_back="due", credit_eur=credits["capped_credit_eur"])
     text, status = kpi.report_headline(card, due, "2026-10", "en_GB", catalogue)
-    assert status == "attention" and "€6,000.00 credit due for October 2026" in text
+    assert status == "attention" and "€6,000 credit due for October 2026" in text
 
 
 def test_summary_names_missed_and_watch_kpis_from_the_card(tmp_path, catalogue):
@@ -1148,7 +1148,7 @@ def test_credit_sentences_and_tables_follow_the_credits(tmp_path, catalogue):
     by_month = kpi.credits_by_month(c)
     text = kpi.credits_sentence(by_month, "2026-10", "en_GB")
     assert text.startswith("No credit is due for October 2026.")
-    assert "€6,000.00 was due, in September 2026" in text
+    assert "€6,000 was due, in September 2026" in text
     table = kpi.credits_table(by_month, "2026-10", "en_GB").to_frame()
     assert table["Month"].tolist() == ["September 2026", "October 2026"]
     assert table["Credit due"].tolist() == ["€6,000", "€0"]
@@ -1157,14 +1157,48 @@ def test_credit_sentences_and_tables_follow_the_credits(tmp_path, catalogue):
     failed = kpi.failed_credits_table(c, "2026-09", "en_GB", catalogue).to_frame()
     assert failed["KPI"].tolist() == ["Service level (SL)"]
     assert failed["Status"].tolist() == ["✕ missed"]
-    assert "pending" not in text
+    assert "is pending" not in text
     # October's SL now below its floor: its credit waits for the earn-back months (pending)
     rows[1] = ("A", "2026-10", "SL", 0.60)
     c = credits_for(tmp_path, catalogue, rows, "2026-10").reset_index()
     text = kpi.credits_sentence(kpi.credits_by_month(c), "2026-10", "en_GB")
-    assert "€6,000.00 is pending (the provider can still earn it back)" in text
+    assert "€6,000 is pending (the provider can still earn it back)" in text
     assert str(kpi.credits_table(kpi.credits_by_month(c.iloc[:0]), "2026-10", "en_GB")
                ).startswith("No service credit applies")
+
+
+def test_credit_sentence_names_the_credited_kpis_and_the_months_shown(tmp_path, catalogue):
+    rows = [("A", m, "SL", 0.85) for m in ("2026-07", "2026-08", "2026-09", "2026-10")]
+    rows += [("A", m, "FCR", 0.75) for m in ("2026-07", "2026-08", "2026-09", "2026-10")]
+    rows[3] = ("A", "2026-10", "SL", 0.60)  # October's SL below its floor: pending
+    c = credits_for(tmp_path, catalogue, rows, "2026-10").reset_index()
+    by_month = kpi.credits_by_month(c)
+    text = kpi.credits_sentence(by_month, "2026-10", "en_GB", credits=c, catalogue=catalogue)
+    assert "credits Service level and First-contact resolution." in text
+    assert "carry no credit" not in text  # service level is credited here
+    assert text.count("No credit is due yet for October 2026: €6,000 is pending on "
+                      "Service level (✕ missed)") == 1
+    assert "November 2025 to September 2026 carried no credit" in text
+    table = kpi.credits_table(by_month, "2026-10", "en_GB").to_frame()
+    assert table["Month"].tolist() == ["October 2026"]
+    assert table["Pending"].tolist() == ["€6,000"]
+    # the data reversed: July misses instead of October -> the sentence follows
+    rows = [(s, {"2026-07": "2026-10", "2026-10": "2026-07"}.get(m, m), k, v)
+            for s, m, k, v in rows]
+    c = credits_for(tmp_path, catalogue, rows, "2026-10").reset_index()
+    by_month = kpi.credits_by_month(c)
+    text = kpi.credits_sentence(by_month, "2026-10", "en_GB", credits=c, catalogue=catalogue)
+    assert text.startswith("At A the contract credits") and "No credit is due for October" in text
+    assert "is pending" not in text and "€6,000 was earned back" in text
+    assert "November 2025 to June 2026 and August 2026 to September 2026 carried" in text
+    table = kpi.credits_table(by_month, "2026-10", "en_GB").to_frame()
+    assert table["Month"].tolist() == ["July 2026", "October 2026"]
+    # a contract crediting platform KPIs only: service level is named as not credited
+    sites = pd.DataFrame({"site": ["A"], "engagement_form": ["HOSTED"]})
+    text = kpi.credits_sentence(by_month, "2026-10", "en_GB",
+                                credits=c[c["kpi"] != "SL"], catalogue=catalogue, sites=sites)
+    assert "only; service level and the other agent KPIs are scored but carry no credit" in text
+    assert "hosted seats" in text
 
 
 def test_objectives_title_names_the_weakest_from_the_table(tmp_path, catalogue):
@@ -1209,3 +1243,66 @@ def test_reviewer_tables_carry_labels_not_column_names(catalogue):
                      str(kpi.gaps_table(pd.DataFrame(columns=["site", "month"]), "en_GB"))])
     assert glossary.jargon_found(text) == []
     assert "No provider-report month is missing" in text
+
+
+def test_staffing_demand_only_when_the_service_target_is_missed(catalogue):
+    table = pd.DataFrame({"site": ["A", "B"], "provider": ["a", "b"], "month": ["2026-10"] * 2,
+                          "required_hours": [100.0, 100.0], "billed_hours": [80.0, 80.0],
+                          "delivered_hours": [78.0, 78.0], "billed_vs_required": [0.8, 0.8],
+                          "billed_vs_delivered": [1.03, 1.03], "required_fte": [1.0, 1.0],
+                          "sl_target": [0.80, 0.80]})
+    history = pd.DataFrame({"site": ["A", "B"], "month": ["2026-10"] * 2, "kpi": ["SL", "SL"],
+                            "value": [0.856, 0.792]})
+    found = kpi.audit_findings(table, "2026-10", catalogue, history=history)
+    assert found["finding"].str.startswith("no staffing demand").tolist() == [True, False]
+    assert found["finding"].iloc[1].endswith("and the service target was missed")
+    # the service levels swapped: the finding follows
+    swapped = history.assign(value=history["value"].to_numpy()[::-1])
+    found = kpi.audit_findings(table, "2026-10", catalogue, history=swapped)
+    assert found["finding"].str.startswith("no staffing demand").tolist() == [False, True]
+    shown = kpi.audit_table(found, "en_GB").to_frame()
+    assert list(shown.columns[:2]) == ["Site", "Month"]
+    assert shown["Month"].tolist() == ["October 2026"] * 2
+    assert shown["Service level"].tolist() == ["79.2%", "85.6%"]
+
+
+def test_control_limits_of_a_share_stay_within_0_and_100_percent(catalogue):
+    months = [str(m) for m in pd.period_range("2024-01", "2026-10", freq="M")]
+    values = np.where(np.arange(len(months)) % 2 == 0, 0.99, 0.80)  # wide swings near 100 %
+    history = pd.DataFrame({"site": "A", "kpi": "SL", "month": months, "value": values,
+                            "target_low": 0.8, "target_high": np.inf})
+    raw = kpi.control_chart(history, "A", "SL", period="2026-10")
+    assert raw["ucl"].max() > 1  # the arithmetic runs past 100 %
+    signals = kpi.control_signals(history, ["A"], ["SL"], catalogue, period="2026-10")
+    specs = kpi.control_chart_specs(history, ["A"], ["SL"], catalogue, period="2026-10")
+    chart = next(iter(specs.values()))["chart"]
+    assert chart["ucl"].max() == 1.0 and chart["lcl"].min() >= 0
+    assert signals.empty or signals["ucl"].max() <= 1.0
+
+
+def test_signal_sentence_splits_judged_and_baseline_months(catalogue):
+    signals = pd.DataFrame({"site": "A", "kpi": "SL", "month": ["2025-03", "2026-09"],
+                            "value": [0.58, 0.6], "rule": ["beyond 3σ"] * 2, "phase": "steady",
+                            "centre": 0.82, "lcl": 0.75, "ucl": 0.89, "limits": "baseline"})
+    text = kpi.signals_sentence(signals, catalogue, "2026-10", "en_GB")
+    assert "2 months in all: 1 in the last 12 months, 1 earlier" in text
+    later = signals.assign(month=["2026-03", "2026-09"])
+    text = kpi.signals_sentence(later, catalogue, "2026-10", "en_GB")
+    assert "2 in the last 12 months)" in text and "earlier" not in text
+
+
+def test_simulator_names_its_threshold_and_whether_it_is_credited():
+    cand = pd.DataFrame({"site": ["A", "A"], "staffing_factor": [0.95, 1.0],
+                         "sl_median": [0.82, 0.85], "sl_p05": [0.75, 0.78],
+                         "sl_threshold": [0.80, 0.80], "sl_target": [0.80, 0.80],
+                         "sl_credited": [False, False], "sl_months_breached": [0.2, 0.1],
+                         "sl_p_breach_in_year": [0.9, 0.7], "expected_credits_eur": [0.0, 0.0],
+                         "p95_credits_eur": [0.0, 0.0]})
+    text = kpi.simulation_sentence(cand, "en_GB")
+    assert "below the 80% target" in text and "credits no service level at this site" in text
+    assert "Months below the 80% target" in kpi.simulation_table(cand, "en_GB").to_frame().columns
+    floor = cand.assign(sl_threshold=0.70, sl_credited=True)
+    text = kpi.simulation_sentence(floor, "en_GB")
+    assert "below the 70% contractual minimum" in text and "credits no" not in text
+    assert ("Months below the 70% contractual minimum"
+            in kpi.simulation_table(floor, "en_GB").to_frame().columns)

@@ -208,6 +208,8 @@ def test_provider_comparison_writes_value_and_status_symbol_over_each_bar():
     sl = fig.axes[0]
     written = [t.get_text() for t in sl.texts if t.get_gid() == "value-label"]
     assert written == ["✓ 81.2%", "▲ 79.6%", "– no data"]
+    # site names slanted so neighbours never run together
+    assert all(t.get_rotation() == 30 for t in sl.get_xticklabels())
     assert [p.get_hatch() or "" for p in sl.patches[:3]] == ["", "//", ".."]
     aht = [t.get_text() for t in fig.axes[1].texts if t.get_gid() == "value-label"]
     assert aht == ["✓ 300 s", "✕ 320 s", "✓ 290 s"]

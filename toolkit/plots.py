@@ -537,7 +537,7 @@ def provider_comparison(card: pd.DataFrame, kpis: Sequence[str], *, ncols: int =
         rows = card[card["kpi"] == kpi_id]
         first = rows.iloc[0]
         unit = first["unit"]
-        text = _formatter(UNIT_FORMAT.get(unit, ",.1f"))
+        fmt = UNIT_FORMAT.get(unit, ",.1f")
         values = rows["actual"].fillna(0).to_numpy(dtype=float)
         statuses = [_status_key(s) for s in rows["status"]]
         seen += [s for s in statuses if s not in seen]
@@ -554,7 +554,12 @@ def provider_comparison(card: pd.DataFrame, kpis: Sequence[str], *, ncols: int =
         tops = np.nanmax(np.where(np.isfinite(bounds), bounds, np.nan), axis=1, initial=0.0)
         for i, (v, s) in enumerate(zip(rows["actual"], statuses, strict=True)):
             finite = v is not None and np.isfinite(v)
-            words = (f"{STATUS_STYLE[s]['symbol']} {text(v)}" if finite and s != "no data"
+            # one decimal, more only where it would round onto the provider's own target
+            edges = [b for b in bounds[i, 1:] if np.isfinite(b)]
+            near = min(edges, key=lambda b: abs(b - v)) if edges and finite else None
+            value = (_apart_from(fmt, v, near) if near is not None
+                     else _formatter(fmt)(v) if finite else "")
+            words = (f"{STATUS_STYLE[s]['symbol']} {value}" if finite and s != "no data"
                      else status_label("no data"))
             ax.annotate(words, (i, tops[i]), xytext=(0, 3), textcoords="offset points",
                         ha="center", va="bottom", fontsize=8, color=INK, gid="value-label")
@@ -570,6 +575,8 @@ def provider_comparison(card: pd.DataFrame, kpis: Sequence[str], *, ncols: int =
         if unit == "fraction":
             percent_axis(ax, decimals=0)
         ax.tick_params(axis="x", labelsize=8)
+        # site ids are long: slanted, so neighbouring names never run together
+        plt.setp(ax.get_xticklabels(), rotation=30, ha="right", rotation_mode="anchor")
         finish(ax, f"{first['name']} ({kpi_id})", None, UNIT_AXIS.get(unit, unit))
     if axes:
         order = [s for s in STATUS_STYLE if s in seen]

@@ -116,6 +116,7 @@ from toolkit.kpi.report import (
     scorecard_display,
     signals_display,
     signals_sentence,
+    simulation_sentence,
     simulation_table,
     sl_heatmap_table,
     staffing_note,
@@ -174,6 +175,6 @@ __all__ = [
     "write_csv", "write_scorecard", "write_credits", "signals_display", "status_text",
     "objective_names", "hosted_sites", "staffing_note", "report_headline", "credits_sentence",
     "credits_table", "failed_credits_table", "plain_rule", "plain_specs", "signals_sentence",
-    "flags_table", "gaps_table", "definitions_table", "audit_table", "simulation_table",
+    "flags_table", "gaps_table", "definitions_table", "audit_table", "simulation_table", "simulation_sentence",
     "objectives_table", "objectives_title", "STAFFING_KPIS",
 ]

@@ -114,22 +114,41 @@ def audit_settings(catalogue: dict | None = None) -> dict:
         "months": 12, "staffing_demand_below": 0.95, "invoice_challenge_above": 1.10})
 
 
-def audit_findings(table: pd.DataFrame, period: str, catalogue: dict | None = None
-                   ) -> pd.DataFrame:
-    """One row per site for ``period``: the ratios and what they call for (``finding``)."""
+def audit_findings(table: pd.DataFrame, period: str, catalogue: dict | None = None,
+                   history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per site for ``period``: the ratios, the month's service level against its
+    target (``sl_actual``, from ``history``, the contracted KPIs: ``site, month, kpi, value``)
+    and what they call for (``finding``).
+
+    Billed hours short of the requirement call for a staffing demand only when the service
+    target was missed too; when it was met, the hours were below the model's need but the
+    callers were served: the model may overstate the need, and no demand follows. Without
+    ``history`` the service level is unknown and the hours alone decide."""
     cfg = audit_settings(catalogue)
     rows = table[table["month"] == period].copy()
+    sl = pd.Series(np.nan, index=rows.index)
+    if history is not None and not history.empty:
+        h = history[(history["kpi"] == "SL") & (history["month"] == period)]
+        sl = rows["site"].map(h.drop_duplicates("site").set_index("site")["value"])
+    rows["sl_actual"] = sl.astype(float)
+    short = rows["billed_vs_required"] < cfg["staffing_demand_below"]
+    met = rows["sl_actual"] >= rows["sl_target"]
     finding = np.select(
         [rows["billed_vs_required"].isna(),
-         rows["billed_vs_required"] < cfg["staffing_demand_below"],
+         short & met,
+         short,
          rows["billed_vs_delivered"] > cfg["invoice_challenge_above"]],
-        ["no data", "staffing demand: fewer hours billed than the target needs",
+        ["no data",
+         "no staffing demand: fewer hours billed than the model needs, yet the service target "
+         "was met (the model may overstate the need)",
+         "staffing demand: fewer hours billed than the target needs"
+         + np.where(rows["sl_actual"].notna(), ", and the service target was missed", ""),
          "invoice challenge: more hours billed than the handled work needed"],
         default="hours in line with the target")
     return rows.assign(finding=finding)[["site", "provider", "month", "required_hours",
                                           "billed_hours", "delivered_hours",
                                           "billed_vs_required", "billed_vs_delivered",
-                                          "required_fte", "finding"]]
+                                          "required_fte", "sl_actual", "sl_target", "finding"]]
 
 
 def audit_title(table: pd.DataFrame, period: str, locale: str = "en_GB") -> str:

@@ -221,11 +221,14 @@ def phase_of_months(months: Iterable[str], terms: dict | None) -> tuple[list[str
 
 
 def control_chart(history: pd.DataFrame, site: str, kpi_id: str, *, period: str,
-                  contract: dict | None = None, settings: ControlSettings | None = None
-                  ) -> pd.DataFrame:
+                  contract: dict | None = None, settings: ControlSettings | None = None,
+                  bounds: tuple[float, float] | None = None) -> pd.DataFrame:
     """The XmR chart of one site's KPI through ``period``: phases from the contract, limits
     from the phase's months before the judged window (the ``judged_months`` ending with
-    ``period``), rules read on every point. Empty when fewer than 2 months have a value."""
+    ``period``), rules read on every point (the months that set the limits are checked
+    against them too). ``bounds``: the values the KPI can take (a percentage: 0 and 1); the
+    limits shown are clipped to them (a usual range never reaches past 100 %). Empty when
+    fewer than 2 months have a value."""
     settings = settings or ControlSettings()
     series = kpi_series(history, site, kpi_id)
     series = series[series.index <= period].dropna()
@@ -237,7 +240,16 @@ def control_chart(history: pd.DataFrame, site: str, kpi_id: str, *, period: str,
     chart = xmr(series, baseline=~series.index.isin(judged), phases=phases, ramp=ramp,
                 settings=settings)
     chart["judged"] = chart.index.isin(judged)
+    if bounds is not None:
+        for col in ("ucl", "lcl", "upper_2s", "lower_2s"):
+            chart[col] = chart[col].clip(*bounds)
     return chart
+
+
+def kpi_bounds(catalogue: dict | None, kpi_id: str) -> tuple[float, float] | None:
+    """The values a KPI can take: 0-1 for a share (unit ``fraction``), else unbounded."""
+    unit = ((catalogue or {}).get("kpis") or {}).get(kpi_id, {}).get("unit")
+    return (0.0, 1.0) if unit == "fraction" else None
 
 
 def control_signals(history: pd.DataFrame, sites: Iterable[str], kpi_ids: Iterable[str],
@@ -248,7 +260,8 @@ def control_signals(history: pd.DataFrame, sites: Iterable[str], kpi_ids: Iterab
     beside the scorecard."""
     settings = control_settings(catalogue)
     rows = []
-    for site, kpi_id, chart in _charts(history, sites, kpi_ids, period, contract, settings):
+    for site, kpi_id, chart in _charts(history, sites, kpi_ids, period, contract, settings,
+                                       catalogue):
         hit = chart[chart["signal"]]
         rows.append(pd.DataFrame({
             "site": site, "kpi": kpi_id, "month": hit.index, "value": hit["value"],
@@ -289,7 +302,8 @@ def control_chart_specs(history: pd.DataFrame, sites: Iterable[str], kpi_ids: It
     period = period or str(history["month"].max())
     specs = {}
     sites = list(sites)
-    for site, kpi_id, chart in _charts(history, sites, kpi_ids, period, contract, settings):
+    for site, kpi_id, chart in _charts(history, sites, kpi_ids, period, contract, settings,
+                                       catalogue):
         spec = catalogue["kpis"][kpi_id]
         rows = history[(history["site"] == site) & (history["kpi"] == kpi_id)]
         lo, hi = rows["target_low"].iloc[0], rows["target_high"].iloc[0]
@@ -303,11 +317,11 @@ def control_chart_specs(history: pd.DataFrame, sites: Iterable[str], kpi_ids: It
     return specs
 
 
-def _charts(history, sites, kpi_ids, period, contract, settings):
+def _charts(history, sites, kpi_ids, period, contract, settings, catalogue=None):
     """``(site, kpi, chart)`` for every site x KPI with a chart (at least 2 months of data)."""
     for site in sites:
         for kpi_id in kpi_ids:
             chart = control_chart(history, site, kpi_id, period=period, contract=contract,
-                                  settings=settings)
+                                  settings=settings, bounds=kpi_bounds(catalogue, kpi_id))
             if not chart.empty:
                 yield site, kpi_id, chart

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from toolkit import markup, present
@@ -14,6 +15,7 @@ from toolkit.config import DEFAULT_TIMEZONE
 from toolkit.errors import ParameterError
 from toolkit.kpi.credits import credits_by_month
 from toolkit.kpi.definitions import INTERVAL_COLUMNS, INTERVAL_FORMULAS, _combine, parse_period
+from toolkit.kpi.simulator import threshold_words
 
 
 def sl_heatmap_table(intervals: pd.DataFrame, site: str, period: str, *,
@@ -88,8 +90,9 @@ def format_value(value, unit: str, locale: str = "fr_FR", *, currency: str = "EU
 
 
 def format_money(value, locale: str = "fr_FR", currency: str = "EUR") -> str:
-    """An amount of money in the locale's format (NaN -> en dash), via ``toolkit.present``."""
-    return present.money(value, locale, currency)
+    """An amount of money in the locale's format, whole euros as in the report's tables
+    (NaN -> en dash), via ``toolkit.present``."""
+    return present.money(value, locale, currency, decimals=0)
 
 
 def _rule_text(row, low: str, high: str, locale: str) -> str:
@@ -326,26 +329,71 @@ def report_headline(card: pd.DataFrame, credits: pd.DataFrame, period: str,
     return text[0].upper() + text[1:] + ".", status
 
 
-def credits_sentence(by_month: pd.DataFrame, period: str, locale: str = "fr_FR") -> str:
-    """What the credits table beside it says: the month's credit, and over the months shown
-    the credits due, pending and waived, with the months that carried one."""
+def credits_sentence(by_month: pd.DataFrame, period: str, locale: str = "fr_FR",
+                     credits: pd.DataFrame | None = None, catalogue: dict | None = None,
+                     sites: pd.DataFrame | None = None) -> str:
+    """What the credits tables beside it say: which KPIs the contract credits (from
+    ``credits``, the per-KPI rows ``by_month`` sums), the month's credit due or pending and on
+    which KPIs, which months the table shows and why, and over those months the credits due,
+    pending and earned back. Amounts in whole euros, as in the tables."""
     from toolkit.kpi.definitions import trailing_months
 
     month_name = present.month(period, locale)
     if by_month.empty:
         return f"The contract sets no service credit for this provider: none is due for {month_name}."
+    kpis = (catalogue or {}).get("kpis") or {}
+
+    def name(k):
+        return kpis.get(k, {}).get("name", k)
+
+    parts = []
+    if credits is not None and not credits.empty:
+        hosted = set(hosted_sites(sites, list(dict.fromkeys(credits["site"]))))
+        for site, g in credits.groupby("site", sort=False):
+            credited = list(dict.fromkeys(g["kpi"]))
+            text = f"At {site} the contract credits {_and([name(k) for k in credited])}"
+            if "SL" not in credited:
+                text += (" only; service level and the other agent KPIs are scored but carry no "
+                         "credit")
+                if site in hosted:
+                    text += (" (hosted seats: the agents are the company's own, the provider "
+                             "answers for seats and platform)")
+            trigger = g["trigger"].iloc[0]
+            text += (". A credited KPI fails as soon as it misses its target, so a ▲ watch "
+                     "KPI can carry a credit" if trigger == "below_target"
+                     else ". A credited KPI fails only below its contractual minimum")
+            parts.append(text + ".")
     rows = by_month[by_month["month"].isin(trailing_months(period))]
     now = rows[rows["month"] == period]
     due_now = float(now["credit_due_eur"].sum())
-    first = (f"A credit of {format_money(due_now, locale)} is due for {month_name}."
-             if due_now > 0 else f"No credit is due for {month_name}.")
+    pending_now = float(now["credit_pending_eur"].sum())
+    if due_now > 0:
+        parts.append(f"A credit of {format_money(due_now, locale)} is due for {month_name}.")
+    elif pending_now > 0:
+        text = f"No credit is due yet for {month_name}: {format_money(pending_now, locale)} is pending"
+        if credits is not None:
+            on = credits[(credits["month"] == period) & (credits["earn_back"] == "pending")]
+            if not on.empty:
+                text += " on " + _and([f"{name(r.kpi)} ({status_text(r.status)})"
+                                       for r in on.itertuples()])
+        parts.append(text + ", which the provider earns back by meeting the target in the "
+                     "following months (the table below counts it as pending, not deducted).")
+    else:
+        parts.append(f"No credit is due for {month_name}.")
+    shown = rows[(rows[["credit_due_eur", "credit_pending_eur", "waived_eur"]].sum(axis=1) > 0)
+                 | (rows["month"] == period)]
+    quiet = [m for m in trailing_months(period) if m not in set(shown["month"])]
+    if quiet:
+        parts.append(f"The table shows the months of the last 12 with a credit due, pending or "
+                     f"earned back, and {month_name}; {_month_ranges(quiet, locale)} "
+                     f"carried no credit.")
     due = rows[rows["credit_due_eur"] > 0]
     if due.empty:
-        second = "No credit was due in any of the last 12 months."
+        parts.append("No credit was due in any of the last 12 months.")
     else:
         months = _and([present.month(m, locale) for m in dict.fromkeys(due["month"])])
-        second = (f"Over the last 12 months {format_money(due['credit_due_eur'].sum(), locale)} "
-                  f"was due, in {months}.")
+        parts.append(f"Over the last 12 months {format_money(due['credit_due_eur'].sum(), locale)}"
+                     f" was due, in {months}.")
     extra = []
     if rows["credit_pending_eur"].sum() > 0:
         extra.append(f"{format_money(rows['credit_pending_eur'].sum(), locale)} is pending "
@@ -353,8 +401,29 @@ def credits_sentence(by_month: pd.DataFrame, period: str, locale: str = "fr_FR")
     if rows["waived_eur"].sum() > 0:
         extra.append(f"{format_money(rows['waived_eur'].sum(), locale)} was earned back by "
                      "meeting the target afterwards")
-    return " ".join([first, second] + ([extra[0][0].upper() + "; ".join(extra)[1:] + "."]
-                                       if extra else []))
+    if extra:
+        parts.append(extra[0][0].upper() + "; ".join(extra)[1:] + ".")
+    both = rows[(rows["credit_due_eur"] > 0) & (rows["waived_eur"] > 0)]
+    if not both.empty:
+        r = both.iloc[0]
+        parts.append("Each KPI's credit is earned back on its own, so a month can be partly due "
+                     f"and partly earned back ({present.month(r['month'], locale)}: "
+                     f"{format_money(r['credit_due_eur'], locale)} due, "
+                     f"{format_money(r['waived_eur'], locale)} earned back).")
+    return " ".join(parts)
+
+
+def _month_ranges(months: list[str], locale: str) -> str:
+    """Consecutive months as ranges: ``November 2025 to March 2026 and June 2026``."""
+    runs: list[list[str]] = []
+    for m in sorted(months):
+        if runs and pd.Period(m, "M") == pd.Period(runs[-1][-1], "M") + 1:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return _and([present.month(r[0], locale) if len(r) == 1
+                 else f"{present.month(r[0], locale)} to {present.month(r[-1], locale)}"
+                 for r in runs])
 
 
 def _and(items: list[str]) -> str:
@@ -411,7 +480,7 @@ def failed_credits_table(credits: pd.DataFrame, period: str, locale: str = "fr_F
                "kpi": "text", "status": "text", "value": "text", "earn_back": "text"},
         labels={"site": "Site", "kpi": "KPI", "status": "Status", "value": "Value",
                 "at_risk_eur": "At risk", "capped_credit_eur": "Credit after caps",
-                "credit_eur": "Credit deducted", "earn_back": "Earn-back"},
+                "credit_eur": "Credit due or pending", "earn_back": "Earn-back"},
         empty=f"No credited KPI failed in {present.month(period, locale)}: no credit this month.")
 
 
@@ -515,12 +584,22 @@ def signals_sentence(signals: pd.DataFrame, catalogue: dict, period: str,
     whether the report month is one of them."""
     if signals.empty:
         return "No month stands out in any control chart."
+    from toolkit.kpi.control import control_settings
+    from toolkit.kpi.definitions import trailing_months
+
     kpis = catalogue["kpis"]
     now = signals[signals["month"] == period]
     n = signals.groupby(["site", "kpi"]).ngroups
+    judged_n = control_settings(catalogue).judged_months
+    judged = signals["month"].isin(trailing_months(period, judged_n))
+    split = (f"{present.number(int(judged.sum()), locale)} in the last "
+             f"{present.number(judged_n, locale)} months")
+    if (~judged).any():
+        split += (f", {present.number(int((~judged).sum()), locale)} earlier, among the months "
+                  "that set the limits")
     first = (f"{present.count_phrase(n, 'KPI', 'KPIs', locale=locale)} "
              f"{'has' if n == 1 else 'have'} months outside the usual variation "
-             f"({present.count_phrase(len(signals), 'month', locale=locale)} in all)")
+             f"({present.count_phrase(len(signals), 'month', locale=locale)} in all: {split})")
     if now.empty:
         return first + f"; {present.month(period, locale)} itself is not one of them."
     names = ", ".join(dict.fromkeys(kpis[k]["name"] for k in now["kpi"]))
@@ -577,7 +656,8 @@ def audit_table(findings: pd.DataFrame, locale: str = "fr_FR",
     """The right-sizing audit of the month (``toolkit.kpi.audit_findings``) for reviewers.
     At a hosted-seats site (``sites``) a shortfall is the company's own staffing, not a
     demand on the provider, and the finding says so."""
-    shown = findings.drop(columns=["provider", "month"])
+    shown = findings.drop(columns=["provider"] + [c for c in ("sl_target",)
+                                                   if c in findings.columns])
     hosted = set(hosted_sites(sites, list(shown["site"])))
     shown["finding"] = [
         ("the company's own staffing is short of the target (hosted seats: we staff them)"
@@ -587,10 +667,12 @@ def audit_table(findings: pd.DataFrame, locale: str = "fr_FR",
         shown = shown.drop(columns="site")
     return _table(
         shown, locale=locale,
-        units={"required_hours": "hours:0", "billed_hours": "hours:0",
+        units={"month": "month", "required_hours": "hours:0", "billed_hours": "hours:0",
                "delivered_hours": "hours:0", "billed_vs_required": "percent:0",
-               "billed_vs_delivered": "percent:0", "required_fte": "number:1"},
-        labels={"site": "Site", "required_hours": "Required", "billed_hours": "Billed",
+               "billed_vs_delivered": "percent:0", "required_fte": "number:1",
+               "sl_actual": "percent", "finding": "text"},
+        labels={"site": "Site", "month": "Month", "sl_actual": "Service level",
+                "required_hours": "Required", "billed_hours": "Billed",
                 "delivered_hours": "Delivered", "billed_vs_required": "Billed ÷ required",
                 "billed_vs_delivered": "Billed ÷ delivered",
                 "required_fte": "Required FTE", "finding": "What it calls for"},
@@ -603,8 +685,12 @@ def simulation_table(candidates: pd.DataFrame, locale: str = "fr_FR"):
     columns = ["site", "staffing_factor", "sl_median", "sl_p05", "sl_months_breached",
                "sl_p_breach_in_year", "expected_credits_eur", "p95_credits_eur"]
     shown = candidates[columns]
+    below = "Months below the threshold"
     if shown["site"].nunique() <= 1:
         shown = shown.drop(columns="site")
+        if len(candidates):
+            r = candidates.iloc[0]
+            below = f"Months below the {threshold_words(r['sl_threshold'], r['sl_target'], locale)}"
     return _table(
         shown, locale=locale,
         units={"staffing_factor": "percent:0", "sl_median": "percent", "sl_p05": "percent",
@@ -613,11 +699,33 @@ def simulation_table(candidates: pd.DataFrame, locale: str = "fr_FR"):
         labels={"site": "Site", "staffing_factor": "Staffing (share of requirement)",
                 "sl_median": "Service level, typical month",
                 "sl_p05": "Service level, 1 month in 20",
-                "sl_months_breached": "Months below the credit threshold",
+                "sl_months_breached": below,
                 "sl_p_breach_in_year": "Chance of at least one such month a year",
                 "expected_credits_eur": "Credits a year, expected",
                 "p95_credits_eur": "Credits a year, 1 year in 20"},
         empty="No candidate staffing level was simulated.")
+
+
+def simulation_sentence(candidates: pd.DataFrame, locale: str = "fr_FR") -> str:
+    """What the simulator's threshold is for each site (its service-level target or its
+    contractual minimum, as the contract's credit trigger says) and whether a miss costs the
+    provider a credit there, from the same candidates table the simulator's table shows."""
+    parts = []
+    for site, g in candidates.groupby("site", sort=False):
+        r = g.iloc[0]
+        if not np.isfinite(r["sl_threshold"]):
+            parts.append(f"{site}: the contract sets no service level to simulate.")
+            continue
+        words = threshold_words(r["sl_threshold"], r["sl_target"], locale)
+        if bool(r["sl_credited"]):
+            parts.append(f"{site}: a month counts as missed below the {words}, the threshold "
+                         f"the contract's credit clause uses; the credits are what those "
+                         "misses would cost the provider.")
+        else:
+            parts.append(f"{site}: a month counts as missed below the {words}; the contract "
+                         "credits no service level at this site (its credits sit on other "
+                         "KPIs), so these misses cost the provider nothing.")
+    return " ".join(parts)
 
 
 def objectives_table(objectives: pd.DataFrame, catalogue: dict | None = None,

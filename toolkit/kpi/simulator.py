@@ -113,12 +113,29 @@ class SimulationResult:
                    "requirement")
         if sl is None:
             return f"{self.site} {staffed}"
-        return (f"{self.site}, {staffed}: service level below "
-                f"{present.percent(sl['threshold'], locale, 0)} in "
-                f"{present.percent(sl['months_breached_share'], locale, 0)} of months; credits "
+        head = (f"{self.site}, {staffed}: service level below its "
+                f"{threshold_words(sl['threshold'], sl['target'], locale)} in "
+                f"{present.percent(sl['months_breached_share'], locale, 0)} of months; ")
+        if not self.sl_credited:
+            return head + "service level carries no credit at this site, so it costs nothing"
+        return (head + "credits "
                 f"{present.money(summary['expected_eur'], locale, decimals=0)} a year expected "
                 f"({present.percent(summary['expected_share_of_at_risk'], locale, 0)} of the "
                 "amount at risk)")
+
+    @property
+    def sl_credited(self) -> bool:
+        """Whether the contract credits a service-level miss at this site (hosted seats:
+        usually only the platform KPIs are)."""
+        return bool(self.scheme) and "SL" in (self.scheme.get("allocations") or {})
+
+
+def threshold_words(threshold, target, locale: str = "en_GB") -> str:
+    """``80% target`` or ``70% contractual minimum``: which of the two a threshold is."""
+    from toolkit import present
+
+    kind = "target" if threshold == target else "contractual minimum"
+    return f"{present.percent(threshold, locale, 0)} {kind}"
 
 
 def _threshold(t: dict, scheme: dict | None):
@@ -346,6 +363,8 @@ def simulate_candidates(stats: pd.DataFrame, sites, contract: dict, catalogue: d
                          "agent_hours_per_year": res.agent_hours,
                          "sl_median": sl.get("median", np.nan), "sl_p05": sl.get("p05", np.nan),
                          "sl_threshold": sl.get("threshold", np.nan),
+                         "sl_target": sl.get("target", np.nan),
+                         "sl_credited": res.sl_credited,
                          "sl_months_breached": sl.get("months_breached_share", np.nan),
                          "sl_p_breach_in_year": sl.get("p_breach_in_year", np.nan),
                          "expected_credits_eur": credit["expected_eur"],

@@ -152,7 +152,8 @@ def patience_by_queue(stats: pd.DataFrame, *, min_abandoned: int = 30, fallback_
         value = float(np.average(used["patience_s"].to_numpy(), weights=weights))
         basis = "lower bound" if (used["basis"] == "lower bound").any() else "exact"
         left_out = sites.loc[sites["basis"] == "fallback", "site"].tolist()
-        note = (f"mean of {len(used)} site(s) weighted by offered calls ("
+        note = (f"mean of {len(used)} {'site' if len(used) == 1 else 'sites'} weighted by "
+                "offered calls ("
                 + ", ".join(f"{s} {p:,.0f} s" for s, p in
                             zip(used["site"], used["patience_s"], strict=True)) + ")")
         if basis == "lower bound":
