@@ -217,14 +217,19 @@ def test_card_status_follows_the_days():
     assert "112 care agents" in text and "2 of 3 (67%)" in text
     text, status = words.card_headline(month_total, _peak(112), _per_day([0.7, 0.4, 0.6]), plan)
     assert status == "ok" and "2 of 3 (67%)" in text
+    # the longest case (forecast short of the month, many queue-days) still fits the card
+    short = {**month_total, "complete": False, "open_days": 23}
+    text, _ = words.card_headline(short, _peak(112), _per_day([0.3] * 40 + [0.6] * 32),
+                                  _queues_plan(20, 40))
+    assert "(23 of 24 open days forecast)" in text and len(text) <= 300
 
 
 def test_peak_says_one_queue_and_all_queues_both_labelled():
     from toolkit import executive
 
     same = words.peak_phrase(_peak(112), _queues_plan(20, 10))
-    assert same == ("112 care agents on the phone at the busiest half hour (Mon 16 Nov 10:00); "
-                    "132 across all queues together at that half hour")
+    assert same == ("112 care agents at the busiest half hour (Mon 16 Nov 10:00), "
+                    "132 across all queues together")
     # sales busier half an hour later: the all-queue peak moves, and says when
     later = _queues_plan(20, 40)
     moved = words.peak_phrase(_peak(112), later)

@@ -643,11 +643,11 @@ def peak_phrase(peak: pd.Series, plan: pd.DataFrame, locale: str = "en_GB") -> s
     (``all_queue_peak``)."""
     total = all_queue_peak(plan)
     n = lambda x: present.number(int(x), locale)  # noqa: E731
-    head = (f"{n(peak['agents'])} {peak['queue']} agents on the phone at the busiest half hour "
+    head = (f"{n(peak['agents'])} {peak['queue']} agents at the busiest half hour "
             f"({_when(peak['ds'], locale)})")
-    when = ("at that half hour" if pd.Timestamp(total.ds) == pd.Timestamp(peak["ds"])
-            else f"({_when(total.ds, locale)})")
-    return f"{head}; {n(total.agents)} across all queues together {when}"
+    when = ("" if pd.Timestamp(total.ds) == pd.Timestamp(peak["ds"])
+            else f" ({_when(total.ds, locale)})")
+    return f"{head}, {n(total.agents)} across all queues together{when}"
 
 
 def card_headline(month_total: dict, peak: pd.Series, per_day: pd.DataFrame,
@@ -657,7 +657,8 @@ def card_headline(month_total: dict, peak: pd.Series, per_day: pd.DataFrame,
     ('attention' when it does not)."""
     weak = weak_days(per_day)
     cover = "" if month_total["complete"] else (
-        f" (forecast covers {present.share_phrase(month_total['open_days'], month_total['open_days_in_period'], locale=locale)} open days)")
+        f" ({present.number(month_total['open_days'], locale)} of "
+        f"{present.number(month_total['open_days_in_period'], locale)} open days forecast)")
     text = (f"{present.month(month_total['month'], locale)} needs "
             f"{_fte(month_total['fte'], locale)} FTE across queues{cover}; "
             f"{peak_phrase(peak, plan, locale)}. ")
