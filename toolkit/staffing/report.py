@@ -2,7 +2,7 @@
 same object as the chart or table beside it.
 
 One formatting rule throughout (``toolkit.present``, the report's locale): FTE with one
-decimal, agents and hours whole, shares as percentages, gaps in percentage points; a total is
+decimal, agents whole, agent-hours whole when whole (else to the half hour), shares as percentages, gaps in percentage points; a total is
 the sum of the unrounded figures, rounded once. Each function takes the frames the notebook
 draws from, so a test can feed tiny data that reverses a statement and see the words change.
 """
