@@ -79,6 +79,17 @@ def test_model_gap_sentence_reverses_with_the_models():
     assert "service target sets the staffing there" in sl and "barely" not in sl
     table = words.model_gap_table(_gap([100.0, 50.5], [110.0, 60.0]))
     assert "Agent-hours, Erlang A" in table.columns and table.rows[1][1] == "50.5"
+    assert table.rows[0][1] == "100.0" and table.rows[0][2] == "110"  # per column
+
+
+def test_agent_hours_are_whole_when_whole():
+    whole = words.model_gap_sentence(_gap([13014.0, 3598.0], [13196.0, 3813.0]), _plan(),
+                                     "2026-11")
+    assert "**16,612**" in whole and "397 hours more" in whole and ".0" not in whole
+    half = words.model_gap_sentence(_gap([13014.0, 3598.0], [13196.0, 3813.5]), _plan(),
+                                    "2026-11")
+    assert "**17,009.5 agent-hours**" in half and "397.5 hours more" in half
+    assert "**16,612**" in half
 
 
 def _weekly(fte_by_week, complete=None):
@@ -101,27 +112,71 @@ def test_week_title_follows_the_chart_and_says_which_figure_is_the_month():
     assert "November 2026 as a whole: 236.2 FTE" in title
     other = words.fte_week_title(words.weekly_table(_weekly([210.0, 220.0, 234.0])), month_total)
     assert "lightest: week to 8 Nov, 210.0" in other
-    # a partial week stays out of the average and is marked on its label
+    # a partial week stays out of the average, the chart and the table
     partial = words.weekly_table(_weekly([230.0, 220.0, 100.0], [True, True, False]))
     assert "225.0 FTE a week on average over 2 whole weeks" in words.fte_week_title(
         partial, month_total)
-    assert words.week_labels(partial)[-1] == "week to 22 Nov (partial)"
-    assert words.fte_week_table(partial).rows[0][-1] == "230.0"
+    assert list(words.whole_weeks(partial).index) == list(partial.index[:2])
+    table = words.fte_week_table(partial)
+    assert [r[0] for r in table.rows] == ["week to 8 Nov", "week to 15 Nov"]
+    assert table.rows[0][-1] == "230.0" and "100.0" not in str(table)
 
 
-def test_month_table_total_is_the_key_figure():
-    monthly = pd.DataFrame({"queue": ["care", "sales"], "period": pd.to_datetime(["2026-11-30"] * 2),
-                            "open_days": [23, 23], "open_days_in_period": [24, 24],
-                            "complete": [False, False], "workload_hours": [1000.0, 500.0],
-                            "paid_hours": [7.5, 7.5], "fte": [133.45, 66.45]})
-    table = words.fte_month_table(monthly, "2026-11")
-    assert table.rows[-1][0] == "All queues" and table.rows[-1][-1] == "199.9"
+def _days_plan(days):
+    return pd.DataFrame({"ds": [_ts(f"{d} 10:00") for d in days], "queue": "care"})
+
+
+def test_part_weeks_are_named_under_the_table_not_drawn():
+    # the month ends on a Monday: that Monday alone is the part-week
+    table = words.weekly_table(_weekly([230.0, 220.0, 400.0], [True, True, False]))
+    plan = _days_plan(["2026-11-02", "2026-11-09", "2026-11-16"])
+    note = words.partial_weeks_note(table, plan)
+    assert "the week to 22 Nov, of which this report staffs only Mon 16 Nov" in note
+    assert note.endswith("includes it.")
+    assert words.fte_week_table(table, note=note).caption == note
+    # reversed: the part-week is the first, with three days
+    first = words.weekly_table(_weekly([100.0, 220.0, 230.0], [False, True, True]))
+    plan = _days_plan(["2026-11-04", "2026-11-05", "2026-11-06", "2026-11-09"])
+    note = words.partial_weeks_note(first, plan)
+    assert "the week to 8 Nov, of which this report staffs only Wed 4 Nov to Fri 6 Nov" in note
+    assert "22 Nov" not in note
+    # every week whole: nothing to say
+    assert words.partial_weeks_note(words.weekly_table(_weekly([1.0, 2.0, 3.0])), plan) is None
+
+
+def _monthly(phone, paid, one_fte=115.0):
+    return pd.DataFrame({"queue": ["care", "sales"], "period": pd.to_datetime(["2026-11-30"] * 2),
+                         "open_days": [23, 23], "open_days_in_period": [24, 24],
+                         "complete": [False, False], "workload_hours": phone,
+                         "paid_hours": paid, "fte_hours": [one_fte, one_fte],
+                         "fte": np.divide(paid, one_fte)})
+
+
+def test_month_table_columns_are_the_steps_of_the_computation():
+    table = words.fte_month_table(_monthly([1000.0, 500.0], [15346.75, 7641.75]), "2026-11")
+    assert table.columns == ("Queue", "Open days covered",
+                             "Hours on the phone (agent-hours, Erlang A)",
+                             "Paid hours to staff (after shrinkage and shifts)",
+                             "Hours one FTE works on those days",
+                             "FTE (paid hours ÷ one FTE's hours)")
+    # phone hours whole when whole, paid hours summed in the total, FTE = paid ÷ one FTE's hours
+    assert table.rows[0][2:] == ("1,000", "15,347", "115.0", "133.5")
+    assert table.rows[-1] == ("All queues", "23", "1,500", "22,989", "115.0", "199.9")
+    # reversed queues: the rows follow
+    swapped = words.fte_month_table(_monthly([500.5, 1000.0], [7641.75, 15346.75]), "2026-11")
+    assert swapped.rows[0][2:] == ("500.5", "7,642", "115.0", "66.5")
+    assert swapped.rows[1][2] == "1,000.0"  # one column, one number of decimals
+
+
+def test_key_figures_say_the_month_and_place_in_words():
     month_total = {"month": pd.Period("2026-11", "M"), "fte": 199.9, "open_days": 23,
                    "open_days_in_period": 24, "complete": False}
-    peak = _peak(112)
-    figures = words.key_figures(peak, _gap([100.0, 50.5], [110.0, 60.0]), month_total, "FR-REG")
-    assert "staffing month 2026-11: 199.9 FTE at FR-REG (23 of 24 open days)" in figures
-    assert "Erlang A 150.5, Erlang C 170.0" in figures
+    figures = words.key_figures(_peak(112), _gap([100.0, 50.0], [110.0, 60.5]), month_total,
+                                "FR-REG", _plan())
+    assert ("staffing month November 2026: 199.9 FTE in France – regions (23 of 24 open days)"
+            in figures)
+    assert "Erlang A 150, Erlang C 170.5" in figures and "150.0" not in figures
+    assert "FR-REG" not in figures and "2026-11" not in figures
 
 
 def _per_day(p):
@@ -145,14 +200,42 @@ def test_risk_words_follow_the_chart_of_days():
     assert "Thu 5 Nov" not in words.risk_title(high) and "Wed 4 Nov" in words.risk_title(high)
 
 
+def _queues_plan(sales_at_peak, sales_later):
+    """care peaks at 112 on Mon 16 Nov 10:00; sales adds ``sales_at_peak`` then and
+    ``sales_later`` at 10:30 (when care has 100)."""
+    return pd.DataFrame({"ds": [_ts("2026-11-16 10:00"), _ts("2026-11-16 10:30")] * 2,
+                         "queue": ["care", "care", "sales", "sales"],
+                         "agents": [112, 100, sales_at_peak, sales_later]})
+
+
 def test_card_status_follows_the_days():
     month_total = {"month": pd.Period("2026-11", "M"), "fte": 245.5, "complete": True,
                    "open_days": 24, "open_days_in_period": 24}
-    text, status = words.card_headline(month_total, _peak(112), _per_day([0.3, 0.4, 0.6]))
+    plan = _queues_plan(20, 10)
+    text, status = words.card_headline(month_total, _peak(112), _per_day([0.3, 0.4, 0.6]), plan)
     assert status == "attention" and text.startswith("November 2026 needs 245.5 FTE")
     assert "112 care agents" in text and "2 of 3 (67%)" in text
-    text, status = words.card_headline(month_total, _peak(112), _per_day([0.7, 0.4, 0.6]))
+    text, status = words.card_headline(month_total, _peak(112), _per_day([0.7, 0.4, 0.6]), plan)
     assert status == "ok" and "2 of 3 (67%)" in text
+    # the longest case (forecast short of the month, many queue-days) still fits the card
+    short = {**month_total, "complete": False, "open_days": 23}
+    text, _ = words.card_headline(short, _peak(112), _per_day([0.3] * 40 + [0.6] * 32),
+                                  _queues_plan(20, 40))
+    assert "(23 of 24 open days forecast)" in text and len(text) <= 300
+
+
+def test_peak_says_one_queue_and_all_queues_both_labelled():
+    from toolkit import executive
+
+    same = words.peak_phrase(_peak(112), _queues_plan(20, 10))
+    assert same == ("112 care agents at the busiest half hour (Mon 16 Nov 10:00), "
+                    "132 across all queues together")
+    # sales busier half an hour later: the all-queue peak moves, and says when
+    later = _queues_plan(20, 40)
+    moved = words.peak_phrase(_peak(112), later)
+    assert moved.endswith("140 across all queues together (Mon 16 Nov 10:30)")
+    # the executive summary's figure, from the same plan
+    assert executive.staffing_peak(later).agents == 140
 
 
 def _checks(flags):
@@ -182,13 +265,41 @@ def test_shift_words_follow_the_countries():
                                "peak_seats": [159, 164], "fte": [215.7, 170.2],
                                "under_coverage_agent_hours": [3.5, 0.0]})
     text = words.shift_sentence(by_country, "FR", 0.843)
-    assert "MA fits the curve best (85.0%), FR least (84.3%)" in text
+    assert "Morocco fits the curve best (85.0%), France least (84.3%)" in text
     swapped = by_country.assign(efficiency=[0.86, 0.85])
-    assert "FR fits the curve best (86.0%), MA least" in words.shift_sentence(swapped, "FR", 0.86)
+    assert "France fits the curve best (86.0%), Morocco least" in words.shift_sentence(
+        swapped, "FR", 0.86)
     own = SimpleNamespace(coverage=pd.DataFrame({"ds": [_ts("2026-11-02")]}), paid_hours=7551.0,
                           efficiency=0.843)
     assert "below the planning file's 90%" in words.shift_title(own, "FR", 0.9)
     assert "above the planning file's 80%" in words.shift_title(own, "FR", 0.8)
+    assert words.shift_title(own, "MA", 0.8).startswith("Morocco's rules")
+    table = words.shift_table(by_country)
+    assert [r[0] for r in table.rows] == ["France", "Morocco"]
+    assert table.rows[1][-1] == "0.0" and table.rows[0][-1] == "3.5"  # one column, one format
+    assert words.shift_table(by_country.assign(under_coverage_agent_hours=[14.0, 0.0])).rows[0][-1] == "14"
+
+
+def test_codes_read_as_names():
+    assert words.country_name("MU") == "Mauritius" and words.country_name("TN") == "Tunisia"
+    assert words.country_name("MA", "fr_FR") == "Maroc"
+    assert words.location_words("FR-REG") == "France – regions"
+    assert words.location_words("MA") == "Morocco"
+
+
+def test_fte_source_line_uses_the_efficiency_the_fte_use():
+    import dataclasses
+
+    from toolkit import planning
+
+    basis = planning.load_basis(location="FR-REG")
+    filed = words.fte_source(basis, "FR-REG", 2026)
+    assert (f"schedule efficiency {basis.schedule_efficiency:.1%} (planning file)" in filed
+            and "France – regions" in filed)
+    computed = dataclasses.replace(basis, efficiency_by_country={"FR": 0.86})
+    line = words.fte_source(computed, "FR-REG", 2026)
+    assert "schedule efficiency 86.0% (shifts under France's labour rules)" in line
+    assert f"{computed.efficiency('FR-REG'):.1%}" in line
 
 
 def test_binding_table_names_targets_in_words():

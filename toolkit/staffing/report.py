@@ -2,7 +2,7 @@
 same object as the chart or table beside it.
 
 One formatting rule throughout (``toolkit.present``, the report's locale): FTE with one
-decimal, agents and hours whole, shares as percentages, gaps in percentage points; a total is
+decimal, agents whole, agent-hours whole when whole (else to the half hour), shares as percentages, gaps in percentage points; a total is
 the sum of the unrounded figures, rounded once. Each function takes the frames the notebook
 draws from, so a test can feed tiny data that reverses a statement and see the words change.
 """
@@ -35,6 +35,40 @@ def _day(ts, locale: str = "en_GB") -> str:
 
 def _fte(x, locale: str) -> str:
     return present.number(x, locale, 1)
+
+
+def _hours(x, locale: str) -> str:
+    """Agent-hours as reviewers read them: whole when whole (23,266), else to the half hour
+    they come in (23,922.5) -- never 23,266.0."""
+    x = float(x)
+    return present.number(x, locale, 0 if abs(x - round(x)) < 1e-9 else 1)
+
+
+def country_name(code: str, locale: str = "en_GB") -> str:
+    """A country code in the report's language (``MA`` -> ``Morocco``); an unknown code as
+    it is."""
+    from babel import Locale
+
+    return str(Locale.parse(locale).territories.get(str(code), code))
+
+
+def location_words(location: str, locale: str = "en_GB") -> str:
+    """A planning location in words from ``reference/locations.yaml`` (``FR-REG`` ->
+    ``France – regions``, cities left out); a bare country code as the country's name."""
+    from toolkit import planning
+
+    known = planning._locations()
+    if location in known:
+        return str(known[location].get("name", location)).split(" (")[0].replace(" - ", " – ")
+    return country_name(location, locale)
+
+
+def all_queue_peak(plan: pd.DataFrame):
+    """The busiest half hour across queues (agents summed over queues per interval): the
+    executive summary's figure (``toolkit.executive.staffing_peak``)."""
+    from toolkit import executive
+
+    return executive.staffing_peak(plan)
 
 
 def binding_word(binding: str) -> str:
@@ -76,7 +110,7 @@ def assumptions_sentence(basis, location: str, country: str, plan: pd.DataFrame,
             f"(planned {pct(basis.shrinkage_planned)} and unplanned "
             f"{pct(basis.shrinkage_unplanned)}, combined), schedule efficiency "
             f"**{pct(basis.efficiency(location), 1)}** (a week of shifts under the labour rules "
-            f"of {md(country)}, section 5); caller patience {patience} "
+            f"of {md(country_name(country, locale))}, section 5); caller patience {patience} "
             + ("(estimated from the last 12 months' abandoned calls and waiting times)."
                if estimated else "(the planning basis's figure: the history has no waiting "
                                  "times)."))
@@ -212,9 +246,10 @@ def model_gap_table(gap: pd.DataFrame, locale: str = "en_GB") -> present.Table:
               "gap_hours": "Erlang C asks for more (hours)", "gap_pct": "More, in %",
               "max_interval_gap_agents": "Largest gap in one interval (agents)",
               "mean_p_abandon": "Callers who hang up (Erlang A, mean)"}
-    # agent-hours come in half hours: one decimal shows them exactly, so the columns add up
-    units = {"queue": "text", "agent_hours_erlang_a": "number:1",
-             "agent_hours_erlang_c": "number:1", "gap_hours": "number:1", "gap_pct": "percent", "max_interval_gap_agents": "count",
+    # agent-hours come in half hours: a column is whole when its values are, else shows the
+    # half hours (one decimal throughout the column), so the columns add up
+    units = {"queue": "text", "agent_hours_erlang_a": "number", "agent_hours_erlang_c": "number",
+             "gap_hours": "number", "gap_pct": "percent", "max_interval_gap_agents": "count",
              "mean_p_abandon": "percent"}
     order = [c for c in labels if c in gap]
     return present.table(gap[order], locale=locale, units={c: units[c] for c in order},
@@ -227,7 +262,7 @@ def model_gap_sentence(gap: pd.DataFrame, plan: pd.DataFrame, month, locale: str
     total_a, total_c = gap["agent_hours_erlang_a"].sum(), gap["agent_hours_erlang_c"].sum()
     diff = total_c - total_a
     n = lambda x: present.number(x, locale)  # noqa: E731
-    h = lambda x: present.number(x, locale, 1)  # noqa: E731
+    h = lambda x: _hours(x, locale)  # noqa: E731
     more = present.compare(total_c, total_a, above="more", below="fewer", same="as many")
     head = (f"Over {present.month(month, locale)}, Erlang C asks for **{h(total_c)} "
             f"agent-hours** on the phone and Erlang A for **{h(total_a)}**: ")
@@ -260,21 +295,30 @@ def month_rows(monthly: pd.DataFrame, month) -> pd.DataFrame:
 
 
 def fte_month_table(monthly: pd.DataFrame, month, locale: str = "en_GB") -> present.Table:
-    """Per queue for the month, with a total row (the sum of the unrounded figures)."""
+    """Per queue for the month, with a total row (the sum of the unrounded figures). The
+    columns are the steps of ``toolkit.staffing.fte_rollup``: agent-hours on the phone,
+    grossed up for shrinkage and schedule efficiency to paid hours, divided by the hours one
+    FTE works on the month's open days."""
     rows = month_rows(monthly, month)
-    frame = rows[["queue", "open_days", "workload_hours", "paid_hours", "fte"]].copy()
+    frame = rows[["queue", "open_days", "workload_hours", "paid_hours", "fte_hours",
+                  "fte"]].copy()
     if not frame.empty:
+        one = frame["fte_hours"].nunique() == 1  # same open days: one FTE works the same
         total = pd.DataFrame([{"queue": "All queues", "open_days": frame["open_days"].max(),
                                "workload_hours": frame["workload_hours"].sum(),
-                               "paid_hours": np.nan, "fte": frame["fte"].sum()}])
+                               "paid_hours": frame["paid_hours"].sum(),
+                               "fte_hours": frame["fte_hours"].iloc[0] if one else np.nan,
+                               "fte": frame["fte"].sum()}])
         frame = pd.concat([frame, total], ignore_index=True)
     return present.table(
         frame, locale=locale,
-        units={"open_days": "count", "workload_hours": "count", "paid_hours": "count",
-               "fte": "number:1"},
+        units={"open_days": "count", "workload_hours": "number", "paid_hours": "count",
+               "fte_hours": "number:1", "fte": "number:1"},
         labels={"queue": "Queue", "open_days": "Open days covered",
-                "workload_hours": "Hours to staff (after shrinkage and shifts)",
-                "paid_hours": "Hours one FTE works on those days", "fte": "FTE"},
+                "workload_hours": "Hours on the phone (agent-hours, Erlang A)",
+                "paid_hours": "Paid hours to staff (after shrinkage and shifts)",
+                "fte_hours": "Hours one FTE works on those days",
+                "fte": "FTE (paid hours ÷ one FTE's hours)"},
         empty="The forecast does not reach this month.",
         caption="Totals add the unrounded figures, then round once.")
 
@@ -285,8 +329,8 @@ def fte_month_sentence(month_total: dict, paid, location: str, year: int,
     cover = ("the whole month" if month_total["complete"] else
              f"prorated: the forecast covers {present.share_phrase(month_total['open_days'], month_total['open_days_in_period'], locale=locale)} open days")
     return (f"**{present.month(month_total['month'], locale)} needs "
-            f"{_fte(month_total['fte'], locale)} FTE** across queues ({cover}). One FTE at "
-            f"{md(location)} works {present.number(paid.worked_hours(year), locale)} hours a "
+            f"{_fte(month_total['fte'], locale)} FTE** across queues ({cover}). One FTE in "
+            f"{md(location_words(location, locale))} works {present.number(paid.worked_hours(year), locale)} hours a "
             f"year: {present.number(paid.contract_hours_per_week, locale, 1 if paid.contract_hours_per_week % 1 else 0)} "
             f"hours a week less {present.number(paid.paid_leave_days, locale)} days of paid "
             f"leave, {present.number(paid.public_holidays(year), locale)} public holidays on "
@@ -301,15 +345,46 @@ def weekly_table(weekly: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def whole_weeks(table: pd.DataFrame) -> pd.DataFrame:
+    """The weeks the forecast covers entirely (FTE per queue): what the weekly chart and table
+    show. A partial week's FTE is the staff level of the days it has, which a reader takes
+    for a week's (Monday 30 November alone, the busiest day, would read as the tallest week)."""
+    return table[table["complete"].astype(bool)].drop(columns="complete")
+
+
 def week_labels(table: pd.DataFrame, locale: str = "en_GB") -> list[str]:
-    return [f"week to {_when(p, locale, 'd MMM')}" + ("" if ok else " (partial)")
-            for p, ok in table["complete"].items()]
+    return [f"week to {_when(p, locale, 'd MMM')}" for p in table.index]
+
+
+def partial_weeks_note(table: pd.DataFrame, plan: pd.DataFrame, locale: str = "en_GB"
+                       ) -> str | None:
+    """Which weeks the weekly figures leave out, and the days of them the plan has; None when
+    every week is whole."""
+    if "complete" not in table or table["complete"].astype(bool).all():
+        return None
+    days = pd.Series(pd.DatetimeIndex(_local_day(plan["ds"]).unique()).sort_values())
+    parts = []
+    for end in table.index[~table["complete"].astype(bool)]:
+        end = pd.Timestamp(end)
+        end = end.tz_localize(None) if end.tzinfo is not None else end
+        inside = days[(days > end - pd.Timedelta(days=7)) & (days <= end)]
+        if inside.empty:
+            continue
+        covered = (_day(inside.iloc[0], locale) if len(inside) == 1 else
+                   f"{_day(inside.iloc[0], locale)} to {_day(inside.iloc[-1], locale)}")
+        parts.append(f"the week to {_when(end, locale, 'd MMM')}, of which this report staffs "
+                     f"only {covered}")
+    if not parts:
+        return None
+    return ("Not in the weekly figures: " + "; ".join(parts) + " (a part-week's FTE is the "
+            "staff level of those days, not a week's). The month's FTE above includes "
+            + ("it." if len(parts) == 1 else "them."))
 
 
 def fte_week_title(table: pd.DataFrame, month_total: dict, locale: str = "en_GB") -> str:
     """The weekly chart's title: average and lightest whole week, and how the month's figure
     (the one a contract prices) relates to them."""
-    whole = table[table["complete"]].drop(columns="complete").sum(axis=1)
+    whole = whole_weeks(table).sum(axis=1)
     month_text = (f"{present.month(month_total['month'], locale)} as a whole: "
                   f"{_fte(month_total['fte'], locale)} FTE")
     if whole.empty:
@@ -320,16 +395,33 @@ def fte_week_title(table: pd.DataFrame, month_total: dict, locale: str = "en_GB"
             f"{month_text}")
 
 
-def fte_week_table(table: pd.DataFrame, locale: str = "en_GB") -> present.Table:
-    """The weekly chart's numbers: one row per week, one column per queue and the total."""
-    queues = [c for c in table.columns if c != "complete"]
-    frame = table[queues].copy()
+def fte_week_table(table: pd.DataFrame, locale: str = "en_GB", note: str | None = None
+                   ) -> present.Table:
+    """The weekly chart's numbers: one row per whole week, one column per queue and the
+    total; ``note`` (``partial_weeks_note``) says which part-weeks are left out."""
+    weeks = whole_weeks(table)
+    queues = list(weeks.columns)
+    frame = weeks.copy()
     frame["All queues"] = frame.sum(axis=1)
-    frame.insert(0, "Week", week_labels(table, locale))
+    frame.insert(0, "Week", week_labels(weeks, locale))
     frame = frame.reset_index(drop=True)
     return present.table(frame, locale=locale,
                          units={c: "number:1" for c in [*queues, "All queues"]},
-                         empty="The forecast covers no week of this month.")
+                         empty="The forecast covers no whole week of this month.",
+                         caption=note)
+
+
+def fte_source(basis, location: str, year: int, locale: str = "en_GB") -> str:
+    """The FTE chart's source line: the shrinkage, schedule efficiency and worked hours the
+    FTE are computed with (``planning.fte`` uses ``basis.efficiency(location)``)."""
+    paid = basis.paid_time(location)
+    country = paid.country
+    how = (f"shifts under {country_name(country, locale)}'s labour rules"
+           if country in basis.efficiency_by_country else "planning file")
+    return (f"in-shift shrinkage {present.percent(basis.shrinkage, locale, 1)}, schedule "
+            f"efficiency {present.percent(basis.efficiency(location), locale, 1)} ({how}), "
+            f"{present.number(paid.worked_hours(year), locale)} worked hours per FTE a year "
+            f"({location_words(location, locale)})")
 
 
 # ------------------------------------------------------------------------------ section 5
@@ -340,7 +432,7 @@ def shift_title(own, country: str, assumed: float, locale: str = "en_GB") -> str
     start = own.coverage["ds"].min()
     word = present.compare(own.efficiency, assumed, above="above", below="below",
                            same="in line with", tolerance=0.0005)
-    return (f"{country} rules cover the week of {_when(start, locale, 'd MMM')} with "
+    return (f"{country_name(country, locale)}'s rules cover the week of {_when(start, locale, 'd MMM')} with "
             f"{present.number(own.paid_hours, locale)} paid hours: schedule efficiency "
             f"{present.percent(own.efficiency, locale)}, {word} the planning file's "
             f"{present.percent(assumed, locale, 0)}")
@@ -353,8 +445,10 @@ def shift_table(by_country: pd.DataFrame, locale: str = "en_GB") -> present.Tabl
               "under_coverage_agent_hours": "Agent-hours uncovered"}
     units = {"country": "text", "weekly_hours": "count", "paid_hours": "count",
              "efficiency": "percent", "peak_seats": "count", "fte": "number:1",
-             "under_coverage_agent_hours": "number:1"}
-    return present.table(by_country[list(labels)], locale=locale, units=units, labels=labels,
+             "under_coverage_agent_hours": "number"}
+    frame = by_country[list(labels)].copy()
+    frame["country"] = [country_name(c, locale) for c in frame["country"]]
+    return present.table(frame, locale=locale, units=units, labels=labels,
                          empty="No country has labour rules to schedule with.")
 
 
@@ -365,14 +459,14 @@ def shift_sentence(by_country: pd.DataFrame, country: str, efficiency: float,
     n = lambda x: present.number(x, locale)  # noqa: E731
     return (f"The same week needs **{n(by_country['paid_hours'].min())} to "
             f"{n(by_country['paid_hours'].max())} paid hours** depending on the country's rules: "
-            f"{md(best['country'])} fits the curve best ({present.percent(best['efficiency'], locale)}), "
-            f"{md(low['country'])} least ({present.percent(low['efficiency'], locale)}). Longer "
+            f"{md(country_name(best['country'], locale))} fits the curve best ({present.percent(best['efficiency'], locale)}), "
+            f"{md(country_name(low['country'], locale))} least ({present.percent(low['efficiency'], locale)}). Longer "
             f"legal weeks need fewer people on duty for the same hours "
             f"({n(by_country['fte'].min())} to {n(by_country['fte'].max())} full-time "
             f"equivalents this week, before leave, public holidays and absence, which the "
-            f"monthly FTE above include). The monthly FTE use {md(country)}'s "
+            f"monthly FTE above include). The monthly FTE use {md(country_name(country, locale))}'s "
             f"{present.percent(efficiency, locale)}, as the sourcing report does for "
-            f"{md(country)} locations.")
+            f"locations in {md(country_name(country, locale))}.")
 
 
 # ------------------------------------------------------------------------------ section 6
@@ -543,17 +637,31 @@ def simulation_sentence(checks: pd.DataFrame, locale: str = "en_GB") -> str:
 # ------------------------------------------------------------------------------ card, key figures
 
 
+def peak_phrase(peak: pd.Series, plan: pd.DataFrame, locale: str = "en_GB") -> str:
+    """The busiest half hour of one queue and of all queues together, both labelled: the
+    report's peak is one queue's (``peak``), the executive summary's is the sum over queues
+    (``all_queue_peak``)."""
+    total = all_queue_peak(plan)
+    n = lambda x: present.number(int(x), locale)  # noqa: E731
+    head = (f"{n(peak['agents'])} {peak['queue']} agents at the busiest half hour "
+            f"({_when(peak['ds'], locale)})")
+    when = ("" if pd.Timestamp(total.ds) == pd.Timestamp(peak["ds"])
+            else f" ({_when(total.ds, locale)})")
+    return f"{head}, {n(total.agents)} across all queues together{when}"
+
+
 def card_headline(month_total: dict, peak: pd.Series, per_day: pd.DataFrame,
-                  locale: str = "en_GB") -> tuple[str, str]:
-    """The report card's answer and status: the month's FTE, the peak, and whether the point
-    forecast's staffing gives most queue-days an even chance ('attention' when it does not)."""
+                  plan: pd.DataFrame, locale: str = "en_GB") -> tuple[str, str]:
+    """The report card's answer and status: the month's FTE, the peak (one queue's and all
+    queues'), and whether the point forecast's staffing gives most queue-days an even chance
+    ('attention' when it does not)."""
     weak = weak_days(per_day)
     cover = "" if month_total["complete"] else (
-        f" (forecast covers {present.share_phrase(month_total['open_days'], month_total['open_days_in_period'], locale=locale)} open days)")
+        f" ({present.number(month_total['open_days'], locale)} of "
+        f"{present.number(month_total['open_days_in_period'], locale)} open days forecast)")
     text = (f"{present.month(month_total['month'], locale)} needs "
-            f"{_fte(month_total['fte'], locale)} FTE across queues{cover}; the busiest half "
-            f"hour needs {present.number(int(peak['agents']), locale)} {peak['queue']} agents on "
-            f"the phone ({_when(peak['ds'], locale)}). ")
+            f"{_fte(month_total['fte'], locale)} FTE across queues{cover}; "
+            f"{peak_phrase(peak, plan, locale)}. ")
     if weak.mean() > 0.5:
         return (text + f"Staffed to the point forecast, {present.share_phrase(int(weak.sum()), len(weak), locale=locale)} "
                        f"queue-days have less than an even chance of meeting the target.",
@@ -564,17 +672,16 @@ def card_headline(month_total: dict, peak: pd.Series, per_day: pd.DataFrame,
 
 
 def key_figures(peak: pd.Series, gap: pd.DataFrame, month_total: dict, location: str,
-                locale: str = "en_GB") -> str:
+                plan: pd.DataFrame, locale: str = "en_GB") -> str:
     """The lines the key-figures cell prints, with the rounding the report shows."""
-    n = lambda x: present.number(x, locale)  # noqa: E731
-    h = lambda x: present.number(x, locale, 1)  # noqa: E731
+    h = lambda x: _hours(x, locale)  # noqa: E731
     return "\n".join([
-        f"peak: {n(peak['agents'])} agents on {peak['queue']} at {_when(peak['ds'], locale)}",
+        f"peak: {peak_phrase(peak, plan, locale)}",
         f"agent-hours on the phone: Erlang A {h(gap['agent_hours_erlang_a'].sum())}, "
         f"Erlang C {h(gap['agent_hours_erlang_c'].sum())}",
-        f"staffing month {month_total['month']}: {_fte(month_total['fte'], locale)} FTE at "
-        f"{location} ({month_total['open_days']} of {month_total['open_days_in_period']} "
-        f"open days)"])
+        f"staffing month {present.month(month_total['month'], locale)}: "
+        f"{_fte(month_total['fte'], locale)} FTE in {location_words(location, locale)} "
+        f"({month_total['open_days']} of {month_total['open_days_in_period']} open days)"])
 
 
 def rests_on(sensitivity: pd.DataFrame, basis, *, top: int = 3) -> str:
