@@ -122,12 +122,17 @@ def glossary_markdown(text: str, terms: list[Term] | None = None) -> str | None:
 def append_glossary(nb, terms: list[Term] | None = None):
     """Append the glossary as a last markdown cell of ``nb`` (an nbformat node) in place;
     returns ``nb``. Used on the copy the runner renders to HTML, never on the saved .ipynb."""
+    return append_section(nb, glossary_markdown(visible_text(nb), terms), "cc-glossary")
+
+
+def append_section(nb, markdown: str | None, cell_id: str):
+    """Append ``markdown`` (when there is any) as a last cell with ``cell_id``; returns ``nb``.
+    The one way generated appendices (glossary, sources) join a rendered report."""
     import nbformat
 
-    section = glossary_markdown(visible_text(nb), terms)
-    if section is not None:
-        cell = nbformat.v4.new_markdown_cell(section)
-        cell["id"] = "cc-glossary"
+    if markdown is not None:
+        cell = nbformat.v4.new_markdown_cell(markdown)
+        cell["id"] = cell_id
         nb.cells.append(cell)
     return nb
 
@@ -160,5 +165,5 @@ def jargon_found(text: str, words: list[str] | None = None) -> list[str]:
     return sorted(hits, key=hits.get)
 
 
-__all__ = ["ABSOLUTE_PATH", "IDENTIFIER", "developer_words", "jargon_found", "GLOSSARY_PATH", "HEADING", "Term", "append_glossary", "glossary_markdown",
+__all__ = ["ABSOLUTE_PATH", "IDENTIFIER", "developer_words", "jargon_found", "GLOSSARY_PATH", "HEADING", "Term", "append_glossary", "append_section", "glossary_markdown",
            "load_terms", "terms_used", "visible_text"]

@@ -153,16 +153,9 @@ def sources_markdown(text: str, sources: list[Source] | None = None) -> str | No
 def append_sources(nb, sources: list[Source] | None = None):
     """Append the sources as a markdown cell of ``nb`` (an nbformat node) in place; returns
     ``nb``. Used on the copy the runner renders to HTML, never on the saved .ipynb."""
-    import nbformat
+    from toolkit.glossary import append_section, visible_text
 
-    from toolkit.glossary import visible_text
-
-    section = sources_markdown(visible_text(nb), sources)
-    if section is not None:
-        cell = nbformat.v4.new_markdown_cell(section)
-        cell["id"] = "cc-sources"
-        nb.cells.append(cell)
-    return nb
+    return append_section(nb, sources_markdown(visible_text(nb), sources), "cc-sources")
 
 
 __all__ = ["FLAG_WORDS", "HEADING", "SOURCES_PATH", "Source", "append_sources", "cited",
