@@ -81,11 +81,11 @@ def test_meanings_are_escaped_as_text():
 
 
 def test_jargon_found_lists_developer_words_identifiers_and_paths():
-    text = ("Written atomically to /work/main/data/processed/x.parquet; rate_card True; "
+    text = ("Written atomically to /home/analyst/project/data/processed/x.parquet; rate_card True; "
             "the forecast table (data/processed relative) is fine.")
     found = glossary.jargon_found(text)
     assert "atomically" in found and "parquet" in found and "True" in found
-    assert "rate_card" in found and "/work/" in found
+    assert "rate_card" in found and "/home/" in found
     assert glossary.jargon_found("Net present value of each option: 17.5 M EUR.") == []
 
 
