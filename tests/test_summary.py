@@ -281,7 +281,7 @@ def test_site_overview_uses_the_12_months_of_the_sourcing_report():
     table = summary.site_overview(stats, sites, "2026-10")
     # September 2025 lies outside November 2025..October 2026: A has 30 of 100 calls, not 1,030
     assert table["site"].tolist() == ["B", "A"]
-    assert table["location"].tolist() == ["Morocco (Casablanca / Rabat)", "France - regions"]
+    assert table["location"].tolist() == ["Morocco (Casablanca / Rabat)", "France – regions"]  # named as every report names it (toolkit.names)
     assert table["engagement_form"].tolist() == ["full outsourcing", "in-house"]
     assert table["share_of_calls"].tolist() == pytest.approx([0.7, 0.3])
     assert table["share_of_workload"].tolist() == pytest.approx([0.7, 0.3])

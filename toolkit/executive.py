@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit import config, present
+from toolkit import config, names, present
 
 # ---------------------------------------------------------------------------------------------
 # Formatting: the one place numbers become text.
@@ -140,8 +140,6 @@ STATUS_QUO = ("status quo", "PORTFOLIO")
 def option_label(location: str, form: str, ref: dict | None = None) -> str:
     """An option as every report names it (``Madagascar, full outsourcing``; the sourcing
     report's ``costs.option_name``), or ``today's mix``."""
-    from toolkit.costs.decision import FORM_LABELS
-
     if (location, form) == STATUS_QUO:
         return "today's mix"
     if form == "PORTFOLIO":
@@ -149,9 +147,7 @@ def option_label(location: str, form: str, ref: dict | None = None) -> str:
     if ref is None:
         from toolkit.costs.reference import load_reference
         ref = load_reference()
-    kind = FORM_LABELS.get(form) or ref.get("forms", {}).get(form, {}).get("name", form)
-    place = str(ref.get("locations", {}).get(location, {}).get("name", location)).split(" (")[0]
-    return f"{place.replace(' - ', ' – ')}, {kind}"
+    return names.option_name(location, form, ref)
 
 
 @dataclass(frozen=True)

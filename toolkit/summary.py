@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from toolkit import present
+from toolkit import names, present
 from toolkit.clock import local_clock
 from toolkit.errors import ParameterError
 
@@ -329,33 +329,15 @@ def site_overview(stats: pd.DataFrame, sites: pd.DataFrame, period: str,
     return out[cols].sort_values("share_of_calls", ascending=False, ignore_index=True)
 
 
-#: Engagement forms in the words the glossary explains (other forms: their reference name).
-FORM_WORDS = {"INHOUSE": "in-house", "FULL": "full outsourcing", "HOSTED": "hosted seats"}
-
-
 def location_name(code: str) -> str:
-    """A location code in words from ``reference/locations.yaml`` (``MA`` -> ``Morocco
-    (Casablanca / Rabat)``); an unknown code is shown as it is."""
-    import yaml
-
-    from toolkit import config
-
-    with open(config.REFERENCE / "locations.yaml", encoding="utf-8") as fh:
-        known = yaml.safe_load(fh).get("locations", {})
-    return str(known.get(code, {}).get("name", code))
+    """A location code in words with its cities (``MA`` -> ``Morocco (Casablanca / Rabat)``;
+    ``toolkit.names``); an unknown code is shown as it is."""
+    return names.location_name(code, cities=True)
 
 
 def form_name(code: str) -> str:
-    """An engagement form code in words (``HOSTED`` -> ``hosted seats``)."""
-    if code in FORM_WORDS:
-        return FORM_WORDS[code]
-    import yaml
-
-    from toolkit import config
-
-    with open(config.REFERENCE / "engagement_forms.yaml", encoding="utf-8") as fh:
-        known = yaml.safe_load(fh).get("forms", {})
-    return str(known.get(code, {}).get("name", code))
+    """An engagement form code in words (``HOSTED`` -> ``hosted seats``; ``toolkit.names``)."""
+    return names.form_name(code)
 
 
 def share_window(stats: pd.DataFrame, period: str, months: int = SHARE_MONTHS

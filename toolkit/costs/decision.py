@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from toolkit import present
+from toolkit import names, present
 from toolkit.config import project_path
 from toolkit.costs.finance import tco
 from toolkit.costs.model import SourcingModel
@@ -224,10 +224,6 @@ def decision_matrix(model: SourcingModel, costs: pd.DataFrame | None = None,
 # Recommendation and what would change it
 # --------------------------------------------------------------------------------------------
 
-#: Short names of the engagement forms for reviewer sentences and labels.
-FORM_LABELS = {"INHOUSE": "in-house", "FULL": "full outsourcing", "HOSTED": "hosted seats",
-               "INSOURCE": "provider staff on our premises", "BOT": "build-operate-transfer",
-               "CAPTIVE": "own centre abroad"}
 #: Published ratios (``benchmark_checks``) in words.
 CHECK_LABELS = {"paris_regions_price_ratio": "Paris price over regional price",
                 "morocco_france_price_ratio": "Moroccan price over French price",
@@ -249,10 +245,7 @@ def option_name(model: SourcingModel, loc: str, form: str, *, code: bool = False
         return "partial move: " + _CODE.sub(
             lambda m: option_name(model, m[1], m[2])
             if m[1] in model.ref["locations"] else m[0], str(loc))
-    place = str(model.ref["locations"].get(loc, {}).get("name", loc)).split(" (")[0]
-    place = place.replace(" - ", " – ")
-    kind = FORM_LABELS.get(form) or model.ref["forms"].get(form, {}).get("name", form)
-    return f"{place}, {kind}" + (f" ({loc} / {form})" if code else "")
+    return names.option_name(loc, form, model.ref) + (f" ({loc} / {form})" if code else "")
 
 
 def option_names(model: SourcingModel, table: pd.DataFrame) -> pd.Series:
@@ -820,8 +813,7 @@ def cost_weight_switches(decision: pd.DataFrame, weights: Mapping[str, float], *
 
 def location_name(model: SourcingModel, loc: str) -> str:
     """A location in words, without its cities: "Madagascar", "France – regions"."""
-    name = str(model.ref["locations"].get(loc, {}).get("name", loc)).split(" (")[0]
-    return name.replace(" - ", " – ")
+    return names.location_name(loc, model.ref)
 
 
 def small_steps_grouped(steps: pd.Series, min_eur: float = 50_000,

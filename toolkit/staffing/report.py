@@ -55,12 +55,10 @@ def country_name(code: str, locale: str = "en_GB") -> str:
 def location_words(location: str, locale: str = "en_GB") -> str:
     """A planning location in words from ``reference/locations.yaml`` (``FR-REG`` ->
     ``France – regions``, cities left out); a bare country code as the country's name."""
-    from toolkit import planning
+    from toolkit import names
 
-    known = planning._locations()
-    if location in known:
-        return str(known[location].get("name", location)).split(" (")[0].replace(" - ", " – ")
-    return country_name(location, locale)
+    name = names.location_name(location)
+    return name if name != location else country_name(location, locale)
 
 
 def all_queue_peak(plan: pd.DataFrame):
