@@ -178,3 +178,11 @@ def test_money_and_numbers_follow_the_locale():
     assert ex.fmt_money(1500, "en_GB") == "€1,500"
     assert ex.fmt_number(1234.5, "fr_FR", 1).replace("\u202f", " ") == "1 234,5"
     assert ex.fmt_percent(np.nan, "en_GB") == "–"
+
+
+def test_coming_months_by_year_puts_each_contract_year_side_by_side():
+    months = ex.coming_months(scenarios(), locale="en_GB")
+    shown = months.by_year()
+    assert shown.columns[0] == "Option" and len(shown.rows) == months.table["option"].nunique()
+    assert any(c.startswith("Cost, 12 months from") for c in shown.columns)
+    assert any(c.startswith("FTE (average), 12 months from") for c in shown.columns)

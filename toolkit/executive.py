@@ -235,6 +235,21 @@ class ComingMonths:
     table: pd.DataFrame  # option, role, contract_year, calendar_start, cost_eur, fte
     locale: str = "en_GB"
 
+    def by_year(self):
+        """The reviewer table: one row per option, cost (compact money) and average FTE of
+        each contract year side by side (``present.Table``)."""
+        lc = self.locale
+        years = self.table.assign(year=self.table["calendar_start"].map(
+            lambda m: "12 months from " + fmt_month(m, lc)))
+        wide = years.pivot(index="option", columns="year", values=["cost_eur", "fte"])
+        wide.columns = [f"{'Cost' if kind == 'cost_eur' else 'FTE (average)'}, {year}"
+                        for kind, year in wide.columns]
+        return present.table(
+            wide.reset_index(), locale=lc, labels={"option": "Option"},
+            units={c: ("money:compact" if c.startswith("Cost") else "number:0")
+                   for c in wide.columns},
+            empty="No contract years to show.")
+
     def _year(self, role: str, year: int = 1) -> pd.Series:
         t = self.table
         return t[(t["role"] == role) & (t["contract_year"] == year)].iloc[0]
