@@ -4,8 +4,11 @@ Run: .venv/bin/python benchmarks/scheduling.py [--quick] [--repeats R] [--peer-l
 
 Same requirement, same shift set, same objective: pyworkforce's ``MinRequiredResources``
 (cover every interval, minimise the summed shift cost) with each shift's cost = its paid
-length, against ``toolkit.scheduling.schedule`` with single-day templates of the same
-shifts and hard coverage (``under_coverage_penalty=None``, ``mip_rel_gap=0``). Problems:
+length, against the toolkit's two entry points with hard coverage
+(``under_coverage_penalty=None``, ``mip_rel_gap=0``): ``schedule_days`` (arrays in and out,
+the same model and the same kind of input as pyworkforce's) and ``schedule`` (tables in, a
+full result with coverage and shift tables out) with single-day templates of the same
+shifts. Problems:
 
 - small: 7 days x 48 half-hour intervals x 20 shifts;
 - large: 7 days x 96 quarter-hour intervals x 100 shifts (goal: solved within 30 s);
@@ -15,16 +18,17 @@ shifts and hard coverage (``under_coverage_penalty=None``, ``mip_rel_gap=0``). P
 
 Requirements are seeded day-shaped curves (open 07:00-23:00, Saturday lighter, Sunday
 closed in the small problem); shifts are seeded starts and 4-9 h lengths inside the day
-(pyworkforce's model has no shift across midnight). Each side is timed end to end, the
-same scope on both: from the requirement array and the shift definitions to the solved
-schedule (ours: requirement table, ``daily_templates``, ``schedule``; theirs: coverage
-lists, ``MinRequiredResources``, ``solve``). The toolkit's coverage-matrix cache is emptied
-before every timed call, so its model build is timed as pyworkforce's is (the cached figure
-is printed apart). After one untimed warm-up call each, the two run in turn (A B A B ...)
-so that a drift of the shared machine hits both; medians of ``--repeats`` runs (the peer
-gets fewer on the large problems); the speed-up is the ratio of the medians and, in
-brackets, the median of the run-by-run ratios. pyworkforce gets ``--peer-limit-s`` seconds
-per solve and 2 search workers (its default). Paid hours: lower is better.
+(pyworkforce's model has no shift across midnight). Each side is timed end to end from the
+requirement array and the shift definitions (start, length) to the solved schedule:
+arrays: the coverage array, ``schedule_days``; tables: requirement table,
+``daily_templates``, ``schedule``; pyworkforce: its coverage lists,
+``MinRequiredResources``, ``solve``. The toolkit's coverage-matrix cache is emptied before
+every timed ``schedule`` call, so its model build is timed as pyworkforce's is (the cached
+figure is printed apart). After one untimed warm-up call each, the three run in turn
+(A B C A B C ...) so that a drift of the shared machine hits all; medians of ``--repeats``
+runs (the peer gets fewer on the large problems); the speed-up is the ratio of the medians
+and, in brackets, the median of the run-by-run ratios. pyworkforce gets ``--peer-limit-s``
+seconds per solve and 2 search workers (its default). Paid hours: lower is better.
 """
 
 from __future__ import annotations
@@ -75,6 +79,19 @@ def problem(periods: int, n_shifts: int, seed: int, *, sunday: bool, peak_agents
     return required, shifts
 
 
+def ours_arrays(required, shifts, periods, brk):
+    coverage = np.zeros((len(shifts), periods))
+    paid = np.empty(len(shifts))
+    for i, (s, length) in enumerate(shifts.values()):
+        coverage[i, s:s + length] = 1
+        if brk:
+            coverage[i, s + (length - 1) // 2] = 0            # the unpaid break, mid-shift
+        paid[i] = (length - brk) * 24 / periods
+    plan = scheduling.schedule_days(required, coverage, paid, mip_rel_gap=0.0,
+                                    time_limit_s=300)
+    return plan.paid_hours, plan.status
+
+
 def ours(required, shifts, periods, brk):
     step = 1440 // periods
     ds = pd.date_range(WEEK, periods=7 * periods, freq=f"{step}min")
@@ -116,12 +133,15 @@ def cold(fn):
     return run
 
 
-def timed_pair(ours_fn, peer_fn, repeats, peer_runs):
-    """One warm-up call each, then the two in turn; (out, seconds per run) for each side."""
-    outs, times = [ours_fn(), peer_fn() if peer_fn else None], ([], [])
-    for i in range(repeats):
-        for side, fn in enumerate((ours_fn, peer_fn)):
-            if fn is None or (side == 1 and i >= peer_runs):
+def timed_in_turn(fns, runs):
+    """One warm-up call each, then the functions in turn; (outs, seconds per run) for each.
+
+    ``runs[i]`` timed calls of ``fns[i]`` (None: skipped)."""
+    outs = [fn() if fn else None for fn in fns]
+    times = [[] for _ in fns]
+    for i in range(max(runs)):
+        for side, fn in enumerate(fns):
+            if fn is None or i >= runs[side]:
                 continue
             start = time.perf_counter()
             outs[side] = fn()
@@ -151,33 +171,37 @@ def main() -> None:
     for label, periods, n_shifts, sunday, peak, brk in cases:
         required, shifts = problem(periods, n_shifts, seed=periods + n_shifts, sunday=sunday,
                                    peak_agents=peak, odd_lengths=bool(brk))
-        ours_fn = cold(lambda r=required, s=shifts, p=periods, b=brk: ours(r, s, p, b))
+        def arrays_fn(r=required, s=shifts, p=periods, b=brk):
+            return ours_arrays(r, s, p, b)
+        tables_fn = cold(lambda r=required, s=shifts, p=periods, b=brk: ours(r, s, p, b))
         peer_fn = None if MinRequiredResources is None else (
             lambda r=required, s=shifts, p=periods, b=brk: theirs(r, s, p, b, args.peer_limit_s))
         runs = repeats if periods <= 48 else max(3, repeats // 3)
         peer_runs = runs if periods <= 48 and not brk else max(1, runs // 3)
-        ((paid, status), peer_out), (t_ours, t_peer) = timed_pair(ours_fn, peer_fn, runs,
-                                                                  peer_runs)
-        lines.append(f"| {label} | toolkit.scheduling.schedule (HiGHS) | {paid:,.1f} | "
-                     f"{status} | {statistics.median(t_ours):.4f} | {len(t_ours)} |")
+        outs, times = timed_in_turn([arrays_fn, tables_fn, peer_fn], [runs, runs, peer_runs])
+        names = ["toolkit.scheduling.schedule_days (arrays, HiGHS)",
+                 "toolkit.scheduling.schedule (tables, HiGHS)",
+                 "pyworkforce MinRequiredResources (CP-SAT, 2 workers)"]
+        for name, out, t in zip(names, outs, times, strict=True):
+            if out is not None:
+                lines.append(f"| {label} | {name} | {out[0]:,.1f} | {out[1]} | "
+                             f"{statistics.median(t):.4f} | {len(t)} |")
         warm = []
         for _ in range(runs):           # the same call again, coverage matrices cached
             start = time.perf_counter()
             ours(required, shifts, periods, brk)
             warm.append(time.perf_counter() - start)
-        notes.append(f"{label}: toolkit with its coverage cache warm (same templates "
+        notes.append(f"{label}: schedule with its coverage cache warm (same templates "
                      f"again): {statistics.median(warm):.4f} s")
         if peer_fn is None:
             notes.append(f"{label}: pyworkforce is not installed, peer skipped.")
             continue
-        p_paid, p_status = peer_out
-        lines.append(f"| {label} | pyworkforce MinRequiredResources (CP-SAT, 2 workers) | "
-                     f"{p_paid:,.1f} | {p_status} | {statistics.median(t_peer):.4f} | "
-                     f"{len(t_peer)} |")
-        pairwise = statistics.median(b / a for a, b in zip(t_ours, t_peer, strict=False))
-        notes.append(f"{label}: paid hours ours/pyworkforce = {paid / p_paid:.4f}; "
-                     f"speed-up = {statistics.median(t_peer) / statistics.median(t_ours):,.1f}x"
-                     f" (run by run {pairwise:,.1f}x)")
+        p_paid = outs[2][0]
+        for name, out, t in zip(("schedule_days", "schedule"), outs, times, strict=False):
+            pairwise = statistics.median(b / a for a, b in zip(t, times[2], strict=False))
+            notes.append(f"{label}: {name} paid hours / pyworkforce = {out[0] / p_paid:.4f}; "
+                         f"speed-up = {statistics.median(times[2]) / statistics.median(t):,.1f}x"
+                         f" (run by run {pairwise:,.1f}x)")
     print("\n".join(lines))
     print()
     print("\n".join(notes))

@@ -220,6 +220,81 @@ def test_direct_highs_lp_matches_milp(monkeypatch, penalty):
     assert mip.objective == pytest.approx(fast.objective)
 
 
+# --------------------------------------------------------------------------------------------
+# The array entry point
+# --------------------------------------------------------------------------------------------
+
+def test_schedule_days_known_optimum():
+    # 6 four-hour intervals; A covers 0-2, B 3-5, C 2-3: 1-1-2-2-1-1 needs A + B + C
+    required = np.array([[1, 1, 2, 2, 1, 1], [0, 0, 1, 1, 0, 0]])
+    coverage = np.array([[1, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 0, 0]])
+    plan = sch.schedule_days(required, coverage, [12.0, 12.0, 8.0], mip_rel_gap=0)
+    assert plan.shifts.tolist() == [[1, 1, 1], [0, 0, 1]]
+    assert plan.paid_hours == 12 + 12 + 8 + 8
+    assert plan.required_agent_hours == 4 * (8 + 2)
+    assert plan.efficiency == pytest.approx(1.0)
+    assert (plan.scheduled == required).all() and plan.under_coverage_agent_hours == 0
+    assert plan.status == "optimal" and plan.objective_bound == pytest.approx(40)
+
+
+def brute_force_paid(required, coverage, paid, most=4):
+    """The cheapest whole number of each shift covering one day, by enumeration."""
+    from itertools import product
+    best = np.inf
+    for counts in product(range(most + 1), repeat=len(paid)):
+        if (np.asarray(counts) @ coverage >= required).all():
+            best = min(best, float(np.asarray(counts) @ paid))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_schedule_days_with_breaks_matches_enumeration(seed):
+    # breaks make rows with two runs of ones: the LP is not integral, branch and bound runs
+    rng = np.random.default_rng(seed)
+    coverage = np.zeros((3, 8))
+    for i in range(3):
+        start, length = int(rng.integers(0, 3)), int(rng.integers(4, 7))
+        coverage[i, start:start + length] = 1
+        coverage[i, start + length // 2] = 0
+    coverage[0, :] = np.maximum(coverage[0], [1, 1, 1, 1, 0, 0, 0, 0])
+    coverage[1, 4:] = 1
+    required = rng.integers(0, 4, 8)
+    paid = coverage.sum(axis=1) + 1
+    plan = sch.schedule_days(required[None, :], coverage, paid, mip_rel_gap=0)
+    assert plan.paid_hours == pytest.approx(brute_force_paid(required, coverage, paid))
+    assert (plan.scheduled[0] >= required).all()
+
+
+def test_schedule_days_agrees_with_schedule_on_tables():
+    req, tpl = random_daily_week(5)
+    table = sch.schedule(req, templates=tpl, under_coverage_penalty=None, mip_rel_gap=0)
+    shifts = tpl.drop_duplicates("start_minute paid_hours".split())
+    coverage = np.zeros((len(shifts), 48))
+    for i, (start, hours) in enumerate(zip(shifts["start_minute"], shifts["paid_hours"],
+                                           strict=True)):
+        coverage[i, start // 30:start // 30 + int(hours * 2)] = 1
+    required = req["agents"].to_numpy().reshape(7, 48)
+    plan = sch.schedule_days(required, coverage, shifts["paid_hours"], mip_rel_gap=0)
+    assert plan.paid_hours == pytest.approx(table.paid_hours)
+    assert plan.efficiency == pytest.approx(table.efficiency)
+
+
+def test_schedule_days_names_the_uncoverable_interval_and_bad_parameters():
+    coverage = np.array([[1, 1, 0, 0]])
+    with pytest.raises(sch.InfeasibleScheduleError, match=r"required\[1, 2\] = 3") as err:
+        sch.schedule_days([[1, 1, 0, 0], [0, 0, 3, 0]], coverage, [8])
+    assert err.value.rule == "shift_coverage"
+    plan = sch.schedule_days([[1, 1, 0, 0], [0, 0, 3, 0]], coverage, [8],
+                             under_coverage_penalty=10)
+    assert plan.under_coverage_agent_hours == 3 * 6 and plan.paid_hours == 8
+    with pytest.raises(ParameterError, match=r"required\[0, 1\]"):
+        sch.schedule_days([[1, -1, 0, 0]], coverage, [8])
+    with pytest.raises(ParameterError, match="shift_coverage.*4 intervals a row"):
+        sch.schedule_days([[1, 1, 0, 0]], [[1, 1, 0]], [8])
+    with pytest.raises(ParameterError, match="shift_paid_hours.*one paid length per shift"):
+        sch.schedule_days([[1, 1, 0, 0]], coverage, [8, 4])
+
+
 def test_coverage_matrices_are_reused_and_results_keep_their_own_templates():
     req, tpl = random_daily_week(4)
     sch._COVERAGE_CACHE.clear()

@@ -965,50 +965,16 @@ def schedule(requirement: pd.DataFrame, rules: str | CountryRules | None = None,
     share = r.part_time_max_share if r is not None else 1.0
     share_row = is_pt.any() and share < 1
 
-    def constraints():
-        rows = [LinearConstraint(a_cov, req[need], np.inf)]
-        if share_row:
-            row = np.concatenate([paid_w * (is_pt - share), np.zeros(n_u)])
-            rows.append(LinearConstraint(row[None, :], -np.inf, 0.0))
-        return rows
-
-    integrality = np.concatenate([np.ones(n_t), np.zeros(n_u)])
-    options = {"time_limit": float(time_limit_s), "mip_rel_gap": float(mip_rel_gap),
-               "disp": False}
-    t0 = time.perf_counter()
-    res = None
-    if not share_row and tours.single_day:
-        # Single-day shifts without breaks make an interval (consecutive-ones) matrix, which
-        # is totally unimodular: the simplex optimum is then already integral, and an
-        # integral LP optimum is the MIP optimum. Otherwise fall through to branch and bound.
-        # Presolve is off for this LP: on these small covering LPs it costs several times
-        # the simplex itself and cannot change the optimum.
-        lp = _lp_direct(cost, a_cov, req[need], time_limit_s)
-        if lp is None:
-            lp = milp(cost, constraints=constraints(), bounds=Bounds(0, np.inf),
-                      options={**options, "presolve": False})
-        if lp.status == 0 and np.allclose(lp.x[:n_t], np.round(lp.x[:n_t]), atol=1e-7):
-            res = lp
-            res.mip_gap, res.mip_dual_bound = 0.0, lp.fun
-    if res is None:
-        res = milp(cost, constraints=constraints(), integrality=integrality,
-                   bounds=Bounds(0, np.inf), options=options)
-    solve_s = time.perf_counter() - t0
-    if res.x is None:
-        if res.status == 1:
-            raise InfeasibleScheduleError(
-                f"no schedule found within time_limit_s={time_limit_s:g} "
-                f"({n_t} templates); raise time_limit_s or coarsen "
-                "start_step_minutes", rule="time_limit_s")
-        raise InfeasibleScheduleError(
-            f"the schedule model is infeasible ({res.message}); with "
-            "under_coverage_penalty=None every required interval must be coverable",
-            rule="under_coverage_penalty")
+    extra = []
+    if share_row:
+        row = np.concatenate([paid_w * (is_pt - share), np.zeros(n_u)])
+        extra.append(LinearConstraint(row[None, :], -np.inf, 0.0))
+    # Single-day shifts without breaks make an interval (consecutive-ones) matrix: try the LP.
+    solved = _solve_cover(cost, a_cov, req[need], n_t, extra=extra,
+                          lp_first=not share_row and tours.single_day,
+                          time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
+    res, solve_s, status, gap, bound = solved
     agents = np.round(res.x[:n_t]).astype(np.int64)
-    status = {0: "optimal", 1: "time_limit"}.get(res.status, f"status {res.status}")
-    gap = float(getattr(res, "mip_gap", 0.0) or 0.0)
-    bound = getattr(res, "mip_dual_bound", None)
-    bound = float(res.fun) if bound is None or not np.isfinite(bound) else float(bound)
     # a shallow copy: under pandas' copy-on-write, later edits of the caller's frame leave it
     return _result(grid, r, (templates.copy(deep=False), keep), agents, paid_w, is_pt, cov, req,
                    status, gap, solve_s, (float(res.fun), bound), weekly_hours, {
@@ -1016,6 +982,173 @@ def schedule(requirement: pd.DataFrame, rules: str | CountryRules | None = None,
                        "breaks_in_requirement": breaks_in_requirement,
                        "uncoverable": uncoverable, "time_limit_s": time_limit_s,
                        "mip_rel_gap": mip_rel_gap})
+
+
+@dataclass
+class DailyShiftPlan:
+    """Result of :func:`schedule_days`: arrays only, for many what-if runs.
+
+    ``shifts`` (days x shifts) agents starting each shift each day, ``scheduled`` (days x
+    intervals) agents on the phone, ``paid_hours``, ``required_agent_hours``,
+    ``under_coverage_agent_hours``, ``efficiency`` (useful / scheduled agent-hours), and the
+    solver's ``status``, ``mip_gap``, ``objective``, ``objective_bound``, ``solve_time_s``."""
+    shifts: np.ndarray
+    scheduled: np.ndarray
+    paid_hours: float
+    required_agent_hours: float
+    under_coverage_agent_hours: float
+    efficiency: float
+    status: str
+    mip_gap: float
+    objective: float
+    objective_bound: float
+    solve_time_s: float
+
+
+def schedule_days(required, shift_coverage, shift_paid_hours, *,
+                  under_coverage_penalty: float | None = None, time_limit_s: float = 30.0,
+                  mip_rel_gap: float = 2e-3) -> DailyShiftPlan:
+    """Cover each day's interval requirement with day shifts at minimum paid hours: the
+    array entry point, for a planner who fills days independently (pyworkforce's
+    ``MinRequiredResources`` model) and for loops over many requirements.
+
+    Why beside :func:`schedule`: no tables in or out, no tours, no country rules, so a
+    what-if loop pays only for the solve (about a millisecond a week at 48 intervals).
+
+    Parameters
+    ----------
+    required : array (days x intervals)
+        Agents needed per interval (>= 0); the interval length is 24 h / intervals.
+    shift_coverage : array (shifts x intervals)
+        How much of each interval a shift works (1 on the phone, 0 off or on break,
+        fractions for partial intervals); the same shifts are offered every day.
+    shift_paid_hours : array (shifts,)
+        Paid hours of one agent on each shift (the cost minimised).
+    under_coverage_penalty : float or None
+        Paid hours the planner would spend to cover one more required agent-hour; ``None``
+        (default, as ``MinRequiredResources``) makes coverage a hard constraint.
+    """
+    req = _array_parameter("required", required, 2)
+    cov = _array_parameter("shift_coverage", shift_coverage, 2)
+    paid = _array_parameter("shift_paid_hours", shift_paid_hours, 1)
+    n_days, periods = req.shape
+    n_s = cov.shape[0]
+    if cov.shape[1] != periods:
+        raise ParameterError("shift_coverage", f"{cov.shape[1]} intervals a row",
+                             f"{periods} intervals a row, as required has")
+    if paid.size != n_s:
+        raise ParameterError("shift_paid_hours", f"{paid.size} values",
+                             f"one paid length per shift ({n_s})")
+    if under_coverage_penalty is not None and not under_coverage_penalty > 0:
+        raise ParameterError("under_coverage_penalty", under_coverage_penalty,
+                             "paid hours > 0 per uncovered agent-hour, or None (hard)")
+    step_h = 24.0 / periods
+    # one column per (day, shift), day-major: a shift's nonzeros shifted to its day
+    shift_of, slot = np.nonzero(cov)
+    per_shift = np.bincount(shift_of, minlength=n_s)
+    indices = (np.arange(n_days)[:, None] * periods + slot[None, :]).ravel()
+    indptr = np.zeros(n_days * n_s + 1, dtype=np.int64)
+    np.cumsum(np.tile(per_shift, n_days), out=indptr[1:])
+    full = sparse.csc_array((np.tile(cov[shift_of, slot], n_days), indices, indptr),
+                            shape=(n_days * periods, n_days * n_s))
+    flat = req.ravel()
+    need = np.flatnonzero(flat > 0)
+    a = _submatrix(full, need, None)
+    reachable = np.bincount(a.indices, minlength=need.size) > 0
+    if not reachable.all() and under_coverage_penalty is None:
+        d, at = divmod(int(need[~reachable][0]), periods)
+        raise InfeasibleScheduleError(
+            f"required[{d}, {at}] = {req[d, at]:g} agents (day {d}, interval {at}, "
+            f"{_hhmm(round(at * step_h * 60))}) cannot be covered: no shift in shift_coverage "
+            "works that interval. Add a shift covering it, or pass under_coverage_penalty "
+            "to schedule around it.", rule="shift_coverage", day=str(d), interval=str(at))
+    n_t = n_days * n_s
+    cost = np.tile(paid, n_days)
+    n_u = need.size if under_coverage_penalty is not None else 0
+    if n_u:
+        cost = np.concatenate([cost, np.full(n_u, under_coverage_penalty * step_h)])
+        a = sparse.hstack([a, sparse.eye_array(n_u, format="csc")], format="csc")
+    # 0/1 rows with one run of ones each: an interval matrix, whose LP optimum is integral
+    ones = np.all((cov == 0) | (cov == 1))
+    runs = np.count_nonzero(np.diff(cov != 0, axis=1, prepend=0, append=0), axis=1) <= 2
+    res, solve_s, status, gap, bound = _solve_cover(
+        cost, a, flat[need], n_t, lp_first=bool(ones and runs.all()),
+        time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
+    shifts = np.round(res.x[:n_t]).astype(np.int64)
+    scheduled = full @ shifts.astype(float)
+    useful = np.minimum(flat, scheduled).sum() * step_h
+    scheduled_h = float(scheduled.sum() * step_h)
+    return DailyShiftPlan(
+        shifts=shifts.reshape(n_days, n_s), scheduled=scheduled.reshape(n_days, periods),
+        paid_hours=float(cost[:n_t] @ shifts), required_agent_hours=float(flat.sum() * step_h),
+        under_coverage_agent_hours=float(np.clip(flat - scheduled, 0, None).sum() * step_h),
+        efficiency=float(useful / scheduled_h) if scheduled_h else float("nan"),
+        status=status, mip_gap=gap, objective=float(res.fun), objective_bound=bound,
+        solve_time_s=solve_s)
+
+
+def _array_parameter(name: str, value, ndim: int) -> np.ndarray:
+    """``value`` as a float array of ``ndim`` dimensions, finite and >= 0, or a
+    ParameterError naming the parameter and the first bad cell."""
+    try:
+        out = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError(name, type(value).__name__,
+                             f"a {ndim}-d array of numbers") from None
+    if out.ndim != ndim or 0 in out.shape:
+        raise ParameterError(name, f"shape {out.shape}", f"a non-empty {ndim}-d array")
+    bad = np.argwhere(~np.isfinite(out) | (out < 0))
+    if bad.size:
+        where = ", ".join(str(int(i)) for i in bad[0])
+        raise ParameterError(f"{name}[{where}]", out[tuple(bad[0])], "a number >= 0")
+    return out
+
+
+def _solve_cover(cost: np.ndarray, a: sparse.csc_array, lower: np.ndarray, n_int: int, *,
+                 extra: Sequence[LinearConstraint] = (), lp_first: bool,
+                 time_limit_s: float, mip_rel_gap: float):
+    """min cost @ x subject to a @ x >= lower (and ``extra``), x >= 0, the first ``n_int``
+    variables whole: the covering model both entry points solve.
+
+    With ``lp_first`` (an interval matrix: single-day shifts without breaks, no side row)
+    the LP relaxation is solved first: such a matrix is totally unimodular, so the simplex
+    optimum is already integral, and an integral LP optimum is the MIP optimum; otherwise,
+    or if it is not integral, HiGHS's branch and bound runs. Presolve is off for the LP: on
+    these small covering LPs it costs several times the simplex itself.
+    Returns (result, solve seconds, status, relative gap, proven lower bound)."""
+    n = cost.size
+    options = {"time_limit": float(time_limit_s), "mip_rel_gap": float(mip_rel_gap),
+               "disp": False}
+    t0 = time.perf_counter()
+    res = None
+    if lp_first:
+        lp = _lp_direct(cost, a, lower, time_limit_s) if not extra else None
+        if lp is None:
+            lp = milp(cost, constraints=[LinearConstraint(a, lower, np.inf), *extra],
+                      bounds=Bounds(0, np.inf), options={**options, "presolve": False})
+        if lp.status == 0 and np.allclose(lp.x[:n_int], np.round(lp.x[:n_int]), atol=1e-7):
+            res = lp
+            res.mip_gap, res.mip_dual_bound = 0.0, lp.fun
+    if res is None:
+        integrality = np.concatenate([np.ones(n_int), np.zeros(n - n_int)])
+        res = milp(cost, constraints=[LinearConstraint(a, lower, np.inf), *extra],
+                   integrality=integrality, bounds=Bounds(0, np.inf), options=options)
+    solve_s = time.perf_counter() - t0
+    if res.x is None:
+        if res.status == 1:
+            raise InfeasibleScheduleError(
+                f"no schedule found within time_limit_s={time_limit_s:g} "
+                f"({n_int} shifts or templates); raise time_limit_s or coarsen "
+                "start_step_minutes", rule="time_limit_s")
+        raise InfeasibleScheduleError(
+            f"the schedule model is infeasible ({res.message}); with "
+            "under_coverage_penalty=None every required interval must be coverable",
+            rule="under_coverage_penalty")
+    status = {0: "optimal", 1: "time_limit"}.get(res.status, f"status {res.status}")
+    gap = float(getattr(res, "mip_gap", 0.0) or 0.0)
+    bound = getattr(res, "mip_dual_bound", None)
+    bound = float(res.fun) if bound is None or not np.isfinite(bound) else float(bound)
+    return res, solve_s, status, gap, bound
 
 
 def _submatrix(a: sparse.csc_array, rows: np.ndarray, cols: np.ndarray | None
