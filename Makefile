@@ -87,6 +87,7 @@ bench: setup data ## Accuracy and speed benchmarks side by side with the named p
 	$(PY) benchmarks/staffing_speed.py
 	$(PY) benchmarks/forecast_accuracy.py
 	$(PY) benchmarks/forecast_suite.py
+	$(PY) benchmarks/forecast_suite.py --held-out
 	$(PY) benchmarks/forecast_speed.py
 	$(PY) benchmarks/costs_montecarlo.py
 	$(PY) benchmarks/scheduling.py

@@ -8,7 +8,10 @@ Why: a change to ``auto`` is judged on the whole suite, never on one series (iss
   when the package or its data are missing; demand in MW treated as counts);
 - generated (``toolkit.sample_series``, seeded): the shapes contact centres show (24 h with
   near-empty nights and a Sunday-Thursday week, daily-only with annual peaks, Ramadan and
-  moving holidays, half-days, level shift, missing days, short history).
+  moving holidays, half-days, level shift, missing days, short history);
+- held out (``--held-out``, ``sample_series.HOLDOUT``): four shapes added after the selection
+  rules were settled (low volume, hourly 7-day week with growth, incident bursts, a daily
+  decline), reported apart and never used to choose a change.
 
 Protocol (as ``../shared/data/README.md``): ``--origins`` (10) origins at day ends, 3 open days
 apart, the last leaving the longest horizon to test; every method forecasts the longest
@@ -28,7 +31,7 @@ Baselines (point forecasts on the same origins and open intervals):
   parts continued from their last cycle; intraday fits use the last 20 weeks (cost).
 
 Run: ``nice .venv/bin/python benchmarks/forecast_suite.py [--origins 10] [--series a,b]
-[--methods auto] [--csv out.csv]``
+[--methods auto] [--csv out.csv] [--held-out]``
 """
 
 from __future__ import annotations
@@ -87,10 +90,12 @@ def load_real() -> tuple[list[dict], list[str]]:
     return out, skipped
 
 
-def load_generated(seed: int) -> list[dict]:
-    return [{"name": name, "kind": "generated", "history": frame, "freq": None,
-             "country": info.country, "shape": info.shape}
-            for name, (frame, info) in sample_series.suite(seed).items()]
+def load_generated(seed: int, *, held_out: bool = False) -> list[dict]:
+    """The development suite's generated series, or (``held_out``) the held-out ones."""
+    series = sample_series.holdout(seed) if held_out else sample_series.suite(seed)
+    return [{"name": name, "kind": "held out" if held_out else "generated", "history": frame,
+             "freq": None, "country": info.country, "shape": info.shape}
+            for name, (frame, info) in series.items()]
 
 
 # ----------------------------------------------------------------------------- baselines
@@ -266,10 +271,17 @@ def main(argv=None) -> int:
     parser.add_argument("--methods", default="auto", help="toolkit methods (auto first)")
     parser.add_argument("--seed", type=int, default=sample_series.DEFAULT_SEED)
     parser.add_argument("--csv", default="", help="also write the per-series summary here")
+    parser.add_argument("--held-out", action="store_true",
+                        help="the held-out series instead (sample_series.HOLDOUT): a report "
+                             "on shapes no change was chosen on, never a tuning target")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    real, skipped = load_real()
-    entries = real + load_generated(args.seed)
+    if args.held_out:
+        real, skipped = [], []
+        entries = load_generated(args.seed, held_out=True)
+    else:
+        real, skipped = load_real()
+        entries = real + load_generated(args.seed)
     if args.series:
         keep = set(args.series.split(","))
         entries = [e for e in entries if e["name"] in keep]
@@ -279,7 +291,7 @@ def main(argv=None) -> int:
         scores.append(evaluate(e, args.origins, args.step, methods))
         print(f"  {e['name']}: {e['seconds']:.0f} s", file=sys.stderr, flush=True)
     summary = summarise(pd.concat(scores, ignore_index=True))
-    print(f"Forecast suite: {len(entries)} series, {args.origins} origins {args.step} open "
+    print(f"Forecast suite{' (held out)' if args.held_out else ''}: {len(entries)} series, {args.origins} origins {args.step} open "
           f"days apart, horizons 1 / 7 / 28 calendar days (in open days); total "
           f"{time.perf_counter() - t0:.0f} s\n")
     for s in skipped:

@@ -87,3 +87,63 @@ def test_ramadan_ahead_ends_inside_ramadan():
     win = calendars.ramadan_windows("MA", [2025])
     assert win["start"][0] <= last <= win["end"][0]
     assert frame.loc[frame["ds"].dt.normalize() == last, "ds"].dt.hour.max() == 15   # 09-16
+
+
+def test_held_out_series_are_seeded_tidy_and_apart_from_the_suite():
+    held = ss.holdout(seed=3)
+    assert set(held).isdisjoint(ss.GENERATORS)
+    for name, (frame, info) in held.items():
+        assert list(frame.columns) == ["ds", "queue", "calls"], name
+        assert frame["ds"].is_unique and (frame["calls"] >= 0).all(), name
+        assert info.name == name
+    pd.testing.assert_frame_equal(ss.low_volume(seed=1, days=30), ss.low_volume(seed=1, days=30))
+
+
+def test_low_volume_counts_are_small_with_a_monday_peak():
+    frame = ss.low_volume()
+    assert frame["calls"].mean() < 6 and frame["calls"].max() <= 25
+    assert set(frame["ds"].dt.hour) == set(range(9, 17))
+    daily = by_day(frame)
+    mean_wd = daily.groupby(daily.index.day_of_week).mean()
+    assert mean_wd[0] > 1.15 * mean_wd[2] and set(mean_wd.index) == set(range(5))
+
+
+def test_hourly_week_growth_and_black_friday():
+    frame = ss.hourly_7d_growth()
+    assert set(frame["ds"].dt.hour) == set(range(8, 22))
+    daily = by_day(frame)
+    mean_wd = daily.groupby(daily.index.day_of_week).mean()
+    assert mean_wd.idxmin() == 6 and mean_wd[5] < mean_wd[2]         # Sunday, then Saturday
+    may = daily[daily.index.month == 5]
+    assert may[may.index.year == 2025].mean() / may[may.index.year == 2024].mean() \
+        == pytest.approx(1.25, abs=0.06)
+    bf = daily.loc["2024-11-29":"2024-12-02"].mean()               # Black Friday weekend
+    week_before = daily.loc["2024-11-15":"2024-11-18"].mean()
+    assert bf / week_before > 1.25
+    assert not daily.index.isin(calendars.holiday_dates("US", 2024, 2024)).any()
+
+
+def test_incident_bursts_are_over_dispersed_with_bursts():
+    frame = ss.incident_bursts()
+    slot = frame["ds"].dt.strftime("%a %H:%M")
+    late = frame["ds"] >= frame["ds"].min() + pd.Timedelta(days=120)
+    stats = frame[late].groupby(slot[late])["calls"].agg(["mean", "var"])
+    assert (stats["var"] / stats["mean"]).median() > 3        # Poisson would give about 1
+
+    def standing_out(f):         # days whose busiest interval is 2.5x the day's median one
+        day = f["ds"].dt.normalize()
+        return int((f.groupby(day)["calls"].max() / f.groupby(day)["calls"].median()
+                    > 2.5).sum())
+    quiet = ss.incident_bursts(interval_cv=0.01, burst_share=0.0)
+    bursts = ss.incident_bursts(interval_cv=0.01)
+    assert standing_out(quiet) == 0 and 5 <= standing_out(bursts) <= 25
+
+
+def test_daily_decline_falls_a_fifth_a_year_seven_days_a_week():
+    daily = by_day(ss.daily_decline()).astype(float)
+    assert set(daily.index.day_of_week) == set(range(7))
+    sep = daily[daily.index.month == 9]
+    assert sep[sep.index.year == 2024].mean() / sep[sep.index.year == 2023].mean() \
+        == pytest.approx(0.8, abs=0.04)
+    mean_wd = daily.groupby(daily.index.day_of_week).mean()
+    assert mean_wd[6] < 0.35 * mean_wd[0]

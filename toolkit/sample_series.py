@@ -25,6 +25,8 @@ intervals absent (the toolkit's open-interval convention):
 - ``short_history``: 30-min, Monday-Friday 08:00-18:00, sixteen weeks only.
 
 ``suite(seed)`` returns them all; every knob is a named argument with its default.
+``holdout(seed)`` returns four more shapes held out of development (low volume, hourly 7-day
+growth, incident bursts, a daily decline): see the section "held out" below.
 """
 
 from __future__ import annotations
@@ -323,3 +325,107 @@ GENERATORS: dict[str, tuple[Callable[..., pd.DataFrame], SeriesInfo]] = {
 def suite(seed: int = DEFAULT_SEED) -> dict[str, tuple[pd.DataFrame, SeriesInfo]]:
     """Every generated series of the development suite: name -> (tidy frame, info)."""
     return {name: (fn(seed), info) for name, (fn, info) in GENERATORS.items()}
+
+
+# ----------------------------------------------------------------------------- held out
+# Shapes added after the selection rules were settled (issue 12), run to report and never to
+# choose between changes to ``auto``: the nearest this project has to "series it was not
+# tuned on". A change judged on them stops being judged honestly by them.
+
+def low_volume(seed: int = DEFAULT_SEED, *, start="2024-09-02", days: int = 420,
+               level: float = 60.0, queue: str = "claims") -> pd.DataFrame:
+    """30-min, Monday-Friday 09:00-17:00, about 60 calls a day (0-6 an interval: counting
+    noise dominates), French holidays closed."""
+    rng = np.random.default_rng(seed)
+    cal = pd.date_range(start, periods=days, freq="D")
+    cal = cal[(cal.day_of_week < 5) & ~_closed("FR", cal)]
+    week = np.array([1.3, 1.05, 1.0, 0.95, 0.8, 0.0, 0.0])
+    rate = level * week[cal.day_of_week] * _annual(cal, 0.1, 30)
+
+    def shape(h, d):
+        return 0.2 + _bells(h, [(10.0, 1.0, 1.0), (14.0, 1.2, 0.7)])
+
+    return _intraday(cal, rate, "30min", lambda d: (9.0, 17.0), shape, rng, queue)
+
+
+def hourly_7d_growth(seed: int = DEFAULT_SEED, *, start="2023-11-01", days: int = 760,
+                     level: float = 1400.0, growth: float = 0.25,
+                     queue: str = "retail") -> pd.DataFrame:
+    """Hourly, 7 days a week 08:00-22:00 (Saturday 75 %, Sunday 55 %), +25 % a year, US
+    holidays closed, Black Friday to Cyber Monday +40 % and December +15 %."""
+    rng = np.random.default_rng(seed)
+    cal = pd.date_range(start, periods=days, freq="D")
+    cal = cal[~_closed("US", cal)]
+    week = np.array([1.1, 1.0, 0.98, 0.97, 1.02, 0.75, 0.55])
+    years = (cal - cal[0]).days.to_numpy() / 365.25
+    thanksgiving = calendars.holiday_dates("US", cal[0].year, cal[-1].year)
+    thanksgiving = thanksgiving[(thanksgiving.month == 11) & (thanksgiving.day >= 22)]
+    promo = np.zeros(len(cal), dtype=bool)
+    for t in thanksgiving:
+        promo |= (cal > t) & (cal <= t + pd.Timedelta(days=4))
+    rate = (level * week[cal.day_of_week] * (1 + growth) ** years
+            * np.where(promo, 1.4, 1.0) * np.where(cal.month == 12, 1.15, 1.0))
+
+    def shape(h, d):
+        return 0.15 + _bells(h, [(11.0, 2.0, 1.0), (19.5, 1.5, 0.8 if d.day_of_week < 5
+                                                             else 0.4)])
+
+    return _intraday(cal, rate, "1h", lambda d: (8.0, 22.0), shape, rng, queue)
+
+
+def incident_bursts(seed: int = DEFAULT_SEED, *, start="2024-03-04", days: int = 540,
+                    level: float = 1800.0, burst_share: float = 0.03,
+                    interval_cv: float = 0.25, queue: str = "telecom") -> pd.DataFrame:
+    """15-min, Monday-Friday 08:00-20:00, British holidays closed, an annual cycle; every
+    interval over-dispersed (gamma noise, ``interval_cv``) and on ``burst_share`` of days an
+    incident: two hours at three times the usual rate."""
+    rng = np.random.default_rng(seed)
+    cal = pd.date_range(start, periods=days, freq="D")
+    cal = cal[(cal.day_of_week < 5) & ~_closed("GB", cal)]
+    week = np.array([1.2, 1.05, 1.0, 0.97, 0.9, 0.0, 0.0])
+    rate = level * week[cal.day_of_week] * _annual(cal, 0.1, 20)
+    burst_at = {d: float(rng.uniform(9.0, 17.0)) for d in cal[rng.random(len(cal)) < burst_share]}
+    k = 1 / interval_cv ** 2
+
+    def shape(h, d):
+        base = 0.1 + _bells(h, [(10.0, 1.3, 1.0), (15.0, 1.8, 0.75)])
+        noise = rng.gamma(k, 1 / k, h.size)
+        start_h = burst_at.get(d)
+        burst = 1 + 2 * ((h >= start_h) & (h < start_h + 2)) if start_h is not None else 1
+        return base * noise * burst
+
+    return _intraday(cal, rate, "15min", lambda d: (8.0, 20.0), shape, rng, queue)
+
+
+def daily_decline(seed: int = DEFAULT_SEED, *, start="2023-06-05", years: float = 2.5,
+                  level: float = 5000.0, decline: float = -0.2,
+                  queue: str = "insurer") -> pd.DataFrame:
+    """Daily totals only, 7 days a week (Saturday 45 %, Sunday 25 %), calls falling 20 % a
+    year (moving to digital channels), January peak, British holidays closed."""
+    rng = np.random.default_rng(seed)
+    cal = pd.date_range(start, periods=int(years * 365.25), freq="D")
+    cal = cal[~_closed("GB", cal)]
+    week = np.array([1.25, 1.1, 1.0, 1.0, 0.95, 0.45, 0.25])
+    t = (cal - cal[0]).days.to_numpy() / 365.25
+    rate = level * week[cal.day_of_week] * (1 + decline) ** t * _annual(cal, 0.12, 12)
+    return _daily(cal, rate, rng, queue)
+
+
+HOLDOUT: dict[str, tuple[Callable[..., pd.DataFrame], SeriesInfo]] = {
+    "low_volume": (low_volume, SeriesInfo(
+        "low_volume", "30-min, Mon-Fri 09-17, about 60 calls a day (0-6 an interval)", "FR",
+        "30min")),
+    "hourly_7d_growth": (hourly_7d_growth, SeriesInfo(
+        "hourly_7d_growth", "hourly, 7 days 08-22, +25 % a year, Black Friday and December "
+        "peaks, US holidays", "US", "1h")),
+    "incident_bursts": (incident_bursts, SeriesInfo(
+        "incident_bursts", "15-min, Mon-Fri 08-20, over-dispersed intervals, incident bursts "
+        "(x3 for 2 h on 3 % of days)", "GB", "15min")),
+    "daily_decline": (daily_decline, SeriesInfo(
+        "daily_decline", "daily only, 7 days a week, -20 % a year, January peak", "GB", "1D")),
+}
+
+
+def holdout(seed: int = DEFAULT_SEED) -> dict[str, tuple[pd.DataFrame, SeriesInfo]]:
+    """The held-out series (never used to choose a change): name -> (tidy frame, info)."""
+    return {name: (fn(seed), info) for name, (fn, info) in HOLDOUT.items()}
