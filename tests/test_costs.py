@@ -489,6 +489,30 @@ def test_read_monthly_forecast_derives_cv_from_the_80_interval(tmp_path):
         costs.read_monthly_forecast(tmp_path / "missing.csv")
 
 
+def test_monthly_spread_of_an_interval_forecast_uses_its_error_correlations(tmp_path):
+    from toolkit import forecast
+    ds = pd.date_range("2025-01-06 09:00", periods=5 * 8, freq="h", tz="Europe/Paris")
+    ds = ds[(ds.hour >= 9) & (ds.hour < 17)]
+    frame = pd.DataFrame({"ds": ds, "queue": "care", "yhat": 100.0,
+                          "yhat_lower_80": 90.0, "yhat_upper_80": 110.0,
+                          "yhat_lower_95": 85.0, "yhat_upper_95": 115.0})
+
+    def result(intraday, days):
+        return forecast.ForecastResult(frame, {"care": {"correlation": {
+            "intraday": intraday, "days": days}}}, {"kind": "forecast", "levels": [80, 95]})
+    dependent = costs.monthly_forecast_table(frame)              # a bare table: rho = 1
+    assert dependent["cv"].iloc[0] == pytest.approx(20 / (2 * 1.2816 * 100))
+    same = costs.monthly_forecast_table(result(1.0, 1.0))
+    assert same["cv"].iloc[0] == pytest.approx(dependent["cv"].iloc[0])
+    independent = costs.monthly_forecast_table(result(0.0, 0.0))
+    n = len(frame)                                              # root sum of squares
+    assert independent["cv"].iloc[0] == pytest.approx(dependent["cv"].iloc[0] / np.sqrt(n))
+    assert independent["yhat"].iloc[0] == dependent["yhat"].iloc[0] == 100.0 * n
+    path = forecast.write_forecast(result(0.3, 0.2), tmp_path / "forecast.parquet")
+    read = costs.read_monthly_forecast(path)                    # the sidecar is read
+    assert dependent["cv"].iloc[0] / np.sqrt(n) < read["cv"].iloc[0] < dependent["cv"].iloc[0]
+
+
 def test_board_paper_helpers():
     m = model(method="rate_card", billing_basis="per_productive_hour", contract_years=2)
     scen = costs.scenario_costs(m)

@@ -68,6 +68,7 @@ from toolkit.costs.workload import (
     volume_path,
 )
 from toolkit.errors import ParameterError
+from toolkit.forecast.result import ForecastResult
 
 BILLING_BASES = ("per_productive_hour", "per_fte_month", "per_call", "per_minute", "cost_plus")
 METHODS = ("rate_card", "bottom_up")
@@ -166,7 +167,8 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
     forecast : the volume path and its uncertainty: a long-horizon outlook
         (``toolkit.forecast.monthly_outlook``, table or path; ``volume_scenario`` picks base,
         low, high or a named scenario) or any monthly forecast (``ds, yhat[, yhat_lower_80,
-        yhat_upper_80]``).
+        yhat_upper_80]``), or an interval forecast's ``ForecastResult`` (its error
+        correlations then set the monthly spread).
     baseline : the (location, form) every option is compared with.
     basis : the planning basis (``toolkit.planning.load_basis()`` when None): service target,
         shrinkage, schedule efficiency, paid time per FTE, seats — the staffing notebook's.
@@ -247,7 +249,9 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
     volume_cv = np.full(months, float(_value(d["volume_cv"])))
     notes = []
     if forecast is not None:
-        if not isinstance(forecast, pd.DataFrame):
+        if isinstance(forecast, ForecastResult):
+            fc = monthly_forecast_table(forecast)
+        elif not isinstance(forecast, pd.DataFrame):
             fc = (read_monthly_forecast(forecast) if volume_scenario == "base"
                   else outlook_table(pd.read_parquet(project_path(forecast)), volume_scenario))
         elif {"scenario", "queue", "month"} <= set(forecast.columns):

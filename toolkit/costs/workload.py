@@ -142,12 +142,17 @@ def queue_service(volumes: pd.DataFrame, *, basis=None, period=None,
 def read_monthly_forecast(path: str | os.PathLike) -> pd.DataFrame:
     """A monthly volume forecast: ``ds`` (month), ``yhat`` and optionally 80 % bounds.
 
-    Queues are summed. Returns ``month`` (Period), ``yhat``, ``cv`` (from the 80 % interval
-    when present, else NaN).
+    Queues are summed. An interval forecast written by ``toolkit.forecast.write_forecast``
+    comes with its sidecar, whose error correlations set the monthly spread (see
+    :func:`monthly_forecast_table`). Returns ``month`` (Period), ``yhat``, ``cv`` (from the
+    80 % interval when present, else NaN).
     """
+    from toolkit import forecast
     p = project_path(path)
     if not p.exists():
         raise ParameterError("outlook_path", str(path), "an existing CSV or Parquet file")
+    if p.suffix == ".parquet" and forecast.sidecar_path(p).exists():
+        return monthly_forecast_table(forecast.read_forecast(p), parameter="outlook_path")
     fc = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
     if {"scenario", "queue", "month"} <= set(fc.columns):
         return outlook_table(fc)
@@ -171,11 +176,21 @@ def outlook_table(outlook: pd.DataFrame, scenario: str = "base") -> pd.DataFrame
     return out.reset_index(drop=True)
 
 
-def monthly_forecast_table(fc: pd.DataFrame, *, parameter: str = "forecast") -> pd.DataFrame:
+def monthly_forecast_table(fc, *, parameter: str = "forecast") -> pd.DataFrame:
     """Sum a forecast (``ds, yhat[, yhat_lower_80, yhat_upper_80]``, any queues) by month.
 
-    Interval-level forecasts are summed too. Returns ``month, yhat, cv``.
+    ``fc`` is a table or a ``toolkit.forecast.ForecastResult``. A result's intervals are
+    first summed to months per queue with its own error correlations (inner-backtest
+    estimates, ``forecast.aggregate``); a bare table's are added as if fully dependent, the
+    widest spread. Queues are then added as fully dependent too (a common level error is the
+    cautious assumption for a cost). Returns ``month, yhat, cv``.
     """
+    from toolkit import forecast
+    if isinstance(fc, forecast.ForecastResult):
+        if not {"ds", "yhat", "queue"} <= set(fc.frame.columns):
+            raise ParameterError(parameter, sorted(fc.frame.columns),
+                                 "columns ds, queue and yhat (a forecast table)")
+        fc = forecast.aggregate(fc, "ME") if fc.correlation() else fc.frame
     if not {"ds", "yhat"} <= set(fc.columns):
         raise ParameterError(parameter, sorted(fc.columns), "columns ds and yhat (monthly)")
     ds = pd.to_datetime(fc["ds"].astype(str).str[:7], format="%Y-%m")
@@ -185,8 +200,7 @@ def monthly_forecast_table(fc: pd.DataFrame, *, parameter: str = "forecast") -> 
     if has_pi:
         agg |= {"lo": ("yhat_lower_80", "sum"), "hi": ("yhat_upper_80", "sum")}
     out = fc.groupby("month").agg(**agg).reset_index()
-    # 80 % two-sided interval = +-1.2816 sd under normality. Summing bounds over queues and
-    # intervals treats their errors as perfectly correlated: a deliberately wide CV.
+    # 80 % two-sided interval = +-1.2816 sd under normality.
     out["cv"] = ((out["hi"] - out["lo"]) / (2 * 1.2816 * out["yhat"])) if has_pi else np.nan
     return out[["month", "yhat", "cv"]]
 
