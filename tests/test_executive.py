@@ -186,3 +186,31 @@ def test_coming_months_by_year_puts_each_contract_year_side_by_side():
     assert shown.columns[0] == "Option" and len(shown.rows) == months.table["option"].nunique()
     assert any(c.startswith("Cost, 12 months from") for c in shown.columns)
     assert any(c.startswith("FTE (average), 12 months from") for c in shown.columns)
+
+
+def test_decision_carries_the_sourcing_caution_from_the_saved_table():
+    plain = ex.decision(scenarios(), ref=REF)
+    assert plain.caution == ""
+    below = ex.decision(scenarios().assign(published_range=lambda t: np.where(
+        t["location"] == "MA", "below", "")), ref=REF)
+    assert below.caution.startswith("Caution: its modelled cost is below the published range")
+    assert "local quote" in below.caution
+    kept = ex.decision(scenarios(top="sq").assign(published_range="below"), ref=REF)
+    assert kept.caution == ""  # keeping today's mix rests on no modelled price
+
+
+def test_headline_says_why_it_needs_attention():
+    good = ex.providers(card(["green"]), credits(), "2026-10")
+    bad = ex.providers(pd.concat([card(["red", "red", "no data"]), card(["green"], site="B")]),
+                       pd.concat([credits(), credits(site="B")]), "2026-10")
+    choice = ex.decision(scenarios(), ref=REF)
+    text, status = ex.headline(choice, good)
+    assert status == "ok" and text == choice.sentence
+    text, status = ex.headline(choice, bad)
+    assert status == "attention"
+    assert text.endswith("Service: in October 2026 A missed 2 KPIs and sent no data for 1 KPI.")
+    cautious = ex.decision(scenarios().assign(published_range="below"), ref=REF)
+    text, status = ex.headline(cautious, good)
+    assert status == "attention" and "below the published range" in text
+    text, status = ex.headline(None, None)
+    assert status == "ok" and "not available" in text

@@ -376,6 +376,15 @@ def _own_failed_checks(checks: pd.DataFrame | None, loc: str) -> pd.DataFrame:
     return checks[(checks["location"] == loc) & ~checks["in_band"]].drop_duplicates("check")
 
 
+def published_range(checks: pd.DataFrame | None, loc: str) -> str:
+    """Where ``loc``'s modelled cost sits against the published ratios it misses
+    (``benchmark_checks``): ``"below"``, ``"above"``, ``"above and below"``, or ``""`` when it
+    misses none. The sourcing report's caution and the executive summary's read this word."""
+    failed = _own_failed_checks(checks, loc)
+    return " and ".join(sorted({"above" if r.model_value > r.band_high else "below"
+                                for r in failed.itertuples()}))
+
+
 _REF_FLAG = re.compile(r"\s*\(([A-Z])(?:, \d{4})?\)")
 _FLAG_WORDS = {"E": "estimate", "G": "rule of thumb", "X": "assumption"}
 
@@ -413,12 +422,10 @@ def report_headline(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFr
                 f"{_money(t['baseline_npv_eur'], locale)}); cheaper in "
                 f"{present.percent(p, locale, 0)} of the simulations.")
         robust = p >= ROBUST_SHARE and robustness["keeps_top"] >= ROBUST_SHARE / 2
-    failed = _own_failed_checks(checks, key[0])
-    if len(failed):
-        where = sorted({"above" if r.model_value > r.band_high else "below"
-                        for r in failed.itertuples()})
-        text = (text.removesuffix(".") + f". Caution: its modelled cost is "
-                f"{' and '.join(where)} the published range — get a local quote first.")
+    where = published_range(checks, key[0])
+    if where:
+        text = (text.removesuffix(".") + f". Caution: its modelled cost is {where} the "
+                "published range — get a local quote first.")
         robust = False
     return text, ("ok" if robust else "attention")
 
@@ -1024,9 +1031,17 @@ def quality_gap_summary(model: SourcingModel, gap_model: SourcingModel,
 # --------------------------------------------------------------------------------------------
 
 def scenarios_table(scenarios: pd.DataFrame, tco_table: pd.DataFrame, mc: pd.DataFrame,
-                    decision: pd.DataFrame) -> pd.DataFrame:
-    """One tidy table for the output file: yearly cost lines with TCO, risk and rank columns."""
+                    decision: pd.DataFrame, checks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One tidy table for the output file: yearly cost lines with TCO, risk and rank columns.
+
+    With ``checks`` (``benchmark_checks``), ``published_range`` says where each location's
+    modelled cost sits against the published ratios it misses (``published_range``: "below",
+    "above", or "" within them), the word the sourcing report's caution is written from.
+    """
     keys = ["location", "form"]
+    if checks is not None:
+        scenarios = scenarios.assign(published_range=[
+            published_range(checks, loc) for loc in scenarios["location"]])
     out = scenarios.merge(tco_table.drop(columns=["feasible", "currency", "price_year"]),
                           on=keys, how="left")
     out = out.merge(mc[keys + ["npv_p10_eur", "npv_p50_eur", "npv_p90_eur",
