@@ -214,3 +214,11 @@ def test_headline_says_why_it_needs_attention():
     assert status == "attention" and "below the published range" in text
     text, status = ex.headline(None, None)
     assert status == "ok" and "not available" in text
+
+
+def test_a_french_locale_keeps_english_words_beside_french_figures():
+    peak = ex.StaffingPeak(pd.Timestamp("2026-11-30 10:00", tz="Europe/Paris"), 1172, "fr_FR")
+    assert "1\u202f172 agents" in peak.sentence and "(Mon 30 Nov 10:00;" in peak.sentence
+    sites = ex.providers(card(["red"]), credits(pending=2732.0), "2026-10", "fr_FR")
+    assert sites.sentence.startswith("In October 2026 1 of 1 provider")
+    assert "2\u202f732\u00a0€ of earlier credits" in sites.sentence

@@ -413,7 +413,7 @@ def test_summary_and_styled_table_escape_html(tmp_path, catalogue):
     inv = pd.DataFrame({"site": ["A"], "month": ["2026-10"], "invoice_eur": [100000.0]})
     credits = kpi.service_credits(long, inv, contract, catalogue, "2026-10")
     text = kpi.summary_text(card, credits, "2026-10", "fr_FR")
-    assert "✕ missed: Service level 60,0" in text and "octobre 2026" in text
+    assert "✕ missed: Service level 60,0" in text and "October 2026" in text  # English words
     assert "no credit due for the month (+ 6\u202f000\u00a0€ pending" in text
     assert "&lt;b&gt;Alpha&lt;/b&gt;" in text and "<b>" not in text
     both = kpi.scorecard(pd.concat([long, long_rows([("B", "2026-10", "SL", 0.9)])]), contract,

@@ -454,7 +454,7 @@ class StaffingPeak:
         from babel.dates import format_datetime
 
         when = format_datetime(self.ds.tz_localize(None).to_pydatetime(), "EEE d MMM HH:mm",
-                               locale=self.locale)
+                               locale=present.names_locale(self.locale))
         return (f"The busiest half hour needs {fmt_number(self.agents, self.locale)} agents on "
                 f"the phone, all queues together ({when}; the staffing report also gives the "
                 "busiest queue alone).")
