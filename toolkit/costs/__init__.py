@@ -75,6 +75,7 @@ from toolkit.costs.decision import (
     risk_scores,
     scenarios_table,
     service_ranking,
+    service_ranking_table,
     small_steps_grouped,
     timezone_overlap,
     weakest_sentence,
@@ -157,7 +158,8 @@ __all__ = [
     # decision
     "CRITERIA", "timezone_overlap", "risk_scores", "decision_matrix", "recommendation",
     "what_would_change", "cost_weight_switches", "with_quality_gap", "quality_gap_summary",
-    "scenarios_table", "write_table", "service_ranking", "option_name", "option_names",
+    "scenarios_table", "write_table", "service_ranking", "service_ranking_table",
+    "option_name", "option_names",
     "CRITERION_LABELS", "LINE_LABELS", "CHECK_LABELS", "METHOD_LABELS", "report_headline",
     "published_range",
     "bases_sentence", "ranking_table", "ranking_sentence", "cheapest_sentence",

@@ -896,14 +896,16 @@ def reconciliation_sentence(rec: pd.DataFrame, *, locale: str = "en_GB") -> str:
 # --------------------------------------------------------------------------------------------
 
 def service_ranking(model: SourcingModel, mc: pd.DataFrame,
-                    weights: Mapping[str, float] | None = None) -> tuple[str, pd.DataFrame]:
+                    weights: Mapping[str, float] | None = None, *,
+                    locale: str = "en_GB") -> tuple[str, pd.DataFrame]:
     """The weighted ranking without and with the value of service, side by side.
 
     ``mc`` is the ``monte_carlo`` table of a model built with ``value_of_service=True``: the
     cost criterion takes the P50 NPV, then the P50 of NPV + lost value (same draws). Returns
-    a markdown sentence generated from the table and the table ``option, rank,
-    rank_with_service, move`` (places gained), the P50s and the probabilities of beating the
-    comparison, sorted by the rank with the value of service.
+    a markdown sentence generated from the table and the table ``location, form, option``
+    (in words, as every report names it), ``rank, rank_with_service, move`` (places gained),
+    the P50s and the probabilities of beating the comparison, sorted by the rank with the
+    value of service (``service_ranking_table`` shows it to reviewers).
     """
     if "npv_with_service_p50_eur" not in mc.columns:
         raise ParameterError("mc", "no value-of-service columns",
@@ -917,35 +919,58 @@ def service_ranking(model: SourcingModel, mc: pd.DataFrame,
                  columns={"rank": "rank_with_service", "score": "score_with_service"}), on=keys)
              .merge(mc[[*keys, "npv_p50_eur", "service_p50_eur", "npv_with_service_p50_eur",
                         "prob_beats_baseline", "prob_beats_baseline_with_service"]], on=keys))
-    table.insert(0, "option", table["location"] + " / " + table["form"])
+    table.insert(2, "option", option_names(model, table))
     table["move"] = table["rank"] - table["rank_with_service"]
     table = table.sort_values("rank_with_service", ignore_index=True)
-    comp = " / ".join(model.comparison)
+    comp = option_name(model, *model.comparison)
     against = "the status quo" if model.status_quo is not None else "in-house"
-
-    def meur(x):
-        return f"{x / 1e6:,.1f} M EUR"
+    pct = lambda x: present.percent(x, locale, 0)  # noqa: E731
 
     first, before = table.iloc[0], table.set_index("rank").loc[1]
     lost = table.set_index("option")["service_p50_eur"]
     text = (f"Counting the value of service — the sales and saves lost with abandoned and "
-            f"repeat contacts, {meur(lost[comp])} over the contract for {against} (median of "
-            f"the simulations), {meur(lost.min())} to {meur(lost.max())} across the options — ")
+            f"repeat contacts, {_money(lost[comp], locale)} over the contract for {against} "
+            f"(median of the simulations), {_money(lost.min(), locale)} to "
+            f"{_money(lost.max(), locale)} across the options — ")
     if first["option"] == before["option"]:
         text += f"{first['option']} stays first"
     else:
         text += f"{first['option']} comes first instead of {before['option']}"
-    text += (f"; it beats {against} in {first['prob_beats_baseline_with_service']:.0%} of the "
-             f"simulations with it, {first['prob_beats_baseline']:.0%} without.")
+    text += (f"; it beats {against} in {pct(first['prob_beats_baseline_with_service'])} of the "
+             f"simulations with it, {pct(first['prob_beats_baseline'])} without.")
     moved = table[table["move"] != 0]
     if moved.empty:
-        text += f" No option changes rank ({len(table)} ranked)."
+        text += (" No option changes rank ("
+                 + present.count_phrase(len(table), "option", locale=locale) + " ranked).")
     else:
         big = moved.loc[moved["move"].abs().idxmax()]
-        text += (f" {len(moved)} of {len(table)} options change rank; the largest move: "
-                 f"{big['option']} from {int(big['rank'])} to {int(big['rank_with_service'])} "
-                 f"({meur(big['service_p50_eur'])} lost).")
-    return text, table
+        text += (f" {present.number(len(moved), locale)} of "
+                 f"{present.number(len(table), locale)} options change rank; the largest "
+                 f"move: {big['option']} from "
+                 f"{int(big['rank'])} to {int(big['rank_with_service'])} "
+                 f"({_money(big['service_p50_eur'], locale)} lost).")
+    return _upper_first(text), table
+
+
+def service_ranking_table(model: SourcingModel, table: pd.DataFrame, *, top: int | None = 8,
+                          locale: str = "en_GB") -> present.Table:
+    """``service_ranking``'s table for reviewers: options in words, ranks without and with
+    the value of service, the median lost value and costs (the first ``top`` rows)."""
+    shown = table if top is None else table.head(top)
+    return present.table(
+        shown[["option", "rank", "rank_with_service", "service_p50_eur", "npv_p50_eur",
+               "npv_with_service_p50_eur", "prob_beats_baseline_with_service"]],
+        locale=locale, empty="No option was ranked.",
+        units={"rank": "count", "rank_with_service": "count", "service_p50_eur": "money:compact",
+               "npv_p50_eur": "money:compact", "npv_with_service_p50_eur": "money:compact",
+               "prob_beats_baseline_with_service": "percent:0"},
+        labels={"option": "Option", "rank": "Rank on cost and risk",
+                "rank_with_service": "Rank with the value of service",
+                "service_p50_eur": "Sales and saves lost (median)",
+                "npv_p50_eur": "Net present cost (median)",
+                "npv_with_service_p50_eur": "Net present cost with the value lost (median)",
+                "prob_beats_baseline_with_service":
+                    f"Cheaper than {_against(model)}, value included, in"})
 
 
 # --------------------------------------------------------------------------------------------
