@@ -1231,7 +1231,7 @@ def test_control_chart_words_follow_the_signals(catalogue):
     assert "σ" not in shown and "8 months in a row on one side of the centre" in shown
     chart = pd.DataFrame({"signal": [False, True, True]}, index=["2026-08", "2026-09", "2026-10"])
     spec = {"SL: beyond 3σ in 2026-09, 2026-10": {"chart": chart}}
-    assert list(kpi.plain_specs(spec)) == ["SL: 2 unusual months, latest 2026-10"]
+    assert list(kpi.plain_specs(spec)) == ["SL: 2 unusual months, latest Oct 2026"]
     quiet = {"SL: no special cause": {"chart": chart.assign(signal=False)}}
     assert list(kpi.plain_specs(quiet)) == ["SL: no unusual month"]
 

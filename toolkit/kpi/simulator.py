@@ -332,8 +332,8 @@ def simulation_chart(result: SimulationResult, *, ax=None, locale: str = "en_GB"
         threshold = _threshold(t, result.scheme)
         if threshold != t["target"]:
             plots.target_line(ax, threshold, "credit threshold", color=plots.RAG["red"])
-    ax.set_xticks(x, [f"month {i + 1} (as {m})" if i % 3 == 0 else "" for i, m in
-                      enumerate(fan["month"])])
+    ax.set_xticks(x, [f"month {i + 1} (as {plots.month_label(m)})" if i % 3 == 0 else ""
+                      for i, m in enumerate(fan["month"])])
     plots.percent_axis(ax, decimals=0)
     plots.finish(ax, result.title(locale), "simulated month (traffic shaped like)",
                  "monthly service level")
