@@ -391,3 +391,12 @@ def test_month_axes_show_month_names_not_iso_dates():
                           "v": 1.0})
     texts = _tick_texts(plots.monthly_lines(years, "v", "site"))
     assert "2020" in texts and all(t.isdigit() and len(t) == 4 for t in texts)  # five years
+
+
+def test_a_markdown_headline_reads_without_its_escapes_in_the_alt_text():
+    from toolkit import markup
+
+    ax = plots.new_axes()
+    plots.headline(ax, f"in October 2026: {markup.md('First-contact resolution')}.")
+    assert "First-contact resolution" in plots.describe(ax.figure)
+    assert "\\" not in plots.describe(ax.figure)

@@ -128,8 +128,11 @@ _HEADLINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def headline(fig, text: str):
     """Store a chart's one-sentence headline (the finding in words), which ``describe`` puts
     first in the alternative text. ``fig`` may be a Figure or an Axes; returns the figure."""
+    from toolkit import markup
+
     fig = fig.figure if isinstance(fig, plt.Axes) else fig
-    _HEADLINES[fig] = " ".join(str(text).split())
+    # a sentence written for Markdown reads without its escapes ("First\-contact")
+    _HEADLINES[fig] = " ".join(markup.plain(str(text)).split())
     return fig
 
 
