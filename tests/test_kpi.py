@@ -1089,6 +1089,22 @@ def test_simulator_volume_spread_comes_from_the_forecast_outlook():
         kpi.volume_cv_from_outlook(outlook, "2028-06")
 
 
+def test_volume_spread_falls_back_to_the_catalogue_and_says_why(tmp_path, catalogue):
+    months = pd.period_range("2026-01", periods=24, freq="M")
+    outlook = pd.DataFrame([{"month": str(m), "queue": "total", "scenario": "base", "yhat": 1e3,
+                             "yhat_lower_80": 1e3 / np.exp(0.1 * 1.2815515655),
+                             "yhat_upper_80": 1e3 * np.exp(0.1 * 1.2815515655)} for m in months])
+    path = tmp_path / "outlook.parquet"
+    outlook.to_parquet(path)
+    cv, text = kpi.volume_spread(str(path), "2026-10", catalogue)
+    assert cv == pytest.approx(0.1) and "spread of 10.0% (the forecast outlook's" in text
+    fallback = kpi.simulator_settings(catalogue)["volume_cv"]
+    cv, text = kpi.volume_spread(str(tmp_path / "absent.parquet"), "2026-10", catalogue)
+    assert cv == fallback and "has not written its outlook" in text
+    cv, text = kpi.volume_spread(None, "2026-10", catalogue)
+    assert cv == fallback and "no forecast outlook given" in text
+
+
 # --------------------------------------------------------------------------- sentences from the figures (issue 14)
 
 def _month_card(tmp_path, catalogue, sl, fcr, invoice=100000.0):
