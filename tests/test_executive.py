@@ -208,10 +208,16 @@ def test_headline_says_why_it_needs_attention():
     assert status == "ok" and text == choice.sentence
     text, status = ex.headline(choice, bad)
     assert status == "attention"
-    assert text.endswith("Service: in October 2026 A missed 2 KPIs and sent no data for 1 KPI.")
+    assert text.endswith("In October 2026 A missed 2 KPIs and sent no data for 1 KPI.")
     cautious = ex.decision(scenarios().assign(published_range="below"), ref=REF)
     text, status = ex.headline(cautious, good)
     assert status == "attention" and "below the published range" in text
+    # both reasons: the decision in fewer words, the same figures, within the card's limit
+    text, status = ex.headline(cautious, bad)
+    assert status == "attention" and len(text) <= 300
+    assert text.startswith("Move to Morocco, full outsourcing: it saves 50% against today's mix "
+                           "(€20.0m against €40.0m NPV over 5 years), cheaper in 90%")
+    assert "below the published range" in text and "A missed 2 KPIs" in text
     text, status = ex.headline(None, None)
     assert status == "ok" and "not available" in text
 
@@ -222,3 +228,10 @@ def test_a_french_locale_keeps_english_words_beside_french_figures():
     sites = ex.providers(card(["red"]), credits(pending=2732.0), "2026-10", "fr_FR")
     assert sites.sentence.startswith("In October 2026 1 of 1 provider")
     assert "2\u202f732\u00a0€ of earlier credits" in sites.sentence
+
+
+def test_short_decision_keeps_the_direction():
+    dearer = ex.decision(scenarios(50e6, 40e6, prob=0.1), ref=REF)
+    assert dearer.short.startswith("Move to Morocco, full outsourcing: it costs 25% more than")
+    keep = ex.decision(scenarios(top="sq"), ref=REF)
+    assert keep.short == keep.sentence

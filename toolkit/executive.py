@@ -172,8 +172,24 @@ class Decision:
         """The sourcing report's caution in one sentence, or "" when there is none."""
         if self.keep or not self.published_range:
             return ""
-        return (f"Caution: its modelled cost is {self.published_range} the published range "
-                "for such sites — get a local quote before deciding.")
+        return (f"Caution: its modelled cost is {self.published_range} the published range — "
+                "get a local quote first.")
+
+    @property
+    def short(self) -> str:
+        """The decision in fewer words, for a headline that also carries a caution and the
+        providers' misses (the same figures as ``sentence``)."""
+        lc = self.locale
+        if self.keep or self.saving_eur == 0:
+            return self.sentence
+        npv = (f"({fmt_money(self.npv_eur, lc)} against {fmt_money(self.comparison_npv_eur, lc)}"
+               f" NPV over {self.years} years)")
+        if self.saving_eur > 0:
+            return (f"Move to {self.option}: it saves {fmt_percent(self.saving_pct, lc)} against "
+                    f"{self.comparison} {npv}, cheaper in {fmt_percent(self.prob_beats, lc)} of "
+                    "the simulations.")
+        return (f"Move to {self.option}: it costs {fmt_percent(-self.saving_pct, lc)} more than "
+                f"{self.comparison} {npv} but scores best once risks are weighed.")
 
     @property
     def saving_eur(self) -> float:
@@ -363,8 +379,7 @@ class Providers:
             what = ([f"missed {kpis(red)}"] if red else []) + (
                 [f"sent no data for {kpis(nodata)}"] if nodata else [])
             parts.append(f"{site} {' and '.join(what)}")
-        return (f"Service: in {fmt_month(self.period, self.locale)} "
-                + "; ".join(parts) + ".")
+        return f"In {fmt_month(self.period, self.locale)} " + "; ".join(parts) + "."
 
 
 def providers(scorecards: pd.DataFrame, credits: pd.DataFrame, period: str,
@@ -474,11 +489,15 @@ def headline(choice: Decision | None, sites: Providers | None) -> tuple[str, str
     """The summary's answer and status: the decision, its caution when the sourcing report
     gives one, and who missed a KPI this month. "attention" when there is a caution or a
     missed KPI — the sentence then says which — else "ok"."""
+    from toolkit.reportcard import MAX_CHARS
+
     text = choice.sentence if choice is not None else "The sourcing figures are not available."
     caution = choice.caution if choice is not None else ""
     service = sites.attention if sites is not None else ""
-    text = " ".join(part for part in (text, caution, service) if part)
-    return text, ("attention" if caution or service else "ok")
+    joined = " ".join(part for part in (text, caution, service) if part)
+    if len(joined) > MAX_CHARS and choice is not None:  # a headline is one short paragraph
+        joined = " ".join(part for part in (choice.short, caution, service) if part)
+    return joined, ("attention" if caution or service else "ok")
 
 
 # ---------------------------------------------------------------------------------------------
