@@ -185,10 +185,10 @@ class Decision:
         npv = (f"({fmt_money(self.npv_eur, lc)} against {fmt_money(self.comparison_npv_eur, lc)}"
                f" NPV over {self.years} years)")
         if self.saving_eur > 0:
-            return (f"Move to {self.option}: it saves {fmt_percent(self.saving_pct, lc)} against "
+            return (f"Moving to {self.option} saves {fmt_percent(self.saving_pct, lc)} against "
                     f"{self.comparison} {npv}, cheaper in {fmt_percent(self.prob_beats, lc)} of "
                     "the simulations.")
-        return (f"Move to {self.option}: it costs {fmt_percent(-self.saving_pct, lc)} more than "
+        return (f"Moving to {self.option} costs {fmt_percent(-self.saving_pct, lc)} more than "
                 f"{self.comparison} {npv} but scores best once risks are weighed.")
 
     @property
