@@ -334,3 +334,22 @@ def test_driver_label_reads_as_words():
     assert "…" not in gap and "AHT" not in gap
     cut = costs.driver_label("an unknown driver with a very long description that goes on " * 2)
     assert len(cut) <= 51 and cut.endswith("…")
+
+
+def test_published_range_is_the_word_the_caution_and_the_saved_table_share(m):
+    checks = pd.DataFrame({"check": ["offshore_index", "nearshore_index"],
+                           "location": ["MA", "MA"], "in_band": [False, True],
+                           "model_value": [0.22, 0.6], "band_low": [0.35, 0.55],
+                           "band_high": [0.55, 0.75]})
+    assert costs.published_range(checks, "MA") == "below"
+    assert costs.published_range(checks.assign(model_value=0.9), "MA") == "above"
+    assert costs.published_range(checks, "FR-REG") == ""
+    assert costs.published_range(None, "MA") == ""
+    decision, tco, mc = _decision_tables(3e6, 5e6, 0.95)
+    scen = tco[["location", "form"]].assign(contract_year=1, total_eur=[1e6, 2e6])
+    table = costs.scenarios_table(scen, tco.drop(columns="feasible").assign(
+        feasible=True, currency="EUR", price_year=2026), mc, decision, checks)
+    words = dict(zip(table["location"], table["published_range"], strict=True))
+    assert words == {"MA": "below", "FR-REG": ""}
+    text, _ = costs.report_headline(m, tco, mc, decision, {"keeps_top": 0.9}, checks)
+    assert f"Caution: its modelled cost is {words['MA']} the published range" in text

@@ -186,3 +186,52 @@ def test_coming_months_by_year_puts_each_contract_year_side_by_side():
     assert shown.columns[0] == "Option" and len(shown.rows) == months.table["option"].nunique()
     assert any(c.startswith("Cost, 12 months from") for c in shown.columns)
     assert any(c.startswith("FTE (average), 12 months from") for c in shown.columns)
+
+
+def test_decision_carries_the_sourcing_caution_from_the_saved_table():
+    plain = ex.decision(scenarios(), ref=REF)
+    assert plain.caution == ""
+    below = ex.decision(scenarios().assign(published_range=lambda t: np.where(
+        t["location"] == "MA", "below", "")), ref=REF)
+    assert below.caution.startswith("Caution: its modelled cost is below the published range")
+    assert "local quote" in below.caution
+    kept = ex.decision(scenarios(top="sq").assign(published_range="below"), ref=REF)
+    assert kept.caution == ""  # keeping today's mix rests on no modelled price
+
+
+def test_headline_says_why_it_needs_attention():
+    good = ex.providers(card(["green"]), credits(), "2026-10")
+    bad = ex.providers(pd.concat([card(["red", "red", "no data"]), card(["green"], site="B")]),
+                       pd.concat([credits(), credits(site="B")]), "2026-10")
+    choice = ex.decision(scenarios(), ref=REF)
+    text, status = ex.headline(choice, good)
+    assert status == "ok" and text == choice.sentence
+    text, status = ex.headline(choice, bad)
+    assert status == "attention"
+    assert text.endswith("In October 2026 A missed 2 KPIs and sent no data for 1 KPI.")
+    cautious = ex.decision(scenarios().assign(published_range="below"), ref=REF)
+    text, status = ex.headline(cautious, good)
+    assert status == "attention" and "below the published range" in text
+    # both reasons: the decision in fewer words, the same figures, within the card's limit
+    text, status = ex.headline(cautious, bad)
+    assert status == "attention" and len(text) <= 300
+    assert text.startswith("Moving to Morocco, full outsourcing saves 50% against today's mix "
+                           "(€20.0m against €40.0m NPV over 5 years), cheaper in 90%")
+    assert "below the published range" in text and "A missed 2 KPIs" in text
+    text, status = ex.headline(None, None)
+    assert status == "ok" and "not available" in text
+
+
+def test_a_french_locale_keeps_english_words_beside_french_figures():
+    peak = ex.StaffingPeak(pd.Timestamp("2026-11-30 10:00", tz="Europe/Paris"), 1172, "fr_FR")
+    assert "1\u202f172 agents" in peak.sentence and "(Mon 30 Nov 10:00;" in peak.sentence
+    sites = ex.providers(card(["red"]), credits(pending=2732.0), "2026-10", "fr_FR")
+    assert sites.sentence.startswith("In October 2026 1 of 1 provider")
+    assert "2\u202f732\u00a0€ of earlier credits" in sites.sentence
+
+
+def test_short_decision_keeps_the_direction():
+    dearer = ex.decision(scenarios(50e6, 40e6, prob=0.1), ref=REF)
+    assert dearer.short.startswith("Moving to Morocco, full outsourcing costs 25% more than")
+    keep = ex.decision(scenarios(top="sq"), ref=REF)
+    assert keep.short == keep.sentence

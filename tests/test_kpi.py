@@ -413,7 +413,7 @@ def test_summary_and_styled_table_escape_html(tmp_path, catalogue):
     inv = pd.DataFrame({"site": ["A"], "month": ["2026-10"], "invoice_eur": [100000.0]})
     credits = kpi.service_credits(long, inv, contract, catalogue, "2026-10")
     text = kpi.summary_text(card, credits, "2026-10", "fr_FR")
-    assert "✕ missed: Service level 60,0" in text and "octobre 2026" in text
+    assert "✕ missed: Service level 60,0" in text and "October 2026" in text  # English words
     assert "no credit due for the month (+ 6\u202f000\u00a0€ pending" in text
     assert "&lt;b&gt;Alpha&lt;/b&gt;" in text and "<b>" not in text
     both = kpi.scorecard(pd.concat([long, long_rows([("B", "2026-10", "SL", 0.9)])]), contract,
@@ -1089,6 +1089,22 @@ def test_simulator_volume_spread_comes_from_the_forecast_outlook():
         kpi.volume_cv_from_outlook(outlook, "2028-06")
 
 
+def test_volume_spread_falls_back_to_the_catalogue_and_says_why(tmp_path, catalogue):
+    months = pd.period_range("2026-01", periods=24, freq="M")
+    outlook = pd.DataFrame([{"month": str(m), "queue": "total", "scenario": "base", "yhat": 1e3,
+                             "yhat_lower_80": 1e3 / np.exp(0.1 * 1.2815515655),
+                             "yhat_upper_80": 1e3 * np.exp(0.1 * 1.2815515655)} for m in months])
+    path = tmp_path / "outlook.parquet"
+    outlook.to_parquet(path)
+    cv, text = kpi.volume_spread(str(path), "2026-10", catalogue)
+    assert cv == pytest.approx(0.1) and "spread of 10.0% (the forecast outlook's" in text
+    fallback = kpi.simulator_settings(catalogue)["volume_cv"]
+    cv, text = kpi.volume_spread(str(tmp_path / "absent.parquet"), "2026-10", catalogue)
+    assert cv == fallback and "has not written its outlook" in text
+    cv, text = kpi.volume_spread(None, "2026-10", catalogue)
+    assert cv == fallback and "no forecast outlook given" in text
+
+
 # --------------------------------------------------------------------------- sentences from the figures (issue 14)
 
 def _month_card(tmp_path, catalogue, sl, fcr, invoice=100000.0):
@@ -1231,7 +1247,7 @@ def test_control_chart_words_follow_the_signals(catalogue):
     assert "σ" not in shown and "8 months in a row on one side of the centre" in shown
     chart = pd.DataFrame({"signal": [False, True, True]}, index=["2026-08", "2026-09", "2026-10"])
     spec = {"SL: beyond 3σ in 2026-09, 2026-10": {"chart": chart}}
-    assert list(kpi.plain_specs(spec)) == ["SL: 2 unusual months, latest 2026-10"]
+    assert list(kpi.plain_specs(spec)) == ["SL: 2 unusual months, latest Oct 2026"]
     quiet = {"SL: no special cause": {"chart": chart.assign(signal=False)}}
     assert list(kpi.plain_specs(quiet)) == ["SL: no unusual month"]
 

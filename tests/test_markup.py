@@ -39,3 +39,8 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised(tmp_path):
         text = write(table, tmp_path / "out.csv").read_text()
         assert text.splitlines()[1:] == ["\"'=HYPERLINK(\"\"https://e\"\",\"\"x\"\")\",-12.5",
                                          "'+1,1.0", "'-2,2.0", "'@SUM(A1),3.0", "Nordcall,4.0"]
+
+
+def test_plain_undoes_what_md_escaped():
+    for value in ("First-contact resolution", "a_b *c* [d](e) 50% & <f>", "x\\y"):
+        assert markup.plain(markup.md(value)) == value

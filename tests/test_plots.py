@@ -360,3 +360,43 @@ def test_describe_does_not_repeat_a_title_that_is_the_headline():
     plots.headline(fig, "Care peaks on Monday")
     assert plots.describe(fig).count("Care peaks on Monday") == 1
     matplotlib.pyplot.close(fig)
+
+
+# --- months in words ---------------------------------------------------------------------------
+
+def _tick_texts(ax):
+    ax.figure.canvas.draw()
+    return [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+
+
+def test_month_label_reads_any_month_as_words():
+    assert plots.month_label("2025-11") == "Nov 2025"
+    assert plots.month_label(pd.Period("2026-09", "M")) == "Sep 2026"
+    assert plots.month_label(pd.Timestamp("2026-10-01 00:00")) == "Oct 2026"
+    assert plots.month_label("2026-10-01 00:00:00") == "Oct 2026"
+    assert plots.month_label("care") == "care"  # not a month: as it is
+
+
+def test_month_axes_show_month_names_not_iso_dates():
+    iso = r"\d{4}-\d{2}"
+    for name in ("monthly_lines", "xmr_chart"):
+        texts = _tick_texts(_charts()[name]())
+        assert texts and not any(pd.Series(texts).str.contains(iso)), (name, texts)
+        assert all(t.split()[0] in {"Jan", "Feb", "Mar", "Apr", "May", "Jun"} for t in texts)
+    weekly = pd.DataFrame({"care": np.arange(60.0)},
+                          index=pd.date_range("2025-01-06", periods=60, freq="W-MON"))
+    texts = _tick_texts(plots.category_lines(weekly))
+    assert texts[:2] == ["Jan 2025", "Mar 2025"] and not any("-" in t for t in texts)
+    years = pd.DataFrame({"month": pd.period_range("2020-01", periods=60, freq="M"), "site": "A",
+                          "v": 1.0})
+    texts = _tick_texts(plots.monthly_lines(years, "v", "site"))
+    assert "2020" in texts and all(t.isdigit() and len(t) == 4 for t in texts)  # five years
+
+
+def test_a_markdown_headline_reads_without_its_escapes_in_the_alt_text():
+    from toolkit import markup
+
+    ax = plots.new_axes()
+    plots.headline(ax, f"in October 2026: {markup.md('First-contact resolution')}.")
+    assert "First-contact resolution" in plots.describe(ax.figure)
+    assert "\\" not in plots.describe(ax.figure)

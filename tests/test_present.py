@@ -76,7 +76,8 @@ def test_money_refuses_a_currency_that_is_not_a_code():
 
 @pytest.mark.parametrize(("locale", "day", "month_name", "when"), [
     ("en_GB", "3 Nov 2026", "November 2026", "3 Nov 2026, 09:05"),
-    ("fr_FR", "3 nov. 2026", "novembre 2026", "3 nov. 2026, 09:05"),
+    # the reports are English in every locale: the locale writes the figures, not the words
+    ("fr_FR", "3 Nov 2026", "November 2026", "3 Nov 2026, 09:05"),
 ])
 def test_dates_months_and_local_time(locale, day, month_name, when):
     assert present.date(dt.date(2026, 11, 3), locale) == day
@@ -111,7 +112,7 @@ def test_duration(locale):
 
 
 @pytest.mark.parametrize(("locale", "yes", "no"), [("en_GB", "Yes", "No"),
-                                                   ("fr_FR", "Oui", "Non")])
+                                                   ("fr_FR", "Yes", "No")])
 def test_yes_no(locale, yes, no):
     assert [present.yes_no(True, locale), present.yes_no(np.False_, locale),
             present.yes_no(1, locale)] == [yes, no, yes]
@@ -167,7 +168,7 @@ def test_count_phrase():
 
 def test_share_phrase():
     assert present.share_phrase(3, 12) == "3 of 12 (25%)"
-    assert present.share_phrase(3, 12, locale="fr_FR") == f"3 sur 12 (25{NBSP}%)"
+    assert present.share_phrase(3, 12, locale="fr_FR") == f"3 of 12 (25{NBSP}%)"
     assert present.share_phrase(0, 0) == "0 of 0"
     with pytest.raises(ParameterError, match="'part'"):
         present.share_phrase(13, 12)
@@ -185,8 +186,8 @@ def test_table_applies_units_and_labels():
     t = present.table(_frame(), units={"sl": "percent:0", "aht": "duration"},
                       labels={"sl": "Service level"}, locale="fr_FR")
     assert t.columns == ("site", "calls", "Service level", "aht", "ok")
-    assert t.rows == (("Lille", f"1{NNBSP}541", f"70{NBSP}%", f"2{NBSP}min 05{NBSP}s", "Oui"),
-                      ("Rabat", f"642{NNBSP}000", f"81{NBSP}%", f"1{NBSP}s", "Non"))
+    assert t.rows == (("Lille", f"1{NNBSP}541", f"70{NBSP}%", f"2{NBSP}min 05{NBSP}s", "Yes"),
+                      ("Rabat", f"642{NNBSP}000", f"81{NBSP}%", f"1{NBSP}s", "No"))
 
 
 @pytest.mark.parametrize(("unit", "values", "expected"), [
@@ -220,8 +221,8 @@ def test_booleans_are_words_without_a_unit_even_in_object_columns():
     df = pd.DataFrame({"flag": pd.Series([True, None, False], dtype=object),
                        "b": [False, True, True]})
     t = present.table(df, locale="fr_FR")
-    assert [r[0] for r in t.rows] == ["Oui", "–", "Non"]
-    assert [r[1] for r in t.rows] == ["Non", "Oui", "Oui"]
+    assert [r[0] for r in t.rows] == ["Yes", "–", "No"]
+    assert [r[1] for r in t.rows] == ["No", "Yes", "Yes"]
     assert "True" not in t.to_html() and "False" not in str(t)
 
 
@@ -312,7 +313,7 @@ def test_datetime_columns_without_a_unit():
                        "month": pd.PeriodIndex(["2026-11"], freq="M"),
                        "wait": pd.to_timedelta([125], unit="s")})
     assert present.table(df, locale="fr_FR").rows == (
-        ("3 nov. 2026", "3 nov. 2026, 09:05", "novembre 2026", f"2{NBSP}min 05{NBSP}s"),)
+        ("3 Nov 2026", "3 Nov 2026, 09:05", "November 2026", f"2{NBSP}min 05{NBSP}s"),)
 
 
 def test_compact_money_keeps_one_decimal_below_three_figures():
@@ -324,5 +325,18 @@ def test_compact_money_keeps_one_decimal_below_three_figures():
 def test_english_dates_write_every_month_in_three_letters():
     assert present.date("2024-09-02") == "2 Sep 2024"       # not babel's "Sept"
     assert present.date("2024-06-03") == "3 Jun 2024"
-    assert present.date("2024-09-02", "fr_FR") == "2 sept. 2024"
+    assert present.date("2024-09-02", "fr_FR") == "2 Sep 2024"  # English words in every locale
+    assert present.month("2024-09", short=True) == "Sep 2024"
     assert present.seconds(19.79, decimals=1) == "19.8\u00a0s" and present.seconds(19.79) == "20\u00a0s"
+
+
+def test_a_french_locale_writes_french_figures_in_english_words():
+    """One language per sentence: the locale sets the figures (1 541 / 82,3 % / 17,5 M €),
+    the words stay English (October, Mon, Yes, of)."""
+    assert present.names_locale("fr_FR") == "en_GB" and present.names_locale("en_US") == "en_US"
+    sentence = (f"In {present.month('2026-10', 'fr_FR')} "
+                f"{present.share_phrase(1, 3, locale='fr_FR')} providers missed a KPI; "
+                f"{present.money(2732, 'fr_FR', decimals=0)} await earn-back.")
+    assert sentence == f"In October 2026 1 of 3 (33{NBSP}%) providers missed a KPI; " \
+                       f"2{NNBSP}732{NBSP}€ await earn-back."
+    assert present.month("2026-10", "fr_FR", short=True) == "Oct 2026"

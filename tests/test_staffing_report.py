@@ -282,7 +282,8 @@ def test_shift_words_follow_the_countries():
 
 def test_codes_read_as_names():
     assert words.country_name("MU") == "Mauritius" and words.country_name("TN") == "Tunisia"
-    assert words.country_name("MA", "fr_FR") == "Maroc"
+    assert words.country_name("MA", "fr_FR") == "Morocco"  # English sentences in every locale
+    assert words._when(pd.Timestamp("2026-11-30 10:00"), "fr_FR") == "Mon 30 Nov 10:00"
     assert words.location_words("FR-REG") == "France – regions"
     assert words.location_words("MA") == "Morocco"
 

@@ -162,6 +162,34 @@ class Decision:
     prob_beats: float
     keep: bool  # the recommendation is the comparison itself
     locale: str = "en_GB"
+    #: where the option's modelled cost sits against the published ratios it misses ("below",
+    #: "above", "" within them): the scenarios table's ``published_range``, as the sourcing
+    #: report's caution reads it
+    published_range: str = ""
+
+    @property
+    def caution(self) -> str:
+        """The sourcing report's caution in one sentence, or "" when there is none."""
+        if self.keep or not self.published_range:
+            return ""
+        return (f"Caution: its modelled cost is {self.published_range} the published range — "
+                "get a local quote first.")
+
+    @property
+    def short(self) -> str:
+        """The decision in fewer words, for a headline that also carries a caution and the
+        providers' misses (the same figures as ``sentence``)."""
+        lc = self.locale
+        if self.keep or self.saving_eur == 0:
+            return self.sentence
+        npv = (f"({fmt_money(self.npv_eur, lc)} against {fmt_money(self.comparison_npv_eur, lc)}"
+               f" NPV over {self.years} years)")
+        if self.saving_eur > 0:
+            return (f"Moving to {self.option} saves {fmt_percent(self.saving_pct, lc)} against "
+                    f"{self.comparison} {npv}, cheaper in {fmt_percent(self.prob_beats, lc)} of "
+                    "the simulations.")
+        return (f"Moving to {self.option} costs {fmt_percent(-self.saving_pct, lc)} more than "
+                f"{self.comparison} {npv} but scores best once risks are weighed.")
 
     @property
     def saving_eur(self) -> float:
@@ -218,6 +246,7 @@ def decision(scenarios: pd.DataFrame, locale: str = "en_GB", ref: dict | None = 
     top_key = ranked.index[0]
     top = ranked.iloc[0]
     comp_key = _comparison_key(scenarios)
+    where = top.get("published_range", "")
     return Decision(option=option_label(*top_key, ref=ref),
                     comparison=option_label(*comp_key, ref=ref)
                     if comp_key == STATUS_QUO else "running everything in-house",
@@ -225,7 +254,8 @@ def decision(scenarios: pd.DataFrame, locale: str = "en_GB", ref: dict | None = 
                     comparison_npv_eur=float(top["baseline_npv_eur"]),
                     years=int(top["months"]) // 12,
                     prob_beats=float(top["prob_beats_baseline"]),
-                    keep=top_key == comp_key, locale=locale)
+                    keep=top_key == comp_key, locale=locale,
+                    published_range=str(where) if isinstance(where, str) else "")
 
 
 @dataclass(frozen=True)
@@ -335,6 +365,23 @@ class Providers:
         return f"{status}; {credit}."
 
 
+    @property
+    def attention(self) -> str:
+        """Who missed a KPI or sent none this month, in one short sentence ("" when none)."""
+        t = self.table
+        missed = t[(t["red"] > 0) | (t["no data"] > 0)]
+        if missed.empty:
+            return ""
+        kpis = lambda n: present.count_phrase(int(n), "KPI", locale=self.locale)  # noqa: E731
+        parts = []
+        for site, red, nodata in zip(missed["site"], missed["red"], missed["no data"],
+                                     strict=True):
+            what = ([f"missed {kpis(red)}"] if red else []) + (
+                [f"sent no data for {kpis(nodata)}"] if nodata else [])
+            parts.append(f"{site} {' and '.join(what)}")
+        return f"In {fmt_month(self.period, self.locale)} " + "; ".join(parts) + "."
+
+
 def providers(scorecards: pd.DataFrame, credits: pd.DataFrame, period: str,
               locale: str = "en_GB") -> Providers:
     """Status counts per site (``site, provider, month, status`` of the scorecards) and the
@@ -422,7 +469,7 @@ class StaffingPeak:
         from babel.dates import format_datetime
 
         when = format_datetime(self.ds.tz_localize(None).to_pydatetime(), "EEE d MMM HH:mm",
-                               locale=self.locale)
+                               locale=present.names_locale(self.locale))
         return (f"The busiest half hour needs {fmt_number(self.agents, self.locale)} agents on "
                 f"the phone, all queues together ({when}; the staffing report also gives the "
                 "busiest queue alone).")
@@ -432,6 +479,25 @@ def staffing_peak(staffing: pd.DataFrame, locale: str = "en_GB") -> StaffingPeak
     """Sum of ``agents`` over queues per ``ds``; the largest."""
     per = staffing.groupby("ds")["agents"].sum()
     return StaffingPeak(per.idxmax(), int(per.max()), locale)
+
+
+# ---------------------------------------------------------------------------------------------
+# The page's answer
+
+
+def headline(choice: Decision | None, sites: Providers | None) -> tuple[str, str]:
+    """The summary's answer and status: the decision, its caution when the sourcing report
+    gives one, and who missed a KPI this month. "attention" when there is a caution or a
+    missed KPI — the sentence then says which — else "ok"."""
+    from toolkit.reportcard import MAX_CHARS
+
+    text = choice.sentence if choice is not None else "The sourcing figures are not available."
+    caution = choice.caution if choice is not None else ""
+    service = sites.attention if sites is not None else ""
+    joined = " ".join(part for part in (text, caution, service) if part)
+    if len(joined) > MAX_CHARS and choice is not None:  # a headline is one short paragraph
+        joined = " ".join(part for part in (choice.short, caution, service) if part)
+    return joined, ("attention" if caution or service else "ok")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -463,5 +529,5 @@ def _slug(name: str) -> str:
 
 __all__ = ["ComingMonths", "Decision", "ForecastHeadline", "NotAvailable", "Providers",
            "StaffingPeak", "Tables", "coming_months", "decision", "fmt_money", "fmt_month",
-           "fmt_number", "fmt_percent", "forecast_headline", "kpi_files", "load_tables",
-           "option_label", "providers", "read_kpi", "report_links", "staffing_peak"]
+           "fmt_number", "fmt_percent", "forecast_headline", "headline", "kpi_files",
+           "load_tables", "option_label", "providers", "read_kpi", "report_links", "staffing_peak"]

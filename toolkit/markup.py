@@ -48,6 +48,13 @@ def md(value) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", escaped).replace("\n", " ")
 
 
+def plain(markdown: str) -> str:
+    """What ``md`` escaped, as the reader sees it: backslash escapes and HTML entities undone
+    (``First\\-contact`` -> ``First-contact``), for text that is not rendered as Markdown —
+    a chart's alternative text, for one."""
+    return html.unescape(re.sub(r"\\([\\`*_{}\[\]()#+\-.!|~$:@])", r"\1", str(markdown)))
+
+
 def style(table: pd.DataFrame, formats=None, **kwargs):
     """``table.style`` with every cell, row label and column label shown as text.
 

@@ -128,8 +128,11 @@ _HEADLINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def headline(fig, text: str):
     """Store a chart's one-sentence headline (the finding in words), which ``describe`` puts
     first in the alternative text. ``fig`` may be a Figure or an Axes; returns the figure."""
+    from toolkit import markup
+
     fig = fig.figure if isinstance(fig, plt.Axes) else fig
-    _HEADLINES[fig] = " ".join(str(text).split())
+    # a sentence written for Markdown reads without its escapes ("First\-contact")
+    _HEADLINES[fig] = " ".join(markup.plain(str(text)).split())
     return fig
 
 
@@ -215,6 +218,44 @@ def finish(ax: plt.Axes, title: str, xlabel: str | None = None, ylabel: str | No
         ax.annotate(f"Source: {source}", xy=(0, -0.18), xycoords="axes fraction",
                     fontsize=8, color=MUTED, ha="left", va="top", gid="source")
     return ax
+
+
+def month_label(value) -> str:
+    """A month as a tick or panel title reads it: ``Nov 2025`` (from ``2025-11``, a Period or
+    any date in the month, never ``2025-11-01 00:00``); a value that is not a month as it is."""
+    from toolkit import present
+    from toolkit.errors import ParameterError
+
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}(-\d{2}.*)?", value.strip()):
+        return value
+    try:
+        return present.month(value, short=True)
+    except (ParameterError, ValueError, TypeError):
+        return str(value)
+
+
+def month_axis(ax: plt.Axes, max_ticks: int = 8) -> plt.Axes:
+    """Ticks of a date x-axis on whole months, labelled ``Jan 2025`` (every 1, 2, 3, 4 or 6
+    months so that at most ``max_ticks`` show), or on Januaries labelled by year when the axis
+    spans more; instead of matplotlib's ISO dates (``2025-01``, ``2025-01-01 00:00``)."""
+    import matplotlib.dates as mdates
+
+    lo, hi = (mdates.num2date(v) for v in ax.get_xlim())
+    months = (hi.year - lo.year) * 12 + hi.month - lo.month + 1
+    step = next((s for s in (1, 2, 3, 4, 6, 12, 24, 60) if months / s <= max_ticks), 120)
+    if step < 12:
+        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=range(1, 13, step)))
+        ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(
+            lambda v, _: month_label(mdates.num2date(v).strftime("%Y-%m"))))
+    else:
+        ax.xaxis.set_major_locator(mdates.YearLocator(step // 12))
+        ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(
+            lambda v, _: str(mdates.num2date(v).year)))
+    return ax
+
+
+def _is_dates(index) -> bool:
+    return isinstance(index, pd.DatetimeIndex | pd.PeriodIndex)
 
 
 def band(ax: plt.Axes, x, lower, upper, color: str = FORECAST, alpha: float = 0.15,
@@ -455,7 +496,7 @@ def xmr_chart(chart: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "
         target_line(ax, target, target_label)
         label_values(ax, x, chart["value"], _value_format(percent, value_format), near=target)
     step = max(1, -(-len(chart) // 4))  # at most ~4 month labels: readable in a grid panel
-    ax.set_xticks(x[::step], [str(i) for i in chart.index[::step]], rotation=0)
+    ax.set_xticks(x[::step], [month_label(i) for i in chart.index[::step]], rotation=0)
     if percent:
         percent_axis(ax, decimals=0)
     finish(ax, title, "month", ylabel)
@@ -591,9 +632,12 @@ def category_lines(table: pd.DataFrame, *, ax: plt.Axes | None = None, title: st
     """One line per column of ``table`` against its index (e.g. weekly calls by queue),
     the legend beside the chart."""
     ax = new_axes(ax)
+    index = table.index.to_timestamp() if isinstance(table.index, pd.PeriodIndex) else table.index
     for i, col in enumerate(table.columns):
-        ax.plot(table.index, table[col], color=CATEGORY[i % len(CATEGORY)], linewidth=1.3,
+        ax.plot(index, table[col], color=CATEGORY[i % len(CATEGORY)], linewidth=1.3,
                 label=str(col))
+    if _is_dates(index) and len(index) and (index.max() - index.min()).days >= 60:
+        month_axis(ax)  # months in words, not ISO dates
     legend_outside(ax, "right")
     return finish(ax, title, xlabel, ylabel, source)
 
@@ -649,6 +693,8 @@ def monthly_lines(table: pd.DataFrame, value: str, by: str, *, month: str = "mon
         ax.axhline(target, color=INK, linestyle="--", linewidth=1.0, label=target_label)
     if percent:
         percent_axis(ax)
+    if len(table):
+        month_axis(ax)  # Jan 2025, not 2025-01
     legend_outside(ax, "right")
     return finish(ax, title, "month", ylabel, source)
 

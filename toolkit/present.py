@@ -4,6 +4,12 @@ Every reviewer-facing figure goes through these helpers so that a report speaks 
 (``en_GB``: 1,541 / 82.3% / €17.5m; ``fr_FR``: 1 541 / 82,3 % / 17,5 M €), shows no raw floats
 (125.000000), no pandas index, no True/False, and no header-only table. Missing values are an
 en dash, negatives carry a true minus sign (U+2212), and nothing rounds to "-0".
+
+The reports are written in English whatever the locale: the locale sets how figures are
+written (digit grouping, decimal mark, percent and currency placement), while every word —
+month and day names, Yes/No, "3 of 12" — is English, so that a sentence never mixes two
+languages ("In October 2026 …", not "In octobre 2026 …"). ``names_locale`` gives the locale
+words are written in, for the few places that call babel for names directly.
 """
 
 from __future__ import annotations
@@ -36,16 +42,10 @@ _UNITS_WITH_DECIMALS = ("number", "percent", "pp", "money", "hours", "seconds")
 _NUMERIC_UNITS = ("count", "number", "percent", "pp", "money", "money:compact", "seconds",
                   "duration", "hours")
 
-#: Words CLDR has no entry for, by language; other languages fall back to English.
-_WORDS = {
-    "en": {"yes": "Yes", "no": "No", "of": "of"},
-    "fr": {"yes": "Oui", "no": "Non", "of": "sur"},
-    "de": {"yes": "Ja", "no": "Nein", "of": "von"},
-    "es": {"yes": "Sí", "no": "No", "of": "de"},
-    "it": {"yes": "Sì", "no": "No", "of": "su"},
-    "nl": {"yes": "Ja", "no": "Nee", "of": "van"},
-    "pt": {"yes": "Sim", "no": "Não", "of": "de"},
-}
+#: The words the helpers write themselves: English, the language of every report.
+_WORDS = {"yes": "Yes", "no": "No", "of": "of"}
+#: The locale names (months, days) are written in when the report's locale is not English.
+NAMES_LOCALE = "en_GB"
 
 
 # ------------------------------------------------------------------------------ values
@@ -68,6 +68,13 @@ def check_locale(locale: str) -> str:
         raise ParameterError("locale", locale, "a locale name as text, e.g. 'fr_FR', 'en_GB'")
     _parse(locale)
     return locale
+
+
+def names_locale(locale: str) -> str:
+    """The locale month and day names are written in: ``locale`` itself when it is English
+    (``en_GB``, ``en_US``), else ``en_GB`` — the reports' sentences are English, so a French
+    locale writes "3 Nov 2026", not "3 nov. 2026", beside French-formatted figures."""
+    return locale if _parse(locale).language == "en" else NAMES_LOCALE
 
 
 def is_missing(value) -> bool:
@@ -243,25 +250,28 @@ def _timestamp(value, name: str) -> pd.Timestamp:
 
 
 def date(d, locale: str = "en_GB") -> str:
-    """A calendar date in the locale's medium form (3 Nov 2026 / 3 nov. 2026); in English
-    every month in three letters (2 Sep 2024, not "Sept")."""
+    """A calendar date in the medium form, its month in English (3 Nov 2026, whatever the
+    locale: ``names_locale``); every month in three letters (2 Sep 2024, not "Sept")."""
     from babel.dates import format_date
 
     if is_missing(d):
         return MISSING
-    text = format_date(_timestamp(d, "d").date(), "medium", locale=_parse(locale))
+    text = format_date(_timestamp(d, "d").date(), "medium",
+                       locale=_parse(names_locale(locale)))
     # English data give September alone four letters ("2 Sept 2024" beside "3 Jun 2024"):
     # every month abbreviated to three letters, one form on the page
-    return re.sub(r"\bSept\b", "Sep", text) if _parse(locale).language == "en" else text
+    return re.sub(r"\bSept\b", "Sep", text)
 
 
-def month(period, locale: str = "en_GB") -> str:
-    """A month spelled out (November 2026 / novembre 2026); ``period`` as YYYY-MM, a
-    pandas Period or any date in the month."""
+def month(period, locale: str = "en_GB", *, short: bool = False) -> str:
+    """A month in English words whatever the locale (November 2026; ``short``: Nov 2026, for
+    chart ticks and panel titles); ``period`` as YYYY-MM, a pandas Period or any date in the
+    month."""
     from babel.dates import format_skeleton
 
     if is_missing(period):
         return MISSING
+    _parse(locale)
     if isinstance(period, pd.Period):
         first = period.start_time.date()
     else:
@@ -272,7 +282,9 @@ def month(period, locale: str = "en_GB") -> str:
         except ValueError as exc:
             raise ParameterError("period", period, "a month written YYYY-MM, e.g. '2026-11'"
                                  ) from exc
-    return format_skeleton("yMMMM", first, locale=_parse(locale))
+    text = format_skeleton("yMMM" if short else "yMMMM", first,
+                           locale=_parse(names_locale(locale)))
+    return re.sub(r"\bSept\b", "Sep", text)
 
 
 def local_time(ts, locale: str = "en_GB", tz: str = DEFAULT_TIMEZONE) -> str:
@@ -291,8 +303,8 @@ def local_time(ts, locale: str = "en_GB", tz: str = DEFAULT_TIMEZONE) -> str:
         local = stamp.tz_convert(tz)
     except Exception as exc:  # noqa: BLE001 - pytz/zoneinfo raise different types
         raise ParameterError("tz", tz, "an IANA time zone such as 'Europe/Paris'") from exc
-    parsed = _parse(locale)
-    # The locale's own "date, time" glue around its medium date and short time patterns.
+    parsed = _parse(names_locale(locale))
+    # The "date, time" glue around the medium date and short time patterns (English words).
     pattern = (str(parsed.datetime_formats["medium"])
                .replace("{1}", parsed.date_formats["medium"].pattern)
                .replace("{0}", parsed.time_formats["short"].pattern))
@@ -300,11 +312,13 @@ def local_time(ts, locale: str = "en_GB", tz: str = DEFAULT_TIMEZONE) -> str:
 
 
 def _words(locale: str) -> dict:
-    return _WORDS.get(_parse(locale).language, _WORDS["en"])
+    _parse(locale)
+    return _WORDS
 
 
 def yes_no(flag, locale: str = "en_GB") -> str:
-    """A flag as a word (Yes / Oui), never True/False."""
+    """A flag as a word (Yes / No, in every locale: the reports are English), never
+    True/False."""
     if is_missing(flag):
         return MISSING
     if isinstance(flag, bool | np.bool_) or (isinstance(flag, int | np.integer) and flag in (0, 1)):
@@ -342,7 +356,8 @@ def count_phrase(n, singular: str, plural: str | None = None, *, locale: str = "
 
 
 def share_phrase(part, whole, *, locale: str = "en_GB", decimals: int = 0) -> str:
-    """``3 of 12 (25%)`` / ``3 sur 12 (25 %)``; without the percentage when ``whole`` is 0."""
+    """``3 of 12 (25%)`` / ``3 of 12 (25 %)`` (English words, the locale's figures); without
+    the percentage when ``whole`` is 0."""
     for name, x in (("part", part), ("whole", whole)):
         if isinstance(x, bool | np.bool_) or is_missing(x) or x < 0:
             raise ParameterError(name, x, "a number ≥ 0")
@@ -576,6 +591,7 @@ def table(df: pd.DataFrame, *, units: dict | None = None, locale: str = "en_GB",
     return Table(columns, rows, numeric, empty, caption)
 
 
-__all__ = ["DEFAULT_EMPTY", "MINUS", "MISSING", "UNITS", "Table", "check_locale", "compare",
-           "count_phrase", "date", "duration", "hours", "is_missing", "local_time", "money",
-           "month", "number", "percent", "points", "seconds", "share_phrase", "table", "yes_no"]
+__all__ = ["DEFAULT_EMPTY", "MINUS", "MISSING", "NAMES_LOCALE", "UNITS", "Table", "check_locale",
+           "compare", "count_phrase", "date", "duration", "hours", "is_missing", "local_time",
+           "money", "month", "names_locale", "number", "percent", "points", "seconds",
+           "share_phrase", "table", "yes_no"]

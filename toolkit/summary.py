@@ -263,10 +263,10 @@ def wrap(title: str, width: int = 90) -> str:
 
 
 def _and(items: list[str], locale: str) -> str:
-    """``a``, ``a and b``, ``a, b and c`` in the locale's words."""
+    """``a``, ``a and b``, ``a, b and c``: English words, like the sentence around them."""
     from babel.lists import format_list
 
-    return format_list(list(items), locale=locale)
+    return format_list(list(items), locale=present.names_locale(locale))
 
 
 def _of(part: int, whole: int, noun: str, locale: str) -> str:
@@ -276,10 +276,11 @@ def _of(part: int, whole: int, noun: str, locale: str) -> str:
 
 
 def weekday_name(label: str, locale: str) -> str:
-    """A weekday label of ``WEEKDAYS`` (``Mon``) spelled out in the locale (Monday / lundi)."""
+    """A weekday label of ``WEEKDAYS`` (``Mon``) spelled out (Monday), in English like the
+    sentences around it whatever the locale."""
     from babel.dates import get_day_names
 
-    return str(get_day_names("wide", locale=locale)[WEEKDAYS.index(label)])
+    return str(get_day_names("wide", locale=present.names_locale(locale))[WEEKDAYS.index(label)])
 
 
 def window_sentence(stats: pd.DataFrame, period: str, locale: str = "en_GB") -> str:

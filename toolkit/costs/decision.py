@@ -376,6 +376,15 @@ def _own_failed_checks(checks: pd.DataFrame | None, loc: str) -> pd.DataFrame:
     return checks[(checks["location"] == loc) & ~checks["in_band"]].drop_duplicates("check")
 
 
+def published_range(checks: pd.DataFrame | None, loc: str) -> str:
+    """Where ``loc``'s modelled cost sits against the published ratios it misses
+    (``benchmark_checks``): ``"below"``, ``"above"``, ``"above and below"``, or ``""`` when it
+    misses none. The sourcing report's caution and the executive summary's read this word."""
+    failed = _own_failed_checks(checks, loc)
+    return " and ".join(sorted({"above" if r.model_value > r.band_high else "below"
+                                for r in failed.itertuples()}))
+
+
 _REF_FLAG = re.compile(r"\s*\(([A-Z])(?:, \d{4})?\)")
 _FLAG_WORDS = {"E": "estimate", "G": "rule of thumb", "X": "assumption"}
 
@@ -413,12 +422,10 @@ def report_headline(model: SourcingModel, tco_table: pd.DataFrame, mc: pd.DataFr
                 f"{_money(t['baseline_npv_eur'], locale)}); cheaper in "
                 f"{present.percent(p, locale, 0)} of the simulations.")
         robust = p >= ROBUST_SHARE and robustness["keeps_top"] >= ROBUST_SHARE / 2
-    failed = _own_failed_checks(checks, key[0])
-    if len(failed):
-        where = sorted({"above" if r.model_value > r.band_high else "below"
-                        for r in failed.itertuples()})
-        text = (text.removesuffix(".") + f". Caution: its modelled cost is "
-                f"{' and '.join(where)} the published range — get a local quote first.")
+    where = published_range(checks, key[0])
+    if where:
+        text = (text.removesuffix(".") + f". Caution: its modelled cost is {where} the "
+                "published range — get a local quote first.")
         robust = False
     return text, ("ok" if robust else "attention")
 
@@ -889,14 +896,16 @@ def reconciliation_sentence(rec: pd.DataFrame, *, locale: str = "en_GB") -> str:
 # --------------------------------------------------------------------------------------------
 
 def service_ranking(model: SourcingModel, mc: pd.DataFrame,
-                    weights: Mapping[str, float] | None = None) -> tuple[str, pd.DataFrame]:
+                    weights: Mapping[str, float] | None = None, *,
+                    locale: str = "en_GB") -> tuple[str, pd.DataFrame]:
     """The weighted ranking without and with the value of service, side by side.
 
     ``mc`` is the ``monte_carlo`` table of a model built with ``value_of_service=True``: the
     cost criterion takes the P50 NPV, then the P50 of NPV + lost value (same draws). Returns
-    a markdown sentence generated from the table and the table ``option, rank,
-    rank_with_service, move`` (places gained), the P50s and the probabilities of beating the
-    comparison, sorted by the rank with the value of service.
+    a markdown sentence generated from the table and the table ``location, form, option``
+    (in words, as every report names it), ``rank, rank_with_service, move`` (places gained),
+    the P50s and the probabilities of beating the comparison, sorted by the rank with the
+    value of service (``service_ranking_table`` shows it to reviewers).
     """
     if "npv_with_service_p50_eur" not in mc.columns:
         raise ParameterError("mc", "no value-of-service columns",
@@ -910,35 +919,58 @@ def service_ranking(model: SourcingModel, mc: pd.DataFrame,
                  columns={"rank": "rank_with_service", "score": "score_with_service"}), on=keys)
              .merge(mc[[*keys, "npv_p50_eur", "service_p50_eur", "npv_with_service_p50_eur",
                         "prob_beats_baseline", "prob_beats_baseline_with_service"]], on=keys))
-    table.insert(0, "option", table["location"] + " / " + table["form"])
+    table.insert(2, "option", option_names(model, table))
     table["move"] = table["rank"] - table["rank_with_service"]
     table = table.sort_values("rank_with_service", ignore_index=True)
-    comp = " / ".join(model.comparison)
+    comp = option_name(model, *model.comparison)
     against = "the status quo" if model.status_quo is not None else "in-house"
-
-    def meur(x):
-        return f"{x / 1e6:,.1f} M EUR"
+    pct = lambda x: present.percent(x, locale, 0)  # noqa: E731
 
     first, before = table.iloc[0], table.set_index("rank").loc[1]
     lost = table.set_index("option")["service_p50_eur"]
     text = (f"Counting the value of service — the sales and saves lost with abandoned and "
-            f"repeat contacts, {meur(lost[comp])} over the contract for {against} (median of "
-            f"the simulations), {meur(lost.min())} to {meur(lost.max())} across the options — ")
+            f"repeat contacts, {_money(lost[comp], locale)} over the contract for {against} "
+            f"(median of the simulations), {_money(lost.min(), locale)} to "
+            f"{_money(lost.max(), locale)} across the options — ")
     if first["option"] == before["option"]:
         text += f"{first['option']} stays first"
     else:
         text += f"{first['option']} comes first instead of {before['option']}"
-    text += (f"; it beats {against} in {first['prob_beats_baseline_with_service']:.0%} of the "
-             f"simulations with it, {first['prob_beats_baseline']:.0%} without.")
+    text += (f"; it beats {against} in {pct(first['prob_beats_baseline_with_service'])} of the "
+             f"simulations with it, {pct(first['prob_beats_baseline'])} without.")
     moved = table[table["move"] != 0]
     if moved.empty:
-        text += f" No option changes rank ({len(table)} ranked)."
+        text += (" No option changes rank ("
+                 + present.count_phrase(len(table), "option", locale=locale) + " ranked).")
     else:
         big = moved.loc[moved["move"].abs().idxmax()]
-        text += (f" {len(moved)} of {len(table)} options change rank; the largest move: "
-                 f"{big['option']} from {int(big['rank'])} to {int(big['rank_with_service'])} "
-                 f"({meur(big['service_p50_eur'])} lost).")
-    return text, table
+        text += (f" {present.number(len(moved), locale)} of "
+                 f"{present.number(len(table), locale)} options change rank; the largest "
+                 f"move: {big['option']} from "
+                 f"{int(big['rank'])} to {int(big['rank_with_service'])} "
+                 f"({_money(big['service_p50_eur'], locale)} lost).")
+    return _upper_first(text), table
+
+
+def service_ranking_table(model: SourcingModel, table: pd.DataFrame, *, top: int | None = 8,
+                          locale: str = "en_GB") -> present.Table:
+    """``service_ranking``'s table for reviewers: options in words, ranks without and with
+    the value of service, the median lost value and costs (the first ``top`` rows)."""
+    shown = table if top is None else table.head(top)
+    return present.table(
+        shown[["option", "rank", "rank_with_service", "service_p50_eur", "npv_p50_eur",
+               "npv_with_service_p50_eur", "prob_beats_baseline_with_service"]],
+        locale=locale, empty="No option was ranked.",
+        units={"rank": "count", "rank_with_service": "count", "service_p50_eur": "money:compact",
+               "npv_p50_eur": "money:compact", "npv_with_service_p50_eur": "money:compact",
+               "prob_beats_baseline_with_service": "percent:0"},
+        labels={"option": "Option", "rank": "Rank on cost and risk",
+                "rank_with_service": "Rank with the value of service",
+                "service_p50_eur": "Sales and saves lost (median)",
+                "npv_p50_eur": "Net present cost (median)",
+                "npv_with_service_p50_eur": "Net present cost with the value lost (median)",
+                "prob_beats_baseline_with_service":
+                    f"Cheaper than {_against(model)}, value included, in"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -1024,9 +1056,17 @@ def quality_gap_summary(model: SourcingModel, gap_model: SourcingModel,
 # --------------------------------------------------------------------------------------------
 
 def scenarios_table(scenarios: pd.DataFrame, tco_table: pd.DataFrame, mc: pd.DataFrame,
-                    decision: pd.DataFrame) -> pd.DataFrame:
-    """One tidy table for the output file: yearly cost lines with TCO, risk and rank columns."""
+                    decision: pd.DataFrame, checks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One tidy table for the output file: yearly cost lines with TCO, risk and rank columns.
+
+    With ``checks`` (``benchmark_checks``), ``published_range`` says where each location's
+    modelled cost sits against the published ratios it misses (``published_range``: "below",
+    "above", or "" within them), the word the sourcing report's caution is written from.
+    """
     keys = ["location", "form"]
+    if checks is not None:
+        scenarios = scenarios.assign(published_range=[
+            published_range(checks, loc) for loc in scenarios["location"]])
     out = scenarios.merge(tco_table.drop(columns=["feasible", "currency", "price_year"]),
                           on=keys, how="left")
     out = out.merge(mc[keys + ["npv_p10_eur", "npv_p50_eur", "npv_p90_eur",

@@ -136,6 +136,7 @@ from toolkit.kpi.simulator import (
     simulation_chart,
     simulator_settings,
     volume_cv_from_outlook,
+    volume_spread,
 )
 from toolkit.kpi.trend import mann_kendall, monthly_trend, seasonal_kendall, trend_settings
 
@@ -168,7 +169,7 @@ __all__ = [
     "audit_settings",
     # simulator
     "SimulationResult", "simulate_contract", "simulate_candidates", "simulation_chart", "volume_cv_from_outlook",
-    "simulator_settings",
+    "simulator_settings", "volume_spread",
     # report
     "sl_heatmap_table", "heatmap_title", "check_locale", "format_value", "format_money",
     "target_text", "amber_text", "scorecard_display", "style_scorecard", "summary_text",

@@ -186,7 +186,8 @@ def audit_chart(table: pd.DataFrame, period: str, *, ncols: int = 2, locale: str
         plots.category_lines(lines, ax=ax, title=str(site), xlabel="month",
                              ylabel="productive hours")
         ax.get_legend().remove()  # one legend for the figure, under the panels
-        ax.set_xticks(range(0, len(lines), 2), list(lines.index[::2]), rotation=45)
+        ax.set_xticks(range(0, len(lines), 2), [plots.month_label(m) for m in lines.index[::2]],
+                      rotation=45)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncols=3, bbox_to_anchor=(0.5, -0.02))
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))

@@ -530,7 +530,8 @@ def plain_specs(specs: dict) -> dict:
     for title, spec in specs.items():
         head = title.split(": ", 1)[0]
         chart = spec["chart"]
-        hit = [str(m) for m, s in zip(chart.index, chart["signal"], strict=True) if s]
+        hit = [present.month(m, short=True)
+               for m, s in zip(chart.index, chart["signal"], strict=True) if s]
         if "limits" in chart.columns and (chart["limits"] == "none").all():
             tail = "too few months for a usual range"
         elif not hit:

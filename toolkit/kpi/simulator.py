@@ -332,8 +332,8 @@ def simulation_chart(result: SimulationResult, *, ax=None, locale: str = "en_GB"
         threshold = _threshold(t, result.scheme)
         if threshold != t["target"]:
             plots.target_line(ax, threshold, "credit threshold", color=plots.RAG["red"])
-    ax.set_xticks(x, [f"month {i + 1} (as {m})" if i % 3 == 0 else "" for i, m in
-                      enumerate(fan["month"])])
+    ax.set_xticks(x, [f"month {i + 1} (as {plots.month_label(m)})" if i % 3 == 0 else ""
+                      for i, m in enumerate(fan["month"])])
     plots.percent_axis(ax, decimals=0)
     plots.finish(ax, result.title(locale), "simulated month (traffic shaped like)",
                  "monthly service level")
@@ -391,3 +391,24 @@ def volume_cv_from_outlook(outlook, period: str, months: int = 12) -> float:
         raise ParameterError("outlook_path", str(outlook) if not isinstance(
             outlook, pd.DataFrame) else "outlook", f"an outlook covering the months after {period}")
     return float(ahead["log_sd"].mean())
+
+
+def volume_spread(outlook_path, period: str, catalogue: dict,
+                  locale: str = "en_GB") -> tuple[float, str]:
+    """The simulator's month-to-month volume spread and the sentence that says where it comes
+    from: the forecast outlook's own band (``volume_cv_from_outlook``) when ``outlook_path``
+    is given and written, else the KPI catalogue's figure — also when the outlook was not
+    written for this period (a plan run before the volume forecast), which the sentence says
+    instead of failing. Two plans reporting the same month read the same spread as soon as
+    the outlook exists."""
+    from toolkit import config, present
+
+    if outlook_path and config.project_path(outlook_path).is_file():
+        cv = volume_cv_from_outlook(config.project_path(outlook_path), period)
+        why = "the forecast outlook's 80 % band over the next 12 months"
+    else:
+        cv = float(simulator_settings(catalogue)["volume_cv"])
+        why = ("the KPI catalogue's figure: no forecast outlook given" if not outlook_path else
+               "the KPI catalogue's figure: the volume forecast has not written its outlook "
+               "for this month yet")
+    return cv, f"Monthly volume drawn with a spread of {present.percent(cv, locale)} ({why})."

@@ -26,7 +26,8 @@ def _when(ts, locale: str = "en_GB", pattern: str = "EEE d MMM HH:mm") -> str:
     stamp = pd.Timestamp(ts)
     if stamp.tzinfo is not None:
         stamp = stamp.tz_localize(None)
-    return format_datetime(stamp.to_pydatetime(), pattern, locale=locale)
+    return format_datetime(stamp.to_pydatetime(), pattern,
+                           locale=present.names_locale(locale))  # English words
 
 
 def _day(ts, locale: str = "en_GB") -> str:
@@ -45,11 +46,11 @@ def _hours(x, locale: str) -> str:
 
 
 def country_name(code: str, locale: str = "en_GB") -> str:
-    """A country code in the report's language (``MA`` -> ``Morocco``); an unknown code as
-    it is."""
+    """A country code in words, in English like the report's sentences (``MA`` ->
+    ``Morocco`` in every locale); an unknown code as it is."""
     from babel import Locale
 
-    return str(Locale.parse(locale).territories.get(str(code), code))
+    return str(Locale.parse(present.names_locale(locale)).territories.get(str(code), code))
 
 
 def location_words(location: str, locale: str = "en_GB") -> str:
