@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from toolkit import present
 from toolkit.clock import local_clock
 from toolkit.errors import DataError, ParameterError
 from toolkit.forecast.aggregation import _period_alias
@@ -155,33 +156,31 @@ def method_name(method: str) -> str:
 
 
 def _num(x, locale, decimals=0):
-    from toolkit import present
     return present.number(x, locale, decimals)
 
 
 def _level(lv, locale) -> str:
     """An interval level in percent (80 -> 80%), in the locale's percent format."""
-    from toolkit import present
     return present.percent(lv / 100, locale, 0)
 
 
 def _pct(x, locale, decimals=1):
-    from toolkit import present
     return present.percent(x, locale, decimals)
 
 
 def _weekday(name: str, locale: str) -> str:
-    """An English weekday name (pandas ``day_name``) in ``locale``."""
+    """A weekday name (pandas ``day_name``) for a sentence: English, as the reports' words
+    are whatever the figures' locale (``present.names_locale``)."""
     from babel.dates import get_day_names
     if name not in _WEEKDAYS:
         return str(name)
-    word = get_day_names("wide", locale=locale)[_WEEKDAYS.index(name)]
+    word = get_day_names("wide", locale=present.names_locale(locale))[_WEEKDAYS.index(name)]
     return word[:1].upper() + word[1:]
 
 
 def _month_name(month: int, locale: str) -> str:
     from babel.dates import get_month_names
-    word = get_month_names("wide", locale=locale)[int(month)]
+    word = get_month_names("wide", locale=present.names_locale(locale))[int(month)]
     return word[:1].upper() + word[1:]
 
 
@@ -378,7 +377,6 @@ def in_month(frame: pd.DataFrame, month) -> pd.DataFrame:
 def daily_title(daily_fc: pd.DataFrame, queue: str, locale: str = "en_GB") -> str:
     """A queue panel's title: mean forecast calls per open day, from the plotted table (named
     with its month when the table holds one month)."""
-    from toolkit import present
     f = daily_fc[daily_fc["queue"] == queue]
     months = _local_months(f["ds"]).unique()
     where = f" in {present.month(months[0], locale)}" if len(months) == 1 else ""
@@ -498,7 +496,6 @@ def next_month_headline(table: pd.DataFrame, locale: str = "en_GB") -> str:
     """The report's one-sentence answer: calls to plan for next month (total), its 80 %
     range, the open days covered and the change per open day against a year earlier, from
     the :func:`next_month` table the chart beside it draws."""
-    from toolkit import present
     r = _total_row(table)
     month = present.month(r["month"], locale)
     text = (f"Plan for about {_num(round(r['calls'], -2), locale)} calls in {month} "
@@ -515,7 +512,6 @@ def next_month_headline(table: pd.DataFrame, locale: str = "en_GB") -> str:
 
 def next_month_labels(table: pd.DataFrame, locale: str = "en_GB") -> tuple[dict, dict]:
     """(units, labels) for ``present.table`` of :func:`next_month` (month names in labels)."""
-    from toolkit import present
     r = table.iloc[0]
     month, before = present.month(r["month"], locale), present.month(r["month"] - 12, locale)
     units = {"queue": "text", "calls": "count", "lower_80": "count", "upper_80": "count", "per_day": "count",
@@ -535,7 +531,6 @@ def outlook_vs_forecast(table: pd.DataFrame, outlook: pd.DataFrame,
     forecast's: both totals, the open days each counts and the gap per open day. From the
     :func:`next_month` table and the outlook table (``month, queue, scenario, yhat,
     open_days``); None when the outlook has no base row for that month."""
-    from toolkit import present
     r = _total_row(table)
     base = outlook[(outlook["queue"] == "total") & (outlook["scenario"] == "base")
                    & (outlook["month"].astype(str) == str(r["month"]))]
@@ -565,7 +560,6 @@ def outlook_vs_forecast(table: pd.DataFrame, outlook: pd.DataFrame,
 def outlook_headline(s: dict, locale: str = "en_GB") -> str:
     """The outlook chart's title from :func:`outlook_summary` (base, last 12 months, change
     on the last 12 months of history and the 80 % range)."""
-    from toolkit import present
     span = f"{present.month(s['final_from'], locale)} to {present.month(s['final_to'], locale)}"
     growth = s["growth"]
     change = ("no change" if present.is_missing(growth) or round(growth, 3) == 0 else
@@ -580,7 +574,6 @@ def next_month_status(table: pd.DataFrame, threshold: float = 0.10) -> str:
     """``attention`` when next month's calls per open day move by ``threshold`` or more
     against the same month a year earlier (last year's staffing would not fit), else
     ``ok``; ``info`` when the history does not reach a year earlier."""
-    from toolkit import present
     change = _total_row(table)["change"]
     if present.is_missing(change):
         return "info"
@@ -600,7 +593,6 @@ def window_sentence(window: dict, clock, country, history: pd.DataFrame, horizon
                     outlook_months: int, locale: str = "en_GB") -> str:
     """The data window in words: report month, history span, forecast start and length,
     clock and holiday calendar (where each came from)."""
-    from toolkit import present
     first, last = history["ds"].min(), history["ds"].max()
     partial = (f" (partial month: data to {present.date(window['data_to'], locale)})"
                if window.get("partial") else "")
@@ -627,7 +619,6 @@ def history_source(path) -> str:
 
 def saved_sentence(fc: pd.DataFrame, granularity: str, locale: str = "en_GB") -> str:
     """What was saved for the staffing report, in words (no file names)."""
-    from toolkit import present
     wall = local_clock(fc["ds"])
     return (f"Saved for the staffing report: "
             f"{present.count_phrase(len(fc), step_words(granularity).replace(' ', '-') + ' value', locale=locale)} "
