@@ -316,3 +316,13 @@ def test_plan_must_match_forecast_row_by_row():
     p = pd.DataFrame({"ds": [_ts("2026-11-02 09:30")], "queue": ["care"]})
     with pytest.raises(ValueError, match="plan's rows must be the forecast's"):
         list(words._by_queue(f, p))
+
+
+def test_patience_table_says_how_sure_each_estimate_is_in_words():
+    table = pd.DataFrame({"queue": ["care", "sales", "vip"], "offered": [900, 400, 20],
+                          "abandoned": [60, 30, 1], "patience_s": [180.0, 150.0, 120.0],
+                          "basis": ["exact", "lower bound", "fallback"],
+                          "note": ["", "", "too few abandons"]})
+    shown = words.patience_table(table).to_frame()
+    assert shown["How sure"].tolist() == [words.PATIENCE_BASIS_WORDS[b] for b in table["basis"]]
+    assert not shown["How sure"].isin(["exact", "lower bound", "fallback"]).any()

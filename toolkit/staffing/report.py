@@ -115,13 +115,22 @@ def assumptions_sentence(basis, location: str, country: str, plan: pd.DataFrame,
                                  "times)."))
 
 
+#: What each patience basis means to a reader (``staffing.patience.PATIENCE_BASES``).
+PATIENCE_BASIS_WORDS = {"exact": "measured: every call's wait is known",
+                        "lower bound": "at least this: abandoned calls' waits are missing",
+                        "fallback": "planning figure: too few abandoned calls to measure"}
+
+
 def patience_table(table: pd.DataFrame, locale: str = "en_GB") -> present.Table:
     """The patience estimate per queue (``planning.patience``'s table) for reviewers."""
+    if "basis" in table.columns:
+        table = table.assign(basis=table["basis"].map(PATIENCE_BASIS_WORDS)
+                             .fillna(table["basis"]))
     return present.table(
         table, locale=locale,
         units={"offered": "count", "abandoned": "count", "patience_s": "seconds"},
         labels={"queue": "Queue", "offered": "Calls offered", "abandoned": "Abandoned",
-                "patience_s": "Mean patience", "basis": "Estimate", "note": "How"},
+                "patience_s": "Mean patience", "basis": "How sure", "note": "How"},
         empty="No call history with waiting times: patience is the planning basis's figure.")
 
 
