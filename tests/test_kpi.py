@@ -463,6 +463,7 @@ def test_control_chart_specs_title_the_finding(tmp_path, catalogue):
     assert list(specs) == ["A · SL: beyond 3σ in 2026-10"]  # no series with < 2 values
     spec = specs["A · SL: beyond 3σ in 2026-10"]
     assert spec["target"] == 0.80 and spec["percent"] is True
+    assert spec["label"] == "A · Service level"           # the name readers see
 
 
 def test_two_collapses_do_not_turn_ordinary_months_into_signals(tmp_path, catalogue):
@@ -1247,9 +1248,10 @@ def test_control_chart_words_follow_the_signals(catalogue):
     assert "σ" not in shown and "8 months in a row on one side of the centre" in shown
     chart = pd.DataFrame({"signal": [False, True, True]}, index=["2026-08", "2026-09", "2026-10"])
     spec = {"SL: beyond 3σ in 2026-09, 2026-10": {"chart": chart}}
-    assert list(kpi.plain_specs(spec)) == ["SL: 2 unusual months, latest Oct 2026"]
-    quiet = {"SL: no special cause": {"chart": chart.assign(signal=False)}}
-    assert list(kpi.plain_specs(quiet)) == ["SL: no unusual month"]
+    assert list(kpi.plain_specs(spec)) == ["SL\n2 unusual months, latest Oct 2026"]
+    quiet = {"SL: no special cause": {"chart": chart.assign(signal=False),
+                                      "label": "A · Service level"}}
+    assert list(kpi.plain_specs(quiet)) == ["A · Service level\nno unusual month"]
 
 
 def test_reviewer_tables_carry_labels_not_column_names(catalogue):

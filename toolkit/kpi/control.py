@@ -295,9 +295,10 @@ def control_chart_specs(history: pd.DataFrame, sites: Iterable[str], kpi_ids: It
                         catalogue: dict, *, period: str | None = None,
                         contract: dict | None = None) -> dict[str, dict]:
     """XmR charts for ``plots.xmr_grid``: one panel per (site, KPI) with at least 2 months of
-    data, titled with its finding (the months that signal and the rule). ``period``: the
-    report month (default: the last month of ``history``). With one site the titles leave
-    out the site id (the figure title carries it)."""
+    data, titled with its finding (the months that signal and the rule); ``label`` is the
+    panel's site and KPI name for readers (:func:`toolkit.kpi.report.plain_specs`).
+    ``period``: the report month (default: the last month of ``history``). With one site the
+    titles leave out the site id (the figure title carries it)."""
     settings = control_settings(catalogue)
     period = period or str(history["month"].max())
     specs = {}
@@ -312,6 +313,7 @@ def control_chart_specs(history: pd.DataFrame, sites: Iterable[str], kpi_ids: It
         prefix = f"{site} · " if len(sites) > 1 else ""
         specs[f"{prefix}{kpi_id}: {chart_finding(chart, settings)}"] = {
             "chart": chart, "percent": spec["unit"] == "fraction", "target": target,
+            "label": f"{prefix}{spec.get('name', kpi_id)}",
             "ylabel": {"fraction": "%", "seconds": "seconds", "hours": "hours", "points": "points",
                        "eur_per_contact": "EUR per contact"}[spec["unit"]]}
     return specs

@@ -525,10 +525,11 @@ def plain_rule(text: str) -> str:
 
 def plain_specs(specs: dict) -> dict:
     """Control-chart panels (``control_chart_specs``) titled in plain words from their own
-    chart: the KPI, then how many months stand out and the latest of them."""
+    chart: the site and the KPI's name, then on a second line how many months stand out and
+    the latest of them."""
     out = {}
     for title, spec in specs.items():
-        head = title.split(": ", 1)[0]
+        head = spec.get("label") or title.split(": ", 1)[0]
         chart = spec["chart"]
         hit = [present.month(m, short=True)
                for m, s in zip(chart.index, chart["signal"], strict=True) if s]
@@ -540,7 +541,7 @@ def plain_specs(specs: dict) -> dict:
             tail = f"unusual in {hit[0]}"
         else:
             tail = f"{len(hit)} unusual months, latest {hit[-1]}"
-        out[f"{head}: {tail}"] = spec
+        out[f"{head}\n{tail}"] = spec
     return out
 
 
