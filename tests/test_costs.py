@@ -738,6 +738,19 @@ def test_outlook_sets_the_volume_path_scenarios_and_their_spread():
         model(forecast=outlook, volume_scenario="boom")
 
 
+def test_an_outlook_file_with_a_sidecar_is_read_as_an_outlook(tmp_path):
+    months = pd.period_range("2025-01", periods=12, freq="M").astype(str)
+    outlook = pd.DataFrame({"month": months, "queue": "total", "scenario": "base",
+                            "yhat": 12_000.0, "yhat_lower_80": 10_000.0,
+                            "yhat_upper_80": 14_400.0})
+    path = tmp_path / "outlook.parquet"
+    outlook.to_parquet(path)
+    (tmp_path / "outlook.meta.json").write_text('{"models": {}, "info": {"kind": "outlook"}}')
+    read = costs.read_monthly_forecast(path)                   # notebook 10 writes both
+    assert read["yhat"].tolist() == [12_000.0] * 12
+    assert read["cv"].iloc[0] == pytest.approx(np.log(1.44) / (2 * 1.2815515655))
+
+
 def test_volume_path_grows_by_year_and_keeps_the_base_shape():
     from toolkit.costs.workload import volume_path
     shape = np.array([12, 11, 10, 9, 8, 7, 7, 6, 9, 10, 11, 12], float) * 1000

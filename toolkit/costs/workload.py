@@ -151,11 +151,11 @@ def read_monthly_forecast(path: str | os.PathLike) -> pd.DataFrame:
     p = project_path(path)
     if not p.exists():
         raise ParameterError("outlook_path", str(path), "an existing CSV or Parquet file")
-    if p.suffix == ".parquet" and forecast.sidecar_path(p).exists():
-        return monthly_forecast_table(forecast.read_forecast(p), parameter="outlook_path")
     fc = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
     if {"scenario", "queue", "month"} <= set(fc.columns):
         return outlook_table(fc)
+    if p.suffix == ".parquet" and forecast.sidecar_path(p).exists():
+        fc = forecast.read_forecast(p)
     return monthly_forecast_table(fc, parameter="outlook_path")
 
 
