@@ -814,7 +814,7 @@ def test_hosted_seats_carry_no_agent_performance_credits(tmp_path, catalogue):
 
 
 def test_platform_kpis_pool_their_own_denominators(tmp_path, catalogue):
-    from toolkit.kpi import forms
+    from toolkit.kpi import definitions
 
     path = tmp_path / "platform_reports.csv"
     path.write_text("month,site,seat_hours_contracted,seat_hours_available,"
@@ -822,7 +822,7 @@ def test_platform_kpis_pool_their_own_denominators(tmp_path, catalogue):
                     "incident_fix_hours,seats_requested,seats_ready_on_time\n"
                     "2026-09,H,1000,990,10000,100,2,10,4,4\n"
                     "2026-10,H,3000,2970,10000,0,8,16,1,0\n")
-    long = forms.platform_kpis(forms.read_platform_reports(path), catalogue)
+    long = definitions.platform_kpis(definitions.read_platform_reports(path), catalogue)
     got = long.set_index(["month", "kpi"])["value"]
     assert got[("2026-09", "UPTIME")] == pytest.approx(0.99)
     assert got[("2026-10", "FIX_TIME")] == pytest.approx(2.0)  # 16 h / 8 incidents
@@ -835,7 +835,7 @@ def test_platform_kpis_pool_their_own_denominators(tmp_path, catalogue):
     path.write_text(path.read_text().replace("3000,2970", "3000,3070"))
     with pytest.raises(DataError, match=r"row 3, column 'seat_hours_available'.*exceeds "
                                         r"seat_hours_contracted"):
-        forms.read_platform_reports(path)
+        definitions.read_platform_reports(path)
 
 
 def test_hosted_cost_per_contact_adds_the_company_own_costs(catalogue):

@@ -62,7 +62,7 @@ TRENDS = ("damped", "linear", "none")
 # ----------------------------------------------------------------------------- inputs
 def _daily(history: pd.DataFrame) -> pd.DataFrame:
     """Tidy history (intervals or days) -> calls per queue and local calendar date."""
-    from toolkit.forecast import _as_tidy
+    from toolkit.forecast.panel import _as_tidy
 
     tidy = _as_tidy(history)
     day = local_clock(tidy["ds"]).dt.floor("D")
@@ -145,7 +145,7 @@ def _check_scenarios(scenarios, first: pd.Period, last: pd.Period) -> list[dict]
 
 
 def _check_levels(levels) -> tuple[int, ...]:
-    from toolkit.forecast import _check_levels as check
+    from toolkit.forecast.core import _check_levels as check
 
     out = check(levels)
     if 80 not in out:
@@ -292,7 +292,7 @@ def monthly_outlook_result(history: pd.DataFrame, months: int = 60, *, origin=No
     queue, scenario, yhat, yhat_lower_<L>, yhat_upper_<L>, open_days, calls_per_open_day,
     partial``.
     """
-    from toolkit.forecast import ForecastWarning
+    from toolkit.forecast.panel import ForecastWarning
 
     levels = _check_levels(levels)
     if isinstance(months, bool) or not isinstance(months, (int, np.integer)) \
@@ -492,7 +492,7 @@ def history_window(history: pd.DataFrame, period=None, *, country: str | None = 
     window)``; the history comes back tidy (``ds, queue, calls``), with window keys ``period``, ``history_from``, ``history_to`` (dates),
     ``origin`` (end of P), ``partial`` (P not covered to its last open day) and ``data_to``.
     """
-    from toolkit.forecast import _as_tidy
+    from toolkit.forecast.panel import _as_tidy
 
     tidy = _as_tidy(history)
     day = local_clock(tidy["ds"]).dt.floor("D")

@@ -497,11 +497,28 @@ def _local_day(ds: pd.Series) -> pd.Series:
     return local_clock(ds).dt.normalize()
 
 
+def through_period(df: pd.DataFrame, period: str, *, column: str = "ds") -> pd.DataFrame:
+    """Rows up to the end of month ``period`` (``YYYY-MM``, local dates).
+
+    A report for period P uses data up to the end of P; a month without any data is refused
+    (ParameterError naming the data's span) rather than shown as another month's report.
+    """
+    if not isinstance(period, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        raise ParameterError("period", period, "a month as 'YYYY-MM', e.g. '2026-10'")
+    month = pd.Period(period, "M")
+    day = local_clock(df[column]).dt.normalize()
+    in_month = (day.dt.to_period("M") == month).to_numpy()
+    if not in_month.any():
+        raise ParameterError("period", period, "a month with data: the file covers "
+                             f"{day.min():%Y-%m-%d} to {day.max():%Y-%m-%d} "
+                             f"({day.min():%Y-%m}..{day.max():%Y-%m})")
+    return df[(day <= month.end_time.normalize()).to_numpy()].reset_index(drop=True)
+
+
 def until_period(frame: pd.DataFrame, period, *, column: str = "ds") -> pd.DataFrame:
     """Rows up to the end of ``period`` (site clock). A month without data stops with the
-    data's span — never a silent copy of another month (``toolkit.summary.through_period``)."""
-    from toolkit import summary
-    return summary.through_period(frame, str(report_period(period)), column=column)
+    data's span — never a silent copy of another month (:func:`through_period`)."""
+    return through_period(frame, str(report_period(period)), column=column)
 
 
 def in_month(frame: pd.DataFrame, month, *, column: str = "ds",

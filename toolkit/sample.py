@@ -564,7 +564,7 @@ def provider_reports(stats: pd.DataFrame, *, seed: int = DEFAULT_SEED,
 
 def platform_reports(reports: pd.DataFrame, *, seed: int = DEFAULT_SEED,
                      params: SampleParameters = PARAMETERS) -> pd.DataFrame:
-    """Monthly platform reports of the hosted-seats sites (``toolkit.kpi.forms``), over the
+    """Monthly platform reports of the hosted-seats sites (``toolkit.kpi.definitions``), over the
     months of the provider reports; their own random stream, so no other file moves."""
     rng = np.random.default_rng([seed, 2])
     p = params.platform_sla

@@ -12,6 +12,7 @@ import pandas as pd
 from toolkit import names, present
 from toolkit.clock import local_clock
 from toolkit.errors import ParameterError
+from toolkit.planning import through_period  # noqa: F401 - the notebooks filter from here
 
 #: Labels for weekday numbers (Monday = 0) in profiles and tables.
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -45,26 +46,6 @@ def filter_period(df: pd.DataFrame, start=None, end=None, *, column: str = "ds"
                              "a period overlapping the data "
                              f"({day.min():%Y-%m-%d}..{day.max():%Y-%m-%d})")
     return out.reset_index(drop=True)
-
-
-def through_period(df: pd.DataFrame, period: str, *, column: str = "ds") -> pd.DataFrame:
-    """Rows up to the end of month ``period`` (``YYYY-MM``, local dates).
-
-    A report for period P uses data up to the end of P; a month without any data is refused
-    (ParameterError naming the data's span) rather than shown as another month's report.
-    """
-    import re
-
-    if not isinstance(period, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
-        raise ParameterError("period", period, "a month as 'YYYY-MM', e.g. '2026-10'")
-    month = pd.Period(period, "M")
-    day = local_clock(df[column]).dt.normalize()
-    in_month = (day.dt.to_period("M") == month).to_numpy()
-    if not in_month.any():
-        raise ParameterError("period", period, "a month with data: the file covers "
-                             f"{day.min():%Y-%m-%d} to {day.max():%Y-%m-%d} "
-                             f"({day.min():%Y-%m}..{day.max():%Y-%m})")
-    return df[(day <= month.end_time.normalize()).to_numpy()].reset_index(drop=True)
 
 
 def data_window(df: pd.DataFrame, column: str = "ds") -> tuple[pd.Timestamp, pd.Timestamp]:

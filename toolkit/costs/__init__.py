@@ -2,8 +2,8 @@
 
 One module per question, each building only on those above it:
 
-- ``reference``   — which figures? Reference YAML, analyst overrides, validation, the
-  assumptions table;
+- ``reference``   — which figures? Reference YAML, analyst overrides, validation, the value
+  of a lost contact per queue, the assumptions table;
 - ``portfolio``   — what runs today? The status quo (sites, shares, actual invoices) and
   partial moves from it, costed as options;
 - ``workload``    — how much work? The staffing engine (planning basis) on the history and
@@ -114,18 +114,14 @@ from toolkit.costs.reference import (
     LINES,
     ONE_OFF_LINES,
     PAYROLL_LINES,
+    ValueOfService,
     assumptions_table,
+    build_service,
     load_reference,
+    service_rates,
     validate_reference,
 )
-from toolkit.costs.service import (
-    ValueOfService,
-    build_service,
-    service_costs,
-    service_inputs,
-    service_npv,
-    service_rates,
-)
+from toolkit.costs.service import service_costs, service_inputs, service_npv
 from toolkit.costs.uncertainty import cumulative_fan, monte_carlo, tornado, tornado_inputs
 from toolkit.costs.workload import (
     monthly_forecast_table,

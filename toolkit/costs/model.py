@@ -53,12 +53,13 @@ from toolkit.costs.reference import (
     LINES,
     ONE_OFF_LINES,
     PAYROLL_LINES,
+    ValueOfService,
     _check_choice,
     _is_figure,
     _value,
+    build_service,
     load_reference,
 )
-from toolkit.costs.service import ValueOfService, build_service
 from toolkit.costs.workload import (
     monthly_forecast_table,
     outlook_table,
@@ -103,7 +104,8 @@ class SourcingModel:
     basis: planning.PlanningBasis = field(default_factory=planning.load_basis)
     status_quo: StatusQuo | None = None
     portfolios: list[Portfolio] = field(default_factory=list)
-    #: the value of a lost contact per queue (``service``); None = value of service off
+    #: the value of a lost contact per queue (``reference.build_service``); None = value of
+    #: service off
     service: ValueOfService | None = None
 
     @property

@@ -1,8 +1,10 @@
 """Which figures does the cost model use?
 
 The reference YAML (``toolkit/reference/*.yaml``) with the analyst's overrides merged in and
-validated; the cost lines and engagement forms those files speak of; and the assumptions
-table listing every figure a model used, with its source.
+validated; the cost lines and engagement forms those files speak of; the value of a lost
+contact per queue (value of service: rates from the KPI data or the reference, outcome
+values, each with its source), which ``model.build_model`` carries and ``service`` costs per
+option; and the assumptions table listing every figure a model used, with its source.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from toolkit import refdata
@@ -158,6 +162,107 @@ def _check_choice(parameter: str, values, valid: Sequence[str]) -> list[str]:
     if bad or not values:
         raise ParameterError(parameter, bad[0] if bad else values, f"one or more of {list(valid)}")
     return values
+
+
+# --------------------------------------------------------------------------------------------
+# The value of a lost contact per queue (value of service)
+# --------------------------------------------------------------------------------------------
+
+#: Report columns of the KPI data holding each kind's rate (``toolkit.schemas``).
+RATE_COLUMNS = {"sales": "conversion_rate", "retention": "retention_save_rate"}
+#: Reference figures of each kind: (rate, value of one outcome).
+_FIGURES = {"sales": ("conversion_rate", "margin_per_sale"),
+            "retention": ("save_rate", "customer_value")}
+
+
+@dataclass
+class ValueOfService:
+    """Per queue: ``queue, contact_share, abandon_rate, kind, rate, rate_source,
+    outcome_value_eur, value_year, value_source, lost_value_per_contact_eur`` (EUR at
+    ``value_year``, after ``recovered_share``); the figures' provenance is in the columns."""
+
+    queues: pd.DataFrame
+    recovered_share: float
+
+
+def service_rates(reports: pd.DataFrame, period: str | None = None, *,
+                  months: int = 12) -> pd.DataFrame:
+    """Conversion and save rates from the provider reports (KPI data): each rate weighted by
+    the contacts its site handled, over the ``months`` ending with ``period`` (all months
+    when None). Returns ``kind, rate, site_months, source`` (rows only for rates reported)."""
+    r = reports
+    if period is not None:
+        from toolkit import planning
+        window = planning.workload_months(period, months)
+        r = r[pd.PeriodIndex(r["month"], freq="M").isin(window)]
+    rows = []
+    for kind, col in RATE_COLUMNS.items():
+        if col not in r.columns:
+            continue
+        sel = r[r[col].notna()]
+        w = sel["contacts_handled"].astype(float) if "contacts_handled" in sel else None
+        if sel.empty or (w is not None and w.sum() <= 0):
+            continue
+        rate = float(np.average(sel[col].astype(float), weights=w))
+        span = (f"{pd.Period(sel['month'].min(), freq='M')} to "
+                f"{pd.Period(sel['month'].max(), freq='M')}")
+        rows.append({"kind": kind, "rate": rate, "site_months": len(sel),
+                     "source": f"provider reports, {col} weighted by contacts handled, "
+                               f"{len(sel)} site-months {span}"})
+    return pd.DataFrame(rows, columns=["kind", "rate", "site_months", "source"])
+
+
+def build_service(ref: dict, queues: pd.DataFrame, reports: pd.DataFrame | None = None,
+                  period: str | None = None) -> ValueOfService:
+    """The value of a lost contact per queue from the base year's queues (``queue,
+    contact_share, abandon_rate``: ``workload.queue_service``), the KPI data and the
+    reference."""
+    need = {"queue", "contact_share", "abandon_rate"}
+    if not isinstance(queues, pd.DataFrame) or need - set(queues.columns):
+        raise ParameterError("service_queues", getattr(queues, "columns", queues),
+                             f"a table with columns {sorted(need)} (workload.queue_service)")
+    bad = queues[~queues["abandon_rate"].between(0, 1) | ~queues["contact_share"].between(0, 1)]
+    if len(bad):
+        raise ParameterError(f"service_queues.{bad.iloc[0]['queue']}",
+                             bad.iloc[0][["contact_share", "abandon_rate"]].to_dict(),
+                             "a contact share and an abandonment rate in [0, 1]")
+    d = ref["defaults"]["value_of_service"]
+    kinds = {}
+    for kind, key in (("sales", "sales_queues"), ("retention", "retention_queues")):
+        for q in _value(d[key]) or []:
+            kinds.setdefault(str(q), kind)
+    data = service_rates(reports, period) if reports is not None else pd.DataFrame(
+        columns=["kind", "rate", "site_months", "source"])
+    data = data.set_index("kind")
+    recovered = float(_value(d["recovered_share"]))
+    if not 0 <= recovered <= 1:
+        raise ParameterError("defaults.value_of_service.recovered_share", recovered,
+                             "a share in [0, 1]")
+    rows = []
+    for row in queues.itertuples():
+        kind = kinds.get(str(row.queue), "none")
+        out = {"queue": row.queue, "contact_share": float(row.contact_share),
+               "abandon_rate": float(row.abandon_rate), "kind": kind, "rate": 0.0,
+               "rate_source": "not a sales or retention queue (defaults.value_of_service)",
+               "outcome_value_eur": 0.0, "value_year": None, "value_source": ""}
+        if kind != "none":
+            rate_key, value_key = _FIGURES[kind]
+            if kind in data.index:
+                out.update(rate=float(data.loc[kind, "rate"]), rate_source=data.loc[kind, "source"])
+            else:
+                fig = d[rate_key]
+                out.update(rate=float(_value(fig)), rate_source=f"defaults.value_of_service."
+                           f"{rate_key}: {fig.get('source')} (flag {fig.get('flag')})")
+            fig = d[value_key]
+            out.update(outcome_value_eur=float(_value(fig)), value_year=int(fig["year"]),
+                       value_source=f"defaults.value_of_service.{value_key}: "
+                                    f"{fig.get('source')} (flag {fig.get('flag')})")
+            if not 0 <= out["rate"] <= 1:
+                raise ParameterError(f"defaults.value_of_service.{rate_key}", out["rate"],
+                                     "a rate in [0, 1]")
+        out["lost_value_per_contact_eur"] = out["rate"] * out["outcome_value_eur"] * (1 - recovered)
+        rows.append(out)
+    return ValueOfService(queues=pd.DataFrame(rows), recovered_share=recovered)
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ repeat factor the workload already carries). Each lost contact loses its queue's
 value: conversion rate x margin per sale (sales queues), save rate x customer value
 (retention queues), nothing elsewhere, less the share recovered when the customer comes
 back. The rates come from the provider reports (KPI data) when given, else from the
-reference (``defaults.value_of_service``, flag G).
+reference (``defaults.value_of_service``, flag G); that value per queue is built with the
+model (``reference.build_service``), and this module turns it into lost contacts and lost
+value per option.
 
 The lost value is kept out of the cost lines (cash): ``tco`` and ``monte_carlo`` add it
 in their own columns, and ``decision.service_ranking`` ranks with and without it.
@@ -18,115 +20,20 @@ in their own columns, and ``decision.service_ranking`` ranks with and without it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from toolkit.costs.model import (
+    SourcingModel,
+    _base_quantities,
+    _discount,
+    _location_arrays,
+    _Tweaks,
+)
 from toolkit.costs.portfolio import PORTFOLIO
 from toolkit.costs.reference import _value
 from toolkit.errors import ParameterError
-
-if TYPE_CHECKING:
-    from toolkit.costs.model import SourcingModel
-
-#: Report columns of the KPI data holding each kind's rate (``toolkit.schemas``).
-RATE_COLUMNS = {"sales": "conversion_rate", "retention": "retention_save_rate"}
-#: Reference figures of each kind: (rate, value of one outcome).
-_FIGURES = {"sales": ("conversion_rate", "margin_per_sale"),
-            "retention": ("save_rate", "customer_value")}
-
-
-@dataclass
-class ValueOfService:
-    """Per queue: ``queue, contact_share, abandon_rate, kind, rate, rate_source,
-    outcome_value_eur, value_year, value_source, lost_value_per_contact_eur`` (EUR at
-    ``value_year``, after ``recovered_share``); the figures' provenance is in the columns."""
-
-    queues: pd.DataFrame
-    recovered_share: float
-
-
-def service_rates(reports: pd.DataFrame, period: str | None = None, *,
-                  months: int = 12) -> pd.DataFrame:
-    """Conversion and save rates from the provider reports (KPI data): each rate weighted by
-    the contacts its site handled, over the ``months`` ending with ``period`` (all months
-    when None). Returns ``kind, rate, site_months, source`` (rows only for rates reported)."""
-    r = reports
-    if period is not None:
-        from toolkit import planning
-        window = planning.workload_months(period, months)
-        r = r[pd.PeriodIndex(r["month"], freq="M").isin(window)]
-    rows = []
-    for kind, col in RATE_COLUMNS.items():
-        if col not in r.columns:
-            continue
-        sel = r[r[col].notna()]
-        w = sel["contacts_handled"].astype(float) if "contacts_handled" in sel else None
-        if sel.empty or (w is not None and w.sum() <= 0):
-            continue
-        rate = float(np.average(sel[col].astype(float), weights=w))
-        span = (f"{pd.Period(sel['month'].min(), freq='M')} to "
-                f"{pd.Period(sel['month'].max(), freq='M')}")
-        rows.append({"kind": kind, "rate": rate, "site_months": len(sel),
-                     "source": f"provider reports, {col} weighted by contacts handled, "
-                               f"{len(sel)} site-months {span}"})
-    return pd.DataFrame(rows, columns=["kind", "rate", "site_months", "source"])
-
-
-def build_service(ref: dict, queues: pd.DataFrame, reports: pd.DataFrame | None = None,
-                  period: str | None = None) -> ValueOfService:
-    """The value of a lost contact per queue from the base year's queues (``queue,
-    contact_share, abandon_rate``: ``workload.queue_service``), the KPI data and the
-    reference."""
-    need = {"queue", "contact_share", "abandon_rate"}
-    if not isinstance(queues, pd.DataFrame) or need - set(queues.columns):
-        raise ParameterError("service_queues", getattr(queues, "columns", queues),
-                             f"a table with columns {sorted(need)} (workload.queue_service)")
-    bad = queues[~queues["abandon_rate"].between(0, 1) | ~queues["contact_share"].between(0, 1)]
-    if len(bad):
-        raise ParameterError(f"service_queues.{bad.iloc[0]['queue']}",
-                             bad.iloc[0][["contact_share", "abandon_rate"]].to_dict(),
-                             "a contact share and an abandonment rate in [0, 1]")
-    d = ref["defaults"]["value_of_service"]
-    kinds = {}
-    for kind, key in (("sales", "sales_queues"), ("retention", "retention_queues")):
-        for q in _value(d[key]) or []:
-            kinds.setdefault(str(q), kind)
-    data = service_rates(reports, period) if reports is not None else pd.DataFrame(
-        columns=["kind", "rate", "site_months", "source"])
-    data = data.set_index("kind")
-    recovered = float(_value(d["recovered_share"]))
-    if not 0 <= recovered <= 1:
-        raise ParameterError("defaults.value_of_service.recovered_share", recovered,
-                             "a share in [0, 1]")
-    rows = []
-    for row in queues.itertuples():
-        kind = kinds.get(str(row.queue), "none")
-        out = {"queue": row.queue, "contact_share": float(row.contact_share),
-               "abandon_rate": float(row.abandon_rate), "kind": kind, "rate": 0.0,
-               "rate_source": "not a sales or retention queue (defaults.value_of_service)",
-               "outcome_value_eur": 0.0, "value_year": None, "value_source": ""}
-        if kind != "none":
-            rate_key, value_key = _FIGURES[kind]
-            if kind in data.index:
-                out.update(rate=float(data.loc[kind, "rate"]), rate_source=data.loc[kind, "source"])
-            else:
-                fig = d[rate_key]
-                out.update(rate=float(_value(fig)), rate_source=f"defaults.value_of_service."
-                           f"{rate_key}: {fig.get('source')} (flag {fig.get('flag')})")
-            fig = d[value_key]
-            out.update(outcome_value_eur=float(_value(fig)), value_year=int(fig["year"]),
-                       value_source=f"defaults.value_of_service.{value_key}: "
-                                    f"{fig.get('source')} (flag {fig.get('flag')})")
-            if not 0 <= out["rate"] <= 1:
-                raise ParameterError(f"defaults.value_of_service.{rate_key}", out["rate"],
-                                     "a rate in [0, 1]")
-        out["lost_value_per_contact_eur"] = out["rate"] * out["outcome_value_eur"] * (1 - recovered)
-        rows.append(out)
-    return ValueOfService(queues=pd.DataFrame(rows), recovered_share=recovered)
-
 
 # --------------------------------------------------------------------------------------------
 # Lost contacts and their value per option
@@ -194,7 +101,6 @@ def service_costs(model: SourcingModel) -> pd.DataFrame:
     (outcomes of the lost contacts, after the recovered share), ``lost_value_eur`` (nominal).
     """
     _require(model)
-    from toolkit.costs.model import _base_quantities, _location_arrays, _Tweaks
     tw = _Tweaks()
     la = _location_arrays(model, tw)
     a = _service_arrays(model, la, _base_quantities(model, la, tw))
@@ -241,7 +147,6 @@ def service_npv(model: SourcingModel) -> pd.Series:
     """Present value of each option's lost contacts at the reference figures (EUR), indexed
     by (location, form)."""
     _require(model)
-    from toolkit.costs.model import _base_quantities, _discount, _location_arrays, _Tweaks
     tw = _Tweaks()
     la = _location_arrays(model, tw)
     v = _service_npv(model, la, _base_quantities(model, la, tw), _discount(model, tw))

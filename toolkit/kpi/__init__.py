@@ -3,14 +3,14 @@
 The flow of the monthly report, one module per question:
 
 - ``definitions`` — what does each KPI mean? ``load_catalogue``; ``monthly_kpis`` from
-  interval data and provider reports (ratios as sums of numerators over sums of denominators,
-  never averages of ratios);
+  interval data, provider reports and hosted seats' platform reports (ratios as sums of
+  numerators over sums of denominators, never averages of ratios);
 - ``contract``    — what did the provider commit to? ``load_contract``, thresholds and the
   RAG rule (``rag_status``);
 - ``scorecard``   — how did the month go? Status, deltas, pooled 12-month average, trend, rank;
 - ``trend``       — is it getting better or worse? Mann–Kendall / seasonal Kendall, Sen's slope;
-- ``forms``       — what fits the engagement form? Platform indicators and own costs for
-  hosted seats;
+- ``forms``       — what fits the engagement form? The company's own costs for hosted
+  seats;
 - ``credits``     — what does the contract give back? At-risk amount, trigger, allocation,
   caps, earn-back;
 - ``quality``     — can we trust the provider's figures? Constant, rounded, impossible;
@@ -59,6 +59,7 @@ from toolkit.kpi.definitions import (
     DIRECTIONS,
     INTERVAL_COLUMNS,
     INTERVAL_FORMULAS,
+    PLATFORM_COLUMNS,
     REPORT_COLUMNS,
     SOURCES,
     STANDARD,
@@ -73,19 +74,14 @@ from toolkit.kpi.definitions import (
     month_range,
     monthly_kpis,
     parse_period,
+    platform_kpis,
     pooling_weights,
+    read_platform_reports,
     report_kpis,
     require_report_months,
     trailing_months,
 )
-from toolkit.kpi.forms import (
-    PLATFORM_COLUMNS,
-    own_cost_per_hour,
-    own_costs,
-    platform_kpis,
-    read_platform_reports,
-    with_own_costs,
-)
+from toolkit.kpi.forms import own_cost_per_hour, own_costs, with_own_costs
 from toolkit.kpi.quality import (
     QualitySettings,
     data_quality_flags,
@@ -147,7 +143,7 @@ __all__ = [
     "STANDARD", "INTERVAL_COLUMNS", "REPORT_COLUMNS", "INTERVAL_FORMULAS", "load_catalogue",
     "catalogue_table", "parse_period", "check_period_has_data", "month_range",
     "trailing_months", "interval_kpis", "report_kpis", "monthly_kpis", "missing_report_months",
-    "require_report_months",
+    "require_report_months", "PLATFORM_COLUMNS", "read_platform_reports", "platform_kpis",
     # contract
     "load_contract", "contract_table", "rag_status", "check_contract_sites", "select_sites",
     # scorecard
@@ -160,8 +156,7 @@ __all__ = [
     "control_settings", "control_limits", "control_chart", "control_signals", "chart_finding",
     "phase_of_months",
     # forms
-    "PLATFORM_COLUMNS", "read_platform_reports", "platform_kpis", "own_cost_per_hour",
-    "own_costs", "with_own_costs",
+    "own_cost_per_hour", "own_costs", "with_own_costs",
     # quality
     "QualitySettings", "quality_settings", "data_quality_flags", "flag_scorecard",
     # audit

@@ -2,7 +2,9 @@
 
 The KPI catalogue (``toolkit/reference/kpis.yaml``: objectives, indicators, formulas, units,
 directions, sources) and the monthly actuals: interval KPIs as sums of numerators over sums
-of denominators, provider-reported KPIs with their own denominators as pooling weights.
+of denominators, provider-reported KPIs with their own denominators as pooling weights, and
+the platform KPIs of hosted-seats sites from the provider's platform reports
+(``read_platform_reports``), each with its own numerator and denominator.
 """
 
 from __future__ import annotations
@@ -120,8 +122,6 @@ def load_catalogue(path: str | os.PathLike = CATALOGUE_PATH) -> dict:
                     raise DataError(f"{where}: {field} '{spec[field]}' is not a weight column",
                                     file=path, column=field, expected=", ".join(WEIGHT_COLUMNS))
         if spec["source"] == "platform_report":
-            from toolkit.kpi.forms import PLATFORM_COLUMNS
-
             numeric = list(PLATFORM_COLUMNS)[2:]
             for part in ("numerator", "denominator"):
                 terms = spec.get(part)
@@ -287,6 +287,91 @@ _LONG_COLUMNS = ["site", "month", "kpi", "definition", "value", "numerator", "de
                  "source"]
 
 
+# --------------------------------------------------------------------------- platform reports
+
+#: Columns of ``platform_reports.csv`` (one row per month and hosted-seats site).
+PLATFORM_COLUMNS = {
+    "month": "reporting month (YYYY-MM)",
+    "site": "site id, as in sites.csv",
+    "seat_hours_contracted": "seat-hours the contract makes available in the month (hours)",
+    "seat_hours_available": "of those, seat-hours actually usable (hours)",
+    "platform_minutes_scheduled": "minutes the platform had to be up (opening hours)",
+    "platform_minutes_down": "of those, minutes of outage (minutes)",
+    "incidents": "incidents closed in the month (count)",
+    "incident_fix_hours": "total time to fix those incidents (hours)",
+    "seats_requested": "seats requested for the month (additions and moves, count)",
+    "seats_ready_on_time": "of those, seats ready on the requested date (count)",
+}
+
+
+def read_platform_reports(path: str | os.PathLike) -> pd.DataFrame:
+    """Read and check the hosted-seat provider's monthly platform report (CSV).
+
+    Every count and duration is a finite number >= 0; parts never exceed their whole
+    (available <= contracted seat-hours, down <= scheduled minutes, ready <= requested).
+    Errors name the file, row (header = row 1), column and what would be right.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError("file not found", file=path,
+                        expected="platform_reports.csv with " + ", ".join(PLATFORM_COLUMNS))
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    _require_columns(raw, PLATFORM_COLUMNS, path)
+    extra = [c for c in raw.columns if c not in PLATFORM_COLUMNS]
+    if extra:
+        raise DataError(f"unknown column(s) {extra}", file=path, column=extra[0],
+                        expected="only " + ", ".join(PLATFORM_COLUMNS))
+    out = pd.DataFrame({"month": raw["month"].str.strip(), "site": raw["site"].str.strip()})
+    bad = ~out["month"].str.fullmatch(_PERIOD.pattern)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"'{raw['month'].iloc[i]}' is not a month", file=path, row=i + 2,
+                        column="month", expected="YYYY-MM, e.g. 2026-10")
+    for col in list(PLATFORM_COLUMNS)[2:]:
+        values = pd.to_numeric(raw[col], errors="coerce")
+        wrong = ~(np.isfinite(values) & (values >= 0))
+        if wrong.any():
+            i = int(np.flatnonzero(wrong.to_numpy())[0])
+            raise DataError(f"'{raw[col].iloc[i]}' is not a number >= 0", file=path, row=i + 2,
+                            column=col, expected=PLATFORM_COLUMNS[col])
+        out[col] = values.astype(float)
+    for part, whole in (("seat_hours_available", "seat_hours_contracted"),
+                        ("platform_minutes_down", "platform_minutes_scheduled"),
+                        ("seats_ready_on_time", "seats_requested")):
+        wrong = out[part] > out[whole]
+        if wrong.any():
+            i = int(np.flatnonzero(wrong.to_numpy())[0])
+            raise DataError(f"{part} {out[part].iloc[i]:g} exceeds {whole} "
+                            f"{out[whole].iloc[i]:g}", file=path, row=i + 2, column=part,
+                            expected=f"{part} <= {whole}")
+    dup = out.duplicated(["month", "site"], keep=False)
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise DataError("the same (month, site) is reported twice", file=path, row=i + 2,
+                        column="month", expected="one row per month and site")
+    return out
+
+
+def platform_kpis(platform: pd.DataFrame, catalogue: dict) -> pd.DataFrame:
+    """Monthly platform KPIs per site (the long KPI table): each KPI's numerator and
+    denominator are the linear combinations of report columns the catalogue gives, so months
+    pool by their own denominators (seat-hours, scheduled minutes, incidents, requests)."""
+    frames = []
+    for kpi_id, spec in catalogue["kpis"].items():
+        if spec["source"] != "platform_report":
+            continue
+        num = _combine(platform, spec["numerator"])
+        den = _combine(platform, spec["denominator"])
+        frames.append(pd.DataFrame({
+            "site": platform["site"].to_numpy(), "month": platform["month"].to_numpy(),
+            "kpi": kpi_id, "definition": STANDARD,
+            "value": (num / den.where(den > 0)).to_numpy(), "numerator": num.to_numpy(),
+            "denominator": den.to_numpy(), "source": "platform_report"}))
+    if not frames:
+        return pd.DataFrame(columns=_LONG_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[_LONG_COLUMNS]
+
+
 def monthly_kpis(intervals: pd.DataFrame | None, reports: pd.DataFrame | None, catalogue: dict,
                  *, sites: Iterable[str] | None = None, months: Iterable[str] | None = None,
                  timezone: str = DEFAULT_TIMEZONE, platform: pd.DataFrame | None = None,
@@ -298,8 +383,8 @@ def monthly_kpis(intervals: pd.DataFrame | None, reports: pd.DataFrame | None, c
     seen in either input): a month without data is a row with NaN ``value``, so gaps show up
     as ``no data`` rather than vanish. Occupancy is derived: handle hours (interval data)
     over billed hours (provider report). ``platform``: the hosted-seat platform reports
-    (``toolkit.kpi.forms.read_platform_reports``); ``site_table``: sites.csv, whose
-    engagement forms decide the cost per contact (hosted seats add the company's own costs).
+    (``read_platform_reports``); ``site_table``: sites.csv, whose engagement forms decide
+    the cost per contact (hosted seats add the company's own costs, ``toolkit.kpi.forms``).
     """
     parts = []
     if intervals is not None:
@@ -311,7 +396,6 @@ def monthly_kpis(intervals: pd.DataFrame | None, reports: pd.DataFrame | None, c
             report_part = with_own_costs(report_part, reports, site_table)
         parts.append(report_part)
     if platform is not None:
-        from toolkit.kpi.forms import platform_kpis
         parts.append(platform_kpis(platform, catalogue))
     if not parts:
         raise ParameterError("intervals/reports", None, "at least one of the two data sets")
