@@ -12,7 +12,6 @@ import pandas as pd
 from toolkit import names, present
 from toolkit.clock import local_clock
 from toolkit.errors import ParameterError
-from toolkit.planning import through_period  # noqa: F401 - the notebooks filter from here
 
 #: Labels for weekday numbers (Monday = 0) in profiles and tables.
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
