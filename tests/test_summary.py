@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit import plots, summary
+from toolkit import planning, plots, summary
 from toolkit.errors import ParameterError
 
 
@@ -121,16 +121,16 @@ def test_through_period_keeps_data_up_to_the_end_of_the_month_and_refuses_a_mont
     ds = pd.Series(pd.to_datetime(["2026-08-31 19:30", "2026-09-01 08:00", "2026-09-30 19:30",
                                    "2026-10-01 08:00"]).tz_localize("Europe/Paris"))
     df = pd.DataFrame({"ds": ds, "calls": [1, 2, 3, 4]})
-    kept = summary.through_period(df, "2026-09")
+    kept = planning.through_period(df, "2026-09")
     assert kept["calls"].tolist() == [1, 2, 3]
     first, last = summary.data_window(kept)
     assert (f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}") == ("2026-08-31", "2026-09-30")
     for month in ("2026-11", "2026-07"):
         with pytest.raises(ParameterError, match=r"'period' = '" + month
                            + r"'.*covers 2026-08-31 to 2026-10-01 \(2026-08..2026-10\)"):
-            summary.through_period(df, month)
+            planning.through_period(df, month)
     with pytest.raises(ParameterError, match="YYYY-MM"):
-        summary.through_period(df, "2026-10\n")
+        planning.through_period(df, "2026-10\n")
 
 
 # --- Reviewer sentences: each is written from the table beside it and turns with its data ---
