@@ -9,7 +9,7 @@ Why: a change to ``auto`` is judged on the whole suite, never on one series (iss
 - generated (``toolkit.sample_series``, seeded): the shapes contact centres show (24 h with
   near-empty nights and a Sunday-Thursday week, daily-only with annual peaks, Ramadan and
   moving holidays, half-days, level shift, missing days, short history);
-- held out (``--held-out``, ``sample_series.HOLDOUT``): four shapes added after the selection
+- held out (``--held-out``; ``held_out`` in ``sample_series.GENERATORS``): four shapes added after the selection
   rules were settled (low volume, hourly 7-day week with growth, incident bursts, a daily
   decline), reported apart and never used to choose a change.
 
@@ -92,7 +92,7 @@ def load_real() -> tuple[list[dict], list[str]]:
 
 def load_generated(seed: int, *, held_out: bool = False) -> list[dict]:
     """The development suite's generated series, or (``held_out``) the held-out ones."""
-    series = sample_series.holdout(seed) if held_out else sample_series.suite(seed)
+    series = sample_series.suite(seed, held_out=held_out)
     return [{"name": name, "kind": "held out" if held_out else "generated", "history": frame,
              "freq": None, "country": info.country, "shape": info.shape}
             for name, (frame, info) in series.items()]
@@ -272,7 +272,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=sample_series.DEFAULT_SEED)
     parser.add_argument("--csv", default="", help="also write the per-series summary here")
     parser.add_argument("--held-out", action="store_true",
-                        help="the held-out series instead (sample_series.HOLDOUT): a report "
+                        help="the held-out series instead (held_out in sample_series.GENERATORS): a report "
                              "on shapes no change was chosen on, never a tuning target")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()

@@ -90,8 +90,8 @@ def test_ramadan_ahead_ends_inside_ramadan():
 
 
 def test_held_out_series_are_seeded_tidy_and_apart_from_the_suite():
-    held = ss.holdout(seed=3)
-    assert set(held).isdisjoint(ss.GENERATORS)
+    held = ss.suite(seed=3, held_out=True)
+    assert len(held) == 4 and set(held).isdisjoint(ss.suite(seed=3))
     for name, (frame, info) in held.items():
         assert list(frame.columns) == ["ds", "queue", "calls"], name
         assert frame["ds"].is_unique and (frame["calls"] >= 0).all(), name

@@ -25,13 +25,13 @@ intervals absent (the toolkit's open-interval convention):
 - ``short_history``: 30-min, Monday-Friday 08:00-18:00, sixteen weeks only.
 
 ``suite(seed)`` returns them all; every knob is a named argument with its default.
-``holdout(seed)`` returns four more shapes held out of development (low volume, hourly 7-day
-growth, incident bursts, a daily decline): see the section "held out" below.
+``suite(seed, held_out=True)`` returns four more shapes held out of development (low volume,
+hourly 7-day growth, incident bursts, a daily decline): see the section "held out" below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +52,7 @@ class SeriesInfo:
     shape: str
     country: str | None
     freq: str
+    held_out: bool = False
 
 
 def _bells(hours: np.ndarray, peaks) -> np.ndarray:
@@ -114,6 +115,24 @@ def _after_closure(days: pd.DatetimeIndex, open_weekdays) -> np.ndarray:
             prev -= pd.Timedelta(days=1)
         out[i] = float(prev not in known and prev >= days[0])
     return out
+
+
+def _office_week(rng: np.random.Generator, days: pd.DatetimeIndex, queue: str, *,
+                 level: float, week: Sequence[float], annual: tuple[float, int] | None,
+                 hours: tuple[float, float], floor: float, peaks) -> tuple:
+    """30-min Monday-Friday office hours with French holidays closed, the shape three
+    generators share: ``week`` weights Monday to Friday, ``annual`` (amplitude, peak day of
+    year) or None, ``floor`` + ``peaks`` (:func:`_bells`) the intraday curve. Returns (open
+    days, tidy frame)."""
+    cal = days[(days.day_of_week < 5) & ~_closed("FR", days)]
+    rate = level * np.asarray(week)[cal.day_of_week]
+    if annual is not None:
+        rate = rate * _annual(cal, *annual)
+
+    def shape(h, d):
+        return floor + _bells(h, peaks)
+
+    return cal, _intraday(cal, rate, "30min", lambda d: hours, shape, rng, queue)
 
 
 # ----------------------------------------------------------------------------- generators
@@ -260,15 +279,10 @@ def missing_days(seed: int = DEFAULT_SEED, *, start="2024-09-02", days: int = 40
     """30-min, Monday-Friday 08:00-18:00, French holidays closed; ``missing_share`` of open
     days absent from the file at random, one week-long outage, 0.5 % of counts empty."""
     rng = np.random.default_rng(seed)
-    cal = pd.date_range(start, periods=days, freq="D")
-    cal = cal[(cal.day_of_week < 5) & ~_closed("FR", cal)]
-    week = np.array([1.25, 1.05, 1.0, 0.95, 0.85, 0.0, 0.0])
-    rate = level * week[cal.day_of_week] * _annual(cal, 0.12, 10)
-
-    def shape(h, d):
-        return 0.1 + _bells(h, [(10.0, 1.2, 1.0), (14.5, 1.5, 0.8)])
-
-    frame = _intraday(cal, rate, "30min", lambda d: (8.0, 18.0), shape, rng, queue)
+    cal, frame = _office_week(rng, pd.date_range(start, periods=days, freq="D"), queue,
+                              level=level, week=[1.25, 1.05, 1.0, 0.95, 0.85],
+                              annual=(0.12, 10), hours=(8.0, 18.0), floor=0.1,
+                              peaks=[(10.0, 1.2, 1.0), (14.5, 1.5, 0.8)])
     drop = set(cal[rng.random(len(cal)) < missing_share])
     k = int(0.55 * len(cal))
     drop |= set(cal[k:k + 5])
@@ -283,48 +297,10 @@ def short_history(seed: int = DEFAULT_SEED, *, start="2025-09-01", weeks: int = 
                   level: float = 600.0, queue: str = "startup") -> pd.DataFrame:
     """30-min, Monday-Friday 08:00-18:00, French holidays closed, ``weeks`` weeks only (the
     suite's origins then train on 7 to 12 weeks)."""
-    rng = np.random.default_rng(seed)
-    cal = pd.date_range(start, periods=7 * weeks, freq="D")
-    cal = cal[(cal.day_of_week < 5) & ~_closed("FR", cal)]
-    week = np.array([1.3, 1.1, 1.0, 0.95, 0.8, 0.0, 0.0])
-    rate = level * week[cal.day_of_week]
-
-    def shape(h, d):
-        return 0.15 + _bells(h, [(9.5, 1.0, 1.0), (14.0, 1.5, 0.7)])
-
-    return _intraday(cal, rate, "30min", lambda d: (8.0, 18.0), shape, rng, queue)
-
-
-GENERATORS: dict[str, tuple[Callable[..., pd.DataFrame], SeriesInfo]] = {
-    "bank_24h_sun_thu": (bank_24h_sun_thu, SeriesInfo(
-        "bank_24h_sun_thu", "30-min, 24 h with near-empty nights, Sun-Thu week, Friday "
-        "half-day, Saturday evening only, moving holidays", "IL", "30min")),
-    "daily_peaks": (daily_peaks, SeriesInfo(
-        "daily_peaks", "daily only, 3 years, Mon-Sat, summer and Christmas peaks, public "
-        "holidays, growth", "FR", "1D")),
-    "daily_ramadan": (daily_ramadan, SeriesInfo(
-        "daily_ramadan", "daily only, 3 years, Mon-Sat, Ramadan and Eid (moving), summer "
-        "school break", "MA", "1D")),
-    "mon_sat_halfday": (mon_sat_halfday, SeriesInfo(
-        "mon_sat_halfday", "15-min, Mon-Fri + Saturday half-day, school breaks, level shift "
-        "+30 %", "FR", "15min")),
-    "ramadan_hours": (ramadan_hours, SeriesInfo(
-        "ramadan_hours", "30-min, Mon-Sat, Ramadan reduced hours from the site calendar",
-        "MA", "30min")),
-    "ramadan_ahead": (ramadan_ahead, SeriesInfo(
-        "ramadan_ahead", "30-min, Mon-Sat, Ramadan hours; history ends in Ramadan (forecasts "
-        "run into and out of it)", "MA", "30min")),
-    "missing_days": (missing_days, SeriesInfo(
-        "missing_days", "30-min, Mon-Fri, 1 year with missing days, an outage week, empty "
-        "counts", "FR", "30min")),
-    "short_history": (short_history, SeriesInfo(
-        "short_history", "30-min, Mon-Fri, 16 weeks of history (origins see 7-12)", "FR", "30min")),
-}
-
-
-def suite(seed: int = DEFAULT_SEED) -> dict[str, tuple[pd.DataFrame, SeriesInfo]]:
-    """Every generated series of the development suite: name -> (tidy frame, info)."""
-    return {name: (fn(seed), info) for name, (fn, info) in GENERATORS.items()}
+    return _office_week(np.random.default_rng(seed),
+                        pd.date_range(start, periods=7 * weeks, freq="D"), queue, level=level,
+                        week=[1.3, 1.1, 1.0, 0.95, 0.8], annual=None, hours=(8.0, 18.0),
+                        floor=0.15, peaks=[(9.5, 1.0, 1.0), (14.0, 1.5, 0.7)])[1]
 
 
 # ----------------------------------------------------------------------------- held out
@@ -336,16 +312,10 @@ def low_volume(seed: int = DEFAULT_SEED, *, start="2024-09-02", days: int = 420,
                level: float = 60.0, queue: str = "claims") -> pd.DataFrame:
     """30-min, Monday-Friday 09:00-17:00, about 60 calls a day (0-6 an interval: counting
     noise dominates), French holidays closed."""
-    rng = np.random.default_rng(seed)
-    cal = pd.date_range(start, periods=days, freq="D")
-    cal = cal[(cal.day_of_week < 5) & ~_closed("FR", cal)]
-    week = np.array([1.3, 1.05, 1.0, 0.95, 0.8, 0.0, 0.0])
-    rate = level * week[cal.day_of_week] * _annual(cal, 0.1, 30)
-
-    def shape(h, d):
-        return 0.2 + _bells(h, [(10.0, 1.0, 1.0), (14.0, 1.2, 0.7)])
-
-    return _intraday(cal, rate, "30min", lambda d: (9.0, 17.0), shape, rng, queue)
+    return _office_week(np.random.default_rng(seed),
+                        pd.date_range(start, periods=days, freq="D"), queue, level=level,
+                        week=[1.3, 1.05, 1.0, 0.95, 0.8], annual=(0.1, 30), hours=(9.0, 17.0),
+                        floor=0.2, peaks=[(10.0, 1.0, 1.0), (14.0, 1.2, 0.7)])[1]
 
 
 def hourly_7d_growth(seed: int = DEFAULT_SEED, *, start="2023-11-01", days: int = 760,
@@ -411,21 +381,44 @@ def daily_decline(seed: int = DEFAULT_SEED, *, start="2023-06-05", years: float 
     return _daily(cal, rate, rng, queue)
 
 
-HOLDOUT: dict[str, tuple[Callable[..., pd.DataFrame], SeriesInfo]] = {
-    "low_volume": (low_volume, SeriesInfo(
-        "low_volume", "30-min, Mon-Fri 09-17, about 60 calls a day (0-6 an interval)", "FR",
-        "30min")),
-    "hourly_7d_growth": (hourly_7d_growth, SeriesInfo(
-        "hourly_7d_growth", "hourly, 7 days 08-22, +25 % a year, Black Friday and December "
-        "peaks, US holidays", "US", "1h")),
-    "incident_bursts": (incident_bursts, SeriesInfo(
-        "incident_bursts", "15-min, Mon-Fri 08-20, over-dispersed intervals, incident bursts "
-        "(x3 for 2 h on 3 % of days)", "GB", "15min")),
-    "daily_decline": (daily_decline, SeriesInfo(
-        "daily_decline", "daily only, 7 days a week, -20 % a year, January peak", "GB", "1D")),
-}
+def _series(fn: Callable[..., pd.DataFrame], shape: str, country: str | None, freq: str, *,
+            held_out: bool = False) -> tuple[str, tuple[Callable[..., pd.DataFrame], SeriesInfo]]:
+    """A registry entry named after its generator."""
+    return fn.__name__, (fn, SeriesInfo(fn.__name__, shape, country, freq, held_out))
 
 
-def holdout(seed: int = DEFAULT_SEED) -> dict[str, tuple[pd.DataFrame, SeriesInfo]]:
-    """The held-out series (never used to choose a change): name -> (tidy frame, info)."""
-    return {name: (fn(seed), info) for name, (fn, info) in HOLDOUT.items()}
+#: Every generator with what it makes: the development suite, then the held-out shapes.
+GENERATORS: dict[str, tuple[Callable[..., pd.DataFrame], SeriesInfo]] = dict([
+    _series(bank_24h_sun_thu, "30-min, 24 h with near-empty nights, Sun-Thu week, Friday "
+            "half-day, Saturday evening only, moving holidays", "IL", "30min"),
+    _series(daily_peaks, "daily only, 3 years, Mon-Sat, summer and Christmas peaks, public "
+            "holidays, growth", "FR", "1D"),
+    _series(daily_ramadan, "daily only, 3 years, Mon-Sat, Ramadan and Eid (moving), summer "
+            "school break", "MA", "1D"),
+    _series(mon_sat_halfday, "15-min, Mon-Fri + Saturday half-day, school breaks, level shift "
+            "+30 %", "FR", "15min"),
+    _series(ramadan_hours, "30-min, Mon-Sat, Ramadan reduced hours from the site calendar",
+            "MA", "30min"),
+    _series(ramadan_ahead, "30-min, Mon-Sat, Ramadan hours; history ends in Ramadan "
+            "(forecasts run into and out of it)", "MA", "30min"),
+    _series(missing_days, "30-min, Mon-Fri, 1 year with missing days, an outage week, empty "
+            "counts", "FR", "30min"),
+    _series(short_history, "30-min, Mon-Fri, 16 weeks of history (origins see 7-12)", "FR",
+            "30min"),
+    _series(low_volume, "30-min, Mon-Fri 09-17, about 60 calls a day (0-6 an interval)",
+            "FR", "30min", held_out=True),
+    _series(hourly_7d_growth, "hourly, 7 days 08-22, +25 % a year, Black Friday and December "
+            "peaks, US holidays", "US", "1h", held_out=True),
+    _series(incident_bursts, "15-min, Mon-Fri 08-20, over-dispersed intervals, incident "
+            "bursts (x3 for 2 h on 3 % of days)", "GB", "15min", held_out=True),
+    _series(daily_decline, "daily only, 7 days a week, -20 % a year, January peak", "GB", "1D",
+            held_out=True),
+])
+
+
+def suite(seed: int = DEFAULT_SEED, *, held_out: bool = False
+          ) -> dict[str, tuple[pd.DataFrame, SeriesInfo]]:
+    """The development suite's series, or with ``held_out`` the held-out ones (never used to
+    choose a change): name -> (tidy frame, info)."""
+    return {name: (fn(seed), info) for name, (fn, info) in GENERATORS.items()
+            if info.held_out == held_out}
