@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from toolkit.config import REPORTS
-from toolkit.runner import CSP, run_plan
+from toolkit.pages import CSP
+from toolkit.runner import run_plan
 
 PAYLOADS = [
     "<script>document.title='PWNED'</script>",

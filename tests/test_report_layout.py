@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from test_report_browser import chromium  # tests/ is on sys.path under pytest
 
-from toolkit import config, io, pdfpack, runner, sample, yamlsafe
+from toolkit import config, io, pages, pdfpack, runner, sample, yamlsafe
 from toolkit.runner import run_plan
 
 WIDTH = 1300
@@ -287,7 +287,7 @@ def test_print_check_fails_on_a_clipped_table(tmp_path):
 
 def test_reports_css_keeps_wide_tables_inside_the_page_and_the_paper(tmp_path):
     """The reports' stylesheet passes both checks with the same wide table."""
-    css = (runner.TEMPLATES / "reports.css").read_text(encoding="utf-8")
+    css = (pages.TEMPLATES / "reports.css").read_text(encoding="utf-8")
     page = _wide_table_page(tmp_path, css)
     text = page.read_text(encoding="utf-8").replace("<table", "<div class='cc-table-wrap'><table")
     text = text.replace("</table>", "</table></div>").replace("style='width:3000px'", "")
@@ -333,7 +333,7 @@ def test_a_wide_dataframe_scrolls_on_screen_and_wraps_on_paper(tmp_path):
     assert pdf_problems(page, print_pdf(page, tmp_path)) == []
     # Without the reports' stylesheet the same page fails both checks.
     bare = tmp_path / "bare.html"
-    css = (runner.TEMPLATES / "reports.css").read_text(encoding="utf-8")
+    css = (pages.TEMPLATES / "reports.css").read_text(encoding="utf-8")
     bare.write_text(page.read_text(encoding="utf-8").replace(css, ""), encoding="utf-8")
     assert any("header(s) missing" in p for p in pdf_problems(bare, print_pdf(bare, tmp_path)))
 

@@ -11,7 +11,7 @@ import sys
 import nbformat
 import pytest
 
-from toolkit import pdfpack, reportcard, runner
+from toolkit import pages, pdfpack, reportcard, runner
 from toolkit.config import ROOT
 from toolkit.runner import PlanError, run_plan
 
@@ -130,11 +130,11 @@ def test_plan_timezone_and_pdf_keys_are_checked(tmp_path):
 
 
 def test_times_are_shown_in_the_plans_local_time():
-    assert runner.local_time("2026-10-31T23:30:00+00:00") == "2026-11-01 00:30 CET"
-    assert runner.local_time("2026-07-01T10:00:00+00:00") == "2026-07-01 12:00 CEST"
-    assert runner.local_time("2026-07-01T10:00:00+00:00", "Africa/Casablanca").startswith(
+    assert pages.local_time("2026-10-31T23:30:00+00:00") == "2026-11-01 00:30 CET"
+    assert pages.local_time("2026-07-01T10:00:00+00:00") == "2026-07-01 12:00 CEST"
+    assert pages.local_time("2026-07-01T10:00:00+00:00", "Africa/Casablanca").startswith(
         "2026-07-01 11:00")
-    assert runner.local_time(None) == "" and runner.local_time("soon") == "soon"
+    assert pages.local_time(None) == "" and pages.local_time("soon") == "soon"
 
 
 def _manifest(period_dir, names):

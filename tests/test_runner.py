@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from toolkit import cli, executors, runner
+from toolkit import cli, executors, reportindex, runner
 from toolkit.config import ROOT
 from toolkit.runner import PlanError, default_period, load_plan, run_plan
 
@@ -417,7 +417,7 @@ def test_index_names_every_plan_whose_runs_it_lists():
                          {"name": "b", "notebook": "n.ipynb", "status": "ok", "parameters": {},
                           "plan": "plans/monthly.yml", "duration_s": 1.0, "stale": False, "finished_at": "t",
                           "outputs": {"html": "b.html", "ipynb": "b.ipynb"}}]}
-    html = runner.render_period_index(manifest)
+    html = reportindex.render_period_index(manifest)
     assert "from plans <code>plans/default.yml</code>, <code>plans/monthly.yml</code>" in html
 
 

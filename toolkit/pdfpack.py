@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from toolkit import config
+from toolkit.reportindex import PERIOD_RE, index_groups, write_reports_index
 
 #: Run whose report opens the pack.
 SUMMARY_RUN = "executive-summary"
@@ -86,8 +87,6 @@ def print_to_pdf(page: Path, target: Path, *, chromium: str | None = None,
 def pack_pages(period_dir: Path) -> list[tuple[str, Path]]:
     """(bookmark title, page) in pack order: executive summary (else the index), then the
     other reports that ran ok, in the index's order. Raises ``PackError`` when none exists."""
-    from toolkit import runner
-
     manifest_path = period_dir / "manifest.json"
     if not manifest_path.is_file():
         raise PackError(f"no report for period {period_dir.name}: {manifest_path} "
@@ -99,7 +98,7 @@ def pack_pages(period_dir: Path) -> list[tuple[str, Path]]:
         raise PackError(f"{manifest_path} cannot be read as JSON "
                         f"({type(exc).__name__}); re-run the period to rewrite it") from None
     summary, others = None, []
-    for group in runner.index_groups(manifest):
+    for group in index_groups(manifest):
         for view in group["reports"]:
             run = view["run"]
             html = (run.get("outputs") or {}).get("html")
@@ -120,8 +119,6 @@ def pack_pages(period_dir: Path) -> list[tuple[str, Path]]:
 
 def newest_period(reports_dir: str | os.PathLike | None = None) -> str:
     """The newest period published under ``reports_dir`` (a YYYY-MM folder with a manifest)."""
-    from toolkit.runner import PERIOD_RE
-
     root = config.project_path(reports_dir) if reports_dir else config.REPORTS
     periods = sorted(p.parent.name for p in root.glob("*/manifest.json")
                      if PERIOD_RE.fullmatch(p.parent.name))
@@ -139,8 +136,6 @@ def build_pack(period: str, reports_dir: str | os.PathLike | None = None, *,
     Raises ``PackError`` (no chromium, no report for the period, a page that fails to print).
     """
     from pypdf import PdfReader, PdfWriter
-
-    from toolkit.runner import PERIOD_RE, write_reports_index
 
     if not PERIOD_RE.fullmatch(str(period)):
         raise PackError(f"--period {period!r} is not a month written YYYY-MM (e.g. 2026-10)")

@@ -4,8 +4,9 @@ A plan (``plans/*.yml``) lists runs of parametrised notebooks. ``run_plan`` chec
 plan before anything executes, skips runs whose notebook, parameters and inputs are unchanged
 since their last success, executes the rest through ``toolkit.executors.map_tasks`` (serial,
 local processes or dask) and publishes ``reports/<period>/``: executed ``.ipynb``, a code-free
-``.html`` per run, ``manifest.json`` and ``index.html``. A failed re-run never replaces the last
-good report: that report stays, marked stale.
+``.html`` per run, ``manifest.json`` and ``index.html`` (the index pages are
+``toolkit.reportindex``'s; templates, CSS and CSP are ``toolkit.pages``'). A failed re-run
+never replaces the last good report: that report stays, marked stale.
 
 Exit codes (see docs/scheduling.md): 0 every run ok (or unchanged), 1 some run failed / timed
 out / was killed, 2 plan rejected (nothing executed), 3 infrastructure failure.
@@ -36,8 +37,9 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from toolkit import config, reportcard, yamlsafe
+from toolkit import config, pages, pdfpack, reportcard, yamlsafe
 from toolkit.executors import EXECUTORS, ExecutorError, map_tasks
+from toolkit.reportindex import PERIOD_RE, read_manifest, render_period_index, write_reports_index
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_PLAN_REJECTED, EXIT_INFRASTRUCTURE = 0, 1, 2, 3
 
@@ -48,16 +50,9 @@ DEFAULT_TIMEOUT_S = 600.0
 #: A run whose kernel or worker process died is run again this many times before it is
 #: reported ``killed`` (an OOM kill can be a neighbour's fault; a second death is its own).
 KILLED_RETRIES = 1
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-#: No script may run in a report: pandas/matplotlib output needs only inline styles and
-#: data: images. Inline event handlers (onerror=...) are script, hence blocked too.
-CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
-       "base-uri 'none'; form-action 'none'")
 
 PLAN_KEYS = ("runs", "default_period", "description", "locale")
 RUN_KEYS = ("name", "notebook", "parameters", "matrix", "timeout_s", "needs")
-PERIOD_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 #: Run file names the period folder uses itself (index.html, manifest.json).
 RESERVED_SLUGS = frozenset({"index", "manifest"})
 #: Cell tags that make a notebook report "ok" without running (or despite failing) a cell.
@@ -579,33 +574,6 @@ def execute_run(job: dict) -> dict:
     return _publish_gate(result)
 
 
-@lru_cache(maxsize=1)
-def _jinja_env():
-    import jinja2
-    import markupsafe
-
-    from toolkit.markup import neutralise_bidi
-
-    # finalize: no bidi control from a parameter or run name reorders the card or the index.
-    def finalize(value):
-        if isinstance(value, markupsafe.Markup):  # a macro's output: already escaped markup,
-            return markupsafe.Markup(neutralise_bidi(value))  # noqa: S704 - removing adds no tag
-        return neutralise_bidi(value) if isinstance(value, str) else value
-
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             finalize=finalize)
-    # Parameter values shown as JSON text (the autoescape still applies afterwards).
-    env.filters["tojson_text"] = lambda v: json.dumps(v, ensure_ascii=False)
-    env.filters["localtime"] = local_time
-    return env
-
-
-@lru_cache(maxsize=1)
-def _css() -> str:
-    return (TEMPLATES / "reports.css").read_text(encoding="utf-8")
-
-
 #: Tags allowed in HTML / markdown outputs: prose, tables (pandas, markdown), images. No
 #: script, style, iframe, object, form, and no event-handler attributes (bleach drops them).
 SAFE_TAGS = frozenset({
@@ -717,7 +685,8 @@ def _html_exporter():
     # are cleaned with bleach; pandas escapes DataFrame cells itself (escape=True default,
     # never pass escape=False). The CSP then blocks any script that slipped through.
     return HTMLExporter(template_name="lab", template_file="cc_report.html.j2",
-                        extra_template_basedirs=[str(TEMPLATES)], extra_template_paths=[str(TEMPLATES)],
+                        extra_template_basedirs=[str(pages.TEMPLATES)],
+                        extra_template_paths=[str(pages.TEMPLATES)],
                         exclude_input=True, exclude_input_prompt=True,
                         exclude_output_prompt=True, sanitize_html=True,
                         filters={"clean_html": clean_html})
@@ -744,9 +713,9 @@ def render_report_html(nb, card: dict) -> str:
     from toolkit.sources import append_sources
 
     nb = append_glossary(append_sources(copy.deepcopy(nb)))
-    card_html = _jinja_env().get_template("run_card.html.j2").render(run=card)
+    card_html = pages.jinja_env().get_template("run_card.html.j2").render(run=card)
     body, _ = _html_exporter().from_notebook_node(
-        nb, resources={"run_card_html": card_html, "csp": CSP, "report_css": _css(),
+        nb, resources={"run_card_html": card_html, "csp": pages.CSP, "report_css": pages.css(),
                        "metadata": {"name": card["name"]}})
     return body
 
@@ -792,18 +761,6 @@ def package_versions() -> dict:
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[name] = metadata.version(name)
     return versions
-
-
-def _read_manifest(path: Path) -> dict:
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        print(f"warning: ignoring unreadable {path} ({exc}); every run will execute",
-              file=sys.stderr)
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 #: How long a run waits for another run of the same period before giving up (exit 3).
@@ -957,8 +914,6 @@ def _print_pack(summary: RunSummary, out) -> None:
     A pack that cannot be printed (no chromium, no report) is a warning: the HTML reports
     are published all the same and the exit code stays that of the runs.
     """
-    from toolkit import pdfpack
-
     try:
         pack = pdfpack.build_pack(summary.period, summary.reports_dir.parent, out=out)
     except pdfpack.PackError as exc:
@@ -970,7 +925,7 @@ def _print_pack(summary: RunSummary, out) -> None:
 def _run_locked(plan, runs, period, period_dir, root, kernel, executor, scheduler, workers,
                 force, progress, out, settings: dict | None = None) -> RunSummary:
     manifest_path = period_dir / "manifest.json"
-    previous_manifest = _read_manifest(manifest_path)
+    previous_manifest = read_manifest(manifest_path)
     previous = {r["name"]: r for r in previous_manifest.get("runs", [])
                 if isinstance(r, dict) and "name" in r}
     hashes: dict[Path, str] = {}
@@ -1234,7 +1189,7 @@ def _publish(work_dir: Path, period_dir: Path, entries: dict) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reviewer index pages
+# Reviewer-side plan settings
 
 #: Plan keys for the reviewers' side, read by ``plan_settings`` (the run checks ignore them):
 #: ``timezone`` of the times on the index (IANA name) and ``pdf`` (true: ``run_plan`` prints
@@ -1275,118 +1230,8 @@ def plan_settings(plan) -> dict:
             "timezone": timezone, "pdf": pdf}
 
 
-def local_time(moment: str | None, timezone: str = config.DEFAULT_TIMEZONE) -> str:
-    """An ISO time stamp (UTC in the manifest) as the reviewers' clock shows it."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    if not moment:
-        return ""
-    try:
-        parsed = dt.datetime.fromisoformat(str(moment))
-        zone = ZoneInfo(timezone)
-    except (ValueError, ZoneInfoNotFoundError):
-        return str(moment)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def _report_view(run: dict, timezone: str) -> dict:
-    """What the index shows of one run: its card (or a title from its name) and the links."""
-    outputs = run.get("outputs") or {}
-    attempt = run.get("attempt_outputs") or {}
-    # A stale run links its last good report: that report's card is what the reader opens.
-    card = (run.get("last_good") or {}).get("card") if run.get("stale") else run.get("card")
-    card = reportcard.parse(card) if card else None
-    shown = card or reportcard.fallback(str(run.get("name", "")))
-    word = reportcard.STATUSES[card["status"]][0] if card else None
-    return {"run": run, "card": card, "title": shown["question"], "headline": shown["headline"],
-            "card_status": card["status"] if card else None, "card_word": word,
-            "href": outputs.get("html") or attempt.get("html"),
-            "failed_attempt": not outputs.get("html") and bool(attempt.get("html")),
-            "ipynb": outputs.get("ipynb"),
-            "started": local_time(run.get("started_at"), timezone),
-            "finished": local_time(run.get("finished_at"), timezone), "timezone": timezone}
-
-
-def index_groups(manifest: dict) -> list[dict]:
-    """The period's runs grouped by plan, in the order the index lists them.
-
-    Each group: ``plan`` (path), ``title`` (the plan's description, else its path),
-    ``timezone`` and ``reports`` (views of its runs, by notebook then name). The PDF pack
-    prints reports in this order.
-    """
-    plans_info = manifest.get("plans") or {}
-    default_plan = str(manifest.get("plan") or "")
-    by_plan: dict[str, list] = {}
-    for run in manifest.get("runs", []):
-        by_plan.setdefault(str(run.get("plan") or default_plan), []).append(run)
-    groups = []
-    for plan in sorted(by_plan):
-        info = plans_info.get(plan) or {}
-        timezone = info.get("timezone") or config.DEFAULT_TIMEZONE
-        shown = config.shown_path(plan) if plan else "plan"
-        groups.append({"plan": shown, "title": info.get("description") or shown,
-                       "timezone": timezone,
-                       "reports": [_report_view(r, timezone)
-                                   for r in sorted(by_plan[plan], key=_summary_first)]})
-    return groups
-
-
-def _summary_first(run: dict) -> int:
-    """The executive summary opens its plan's list (then the plan's order): it is the page a
-    director reads first."""
-    return 0 if str(run.get("name", "")).startswith("executive-summary") else 1
-
-
-def _manifest_timezone(manifest: dict) -> str:
-    info = (manifest.get("plans") or {}).get(str(manifest.get("plan"))) or {}
-    return info.get("timezone") or config.DEFAULT_TIMEZONE
-
-
-def render_period_index(manifest: dict) -> str:
-    """reports/<period>/index.html: what needs attention first, then each plan's reports."""
-    runs = manifest["runs"]
-    groups = index_groups(manifest)
-    views = [v for g in groups for v in g["reports"]]
-    failed = [v for v in views if v["run"].get("status") != "ok"]
-    findings = [v for v in views if v["run"].get("status") == "ok"
-                and v["card_status"] == "attention"]
-    # A period's reports may come from several plans (default, monthly): name them all.
-    plans = sorted({config.shown_path(str(r.get("plan") or manifest["plan"])) for r in runs}
-                   or {config.shown_path(manifest["plan"])})
-    timezone = _manifest_timezone(manifest)
-    return _jinja_env().get_template("period_index.html.j2").render(
-        manifest=manifest, plans=plans, failed=failed, findings=findings, groups=groups,
-        generated=local_time(manifest.get("generated_at"), timezone), timezone=timezone,
-        csp=CSP, css=_css())
-
-
-def write_reports_index(root: Path) -> Path:
-    """reports/index.html: one line per published period, newest first."""
-    periods = []
-    for path in sorted(root.glob("*/manifest.json"), reverse=True):
-        if not PERIOD_RE.fullmatch(path.parent.name):
-            continue
-        manifest = _read_manifest(path)
-        runs = [r for r in manifest.get("runs", []) if isinstance(r, dict) and "name" in r]
-        views = [v for g in index_groups({**manifest, "runs": runs}) for v in g["reports"]]
-        periods.append({
-            "period": path.parent.name, "runs": len(runs),
-            "failed": sum(r.get("status") != "ok" for r in runs),
-            "findings": sum(v["run"].get("status") == "ok" and v["card_status"] == "attention"
-                            for v in views),
-            "reports": views, "pack": (path.parent / "pack.pdf").is_file(),
-            "generated_at": manifest.get("generated_at", ""),
-            "generated": local_time(manifest.get("generated_at"), _manifest_timezone(manifest))})
-    target = root / "index.html"
-    _atomic_write(target, _jinja_env().get_template("reports_index.html.j2").render(
-        periods=periods, csp=CSP, css=_css()))
-    return target
-
-
-__all__ = ["CSP", "EXIT_INFRASTRUCTURE", "EXIT_OK", "EXIT_PLAN_REJECTED", "EXIT_RUN_FAILED",
+__all__ = ["EXIT_INFRASTRUCTURE", "EXIT_OK", "EXIT_PLAN_REJECTED", "EXIT_RUN_FAILED",
            "ExecutorError", "PlanError", "RunSpec", "RunSummary", "classify", "default_period",
-           "execute_run", "index_groups", "load_plan", "local_time", "notebook_parameters",
-           "plan_settings", "render_period_index", "run_plan", "validate_runs",
-           "write_reports_index"]
+           "execute_run", "load_plan", "notebook_parameters", "plan_settings", "run_plan",
+           "validate_runs"]
