@@ -13,7 +13,7 @@ import copy
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -22,8 +22,14 @@ from toolkit import refdata
 from toolkit.config import REFERENCE
 from toolkit.errors import ParameterError
 
-if TYPE_CHECKING:
-    from toolkit.costs.model import SourcingModel
+
+class UsesReference(Protocol):
+    """What :func:`assumptions_table` reads of a model (a ``SourcingModel``): its locations
+    and the reference it was built from."""
+
+    locations: Sequence[str]
+    ref: dict
+
 
 #: Cost lines, in waterfall order. ``overheads`` (HR, finance, site direction) is the
 #: bottom-up overhead line; ``provider_margin`` is explicit (cost-plus) or implied (rate card).
@@ -269,7 +275,7 @@ def build_service(ref: dict, queues: pd.DataFrame, reports: pd.DataFrame | None 
 # What a model used
 # --------------------------------------------------------------------------------------------
 
-def assumptions_table(model: SourcingModel) -> pd.DataFrame:
+def assumptions_table(model: UsesReference) -> pd.DataFrame:
     """Every reference figure the model used, with unit, year, currency, source and flag."""
     rows = []
     for loc in model.locations:
