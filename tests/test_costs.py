@@ -1391,3 +1391,14 @@ def test_risk_scales_and_opening_hours_come_from_the_reference():
     assert costs.timezone_overlap("Europe/Paris", working_day="09:00-17:00") == pytest.approx(8 / 12)
     with pytest.raises(ParameterError, match="opening_hours"):
         costs.timezone_overlap("Europe/Paris", opening_hours="all day")
+
+
+def test_leaving_sentence_says_which_way_article_l1224_1_cuts():
+    from toolkit.costs.decision import _leaving_text
+    m = model(status_quo=tiny_status_quo())
+    offshore = _leaving_text(m, "MA", "FULL")
+    assert "made redundant; no one moves to the provider with the work: article L1224-1" in offshore
+    assert "applies only in France, and this work leaves France" in offshore
+    home = _leaving_text(m, "FR-REG", "FULL")
+    assert "move to the provider with their work on their current contracts" in home
+    assert "L1224-1" in home and "leaves France" not in home

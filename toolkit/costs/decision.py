@@ -680,10 +680,21 @@ def _leaving_text(model: SourcingModel, loc: str, form: str, locale: str = "en_G
         parts.append(f"transferred staff's pay premium {_money(r['staff_transfer_eur'], locale)}")
     who_gone = f" ({_site_staff(model, gone, site_names, locale)})" if len(gone) else ""
     who_moved = f" ({_site_staff(model, moved, site_names, locale)})" if len(moved) else ""
-    return (f"- Leaving today's mix: {people(r['people_redundant'])}{who_gone} made redundant "
-            f"and {people(r['people_transferred'])}{who_moved} transferred to the provider with their work "
-            f"(French labour code, article L1224-1) in contract year 1; "
-            + ", ".join(parts) + " (all included in the cost above).")
+    home = model.ref["locations"][loc]["country"] == _value(model.ref["defaults"]["home_country"])
+    # Article L1224-1 moves staff with their work only to a new employer in France: say
+    # which way it cuts for this option, so a reader does not take the law for the cause.
+    if len(moved):
+        law = (f"{people(r['people_transferred'])}{who_moved} move to the provider with their "
+               "work on their current contracts (French labour code, article L1224-1)")
+    elif len(gone) and not home:
+        law = ("no one moves to the provider with the work: article L1224-1 of the French "
+               "labour code, which moves staff with their work to a new employer, applies "
+               "only in France, and this work leaves France")
+    else:
+        law = "no one moves to the provider with the work"
+    return (f"- Leaving today's mix in contract year 1: {people(r['people_redundant'])}"
+            f"{who_gone} made redundant; {law}; " + ", ".join(parts)
+            + " (all included in the cost above).")
 
 
 def _one_off_text(model: SourcingModel, t: pd.Series, locale: str = "en_GB") -> str:
