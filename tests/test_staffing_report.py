@@ -326,3 +326,35 @@ def test_patience_table_says_how_sure_each_estimate_is_in_words():
     shown = words.patience_table(table).to_frame()
     assert shown["How sure"].tolist() == [words.PATIENCE_BASIS_WORDS[b] for b in table["basis"]]
     assert not shown["How sure"].isin(["exact", "lower bound", "fallback"]).any()
+
+
+def test_day_risk_uses_the_forecasts_own_within_day_correlation():
+    ds = pd.date_range("2026-11-02 09:00", periods=16, freq="30min", tz=TZ)
+    forecast = pd.DataFrame({"ds": ds, "queue": "care", "yhat": 60.0,
+                             "yhat_lower_80": 48.0, "yhat_upper_80": 75.0,
+                             "yhat_lower_95": 42.0, "yhat_upper_95": 85.0})
+    plan = forecast[["ds", "queue"]].assign(agents=12, aht_s=240.0, patience_s=180.0)
+    args = dict(interval_s=1800, target_s=20, sl_target=0.8, n_draws=400, seed=1)
+
+    def chance(**kw):
+        return words.risk_by_queue(forecast, plan, **args, **kw)[1]["p_sl_ge_target"].iloc[0]
+    default = chance()                                           # 0.5, stated in the notebook
+    own = chance(correlation={"care": {"intraday": 0.1, "days": 0.0}})
+    assert own == pytest.approx(chance(within_day_correlation=0.1))
+    assert own != pytest.approx(default)
+    assert chance(correlation={"sales": {"intraday": 0.1}}) == pytest.approx(default)
+
+
+def test_forecast_correlation_is_read_from_the_sidecar(tmp_path):
+    from toolkit import forecast, io, staffing
+    ds = pd.date_range("2026-11-02 09:00", periods=4, freq="30min", tz=TZ)
+    frame = pd.DataFrame({"ds": ds, "queue": "care", "yhat": 60.0,
+                          "yhat_lower_80": 48.0, "yhat_upper_80": 75.0,
+                          "yhat_lower_95": 42.0, "yhat_upper_95": 85.0})
+    result = forecast.ForecastResult(frame, {"care": {"correlation": {"intraday": 0.2,
+                                                                      "days": 0.05}}},
+                                     {"kind": "forecast", "levels": [80, 95]})
+    path = forecast.write_forecast(result, tmp_path / "forecast.parquet")
+    assert staffing.forecast_correlation(path) == {"care": {"intraday": 0.2, "days": 0.05}}
+    io.write_processed(frame, tmp_path / "bare.parquet")      # no sidecar: nothing guessed
+    assert staffing.forecast_correlation(tmp_path / "bare.parquet") == {}

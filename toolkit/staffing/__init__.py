@@ -11,7 +11,7 @@ One module per question (pyworkforce style); every name is re-exported here, so
 - ``risk``: ``forecast_distribution``, ``calls_quantile``, ``staff_to_quantile``,
   ``service_level_risk``;
 - ``simulation``: ``simulate_intervals``, ``flag_formula_vs_simulation``;
-- ``plan``: the notebook's steps (``load_forecast``, ``plan_requirements``,
+- ``plan``: the notebook's steps (``load_forecast``, ``forecast_correlation``, ``plan_requirements``,
   ``simulation_checks``, ``service_curve``, ``model_gap``).
 """
 
@@ -36,6 +36,7 @@ from toolkit.staffing.patience import (
 )
 from toolkit.staffing.plan import (
     SIMULATION_SCENARIOS,
+    forecast_correlation,
     load_forecast,
     model_gap,
     plan_requirements,
@@ -73,6 +74,7 @@ __all__ = [
     "erlang_b",
     "erlang_c",
     "flag_formula_vs_simulation",
+    "forecast_correlation",
     "forecast_distribution",
     "fte_rollup",
     "load_forecast",

@@ -42,6 +42,14 @@ def load_forecast(path) -> pd.DataFrame:
     return forecast.sort_values(["queue", "ds"], kind="stable").reset_index(drop=True)
 
 
+def forecast_correlation(path) -> dict:
+    """The forecast's own error correlations by queue (``{queue: {"intraday": r1, "days":
+    r2}}``), from the sidecar notebook 10 writes beside the forecast; ``{}`` when the file
+    has none (a forecast written by hand): the risk then keeps its stated default."""
+    from toolkit import forecast
+    return forecast.read_forecast(path).correlation()
+
+
 #: The distributions the notebook checks the formulas against: the formulas' own assumptions
 #: (the simulation's control), then the realistic departures the call history can reveal.
 SIMULATION_SCENARIOS = {

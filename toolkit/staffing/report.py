@@ -9,6 +9,8 @@ draws from, so a test can feed tiny data that reverses a statement and see the w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -494,16 +496,24 @@ def _by_queue(forecast: pd.DataFrame, plan: pd.DataFrame):
 
 
 def risk_by_queue(forecast: pd.DataFrame, plan: pd.DataFrame, *, interval_s, target_s,
-                  sl_target, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  sl_target, correlation: Mapping | None = None,
+                  **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``staffing.service_level_risk`` for the plan's staffing, each queue with its own
-    patience (the one it was staffed with): ``(per_interval, per_day)``."""
+    patience (the one it was staffed with): ``(per_interval, per_day)``.
+
+    ``correlation``: the forecast's own error correlations by queue (``{queue: {"intraday":
+    r}}``, ``staffing.forecast_correlation``): a queue's half hours then move together as
+    much as the forecast's backtest found, so the day's spread is the forecast's own; a queue
+    without one keeps ``service_level_risk``'s default."""
     intervals, days = [], []
-    for _, pos in _by_queue(forecast, plan):
+    for queue, pos in _by_queue(forecast, plan):
         rows = plan.iloc[pos]
+        own = (correlation or {}).get(queue, {}).get("intraday")
+        extra = {"within_day_correlation": float(own)} if own is not None else {}
         per_interval, per_day = staffing.service_level_risk(
             forecast.iloc[pos], rows["agents"].to_numpy(), aht_s=rows["aht_s"].to_numpy(),
             interval_s=interval_s, target_s=target_s, sl_target=sl_target,
-            patience_s=float(rows["patience_s"].iloc[0]), **kwargs)
+            patience_s=float(rows["patience_s"].iloc[0]), **extra, **kwargs)
         intervals.append(per_interval)
         days.append(per_day)
     return pd.concat(intervals), pd.concat(days, ignore_index=True)
