@@ -443,6 +443,21 @@ def test_forecast_distribution_recovers_lognormal_and_gamma():
     assert g["mean"].iloc[0] == 100 and g["sd"].iloc[0] > 0
 
 
+@pytest.mark.parametrize("family", ["lognormal", "gamma"])
+def test_rate_distribution_leaves_the_poisson_noise_to_the_queueing_formula(family):
+    calls = st.forecast_distribution(_forecast((100.0, 4.0)), family=family)
+    rate = st.forecast_distribution(_forecast((100.0, 4.0)), family=family, of="rate")
+    np.testing.assert_allclose(rate["mean"], calls["mean"])             # same expected calls
+    assert rate["sd"].iloc[0] ** 2 == pytest.approx(calls["sd"].iloc[0] ** 2 - calls["mean"].iloc[0])
+    assert rate["sd"].iloc[1] == 0                  # 4 calls: the band is all Poisson noise
+    assert st.calls_quantile(rate, 0.9)[1] == pytest.approx(rate["mean"].iloc[1])
+    draws = st.calls_quantile(rate, ((np.arange(20000) + 0.5) / 20000)[:, None])
+    assert draws[:, 0].mean() == pytest.approx(rate["mean"].iloc[0], rel=2e-3)
+    assert draws[:, 0].std() == pytest.approx(rate["sd"].iloc[0], rel=2e-2)
+    with pytest.raises(ParameterError, match="of"):
+        st.forecast_distribution(_forecast(), of="counts")
+
+
 def test_service_level_risk_threshold_and_point_mass():
     fc = _forecast()
     per_interval, per_day = st.service_level_risk(
@@ -450,7 +465,8 @@ def test_service_level_risk_threshold_and_point_mass():
     row = per_interval.iloc[0]
     sl_at_threshold = st.erlang_c(row["calls_at_target"], 180, 1800, 14, 20)["service_level"]
     assert sl_at_threshold.iloc[0] == pytest.approx(0.8, abs=1e-6)
-    z = (math.log(row["calls_at_target"]) - math.log(100)) / 0.2
+    rate = st.forecast_distribution(fc, of="rate").iloc[0]        # Erlang carries the Poisson
+    z = (math.log(row["calls_at_target"]) - rate["p1"]) / rate["p2"]
     assert row["p_sl_ge_target"] == pytest.approx(0.5 * math.erfc(-z / math.sqrt(2)), rel=1e-9)
     assert per_interval["p_sl_ge_target"].iloc[1] == 1.0         # no calls: SL 1
     assert len(per_day) == 1 and 0 <= per_day["p_sl_ge_target"].iloc[0] <= 1
@@ -459,7 +475,9 @@ def test_service_level_risk_threshold_and_point_mass():
 def test_staff_to_quantile_uses_upper_volume():
     out = st.staff_to_quantile(_forecast((100.0,)), quantile=0.9, aht_s=180, interval_s=1800,
                                sl_target=0.8, target_s=20)
-    assert out["calls"].iloc[0] == pytest.approx(100 * math.exp(0.2 * 1.2815515655446004))
+    rate = st.forecast_distribution(_forecast((100.0,)), of="rate").iloc[0]
+    assert out["calls"].iloc[0] == pytest.approx(math.exp(rate["p1"] + rate["p2"] * 1.2815515655446004))
+    assert 100 < out["calls"].iloc[0] < 100 * math.exp(0.2 * 1.2815515655446004)   # below the count's
     assert out["agents"].iloc[0] >= 14
 
 

@@ -29,17 +29,27 @@ _Z80, _Z95 = special.ndtri(0.9), special.ndtri(0.975)
 FORECAST_COLUMNS = ("yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95")
 
 
-def forecast_distribution(forecast: pd.DataFrame, *, family: str = "lognormal") -> pd.DataFrame:
+def forecast_distribution(forecast: pd.DataFrame, *, family: str = "lognormal",
+                          of: str = "calls") -> pd.DataFrame:
     """Per-interval distribution of calls fitted to the forecast's 80/95 % interval columns.
 
     ``lognormal``: median = yhat, log-scale sigma = mean of the log distances to every
     positive interval bound divided by its normal quantile (zero lower bounds are skipped).
     ``gamma``: mean = yhat, standard deviation = mean of (upper - lower) / (2 z) over the two
     intervals (shape = mean^2 / var). yhat <= 0 or a zero-width interval gives a point mass.
+
+    ``of="rate"``: the distribution of the arrival *rate* instead, for the queueing formulas.
+    The bands are for counts, which vary around their rate by Poisson noise (variance = the
+    mean) even when the rate is known; Erlang C / A already carry that noise, so feeding them
+    count draws counts it twice and makes every day look riskier than the forecast says.
+    The rate keeps the mean and takes the variance left after the Poisson part (none when
+    the bands are no wider than Poisson noise: the rate is then treated as known).
     Returns ``family, mean, sd, p1, p2`` (lognormal: mu, sigma; gamma: shape, scale).
     """
     if family not in ("lognormal", "gamma"):
         raise ParameterError("family", family, '"lognormal" or "gamma"')
+    if of not in ("calls", "rate"):
+        raise ParameterError("of", of, '"calls" or "rate"')
     missing = [c for c in FORECAST_COLUMNS if c not in forecast.columns]
     if missing:
         raise DataError(f"forecast lacks column(s) {missing}", column=missing[0],
@@ -78,6 +88,16 @@ def forecast_distribution(forecast: pd.DataFrame, *, family: str = "lognormal") 
         with np.errstate(divide="ignore", invalid="ignore"):
             p1 = np.where(sd > 0, mean**2 / sd**2, np.inf)
             p2 = np.where(sd > 0, sd**2 / np.where(mean > 0, mean, 1.0), 0.0)
+    if of == "rate":
+        sd = np.sqrt(np.clip(sd**2 - mean, 0.0, None))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if family == "lognormal":
+                p2 = np.sqrt(np.log1p(np.where(mean > 0, sd**2 / np.where(mean > 0, mean, 1.0)**2,
+                                               0.0)))
+                p1 = np.where(point, -np.inf, np.log(np.where(mean > 0, mean, 1.0)) - p2**2 / 2)
+            else:
+                p1 = np.where(sd > 0, mean**2 / sd**2, np.inf)
+                p2 = np.where(sd > 0, sd**2 / np.where(mean > 0, mean, 1.0), 0.0)
     return pd.DataFrame({"family": family, "mean": mean, "sd": sd, "p1": p1, "p2": p2},
                         index=forecast.index)
 
@@ -106,10 +126,12 @@ def calls_quantile(distribution: pd.DataFrame, q) -> np.ndarray:
 
 def staff_to_quantile(forecast: pd.DataFrame, *, quantile: float, aht_s, interval_s,
                       family: str = "lognormal", **targets) -> pd.DataFrame:
-    """Required agents for the calls at a forecast quantile (e.g. 0.8: staffed for a volume
-    exceeded one interval in five). ``targets`` go to ``required_agents``."""
+    """Required agents for the arrival rate at a forecast quantile (e.g. 0.8: staffed for a
+    rate exceeded one interval in five; the count's Poisson noise is left to the queueing
+    formula, see ``forecast_distribution(of="rate")``). ``targets`` go to
+    ``required_agents``."""
     _check_fraction("quantile", quantile)
-    dist = forecast_distribution(forecast, family=family)
+    dist = forecast_distribution(forecast, family=family, of="rate")
     calls = calls_quantile(dist, quantile)
     out = required_agents(calls, np.asarray(aht_s, dtype=float), interval_s, **targets)
     out.index = forecast.index
@@ -135,7 +157,9 @@ def service_level_risk(forecast: pd.DataFrame, agents, *, aht_s, interval_s, tar
                        sl_definition: str = "answered_of_offered", family: str = "lognormal",
                        within_day_correlation: float = 0.5, n_draws: int = 200,
                        seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Expected SL and P(SL >= sl_target) for a given staffing over the forecast distribution.
+    """Expected SL and P(SL >= sl_target) for a given staffing over the forecast's arrival-rate
+    distribution (``forecast_distribution(of="rate")``: the Erlang formulas carry the
+    count's own Poisson noise).
 
     Per interval (exact, deterministic): E[SL] by a 64-point quantile rule; P(SL >= target)
     = P(calls <= c*) where c* (bisection) is the most calls the staffing absorbs at target.
@@ -147,7 +171,7 @@ def service_level_risk(forecast: pd.DataFrame, agents, *, aht_s, interval_s, tar
     _check_fraction("sl_target", sl_target)
     if not 0 <= within_day_correlation <= 1:
         raise ParameterError("within_day_correlation", within_day_correlation, "a value in [0, 1]")
-    dist = forecast_distribution(forecast, family=family)
+    dist = forecast_distribution(forecast, family=family, of="rate")
     rows = len(forecast)
     agents = np.broadcast_to(_as_float("agents", agents, integer=True), (rows,)).copy()
     aht = np.broadcast_to(_as_float("aht_s", aht_s), (rows,)).copy()
