@@ -431,3 +431,17 @@ def test_value_labels_that_would_overlap_a_neighbour_are_skipped():
     fig.set_size_inches(30, 4)  # room enough: every label shows again
     assert len(plots.visible_value_labels(ax)) == 12
     plots.plt.close("all")
+
+
+def test_day_axis_spans_the_days_plotted_and_names_them_in_words():
+    fig, ax = plots.plt.subplots()
+    days = pd.date_range("2026-09-20", "2026-11-30", freq="D", tz="Europe/Paris")
+    ax.plot(days, np.arange(len(days)))
+    plots.day_axis(ax, days.min(), days.max())
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["1 Oct", "15 Oct", "1 Nov", "15 Nov"]  # no 1 Dec, no 2026-10-01
+    import matplotlib.dates as mdates
+    hi = mdates.num2date(ax.get_xlim()[1])
+    assert hi < pd.Timestamp("2026-12-01", tz="Europe/Paris")
+    plots.plt.close("all")

@@ -254,6 +254,25 @@ def month_axis(ax: plt.Axes, max_ticks: int = 8) -> plt.Axes:
     return ax
 
 
+def day_axis(ax: plt.Axes, start, end, locale: str = "en_GB", max_ticks: int = 6) -> plt.Axes:
+    """A daily x-axis that spans exactly ``start`` to ``end`` (the days plotted, with half a
+    day either side: no tick for a day outside them, such as the 1st of the next month) and
+    names its ticks in words (``1 Nov``; ``present.date``), never ISO dates (``2026-11-01``).
+    Ticks fall on the 1st and 15th of each month, or every few days on a short span."""
+    from toolkit import present
+
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    days = pd.date_range(start.normalize(), end.normalize(), freq="D")
+    ticks = [d for d in days if d.day in (1, 15)]
+    if len(ticks) < 2 or len(ticks) > max_ticks:
+        step = max(1, -(-len(days) // max_ticks))
+        ticks = list(days[::step])
+    half = pd.Timedelta(hours=12)
+    ax.set_xlim(start - half, end + half)
+    ax.set_xticks(ticks, [present.date(d, locale, short=True) for d in ticks], rotation=0)
+    return ax
+
+
 def _is_dates(index) -> bool:
     return isinstance(index, pd.DatetimeIndex | pd.PeriodIndex)
 
