@@ -92,3 +92,29 @@ def test_jargon_found_lists_developer_words_identifiers_and_paths():
 def test_jargon_true_is_case_sensitive_word():
     assert glossary.jargon_found("it is true that", ["True"]) == []
     assert glossary.jargon_found("flag: True", ["True"]) == ["True"]
+
+
+def test_pattern_term_explains_a_family_of_codes():
+    site = Term("site code", "One contract at one site.", pattern=r"(?<![\w-])[A-Z]{3,}-[A-Z]{3}(?![\w-])")
+    assert glossary.terms_used("Scores of ATLAS-CAS in October", [site]) == [site]
+    assert glossary.terms_used("FR-REG and L1224-1 are no site codes", [site]) == []
+
+
+def test_reference_glossary_explains_the_reviewers_words():
+    terms = glossary.load_terms()
+    text = ("below the published range; near-shore and off-shore sites, on-shore providers; "
+            "severance and social plan; Double running; lock-in: exit notice; France – regions; "
+            "less pooling; damped trend; as control charts; the top-2 boxes; ATLAS-CAS")
+    used = {t.term for t in glossary.terms_used(text, terms)}
+    assert {"published range", "offshore", "on-shore", "social plan", "double running",
+            "lock-in", "France – regions", "pooling", "damped trend", "control chart",
+            "top-2 boxes", "site code"} <= used
+    mstl = next(t for t in terms if t.term == "MSTL")
+    assert "yearly" in mstl.meaning and "daily" not in mstl.meaning
+
+
+def test_bad_pattern_names_the_entry(tmp_path):
+    path = tmp_path / "g.yml"
+    path.write_text("terms:\n  - {term: x, meaning: y, pattern: '(['}\n")
+    with pytest.raises(ValueError, match=r"terms\[0\].*pattern"):
+        glossary.load_terms(path, None)

@@ -400,3 +400,48 @@ def test_a_markdown_headline_reads_without_its_escapes_in_the_alt_text():
     plots.headline(ax, f"in October 2026: {markup.md('First-contact resolution')}.")
     assert "First-contact resolution" in plots.describe(ax.figure)
     assert "\\" not in plots.describe(ax.figure)
+
+
+# --- percent ticks and value labels that never run together ----------------------------------
+
+def test_percent_ticks_show_the_decimals_their_step_needs():
+    ticks = plots.PercentTicks()
+    assert ticks.format_ticks([0.725, 0.75, 0.775, 0.80, 0.825]) == [
+        "72.5%", "75.0%", "77.5%", "80.0%", "82.5%"]  # not 72%, 75%, 78%, 80%, 82%
+    assert ticks.format_ticks([0.7, 0.75, 0.8]) == ["70%", "75%", "80%"]
+    assert ticks.format_ticks([0.046, 0.048, 0.05]) == ["4.6%", "4.8%", "5.0%"]
+    ax = plots.xmr_chart(_xmr([0.81, 0.79, 0.83]), percent=True)
+    assert isinstance(ax.yaxis.get_major_formatter(), plots.PercentTicks)
+    plots.plt.close("all")
+
+
+def test_value_labels_that_would_overlap_a_neighbour_are_skipped():
+    fig, ax = plots.plt.subplots(figsize=(2.5, 2))
+    x = np.arange(12)
+    y = [0.797, 0.798, 0.799, 0.801, 0.802, 0.7995, 0.8005, 0.803, 0.797, 0.798, 0.8, 0.7985]
+    ax.plot(x, y)
+    labels = plots.label_values(ax, x, y, ".1%", near=0.8, tolerance=0.01)
+    assert len(labels) == 12
+    shown = plots.visible_value_labels(ax)
+    assert 1 <= len(shown) < 12
+    assert "80.0%" in shown  # the month on the threshold is kept first
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in labels if t.get_visible()]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    fig.set_size_inches(30, 4)  # room enough: every label shows again
+    assert len(plots.visible_value_labels(ax)) == 12
+    plots.plt.close("all")
+
+
+def test_day_axis_spans_the_days_plotted_and_names_them_in_words():
+    fig, ax = plots.plt.subplots()
+    days = pd.date_range("2026-09-20", "2026-11-30", freq="D", tz="Europe/Paris")
+    ax.plot(days, np.arange(len(days)))
+    plots.day_axis(ax, days.min(), days.max())
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["1 Oct", "15 Oct", "1 Nov", "15 Nov"]  # no 1 Dec, no 2026-10-01
+    import matplotlib.dates as mdates
+    hi = mdates.num2date(ax.get_xlim()[1])
+    assert hi < pd.Timestamp("2026-12-01", tz="Europe/Paris")
+    plots.plt.close("all")

@@ -340,3 +340,11 @@ def test_a_french_locale_writes_french_figures_in_english_words():
     assert sentence == f"In October 2026 1 of 3 (33{NBSP}%) providers missed a KPI; " \
                        f"2{NNBSP}732{NBSP}€ await earn-back."
     assert present.month("2026-10", "fr_FR", short=True) == "Oct 2026"
+
+
+def test_short_dates_and_month_spans_in_words():
+    assert present.date("2026-11-01", short=True) == "1 Nov"
+    assert present.date("2024-09-02", "fr_FR", short=True) == "2 Sep"
+    assert present.month_span("2025-11..2026-10") == "November 2025 to October 2026"
+    assert present.month_span("2026-01, 2026-03") == "January 2026, March 2026"
+    assert present.month_span(["2026-02"]) == "February 2026"

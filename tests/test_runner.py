@@ -808,3 +808,16 @@ def test_reviewer_pages_link_only_to_sibling_reports():
     assert re.findall(r'href="([^"]*)"', html) == ["kpi-ATLAS-CAS.html", "staffing.html#fte",
                                                      "#top"]
     assert "evil" not in html and "2026-09" not in html
+
+
+def test_index_titles_name_the_month_in_words(tmp_path):
+    manifest = {"period": "2026-10", "plan": "plans/default.yml", "generated_at": "now",
+                "git": {"revision": "abc", "dirty": False}, "runs": []}
+    html = reportindex.render_period_index(manifest)
+    assert "<h1>Reports for October 2026</h1>" in html
+    assert "<title>Reports for October 2026</title>" in html
+    (tmp_path / "2026-10").mkdir()
+    (tmp_path / "2026-10" / "manifest.json").write_text(json.dumps(manifest))
+    top = reportindex.write_reports_index(tmp_path).read_text()
+    assert '<a href="2026-10/index.html">October 2026</a>' in top
+    assert reportindex.period_name("draft") == "draft"

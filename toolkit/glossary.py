@@ -29,6 +29,15 @@ class Term:
     term: str
     meaning: str
     aliases: tuple[str, ...] = ()
+    #: A regular expression for a family of words rather than fixed spellings (site codes such
+    #: as ``ATLAS-CAS``): the term is used when the text has a match.
+    pattern: str | None = None
+
+    def used_in(self, text: str) -> bool:
+        """Whether ``text`` mentions the term: any spelling (whole word) or ``pattern``."""
+        if any(_pattern(s).search(text) for s in self.spellings()):
+            return True
+        return self.pattern is not None and re.search(self.pattern, text) is not None
 
     def spellings(self) -> tuple[str, ...]:
         return (self.term, *self.aliases)
@@ -52,8 +61,15 @@ def load_terms(path: str | os.PathLike = GLOSSARY_PATH,
         aliases = entry.get("aliases") or []
         if not isinstance(aliases, list):
             raise ValueError(f"{where}: 'aliases' must be a list of spellings, got {aliases!r}")
+        pattern = entry.get("pattern")
+        if pattern is not None:
+            try:
+                re.compile(str(pattern))
+            except re.error as exc:
+                raise ValueError(f"{where}: 'pattern' is not a regular expression ({exc})") from exc
         terms.append(Term(str(entry["term"]), " ".join(str(entry["meaning"]).split()),
-                          tuple(str(a) for a in aliases)))
+                          tuple(str(a) for a in aliases),
+                          None if pattern is None else str(pattern)))
     if catalogue_path is not None:
         catalogue = read_yaml(catalogue_path, "catalogue_path")
         known = {s for t in terms for s in t.spellings()}
@@ -68,7 +84,7 @@ def load_terms(path: str | os.PathLike = GLOSSARY_PATH,
 
 def terms_used(text: str, terms: list[Term]) -> list[Term]:
     """The terms ``text`` mentions under any of their spellings, in alphabetical order."""
-    found = [t for t in terms if any(_pattern(s).search(text) for s in t.spellings())]
+    found = [t for t in terms if t.used_in(text)]
     return sorted(found, key=lambda t: t.term.casefold())
 
 

@@ -254,6 +254,25 @@ def month_axis(ax: plt.Axes, max_ticks: int = 8) -> plt.Axes:
     return ax
 
 
+def day_axis(ax: plt.Axes, start, end, locale: str = "en_GB", max_ticks: int = 6) -> plt.Axes:
+    """A daily x-axis that spans exactly ``start`` to ``end`` (the days plotted, with half a
+    day either side: no tick for a day outside them, such as the 1st of the next month) and
+    names its ticks in words (``1 Nov``; ``present.date``), never ISO dates (``2026-11-01``).
+    Ticks fall on the 1st and 15th of each month, or every few days on a short span."""
+    from toolkit import present
+
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    days = pd.date_range(start.normalize(), end.normalize(), freq="D")
+    ticks = [d for d in days if d.day in (1, 15)]
+    if len(ticks) < 2 or len(ticks) > max_ticks:
+        step = max(1, -(-len(days) // max_ticks))
+        ticks = list(days[::step])
+    half = pd.Timedelta(hours=12)
+    ax.set_xlim(start - half, end + half)
+    ax.set_xticks(ticks, [present.date(d, locale, short=True) for d in ticks], rotation=0)
+    return ax
+
+
 def _is_dates(index) -> bool:
     return isinstance(index, pd.DatetimeIndex | pd.PeriodIndex)
 
@@ -324,9 +343,37 @@ def target_line(ax: plt.Axes, value: float, label: str = "target", color: str = 
                 va="bottom", fontsize=8, color=color)
 
 
+class PercentTicks(mpl.ticker.Formatter):
+    """Tick labels for fractions (0-1) as percentages, with as many decimals as the tick step
+    needs and the same number on every tick: ticks 0.725, 0.75, 0.775 read 72.5%, 75.0%,
+    77.5% — never 73%, 75%, 78%, where two ticks 2.5 points apart would seem 3 points apart.
+    ``decimals`` is the fewest shown (whole percents by default), ``max_decimals`` the most."""
+
+    def __init__(self, decimals: int = 0, max_decimals: int = 3):
+        self.decimals = decimals
+        self.max_decimals = max_decimals
+        self._ticks: list[float] = []
+
+    def set_locs(self, locs) -> None:
+        self._ticks = list(locs)
+
+    def needed_decimals(self, values) -> int:
+        """The fewest decimals (at least ``decimals``) that write every value exactly."""
+        pct = np.asarray([v for v in values if np.isfinite(v)], dtype=float) * 100
+        for d in range(self.decimals, self.max_decimals + 1):
+            if np.allclose(pct, np.round(pct, d), rtol=0, atol=1e-6):
+                return d
+        return self.max_decimals
+
+    def __call__(self, x, pos=None) -> str:
+        d = self.needed_decimals(self._ticks or [x])
+        return f"{x * 100:.{d}f}%"
+
+
 def percent_axis(ax: plt.Axes, axis: str = "y", decimals: int | None = None) -> None:
-    """Format an axis holding fractions (0-1) as percentages (decimals: None = as the ticks need)."""
-    fmt = mpl.ticker.PercentFormatter(xmax=1.0, decimals=decimals)
+    """Format an axis holding fractions (0-1) as percentages, with the decimals the tick step
+    needs (``PercentTicks``; ``decimals``: the fewest shown, whole percents by default)."""
+    fmt = PercentTicks(decimals=decimals or 0)
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
@@ -427,6 +474,7 @@ def label_values(ax: plt.Axes, x, y, fmt: str | Callable[[float], str] = ",.1f",
         show &= np.abs(values - near) <= tolerance
     text = _formatter(fmt)
     labels = []
+    spacer = _label_spacer(ax)
     for xi, v, keep in zip(xs, values, show, strict=True):
         if keep:
             # a value below the threshold is written under its point: on its side of the line
@@ -438,7 +486,59 @@ def label_values(ax: plt.Axes, x, y, fmt: str | Callable[[float], str] = ",.1f",
                 gid="value-label", annotation_clip=True,
                 bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
                       "alpha": 0.8}))
+            # the nearest to the threshold first (the gap matters most), else left to right
+            spacer.add(labels[-1], abs(v - near) if near is not None else len(spacer.labels))
     return labels
+
+
+class _LabelSpacer(mpl.artist.Artist):
+    """Drawn just before the value labels of its axes: hides each label that would overlap
+    one already kept (taken in order of rank), so neighbouring values never run together
+    ("79.779.8%"). It works at draw time, on the final layout and size of the figure."""
+
+    PAD_PX = 2.0
+
+    def __init__(self):
+        super().__init__()
+        self.labels: list = []
+        self.ranks: list[float] = []
+        self.set_zorder(2.99)  # before the labels (Text, zorder 3), after the data
+
+    def add(self, label, rank: float) -> None:
+        self.labels.append(label)
+        self.ranks.append(float(rank))
+        label.set_zorder(max(label.get_zorder(), 3.0))
+
+    def draw(self, renderer) -> None:
+        kept = []
+        for _, label in sorted(zip(self.ranks, self.labels, strict=True), key=lambda p: p[0]):
+            label.set_visible(True)
+            box = label.get_window_extent(renderer)
+            if box.width <= 0 or box.height <= 0 or not np.all(np.isfinite(box.extents)):
+                continue
+            box = box.padded(self.PAD_PX)
+            if any(box.overlaps(other) for other in kept):
+                label.set_visible(False)
+            else:
+                kept.append(box)
+        self.stale = False
+
+
+def _label_spacer(ax: plt.Axes) -> _LabelSpacer:
+    """The axes' one ``_LabelSpacer`` (added with its first value label)."""
+    spacer = getattr(ax, "_toolkit_label_spacer", None)
+    if spacer is None:
+        spacer = _LabelSpacer()
+        ax.add_artist(spacer)
+        ax._toolkit_label_spacer = spacer
+    return spacer
+
+
+def visible_value_labels(ax: plt.Axes) -> list[str]:
+    """The value labels a reader sees once the figure is drawn (after ``_LabelSpacer``)."""
+    ax.figure.canvas.draw()
+    return [t.get_text() for t in ax.texts
+            if t.get_gid() == "value-label" and t.get_visible()]
 
 
 def second_axis(ax: plt.Axes, x, y, *, label: str, ylabel: str, color: str | None = None,
@@ -498,7 +598,7 @@ def xmr_chart(chart: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "
     step = max(1, -(-len(chart) // 4))  # at most ~4 month labels: readable in a grid panel
     ax.set_xticks(x[::step], [month_label(i) for i in chart.index[::step]], rotation=0)
     if percent:
-        percent_axis(ax, decimals=0)
+        percent_axis(ax)
     finish(ax, title, "month", ylabel)
     legend_outside(ax, "below", ncols=2)
     return ax

@@ -249,15 +249,18 @@ def _timestamp(value, name: str) -> pd.Timestamp:
         raise ParameterError(name, value, "a date or timestamp, e.g. '2026-11-03'") from exc
 
 
-def date(d, locale: str = "en_GB") -> str:
+def date(d, locale: str = "en_GB", *, short: bool = False) -> str:
     """A calendar date in the medium form, its month in English (3 Nov 2026, whatever the
-    locale: ``names_locale``); every month in three letters (2 Sep 2024, not "Sept")."""
-    from babel.dates import format_date
+    locale: ``names_locale``); every month in three letters (2 Sep 2024, not "Sept").
+    ``short``: day and month only (3 Nov), for the ticks of a chart of days."""
+    from babel.dates import format_date, format_skeleton
 
     if is_missing(d):
         return MISSING
-    text = format_date(_timestamp(d, "d").date(), "medium",
-                       locale=_parse(names_locale(locale)))
+    day = _timestamp(d, "d").date()
+    loc = _parse(names_locale(locale))
+    text = format_skeleton("dMMM", day, locale=loc) if short else format_date(day, "medium",
+                                                                             locale=loc)
     # English data give September alone four letters ("2 Sept 2024" beside "3 Jun 2024"):
     # every month abbreviated to three letters, one form on the page
     return re.sub(r"\bSept\b", "Sep", text)
@@ -285,6 +288,19 @@ def month(period, locale: str = "en_GB", *, short: bool = False) -> str:
     text = format_skeleton("yMMM" if short else "yMMMM", first,
                            locale=_parse(names_locale(locale)))
     return re.sub(r"\bSept\b", "Sep", text)
+
+
+def month_span(months, locale: str = "en_GB") -> str:
+    """Months as a reader writes them: ``2025-11..2026-10`` (first..last) as "November 2025
+    to October 2026", a list (or ``"2026-01, 2026-03"``) as "January 2026, March 2026"."""
+    if is_missing(months):
+        return MISSING
+    if isinstance(months, str):
+        if ".." in months:
+            first, last = (m.strip() for m in months.split("..", 1))
+            return f"{month(first, locale)} to {month(last, locale)}"
+        months = [m.strip() for m in months.split(",") if m.strip()]
+    return ", ".join(month(m, locale) for m in months)
 
 
 def local_time(ts, locale: str = "en_GB", tz: str = DEFAULT_TIMEZONE) -> str:
@@ -593,5 +609,5 @@ def table(df: pd.DataFrame, *, units: dict | None = None, locale: str = "en_GB",
 
 __all__ = ["DEFAULT_EMPTY", "MINUS", "MISSING", "NAMES_LOCALE", "UNITS", "Table", "check_locale",
            "compare", "count_phrase", "date", "duration", "hours", "is_missing", "local_time",
-           "money", "month", "names_locale", "number", "percent", "points", "seconds",
+           "money", "month", "month_span", "names_locale", "number", "percent", "points", "seconds",
            "share_phrase", "table", "yes_no"]

@@ -89,6 +89,16 @@ def _manifest_timezone(manifest: dict) -> str:
     return info.get("timezone") or config.DEFAULT_TIMEZONE
 
 
+def period_name(period: str) -> str:
+    """A period's month in words for titles and links (October 2026, not 2026-10); a name
+    that is not a month as it is."""
+    from toolkit import present
+
+    if not re.fullmatch(r"\d{4}-\d{2}", str(period)):
+        return str(period)
+    return present.month(period)
+
+
 def render_period_index(manifest: dict) -> str:
     """reports/<period>/index.html: what needs attention first, then each plan's reports."""
     runs = manifest["runs"]
@@ -102,7 +112,7 @@ def render_period_index(manifest: dict) -> str:
                    or {config.shown_path(manifest["plan"])})
     timezone = _manifest_timezone(manifest)
     return jinja_env().get_template("period_index.html.j2").render(
-        manifest=manifest, plans=plans, failed=failed, findings=findings, groups=groups,
+        manifest=manifest, period_name=period_name(manifest["period"]), plans=plans, failed=failed, findings=findings, groups=groups,
         generated=local_time(manifest.get("generated_at"), timezone), timezone=timezone,
         csp=CSP, css=css())
 
@@ -117,7 +127,8 @@ def write_reports_index(root: Path) -> Path:
         runs = [r for r in manifest.get("runs", []) if isinstance(r, dict) and "name" in r]
         views = [v for g in index_groups({**manifest, "runs": runs}) for v in g["reports"]]
         periods.append({
-            "period": path.parent.name, "runs": len(runs),
+            "period": path.parent.name, "period_name": period_name(path.parent.name),
+            "runs": len(runs),
             "failed": sum(r.get("status") != "ok" for r in runs),
             "findings": sum(v["run"].get("status") == "ok" and v["card_status"] == "attention"
                             for v in views),
@@ -130,5 +141,5 @@ def write_reports_index(root: Path) -> Path:
     return target
 
 
-__all__ = ["PERIOD_RE", "index_groups", "read_manifest", "render_period_index",
+__all__ = ["PERIOD_RE", "index_groups", "period_name", "read_manifest", "render_period_index",
            "write_reports_index"]
