@@ -159,7 +159,7 @@ def test_the_pack_opens_with_the_executive_summary_else_the_index(tmp_path):
     _manifest(tmp_path / "2026-09", ["staffing", "kpi"])
     pages = pdfpack.pack_pages(tmp_path / "2026-09")
     assert [p.name for _, p in pages] == ["index.html", "staffing.html", "kpi.html"]
-    assert pages[0][0] == "Reports for 2026-09"
+    assert pages[0][0] == "Reports for September 2026"
     assert pdfpack.newest_period(tmp_path) == "2026-10"
 
 

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from toolkit import config
-from toolkit.reportindex import PERIOD_RE, index_groups, write_reports_index
+from toolkit.reportindex import PERIOD_RE, index_groups, period_name, write_reports_index
 
 #: Run whose report opens the pack.
 SUMMARY_RUN = "executive-summary"
@@ -113,7 +113,7 @@ def pack_pages(period_dir: Path) -> list[tuple[str, Path]]:
         raise PackError(f"no report of period {period_dir.name} ran ok (see "
                         f"{period_dir / 'index.html'}); nothing to print")
     if summary is None:
-        summary = (f"Reports for {period_dir.name}", period_dir / "index.html")
+        summary = (f"Reports for {period_name(period_dir.name)}", period_dir / "index.html")
     return [summary, *others]
 
 
@@ -154,7 +154,7 @@ def build_pack(period: str, reports_dir: str | os.PathLike | None = None, *,
             writer.append(PdfReader(pdf))
             writer.add_outline_item(title=title, page_number=first)
             print(f"[pdf {i}/{len(pages)}] {page.name}", file=out, flush=True)
-        writer.add_metadata({"/Title": f"Reports for {period}"})
+        writer.add_metadata({"/Title": f"Reports for {period_name(period)}"})
         target = period_dir / "pack.pdf"
         fd, part = tempfile.mkstemp(dir=period_dir, prefix=".pack.pdf.", suffix=".tmp")
         try:
