@@ -422,15 +422,27 @@ class Providers:
         kpis = lambda n: present.count_phrase(int(n), "KPI", locale=self.locale)  # noqa: E731
         parts = []
         answers = missed["answers"] if "answers" in missed.columns else ["provider"] * len(missed)
-        for site, provider, red, nodata, who in zip(missed["site"], missed["provider"],
-                                                    missed["red"], missed["no data"], answers,
-                                                    strict=True):
+        for site, red, nodata, who in zip(missed["site"], missed["red"], missed["no data"],
+                                          answers, strict=True):
             what = ([f"missed {kpis(red)}"] if red else []) + (
                 [f"sent no data for {kpis(nodata)}"] if nodata else [])
-            name = (f"our own agents at {provider}'s hosted seats ({site})" if who == "company"
-                    else site)
+            name = f"our own agents at {site}" if who == "company" else site
             parts.append(f"{name} {' and '.join(what)}")
         return f"In {fmt_month(self.period, self.locale)} " + "; ".join(parts) + "."
+
+    @property
+    def attention_short(self) -> str:
+        """``attention`` in as few words: how many KPIs were missed or sent no data, and at
+        how many sites ("" when none) — for a headline with no room for names."""
+        t = self.table
+        short = t[(t["red"] > 0) | (t["no data"] > 0)]
+        if short.empty:
+            return ""
+        n = int(short["red"].sum() + short["no data"].sum())
+        return (f"In {fmt_month(self.period, self.locale)} "
+                f"{present.count_phrase(n, 'KPI', locale=self.locale)} missed or without data "
+                f"at {present.count_phrase(short['site'].nunique(), 'site', locale=self.locale)}"
+                " (see below).")
 
 
 def providers(scorecards: pd.DataFrame, credits: pd.DataFrame, period: str,
@@ -565,6 +577,9 @@ def headline(choice: Decision | None, sites: Providers | None) -> tuple[str, str
     joined = " ".join(part for part in (text, caution, service) if part)
     if len(joined) > MAX_CHARS and choice is not None:  # a headline is one short paragraph
         joined = " ".join(part for part in (choice.short, caution, service) if part)
+    if len(joined) > MAX_CHARS and sites is not None:  # who, without the names
+        joined = " ".join(part for part in (choice.short if choice is not None else text,
+                                            caution, sites.attention_short) if part)
     return joined, ("attention" if caution or service else "ok")
 
 
