@@ -87,7 +87,7 @@ def test_providers_all_green_no_credit_then_red_with_credit():
     bad = ex.providers(pd.concat([card(["red", "no data"]), card(["green"], site="B")]),
                        pd.concat([credits(1500.0, 300.0), credits(site="B")]), "2026-10")
     assert "1 of 2 providers" in bad.sentence and "A (1 missed, 1 without data)" in bad.sentence
-    assert "€1,500 are due" in bad.sentence and "€300 of earlier credits await earn-back" in bad.sentence
+    assert "€1,500 are due" in bad.sentence and "€300 of credits triggered in October 2026 await earn-back" in bad.sentence
     assert bad.table.set_index("site").loc["A", "credit_due_eur"] == 1500.0
 
 
@@ -227,7 +227,7 @@ def test_a_french_locale_keeps_english_words_beside_french_figures():
     assert "1\u202f172 agents" in peak.sentence and "(Mon 30 Nov 10:00;" in peak.sentence
     sites = ex.providers(card(["red"]), credits(pending=2732.0), "2026-10", "fr_FR")
     assert sites.sentence.startswith("In October 2026 1 of 1 provider")
-    assert "2\u202f732\u00a0€ of earlier credits" in sites.sentence
+    assert "2\u202f732\u00a0€ of credits triggered in October 2026" in sites.sentence
 
 
 def test_short_decision_keeps_the_direction():
@@ -235,3 +235,54 @@ def test_short_decision_keeps_the_direction():
     assert dearer.short.startswith("Moving to Morocco, full outsourcing costs 25% more than")
     keep = ex.decision(scenarios(top="sq"), ref=REF)
     assert keep.short == keep.sentence
+
+
+def hosted_card(site="H", provider="Host Co", sl="red", fix="amber"):
+    """The month's scorecard rows as the KPI report writes them: an agent KPI and a platform
+    KPI (the provider of hosted seats answers for the platform only)."""
+    return pd.DataFrame({"site": site, "provider": provider, "month": "2026-10",
+                         "objective": ["service_quality", "platform"], "kpi": ["SL", "FIX_TIME"],
+                         "name": ["Service level", "Incident fix time"], "status": [sl, fix],
+                         "credit_allocation": [0.0, 1.0]})
+
+
+FORMS = pd.DataFrame({"site": ["H", "F"], "engagement_form": ["HOSTED", "FULL"]})
+
+
+def test_hosted_seats_misses_are_the_company_s_not_the_provider_s():
+    sites = ex.providers(hosted_card(), credits(pending=2732.0, site="H"), "2026-10",
+                         sites=FORMS)
+    s = sites.sentence
+    assert "no provider missed a KPI it answers for" in s
+    assert ("our own agents at Host Co's hosted seats (H) missed 1 KPI (Service level)" in s)
+    assert "1 of 1 provider" not in s and "H (1 missed" not in s
+    t = sites.table.set_index("answers")
+    assert t.loc["company", "red"] == 1 and t.loc["provider", "red"] == 0
+    assert t.loc["provider", "amber"] == 1 and t.loc["company", "answered_by"] == ex.OURS
+    assert t.loc["provider", "credit_pending_eur"] == 2732.0  # credits stay the provider's
+    assert sites.attention == "In October 2026 our own agents at H missed 1 KPI."
+    cautious = ex.decision(scenarios().assign(published_range="below"), ref=REF)
+    text, status = ex.headline(cautious, sites)
+    assert status == "attention" and text.endswith("our own agents at H missed 1 KPI.")
+    assert sites.attention_short == "In October 2026 1 KPI missed or without data at 1 site (see below)."
+    # a platform miss at hosted seats names the provider
+    platform = ex.providers(hosted_card(sl="green", fix="red"), credits(site="H"), "2026-10",
+                            sites=FORMS)
+    assert "1 of 1 provider had a KPI missed or without data: H (1 missed)" in platform.sentence
+    assert "our own agents" not in platform.sentence and platform.attention.endswith(
+        "H missed 1 KPI.")
+    # the same miss at a fully outsourced site is the provider's
+    full = ex.providers(hosted_card(site="F"), credits(site="F"), "2026-10", sites=FORMS)
+    assert "F (1 missed)" in full.sentence and "our own agents" not in full.sentence
+
+
+def test_a_credit_triggered_this_month_is_said_so_and_an_earlier_one_apart():
+    month = ex.providers(card(["green"]), credits(pending=2732.0), "2026-10")
+    assert ("€2,732 of credits triggered in October 2026 await earn-back (Provider A can "
+            "still win them back") in month.sentence
+    assert "earlier" not in month.sentence
+    both = ex.providers(card(["green"]), pd.concat([credits(pending=2732.0),
+                                                    credits(pending=500.0, month="2026-09")]),
+                        "2026-10")
+    assert "€2,732 of credits triggered in October 2026" in both.sentence
+    assert "€500 triggered before October 2026 still awaits earn-back" in both.sentence

@@ -1324,3 +1324,50 @@ def test_simulator_names_its_threshold_and_whether_it_is_credited():
     assert "below the 70% contractual minimum" in text and "credits no" not in text
     assert ("Months below the 70% contractual minimum"
             in kpi.simulation_table(floor, "en_GB").to_frame().columns)
+
+
+def _hosted_card(site="H", provider="Host Co", sl="red", fix="amber", credited_sl=0.0):
+    """A tiny month scorecard: one agent KPI (SL) and one platform KPI (FIX_TIME)."""
+    return pd.DataFrame({
+        "site": site, "provider": provider, "month": "2026-10",
+        "objective": ["service_quality", "platform"], "kpi": ["SL", "FIX_TIME"],
+        "name": ["Service level", "Incident fix time"], "status": [sl, fix],
+        "weight": 1.0, "credit_allocation": [credited_sl, 1.0]})
+
+
+def _pending_credit(site="H", provider="Host Co", pending=2732.0):
+    return pd.DataFrame([{"site": site, "provider": provider, "month": "2026-10",
+                          "kpi": "FIX_TIME", "invoice_eur": 1e5, "at_risk_eur": 1e4,
+                          "credit_eur": pending, "capped_credit_eur": pending,
+                          "earn_back": "pending", "currency": "EUR"}])
+
+
+SITES_FORMS = pd.DataFrame({"site": ["H", "F"], "engagement_form": ["HOSTED", "FULL"]})
+
+
+def test_company_owned_follows_the_engagement_form_and_the_platform_objective():
+    hosted = kpi.company_owned(_hosted_card(), SITES_FORMS)
+    assert hosted.tolist() == [True, False]  # our agents' SL; the provider's platform KPI
+    assert not kpi.company_owned(_hosted_card(site="F"), SITES_FORMS).any()  # full outsourcing
+    assert not kpi.company_owned(_hosted_card(), None).any()  # no sites table: the provider's
+    # a contract that credits an agent KPI at hosted seats makes the provider answer for it
+    assert not kpi.company_owned(_hosted_card(credited_sl=0.5), SITES_FORMS).iloc[0]
+
+
+def test_report_headline_names_the_company_for_its_own_agents_at_hosted_seats():
+    text, status = kpi.report_headline(_hosted_card(), _pending_credit(), "2026-10", "en_GB",
+                                       sites=SITES_FORMS)
+    assert status == "attention"
+    assert "our own agents at Host Co's hosted seats missed 1 KPI (Service level)" in text
+    assert "Host Co's own KPIs (seats and platform): none missed, 1 on watch" in text
+    assert "KPI missed (Service level)" not in text  # never "the provider missed" it
+    assert "€2,732 triggered this month, pending earn-back" in text
+    # the same misses at a fully outsourced site are the provider's
+    text, _ = kpi.report_headline(_hosted_card(site="F"), _pending_credit(site="F"),
+                                  "2026-10", "en_GB", sites=SITES_FORMS)
+    assert "1 KPI missed (Service level)" in text and "our own agents" not in text
+    # a platform miss at hosted seats is the provider's
+    text, _ = kpi.report_headline(_hosted_card(sl="green", fix="red"), _pending_credit(),
+                                  "2026-10", "en_GB", sites=SITES_FORMS)
+    assert "our own agents at Host Co's hosted seats missed no KPI" in text
+    assert "Host Co's own KPIs (seats and platform): 1 KPI (Incident fix time) missed" in text

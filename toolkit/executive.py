@@ -110,18 +110,22 @@ class Tables:
     scenarios: pd.DataFrame | None = None
     scorecards: pd.DataFrame | None = None
     credits: pd.DataFrame | None = None
+    sites: pd.DataFrame | None = None
     missing: dict[str, str] = field(default_factory=dict)
 
 
 def load_tables(*, next_month_path, staffing_path, scenarios_path, kpi_dir, period: str,
-                provider_sites=None) -> Tables:
-    """Every table of the period; a missing one is recorded, never fatal."""
+                provider_sites=None, sites_path=None) -> Tables:
+    """Every table of the period; a missing one is recorded, never fatal. ``sites_path``:
+    the sites table the KPI report read (its engagement forms say who answers for a KPI)."""
     out = Tables()
     parts = {"next_month": lambda: _read(next_month_path, "volume forecast for next month"),
              "staffing": lambda: _read(staffing_path, "interval staffing requirement"),
              "scenarios": lambda: _read(scenarios_path, "sourcing scenarios"),
              "scorecards": lambda: read_kpi(kpi_dir, period, "scorecard", provider_sites),
              "credits": lambda: read_kpi(kpi_dir, period, "credits", provider_sites)}
+    if sites_path is not None:
+        parts["sites"] = lambda: _read(sites_path, "sites table the KPI reports read")
     for name, load in parts.items():
         try:
             setattr(out, name, load())
@@ -331,73 +335,149 @@ def coming_months(scenarios: pd.DataFrame, years: int = 2, locale: str = "en_GB"
 
 
 STATUS_ORDER = ("green", "amber", "red", "no data")
+#: Who answers for a scorecard row: the provider, or the company (its own agents at a
+#: hosted-seats site, ``toolkit.kpi.company_owned``) — and how the provider table says so.
+OURS = "our own agents (hosted seats)"
 
 
 @dataclass(frozen=True)
 class Providers:
-    """KPI statuses and service credits of each provider site for the month."""
+    """KPI statuses and service credits of each provider site for the month, one row per site
+    and who answers for the KPIs counted (``answers``: ``provider``, or ``company`` for the
+    company's own agents at a hosted-seats site, whose misses are not the provider's)."""
 
-    table: pd.DataFrame  # site, provider, green, amber, red, no data, credit_due_eur, ...
+    table: pd.DataFrame  # site, provider, answered_by, green, amber, red, no data, credit_...
     period: str
     locale: str = "en_GB"
+    #: The month's scorecard rows with ``answers`` (the KPI names the sentences quote).
+    card: pd.DataFrame | None = None
+    #: Credits triggered before the period and still pending earn-back (EUR).
+    earlier_pending_eur: float = 0.0
+
+    def _rows(self, answers: str) -> pd.DataFrame:
+        t = self.table
+        return t[t["answers"] == answers] if "answers" in t.columns else (
+            t if answers == "provider" else t.iloc[0:0])
+
+    def _missed_names(self, site: str) -> str:
+        c = self.card
+        if c is None or "name" not in c.columns:
+            return ""
+        rows = c[(c["site"] == site) & (c["answers"] == "company") & (c["status"] == "red")]
+        return ", ".join(str(n) for n in rows["name"])
 
     @property
     def sentence(self) -> str:
-        lc, t = self.locale, self.table
+        lc = self.locale
         month = fmt_month(self.period, lc)
-        missed = t[(t["red"] > 0) | (t["no data"] > 0)]
+        theirs, ours = self._rows("provider"), self._rows("company")
+        missed = theirs[(theirs["red"] > 0) | (theirs["no data"] > 0)]
         if missed.empty:
-            status = f"In {month} no provider missed a contractual floor"
+            status = (f"In {month} no provider missed a KPI it answers for" if not ours.empty
+                      else f"In {month} no provider missed a contractual floor")
         else:
             names = ", ".join(f"{site} ({int(red)} missed"
                               + (f", {int(nodata)} without data" if nodata else "") + ")"
                               for site, red, nodata in zip(missed["site"], missed["red"],
                                                            missed["no data"], strict=True))
-            status = (f"In {month} {len(missed)} of {len(t)} "
-                      f"{'provider' if len(t) == 1 else 'providers'} had a KPI missed or "
+            status = (f"In {month} {len(missed)} of {len(theirs)} "
+                      f"{'provider' if len(theirs) == 1 else 'providers'} had a KPI missed or "
                       f"without data: {names}")
-        due, pending = t["credit_due_eur"].sum(), t["credit_pending_eur"].sum()
-        credit = (f"service credits of {fmt_money(due, lc)} are due" if due > 0
-                  else "no service credit is due")
+        parts = [status]
+        short = ours[(ours["red"] > 0) | (ours["no data"] > 0)]
+        for site, provider, red, nodata in zip(short["site"], short["provider"], short["red"],
+                                               short["no data"], strict=True):
+            what = []
+            if red:
+                named = self._missed_names(site)
+                what.append(f"missed {present.count_phrase(int(red), 'KPI', locale=lc)}"
+                            + (f" ({named})" if named else ""))
+            if nodata:
+                what.append(f"sent no data for "
+                            f"{present.count_phrase(int(nodata), 'KPI', locale=lc)}")
+            parts.append(f"our own agents at {provider}'s hosted seats ({site}) "
+                         + " and ".join(what))
+        due, pending = theirs["credit_due_eur"].sum(), theirs["credit_pending_eur"].sum()
+        parts.append(f"service credits of {fmt_money(due, lc)} are due" if due > 0
+                     else "no service credit is due")
         if pending > 0:
-            credit += (f"; {fmt_money(pending, lc)} of earlier credits await earn-back (the "
-                       "provider can still win them back by meeting its targets)")
-        return f"{status}; {credit}."
-
+            owed = theirs[theirs["credit_pending_eur"] > 0]["provider"].astype(str).unique()
+            who = owed[0] if len(owed) == 1 else "the providers"
+            parts.append(f"{fmt_money(pending, lc)} of credits triggered in {month} await "
+                         f"earn-back ({who} can still win them back by meeting "
+                         f"{'its' if len(owed) == 1 else 'their'} targets)")
+        if self.earlier_pending_eur > 0:
+            parts.append(f"{fmt_money(self.earlier_pending_eur, lc)} triggered before {month} "
+                         "still awaits earn-back")
+        return "; ".join(parts) + "."
 
     @property
     def attention(self) -> str:
-        """Who missed a KPI or sent none this month, in one short sentence ("" when none)."""
+        """Who missed a KPI or sent none this month, in one short sentence ("" when none):
+        a provider for the KPIs it answers for, the company's own agents for theirs."""
         t = self.table
         missed = t[(t["red"] > 0) | (t["no data"] > 0)]
         if missed.empty:
             return ""
         kpis = lambda n: present.count_phrase(int(n), "KPI", locale=self.locale)  # noqa: E731
         parts = []
-        for site, red, nodata in zip(missed["site"], missed["red"], missed["no data"],
-                                     strict=True):
+        answers = missed["answers"] if "answers" in missed.columns else ["provider"] * len(missed)
+        for site, red, nodata, who in zip(missed["site"], missed["red"], missed["no data"],
+                                          answers, strict=True):
             what = ([f"missed {kpis(red)}"] if red else []) + (
                 [f"sent no data for {kpis(nodata)}"] if nodata else [])
-            parts.append(f"{site} {' and '.join(what)}")
+            name = f"our own agents at {site}" if who == "company" else site
+            parts.append(f"{name} {' and '.join(what)}")
         return f"In {fmt_month(self.period, self.locale)} " + "; ".join(parts) + "."
+
+    @property
+    def attention_short(self) -> str:
+        """``attention`` in as few words: how many KPIs were missed or sent no data, and at
+        how many sites ("" when none) — for a headline with no room for names."""
+        t = self.table
+        short = t[(t["red"] > 0) | (t["no data"] > 0)]
+        if short.empty:
+            return ""
+        n = int(short["red"].sum() + short["no data"].sum())
+        return (f"In {fmt_month(self.period, self.locale)} "
+                f"{present.count_phrase(n, 'KPI', locale=self.locale)} missed or without data "
+                f"at {present.count_phrase(short['site'].nunique(), 'site', locale=self.locale)}"
+                " (see below).")
 
 
 def providers(scorecards: pd.DataFrame, credits: pd.DataFrame, period: str,
-              locale: str = "en_GB") -> Providers:
-    """Status counts per site (``site, provider, month, status`` of the scorecards) and the
-    month's credits (``toolkit.kpi.credits_by_month`` of the credits table)."""
-    from toolkit.kpi import credits_by_month
+              locale: str = "en_GB", sites: pd.DataFrame | None = None) -> Providers:
+    """Status counts per site (``site, provider, month, status`` of the scorecards; with
+    ``objective, credit_allocation, name`` and ``sites`` — sites.csv, its engagement forms —
+    the counts of a hosted-seats site are split between the provider's KPIs and the company's
+    own agents', as the KPI report attributes them: ``toolkit.kpi.company_owned``) and the
+    month's credits (``toolkit.kpi.credits_by_month`` of the credits table), which are the
+    provider's: credits triggered in ``period`` and still pending, and those of earlier months
+    still pending."""
+    from toolkit.kpi import company_owned, credits_by_month
 
-    card = scorecards[scorecards["month"].astype(str) == str(period)]
-    counts = (card.groupby(["site", "provider"])["status"].value_counts().unstack(fill_value=0)
-              .reindex(columns=list(STATUS_ORDER), fill_value=0).reset_index())
+    card = scorecards[scorecards["month"].astype(str) == str(period)].copy()
+    card["answers"] = np.where(company_owned(card, sites), "company", "provider")
+    counts = (card.groupby(["site", "provider", "answers"])["status"].value_counts()
+              .unstack(fill_value=0).reindex(columns=list(STATUS_ORDER), fill_value=0)
+              .reset_index())
+    # per site, the provider's row first, then the company's own agents' (hosted seats)
+    counts = (counts.assign(_ours=counts["answers"] == "company")
+              .sort_values(["site", "_ours"], ignore_index=True).drop(columns="_ours"))
+    counts.insert(3, "answered_by", np.where(counts["answers"] == "company", OURS,
+                                             counts["provider"].astype(str)))
     by_month = credits_by_month(credits)
     month = by_month[by_month["month"].astype(str) == str(period)]
+    earlier = by_month[by_month["month"].astype(str) < str(period)]
     money = ["credit_due_eur", "credit_pending_eur", "waived_eur"]
-    table = counts.merge(month[["site", *money]], on="site", how="left")
-    table[money] = table[money].fillna(0.0)
+    table = counts.merge(month[["site", *money]].assign(answers="provider"),
+                         on=["site", "answers"], how="left")
+    theirs = table["answers"] == "provider"
+    table.loc[theirs, money] = table.loc[theirs, money].fillna(0.0)
     table.columns.name = None
-    return Providers(table, str(period), locale)
+    return Providers(table, str(period), locale, card=card.reset_index(drop=True),
+                     earlier_pending_eur=float(earlier.loc[
+                         earlier["site"].isin(table["site"]), "credit_pending_eur"].sum()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -497,6 +577,9 @@ def headline(choice: Decision | None, sites: Providers | None) -> tuple[str, str
     joined = " ".join(part for part in (text, caution, service) if part)
     if len(joined) > MAX_CHARS and choice is not None:  # a headline is one short paragraph
         joined = " ".join(part for part in (choice.short, caution, service) if part)
+    if len(joined) > MAX_CHARS and sites is not None:  # who, without the names
+        joined = " ".join(part for part in (choice.short if choice is not None else text,
+                                            caution, sites.attention_short) if part)
     return joined, ("attention" if caution or service else "ok")
 
 

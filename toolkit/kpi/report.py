@@ -160,6 +160,25 @@ def hosted_sites(sites: pd.DataFrame | None, site_ids) -> list[str]:
     return [s for s in site_ids if form.get(str(s), "").upper() == "HOSTED"]
 
 
+def company_owned(card: pd.DataFrame, sites: pd.DataFrame | None) -> pd.Series:
+    """Per scorecard row, True when the KPI is the company's own to answer for, not the
+    provider's: at a hosted-seats site (``sites``' engagement form) the agents are the
+    company's, so every KPI outside the platform objective measures them — unless the contract
+    credits it to the provider (``credit_allocation`` above 0, ``agent_performance_credits``).
+    The provider answers for every KPI of the other forms. Rows without an ``objective``
+    column, or without ``sites``, are the provider's."""
+    from toolkit.kpi.contract import PLATFORM_OBJECTIVE
+
+    hosted = set(hosted_sites(sites, list(dict.fromkeys(card["site"].astype(str))))
+                 if "site" in card.columns else [])
+    if not hosted or "objective" not in card.columns:
+        return pd.Series(False, index=card.index)
+    credited = (pd.to_numeric(card["credit_allocation"], errors="coerce").fillna(0.0) > 0
+                if "credit_allocation" in card.columns else False)
+    return (card["site"].astype(str).isin(hosted)
+            & (card["objective"].astype(str) != PLATFORM_OBJECTIVE) & ~credited)
+
+
 def staffing_note(sites: pd.DataFrame | None, site_ids) -> str:
     """The sentence a staffing figure needs at hosted-seats sites: the company staffs them,
     so a shortfall there is the company's to fix, not the provider's (empty when none)."""
@@ -297,10 +316,15 @@ CHECK_WORDS = {"constant": "the same value every month",
 
 
 def report_headline(card: pd.DataFrame, credits: pd.DataFrame, period: str,
-                    locale: str = "fr_FR", catalogue: dict | None = None
-                    ) -> tuple[str, str]:
+                    locale: str = "fr_FR", catalogue: dict | None = None,
+                    sites: pd.DataFrame | None = None) -> tuple[str, str]:
     """The report card's one-sentence answer and its status, from the scorecard and the
-    credits tables the report shows: objectives fully met, KPIs missed, credit due.
+    credits tables the report shows: objectives fully met, KPIs missed, credit due and the
+    month's credit pending earn-back.
+
+    At a hosted-seats site (``sites``) the misses of the company's own agents
+    (``company_owned``) are said to be ours, apart from the provider's own KPIs (seats and
+    platform), so the card never blames the provider for them.
 
     Status ``attention`` when a KPI is missed (beyond its tolerance or below its floor) or a
     credit is due for the month, else ``ok``."""
@@ -312,18 +336,46 @@ def report_headline(card: pd.DataFrame, credits: pd.DataFrame, period: str,
     objectives = objective_summary(card)
     met = int((objectives["score"] >= 1).sum())
     missed = card[card["status"] == "red"]
+    ours = company_owned(card, sites)
     by_month = credits_by_month(credits)
-    due = float(by_month.loc[by_month["month"] == period, "credit_due_eur"].sum())
+    this_month = by_month.loc[by_month["month"] == period]
+    due = float(this_month["credit_due_eur"].sum())
+    pending = float(this_month["credit_pending_eur"].sum())
     parts = [f"{present.number(met, locale)} of {present.number(len(objectives), locale)} "
              "objectives fully met"]
-    if missed.empty:
+
+    def kpis(rows) -> str:
+        return (f"{present.count_phrase(len(rows), 'KPI', 'KPIs', locale=locale)} "
+                f"({', '.join(str(n) for n in rows['name'])})")
+
+    if ours.any():
+        hosts = " and ".join(f"{p}'s" for p in dict.fromkeys(card.loc[ours, "provider"]
+                                                              .astype(str)))
+        own_missed = missed[ours.loc[missed.index]]
+        theirs = card[~ours]
+        their_missed = theirs[theirs["status"] == "red"]
+        their_watch = theirs[theirs["status"] == "amber"]
+        parts.append(f"our own agents at {hosts} hosted seats "
+                     + (f"missed {kpis(own_missed)}" if not own_missed.empty
+                        else "missed no KPI"))
+        theirs_text = ([f"{kpis(their_missed)} missed"] if not their_missed.empty else
+                       ["none missed"])
+        if not their_watch.empty:
+            theirs_text.append(f"{present.number(len(their_watch), locale)} on watch")
+        whose = (f"{card['provider'].iloc[0]}'s own KPIs (seats and platform)"
+                 if card["site"].nunique() == 1 else "the providers' own KPIs")
+        parts.append(f"{whose}: {', '.join(theirs_text)}")
+    elif missed.empty:
         parts.append("no KPI missed")
     else:
-        names = ", ".join(str(n) for n in missed["name"])
         parts.append(f"{present.count_phrase(len(missed), 'KPI', 'KPIs', locale=locale)} "
-                     f"missed ({names})")
-    parts.append(f"{format_money(due, locale)} credit due for {month_name}" if due > 0
-                 else f"no service credit due for {month_name}")
+                     f"missed ({', '.join(str(n) for n in missed['name'])})")
+    credit = (f"{format_money(due, locale)} credit due for {month_name}" if due > 0
+              else f"no service credit due for {month_name}")
+    if pending > 0:
+        credit += (f" ({format_money(pending, locale)} triggered this month, pending "
+                   "earn-back)")
+    parts.append(credit)
     text = "; ".join(parts)
     status = "attention" if (not missed.empty or due > 0) else "ok"
     return text[0].upper() + text[1:] + ".", status
