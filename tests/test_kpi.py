@@ -973,6 +973,8 @@ def test_flags_are_shown_beside_the_kpi_and_in_the_summary(tmp_path, catalogue):
     assert ("figures to verify with the provider before use: First\\-contact resolution (the "
             "same value every month, 12 months)") in text
     assert "verify" not in kpi.summary_text(flagged, credits, "2026-10", flags=flags.iloc[:0])
+    shown = kpi.flags_table(flags, card, "en_GB").to_frame()
+    assert shown["Months"].tolist() == ["November 2025 to October 2026"]   # not 2025-11
 
 
 # --------------------------------------------------------------------------- right-sizing audit

@@ -667,7 +667,7 @@ def flags_table(flags: pd.DataFrame, card: pd.DataFrame, locale: str = "fr_FR"):
         **({"site": flags["site"]} if flags["site"].nunique() > 1 else {}),
         "kpi": [f"{names.get(k, k)} ({k})" for k in flags["kpi"]],
         "check": [CHECK_WORDS.get(c, c) for c in flags["check"]],
-        "months": [str(m).replace("..", " to ") for m in flags["months"]],
+        "months": [present.month_span(m, locale) for m in flags["months"]],
         "detail": flags["detail"]})
     return _table(shown, locale=locale,
                          labels={"site": "Site", "kpi": "KPI", "check": "Check failed",
