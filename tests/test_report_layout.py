@@ -307,7 +307,7 @@ def test_plan_option_pdf_prints_the_pack_after_the_runs(tmp_path):
                        progress=False)
     pack = summary.reports_dir / "pack.pdf"
     assert summary.exit_code == 0 and pack.is_file()
-    assert [item.title for item in PdfReader(pack).outline] == [f"Reports for {PERIOD}", "Tiny"]
+    assert [item.title for item in PdfReader(pack).outline] == ["Reports for October 2026", "Tiny"]
     assert 'href="2026-10/pack.pdf"' in (tmp_path / "reports" / "index.html").read_text()
 
 
