@@ -23,8 +23,11 @@ CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src d
 
 
 def local_time(moment: str | None, timezone: str = config.DEFAULT_TIMEZONE) -> str:
-    """An ISO time stamp (UTC in the manifest) as the reviewers' clock shows it."""
+    """An ISO time stamp (UTC in the manifest) as the reviewers' clock shows it, in words
+    with the zone ("3 Dec 2026, 00:10 CET"); what cannot be read is shown as it is."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from toolkit import present
 
     if not moment:
         return ""
@@ -35,7 +38,7 @@ def local_time(moment: str | None, timezone: str = config.DEFAULT_TIMEZONE) -> s
         return str(moment)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    return f"{present.local_time(parsed, tz=timezone)} {parsed.astimezone(zone):%Z}"
 
 
 @lru_cache(maxsize=1)
