@@ -196,7 +196,10 @@ def test_schedule_week_is_the_first_whole_week():
     days = week["ds"].dt.tz_localize(None).dt.normalize()
     assert days.min() == pd.Timestamp("2026-10-05") and days.max() == pd.Timestamp("2026-10-10")
     assert set(week.columns) == {"ds", "queue", "scheduled"}
-    assert planning.schedule_countries("MA") == ["MA", "FR", "MU", "TN"]
+    assert planning.schedule_countries("MA", ("FR", "MA", "MU", "TN")) == ["MA", "FR", "MU", "TN"]
+    assert planning.schedule_countries("FR-REG") == ["FR"]
+    assert planning.schedule_countries(
+        "FR-REG", planning.location_countries(["FR-PAR", "MG", "SN"])) == ["FR", "MG", "SN"]
 
 
 def test_schedules_set_efficiency_and_seats_per_country():

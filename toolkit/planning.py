@@ -600,8 +600,9 @@ def schedule_week(plan: pd.DataFrame) -> pd.DataFrame:
     return plan.loc[keep, ["ds", "queue", "scheduled"]].reset_index(drop=True)
 
 
-def schedule_countries(location: str, compare: Iterable[str] = ("FR", "MA", "MU", "TN")) -> list[str]:
-    """The location's country first, then the countries to compare its rules with."""
+def schedule_countries(location: str, compare: Iterable[str] = ()) -> list[str]:
+    """The location's country first, then the countries to compare its rules with (each once:
+    the staffing notebook passes the sourcing report's locations' countries)."""
     own = _location_country(location)[0]
     return list(dict.fromkeys([own, *compare]))
 
