@@ -738,6 +738,32 @@ def test_outlook_sets_the_volume_path_scenarios_and_their_spread():
         model(forecast=outlook, volume_scenario="boom")
 
 
+def test_monte_carlo_volume_spread_from_an_outlook_grows_over_the_contract():
+    import warnings
+
+    from toolkit import calendars, forecast
+    days = calendars.day_table("FR", "2023-01-01", "2024-12-31", open_weekdays=range(6),
+                               patterns=[])
+    days = days.loc[days["open"], "date"]
+    month = days.dt.to_period("M")
+    shock = dict(zip(month.unique(), np.random.default_rng(0).normal(0, 0.03, month.nunique()),
+                     strict=True))
+    hist = pd.DataFrame({"ds": days.dt.tz_localize("Europe/Paris").to_numpy(), "queue": "care",
+                         "calls": 1000 * np.exp(month.map(shock).to_numpy(float))})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", forecast.ForecastWarning)
+        outlook = forecast.monthly_outlook(hist, 60)                  # origin 2024-12
+        statistical = forecast.monthly_outlook(hist, 60, growth_sd_per_year=0)
+    m, m0 = model(forecast=outlook, contract_years=5), model(forecast=statistical, contract_years=5)
+    g = math.log1p(0.10) / 1.2815515655446004     # the reference: the tornado's +-10 % a year
+    h = np.arange(1, 61)
+    # contract month h is the outlook's month h: its CV adds the growth term on the log scale
+    assert m.volume_cv ** 2 == pytest.approx(m0.volume_cv ** 2 + (g * h / 12) ** 2, rel=1e-9)
+    assert m.volume_cv[0] < 1.1 * m0.volume_cv[0] and m.volume_cv[-1] > 0.35
+    # a forecast no longer makes a 5-year case look more certain than no forecast at all
+    assert m.volume_cv.mean() > model(contract_years=5).volume_cv.mean()
+
+
 def test_an_outlook_file_with_a_sidecar_is_read_as_an_outlook(tmp_path):
     months = pd.period_range("2025-01", periods=12, freq="M").astype(str)
     outlook = pd.DataFrame({"month": months, "queue": "total", "scenario": "base",

@@ -136,6 +136,17 @@ def test_outlook_headline_follows_the_summary():
     assert "10% fewer than" in d.outlook_headline({**s, "growth": -0.1})
 
 
+def test_outlook_band_sentence_names_the_growth_uncertainty():
+    import math
+    text = d.outlook_band_sentence({"growth_sd_per_year": math.log1p(0.10) / 1.2815515655446004})
+    assert text.startswith("The 80% range is the statistical spread of the history plus growth "
+                           "uncertainty of ±10% a year (an assumption")
+    assert "±20% a year" in d.outlook_band_sentence(
+        {"growth_sd_per_year": math.log1p(0.20) / 1.2815515655446004})
+    for info in ({"growth_sd_per_year": 0.0}, {}):     # none used, or an older sidecar
+        assert "statistical spread of the history only" in d.outlook_band_sentence(info)
+
+
 @pytest.mark.parametrize("part,word", [("weekly", "Weekly cycle"), ("remainder", "What is left")])
 def test_component_headline(part, word):
     comp = pd.DataFrame({part: [0.0] * 10 + [100.0] * 90})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -215,6 +216,67 @@ def test_volume_path_for_monte_carlo_reproduces_the_band():
     assert len(fc.outlook_volume_path(out, "digital deflection")) == 60
     with pytest.raises(ParameterError, match="low and high are paths"):
         fc.outlook_volume_path(out, "low")
+
+
+def half_widths(out, level, queue="total"):
+    base = rows(out, queue=queue)
+    return (np.log(base[f"yhat_upper_{level}"]) - np.log(base[f"yhat_lower_{level}"])) / 2
+
+
+def test_growth_uncertainty_widens_the_band_by_its_formula():
+    hist = pd.concat([daily_history(growth=0.05, season=SEASON, noise=0.04, seed=3),
+                      daily_history(queue="sales", level=300, growth=0.2, noise=0.05, seed=5)])
+    plain = quiet(fc.monthly_outlook, hist, 60, growth_sd_per_year=0)
+    wide = quiet(fc.monthly_outlook, hist, 60, growth_sd_per_year=0.1)
+    h = np.arange(1, 61)
+    for level, z in ((80, 1.2815515655446004), (95, 1.959963984540054)):
+        for queue in ("total", "care"):
+            w0, w1 = half_widths(plain, level, queue), half_widths(wide, level, queue)
+            # (half-width)^2 = statistical part^2 + (z x sd x h / 12)^2, h = 1 the first month
+            np.testing.assert_allclose(w1 ** 2, w0 ** 2 + (z * 0.1 * h / 12) ** 2, rtol=1e-9)
+    w0, w1 = half_widths(plain, 80), half_widths(wide, 80)
+    # first month: nearly the statistical band; 5 years out: +-10 % growth for 5 years
+    assert w1.iloc[0] < 1.03 * w0.iloc[0]
+    assert w1.iloc[-1] == pytest.approx(np.hypot(w0.iloc[-1], 1.2815515655446004 * 0.5), rel=1e-9)
+    assert w1.iloc[-1] > 5 * w1.iloc[0]
+    np.testing.assert_allclose(rows(wide)["yhat"], rows(plain)["yhat"], rtol=1e-12)
+
+
+def test_zero_growth_sd_reproduces_the_statistical_band():
+    # the bands before the growth term existed, pinned from that version on this history
+    hist = daily_history(growth=0.05, season=SEASON, noise=0.04, seed=3)
+    base = rows(quiet(fc.monthly_outlook, hist, 60, growth_sd_per_year=0.0))
+    pinned = {0: (29707.58897256699, 33910.40108949829, 28612.300295358, 35208.50288381537),
+              11: (31084.015635036438, 35481.55451557134, 29937.979502697253, 36839.80060237702),
+              59: (34330.23645698012, 41177.084900601374, 32602.768310381834, 43358.865964662466)}
+    cols = ["yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95"]
+    for i, expected in pinned.items():
+        np.testing.assert_allclose(base.loc[i, cols].to_numpy(float), expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("bad", [-0.01, 1.5, float("nan"), float("inf"), "0.07", True, [0.07]])
+def test_bad_growth_sd_names_the_parameter(bad):
+    hist = daily_history(end="2025-10-31")
+    with pytest.raises(ParameterError, match="growth_sd_per_year") as err:
+        quiet(fc.monthly_outlook, hist, 24, growth_sd_per_year=bad)
+    assert "standard deviation of log volume growth" in str(err.value)
+
+
+def test_default_growth_sd_is_the_tornado_range_read_as_an_80_percent_range():
+    from toolkit.costs.reference import load_reference
+    from toolkit.outlook import growth_uncertainty
+
+    fig = load_reference()["defaults"]["volume_growth"]        # what the tornado moves
+    expected = math.log1p(fig["high"]) / 1.2815515655446004
+    assert expected == pytest.approx(0.0744, abs=1e-4)
+    assert growth_uncertainty()["value"] == pytest.approx(expected, rel=1e-12)
+    assert fig["flag"] == "G" and "0.074" in fig["source"]
+    res = quiet(fc.monthly_outlook_result, daily_history(end="2025-10-31"), 24)
+    assert res.info["growth_sd_per_year"] == pytest.approx(expected, rel=1e-12)
+    assert "volume_growth" in res.info["growth_sd_source"]
+    explicit = quiet(fc.monthly_outlook, daily_history(end="2025-10-31"), 24,
+                     growth_sd_per_year=expected)
+    pd.testing.assert_frame_equal(res.frame, explicit)
 
 
 def test_history_window_truncates_to_the_period_and_names_the_span():

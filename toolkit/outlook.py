@@ -25,6 +25,12 @@ Model, per queue and for the total (statsmodels OLS, log scale):
   the *undamped* distance from the data: the band spans both "growth stops" and "growth
   goes on", the damping being an assumption, not a finding. ``yhat`` is the mean
   (exp(mu + s^2/2)), so months and queues add up; the bounds are quantiles.
+- *Growth uncertainty*: the growth a few smooth years show is not the growth of the next
+  five, yet a fitted trend has a tiny slope error. The band therefore adds an uncertain,
+  persistent growth rate, ``(growth_sd_per_year * h / 12) ** 2`` on the log variance at h
+  months ahead (normal quantiles: an assumption, not an estimate). Its default is the
+  sourcing tornado's volume-growth range read as an 80 % range (:func:`growth_uncertainty`),
+  so the outlook and the tornado cannot disagree; 0 gives the purely statistical band.
 - Queues are reconciled to the total top-down (each queue scaled by the same factor per
   month), so queue rows add up to the ``total`` row, whose own fit sets the level.
 """
@@ -38,8 +44,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from toolkit import calendars
+from toolkit import calendars, refdata
 from toolkit.clock import local_clock
+from toolkit.config import REFERENCE
 from toolkit.errors import DataError, ParameterError
 
 #: Months of fitted history from which month-of-year effects are estimated.
@@ -57,6 +64,42 @@ HAC_LAGS = 2
 TOTAL = "total"
 RESERVED_SCENARIOS = ("history", "base", "low", "high")
 TRENDS = ("damped", "linear", "none")
+#: The reference figure whose low/high range is also the outlook's growth uncertainty:
+#: (file, section, figure). The sourcing tornado moves volume growth by the same range.
+GROWTH_FIGURE = ("cost_defaults.yaml", "defaults", "volume_growth")
+#: Standard normal quantile of a two-sided 80 % range (norm.ppf(0.9)).
+Z80 = 1.2815515655446004
+
+
+def growth_uncertainty() -> dict:
+    """The default ``growth_sd_per_year`` of the outlook and where it comes from.
+
+    One assumption in one place: the sourcing tornado moves volume growth by the low/high of
+    ``cost_defaults.yaml`` ``defaults.volume_growth`` (±10 % a year). Read as an 80 % range of
+    a year's growth, the s.d. of log growth is ln(1 + high) / 1.2816 (0.074 a year at 10 %).
+    Read through :mod:`toolkit.refdata`, so the forecast does not import the costs package.
+    Returns ``value`` (s.d. a year), ``range_80`` (the ± share a year), ``unit``, ``year``,
+    ``source`` and ``flag``.
+    """
+    file, section, name = GROWTH_FIGURE
+    fig = refdata.read_yaml(REFERENCE / file, "reference")[section][name]
+    high = float(fig["high"])
+    return {"value": math.log1p(high) / Z80, "range_80": high,
+            "unit": "s.d. of log volume growth per year",
+            "year": fig.get("year"), "flag": fig.get("flag"),
+            "source": (f"the sourcing tornado's volume growth ±{high:.0%} a year ({file} "
+                       f"{section}.{name}, flag {fig.get('flag')}) read as an 80 % range: "
+                       f"ln(1 + {high:g}) / {Z80:.4f}")}
+
+
+def _check_growth_sd(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value) or not 0 <= value <= 1:
+        raise ParameterError("growth_sd_per_year", value,
+                             "a standard deviation of log volume growth per year from 0 to 1, "
+                             "e.g. 0.074 for growth within ±10 % a year 8 years in 10 "
+                             "(0 = no growth uncertainty; None = the reference figure)")
+    return float(value)
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -156,8 +199,14 @@ def _check_levels(levels) -> tuple[int, ...]:
 
 # ----------------------------------------------------------------------------- model
 def _fit_series(months: pd.PeriodIndex, rate: np.ndarray, future: pd.PeriodIndex, *,
-                seasonal: bool, trend: str, half_life: float, levels: Sequence[int]) -> dict:
-    """OLS on log(rate) with trend and month effects; returns mu, sd and quantiles per month."""
+                seasonal: bool, trend: str, half_life: float, levels: Sequence[int],
+                growth_sd: float = 0.0) -> dict:
+    """OLS on log(rate) with trend and month effects; returns mu, sd and quantiles per month.
+
+    ``growth_sd`` (s.d. of log growth a year) adds ``(growth_sd * h / 12) ** 2`` to the log
+    variance h months after the origin (h = 1 for ``future[0]``), at normal quantiles: the
+    statistical part keeps its Student-t quantile, the assumed part is not estimated.
+    """
     from scipy import stats
     from statsmodels.regression.linear_model import OLS
 
@@ -209,7 +258,10 @@ def _fit_series(months: pd.PeriodIndex, rate: np.ndarray, future: pd.PeriodIndex
         var_mean = np.einsum("ij,jk,ik->i", xv, np.linalg.pinv(x.T @ x) * scale, xv)
         dof = max(df_resid, 1)
     mu = xf @ params
-    sd = np.sqrt(var_mean + scale)
+    h = np.asarray([(m - future[0]).n + 1 for m in future], float)
+    var_growth = (growth_sd * h / 12) ** 2
+    sd = np.sqrt(var_mean + scale + var_growth)
+    sd_stat = np.sqrt(var_mean + scale)
     # Point forecast: exp(mu + s^2/2) with s^2 the residual (month-noise) variance only: the
     # usual retransformation from log scale, so fitted months match actual levels on average.
     # Adding the parameter variance too would make "base" grow with the horizon just
@@ -219,7 +271,10 @@ def _fit_series(months: pd.PeriodIndex, rate: np.ndarray, future: pd.PeriodIndex
            "resid_sd": math.sqrt(scale), "n_months": len(y)}
     for lv in levels:
         q = float(stats.t.ppf(0.5 + lv / 200, dof))
-        out[lv] = (np.exp(mu - q * sd), np.exp(mu + q * sd))
+        z = float(stats.norm.ppf(0.5 + lv / 200))
+        # half-width^2 = (t x statistical sd)^2 + (z x growth sd)^2; exactly t x sd at 0
+        half = q * np.sqrt(sd_stat ** 2 + (z / q) ** 2 * var_growth) if growth_sd else q * sd_stat
+        out[lv] = (np.exp(mu - half), np.exp(mu + half))
     return out
 
 
@@ -259,6 +314,7 @@ def monthly_outlook_result(history: pd.DataFrame, months: int = 60, *, origin=No
                            country: str | None = "FR", levels: Sequence[int] = (80, 95),
                            scenarios: list[dict] | None = None, trend: str = "damped",
                            trend_half_life_months: float = TREND_HALF_LIFE_MONTHS,
+                           growth_sd_per_year: float | None = None,
                            open_weekdays: Sequence[int] | None = None,
                            by_queue: bool = True):
     """Monthly calls ``months`` ahead of ``origin`` per scenario, with history, for charts.
@@ -277,13 +333,18 @@ def monthly_outlook_result(history: pd.DataFrame, months: int = 60, *, origin=No
         from that month on, built up linearly over ``ramp_months`` (default 1 = a step).
     trend : ``"damped"`` (default; growth halves every ``trend_half_life_months``),
         ``"linear"`` (constant growth rate) or ``"none"`` (flat level).
+    growth_sd_per_year : s.d. of an uncertain, persistent log growth rate a year, added to the
+        band as ``(growth_sd_per_year * h / 12) ** 2`` h months ahead (0 = the statistical
+        band only). None: the reference figure, :func:`growth_uncertainty` (the tornado's
+        ±10 % a year read as an 80 % range, 0.074).
     open_weekdays : the site's open weekdays (default: learnt from the data).
     by_queue : also one set of rows per queue (reconciled to the total); else total only.
 
     Returns
     -------
-    A ``toolkit.forecast.ForecastResult``: ``info`` records origin, span, calendar, notes and
-    scenarios, ``models`` the model terms and growth per queue; its ``frame`` has one row per
+    A ``toolkit.forecast.ForecastResult``: ``info`` records origin, span, calendar, notes,
+    scenarios and the growth uncertainty used (``growth_sd_per_year``, ``growth_sd_source``),
+    ``models`` the model terms and growth per queue; its ``frame`` has one row per
     ``month`` (Period[M]), ``queue`` (each queue and ``"total"``) and
     ``scenario``: ``"history"`` (actual calls; ``partial`` when the data cover only part of
     the month's open days), ``"base"`` (mean, with ``yhat_lower_<L>`` / ``yhat_upper_<L>``),
@@ -303,6 +364,11 @@ def monthly_outlook_result(history: pd.DataFrame, months: int = 60, *, origin=No
     if not trend_half_life_months > 0:
         raise ParameterError("trend_half_life_months", trend_half_life_months,
                              "a positive number of months")
+    if growth_sd_per_year is None:
+        growth = growth_uncertainty()
+    else:
+        growth = {"value": _check_growth_sd(growth_sd_per_year), "source": "set for this run"}
+    growth_sd = growth["value"]
     daily = _daily(history)
     if daily.empty:
         raise DataError("history has no call counts", column="calls",
@@ -376,7 +442,8 @@ def monthly_outlook_result(history: pd.DataFrame, months: int = 60, *, origin=No
         fit = _fit_series(pd.PeriodIndex(fit_rows["month"]),
                           (fit_rows["calls"] / fit_rows["eff"]).to_numpy(), future,
                           seasonal=seasonal, trend=use_trend,
-                          half_life=trend_half_life_months, levels=levels)
+                          half_life=trend_half_life_months, levels=levels,
+                          growth_sd=growth_sd)
         if n < MIN_MONTHS_TREND + 1 and name == TOTAL:
             notes.append(f"only {n} months fitted: intervals rest on few residuals.")
         eff_f = eff_all.reindex(future).fillna(0.0).to_numpy()
@@ -436,7 +503,8 @@ def monthly_outlook_result(history: pd.DataFrame, months: int = 60, *, origin=No
         "history_to": f"{end_date:%Y-%m-%d}", "months": int(months),
         "country": country, "open_weekdays": list(weekdays),
         "closed_on_holidays": closed_hol, "notes": notes,
-        "scenarios": [{**sc, "from": str(sc["from"])} for sc in user]}
+        "scenarios": [{**sc, "from": str(sc["from"])} for sc in user],
+        "growth_sd_per_year": growth_sd, "growth_sd_source": growth["source"]}
     models = {name: {"trend": f["trend"], "seasonal": f["seasonal"],
                      "months_fitted": f["fit"]["n_months"],
                      "growth_per_year": math.exp(12 * f["fit"]["slope"]) - 1,

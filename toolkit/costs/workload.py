@@ -163,7 +163,9 @@ def outlook_table(outlook: pd.DataFrame, scenario: str = "base") -> pd.DataFrame
     """The contract's volume path from a long-horizon outlook (``toolkit.forecast.
     monthly_outlook``): all queues, one ``scenario``; ``cv`` is the log-scale spread of the
     base path's 80 % interval, which the Monte Carlo draws once per path (months perfectly
-    correlated: a slower market stays slower). Returns ``month, yhat, cv``."""
+    correlated: a slower market stays slower). It includes the outlook's growth uncertainty,
+    so it grows over the contract as the tornado's volume-growth range does. Returns
+    ``month, yhat, cv``."""
     from toolkit import forecast
     frame = outlook.assign(month=pd.PeriodIndex(outlook["month"].astype(str), freq="M"))
     scenarios = sorted(set(frame["scenario"]) - {"history"})

@@ -570,6 +570,23 @@ def outlook_headline(s: dict, locale: str = "en_GB") -> str:
             f"{_num(round(s['final_12_upper_80'], -3), locale)})")
 
 
+def outlook_band_sentence(info, locale: str = "en_GB") -> str:
+    """What the outlook's 80 % range is made of, from its ``info`` (the sidecar): the
+    statistical spread of the history plus the assumed growth uncertainty, as the ± change
+    a year it allows 8 years in 10 (``growth_sd_per_year`` x 1.2816, back from the log scale)."""
+    from toolkit.outlook import Z80
+
+    sd = float((info or {}).get("growth_sd_per_year") or 0.0)
+    level = _level(80, locale)
+    if sd <= 0:
+        return (f"The {level} range is the statistical spread of the history only: no "
+                "uncertainty of the growth rate is added, so it widens little with the years.")
+    plus = present.percent(float(np.expm1(Z80 * sd)), locale, 0)
+    return (f"The {level} range is the statistical spread of the history plus growth "
+            f"uncertainty of ±{plus} a year (an assumption, the range the sourcing report's "
+            "tornado moves volume growth by), so it widens with the years.")
+
+
 def next_month_status(table: pd.DataFrame, threshold: float = 0.10) -> str:
     """``attention`` when next month's calls per open day move by ``threshold`` or more
     against the same month a year earlier (last year's staffing would not fit), else

@@ -377,7 +377,9 @@ def volume_cv_from_outlook(outlook, period: str, months: int = 12) -> float:
     """The spread of a month's volume for the simulator, from the forecast's own uncertainty:
     the mean log-scale s.d. of the outlook's base path (total of all queues) over the
     ``months`` after ``period``, read off its 80 % interval (``toolkit.forecast.
-    outlook_volume_path``). ``outlook`` is the table notebook 10 writes, or its path."""
+    outlook_volume_path``). ``outlook`` is the table notebook 10 writes, or its path. The band
+    includes the outlook's growth uncertainty, which grows with the months ahead: the mean
+    over the 12 months is the spread of one simulated month."""
     from toolkit import forecast, planning
     from toolkit.config import project_path
 
