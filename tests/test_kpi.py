@@ -1090,6 +1090,11 @@ def test_simulator_volume_spread_comes_from_the_forecast_outlook():
     assert kpi.volume_cv_from_outlook(outlook, "2026-10") == pytest.approx(0.1)
     with pytest.raises(ParameterError, match="outlook"):
         kpi.volume_cv_from_outlook(outlook, "2028-06")
+    # a band widening with the horizon (growth uncertainty): next month's spread, not the year's
+    sd = 0.1 + 0.01 * np.arange(len(months))
+    widening = outlook.assign(yhat_lower_80=1000.0 / np.exp(sd * 1.2815515655),
+                              yhat_upper_80=1000.0 * np.exp(sd * 1.2815515655))
+    assert kpi.volume_cv_from_outlook(widening, "2026-10") == pytest.approx(0.1 + 0.01 * 10)
 
 
 def test_volume_spread_falls_back_to_the_catalogue_and_says_why(tmp_path, catalogue):

@@ -104,7 +104,7 @@ def test_the_manifest_and_the_index_carry_the_card(carded):
     assert "times in America/Montreal" in index
     assert re.search(r"\d\d:\d\d E[SD]T</time>", index)  # Montreal's clock, not UTC
     top = (summary.reports_dir.parent / "index.html").read_text()
-    assert "1 finding" in top and "Is the provider delivering?" in top
+    assert "1 report needs attention" in top and "Is the provider delivering?" in top
 
 
 def test_an_unchanged_rerun_keeps_the_card(carded):
@@ -136,6 +136,7 @@ def test_times_are_shown_in_the_plans_local_time():
     assert pages.local_time("2026-07-01T10:00:00+00:00", "Africa/Casablanca").startswith(
         "1 Jul 2026, 11:00")
     assert pages.local_time(None) == "" and pages.local_time("soon") == "soon"
+    assert pages.month_name("2026-10") == "October 2026" and pages.month_name("soon") == "soon"
 
 
 def _manifest(period_dir, names):

@@ -744,8 +744,9 @@ runs:
 def test_run_card_states_the_data_window():
     from toolkit import runner
     assert runner.data_window({"period": "2026-10"}) == (
-        "data up to 2026-10-31 (the end of 2026-10); forecasts and staffing start on 2026-11-01")
-    assert runner.data_window({"period": "2024-02"}).startswith("data up to 2024-02-29")
+        "data up to 31 Oct 2026, the end of the month reported; what it forecasts or staffs "
+        "comes after")
+    assert runner.data_window({"period": "2024-02"}).startswith("data up to 29 Feb 2024")
     assert "no period parameter" in runner.data_window({"history_path": "x.csv"})
 
 

@@ -404,3 +404,18 @@ def test_scheduled_column_is_preferred_and_breaks_counted_in_it():
     assert res.params["breaks_in_requirement"] is True
     assert res.required_agent_hours == pytest.approx(6 * 8 * 4)
     assert np.isfinite(res.fte) and res.fte == pytest.approx(res.paid_hours / 48)
+
+
+def test_country_table_shows_what_covering_an_isolated_peak_would_cost():
+    req = week([4] * 6)
+    spike = req["ds"] == pd.Timestamp(f"{MONDAY} 10:00", tz=TZ)
+    req.loc[spike, "agents"] += 3          # one hour, three more agents than any other hour
+    table = sch.schedule_efficiency_by_country(req, ["FR"], under_coverage_penalty=2.0)
+    row = table.iloc[0]
+    assert row["under_coverage_agent_hours"] > 0   # a low price: cheaper left uncovered
+    hard = sch.schedule(req, "FR", under_coverage_penalty=None)
+    assert row["paid_hours_full_cover"] == pytest.approx(hard.paid_hours, rel=3e-3)
+    assert row["paid_hours_full_cover"] > row["paid_hours"]
+    assert row["efficiency_full_cover"] < row["efficiency"]
+    covered = sch.schedule_efficiency_by_country(req, ["FR"], under_coverage_penalty=None).iloc[0]
+    assert covered["paid_hours_full_cover"] == covered["paid_hours"]

@@ -278,6 +278,14 @@ def test_shift_words_follow_the_countries():
     assert [r[0] for r in table.rows] == ["France", "Morocco"]
     assert table.rows[1][-1] == "0.0" and table.rows[0][-1] == "3.5"  # one column, one format
     assert words.shift_table(by_country.assign(under_coverage_agent_hours=[14.0, 0.0])).rows[0][-1] == "14"
+    # a country whose cheapest schedule leaves peaks uncovered says what full cover costs
+    assert "uncovered" not in words.shift_sentence(by_country, "FR", 0.843)
+    short = by_country.assign(paid_hours_full_cover=[8395.0, 7488.0],
+                              efficiency_full_cover=[0.758, 0.85])
+    text = words.shift_sentence(short, "FR", 0.843)
+    assert ("France's cheapest schedule leaves 3.5 agent-hours" in text
+            and "8,395 paid hours (844 more; efficiency 75.8% instead of 84.3%)" in text)
+    assert "Morocco's cheapest" not in text
 
 
 def test_codes_read_as_names():

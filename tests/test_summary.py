@@ -164,6 +164,22 @@ def test_service_headline_names_the_worst_site_month_and_turns_with_the_data():
     assert summary.service_headline(monthly(met)).startswith("All 4 site-months met the 80%")
 
 
+def test_worst_month_says_when_it_is_a_site_s_first_month():
+    rows = SERVICE + [("2026-07", "A", 0.9, 0.03)]      # A has an earlier month: B opened later
+    assert "worst: B in August 2026, its first month (70.0%)" in \
+        summary.service_headline(monthly(rows))
+    # every site starting with the window: its first month is the data's, not an opening
+    assert "worst: B in August 2026 (70.0%)" in summary.service_headline(monthly(SERVICE))
+
+
+def test_site_sentence_names_sites_just_under_target_over_all_months():
+    rows = [(m, s, 0.79, 0.03) for m in ("2026-08", "2026-09", "2026-10") for s in "AB"]
+    rows[0] = ("2026-08", "A", 0.70, 0.03)
+    text = summary.site_service_sentence(summary.site_service(monthly(rows)))
+    assert "Over all their months, every site averages below the 80% target (76.0% to 79.0%)." \
+        in text and "In the latest month, below target: A (79.0%, October 2026) and B" in text
+
+
 def test_service_headline_never_rounds_a_miss_onto_the_target():
     rows = [("2026-09", "A", 0.7996, 0.03), ("2026-09", "B", 0.85, 0.03)]
     assert "(79.96%)" in summary.service_headline(monthly(rows), target=0.8)
@@ -190,12 +206,14 @@ def test_site_service_table_and_sentence_turn_with_the_data():
     assert table.loc[1, "worst_month"] == pd.Period("2026-08", "M")
     assert summary.site_service_sentence(table) == (
         "As a share of each site's own months, A (1 of 2 months, 50%) and B (1 of 2 months, "
-        "50%) fell below the 80% target most often. No site was below target in most months.")
+        "50%) fell below the 80% target most often. No site was below target in most months."
+        " Over all its months, B averages below the 80% target (76.0%). In the latest month, "
+        "below target: A (75.0%, September 2026).")
     worse = [(m, s, 0.7 if s == "B" else sl, ab) for m, s, sl, ab in SERVICE]
     text = summary.site_service_sentence(summary.site_service(monthly(worse)))
     assert text.startswith("As a share of each site's own months, B (2 of 2 months, 100%) "
                            "fell below the 80% target most often; A (1 of 2 months, 50%) least")
-    assert text.endswith("Below target in most months: B.")
+    assert "Below target in most months: B." in text
     good = [(m, s, 0.9, ab) for m, s, _, ab in SERVICE]
     assert summary.site_service_sentence(summary.site_service(monthly(good))) == \
         "Every site met the 80% target in every month shown."

@@ -41,6 +41,16 @@ def local_time(moment: str | None, timezone: str = config.DEFAULT_TIMEZONE) -> s
     return f"{present.local_time(parsed, tz=timezone)} {parsed.astimezone(zone):%Z}"
 
 
+def month_name(period) -> str:
+    """A "YYYY-MM" period in words (October 2026); anything else as it is."""
+    from toolkit import present
+
+    try:
+        return present.month(period)
+    except Exception:  # noqa: BLE001 - a card shows what it was given rather than fail
+        return "" if period is None else str(period)
+
+
 @lru_cache(maxsize=1)
 def jinja_env():
     """The autoescaping environment of ``TEMPLATES`` (run card, index pages)."""
@@ -61,6 +71,7 @@ def jinja_env():
     # Parameter values shown as JSON text (the autoescape still applies afterwards).
     env.filters["tojson_text"] = lambda v: json.dumps(v, ensure_ascii=False)
     env.filters["localtime"] = local_time
+    env.filters["monthname"] = month_name
     return env
 
 

@@ -700,9 +700,9 @@ def data_window(parameters: dict) -> str:
         return "all rows of its inputs (the run has no period parameter)"
     year, month = (int(x) for x in value.split("-"))
     last = dt.date(year, month, calendar.monthrange(year, month)[1])
-    following = last + dt.timedelta(days=1)
-    return (f"data up to {last:%Y-%m-%d} (the end of {value}); forecasts and staffing "
-            f"start on {following:%Y-%m-%d}")
+    from toolkit import present
+    return (f"data up to {present.date(last)}, the end of the month reported; what it "
+            f"forecasts or staffs comes after")
 
 
 def render_report_html(nb, card: dict) -> str:

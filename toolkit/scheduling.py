@@ -1243,13 +1243,20 @@ def _result(grid: _Grid, r, candidates, agents, paid_w, is_pt, cov: _Coverage, r
         _candidates=(*candidates, agents))
 
 
+#: Paid hours per uncovered agent-hour that make covering every coverable interval the
+#: cheaper choice (a whole week's tour costs at most about 60 paid hours).
+FULL_COVER_PENALTY = 10_000.0
+
+
 def schedule_efficiency_by_country(requirement: pd.DataFrame, countries: Iterable[str], *,
                                    overrides=None, **kwargs) -> pd.DataFrame:
     """The same week scheduled under each country's rules, one row per country.
 
     Columns ``country, weekly_hours, paid_hours, efficiency, peak_seats, fte, headcount,
-    required_agent_hours, scheduled_agent_hours, under_coverage_agent_hours, status,
-    mip_gap``. ``efficiency`` and ``peak_seats`` are what the sourcing model needs instead
+    required_agent_hours, scheduled_agent_hours, under_coverage_agent_hours,
+    paid_hours_full_cover, efficiency_full_cover, status, mip_gap``; the ``_full_cover``
+    pair is the same week with every coverable interval covered (equal to the others when
+    the penalised schedule already covers them all). ``efficiency`` and ``peak_seats`` are what the sourcing model needs instead
     of an assumed schedule efficiency and seats-per-FTE; other keyword arguments go to
     ``schedule`` (e.g. ``uncoverable="penalise"`` to compare a country that cannot legally
     open on Sunday by its uncovered hours rather than stop).
@@ -1263,12 +1270,21 @@ def schedule_efficiency_by_country(requirement: pd.DataFrame, countries: Iterabl
     rows = []
     for c in countries:
         res = schedule(requirement, known[c], **kwargs)
+        full = res
+        if res.under_coverage_agent_hours > 0 and kwargs.get("under_coverage_penalty",
+                                                            50.0) is not None:
+            # what covering every interval would cost under the same rules: rule sets differ
+            # in what an isolated peak costs, so the comparison shows both
+            full = schedule(requirement, known[c], **{**kwargs, "under_coverage_penalty":
+                                                      FULL_COVER_PENALTY})
         rows.append({"country": c, "weekly_hours": res.weekly_hours,
                      "paid_hours": res.paid_hours, "efficiency": res.efficiency,
                      "peak_seats": res.peak_seats, "fte": res.fte, "headcount": res.headcount,
                      "required_agent_hours": res.required_agent_hours,
                      "scheduled_agent_hours": res.scheduled_agent_hours,
                      "under_coverage_agent_hours": res.under_coverage_agent_hours,
+                     "paid_hours_full_cover": full.paid_hours,
+                     "efficiency_full_cover": full.efficiency,
                      "status": res.status, "mip_gap": res.mip_gap})
     return pd.DataFrame(rows)
 

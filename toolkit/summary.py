@@ -393,7 +393,12 @@ def _worst(monthly: pd.DataFrame, value: str, by: str, locale: str, highest: boo
     shown = present.percent(extreme, locale)
     tied = rated[rated[value].map(lambda v: present.percent(v, locale)) == shown]
     tied = tied.sort_values(["month", by])
+    # a site opened within the window ramps up in its first month: say so, the reader
+    # would not guess it (a first month that is the window's own first month is not news)
+    first = rated.groupby(by)["month"].min()
+    opened = first[first > rated["month"].min()]
     return float(extreme), [f"{row[by]} in {present.month(row['month'], locale)}"
+                            + (", its first month" if opened.get(row[by]) == row["month"] else "")
                             for _, row in tied.iterrows()]
 
 
@@ -485,6 +490,32 @@ def site_service_sentence(table: pd.DataFrame, target: float = 0.8, by: str = "s
     flagged = sites_below_most_months(table, by)
     text += (f". Below target in most months: {_and(flagged, locale)}." if flagged else
              f". No {by} was below target in most months.")
+    return text + _overall_and_latest(rated, target, by, locale)
+
+
+def _overall_and_latest(rated: pd.DataFrame, target: float, by: str, locale: str) -> str:
+    """Counting months can hide a site that sits just under target all along, and the worst
+    month may be long past: the service level over all months and in the latest month."""
+    goal = present.percent(target, locale, 0)
+    if not {"service_level", "latest_service_level", "latest_month"} <= set(rated.columns):
+        return ""
+    under = rated[rated["service_level"] < target].sort_values(by)
+    text = ""
+    if len(under):
+        span = (_pct(under["service_level"].min(), locale, target) if len(under) == 1 else
+                f"{_pct(under['service_level'].min(), locale, target)} to "
+                f"{_pct(under['service_level'].max(), locale, target)}")
+        every = len(under) == len(rated) and len(rated) > 1
+        who = f"every {by}" if every else _and(list(under[by]), locale)
+        text += (f" Over all {'their' if len(under) > 1 else 'its'} months, {who} "
+                 f"{'average' if len(under) > 1 and not every else 'averages'} below the "
+                 f"{goal} target ({span}).")
+    latest = rated[rated["latest_service_level"] < target].sort_values(by)
+    if len(latest):
+        text += (" In the latest month, below target: " + _and(
+            [f"{r[by]} ({_pct(r['latest_service_level'], locale, target)}, "
+             f"{present.month(r['latest_month'], locale)})" for _, r in latest.iterrows()],
+            locale) + ".")
     return text
 
 

@@ -373,13 +373,14 @@ def simulate_candidates(stats: pd.DataFrame, sites, contract: dict, catalogue: d
     return pd.DataFrame(rows), results
 
 
-def volume_cv_from_outlook(outlook, period: str, months: int = 12) -> float:
+def volume_cv_from_outlook(outlook, period: str, months: int = 1) -> float:
     """The spread of a month's volume for the simulator, from the forecast's own uncertainty:
-    the mean log-scale s.d. of the outlook's base path (total of all queues) over the
-    ``months`` after ``period``, read off its 80 % interval (``toolkit.forecast.
-    outlook_volume_path``). ``outlook`` is the table notebook 10 writes, or its path. The band
-    includes the outlook's growth uncertainty, which grows with the months ahead: the mean
-    over the 12 months is the spread of one simulated month."""
+    the log-scale s.d. of the outlook's base path (total of all queues) read off its 80 %
+    interval (``toolkit.forecast.outlook_volume_path``), for the month after ``period``
+    (mean over ``months`` months from there). One month ahead, because a provider staffs each
+    month against a forecast made just before it: the outlook's growth uncertainty, which
+    widens the band year after year, is a drift of the contract's volume, not the miss of a
+    month's forecast. ``outlook`` is the table notebook 10 writes, or its path."""
     from toolkit import forecast, planning
     from toolkit.config import project_path
 
@@ -407,7 +408,7 @@ def volume_spread(outlook_path, period: str, catalogue: dict,
 
     if outlook_path and config.project_path(outlook_path).is_file():
         cv = volume_cv_from_outlook(config.project_path(outlook_path), period)
-        why = "the forecast outlook's 80 % band over the next 12 months"
+        why = "the forecast outlook's 80 % band for next month: the miss of a month's forecast"
     else:
         cv = float(simulator_settings(catalogue)["volume_cv"])
         why = ("the KPI catalogue's figure: no forecast outlook given" if not outlook_path else

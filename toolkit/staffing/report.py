@@ -449,9 +449,10 @@ def shift_title(own, country: str, assumed: float, locale: str = "en_GB") -> str
 
 
 def shift_table(by_country: pd.DataFrame, locale: str = "en_GB") -> present.Table:
-    labels = {"country": "Country", "weekly_hours": "Legal week (h)", "paid_hours": "Paid hours",
-              "efficiency": "Schedule efficiency", "peak_seats": "Peak seats",
-              "fte": "FTE on duty (paid ÷ legal week)",
+    labels = {"country": "Country", "weekly_hours": "Standard full-time week (h)",
+              "paid_hours": "Paid hours", "efficiency": "Schedule efficiency",
+              "peak_seats": "Peak seats",
+              "fte": "Full-timers on shift this week (paid ÷ standard week)",
               "under_coverage_agent_hours": "Agent-hours uncovered"}
     units = {"country": "text", "weekly_hours": "count", "paid_hours": "count",
              "efficiency": "percent", "peak_seats": "count", "fte": "number:1",
@@ -467,16 +468,43 @@ def shift_sentence(by_country: pd.DataFrame, country: str, efficiency: float,
     best = by_country.loc[by_country["efficiency"].idxmax()]
     low = by_country.loc[by_country["efficiency"].idxmin()]
     n = lambda x: present.number(x, locale)  # noqa: E731
-    return (f"The same week needs **{n(by_country['paid_hours'].min())} to "
+    pct = lambda x: present.percent(x, locale)  # noqa: E731
+    text = (f"The same week needs **{n(by_country['paid_hours'].min())} to "
             f"{n(by_country['paid_hours'].max())} paid hours** depending on the country's rules: "
-            f"{md(country_name(best['country'], locale))} fits the curve best ({present.percent(best['efficiency'], locale)}), "
-            f"{md(country_name(low['country'], locale))} least ({present.percent(low['efficiency'], locale)}). Longer "
-            f"legal weeks need fewer people on duty for the same hours "
+            f"{md(country_name(best['country'], locale))} fits the curve best ({pct(best['efficiency'])}), "
+            f"{md(country_name(low['country'], locale))} least ({pct(low['efficiency'])}). Longer "
+            f"standard weeks need fewer people on shift for the same hours "
             f"({n(by_country['fte'].min())} to {n(by_country['fte'].max())} full-time "
             f"equivalents this week, before leave, public holidays and absence, which the "
             f"monthly FTE above include). The monthly FTE use {md(country_name(country, locale))}'s "
-            f"{present.percent(efficiency, locale)}, as the sourcing report does for "
+            f"{pct(efficiency)}, as the sourcing report does for "
             f"locations in {md(country_name(country, locale))}.")
+    return text + short_peaks_sentence(by_country, locale)
+
+
+def short_peaks_sentence(by_country: pd.DataFrame, locale: str = "en_GB") -> str:
+    """Which countries' cheapest schedule leaves peaks uncovered, and what full cover costs:
+    their efficiency is not comparable with a schedule that covers every half hour."""
+    if "paid_hours_full_cover" not in by_country:
+        return ""
+    short = by_country[by_country["under_coverage_agent_hours"] > 0]
+    parts = []
+    for _, row in short.iterrows():
+        extra = row["paid_hours_full_cover"] - row["paid_hours"]
+        hours = row["under_coverage_agent_hours"]
+        parts.append(
+            f" {md(country_name(row['country'], locale))}'s cheapest schedule leaves "
+            f"{present.number(hours, locale, 0 if float(hours).is_integer() else 1)} "
+            f"agent-hours of the "
+            f"week's busiest half hours uncovered: under its rules the extra tours would cost "
+            f"more than the schedule's price of a missed agent-hour. Covering every half "
+            f"hour would take "
+            f"{present.number(row['paid_hours_full_cover'], locale)} paid hours "
+            f"({present.number(extra, locale)} more; efficiency "
+            f"{present.percent(row['efficiency_full_cover'], locale)} instead of "
+            f"{present.percent(row['efficiency'], locale)}); FTE sized on the cheaper schedule "
+            f"assume those peaks are absorbed by overtime and moved breaks.")
+    return "".join(parts)
 
 
 # ------------------------------------------------------------------------------ section 6
