@@ -408,7 +408,7 @@ def volume_spread(outlook_path, period: str, catalogue: dict,
 
     if outlook_path and config.project_path(outlook_path).is_file():
         cv = volume_cv_from_outlook(config.project_path(outlook_path), period)
-        why = "the forecast outlook's 80 % band for next month: the miss of a month's forecast"
+        why = "the forecast outlook's 80% band for next month: the miss of a month's forecast"
     else:
         cv = float(simulator_settings(catalogue)["volume_cv"])
         why = ("the KPI catalogue's figure: no forecast outlook given" if not outlook_path else
