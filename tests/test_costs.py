@@ -1428,3 +1428,14 @@ def test_leaving_sentence_says_which_way_article_l1224_1_cuts():
     home = _leaving_text(m, "FR-REG", "FULL")
     assert "move to the provider with their work on their current contracts" in home
     assert "L1224-1" in home and "leaves France" not in home
+
+
+def test_volume_growth_driver_says_what_it_tilts():
+    flat = costs.tornado(model(method="rate_card", billing_basis="per_productive_hour"),
+                         "MA", "FULL")
+    label = flat.set_index("driver").loc["volume_growth", "label"]
+    assert label == "volume growth −10% / +10% a year"
+    m = model(method="rate_card", billing_basis="per_productive_hour")
+    m.volume_source = "forecast"
+    label = costs.tornado(m, "MA", "FULL").set_index("driver").loc["volume_growth", "label"]
+    assert label == "volume growth: the forecast's trend −10% / +10% a year"

@@ -62,6 +62,21 @@ def test_coming_months_cheaper_then_dearer():
     assert "fewer FTE" in s and "150 against 200" in s and "November 2026 to October 2027" in s
     dear = ex.coming_months(scenarios(option_cost=(9e6, 9e6), option_fte=(250, 250)), ref=REF)
     assert "costs more than today's mix" in dear.sentence and "more FTE" in dear.sentence
+    assert "redundant" not in s  # an older scenarios file without the leaving table
+
+
+def test_coming_months_say_whose_jobs_the_move_touches():
+    table = scenarios().assign(people_redundant=[130.0, 130.0, 0.0, 0.0],
+                               people_transferred=[0.0, 0.0, 0.0, 0.0])
+    s = ex.coming_months(table, ref=REF).sentence
+    assert ("In contract year 1 the move makes 130 of our own staff redundant, with no "
+            "one moving to the provider") in s
+    moved = table.assign(people_redundant=[0.0, 0.0, 0.0, 0.0],
+                         people_transferred=[40.0, 40.0, 0.0, 0.0])
+    s = ex.coming_months(moved, ref=REF).sentence
+    assert "makes no one redundant and 40 people move to the provider with their work" in s
+    none = table.assign(people_redundant=0.0)
+    assert "redundant" not in ex.coming_months(none, ref=REF).sentence
 
 
 def card(statuses, site="A", month="2026-10"):

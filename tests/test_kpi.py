@@ -1105,7 +1105,8 @@ def test_volume_spread_falls_back_to_the_catalogue_and_says_why(tmp_path, catalo
     path = tmp_path / "outlook.parquet"
     outlook.to_parquet(path)
     cv, text = kpi.volume_spread(str(path), "2026-10", catalogue)
-    assert cv == pytest.approx(0.1) and "spread of 10.0% (the forecast outlook's" in text
+    assert cv == pytest.approx(0.1) and "calls vary by about 10.0% (one standard deviation)" in text
+    assert "read off the volume outlook's range for next month" in text
     fallback = kpi.simulator_settings(catalogue)["volume_cv"]
     cv, text = kpi.volume_spread(str(tmp_path / "absent.parquet"), "2026-10", catalogue)
     assert cv == fallback and "has not written its outlook" in text

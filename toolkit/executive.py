@@ -308,7 +308,23 @@ class ComingMonths:
                 f"{fmt_money(comp['cost_eur'], lc)}, with {fte} FTE on average "
                 f"({fmt_number(rec['fte'], lc)} against {fmt_number(comp['fte'], lc)}: "
                 "averages over the 12 months at each option's own sites and working time, "
-                "where the staffing report sizes next month alone, in-house in France).")
+                "where the staffing report sizes next month alone, in-house in France)."
+                + self._jobs(rec))
+
+    def _jobs(self, rec: pd.Series) -> str:
+        """Whose jobs the recommendation touches in contract year 1 (from the sourcing
+        report's leaving table): an FTE average hides that today's staff may all go."""
+        gone, moved = rec.get("people_redundant", np.nan), rec.get("people_transferred", np.nan)
+        if pd.isna(gone) or pd.isna(moved) or gone + moved <= 0:
+            return ""
+        lc = self.locale
+        people = lambda n: present.count_phrase(round(n), "person", "people", locale=lc)  # noqa: E731
+        text = " In contract year 1 the move makes "
+        text += (f"{present.number(round(gone), lc)} of our own staff redundant" if gone > 0
+                 else "no one redundant")
+        text += (f" and {people(moved)} move to the provider with their work" if moved > 0
+                 else ", with no one moving to the provider")
+        return text + " (the sourcing report says at which sites)."
 
 
 def coming_months(scenarios: pd.DataFrame, years: int = 2, locale: str = "en_GB",
@@ -326,7 +342,10 @@ def coming_months(scenarios: pd.DataFrame, years: int = 2, locale: str = "en_GB"
                  else "running everything in-house")
         rows += [{"option": label, "role": role, "contract_year": int(r.contract_year),
                   "calendar_start": str(r.calendar_start), "cost_eur": float(r.total_eur),
-                  "fte": float(r.fte)} for r in part.itertuples()]
+                  "fte": float(r.fte),
+                  "people_redundant": float(getattr(r, "people_redundant", np.nan)),
+                  "people_transferred": float(getattr(r, "people_transferred", np.nan))}
+                 for r in part.itertuples()]
     return ComingMonths(pd.DataFrame(rows), locale=locale)
 
 

@@ -1067,12 +1067,15 @@ def quality_gap_summary(model: SourcingModel, gap_model: SourcingModel,
 # --------------------------------------------------------------------------------------------
 
 def scenarios_table(scenarios: pd.DataFrame, tco_table: pd.DataFrame, mc: pd.DataFrame,
-                    decision: pd.DataFrame, checks: pd.DataFrame | None = None) -> pd.DataFrame:
+                    decision: pd.DataFrame, checks: pd.DataFrame | None = None,
+                    leaving: pd.DataFrame | None = None) -> pd.DataFrame:
     """One tidy table for the output file: yearly cost lines with TCO, risk and rank columns.
 
     With ``checks`` (``benchmark_checks``), ``published_range`` says where each location's
     modelled cost sits against the published ratios it misses (``published_range``: "below",
     "above", or "" within them), the word the sourcing report's caution is written from.
+    With ``leaving`` (``leaving_costs``), each option's ``people_redundant`` and
+    ``people_transferred`` in contract year 1, so the executive summary says whose jobs go.
     """
     keys = ["location", "form"]
     if checks is not None:
@@ -1084,7 +1087,11 @@ def scenarios_table(scenarios: pd.DataFrame, tco_table: pd.DataFrame, mc: pd.Dat
                                "prob_beats_baseline"]], on=keys, how="left")
     crit = [c for c in (*CRITERIA, "risk_score", "score", "rank", "top_share")
             if c in decision.columns and c != "cost"]
-    return out.merge(decision[keys + crit], on=keys, how="left")
+    out = out.merge(decision[keys + crit], on=keys, how="left")
+    if leaving is not None:
+        out = out.merge(leaving[keys + ["people_redundant", "people_transferred"]], on=keys,
+                        how="left")
+    return out
 
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
@@ -1107,7 +1114,8 @@ _LOCATION_DRIVERS = {"wage": ("wage_basis", "wage basis"),
                      "price": ("price_per_productive_hour", "market price"),
                      "premises": ("premises_per_seat_month", "premises cost")}
 #: Other drivers in words, without their ranges (the chart beside the line shows those).
-_DRIVER_NAMES = {"volume": "volume forecast", "aht": "handle time", "fx": "exchange rates",
+_DRIVER_NAMES = {"volume": "a miss of the volume forecast", "volume_growth": "volume growth year on year",
+                 "aht": "handle time", "fx": "exchange rates",
                  "wage": "wage level", "wage_inflation": "wage inflation",
                  "attrition": "staff turnover", "charges": "employer charges",
                  "price": "market prices", "premises": "premises cost",

@@ -101,6 +101,8 @@ class SourcingModel:
     volume_index: np.ndarray
     volume_cv: np.ndarray
     notes: list[str] = field(default_factory=list)
+    #: where the volume path comes from: "flat" (the reference's growth) or "forecast"
+    volume_source: str = "flat"
     basis: planning.PlanningBasis = field(default_factory=planning.load_basis)
     status_quo: StatusQuo | None = None
     portfolios: list[Portfolio] = field(default_factory=list)
@@ -288,6 +290,7 @@ def build_model(volumes: pd.DataFrame | str | os.PathLike | None = None, *,
                          method=method, discount_rate=float(discount_rate),
                          baseline=tuple(baseline), language_market=language_market,
                          volume_index=volume_index, volume_cv=volume_cv, notes=notes,
+                         volume_source="flat" if forecast is None else "forecast",
                          basis=basis, status_quo=status_quo, portfolios=pfs, service=service)
 
 

@@ -396,6 +396,18 @@ def _tornado_ranges(model: SourcingModel) -> dict[str, _Driver]:
             out[name] = _Driver(text.format("at the low / high of their ranges"),
                                 _Move(figures=tuple((p, "low") for p in paths)),
                                 _Move(figures=tuple((p, "high") for p in paths)), paths)
+    if "volume_growth" in ranged:
+        # the move tilts the volume path the model runs on: the reference's flat growth, or
+        # the forecast's own trend — say which, so "-10% to +10%" is not read as absolute
+        g = ranged["volume_growth"]
+        lo, hi, base = float(g["low"]), float(g["high"]), float(_value(g))
+        step = f"{(lo - base) * 100:+g}% / {(hi - base) * 100:+g}% a year".replace("-", "−")
+        label = (f"volume growth: the forecast's trend {step}"
+                 if model.volume_source == "forecast" else
+                 f"volume growth {lo * 100:+g}% / {hi * 100:+g}% a year".replace("-", "−"))
+        out["volume_growth"] = _Driver(label, _Move(figures=(("volume_growth", "low"),)),
+                                       _Move(figures=(("volume_growth", "high"),)),
+                                       ("volume_growth",))
     # Every other ranged figure is a driver of its own, named by its path.
     claimed = {p for drv in out.values() for p in drv.inputs}
     for path, fig in ranged.items():

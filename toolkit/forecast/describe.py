@@ -570,18 +570,25 @@ def outlook_headline(s: dict, locale: str = "en_GB") -> str:
             f"{_num(round(s['final_12_upper_80'], -3), locale)})")
 
 
+def growth_range_words(info, locale: str = "en_GB") -> str:
+    """The outlook's assumed growth uncertainty as the ± change a year it allows 8 years in 10
+    ("10%"), back from the s.d. of log growth in its ``info``; "0%" when none was added."""
+    from toolkit.outlook import Z80
+
+    sd = float((info or {}).get("growth_sd_per_year") or 0.0)
+    return present.percent(float(np.expm1(Z80 * sd)), locale, 0)
+
+
 def outlook_band_sentence(info, locale: str = "en_GB") -> str:
     """What the outlook's 80 % range is made of, from its ``info`` (the sidecar): the
     statistical spread of the history plus the assumed growth uncertainty, as the ± change
     a year it allows 8 years in 10 (``growth_sd_per_year`` x 1.2816, back from the log scale)."""
-    from toolkit.outlook import Z80
-
     sd = float((info or {}).get("growth_sd_per_year") or 0.0)
     level = _level(80, locale)
     if sd <= 0:
         return (f"The {level} range is the statistical spread of the history only: no "
                 "uncertainty of the growth rate is added, so it widens little with the years.")
-    plus = present.percent(float(np.expm1(Z80 * sd)), locale, 0)
+    plus = growth_range_words(info, locale)
     return (f"The {level} range is the statistical spread of the history plus growth "
             f"uncertainty of ±{plus} a year (an assumption, the range the sourcing report's "
             "tornado moves volume growth by), so it widens with the years.")

@@ -408,10 +408,14 @@ def volume_spread(outlook_path, period: str, catalogue: dict,
 
     if outlook_path and config.project_path(outlook_path).is_file():
         cv = volume_cv_from_outlook(config.project_path(outlook_path), period)
-        why = "the forecast outlook's 80% band for next month: the miss of a month's forecast"
-    else:
-        cv = float(simulator_settings(catalogue)["volume_cv"])
-        why = ("the KPI catalogue's figure: no forecast outlook given" if not outlook_path else
-               "the KPI catalogue's figure: the volume forecast has not written its outlook "
-               "for this month yet")
-    return cv, f"Monthly volume drawn with a spread of {present.percent(cv, locale)} ({why})."
+        return cv, (f"Each simulated month's calls vary by about {present.percent(cv, locale)} "
+                    "(one standard deviation): how far a month can land from a forecast made "
+                    "a month ahead, read off the volume outlook's range for next month. The "
+                    "outlook's wider range for later years (growth uncertain year after year) "
+                    "is a drift over the contract, not a monthly miss, and is left out here.")
+    cv = float(simulator_settings(catalogue)["volume_cv"])
+    why = ("the KPI catalogue's figure: no forecast outlook given" if not outlook_path else
+           "the KPI catalogue's figure: the volume forecast has not written its outlook "
+           "for this month yet")
+    return cv, (f"Each simulated month's calls vary by about {present.percent(cv, locale)} "
+                f"(one standard deviation; {why}).")
