@@ -118,3 +118,22 @@ def test_bad_pattern_names_the_entry(tmp_path):
     path.write_text("terms:\n  - {term: x, meaning: y, pattern: '(['}\n")
     with pytest.raises(ValueError, match=r"terms\[0\].*pattern"):
         glossary.load_terms(path, None)
+
+
+def test_staffing_words_agree_with_the_staffing_report():
+    import re
+
+    terms = {t.term: t for t in glossary.load_terms()}
+    # shrinkage: the in-shift kind the plans use; absence counts in an FTE's yearly hours
+    shrinkage = terms["shrinkage"].meaning
+    assert "in-shift" in shrinkage and "breaks, coaching, training" in shrinkage
+    assert "absence are not shrinkage here" in shrinkage and "hours one FTE works" in shrinkage
+    # an example no reader takes for the report's own queue-days (3 queues over 24 days)
+    example = terms["queue-day"].meaning
+    assert not re.search(r"\b(23|24|69|72)\b", example)
+    # percentages written as the reports write them (present.percent, en_GB: 80%)
+    assert not [t.term for t in terms.values() if re.search(r"\d %", t.meaning + t.term)]
+    # the band is still found when a locale writes 80 % (fr_FR), without showing that spelling
+    band = terms["80% band"]
+    assert band.used_in("80 % range") and band.used_in("the 80% range")
+    assert not any(re.search(r"\d %", a) for a in band.aliases)

@@ -135,7 +135,9 @@ def test_fte_rests_on_follows_the_widest_range():
                                                "low": 0.0, "high": 0.6}
     sens, line = first(dataclasses.replace(basis, figures=figures))
     assert sens["figure"].iloc[0] == "shrinkage.unplanned_in_shift"
-    assert line == "Rests on: unplanned in-shift shrinkage (derived here, 2018, SWPP 2018)."
+    assert line.startswith("The month's FTE depends most on the 3% unplanned in-shift "
+                           "shrinkage (") and "over its range, 0% to 60%)" in line
+    assert line.endswith(". Sources: SWPP 2018.") and not jargon_found(line)
 
 
 @pytest.mark.parametrize("flag,word", [("D", "dated"), (None, "sourced"), ("X", "derived here")])

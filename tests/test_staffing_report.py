@@ -79,7 +79,10 @@ def test_model_gap_sentence_reverses_with_the_models():
     assert "service target sets the staffing there" in sl and "barely" not in sl
     table = words.model_gap_table(_gap([100.0, 50.5], [110.0, 60.0]))
     assert "Agent-hours, Erlang A" in table.columns and table.rows[1][1] == "50.5"
-    assert table.rows[0][1] == "100.0" and table.rows[0][2] == "110"  # per column
+    # one format for agent-hours across the Erlang A, Erlang C and gap columns
+    assert table.rows[0][1:4] == ("100.0", "110.0", "10.0")
+    whole = words.model_gap_table(_gap([13014.0, 3598.0], [13196.0, 3814.0]))
+    assert whole.rows[0][1:4] == ("13,014", "13,196", "182")
 
 
 def test_agent_hours_are_whole_when_whole():
@@ -88,8 +91,13 @@ def test_agent_hours_are_whole_when_whole():
     assert "**16,612**" in whole and "397 hours more" in whole and ".0" not in whole
     half = words.model_gap_sentence(_gap([13014.0, 3598.0], [13196.0, 3813.5]), _plan(),
                                     "2026-11")
+    # figures compared side by side share one format: 16,612.0 beside 17,009.5
     assert "**17,009.5 agent-hours**" in half and "397.5 hours more" in half
-    assert "**16,612**" in half
+    assert "**16,612.0**" in half
+    # the report's own figures: 13,014 beside 13,196.0 was one quantity in two formats
+    table = words.model_gap_table(_gap([13014.0, 3598.0], [13196.0, 3813.5]))
+    assert [r[1:4] for r in table.rows] == [("13,014.0", "13,196.0", "182.0"),
+                                            ("3,598.0", "3,813.5", "215.5")]
 
 
 def _weekly(fte_by_week, complete=None):
@@ -175,7 +183,14 @@ def test_key_figures_say_the_month_and_place_in_words():
                                 "FR-REG", _plan())
     assert ("staffing month November 2026: 199.9 FTE in France – regions (23 of 24 open days)"
             in figures)
-    assert "Erlang A 150, Erlang C 170.5" in figures and "150.0" not in figures
+    assert "Erlang A 150.0, Erlang C 170.5" in figures  # one format for the pair
+    whole = words.key_figures(_peak(112), _gap([100.0, 50.0], [110.0, 60.0]), month_total,
+                              "FR-REG", _plan())
+    assert "Erlang A 150, Erlang C 170" in whole and "quantile" not in whole
+    hedged = words.key_figures(_peak(112), _gap([100.0, 50.0], [110.0, 60.0]), month_total,
+                               "FR-REG", _plan(), hedge=_hedge(199.9, 0.2))
+    assert ("FTE for each half hour's volume not exceeded 80% of the time: about 240 (+40)"
+            in hedged)
     assert "FR-REG" not in figures and "2026-11" not in figures
 
 
@@ -208,6 +223,104 @@ def _queues_plan(sales_at_peak, sales_later):
                          "agents": [112, 100, sales_at_peak, sales_later]})
 
 
+def _hedge(fte, share, quantile=0.8):
+    return {"quantile": quantile, "base_hours": 1000.0, "extra_hours": 1000.0 * share,
+            "extra_share": share, "fte": fte, "fte_quantile": fte * (1 + share)}
+
+
+def test_hedge_figures_follow_the_plan_and_the_quantile_staffing():
+    plan = pd.DataFrame({"agents": [10, 20, 30]})
+    hedge = pd.DataFrame({"agents": [12, 25, 35]})
+    month_total = {"fte": 100.0}
+    fig = words.hedge_figures(plan, hedge, month_total, interval_minutes=30, quantile=0.8)
+    assert fig["base_hours"] == 30.0 and fig["extra_hours"] == 6.0
+    assert fig["extra_share"] == pytest.approx(0.2)
+    assert fig["fte_quantile"] == pytest.approx(120.0)  # FTE x (1 + extra share)
+    assert words.hedge_phrase(fig) == ("about 120 FTE (+20) to staff every half hour for the "
+                                       "volume not exceeded 80% of the time")
+    # the report's figures: 265.5 FTE and +21.0 % give about 321 (+56)
+    assert words.hedge_phrase(_hedge(265.5, 0.21)).startswith("about 321 FTE (+56)")
+    # a quantile below the forecast takes fewer: the sign follows
+    fewer = words.hedge_figures(plan, plan.assign(agents=[9, 18, 27]), month_total,
+                                interval_minutes=30, quantile=0.4)
+    assert words.hedge_phrase(fewer).startswith("about 90 FTE (−10)")
+    assert "not exceeded 40% of the time" in words.hedge_phrase(fewer)
+
+
+def test_fte_basis_reads_the_location_and_its_week():
+    import dataclasses
+
+    from toolkit import planning
+
+    basis = planning.load_basis(location="FR-REG")
+    hours = basis.paid_time("FR-REG").contract_hours_per_week
+    assert words.fte_basis(basis, "FR-REG") == f"France – regions, {hours:.0f}-hour week"
+    # a different standard week in the planning basis: the words follow
+    longer = dataclasses.replace(basis.paid_time("FR-REG"), contract_hours_per_week=39.5)
+    other = SimpleNamespace(paid_time=lambda loc: longer)
+    assert words.fte_basis(other, "MA") == "Morocco, 39.5-hour week"
+
+
+def test_card_states_the_risk_and_the_fte_it_takes_within_the_card():
+    from toolkit.reportcard import MAX_CHARS
+
+    month_total = {"month": pd.Period("2026-11", "M"), "fte": 265.5, "complete": True,
+                   "open_days": 24, "open_days_in_period": 24}
+    weak = _per_day([0.3] * 72)
+    text, status = words.card_headline(month_total, _peak(145), weak, _queues_plan(27, 10),
+                                       basis_words="France – regions, 35-hour week",
+                                       hedge=_hedge(265.5, 0.21))
+    assert status == "attention" and len(text) <= MAX_CHARS
+    assert text.startswith("November 2026 needs 265.5 FTE (France – regions, 35-hour week) "
+                           "at the forecast, where 72 of 72 (100%) queue-days are less likely "
+                           "than not to meet the target; about 321 (+56) cover each half "
+                           "hour's calls 80% of the time.")
+    assert "145 care agents on the phone at once (Mon 16 Nov 10:00), 139 all queues" in text
+    # most days fine: the status and the words turn, the FTE figures stay
+    ok, status = words.card_headline(month_total, _peak(145), _per_day([0.7] * 72),
+                                     _queues_plan(27, 10), basis_words="France – regions, "
+                                     "35-hour week", hedge=_hedge(265.5, 0.05))
+    assert status == "ok" and "most queue-days have at least an even chance" in ok
+    assert "about 279 (+13)" in ok and len(ok) <= MAX_CHARS
+    # the longest case still fits: the peak's wording gives way, never the FTE
+    short = {**month_total, "complete": False, "open_days": 23}
+    for plan in (_queues_plan(27, 10), _queues_plan(20, 140)):
+        text, _ = words.card_headline(short, _peak(145), weak, plan,
+                                      basis_words="France – regions, 35-hour week",
+                                      hedge=_hedge(265.5, 0.21))
+        assert len(text) <= MAX_CHARS and "about 321 (+56)" in text
+        assert "(23 of 24 open days forecast)" in text
+
+
+def test_spread_reason_says_why_the_days_miss_from_the_figures():
+    ds = [_ts("2026-11-02 10:00"), _ts("2026-11-02 10:30"), _ts("2026-11-03 10:00")]
+    plan = pd.DataFrame({"ds": ds, "queue": "care", "calls": [500.0, 300.0, 400.0],
+                         "service_level": [0.95, 0.85, 0.9]})
+    forecast = pd.DataFrame({"ds": ds, "queue": "care", "yhat": [577.0, 300.0, 400.0],
+                             "yhat_lower_80": [416.0, 250.0, 330.0],
+                             "yhat_upper_80": [757.0, 360.0, 480.0]})
+    below = pd.DataFrame({"expected_sl": [0.74, 0.76, 0.78]})
+    text = words.spread_reason(plan, forecast, below, sl_target=0.8)
+    # day SL at the forecast: (500 x 95% + 300 x 85%) / 800 = 91.25% on Mon, 90% on Tue
+    assert text.startswith("At the forecast itself every queue-day reaches the target "
+                           "(90% to 91% over the day), but the calls can come well above")
+    assert "(care, Mon 2 Nov 10:00: 577 calls forecast, 80% range 416 to 757)" in text
+    assert "is 76.0%, below the 80% target." in text
+    above = words.spread_reason(plan, forecast, pd.DataFrame({"expected_sl": [0.85]}),
+                                sl_target=0.8)
+    assert "above the 80% target" in above
+    # a day already short at the forecast is not said to reach the target
+    short = words.spread_reason(plan.assign(service_level=0.7), forecast, below, sl_target=0.8)
+    assert "the queue-days reach (70% to 70%" in short and "every" not in short
+    # the §6 sentence carries the reason and the FTE
+    sentence = words.risk_sentence(_per_day([0.3, 0.4]), below, sl_target=0.8, target_s=20,
+                                   extra_hours=210, base_hours=1000, reason=text,
+                                   hedge=_hedge(265.5, 0.21))
+    assert text in sentence and "80 %" not in sentence
+    assert ("**about 321 FTE** for the month instead of 265.5 at the forecast (+56)."
+            in sentence)
+
+
 def test_card_status_follows_the_days():
     month_total = {"month": pd.Period("2026-11", "M"), "fte": 245.5, "complete": True,
                    "open_days": 24, "open_days_in_period": 24}
@@ -228,8 +341,8 @@ def test_peak_says_one_queue_and_all_queues_both_labelled():
     from toolkit import executive
 
     same = words.peak_phrase(_peak(112), _queues_plan(20, 10))
-    assert same == ("112 care agents at the busiest half hour (Mon 16 Nov 10:00), "
-                    "132 across all queues together")
+    assert same == ("112 care agents on the phone at once at the busiest half hour "
+                    "(Mon 16 Nov 10:00), 132 across all queues together")
     # sales busier half an hour later: the all-queue peak moves, and says when
     later = _queues_plan(20, 40)
     moved = words.peak_phrase(_peak(112), later)
@@ -257,6 +370,34 @@ def test_simulation_words_and_tables_follow_the_flags():
     assert len(flagged.rows) == 1 and "True" not in str(flagged) and "−5.0 pp" in str(flagged)
     summary = words.simulation_summary(some)
     assert summary.rows[0][2] == "1"
+
+
+def test_simulation_sentence_says_which_way_and_how_far():
+    label = "lognormal handle (CV 0.8) and lognormal patience (CV 0.5)"
+    checks = _checks([True, True, False]).assign(
+        simulation=label, queue="retention",
+        ds=[_ts("2026-11-23 11:00"), _ts("2026-11-30 11:00"), _ts("2026-11-02 11:00")],
+        agents=23, sl_formula=[0.847, 0.833, 0.84], sl_sim=[0.802, 0.764, 0.83],
+        sl_gap=[-0.045, -0.069, -0.01], abandon_formula=[0.023, 0.025, 0.02],
+        abandon_sim=[0.002, 0.004, 0.02], abandon_gap=[-0.021, -0.022, 0.0])
+    text = words.simulation_sentence(checks, sl_target=0.8).replace("\\", "")  # Markdown
+    assert (f"With {label}, retention's 23 agents at Mon 30 Nov 11:00 give 76.4% in the "
+            f"simulation against 83.3% by the formula, below the 80% target: the formula "
+            f"overstates SL by up to 6.9 points at retention's flagged half hours and "
+            f"overstates abandonment by up to 2.2 points, so meeting the target there would "
+            f"take more agents than the formula says.") in text
+    assert "depends on how handle" not in text
+    # reversed: the simulation does better than the formula, above the target
+    better = checks.assign(sl_sim=[0.9, 0.9, 0.84], sl_gap=[0.053, 0.067, 0.0],
+                           abandon_gap=[0.03, 0.0, 0.0])
+    text = words.simulation_sentence(better, sl_target=0.8).replace("\\", "")
+    assert "give 90.0% in the simulation against 83.3% by the formula, above the 80% target" in text
+    assert "understates SL by up to 6.7 points" in text and "understates abandonment" in text
+    assert "more agents" not in text
+    # the scenario names say each coefficient of variation
+    from toolkit import staffing
+    names = list(staffing.SIMULATION_SCENARIOS)
+    assert all(n.count("CV") == n.count("lognormal") for n in names)
 
 
 def test_shift_words_follow_the_countries():
@@ -366,3 +507,66 @@ def test_forecast_correlation_is_read_from_the_sidecar(tmp_path):
     assert staffing.forecast_correlation(path) == {"care": {"intraday": 0.2, "days": 0.05}}
     io.write_processed(frame, tmp_path / "bare.parquet")      # no sidecar: nothing guessed
     assert staffing.forecast_correlation(tmp_path / "bare.parquet") == {}
+
+
+def test_day_labels_sit_under_their_own_day_on_half_hour_charts():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+
+    from toolkit import plots
+
+    x = pd.date_range("2026-11-02 08:00", "2026-11-04 19:30", freq="30min")
+    x = x[(x.hour >= 8) & (x.hour < 20)]
+    ax = plots.new_axes()
+    ax.plot(x, np.arange(len(x)))
+    words.day_axis(ax, within_day=True)
+    ax.figure.canvas.draw()
+    labels = [(t.get_text(), mdates.num2date(t.get_position()[0]).replace(tzinfo=None))
+              for t in ax.get_xticklabels(minor=True)]
+    # the first day labelled too, each label at its own midday
+    assert labels == [("Mon 2 Nov", pd.Timestamp("2026-11-02 12:00")),
+                      ("Tue 3 Nov", pd.Timestamp("2026-11-03 12:00")),
+                      ("Wed 4 Nov", pd.Timestamp("2026-11-04 12:00"))]
+    assert not any(t.get_text() for t in ax.get_xticklabels())  # midnights: lines only
+    lo, hi = (mdates.num2date(v).replace(tzinfo=None) for v in ax.get_xlim())
+    assert (lo, hi) == (pd.Timestamp("2026-11-02"), pd.Timestamp("2026-11-05"))
+    # a chart of one point a day keeps its label on the day's point (Mondays)
+    days = pd.date_range("2026-11-02", periods=14, freq="D")
+    ax = plots.new_axes()
+    ax.plot(days, np.arange(14))
+    words.day_axis(ax)
+    ax.figure.canvas.draw()
+    shown = [(t.get_text(), mdates.num2date(t.get_position()[0]).replace(tzinfo=None))
+             for t in ax.get_xticklabels() if t.get_text()]
+    assert ("Mon 2 Nov", pd.Timestamp("2026-11-02")) in shown
+    assert ("Mon 9 Nov", pd.Timestamp("2026-11-09")) in shown
+    plots.plt.close("all")
+
+
+def test_rests_on_says_how_far_each_figure_moves_the_fte():
+    from toolkit import planning
+
+    basis = planning.load_basis(location="FR-REG")
+    sens = pd.DataFrame([
+        {"figure": "service.max_occupancy", "label": "occupancy cap", "low_fte": 296.7,
+         "high_fte": 255.7, "base_fte": 265.5, "swing_fte": 41.0},
+        {"figure": "shrinkage.planned_in_shift", "label": "planned in-shift shrinkage",
+         "low_fte": 256.4, "high_fte": 281.7, "base_fte": 265.5, "swing_fte": 25.3},
+        {"figure": "service.sl_target", "label": "service target", "low_fte": 265.5,
+         "high_fte": 265.5, "base_fte": 265.5, "swing_fte": 0.0}])
+    line = words.rests_on(sens, basis)
+    cap = basis.figures["service.max_occupancy"]
+    assert line.startswith(
+        f"The month's FTE depends most on the {basis.max_occupancy:.0%} occupancy cap "
+        f"(−9.8 to +31.2 FTE over its range, {cap['low']:.0%} to {cap['high']:.0%}) and the "
+        f"{basis.shrinkage_planned:.0%} planned in-shift shrinkage (−9.1 to +16.2 FTE")
+    assert "service target" not in line  # moves nothing
+    # no nested brackets, no flag words, the sources named once after the figures
+    assert "((" not in line and "derived here" not in line and "sourced" not in line
+    assert line.count("Sources:") <= 1
+    # the order follows the swings
+    flipped = sens.assign(swing_fte=[1.0, 25.3, 0.0])
+    assert words.rests_on(flipped, basis).index("planned") < words.rests_on(
+        flipped, basis).index("occupancy")

@@ -54,8 +54,8 @@ def forecast_correlation(path) -> dict:
 #: (the simulation's control), then the realistic departures the call history can reveal.
 SIMULATION_SCENARIOS = {
     "exponential (formula assumptions)": {},
-    "lognormal handle, CV 0.8": {"handle": "lognormal", "handle_cv": 0.8},
-    "lognormal handle + lognormal patience, CV 0.5": {
+    "lognormal handle (CV 0.8)": {"handle": "lognormal", "handle_cv": 0.8},
+    "lognormal handle (CV 0.8) and lognormal patience (CV 0.5)": {
         "handle": "lognormal", "handle_cv": 0.8, "patience": "lognormal", "patience_cv": 0.5},
 }
 

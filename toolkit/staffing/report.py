@@ -2,7 +2,8 @@
 same object as the chart or table beside it.
 
 One formatting rule throughout (``toolkit.present``, the report's locale): FTE with one
-decimal, agents whole, agent-hours whole when whole (else to the half hour), shares as percentages, gaps in percentage points; a total is
+decimal, agents whole, agent-hours whole when whole (else to the half hour, one format for
+figures side by side), shares as percentages, gaps in percentage points; a total is
 the sum of the unrounded figures, rounded once. Each function takes the frames the notebook
 draws from, so a test can feed tiny data that reverses a statement and see the words change.
 """
@@ -40,11 +41,23 @@ def _fte(x, locale: str) -> str:
     return present.number(x, locale, 1)
 
 
-def _hours(x, locale: str) -> str:
+def _hours_decimals(*values) -> int:
+    """Decimals for agent-hours shown side by side: 0 when every one is whole, else 1 (they
+    come in half hours) -- one format for the quantity, never 13,014 beside 13,196.5."""
+    numbers = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values]
+                             or [np.array([])])
+    numbers = numbers[np.isfinite(numbers)]
+    return 0 if np.allclose(numbers, np.round(numbers), rtol=0, atol=1e-9) else 1
+
+
+def _hours(x, locale: str, decimals: int | None = None) -> str:
     """Agent-hours as reviewers read them: whole when whole (23,266), else to the half hour
-    they come in (23,922.5) -- never 23,266.0."""
+    they come in (23,922.5); ``decimals`` (``_hours_decimals``) when figures are compared side
+    by side, so they share one format (23,266.0 beside 23,922.5)."""
     x = float(x)
-    return present.number(x, locale, 0 if abs(x - round(x)) < 1e-9 else 1)
+    if decimals is None:
+        decimals = _hours_decimals(x)
+    return present.number(x, locale, decimals)
 
 
 def country_name(code: str, locale: str = "en_GB") -> str:
@@ -256,10 +269,12 @@ def model_gap_table(gap: pd.DataFrame, locale: str = "en_GB") -> present.Table:
               "gap_hours": "Erlang C asks for more (hours)", "gap_pct": "More, in %",
               "max_interval_gap_agents": "Largest gap in one interval (agents)",
               "mean_p_abandon": "Callers who hang up (Erlang A, mean)"}
-    # agent-hours come in half hours: a column is whole when its values are, else shows the
-    # half hours (one decimal throughout the column), so the columns add up
-    units = {"queue": "text", "agent_hours_erlang_a": "number", "agent_hours_erlang_c": "number",
-             "gap_hours": "number", "gap_pct": "percent", "max_interval_gap_agents": "count",
+    # agent-hours come in half hours: whole when every agent-hours figure of the table is,
+    # else the half hours with one decimal in all three columns -- one format for the quantity
+    hours = [c for c in ("agent_hours_erlang_a", "agent_hours_erlang_c", "gap_hours") if c in gap]
+    fmt = f"number:{_hours_decimals(*(gap[c] for c in hours))}"
+    units = {"queue": "text", "agent_hours_erlang_a": fmt, "agent_hours_erlang_c": fmt,
+             "gap_hours": fmt, "gap_pct": "percent", "max_interval_gap_agents": "count",
              "mean_p_abandon": "percent"}
     order = [c for c in labels if c in gap]
     return present.table(gap[order], locale=locale, units={c: units[c] for c in order},
@@ -272,7 +287,8 @@ def model_gap_sentence(gap: pd.DataFrame, plan: pd.DataFrame, month, locale: str
     total_a, total_c = gap["agent_hours_erlang_a"].sum(), gap["agent_hours_erlang_c"].sum()
     diff = total_c - total_a
     n = lambda x: present.number(x, locale)  # noqa: E731
-    h = lambda x: _hours(x, locale)  # noqa: E731
+    decimals = _hours_decimals(total_a, total_c)
+    h = lambda x: _hours(x, locale, decimals)  # noqa: E731
     more = present.compare(total_c, total_a, above="more", below="fewer", same="as many")
     head = (f"Over {present.month(month, locale)}, Erlang C asks for **{h(total_c)} "
             f"agent-hours** on the phone and Erlang A for **{h(total_a)}**: ")
@@ -574,10 +590,86 @@ def risk_title(per_day: pd.DataFrame, locale: str = "en_GB") -> str:
             f"{present.percent(worst['p_sl_ge_target'], locale, 0)} chance")
 
 
+def hedge_figures(plan: pd.DataFrame, hedge: pd.DataFrame, month_total: dict, *,
+                  interval_minutes: float, quantile: float) -> dict:
+    """What staffing every half hour to a forecast quantile (``quantile_by_queue``'s
+    ``hedge``) means for the number to contract, from the figures the report already has:
+    agent-hours on the phone at the point forecast (``base_hours``), the extra the quantile
+    takes (``extra_hours``, ``extra_share``), the month's FTE at the forecast (``fte``) and
+    at the quantile (``fte_quantile`` = FTE x (1 + extra share): paid hours and FTE scale
+    with the hours on the phone at the same shrinkage, schedule efficiency and hours per
+    FTE, so this is the month's FTE for the quantile's hours, to about one FTE)."""
+    per_interval = float(interval_minutes) / 60
+    base = float(plan["agents"].sum()) * per_interval
+    extra = float(hedge["agents"].sum() - plan["agents"].sum()) * per_interval
+    share = extra / base if base else 0.0
+    fte = float(month_total["fte"])
+    return {"quantile": float(quantile), "base_hours": base, "extra_hours": extra,
+            "extra_share": share, "fte": fte, "fte_quantile": fte * (1 + share)}
+
+
+def hedge_fte(hedge: dict, locale: str = "en_GB", *, unit: bool = True) -> str:
+    """"about 321 FTE (+56)": the month's FTE at the quantile and its difference from the FTE
+    at the forecast, whole (an approximation: ``hedge_figures``); ``unit=False`` leaves out
+    "FTE" where the sentence has just said it."""
+    diff = hedge["fte_quantile"] - hedge["fte"]
+    sign = "+" if round(diff) > 0 else ""
+    return (f"about {present.number(hedge['fte_quantile'], locale)}{' FTE' if unit else ''} "
+            f"({sign}{present.number(diff, locale)})")
+
+
+def hedge_phrase(hedge: dict, locale: str = "en_GB") -> str:
+    """"about 321 FTE (+56) to staff every half hour for the volume not exceeded 80% of the
+    time" (``hedge_figures``)."""
+    return (f"{hedge_fte(hedge, locale)} to staff every half hour for the volume not exceeded "
+            f"{present.percent(hedge['quantile'], locale, 0)} of the time")
+
+
+def day_sl_at_forecast(plan: pd.DataFrame) -> pd.Series:
+    """Each queue-day's service level at the point forecast (the plan's own ``service_level``
+    per half hour, weighted by its calls), by queue and local day."""
+    frame = plan.assign(day=_local_day(plan["ds"]).to_numpy(),
+                        met=plan["calls"] * plan["service_level"])
+    by = frame.groupby(["queue", "day"])
+    return by["met"].sum() / by["calls"].sum()
+
+
+def spread_reason(plan: pd.DataFrame, forecast: pd.DataFrame, per_interval: pd.DataFrame, *,
+                  sl_target: float, locale: str = "en_GB") -> str:
+    """Why days staffed to the forecast miss the target more often than not, in one sentence
+    from the plan (service level at the forecast), the forecast's 80% band at its busiest
+    half hour and the SL to expect over the band (``per_interval``): the calls spread widely
+    around the forecast, and service falls faster above it than it rises below it."""
+    pct = lambda x: present.percent(x, locale, 0)  # noqa: E731
+    at = ""
+    if {"service_level", "calls"} <= set(plan.columns) and len(plan):
+        days = day_sl_at_forecast(plan)
+        reach = ("every queue-day reaches the target" if days.min() >= sl_target
+                 else "the queue-days reach")
+        at = (f"At the forecast itself {reach} ({pct(days.min())} to {pct(days.max())} over "
+              f"the day), but ")
+    busiest = forecast.loc[forecast["yhat"].idxmax()]
+    n = lambda x: present.number(x, locale)  # noqa: E731
+    band = (f"the calls can come well above or below it ({busiest['queue']}, "
+            f"{_when(busiest['ds'], locale)}: {n(busiest['yhat'])} calls forecast, "
+            f"{pct(0.8)} range {n(busiest['yhat_lower_80'])} to "
+            f"{n(busiest['yhat_upper_80'])})")
+    expected = per_interval["expected_sl"].mean()
+    word = present.compare(expected, sl_target, above="above", below="below",
+                           same="in line with", tolerance=0.0005)
+    lead = at + band if at else band[0].upper() + band[1:]
+    return (lead + ", and a half hour loses more service with calls above the forecast than "
+            "it gains with as many below, so the SL to expect in a half hour, averaged over "
+            f"the month, is {present.percent(expected, locale)}, {word} the "
+            f"{pct(sl_target)} target.")
+
+
 def risk_sentence(per_day: pd.DataFrame, per_interval: pd.DataFrame, *, sl_target: float,
                   target_s: float, extra_hours: float, base_hours: float,
-                  quantile: float = 0.8, locale: str = "en_GB") -> str:
-    """What the chart of days says, and what staffing to a higher forecast quantile costs."""
+                  quantile: float = 0.8, locale: str = "en_GB", reason: str | None = None,
+                  hedge: dict | None = None) -> str:
+    """What the chart of days says, why (``spread_reason``), and what staffing to a higher
+    forecast quantile costs in agent-hours and, with ``hedge`` (``hedge_figures``), in FTE."""
     weak = weak_days(per_day)
     target = (f"{present.percent(sl_target, locale, 0)} in "
               f"{present.seconds(target_s, locale)}")
@@ -588,30 +680,54 @@ def risk_sentence(per_day: pd.DataFrame, per_interval: pd.DataFrame, *, sl_targe
     else:
         head = (f"Staffed to the point forecast, every queue-day has at least an even chance "
                 f"of meeting {target} over the day")
-    expected = per_interval["expected_sl"].mean()
-    word = present.compare(expected, sl_target, above="above", below="below",
-                           same="in line with", tolerance=0.0005)
+    head += (f"; the median chance is "
+             f"{present.percent(per_day['p_sl_ge_target'].median(), locale, 0)}. ")
+    if reason is None:
+        expected = per_interval["expected_sl"].mean()
+        word = present.compare(expected, sl_target, above="above", below="below",
+                               same="in line with", tolerance=0.0005)
+        reason = (f"The SL to expect in a half hour, averaged over the month, is "
+                  f"{present.percent(expected, locale)}, {word} the target: the point "
+                  f"forecast is a middle, not a guarantee.")
     more = "more" if extra_hours >= 0 else "fewer"
     sign = "+" if extra_hours > 0 else ""
-    return (head + f"; the median chance is "
-            f"{present.percent(per_day['p_sl_ge_target'].median(), locale, 0)}, and the SL to "
-            f"expect in an interval, averaged over the month, is "
-            f"{present.percent(expected, locale)}, {word} the target: the point forecast is a "
-            f"middle, not a guarantee. Staffing every interval for the call volume it stays "
-            f"under {present.percent(quantile, locale, 0)} of the time instead costs "
+    cost = (f" Staffing every half hour for the call volume it stays under "
+            f"{present.percent(quantile, locale, 0)} of the time instead costs "
             f"**{present.number(abs(extra_hours), locale)} {more} agent-hours** "
-            f"({sign}{present.percent(extra_hours / base_hours, locale)}).")
+            f"({sign}{present.percent(extra_hours / base_hours, locale)})")
+    if hedge is not None:
+        figure, diff = hedge_fte(hedge, locale).split(" (", 1)
+        cost += (f": **{figure}** for the month instead of {_fte(hedge['fte'], locale)} at the "
+                 f"forecast ({diff}")
+    return head + reason + cost + "."
 
 
-def day_axis(ax, locale: str = "en_GB", every: int = 7) -> None:
-    """Dates on the x axis as 'Mon 2 Nov', one tick a week: labels that never overlap."""
+def day_axis(ax, locale: str = "en_GB", every: int = 7, *, within_day: bool = False) -> None:
+    """Dates on the x axis as 'Mon 2 Nov': by default one tick a week (on Mondays), labels
+    that never overlap, for a chart of one point a day (each label on its day's point).
+
+    ``within_day``: a chart of half hours (x = local wall-clock times). The axis spans whole
+    days, from the first plotted day's midnight to the last one's end; a grid line marks each
+    midnight, and each day's label sits at its midday, under the day's own hours -- the first
+    day included (a label at midnight would sit at the left edge of its day, under the end of
+    the day before, and the first midnight falls outside the data)."""
     import matplotlib.dates as mdates
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
+    label = FuncFormatter(lambda v, _: _when(mdates.num2date(v), locale, "EEE d MMM"))
+    if within_day:
+        lo, hi = ax.dataLim.intervalx
+        if np.isfinite(lo) and np.isfinite(hi):
+            ax.set_xlim(np.floor(lo), max(np.ceil(hi), np.floor(lo) + 1))
+        ax.xaxis.set_major_locator(mdates.DayLocator())
+        ax.xaxis.set_major_formatter(NullFormatter())
+        ax.xaxis.set_minor_locator(mdates.HourLocator(byhour=12))
+        ax.xaxis.set_minor_formatter(label)
+        ax.tick_params(axis="x", which="minor", length=0)
+        return
     ax.xaxis.set_major_locator(mdates.DayLocator(interval=every) if every != 7
                                else mdates.WeekdayLocator(byweekday=mdates.MO))
-    ax.xaxis.set_major_formatter(FuncFormatter(
-        lambda v, _: _when(mdates.num2date(v), locale, "EEE d MMM")))
+    ax.xaxis.set_major_formatter(label)
 
 
 # ------------------------------------------------------------------------------ section 7
@@ -665,77 +781,163 @@ def flagged_table(checks: pd.DataFrame, locale: str = "en_GB") -> present.Table:
               "distribution tried.")
 
 
-def simulation_sentence(checks: pd.DataFrame, locale: str = "en_GB") -> str:
+def simulation_sentence(checks: pd.DataFrame, locale: str = "en_GB", *,
+                        sl_target: float | None = None) -> str:
+    """How many checks are flagged and, for each distribution with flags, which way and how
+    far the formula is off, from the flagged rows themselves: the flagged half hour furthest
+    off (its agents, simulated and formula SL, against ``sl_target`` when given) and the
+    largest SL and abandonment gaps."""
     flags = checks["flag"].astype(bool)
     head = (f"**{present.share_phrase(int(flags.sum()), len(flags), locale=locale)}** interval checks "
             f"flagged (SL gap over 3 points or abandonment gap over 2 points, beyond two "
             f"simulation standard errors).")
     if not flags.any():
         return head + " The formulas' answer holds under every distribution tried."
-    where = checks.loc[flags].groupby("simulation", sort=False)["queue"].unique()
-    parts = "; ".join(f"{md(sim)}: {', '.join(md(q) for q in qs)}" for sim, qs in where.items())
-    return (head + f" Flagged ({parts}): there the staffing answer depends on how handle and "
-            f"patience times are spread, which the call history can check before "
-            f"contracting. Under the formula's own assumptions (exponential times) the "
-            f"simulation is a control: a flag there would mean an error.")
+    pts = lambda x: present.number(abs(x) * 100, locale, 1)  # noqa: E731
+    pct = lambda x: present.percent(x, locale)  # noqa: E731
+    parts = []
+    for sim, rows in checks.loc[flags].groupby("simulation", sort=False):
+        worst = rows.loc[rows["sl_gap"].abs().idxmax()]
+        queues = ", ".join(md(q) for q in pd.unique(rows["queue"]))
+        text = (f" With {md(sim)}, {md(worst['queue'])}'s "
+                f"{present.number(worst['agents'], locale)} agents at "
+                f"{_when(worst['ds'], locale)} give {pct(worst['sl_sim'])} in the simulation "
+                f"against {pct(worst['sl_formula'])} by the formula")
+        if sl_target is not None:
+            side = present.compare(worst["sl_sim"], sl_target, above="above", below="below",
+                                   same="at", tolerance=0.0005)
+            text += f", {side} the {present.percent(sl_target, locale, 0)} target"
+        sl_way = "overstates" if worst["sl_gap"] < 0 else "understates"
+        text += (f": the formula {sl_way} SL by up to {pts(worst['sl_gap'])} points at "
+                 f"{queues}'s flagged half hours")
+        ab = rows.loc[rows["abandon_gap"].abs().idxmax(), "abandon_gap"]
+        if abs(ab) >= 0.0005:
+            ab_way = "overstates" if ab < 0 else "understates"
+            text += f" and {ab_way} abandonment by up to {pts(ab)} points"
+        if worst["sl_gap"] < 0 and sl_target is not None and worst["sl_sim"] < sl_target:
+            text += (", so meeting the target there would take more agents than the formula "
+                     "says")
+        parts.append(text + ".")
+    return (head + "".join(parts) + " The call history can check how handle and patience "
+            "times are spread before contracting. Under the formula's own assumptions "
+            "(exponential times) the simulation is a control: a flag there would mean an "
+            "error.")
 
 
 # ------------------------------------------------------------------------------ card, key figures
 
 
-def peak_phrase(peak: pd.Series, plan: pd.DataFrame, locale: str = "en_GB") -> str:
+def peak_phrase(peak: pd.Series, plan: pd.DataFrame, locale: str = "en_GB", *,
+                short: int = 0) -> str:
     """The busiest half hour of one queue and of all queues together, both labelled: the
     report's peak is one queue's (``peak``), the executive summary's is the sum over queues
-    (``all_queue_peak``)."""
+    (``all_queue_peak``). Agents are people on the phone at the same time, not FTE.
+    ``short``: the card's shorter wordings (1: ``peak: 145 care agents on the phone at once
+    (Mon 30 Nov 10:00), 172 all queues``; 2: without the times; 3: one queue's only)."""
     total = all_queue_peak(plan)
     n = lambda x: present.number(int(x), locale)  # noqa: E731
-    head = (f"{n(peak['agents'])} {peak['queue']} agents at the busiest half hour "
-            f"({_when(peak['ds'], locale)})")
     when = ("" if pd.Timestamp(total.ds) == pd.Timestamp(peak["ds"])
             else f" ({_when(total.ds, locale)})")
+    if short == 3:
+        return f"peak: {n(peak['agents'])} {peak['queue']} agents on the phone at once"
+    if short:
+        at = f" ({_when(peak['ds'], locale)})" if short == 1 else ""
+        return (f"peak: {n(peak['agents'])} {peak['queue']} agents on the phone at once{at}, "
+                f"{n(total.agents)} all queues{when if short == 1 else ''}")
+    head = (f"{n(peak['agents'])} {peak['queue']} agents on the phone at once at the busiest "
+            f"half hour ({_when(peak['ds'], locale)})")
     return f"{head}, {n(total.agents)} across all queues together{when}"
 
 
+def fte_basis(basis, location: str, locale: str = "en_GB") -> str:
+    """"France – regions, 35-hour week": where the FTE work and the standard week one FTE is
+    counted on, read from the planning basis (``PlanningBasis.paid_time``)."""
+    hours = float(basis.paid_time(location).contract_hours_per_week)
+    return (f"{location_words(location, locale)}, "
+            f"{present.number(hours, locale, 0 if hours.is_integer() else 1)}-hour week")
+
+
 def card_headline(month_total: dict, peak: pd.Series, per_day: pd.DataFrame,
-                  plan: pd.DataFrame, locale: str = "en_GB") -> tuple[str, str]:
-    """The report card's answer and status: the month's FTE, the peak (one queue's and all
-    queues'), and whether the point forecast's staffing gives most queue-days an even chance
-    ('attention' when it does not)."""
+                  plan: pd.DataFrame, locale: str = "en_GB", *, basis_words: str | None = None,
+                  hedge: dict | None = None) -> tuple[str, str]:
+    """The report card's answer and status: the month's FTE at the forecast (with
+    ``basis_words``, ``fte_basis``: where and on which standard week), whether that staffing
+    gives most queue-days an even chance of the target ('attention' when it does not), the
+    FTE to staff each half hour to the forecast's quantile (``hedge``, ``hedge_figures``) and
+    the peak (one queue's and all queues', people on the phone at once). The card holds at
+    most ``reportcard.MAX_CHARS``: the longest wording that fits is used (the peak's times,
+    then the peak, give way first; section 6 says why and section 1 shows the peak)."""
+    from toolkit.reportcard import MAX_CHARS
+
     weak = weak_days(per_day)
     cover = "" if month_total["complete"] else (
         f" ({present.number(month_total['open_days'], locale)} of "
         f"{present.number(month_total['open_days_in_period'], locale)} open days forecast)")
-    text = (f"{present.month(month_total['month'], locale)} needs "
-            f"{_fte(month_total['fte'], locale)} FTE across queues{cover}; "
-            f"{peak_phrase(peak, plan, locale)}. ")
+    where = f" ({basis_words})" if basis_words else ""
+    fte = (f"{present.month(month_total['month'], locale)} needs "
+           f"{_fte(month_total['fte'], locale)} FTE")
     if weak.mean() > 0.5:
-        return (text + f"Staffed to the point forecast, {present.share_phrase(int(weak.sum()), len(weak), locale=locale)} "
-                       f"queue-days have less than an even chance of meeting the target.",
-                "attention")
-    return (text + f"Staffed to the point forecast, most queue-days have at least an even "
-                   f"chance of meeting the target ({present.share_phrase(int((~weak).sum()), len(weak), locale=locale)}).",
-            "ok")
+        status = "attention"
+        risk = (f"{present.share_phrase(int(weak.sum()), len(weak), locale=locale)} queue-days "
+                f"are less likely than not to meet the target")
+    else:
+        status = "ok"
+        risk = (f"most queue-days have at least an even chance of meeting the target "
+                f"({present.share_phrase(int((~weak).sum()), len(weak), locale=locale)})")
+    head = f"{fte}{where} at the forecast{cover}, where {risk}"
+    if hedge is not None:
+        head += (f"; {hedge_fte(hedge, locale, unit=False)} cover each half hour's calls "
+                 f"{present.percent(hedge['quantile'], locale, 0)} of the time")
+    head += "."
+    cap = lambda t: t[0].upper() + t[1:]  # noqa: E731
+    candidates = [f"{head} {cap(peak_phrase(peak, plan, locale, short=k))}." for k in (1, 2, 3)]
+    return next((c for c in candidates if len(c) <= MAX_CHARS), head), status
 
 
 def key_figures(peak: pd.Series, gap: pd.DataFrame, month_total: dict, location: str,
-                plan: pd.DataFrame, locale: str = "en_GB") -> str:
-    """The lines the key-figures cell prints, with the rounding the report shows."""
-    h = lambda x: _hours(x, locale)  # noqa: E731
+                plan: pd.DataFrame, locale: str = "en_GB", hedge: dict | None = None) -> str:
+    """The lines the key-figures cell prints, with the rounding the report shows (with
+    ``hedge``, ``hedge_figures``: the FTE to staff each half hour to the quantile)."""
+    hours = gap["agent_hours_erlang_a"].sum(), gap["agent_hours_erlang_c"].sum()
+    h = lambda x: _hours(x, locale, _hours_decimals(*hours))  # noqa: E731
     return "\n".join([
         f"peak: {peak_phrase(peak, plan, locale)}",
         f"agent-hours on the phone: Erlang A {h(gap['agent_hours_erlang_a'].sum())}, "
         f"Erlang C {h(gap['agent_hours_erlang_c'].sum())}",
         f"staffing month {present.month(month_total['month'], locale)}: "
         f"{_fte(month_total['fte'], locale)} FTE in {location_words(location, locale)} "
-        f"({month_total['open_days']} of {month_total['open_days_in_period']} open days)"])
+        f"({month_total['open_days']} of {month_total['open_days_in_period']} open days)",
+        *([f"FTE for each half hour's volume not exceeded "
+           f"{present.percent(hedge['quantile'], locale, 0)} of the time: "
+           f"{hedge_fte(hedge, locale, unit=False)}"] if hedge is not None else [])])
 
 
-def rests_on(sensitivity: pd.DataFrame, basis, *, top: int = 3) -> str:
-    """"Rests on: occupancy cap (sourced, 2025, WFM Labs (occupancy)), …": the planning-basis
-    figures whose range moves the month's FTE most (``planning.fte_sensitivity``), each with
-    its flag in words, year and sources' short names (toolkit.sources)."""
-    from toolkit.sources import figure_basis, rests_on_line
+def rests_on(sensitivity: pd.DataFrame, basis, *, top: int = 3, locale: str = "en_GB") -> str:
+    """"The month's FTE depends most on the 85% occupancy cap (−9.8 to +31.2 FTE over its
+    range, 75% to 90%) …": the planning-basis figures whose range moves the month's FTE
+    most (``planning.fte_sensitivity``), each with its value and how far the FTE moves
+    between the ends of its range; then the sources' short names (toolkit.sources), which
+    the sources appendix lists in full."""
+    from toolkit.planning import SENSITIVITY_FIELDS
+    from toolkit.sources import resolve
 
     rows = sensitivity[sensitivity["swing_fte"] > 0].sort_values(
         "swing_fte", ascending=False, kind="stable").head(top)
-    return rests_on_line(figure_basis(r.label, basis.figures[r.figure]) for r in rows.itertuples())
+    if rows.empty:
+        return ""
+    pct = lambda x: present.percent(x, locale, 0 if round(float(x) * 100, 6).is_integer()  # noqa: E731
+                                    else 1)
+    fte = lambda x: ("+" if round(x, 1) > 0 else "") + _fte(x, locale)  # noqa: E731
+    items, names = [], []
+    for r in rows.itertuples():
+        fig = basis.figures[r.figure]
+        value = getattr(basis, SENSITIVITY_FIELDS[r.figure][0], fig.get("value"))
+        moves = sorted([r.low_fte - r.base_fte, r.high_fte - r.base_fte])
+        items.append(f"the {pct(value)} {r.label} ({fte(moves[0])} to {fte(moves[1])} FTE "
+                     f"over its range, {pct(fig['low'])} to {pct(fig['high'])})")
+        names += [x.short for x in resolve(str(fig.get("source", "")), fig.get("flag"))
+                  if not x.own]
+    joined = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    names = list(dict.fromkeys(names))
+    cite = (" Sources: " + "; ".join(names) + ".") if names else ""
+    return (f"The month's FTE depends most on {joined}.{cite}")
