@@ -70,9 +70,9 @@ def _plan(binding="max_occupancy"):
 
 def test_model_gap_sentence_reverses_with_the_models():
     more = words.model_gap_sentence(_gap([100.0, 50.5], [110.0, 60.0]), _plan(), "2026-11")
-    assert "19.5 hours more with Erlang C" in more and "150.5" in more
+    assert "20 hours more with Erlang C" in more and "151" in more
     fewer = words.model_gap_sentence(_gap([110.0, 60.0], [100.0, 50.5]), _plan(), "2026-11")
-    assert "19.5 hours fewer with Erlang C" in fewer
+    assert "20 hours fewer with Erlang C" in fewer
     assert "occupancy cap sets the staffing there" in more
     sl = words.model_gap_sentence(_gap([100.0, 50.5], [110.0, 60.0]), _plan("service_level"),
                                   "2026-11")
@@ -85,19 +85,18 @@ def test_model_gap_sentence_reverses_with_the_models():
     assert whole.rows[0][1:4] == ("13,014", "13,196", "182")
 
 
-def test_agent_hours_are_whole_when_whole():
+def test_agent_hours_are_whole_hours_in_one_format():
     whole = words.model_gap_sentence(_gap([13014.0, 3598.0], [13196.0, 3813.0]), _plan(),
                                      "2026-11")
     assert "**16,612**" in whole and "397 hours more" in whole and ".0" not in whole
     half = words.model_gap_sentence(_gap([13014.0, 3598.0], [13196.0, 3813.5]), _plan(),
                                     "2026-11")
-    # figures compared side by side share one format: 16,612.0 beside 17,009.5
-    assert "**17,009.5 agent-hours**" in half and "397.5 hours more" in half
-    assert "**16,612.0**" in half
-    # the report's own figures: 13,014 beside 13,196.0 was one quantity in two formats
+    # half hours are noise at a month's scale: whole hours, never 16,612 beside 17,009.5
+    assert "**17,010 agent-hours**" in half and "398 hours more" in half
+    assert "**16,612**" in half and ".5" not in half
     table = words.model_gap_table(_gap([13014.0, 3598.0], [13196.0, 3813.5]))
-    assert [r[1:4] for r in table.rows] == [("13,014.0", "13,196.0", "182.0"),
-                                            ("3,598.0", "3,813.5", "215.5")]
+    assert [r[1:4] for r in table.rows] == [("13,014", "13,196", "182"),
+                                            ("3,598", "3,814", "216")]
 
 
 def _weekly(fte_by_week, complete=None):
@@ -183,7 +182,7 @@ def test_key_figures_say_the_month_and_place_in_words():
                                 "FR-REG", _plan())
     assert ("staffing month November 2026: 199.9 FTE in France – regions (23 of 24 open days)"
             in figures)
-    assert "Erlang A 150.0, Erlang C 170.5" in figures  # one format for the pair
+    assert "Erlang A 150, Erlang C 171" in figures  # one format for the pair
     whole = words.key_figures(_peak(112), _gap([100.0, 50.0], [110.0, 60.0]), month_total,
                               "FR-REG", _plan())
     assert "Erlang A 150, Erlang C 170" in whole and "quantile" not in whole

@@ -41,23 +41,10 @@ def _fte(x, locale: str) -> str:
     return present.number(x, locale, 1)
 
 
-def _hours_decimals(*values) -> int:
-    """Decimals for agent-hours shown side by side: 0 when every one is whole, else 1 (they
-    come in half hours) -- one format for the quantity, never 13,014 beside 13,196.5."""
-    numbers = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values]
-                             or [np.array([])])
-    numbers = numbers[np.isfinite(numbers)]
-    return 0 if np.allclose(numbers, np.round(numbers), rtol=0, atol=1e-9) else 1
-
-
-def _hours(x, locale: str, decimals: int | None = None) -> str:
-    """Agent-hours as reviewers read them: whole when whole (23,266), else to the half hour
-    they come in (23,922.5); ``decimals`` (``_hours_decimals``) when figures are compared side
-    by side, so they share one format (23,266.0 beside 23,922.5)."""
-    x = float(x)
-    if decimals is None:
-        decimals = _hours_decimals(x)
-    return present.number(x, locale, decimals)
+def _hours(x, locale: str) -> str:
+    """Agent-hours as reviewers read them: whole hours (23,266; the half hours they come in
+    are noise at a month's scale), one format wherever they sit side by side."""
+    return present.number(float(x), locale, 0)
 
 
 def country_name(code: str, locale: str = "en_GB") -> str:
@@ -269,10 +256,7 @@ def model_gap_table(gap: pd.DataFrame, locale: str = "en_GB") -> present.Table:
               "gap_hours": "Erlang C asks for more (hours)", "gap_pct": "More, in %",
               "max_interval_gap_agents": "Largest gap in one interval (agents)",
               "mean_p_abandon": "Callers who hang up (Erlang A, mean)"}
-    # agent-hours come in half hours: whole when every agent-hours figure of the table is,
-    # else the half hours with one decimal in all three columns -- one format for the quantity
-    hours = [c for c in ("agent_hours_erlang_a", "agent_hours_erlang_c", "gap_hours") if c in gap]
-    fmt = f"number:{_hours_decimals(*(gap[c] for c in hours))}"
+    fmt = "number:0"  # agent-hours in whole hours, as the sentences write them
     units = {"queue": "text", "agent_hours_erlang_a": fmt, "agent_hours_erlang_c": fmt,
              "gap_hours": fmt, "gap_pct": "percent", "max_interval_gap_agents": "count",
              "mean_p_abandon": "percent"}
@@ -287,8 +271,7 @@ def model_gap_sentence(gap: pd.DataFrame, plan: pd.DataFrame, month, locale: str
     total_a, total_c = gap["agent_hours_erlang_a"].sum(), gap["agent_hours_erlang_c"].sum()
     diff = total_c - total_a
     n = lambda x: present.number(x, locale)  # noqa: E731
-    decimals = _hours_decimals(total_a, total_c)
-    h = lambda x: _hours(x, locale, decimals)  # noqa: E731
+    h = lambda x: _hours(x, locale)  # noqa: E731
     more = present.compare(total_c, total_a, above="more", below="fewer", same="as many")
     head = (f"Over {present.month(month, locale)}, Erlang C asks for **{h(total_c)} "
             f"agent-hours** on the phone and Erlang A for **{h(total_a)}**: ")
@@ -898,8 +881,7 @@ def key_figures(peak: pd.Series, gap: pd.DataFrame, month_total: dict, location:
                 plan: pd.DataFrame, locale: str = "en_GB", hedge: dict | None = None) -> str:
     """The lines the key-figures cell prints, with the rounding the report shows (with
     ``hedge``, ``hedge_figures``: the FTE to staff each half hour to the quantile)."""
-    hours = gap["agent_hours_erlang_a"].sum(), gap["agent_hours_erlang_c"].sum()
-    h = lambda x: _hours(x, locale, _hours_decimals(*hours))  # noqa: E731
+    h = lambda x: _hours(x, locale)  # noqa: E731
     return "\n".join([
         f"peak: {peak_phrase(peak, plan, locale)}",
         f"agent-hours on the phone: Erlang A {h(gap['agent_hours_erlang_a'].sum())}, "
