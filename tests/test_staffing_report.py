@@ -78,9 +78,9 @@ def test_model_gap_sentence_reverses_with_the_models():
                                   "2026-11")
     assert "service target sets the staffing there" in sl and "barely" not in sl
     table = words.model_gap_table(_gap([100.0, 50.5], [110.0, 60.0]))
-    assert "Agent-hours, Erlang A" in table.columns and table.rows[1][1] == "50.5"
+    assert "Agent-hours, Erlang A" in table.columns and table.rows[1][1] == "51"
     # one format for agent-hours across the Erlang A, Erlang C and gap columns
-    assert table.rows[0][1:4] == ("100.0", "110.0", "10.0")
+    assert table.rows[0][1:4] == ("100", "110", "10")
     whole = words.model_gap_table(_gap([13014.0, 3598.0], [13196.0, 3814.0]))
     assert whole.rows[0][1:4] == ("13,014", "13,196", "182")
 
