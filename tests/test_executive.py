@@ -223,7 +223,7 @@ def test_headline_says_why_it_needs_attention():
     assert status == "ok" and text == choice.sentence
     text, status = ex.headline(choice, bad)
     assert status == "attention"
-    assert text.endswith("In October 2026 A missed 2 KPIs and sent no data for 1 KPI.")
+    assert text.endswith("In October 2026 Provider A missed 2 KPIs and sent no data for 1 KPI.")
     cautious = ex.decision(scenarios().assign(published_range="below"), ref=REF)
     text, status = ex.headline(cautious, good)
     assert status == "attention" and "below the published range" in text
@@ -232,7 +232,7 @@ def test_headline_says_why_it_needs_attention():
     assert status == "attention" and len(text) <= 300
     assert text.startswith("Moving to Morocco, full outsourcing saves 50% against today's mix "
                            "(€20.0m against €40.0m NPV over 5 years), cheaper in 90%")
-    assert "below the published range" in text and "A missed 2 KPIs" in text
+    assert "below the published range" in text and "Provider A missed 2 KPIs" in text
     text, status = ex.headline(None, None)
     assert status == "ok" and "not available" in text
 
@@ -275,17 +275,17 @@ def test_hosted_seats_misses_are_the_company_s_not_the_provider_s():
     assert t.loc["company", "red"] == 1 and t.loc["provider", "red"] == 0
     assert t.loc["provider", "amber"] == 1 and t.loc["company", "answered_by"] == ex.OURS
     assert t.loc["provider", "credit_pending_eur"] == 2732.0  # credits stay the provider's
-    assert sites.attention == "In October 2026 our own agents at H missed 1 KPI."
+    assert sites.attention == "In October 2026 our own agents at Host Co's hosted seats missed 1 KPI."
     cautious = ex.decision(scenarios().assign(published_range="below"), ref=REF)
     text, status = ex.headline(cautious, sites)
-    assert status == "attention" and text.endswith("our own agents at H missed 1 KPI.")
+    assert status == "attention" and text.endswith("our own agents at Host Co's hosted seats missed 1 KPI.")
     assert sites.attention_short == "In October 2026 1 KPI missed or without data at 1 site (see below)."
     # a platform miss at hosted seats names the provider
     platform = ex.providers(hosted_card(sl="green", fix="red"), credits(site="H"), "2026-10",
                             sites=FORMS)
     assert "1 of 1 provider had a KPI missed or without data: H (1 missed)" in platform.sentence
     assert "our own agents" not in platform.sentence and platform.attention.endswith(
-        "H missed 1 KPI.")
+        "Host Co missed 1 KPI.")
     # the same miss at a fully outsourced site is the provider's
     full = ex.providers(hosted_card(site="F"), credits(site="F"), "2026-10", sites=FORMS)
     assert "F (1 missed)" in full.sentence and "our own agents" not in full.sentence

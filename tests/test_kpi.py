@@ -1281,7 +1281,7 @@ def test_staffing_demand_only_when_the_service_target_is_missed(catalogue):
                             "value": [0.856, 0.792]})
     found = kpi.audit_findings(table, "2026-10", catalogue, history=history)
     assert found["finding"].str.startswith("no staffing demand").tolist() == [True, False]
-    assert found["finding"].iloc[1].endswith("and the service target was missed")
+    assert found["finding"].iloc[1].endswith("and service level (79.2%) was below its 80% target")
     # the service levels swapped: the finding follows
     swapped = history.assign(value=history["value"].to_numpy()[::-1])
     found = kpi.audit_findings(table, "2026-10", catalogue, history=swapped)

@@ -441,11 +441,15 @@ class Providers:
         kpis = lambda n: present.count_phrase(int(n), "KPI", locale=self.locale)  # noqa: E731
         parts = []
         answers = missed["answers"] if "answers" in missed.columns else ["provider"] * len(missed)
-        for site, red, nodata, who in zip(missed["site"], missed["red"], missed["no data"],
-                                          answers, strict=True):
+        providers = (missed["provider"] if "provider" in missed.columns
+                     else missed["site"])
+        for site, provider, red, nodata, who in zip(missed["site"], providers, missed["red"],
+                                                    missed["no data"], answers, strict=True):
             what = ([f"missed {kpis(red)}"] if red else []) + (
                 [f"sent no data for {kpis(nodata)}"] if nodata else [])
-            name = f"our own agents at {site}" if who == "company" else site
+            # names, not site codes: a headline is read by people who never saw sites.csv
+            own = str(provider) if isinstance(provider, str) and provider else str(site)
+            name = f"our own agents at {own}'s hosted seats" if who == "company" else own
             parts.append(f"{name} {' and '.join(what)}")
         return f"In {fmt_month(self.period, self.locale)} " + "; ".join(parts) + "."
 

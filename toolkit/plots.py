@@ -801,9 +801,15 @@ def monthly_lines(table: pd.DataFrame, value: str, by: str, *, month: str = "mon
 
 # --- Sourcing scenarios (toolkit.costs) ------------------------------------------------------
 
-def _millions(v: float, decimals: int = 1) -> str:
-    """A signed amount in millions with a true minus sign (``+0.2 M``, ``−1.0 M``)."""
-    return f"{v / 1e6:+,.{decimals}f} M".replace("-", "\u2212")
+def _millions(v: float, decimals: int = 1, *, signed: bool = True) -> str:
+    """Euros in millions as the sentences write them, with a true minus sign (``+€0.2m``,
+    ``−€1.0m``, ``€24.0m``); a change too small to show reads "under €0.1m", not "+€0.0m"."""
+    step = 10.0 ** -decimals
+    if signed and 0 < abs(v) / 1e6 < step / 2:
+        return f"under €{step:.{decimals}f}m"
+    sign = "\u2212" if v < 0 and round(abs(v) / 1e6, decimals) else ("+" if signed and v > 0
+                                                                     else "")
+    return f"{sign}€{abs(v) / 1e6:,.{decimals}f}m"
 
 
 def cost_bridge(start_value: float, steps: pd.Series, end_value: float, *,
@@ -831,12 +837,13 @@ def cost_bridge(start_value: float, steps: pd.Series, end_value: float, *,
         running += delta
     ax.barh(len(labels) - 1, end_value, color=FORECAST, height=0.6)
     for i, total in ((0, start_value), (len(labels) - 1, end_value)):
-        ax.annotate(f"{total / 1e6:,.1f} M", (total, i), xytext=(4, 0),
+        ax.annotate(_millions(total, signed=False), (total, i), xytext=(4, 0),
                     textcoords="offset points", va="center", fontsize=8, color=INK,
                     gid="value-label")
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.1f} M"))
+    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(
+        lambda v, _: _millions(v, signed=False)))
     legend_outside(ax, "right", handles=[
         Patch(facecolor=saving["color"], label="saving"),
         Patch(facecolor=extra["color"], hatch=extra["hatch"], edgecolor=INK,
@@ -873,7 +880,8 @@ def stacked_cost_bars(table: pd.DataFrame, *, ax: plt.Axes | None = None, title:
         ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(range(len(table)), [str(i) for i in table.index])
     ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.1f} M"))
+    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(
+        lambda v, _: _millions(v, signed=False)))
     legend_outside(ax, "right", fontsize=8)
     return finish(ax, title, xlabel, None, source)
 
@@ -892,7 +900,8 @@ def fan_chart(fan: pd.DataFrame, *, ax: plt.Axes | None = None, title: str = "",
         band(ax, wide.index, wide[qs[0]], wide[qs[-1]], color=color, alpha=0.18)
         mid = qs[len(qs) // 2]
         ax.plot(wide.index, wide[mid], color=color, linewidth=1.6, label=f"{loc} / {form}")
-    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.0f} M"))
+    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(
+        lambda v, _: _millions(v, 0, signed=False)))
     legend_outside(ax, "right")
     return finish(ax, title, "month", ylabel, source)
 
@@ -914,7 +923,8 @@ def tornado_chart(tornado: pd.DataFrame, *, ax: plt.Axes | None = None, title: s
             base * max(t["low_eur"].max(), t["high_eur"].max()) <= 0):
         ax.axvline(0, color=RAG["red"], linestyle="--", linewidth=1.0, label="break-even (0)")
     ax.set_yticks(y, t["label"])
-    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.1f} M"))
+    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(
+        lambda v, _: _millions(v, signed=False)))
     legend_outside(ax, "right")
     return finish(ax, title, xlabel, None, source)
 

@@ -22,6 +22,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from toolkit import present
 from toolkit.config import DEFAULT_TIMEZONE
 from toolkit.errors import DataError
 from toolkit.kpi.definitions import catalogue_settings
@@ -142,7 +143,10 @@ def audit_findings(table: pd.DataFrame, period: str, catalogue: dict | None = No
          "no staffing demand: fewer hours billed than the model needs, yet the service target "
          "was met (the model may overstate the need)",
          "staffing demand: fewer hours billed than the target needs"
-         + np.where(rows["sl_actual"].notna(), ", and the service target was missed", ""),
+         + pd.Series([f", and service level ({present.percent(a)}) was below its "
+                      f"{present.percent(t, decimals=0)} target" if pd.notna(a) else ""
+                      for a, t in zip(rows["sl_actual"], rows["sl_target"], strict=True)],
+                     index=rows.index, dtype=object).to_numpy(),
          "invoice challenge: more hours billed than the handled work needed"],
         default="hours in line with the target")
     return rows.assign(finding=finding)[["site", "provider", "month", "required_hours",
