@@ -275,10 +275,10 @@ def test_hosted_seats_misses_are_the_company_s_not_the_provider_s():
     assert t.loc["company", "red"] == 1 and t.loc["provider", "red"] == 0
     assert t.loc["provider", "amber"] == 1 and t.loc["company", "answered_by"] == ex.OURS
     assert t.loc["provider", "credit_pending_eur"] == 2732.0  # credits stay the provider's
-    assert sites.attention == "In October 2026 our own agents at Host Co's hosted seats missed 1 KPI."
+    assert sites.attention == "In October 2026 our own agents at Host Co missed 1 KPI."
     cautious = ex.decision(scenarios().assign(published_range="below"), ref=REF)
     text, status = ex.headline(cautious, sites)
-    assert status == "attention" and text.endswith("our own agents at Host Co's hosted seats missed 1 KPI.")
+    assert status == "attention" and text.endswith("our own agents at Host Co missed 1 KPI.")
     assert sites.attention_short == "In October 2026 1 KPI missed or without data at 1 site (see below)."
     # a platform miss at hosted seats names the provider
     platform = ex.providers(hosted_card(sl="green", fix="red"), credits(site="H"), "2026-10",

@@ -449,7 +449,7 @@ class Providers:
                 [f"sent no data for {kpis(nodata)}"] if nodata else [])
             # names, not site codes: a headline is read by people who never saw sites.csv
             own = str(provider) if isinstance(provider, str) and provider else str(site)
-            name = f"our own agents at {own}'s hosted seats" if who == "company" else own
+            name = f"our own agents at {own}" if who == "company" else own
             parts.append(f"{name} {' and '.join(what)}")
         return f"In {fmt_month(self.period, self.locale)} " + "; ".join(parts) + "."
 
