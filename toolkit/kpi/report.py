@@ -729,7 +729,7 @@ def audit_table(findings: pd.DataFrame, locale: str = "fr_FR",
                 "required_hours": "Required", "billed_hours": "Billed",
                 "delivered_hours": "Delivered", "billed_vs_required": "Billed ÷ required",
                 "billed_vs_delivered": "Billed ÷ delivered",
-                "required_fte": "Required FTE", "finding": "What it calls for"},
+                "required_fte": "Required FTE (the site country's working time)", "finding": "What it calls for"},
         empty="No site has both interval data and a billed-hours report this month.")
 
 
