@@ -301,3 +301,20 @@ def test_a_credit_triggered_this_month_is_said_so_and_an_earlier_one_apart():
                         "2026-10")
     assert "€2,732 of credits triggered in October 2026" in both.sentence
     assert "€500 triggered before October 2026 still awaits earn-back" in both.sentence
+
+
+def test_volume_at_the_end_of_the_contract_reads_the_outlook_and_its_growth_range():
+    from toolkit.forecast import ForecastResult
+    months = pd.period_range("2025-11", periods=36, freq="M")
+    rows = [{"month": str(m), "queue": "total", "scenario": "history", "yhat": 1000.0}
+            for m in months[:12]]
+    rows += [{"month": str(m), "queue": "total", "scenario": "base", "yhat": 1100.0,
+              "yhat_lower_80": 900.0, "yhat_upper_80": 1300.0} for m in months[12:]]
+    result = ForecastResult(pd.DataFrame(rows), {}, {"growth_sd_per_year": 0.0744})
+    s = ex.volume_ahead(result).sentence
+    assert s.startswith("The volume outlook expects 13,000 calls from November 2027 to "
+                        "October 2028, 10% more than the last 12 months (80% range "
+                        "11,000–16,000)")
+    assert "uncertain by ±10% a year" in s
+    flat = ForecastResult(pd.DataFrame(rows), {}, {})
+    assert "uncertain" not in ex.volume_ahead(flat).sentence

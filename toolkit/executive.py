@@ -13,6 +13,7 @@ Numbers become text in the few ``fmt_*`` functions at the top, through ``toolkit
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +70,16 @@ def _read(path, what: str) -> pd.DataFrame:
     return pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
 
 
+def _read_outlook(path):
+    """The monthly outlook with its sidecar (what its range is made of)."""
+    from toolkit.forecast import read_forecast
+
+    p = config.project_path(path)
+    if not p.is_file():
+        raise NotAvailable(p, "monthly volume outlook")
+    return read_forecast(p)
+
+
 def kpi_files(kpi_dir, period: str, kind: str, sites=None) -> list[Path]:
     """The KPI CSVs of one kind (``scorecard``, ``credits``) for ``period``.
 
@@ -111,13 +122,15 @@ class Tables:
     scorecards: pd.DataFrame | None = None
     credits: pd.DataFrame | None = None
     sites: pd.DataFrame | None = None
+    outlook: object | None = None  # the monthly outlook with its sidecar (ForecastResult)
     missing: dict[str, str] = field(default_factory=dict)
 
 
 def load_tables(*, next_month_path, staffing_path, scenarios_path, kpi_dir, period: str,
-                provider_sites=None, sites_path=None) -> Tables:
+                provider_sites=None, sites_path=None, outlook_path=None) -> Tables:
     """Every table of the period; a missing one is recorded, never fatal. ``sites_path``:
-    the sites table the KPI report read (its engagement forms say who answers for a KPI)."""
+    the sites table the KPI report read (its engagement forms say who answers for a KPI);
+    ``outlook_path``: the monthly volume outlook the sourcing report costs."""
     out = Tables()
     parts = {"next_month": lambda: _read(next_month_path, "volume forecast for next month"),
              "staffing": lambda: _read(staffing_path, "interval staffing requirement"),
@@ -126,6 +139,8 @@ def load_tables(*, next_month_path, staffing_path, scenarios_path, kpi_dir, peri
              "credits": lambda: read_kpi(kpi_dir, period, "credits", provider_sites)}
     if sites_path is not None:
         parts["sites"] = lambda: _read(sites_path, "sites table the KPI reports read")
+    if outlook_path is not None:
+        parts["outlook"] = lambda: _read_outlook(outlook_path)
     for name, load in parts.items():
         try:
             setattr(out, name, load())
@@ -557,6 +572,38 @@ def forecast_headline(next_month: pd.DataFrame, period: str,
     return ForecastHeadline(str(month), float(r["calls"]), float(r["lower_80"]),
                             float(r["upper_80"]), int(r["open_days"]), int(r["month_open_days"]),
                             change, locale)
+
+
+@dataclass(frozen=True)
+class VolumeAhead:
+    """The last 12 months of the outlook (the end of the contract at the default 60 months), with its 80 % range
+    and what widens it: the figure the sourcing case rests on most."""
+
+    headline: str
+    growth_range: str
+    locale: str = "en_GB"
+
+    @property
+    def sentence(self) -> str:
+        text = re.sub(r"^Base: ", "The volume outlook expects ", self.headline) + "."
+        if self.growth_range and self.growth_range not in ("0%", "0\u00a0%", "0 %"):
+            text += (f" The range widens with the years because growth is assumed uncertain "
+                     f"by ±{self.growth_range} a year, the range the sourcing report's "
+                     "sensitivity chart moves volume growth by.")
+        return text
+
+
+def volume_ahead(outlook, locale: str = "en_GB") -> VolumeAhead:
+    """The outlook's final year (``outlook.outlook_summary``) in the volume forecast report's
+    own words (``describe.outlook_headline``), from the outlook with its sidecar."""
+    from toolkit.forecast import describe
+    from toolkit.outlook import outlook_summary
+
+    frame = outlook.frame.assign(month=pd.PeriodIndex(outlook.frame["month"].astype(str),
+                                                      freq="M"))
+    summary = outlook_summary(frame)
+    return VolumeAhead(describe.outlook_headline(summary, locale),
+                       describe.growth_range_words(outlook.info, locale), locale)
 
 
 @dataclass(frozen=True)
