@@ -1439,3 +1439,13 @@ def test_volume_growth_driver_says_what_it_tilts():
     m.volume_source = "forecast"
     label = costs.tornado(m, "MA", "FULL").set_index("driver").loc["volume_growth", "label"]
     assert label == "volume growth: the forecast's trend −10% / +10% a year"
+
+
+def test_quality_gap_summary_says_it_is_a_stress_case_and_costs_the_offshore_option():
+    m = model(method="rate_card", billing_basis="per_productive_hour")
+    gap = costs.with_quality_gap(m, fcr_home=0.67, fcr_abroad=0.50)
+    text, table = costs.quality_gap_summary(m, gap)
+    assert "resolve 50% of contacts first time against 67% at home (a stress case" in text
+    assert "the base case assumes no gap" in text
+    ma = table.set_index(["location", "form"]).loc[("MA", "FULL")]
+    assert ma["npv_gap_eur"] > ma["npv_eur"]  # contacts coming back cost money

@@ -1043,9 +1043,14 @@ def quality_gap_summary(model: SourcingModel, gap_model: SourcingModel,
     d = gap_model.ref["defaults"]
     fcr_home = float(_value(d["fcr_baseline"]))
     fcr_abroad = fcr_home - float(_value(d["fcr_gap"]["offshore"]))
+    base_gap = float(_value(model.ref["defaults"]["fcr_gap"]["offshore"]))
+    assumed = ("no gap" if base_gap == 0 else
+               f"a gap of {present.number(base_gap * 100, locale)} points")
     text = (f"If near- and off-shore sites resolve "
             f"{present.percent(fcr_abroad, locale, 0)} of contacts first time against "
-            f"{present.percent(fcr_home, locale, 0)} at home, {label} saves "
+            f"{present.percent(fcr_home, locale, 0)} at home (a stress case: the base case "
+            f"assumes {assumed}; check it against the first-contact resolution the KPI "
+            f"reports measure at each site), {label} saves "
             f"{present.percent(row['saving_gap_pct'], locale, 0)} against {against} instead of "
             f"{present.percent(row['saving_pct'], locale, 0)}: "
             f"{_money(row['npv_gap_eur'], locale)} in net present cost against "
