@@ -273,7 +273,7 @@ def _fit_series(months: pd.PeriodIndex, rate: np.ndarray, future: pd.PeriodIndex
         q = float(stats.t.ppf(0.5 + lv / 200, dof))
         z = float(stats.norm.ppf(0.5 + lv / 200))
         # half-width^2 = (t x statistical sd)^2 + (z x growth sd)^2; exactly t x sd at 0
-        half = q * np.sqrt(sd_stat ** 2 + (z / q) ** 2 * var_growth) if growth_sd else q * sd_stat
+        half = np.hypot(q * sd_stat, z * np.sqrt(var_growth))
         out[lv] = (np.exp(mu - half), np.exp(mu + half))
     return out
 

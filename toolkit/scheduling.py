@@ -1256,8 +1256,9 @@ def schedule_efficiency_by_country(requirement: pd.DataFrame, countries: Iterabl
     required_agent_hours, scheduled_agent_hours, under_coverage_agent_hours,
     paid_hours_full_cover, efficiency_full_cover, status, mip_gap``; the ``_full_cover``
     pair is the same week with every coverable interval covered (equal to the others when
-    the penalised schedule already covers them all). ``efficiency`` and ``peak_seats`` are what the sourcing model needs instead
-    of an assumed schedule efficiency and seats-per-FTE; other keyword arguments go to
+    the penalised schedule already covers them all). ``efficiency`` and ``peak_seats`` are
+    what the sourcing model needs instead of an assumed schedule efficiency and
+    seats-per-FTE; other keyword arguments go to
     ``schedule`` (e.g. ``uncoverable="penalise"`` to compare a country that cannot legally
     open on Sunday by its uncovered hours rather than stop).
     """
@@ -1270,13 +1271,10 @@ def schedule_efficiency_by_country(requirement: pd.DataFrame, countries: Iterabl
     rows = []
     for c in countries:
         res = schedule(requirement, known[c], **kwargs)
-        full = res
-        if res.under_coverage_agent_hours > 0 and kwargs.get("under_coverage_penalty",
-                                                            50.0) is not None:
-            # what covering every interval would cost under the same rules: rule sets differ
-            # in what an isolated peak costs, so the comparison shows both
-            full = schedule(requirement, known[c], **{**kwargs, "under_coverage_penalty":
-                                                      FULL_COVER_PENALTY})
+        # what covering every coverable interval would cost under the same rules: rule sets
+        # differ in what an isolated peak costs, so the comparison shows both
+        full = res if res.under_coverage_agent_hours == 0 else schedule(
+            requirement, known[c], **{**kwargs, "under_coverage_penalty": FULL_COVER_PENALTY})
         rows.append({"country": c, "weekly_hours": res.weekly_hours,
                      "paid_hours": res.paid_hours, "efficiency": res.efficiency,
                      "peak_seats": res.peak_seats, "fte": res.fte, "headcount": res.headcount,
