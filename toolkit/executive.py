@@ -13,7 +13,6 @@ Numbers become text in the few ``fmt_*`` functions at the top, through ``toolkit
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -576,21 +575,20 @@ def forecast_headline(next_month: pd.DataFrame, period: str,
 
 @dataclass(frozen=True)
 class VolumeAhead:
-    """The last 12 months of the outlook (the end of the contract at the default 60 months), with its 80 % range
-    and what widens it: the figure the sourcing case rests on most."""
+    """The outlook's last 12 months (the end of the contract at the default 60 months), its
+    80 % range and what widens it."""
 
-    headline: str
-    growth_range: str
+    headline: str  # describe.outlook_headline, led by "The volume outlook expects"
+    growth_range: str  # the assumed ± growth a year ("10%"), "" when none was added
     locale: str = "en_GB"
 
     @property
     def sentence(self) -> str:
-        text = re.sub(r"^Base: ", "The volume outlook expects ", self.headline) + "."
-        if self.growth_range and self.growth_range not in ("0%", "0\u00a0%", "0 %"):
-            text += (f" The range widens with the years because growth is assumed uncertain "
-                     f"by ±{self.growth_range} a year, the range the sourcing report's "
-                     "sensitivity chart moves volume growth by.")
-        return text
+        if not self.growth_range:
+            return self.headline + "."
+        return (f"{self.headline}. The range widens with the years because growth is assumed "
+                f"uncertain by ±{self.growth_range} a year, the range the sourcing report's "
+                "sensitivity chart moves volume growth by.")
 
 
 def volume_ahead(outlook, locale: str = "en_GB") -> VolumeAhead:
@@ -601,8 +599,8 @@ def volume_ahead(outlook, locale: str = "en_GB") -> VolumeAhead:
 
     frame = outlook.frame.assign(month=pd.PeriodIndex(outlook.frame["month"].astype(str),
                                                       freq="M"))
-    summary = outlook_summary(frame)
-    return VolumeAhead(describe.outlook_headline(summary, locale),
+    return VolumeAhead(describe.outlook_headline(outlook_summary(frame), locale,
+                                                 lead="The volume outlook expects"),
                        describe.growth_range_words(outlook.info, locale), locale)
 
 

@@ -557,14 +557,15 @@ def outlook_vs_forecast(table: pd.DataFrame, outlook: pd.DataFrame,
             + ". Plan staff on this forecast.")
 
 
-def outlook_headline(s: dict, locale: str = "en_GB") -> str:
+def outlook_headline(s: dict, locale: str = "en_GB", *, lead: str = "Base:") -> str:
     """The outlook chart's title from :func:`outlook_summary` (base, last 12 months, change
-    on the last 12 months of history and the 80 % range)."""
+    on the last 12 months of history and the 80 % range); ``lead`` starts the sentence (the
+    executive summary's "The volume outlook expects")."""
     span = f"{present.month(s['final_from'], locale)} to {present.month(s['final_to'], locale)}"
     growth = s["growth"]
     change = ("no change" if present.is_missing(growth) or round(growth, 3) == 0 else
               f"{_pct(abs(growth), locale, 0)} {'more' if growth > 0 else 'fewer'}")
-    return (f"Base: {_num(round(s['final_12'], -3), locale)} "
+    return (f"{lead} {_num(round(s['final_12'], -3), locale)} "
             f"calls from {span}, {change} than the last 12 months "
             f"({_level(80, locale)} range {_num(round(s['final_12_lower_80'], -3), locale)}–"
             f"{_num(round(s['final_12_upper_80'], -3), locale)})")
@@ -572,20 +573,19 @@ def outlook_headline(s: dict, locale: str = "en_GB") -> str:
 
 def growth_range_words(info, locale: str = "en_GB") -> str:
     """The outlook's assumed growth uncertainty as the ± change a year it allows 8 years in 10
-    ("10%"), back from the s.d. of log growth in its ``info``; "0%" when none was added."""
+    ("10%"), back from the s.d. of log growth in its ``info``; "" when none was added."""
     from toolkit.outlook import Z80
 
     sd = float((info or {}).get("growth_sd_per_year") or 0.0)
-    return present.percent(float(np.expm1(Z80 * sd)), locale, 0)
+    return present.percent(float(np.expm1(Z80 * sd)), locale, 0) if sd > 0 else ""
 
 
 def outlook_band_sentence(info, locale: str = "en_GB") -> str:
     """What the outlook's 80 % range is made of, from its ``info`` (the sidecar): the
     statistical spread of the history plus the assumed growth uncertainty, as the ± change
     a year it allows 8 years in 10 (``growth_sd_per_year`` x 1.2816, back from the log scale)."""
-    sd = float((info or {}).get("growth_sd_per_year") or 0.0)
     level = _level(80, locale)
-    if sd <= 0:
+    if not growth_range_words(info, locale):
         return (f"The {level} range is the statistical spread of the history only: no "
                 "uncertainty of the growth rate is added, so it widens little with the years.")
     plus = growth_range_words(info, locale)
