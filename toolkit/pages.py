@@ -44,10 +44,11 @@ def local_time(moment: str | None, timezone: str = config.DEFAULT_TIMEZONE) -> s
 def month_name(period) -> str:
     """A "YYYY-MM" period in words (October 2026); anything else as it is."""
     from toolkit import present
+    from toolkit.errors import ParameterError
 
     try:
         return present.month(period)
-    except Exception:  # noqa: BLE001 - a card shows what it was given rather than fail
+    except (ParameterError, ValueError, TypeError):  # a card shows what it was given
         return "" if period is None else str(period)
 
 

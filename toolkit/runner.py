@@ -695,12 +695,13 @@ def _html_exporter():
 def data_window(parameters: dict) -> str:
     """What data a run uses, for its run card: a report for period P reads data up to the end
     of P (its notebook states the exact window in its first lines)."""
+    from toolkit import present
+
     value = parameters.get("period")
     if not isinstance(value, str) or not PERIOD_RE.fullmatch(value):
         return "all rows of its inputs (the run has no period parameter)"
     year, month = (int(x) for x in value.split("-"))
     last = dt.date(year, month, calendar.monthrange(year, month)[1])
-    from toolkit import present
     return (f"data up to {present.date(last)}, the end of the month reported; what it "
             f"forecasts or staffs comes after")
 
