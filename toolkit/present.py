@@ -77,6 +77,14 @@ def names_locale(locale: str) -> str:
     return locale if _parse(locale).language == "en" else NAMES_LOCALE
 
 
+def and_list(items, locale: str = "en_GB") -> str:
+    """``a``, ``a and b``, ``a, b and c``: a list in English words, like the sentence around
+    it (babel's list patterns in ``names_locale``)."""
+    from babel.lists import format_list
+
+    return format_list([str(i) for i in items], locale=names_locale(locale))
+
+
 def is_missing(value) -> bool:
     """True for None, NaN, NaT and pandas NA (shown as an en dash)."""
     if value is None or value is pd.NaT or value is pd.NA:
@@ -608,6 +616,6 @@ def table(df: pd.DataFrame, *, units: dict | None = None, locale: str = "en_GB",
 
 
 __all__ = ["DEFAULT_EMPTY", "MINUS", "MISSING", "NAMES_LOCALE", "UNITS", "Table", "check_locale",
-           "compare", "count_phrase", "date", "duration", "hours", "is_missing", "local_time",
+           "and_list", "compare", "count_phrase", "date", "duration", "hours", "is_missing", "local_time",
            "money", "month", "month_span", "names_locale", "number", "percent", "points", "seconds",
            "share_phrase", "table", "yes_no"]

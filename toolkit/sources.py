@@ -127,11 +127,10 @@ def figure_basis(label: str, fig: Mapping) -> str:
 
 def rests_on_line(items: Iterable[str]) -> str:
     """"Rests on: a (…), b (…) and c (…).": the one line under a headline."""
+    from toolkit import present
+
     items = list(dict.fromkeys(items))
-    if not items:
-        return ""
-    joined = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-    return f"Rests on: {joined}."
+    return f"Rests on: {present.and_list(items)}." if items else ""
 
 
 def sources_markdown(text: str, sources: list[Source] | None = None) -> str | None:

@@ -243,10 +243,7 @@ def wrap(title: str, width: int = 90) -> str:
 
 
 def _and(items: list[str], locale: str) -> str:
-    """``a``, ``a and b``, ``a, b and c``: English words, like the sentence around them."""
-    from babel.lists import format_list
-
-    return format_list(list(items), locale=present.names_locale(locale))
+    return present.and_list(items, locale)
 
 
 def _of(part: int, whole: int, noun: str, locale: str) -> str:

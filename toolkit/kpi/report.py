@@ -479,7 +479,7 @@ def _month_ranges(months: list[str], locale: str) -> str:
 
 
 def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return present.and_list(items)
 
 
 def credits_table(by_month: pd.DataFrame, period: str, locale: str = "fr_FR"):

@@ -2,8 +2,8 @@
 same object as the chart or table beside it.
 
 One formatting rule throughout (``toolkit.present``, the report's locale): FTE with one
-decimal, agents whole, agent-hours whole when whole (else to the half hour, one format for
-figures side by side), shares as percentages, gaps in percentage points; a total is
+decimal, agents whole, agent-hours in whole hours, shares as percentages, gaps in
+percentage points; a total is
 the sum of the unrounded figures, rounded once. Each function takes the frames the notebook
 draws from, so a test can feed tiny data that reverses a statement and see the words change.
 """
@@ -595,10 +595,16 @@ def hedge_fte(hedge: dict, locale: str = "en_GB", *, unit: bool = True) -> str:
     """"about 321 FTE (+56)": the month's FTE at the quantile and its difference from the FTE
     at the forecast, whole (an approximation: ``hedge_figures``); ``unit=False`` leaves out
     "FTE" where the sentence has just said it."""
+    figure, diff = _hedge_parts(hedge, locale, unit=unit)
+    return f"{figure} ({diff})"
+
+
+def _hedge_parts(hedge: dict, locale: str, *, unit: bool = True) -> tuple[str, str]:
+    """("about 321 FTE", "+56"): the quantile's FTE and its difference, as ``hedge_fte``."""
     diff = hedge["fte_quantile"] - hedge["fte"]
     sign = "+" if round(diff) > 0 else ""
-    return (f"about {present.number(hedge['fte_quantile'], locale)}{' FTE' if unit else ''} "
-            f"({sign}{present.number(diff, locale)})")
+    return (f"about {present.number(hedge['fte_quantile'], locale)}{' FTE' if unit else ''}",
+            f"{sign}{present.number(diff, locale)}")
 
 
 def hedge_phrase(hedge: dict, locale: str = "en_GB") -> str:
@@ -679,9 +685,9 @@ def risk_sentence(per_day: pd.DataFrame, per_interval: pd.DataFrame, *, sl_targe
             f"**{present.number(abs(extra_hours), locale)} {more} agent-hours** "
             f"({sign}{present.percent(extra_hours / base_hours, locale)})")
     if hedge is not None:
-        figure, diff = hedge_fte(hedge, locale).split(" (", 1)
+        figure, diff = _hedge_parts(hedge, locale)
         cost += (f": **{figure}** for the month instead of {_fte(hedge['fte'], locale)} at the "
-                 f"forecast ({diff}")
+                 f"forecast ({diff})")
     return head + reason + cost + "."
 
 
@@ -919,7 +925,6 @@ def rests_on(sensitivity: pd.DataFrame, basis, *, top: int = 3, locale: str = "e
                      f"over its range, {pct(fig['low'])} to {pct(fig['high'])})")
         names += [x.short for x in resolve(str(fig.get("source", "")), fig.get("flag"))
                   if not x.own]
-    joined = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
     names = list(dict.fromkeys(names))
     cite = (" Sources: " + "; ".join(names) + ".") if names else ""
-    return (f"The month's FTE depends most on {joined}.{cite}")
+    return f"The month's FTE depends most on {present.and_list(items, locale)}.{cite}"
